@@ -1,0 +1,24 @@
+/** Branded ids: an inode number and a chunk id are both integers, but never interchangeable. */
+import { FsError } from './errors/errno.js';
+
+export type Ino = number & { readonly __brand: 'Ino' };
+export type ChunkId = number & { readonly __brand: 'ChunkId' };
+
+export const ROOT_INO = 1 as Ino;
+
+/** Bytes in a chunk: files are cut into 64 MiB chunks. */
+export const CHUNK_SIZE = 64 * 1024 * 1024;
+
+/** Bytes per checksum block in a chunk. */
+export const CHECKSUM_BLOCK = 64 * 1024;
+
+/** Largest data message on the wire. */
+export const DATA_MESSAGE_BYTES = 1024 * 1024;
+
+function checkId(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new FsError('EINVAL', `invalid ${what} ${value}`);
+  return value;
+}
+
+export const toIno = (value: number): Ino => checkId(value, 'inode number') as Ino;
+export const toChunkId = (value: number): ChunkId => checkId(value, 'chunk id') as ChunkId;

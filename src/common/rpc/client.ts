@@ -1,0 +1,186 @@
+/**
+ * A gRPC client for one address with FST's call contract: every call has a deadline and may take an
+ * AbortSignal (combined with AbortSignal.any, never overwritten); failures become FsError with the
+ * daemon's errno; unary calls are retried, with backoff and jitter, only on UNAVAILABLE (the request
+ * did not reach a server) and only within the call's retry window.
+ */
+import {
+  Client,
+  Metadata,
+  credentials,
+  status,
+  type CallOptions,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ClientWritableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { FsError } from '../errors/errno.js';
+import { isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
+import { MAX_MESSAGE_BYTES } from './server.js';
+import type { MethodDescriptor } from './service-def.js';
+
+export interface RpcCallOptions {
+  /** Milliseconds until the call fails with ETIMEDOUT. */
+  timeoutMs?: number;
+  /** Aborting it cancels the call (EINTR). */
+  signal?: AbortSignal;
+  /** How long UNAVAILABLE may be retried, in ms (0: no retry). */
+  retryForMs?: number;
+}
+
+export interface RpcClientOptions {
+  /** Default deadline of unary calls. @default 30000 */
+  timeoutMs?: number;
+  /** Default retry window for UNAVAILABLE. @default 10000 */
+  retryForMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new FsError('EINTR', 'call aborted'));
+    }, { once: true });
+  });
+
+export class RpcClient {
+  private readonly client: Client;
+  private readonly timeoutMs: number;
+  private readonly retryForMs: number;
+
+  constructor(readonly address: string, options: RpcClientOptions = {}) {
+    this.client = new Client(address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 30_000,
+      // Reconnect quickly after a daemon restarts instead of backing off for up to two minutes.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+      'grpc.enable_retries': 0,
+    });
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retryForMs = options.retryForMs ?? 10_000;
+  }
+
+  private callOptions(opts: RpcCallOptions, defaultTimeout: number | undefined): CallOptions {
+    const timeout = opts.timeoutMs ?? defaultTimeout;
+    return timeout === undefined ? {} : { deadline: Date.now() + timeout };
+  }
+
+  private wireAbort(call: { cancel(): void }, signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    if (signal.aborted) call.cancel();
+    else signal.addEventListener('abort', () => call.cancel(), { once: true });
+  }
+
+  private toError(e: ServiceError, m: { path: string }): FsError {
+    return serviceErrorToFsError(e, `${m.path} at ${this.address}`);
+  }
+
+  /** One request, one response. */
+  async unary<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>,
+    request: ReqI,
+    opts: RpcCallOptions = {},
+  ): Promise<Res> {
+    const retryUntil = Date.now() + (opts.retryForMs ?? this.retryForMs);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<Res>((resolve, reject) => {
+          const call = this.client.makeUnaryRequest(
+            m.path, m.serializeRequest, m.deserializeResponse, request, new Metadata(),
+            this.callOptions(opts, this.timeoutMs),
+            (err, res) => (err ? reject(err) : resolve(res as Res)),
+          );
+          this.wireAbort(call, opts.signal);
+        });
+      } catch (e) {
+        if (!isServiceError(e)) throw e;
+        const backoff = Math.min(2_000, 50 * 2 ** attempt) * (0.5 + Math.random());
+        if (e.code === status.UNAVAILABLE && !opts.signal?.aborted && Date.now() + backoff < retryUntil) {
+          await sleep(backoff, opts.signal);
+          continue;
+        }
+        throw this.toError(e, m);
+      }
+    }
+  }
+
+  /** One request, a stream of responses. Errors surface as FsError from the iterator. */
+  async *serverStream<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'server-stream'>,
+    request: ReqI,
+    opts: RpcCallOptions = {},
+  ): AsyncGenerator<Res> {
+    const call: ClientReadableStream<Res> = this.client.makeServerStreamRequest(
+      m.path, m.serializeRequest, m.deserializeResponse, request, new Metadata(), this.callOptions(opts, opts.timeoutMs),
+    );
+    this.wireAbort(call, opts.signal);
+    try {
+      for await (const msg of call) yield msg as Res;
+    } catch (e) {
+      throw isServiceError(e) ? this.toError(e, m) : e;
+    } finally {
+      call.cancel();
+    }
+  }
+
+  /** A stream of requests, one response. Write to `call`, then `end()` it and await `response`. */
+  clientStream<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'client-stream'>,
+    opts: RpcCallOptions = {},
+  ): { call: ClientWritableStream<ReqI>; response: Promise<Res> } {
+    let call!: ClientWritableStream<ReqI>;
+    const response = new Promise<Res>((resolve, reject) => {
+      call = this.client.makeClientStreamRequest(
+        m.path, m.serializeRequest, m.deserializeResponse, new Metadata(), this.callOptions(opts, opts.timeoutMs),
+        (err, res) => (err ? reject(this.toError(err, m)) : resolve(res as Res)),
+      );
+    });
+    this.wireAbort(call, opts.signal);
+    return { call, response };
+  }
+
+  /** Streams both ways (the heartbeat). */
+  bidi<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'bidi'>,
+    opts: RpcCallOptions = {},
+  ): ClientDuplexStream<ReqI, Res> {
+    const call = this.client.makeBidiStreamRequest(
+      m.path, m.serializeRequest, m.deserializeResponse, new Metadata(), this.callOptions(opts, opts.timeoutMs),
+    );
+    this.wireAbort(call, opts.signal);
+    return call;
+  }
+
+  /** Turns a stream's error into an FsError (for callers handling stream events themselves). */
+  streamError(e: unknown, m: { path: string }): unknown {
+    return isServiceError(e) ? this.toError(e, m) : e;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** One client per address, shared: a chunkserver or client talks to many peers repeatedly. */
+export class RpcClientPool {
+  private readonly clients = new Map<string, RpcClient>();
+  constructor(private readonly options: RpcClientOptions = {}) {}
+
+  get(address: string): RpcClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new RpcClient(address, this.options);
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * A gRPC server with FST's limits, and the wrapper that gives every handler the same contract:
+ * handlers are async functions that throw FsError; the wrapper turns any failure into a gRPC status
+ * with the errno trailer, logs what is not an FsError, and never lets a throw reach grpc-js.
+ */
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+  type handleClientStreamingCall,
+  type handleUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { FsError } from '../errors/errno.js';
+import { fsErrorToStatus, isServiceError, errnoMetadata, errnoOfServiceError, statusForErrno } from '../errors/rpc-status.js';
+import { toFsError } from '../errors/to-errno.js';
+import type { Logger } from '../log/logger.js';
+import { toServiceDefinition, type AnyMethod, type MethodDescriptor } from './service-def.js';
+
+/** Data messages are kept near 1 MiB; the limit leaves room for metadata-heavy answers. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export function createRpcServer(): Server {
+  return new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+}
+
+/** Binds host:port (port 0 picks a free one) and resolves with the port bound. */
+export function bindRpcServer(server: Server, hostPort: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(hostPort, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** Aborted when the caller cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+  readonly peer: string;
+}
+
+type Req<M> = M extends MethodDescriptor<unknown, infer R, unknown, infer _S> ? R : never;
+type ResI<M> = M extends MethodDescriptor<unknown, infer _R, infer I, infer _S> ? I : never;
+
+export type Handler<M> =
+  M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'unary'>
+    ? (req: Req<M>, ctx: CallContext) => Promise<ResI<M>>
+    : M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'server-stream'>
+      ? (req: Req<M>, call: ServerWritableStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<void>
+      : M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'client-stream'>
+        ? (call: ServerReadableStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<ResI<M>>
+        : (call: ServerDuplexStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<void>;
+
+export type ServiceHandlers<T extends Record<string, AnyMethod>> = { [K in keyof T]: Handler<T[K]> };
+
+function failureStatus(e: unknown, log: Logger, method: string): { code: status; details: string; metadata: ReturnType<typeof errnoMetadata> } {
+  if (isServiceError(e)) {
+    // A downstream daemon's answer (e.g. the next replica in a chain): pass its errno on.
+    const code = errnoOfServiceError(e);
+    return { code: statusForErrno(code), details: e.details || e.message, metadata: errnoMetadata(code) };
+  }
+  const fsErr = e instanceof FsError ? e : toFsError(e, (u) => log.error('unexpected error in handler', { method, err: u }));
+  const s = fsErrorToStatus(fsErr);
+  return { code: s.code, details: s.details, metadata: errnoMetadata(fsErr.code) };
+}
+
+function contextOf(call: { getPeer(): string; cancelled: boolean; on(ev: 'cancelled', fn: () => void): unknown }): CallContext {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort(new FsError('EINTR', 'call cancelled by the caller')));
+  if (call.cancelled) ac.abort(new FsError('EINTR', 'call cancelled by the caller'));
+  return { signal: ac.signal, peer: call.getPeer() };
+}
+
+/** Registers a service whose handlers follow the async/throw-FsError contract. */
+export function addService<T extends Record<string, AnyMethod>>(
+  server: Server,
+  methods: T,
+  handlers: ServiceHandlers<T>,
+  log: Logger,
+): void {
+  const impl: UntypedServiceImplementation = {};
+  for (const [key, m] of Object.entries(methods)) {
+    const h = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
+    switch (m.kind) {
+      case 'unary':
+        impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+          h(call.request, contextOf(call)).then(
+            (res) => cb(null, res),
+            (e: unknown) => cb(failureStatus(e, log, m.path)),
+          );
+        }) as handleUnaryCall<unknown, unknown>;
+        break;
+      case 'server-stream':
+        impl[key] = (call: ServerWritableStream<unknown, unknown>) => {
+          h(call.request, call, contextOf(call)).then(
+            () => call.end(),
+            (e: unknown) => call.destroy(Object.assign(new Error(), failureStatus(e, log, m.path))),
+          );
+        };
+        break;
+      case 'client-stream':
+        impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+          h(call, contextOf(call)).then(
+            (res) => cb(null, res),
+            (e: unknown) => cb(failureStatus(e, log, m.path)),
+          );
+        }) as handleClientStreamingCall<unknown, unknown>;
+        break;
+      case 'bidi':
+        impl[key] = (call: ServerDuplexStream<unknown, unknown>) => {
+          h(call, contextOf(call)).then(
+            () => call.end(),
+            (e: unknown) => call.destroy(Object.assign(new Error(), failureStatus(e, log, m.path))),
+          );
+        };
+        break;
+    }
+  }
+  server.addService(toServiceDefinition(methods), impl);
+}

@@ -1,0 +1,51 @@
+/**
+ * The method tables of FST's four services, one per .proto file. A unit test checks them against
+ * the .proto definitions so that they cannot drift.
+ */
+import { fst } from '../../proto-gen/fst.js';
+import { method } from './service-def.js';
+
+const M = 'fst.MasterService';
+export const MasterMethods = {
+  Lookup: method(M, 'Lookup', 'unary', fst.LookupRequest, fst.LookupResponse),
+  GetAttr: method(M, 'GetAttr', 'unary', fst.GetAttrRequest, fst.GetAttrResponse),
+  SetAttr: method(M, 'SetAttr', 'unary', fst.SetAttrRequest, fst.SetAttrResponse),
+  Mknod: method(M, 'Mknod', 'unary', fst.MknodRequest, fst.MknodResponse),
+  Mkdir: method(M, 'Mkdir', 'unary', fst.MkdirRequest, fst.MkdirResponse),
+  Unlink: method(M, 'Unlink', 'unary', fst.UnlinkRequest, fst.UnlinkResponse),
+  Rmdir: method(M, 'Rmdir', 'unary', fst.RmdirRequest, fst.RmdirResponse),
+  Rename: method(M, 'Rename', 'unary', fst.RenameRequest, fst.RenameResponse),
+  Link: method(M, 'Link', 'unary', fst.LinkRequest, fst.LinkResponse),
+  Symlink: method(M, 'Symlink', 'unary', fst.SymlinkRequest, fst.SymlinkResponse),
+  Readlink: method(M, 'Readlink', 'unary', fst.ReadlinkRequest, fst.ReadlinkResponse),
+  Readdir: method(M, 'Readdir', 'unary', fst.ReaddirRequest, fst.ReaddirResponse),
+  Statfs: method(M, 'Statfs', 'unary', fst.StatfsRequest, fst.StatfsResponse),
+  GetXattr: method(M, 'GetXattr', 'unary', fst.GetXattrRequest, fst.GetXattrResponse),
+  SetXattr: method(M, 'SetXattr', 'unary', fst.SetXattrRequest, fst.SetXattrResponse),
+  ListXattr: method(M, 'ListXattr', 'unary', fst.ListXattrRequest, fst.ListXattrResponse),
+  RemoveXattr: method(M, 'RemoveXattr', 'unary', fst.RemoveXattrRequest, fst.RemoveXattrResponse),
+  LocateChunks: method(M, 'LocateChunks', 'unary', fst.LocateChunksRequest, fst.LocateChunksResponse),
+  AllocateChunk: method(M, 'AllocateChunk', 'unary', fst.AllocateChunkRequest, fst.AllocateChunkResponse),
+  CommitWrite: method(M, 'CommitWrite', 'unary', fst.CommitWriteRequest, fst.CommitWriteResponse),
+};
+
+const R = 'fst.ChunkserverRegistryService';
+export const RegistryMethods = {
+  RegisterChunkserver: method(R, 'RegisterChunkserver', 'unary', fst.RegisterChunkserverRequest, fst.RegisterChunkserverResponse),
+  Heartbeat: method(R, 'Heartbeat', 'bidi', fst.HeartbeatRequest, fst.HeartbeatResponse),
+};
+
+const A = 'fst.AdminService';
+export const AdminMethods = {
+  GetClusterStatus: method(A, 'GetClusterStatus', 'unary', fst.GetClusterStatusRequest, fst.GetClusterStatusResponse),
+};
+
+const C = 'fst.ChunkserverService';
+export const ChunkserverMethods = {
+  WriteChunk: method(C, 'WriteChunk', 'client-stream', fst.WriteChunkRequest, fst.WriteChunkResponse),
+  ReadChunk: method(C, 'ReadChunk', 'server-stream', fst.ReadChunkRequest, fst.ReadChunkResponse),
+  CopyChunk: method(C, 'CopyChunk', 'unary', fst.CopyChunkRequest, fst.CopyChunkResponse),
+  DeleteChunk: method(C, 'DeleteChunk', 'unary', fst.DeleteChunkRequest, fst.DeleteChunkResponse),
+  GetChunkChecksums: method(C, 'GetChunkChecksums', 'unary', fst.GetChunkChecksumsRequest, fst.GetChunkChecksumsResponse),
+  SetChunkVersion: method(C, 'SetChunkVersion', 'unary', fst.SetChunkVersionRequest, fst.SetChunkVersionResponse),
+};
