@@ -48,15 +48,18 @@ export interface CallContext {
   readonly peer: string;
 }
 
-type Req<M> = M extends MethodDescriptor<unknown, infer R, unknown, infer _S> ? R : never;
-type ResI<M> = M extends MethodDescriptor<unknown, infer _R, infer I, infer _S> ? I : never;
+/* eslint-disable @typescript-eslint/no-explicit-any -- `any` in the patterns below only matches. */
+type Req<M> = M extends MethodDescriptor<any, infer R, any, any, any> ? R : never;
+type ResI<M> = M extends MethodDescriptor<any, any, infer I, any, any> ? I : never;
+type KindOf<M> = M extends MethodDescriptor<any, any, any, any, infer K> ? K : never;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export type Handler<M> =
-  M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'unary'>
+  KindOf<M> extends 'unary'
     ? (req: Req<M>, ctx: CallContext) => Promise<ResI<M>>
-    : M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'server-stream'>
+    : KindOf<M> extends 'server-stream'
       ? (req: Req<M>, call: ServerWritableStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<void>
-      : M extends MethodDescriptor<unknown, infer _Q, unknown, infer _S, 'client-stream'>
+      : KindOf<M> extends 'client-stream'
         ? (call: ServerReadableStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<ResI<M>>
         : (call: ServerDuplexStream<Req<M>, ResI<M>>, ctx: CallContext) => Promise<void>;
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Runs a single-machine FST cluster in the foreground: fst-master on 127.0.0.1:9420 and three
+// fst-chunkservers on 9421-9423, state in $FST_LOCAL_DIR (default ./.fst-local), reused on the
+// next start. Ctrl-C stops everything.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const state = resolve(process.env.FST_LOCAL_DIR ?? join(root, '.fst-local'));
+const masterPort = Number(process.env.FST_LOCAL_PORT ?? 9420);
+const master = `127.0.0.1:${masterPort}`;
+mkdirSync(state, { recursive: true });
+
+const children = [];
+let stopping = false;
+function run(name, bin, args) {
+  const child = spawn(process.execPath, [join(root, 'bin', bin), ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+  child.stderr.on('data', (d) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      try {
+        const r = JSON.parse(line);
+        if (r.level !== 'debug') process.stderr.write(`[${name}] ${r.level}: ${r.msg}${r.address ? ' ' + r.address : ''}\n`);
+      } catch {
+        process.stderr.write(`[${name}] ${line}\n`);
+      }
+    }
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`[${name}] exited (${signal ?? code}); stopping the cluster\n`);
+      shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of [...children].reverse()) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+run('master', 'fst-master.js', ['--data', join(state, 'master'), '--listen', master, '--replication', '2']);
+await new Promise((r) => setTimeout(r, 800));
+for (let i = 0; i < 3; i++) {
+  run(`cs${i}`, 'fst-chunkserver.js', ['--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`]);
+}
+process.stderr.write(`
+FST is running: master ${master}, 3 chunkservers, replication 2, state in ${state}
+Try, in another shell:
+  export FST_MASTER=${master}
+  npx fst put README.md /README.md && npx fst cat /README.md && npx fstadmin status
+Ctrl-C stops the cluster.
+`);

@@ -1,0 +1,83 @@
+/**
+ * Where a chunk's files live inside a data directory, and the small file-system helpers the store
+ * needs. Chunks are spread over 256 subdirectories (chunk id % 256) so that no directory holds
+ * millions of entries: <data>/chunks/<xx>/<id>.chunk (data) and <id>.meta (header + checksums).
+ * Copies in progress use the same names with a `.tmp` suffix and are removed by the next scan.
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export const CHUNKS_DIR = 'chunks';
+export const SUBDIRS = 256;
+
+export interface ChunkPaths {
+  subdir: string;
+  data: string;
+  meta: string;
+}
+
+export function subdirName(chunkId: number): string {
+  return (chunkId % SUBDIRS).toString(16).padStart(2, '0');
+}
+
+export function chunkPaths(dataDir: string, chunkId: number, tmp = false): ChunkPaths {
+  const subdir = join(dataDir, CHUNKS_DIR, subdirName(chunkId));
+  const suffix = tmp ? '.tmp' : '';
+  return { subdir, data: join(subdir, `${chunkId}.chunk${suffix}`), meta: join(subdir, `${chunkId}.meta${suffix}`) };
+}
+
+export interface ParsedName {
+  chunkId: number;
+  kind: 'data' | 'meta';
+  tmp: boolean;
+}
+
+/** The chunk a file name belongs to, or undefined for a file the store did not create. */
+export function parseChunkFileName(name: string): ParsedName | undefined {
+  const m = /^([1-9][0-9]{0,15})\.(chunk|meta)(\.tmp)?$/.exec(name);
+  const chunkId = Number(m?.[1]);
+  if (!m || !Number.isSafeInteger(chunkId)) return undefined;
+  return { chunkId, kind: m[2] === 'chunk' ? 'data' : 'meta', tmp: m[3] !== undefined };
+}
+
+/** fsync a directory, so that entries created or removed in it survive a crash. */
+export async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** mkdir -p, fsync'ing the parent of each directory it creates. */
+export async function ensureDir(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true });
+  if (first === undefined) return;
+  // `first` is the top-most directory created; every directory from its parent down is new or its
+  // parent, so fsync that chain.
+  for (let d = path; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || dirname(d) === d) break;
+  }
+}
+
+/** Writes all of `buf` at `position` (a positional write may be short). */
+export async function writeAll(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Reads into `buf` from `position` until it is full or the file ends; returns the bytes read. */
+export async function readAll(fh: FileHandle, buf: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}

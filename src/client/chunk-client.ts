@@ -1,0 +1,150 @@
+/**
+ * ChunkClient: reads and writes chunk data on the chunkservers, one pooled gRPC client per address.
+ * A read tries the replicas in the master's order and resumes on the next one where the last
+ * stopped; a write goes to the head of the chain, which forwards it down (MooseFS-style), and
+ * succeeds only once every replica holds the data on disk.
+ */
+import { once } from 'node:events';
+import { FsError } from '../common/errors/errno.js';
+import { toErrno, toFsError } from '../common/errors/to-errno.js';
+import { RpcClientPool, type RpcClientOptions } from '../common/rpc/client.js';
+import { ChunkserverMethods } from '../common/rpc/services.js';
+import { DATA_MESSAGE_BYTES } from '../common/ids.js';
+import { silentLogger, type Logger } from '../common/log/logger.js';
+import type { fst } from '../proto-gen/fst.js';
+import type { ChunkLocation } from './types.js';
+
+export interface ChunkClientOptions extends RpcClientOptions {
+  /** Deadline of one ReadChunk stream. @default 60000 */
+  readTimeoutMs?: number;
+  /** Deadline of one WriteChunk stream, replication included. @default 120000 */
+  writeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Bytes to write at `offset` within a chunk. */
+export interface WritePiece {
+  offset: number;
+  data: Buffer;
+}
+
+export interface WriteResult {
+  bytesWritten: number;
+  /** The chunk's length on the head replica after the write. */
+  length: number;
+}
+
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+export class ChunkClient {
+  readonly pool: RpcClientPool;
+  private readonly readTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
+  private readonly log: Logger;
+
+  constructor(options: ChunkClientOptions = {}) {
+    this.pool = new RpcClientPool(options);
+    this.readTimeoutMs = options.readTimeoutMs ?? 60_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 120_000;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /**
+   * `length` bytes of the chunk from `offset` (bytes the chunkserver does not store read as zeros).
+   * Each replica is tried in turn, resuming after the bytes already received; when all fail the
+   * error is ESTALE if any replica had another version (the caller should locate again).
+   */
+  async readRange(loc: ChunkLocation, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    if (length <= 0) return Buffer.alloc(0);
+    if (loc.replicas.length === 0) throw new FsError('EIO', `chunk ${loc.chunkId}: no live replica to read from`);
+    let out: Buffer | undefined;
+    let got = 0;
+    const errors: unknown[] = [];
+    for (const replica of loc.replicas) {
+      try {
+        const stream = this.pool.get(replica.address).serverStream(
+          ChunkserverMethods.ReadChunk,
+          { chunkId: loc.chunkId, version: loc.version, offset: offset + got, length: length - got },
+          { timeoutMs: this.readTimeoutMs, signal },
+        );
+        for await (const msg of stream) {
+          const data = asBuffer(msg.data);
+          const at = msg.offset - offset;
+          if (at < got || at + data.length > length) {
+            throw new FsError('EIO', `chunk ${loc.chunkId} at ${replica.address}: data at ${msg.offset} outside the range asked`);
+          }
+          // The common small read is one message: hand its bytes over without a copy.
+          if (!out && at === 0 && data.length === length) return data;
+          out ??= Buffer.allocUnsafe(length);
+          if (at > got) out.fill(0, got, at);
+          data.copy(out, at);
+          got = at + data.length;
+        }
+        out ??= Buffer.allocUnsafe(length);
+        // A server may stop at the chunk's stored length: the rest is a hole.
+        if (got < length) out.fill(0, got);
+        return out;
+      } catch (e) {
+        if (signal?.aborted) throw toFsError(e);
+        errors.push(e);
+        this.log.debug('read from replica failed', { chunkId: loc.chunkId, replica: replica.address, err: e });
+      }
+    }
+    const stale = errors.find((e) => toErrno(e) === 'ESTALE');
+    throw toFsError(stale ?? errors[errors.length - 1]);
+  }
+
+  /**
+   * Writes `pieces` (offsets within the chunk) through the replication chain of `loc`, in messages of
+   * at most 1 MiB that view the caller's buffers (no copy), honouring the stream's backpressure.
+   * Resolves once every replica has the data durably.
+   */
+  async writeStream(loc: ChunkLocation, pieces: Iterable<WritePiece>, signal?: AbortSignal): Promise<WriteResult> {
+    const head = loc.replicas[0];
+    if (!head) throw new FsError('EIO', `chunk ${loc.chunkId}: the master gave no replica to write to`);
+    const { call, response } = this.pool.get(head.address).clientStream(
+      ChunkserverMethods.WriteChunk, { timeoutMs: this.writeTimeoutMs, signal },
+    );
+    // Failures arrive through `response`; without this listener a write after the call died would
+    // raise an unhandled 'error' event.
+    call.on('error', () => {});
+    let failed = false;
+    const settled = response.then(() => {}, () => { failed = true; });
+    const header: fst.IWriteChunkHeader = {
+      chunkId: loc.chunkId,
+      version: loc.version,
+      chain: loc.replicas.slice(1).map((r) => r.address),
+    };
+    let first = true;
+    outer: for (const piece of pieces) {
+      for (let o = 0; o < piece.data.length; o += DATA_MESSAGE_BYTES) {
+        if (failed) break outer;
+        const msg: fst.IWriteChunkRequest = {
+          offset: piece.offset + o,
+          data: piece.data.subarray(o, Math.min(piece.data.length, o + DATA_MESSAGE_BYTES)),
+        };
+        if (first) msg.header = header;
+        first = false;
+        if (!call.write(msg)) await drainOrSettle(call, settled);
+      }
+    }
+    if (first && !failed) call.write({ header });
+    call.end();
+    const res = await response;
+    return { bytesWritten: res.bytesWritten, length: res.length };
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+/** Waits for the stream to accept more, or for the call to end (a failed call never drains). */
+async function drainOrSettle(call: NodeJS.EventEmitter, settled: Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(call, 'drain', { signal: ac.signal }).catch(() => {}), settled]);
+  } finally {
+    ac.abort();
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * MetaClient: the MasterService as typed methods, one per RPC, each naming the syscall it serves.
+ * It only converts arguments and answers (see types.ts); path resolution, caching and write-back
+ * live above it, so that the FUSE layer and the path API share one implementation of the protocol.
+ * Every method throws FsError with the master's errno.
+ */
+import { FsError } from '../common/errors/errno.js';
+import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
+import { MasterMethods } from '../common/rpc/services.js';
+import {
+  fst, toAttr, toChunkLocation, toDirEntry,
+  type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
+} from './types.js';
+
+/** Per-call options: deadline, cancellation and, for calls that check permissions, the caller. */
+export interface MetaCallOptions extends RpcCallOptions {
+  caller?: Caller;
+}
+
+/** What SetAttr should change; absent fields are left alone. 'now' uses the master's clock. */
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+  ctime?: Timespec;
+}
+
+export interface MknodOptions {
+  type?: fst.FileType;
+  rdev?: number;
+  /** O_EXCL: fail with EEXIST instead of returning an existing file. */
+  exclusive?: boolean;
+}
+
+export interface ReaddirPage {
+  entries: DirEntry[];
+  more: boolean;
+}
+
+export interface LocateResult {
+  size: number;
+  chunks: ChunkLocation[];
+}
+
+export interface StatfsResult {
+  totalBytes: number;
+  freeBytes: number;
+  files: number;
+  chunkSize: number;
+}
+
+export type XattrMode = 'any' | 'create' | 'replace';
+
+/** The identity of this process, the default caller of every request. */
+export function processCaller(): Caller {
+  return {
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    groups: process.getgroups?.() ?? [],
+  };
+}
+
+const F = fst.SetAttrField;
+
+/** The SetAttr request of a set of changes (a field is applied only when its bit is set). */
+export function setAttrRequest(ino: number, c: AttrChanges, caller: Caller): fst.ISetAttrRequest {
+  const req: fst.ISetAttrRequest = { ino, caller, fields: 0 };
+  let fields = 0;
+  if (c.mode !== undefined) { fields |= F.SET_ATTR_MODE; req.mode = c.mode & 0o7777; }
+  if (c.uid !== undefined) { fields |= F.SET_ATTR_UID; req.uid = c.uid; }
+  if (c.gid !== undefined) { fields |= F.SET_ATTR_GID; req.gid = c.gid; }
+  if (c.size !== undefined) { fields |= F.SET_ATTR_SIZE; req.size = c.size; }
+  if (c.atime === 'now') fields |= F.SET_ATTR_ATIME_NOW;
+  else if (c.atime) { fields |= F.SET_ATTR_ATIME; req.atime = c.atime; }
+  if (c.mtime === 'now') fields |= F.SET_ATTR_MTIME_NOW;
+  else if (c.mtime) { fields |= F.SET_ATTR_MTIME; req.mtime = c.mtime; }
+  if (c.ctime) { fields |= F.SET_ATTR_CTIME; req.ctime = c.ctime; }
+  req.fields = fields;
+  return req;
+}
+
+const xattrFlag: Record<XattrMode, fst.XattrFlag> = {
+  any: fst.XattrFlag.XATTR_ANY,
+  create: fst.XattrFlag.XATTR_CREATE,
+  replace: fst.XattrFlag.XATTR_REPLACE,
+};
+
+export class MetaClient {
+  readonly rpc: RpcClient;
+  private readonly caller: Caller;
+
+  constructor(readonly address: string, options: RpcClientOptions & { caller?: Caller } = {}) {
+    this.rpc = new RpcClient(address, options);
+    this.caller = options.caller ?? processCaller();
+  }
+
+  private who(opts: MetaCallOptions): Caller {
+    return opts.caller ?? this.caller;
+  }
+
+  /** lookup: the attributes of `name` in directory `parent`. */
+  async lookup(parent: number, name: string, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.Lookup, { parent, name }, opts);
+    return toAttr(res.attr, 'Lookup');
+  }
+
+  /** stat(2) by inode. */
+  async getAttr(ino: number, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.GetAttr, { ino }, opts);
+    return toAttr(res.attr, 'GetAttr');
+  }
+
+  /** chmod, chown, truncate, utimensat: applies `changes`, returns the new attributes. */
+  async setAttr(ino: number, changes: AttrChanges, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.SetAttr, setAttrRequest(ino, changes, this.who(opts)), opts);
+    return toAttr(res.attr, 'SetAttr');
+  }
+
+  /** mknod(2) / open(O_CREAT): a regular file by default. */
+  async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<{ attr: Attr; created: boolean }> {
+    const res = await this.rpc.unary(MasterMethods.Mknod, {
+      parent, name, mode: mode & 0o7777, type: o.type ?? fst.FileType.REGULAR, rdev: o.rdev ?? 0,
+      exclusive: o.exclusive ?? false, caller: this.who(opts),
+    }, opts);
+    return { attr: toAttr(res.attr, 'Mknod'), created: res.created };
+  }
+
+  /** mkdir(2). */
+  async mkdir(parent: number, name: string, mode: number, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller: this.who(opts) }, opts);
+    return toAttr(res.attr, 'Mkdir');
+  }
+
+  /** unlink(2); returns the links left on the inode. */
+  async unlink(parent: number, name: string, opts: MetaCallOptions = {}): Promise<number> {
+    const res = await this.rpc.unary(MasterMethods.Unlink, { parent, name, caller: this.who(opts) }, opts);
+    return res.nlink;
+  }
+
+  /** rmdir(2). */
+  async rmdir(parent: number, name: string, opts: MetaCallOptions = {}): Promise<void> {
+    await this.rpc.unary(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
+  }
+
+  /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE). */
+  async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions = {}): Promise<void> {
+    await this.rpc.unary(MasterMethods.Rename, {
+      parent, name, newParent, newName, noReplace, caller: this.who(opts),
+    }, opts);
+  }
+
+  /** link(2): a new name for `ino`. */
+  async link(ino: number, newParent: number, newName: string, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, opts);
+    return toAttr(res.attr, 'Link');
+  }
+
+  /** symlink(2). */
+  async symlink(parent: number, name: string, target: string, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.rpc.unary(MasterMethods.Symlink, { parent, name, target, caller: this.who(opts) }, opts);
+    return toAttr(res.attr, 'Symlink');
+  }
+
+  /** readlink(2). */
+  async readlink(ino: number, opts: MetaCallOptions = {}): Promise<string> {
+    const res = await this.rpc.unary(MasterMethods.Readlink, { ino }, opts);
+    return res.target;
+  }
+
+  /** One page of getdents(2): entries after `after`, in name order. */
+  async readdir(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean } = {}, opts: MetaCallOptions = {}): Promise<ReaddirPage> {
+    const res = await this.rpc.unary(MasterMethods.Readdir, {
+      ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
+    }, opts);
+    return { entries: res.entries.map(toDirEntry), more: res.more };
+  }
+
+  /** statfs(2). */
+  async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
+    const res = await this.rpc.unary(MasterMethods.Statfs, {}, opts);
+    return { totalBytes: res.totalBytes, freeBytes: res.freeBytes, files: res.files, chunkSize: res.chunkSize };
+  }
+
+  /** getxattr(2). */
+  async getXattr(ino: number, name: string, opts: MetaCallOptions = {}): Promise<Buffer> {
+    const res = await this.rpc.unary(MasterMethods.GetXattr, { ino, name }, opts);
+    return Buffer.from(res.value.buffer, res.value.byteOffset, res.value.byteLength);
+  }
+
+  /** setxattr(2); `mode` is XATTR_CREATE / XATTR_REPLACE or neither. */
+  async setXattr(ino: number, name: string, value: Uint8Array, mode: XattrMode = 'any', opts: MetaCallOptions = {}): Promise<void> {
+    await this.rpc.unary(MasterMethods.SetXattr, { ino, name, value, flags: xattrFlag[mode], caller: this.who(opts) }, opts);
+  }
+
+  /** listxattr(2). */
+  async listXattr(ino: number, opts: MetaCallOptions = {}): Promise<string[]> {
+    const res = await this.rpc.unary(MasterMethods.ListXattr, { ino }, opts);
+    return res.names;
+  }
+
+  /** removexattr(2). */
+  async removeXattr(ino: number, name: string, opts: MetaCallOptions = {}): Promise<void> {
+    await this.rpc.unary(MasterMethods.RemoveXattr, { ino, name, caller: this.who(opts) }, opts);
+  }
+
+  /** The file size and the chunks overlapping [offset, offset + length); absent indexes are holes. */
+  async locateChunks(ino: number, offset: number, length: number, opts: MetaCallOptions = {}): Promise<LocateResult> {
+    const res = await this.rpc.unary(MasterMethods.LocateChunks, { ino, offset, length }, opts);
+    return { size: res.size, chunks: res.chunks.map(toChunkLocation) };
+  }
+
+  /** A chunk to write into at chunk `index`, moved to a new version; `replicas` is the chain. */
+  async allocateChunk(ino: number, index: number, opts: MetaCallOptions = {}): Promise<ChunkLocation> {
+    const res = await this.rpc.unary(MasterMethods.AllocateChunk, { ino, index }, opts);
+    if (!res.chunk) throw new FsError('EIO', 'AllocateChunk: no chunk in the answer');
+    return toChunkLocation(res.chunk);
+  }
+
+  /** Publishes durable data: the size grows to `end` if larger, mtime is set. */
+  async commitWrite(ino: number, end: number, mtime: Timespec | undefined, opts: MetaCallOptions = {}): Promise<Attr> {
+    const req: fst.ICommitWriteRequest = { ino, end };
+    if (mtime) req.mtime = mtime;
+    const res = await this.rpc.unary(MasterMethods.CommitWrite, req, opts);
+    return toAttr(res.attr, 'CommitWrite');
+  }
+
+  close(): void {
+    this.rpc.close();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * FileWriter: write-back for one file handle (JuiceFS's file -> chunk -> slice writers).
+ *
+ * Writes are copied into the current WriteBuffer. When it holds `flushThresholdBytes`, it becomes a
+ * flight: its chunk jobs go to the ChunkWriter (streams on different chunks run in parallel) and,
+ * once all are durable, one CommitWrite publishes the new size and mtime. New writes meanwhile go
+ * into a fresh buffer, so writing and flushing overlap. Flights commit in the order they started.
+ *
+ * Memory is bounded by `budgetBytes` (buffered + in flight): a write that would pass it waits for a
+ * flight to end. A failed flight's error is kept and thrown by every later write and flush: once
+ * data may be lost the handle says so until it is closed, and never drops the error.
+ */
+import { FsError } from '../../common/errors/errno.js';
+import { toFsError } from '../../common/errors/to-errno.js';
+import { CHUNK_SIZE } from '../../common/ids.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { ChunkClient } from '../chunk-client.js';
+import { Notifier } from '../concurrency.js';
+import type { MetaClient } from '../meta-client.js';
+import { timespecOfMs, type Attr } from '../types.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { WriteBuffer } from './write-buffer.js';
+
+export interface WritebackOptions {
+  /** Buffered bytes that start a flush. @default 33554432 (32 MiB) */
+  flushThresholdBytes?: number;
+  /** Most bytes one handle holds, buffered plus being flushed; writes past it wait. @default 134217728 (128 MiB) */
+  budgetBytes?: number;
+  /** Chunk streams one handle runs at once. @default 4 */
+  parallelChunks?: number;
+  /** Bytes per chunk; only tests change it. @default CHUNK_SIZE */
+  chunkSize?: number;
+}
+
+export const WRITEBACK_DEFAULTS: Required<WritebackOptions> = {
+  flushThresholdBytes: 32 * 1024 * 1024,
+  budgetBytes: 128 * 1024 * 1024,
+  parallelChunks: 4,
+  chunkSize: CHUNK_SIZE,
+};
+
+interface Flight {
+  buffer: WriteBuffer;
+  done: Promise<void>;
+}
+
+export class FileWriter {
+  private readonly opts: Required<WritebackOptions>;
+  private current: WriteBuffer;
+  private readonly flights: Flight[] = [];
+  private inflightBytes = 0;
+  private lastFlight: Promise<void> = Promise.resolve();
+  private failure: FsError | undefined;
+  private readonly released = new Notifier();
+  private readonly chunkWriter: ChunkWriter;
+
+  constructor(
+    private readonly meta: MetaClient,
+    chunks: ChunkClient,
+    private readonly ino: number,
+    options: WritebackOptions,
+    /** Called after each successful CommitWrite with the file's new attributes. */
+    private readonly onCommit: (attr: Attr) => void,
+    private readonly log: Logger,
+  ) {
+    this.opts = { ...WRITEBACK_DEFAULTS, ...options };
+    this.current = new WriteBuffer(this.opts.chunkSize);
+    this.chunkWriter = new ChunkWriter(meta, chunks, ino, this.opts.parallelChunks, log);
+  }
+
+  /** The stored flush error, if a flush failed. */
+  get error(): FsError | undefined {
+    return this.failure;
+  }
+
+  /** Bytes held: buffered plus in flight. */
+  get pendingBytes(): number {
+    return this.current.bytes + this.inflightBytes;
+  }
+
+  /** File offset just past the last byte not yet committed (0 when nothing is pending). */
+  get pendingEnd(): number {
+    return this.flights.reduce((end, f) => Math.max(end, f.buffer.end), this.current.end);
+  }
+
+  /** Copies the pending bytes overlapping [position, position + target.length) into `target`, oldest first. */
+  overlay(position: number, target: Buffer): void {
+    for (const f of this.flights) f.buffer.overlay(position, target);
+    this.current.overlay(position, target);
+  }
+
+  /** Buffers `data` at `position` (copied), waiting while the handle's budget is spent. */
+  async write(position: number, data: Buffer): Promise<void> {
+    this.throwIfFailed();
+    // Cut very large writes so that no single piece can overrun the budget.
+    for (let done = 0; done < data.length;) {
+      const n = Math.min(this.opts.flushThresholdBytes, data.length - done);
+      await this.reserve(n);
+      this.current.insert(position + done, data.subarray(done, done + n));
+      done += n;
+      if (this.current.bytes >= this.opts.flushThresholdBytes) this.startFlush();
+    }
+  }
+
+  /** Flushes everything buffered and waits until all of it is committed (fsync, close). */
+  async flush(): Promise<void> {
+    this.startFlush();
+    // Flights commit in order, so the last one ending means all have.
+    await this.lastFlight;
+    this.throwIfFailed();
+  }
+
+  /** Drops cached chunk allocations: after a truncate their versions are gone. */
+  forgetAllocations(): void {
+    this.chunkWriter.forgetAllocations();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async reserve(n: number): Promise<void> {
+    while (this.pendingBytes + n > this.opts.budgetBytes) {
+      if (this.flights.length === 0) {
+        // Nothing in flight to wait for: flush what is buffered, or go ahead if that is nothing.
+        if (this.current.isEmpty) return;
+        this.startFlush();
+        continue;
+      }
+      await this.released.wait();
+      this.throwIfFailed();
+    }
+  }
+
+  private startFlush(): void {
+    if (this.current.isEmpty) return;
+    const buffer = this.current;
+    this.current = new WriteBuffer(this.opts.chunkSize);
+    this.inflightBytes += buffer.bytes;
+    const flight: Flight = { buffer, done: Promise.resolve() };
+    flight.done = this.runFlight(buffer, this.lastFlight)
+      .catch((e: unknown) => {
+        const err = toFsError(e, (u) => this.log.error('unexpected error while flushing', { ino: this.ino, err: u }));
+        this.log.warn('flush failed', { ino: this.ino, code: err.code, err });
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.flights.splice(this.flights.indexOf(flight), 1);
+        this.inflightBytes -= buffer.bytes;
+        this.released.notify();
+      });
+    this.flights.push(flight);
+    this.lastFlight = flight.done;
+  }
+
+  private async runFlight(buffer: WriteBuffer, previous: Promise<void>): Promise<void> {
+    const jobs = buffer.chunkJobs().map((job) =>
+      // After a failure nothing more is sent: the handle is already reporting lost data.
+      this.failure ? Promise.reject(this.failure) : this.chunkWriter.submit(job));
+    const results = await Promise.allSettled(jobs);
+    await previous;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // An earlier flight failed: publishing a size past its lost bytes would expose a hole as data.
+    this.throwIfFailed();
+    const attr = await this.meta.commitWrite(this.ino, buffer.end, timespecOfMs(Date.now()));
+    this.onCommit(attr);
+  }
+}

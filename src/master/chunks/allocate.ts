@@ -1,0 +1,110 @@
+/**
+ * AllocateChunk: hands a client a chunk to write, at a fresh version, with its replication chain.
+ *
+ * A new chunk is recorded in SQLite first (so that a chunk report can never find it unknown and
+ * delete it), then created on the chosen chunkservers. An existing chunk is first moved to
+ * version+1 on its up-to-date live replicas, then recorded: a replica that missed the bump keeps
+ * the old version and is stale from then on, so it is never read again. If the master dies between
+ * the two steps, chunk reports carry the higher version and the master adopts it.
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import { CHUNK_SIZE } from '../../common/ids.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { MasterDb } from '../db/database.js';
+import { getInode } from '../tree/inode-row.js';
+import type { ServerRegistry } from '../servers/registry.js';
+import type { ChunkserverCommands } from './chunkserver-commands.js';
+import { bumpCounter, chunkAt, serversWithVersion } from './chunk-rows.js';
+import { chooseServers } from './placement.js';
+
+/** Largest file: 2^53 bytes would overflow JS integers; 1 PiB is plenty. */
+export const MAX_FILE_SIZE = 2 ** 50;
+
+const REGULAR = 1;
+
+export interface ChunkDeps {
+  db: MasterDb;
+  servers: ServerRegistry;
+  commands: ChunkserverCommands;
+  log: Logger;
+}
+
+export function locationOf(deps: ChunkDeps, idx: number, chunkId: number, version: number, serverIds: number[]): fst.IChunkLocation {
+  const replicas = serverIds
+    .map((id) => deps.servers.get(id))
+    .filter((s): s is NonNullable<typeof s> => !!s)
+    .sort((a, b) => a.load - b.load)
+    .map((s) => ({ serverId: s.id, address: s.address }));
+  return { index: idx, chunkId, version, replicas };
+}
+
+export async function allocateChunk(deps: ChunkDeps, ino: number, idx: number): Promise<fst.IChunkLocation> {
+  if (!Number.isSafeInteger(idx) || idx < 0 || idx * CHUNK_SIZE >= MAX_FILE_SIZE) {
+    throw new FsError('EFBIG', `chunk index ${idx} is past the largest file size`);
+  }
+  const inode = await getInode(deps.db.reader, ino);
+  if (inode.type !== REGULAR) throw new FsError(inode.type === 2 ? 'EISDIR' : 'EINVAL', `inode ${ino} is not a regular file`);
+  const existing = await chunkAt(deps.db.reader, ino, idx);
+  return existing ? bumpExisting(deps, ino, existing.chunk_id, existing.version, idx) : createNew(deps, ino, idx, inode.replication);
+}
+
+async function bumpExisting(deps: ChunkDeps, ino: number, chunkId: number, version: number, idx: number): Promise<fst.IChunkLocation> {
+  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
+  if (holders.length === 0) throw new FsError('EIO', `chunk ${chunkId} of inode ${ino} has no live up-to-date replica`);
+  const newVersion = version + 1;
+  const results = await Promise.allSettled(
+    holders.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId, version, newVersion })),
+  );
+  const bumped = holders.filter((_, i) => results[i]?.status === 'fulfilled');
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') deps.log.warn('version bump failed; replica left stale', { chunkId, serverId: holders[i], err: r.reason });
+  });
+  if (bumped.length === 0) throw new FsError('EIO', `chunk ${chunkId}: no replica accepted version ${newVersion}`);
+  await deps.db.write(async (tx) => {
+    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version = ?', [newVersion, chunkId, version]);
+    if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunkId} changed while being allocated`);
+    for (const id of bumped) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunkId, id]);
+  });
+  return locationOf(deps, idx, chunkId, newVersion, bumped);
+}
+
+async function createNew(deps: ChunkDeps, ino: number, idx: number, goal: number): Promise<fst.IChunkLocation> {
+  const alive = deps.servers.alive();
+  if (alive.length === 0) throw new FsError('EIO', 'no chunkserver is alive');
+  const { chosen, full } = chooseServers(alive, Math.max(1, goal));
+  if (chosen.length === 0) throw new FsError('ENOSPC', `no chunkserver has room for a chunk (${full} full)`);
+  const chunkId = await deps.db.write(async (tx) => {
+    const owner = await tx.get('SELECT ino FROM inodes WHERE ino = ?', [ino]);
+    if (!owner) throw new FsError('ENOENT', `inode ${ino} was removed`);
+    const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
+    const id = counter!.value;
+    await tx.run("UPDATE counters SET value = value + 1 WHERE name = 'next_chunk_id'");
+    await tx.run('INSERT INTO chunks (ino, idx, chunk_id, version) VALUES (?, ?, ?, 1)', [ino, idx, id]);
+    for (const s of chosen) await tx.run('INSERT INTO replicas (chunk_id, server_id, version) VALUES (?, ?, 1)', [id, s]);
+    await bumpCounter(tx, 'chunks', 1);
+    return id;
+  });
+  const results = await Promise.allSettled(
+    chosen.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId, version: 0, newVersion: 1, create: true })),
+  );
+  const failed = chosen.filter((_, i) => results[i]?.status === 'rejected');
+  if (failed.length > 0) {
+    deps.log.warn('chunk creation failed on some servers', { chunkId, failed });
+    await deps.db.write(async (tx) => {
+      for (const s of failed) await tx.run('DELETE FROM replicas WHERE chunk_id = ? AND server_id = ?', [chunkId, s]);
+    });
+  }
+  const created = chosen.filter((id) => !failed.includes(id));
+  if (created.length === 0) {
+    // Forget the chunk entirely, or every later write to this index would find it missing.
+    await deps.db.write(async (tx) => {
+      await tx.run('DELETE FROM chunks WHERE chunk_id = ?', [chunkId]);
+      await bumpCounter(tx, 'chunks', -1);
+    });
+    const reason = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    const code = (reason?.reason as FsError | undefined)?.code === 'ENOSPC' ? 'ENOSPC' : 'EIO';
+    throw new FsError(code, `chunk ${chunkId}: no chunkserver could create it`, { cause: reason?.reason });
+  }
+  return locationOf(deps, idx, chunkId, 1, created);
+}

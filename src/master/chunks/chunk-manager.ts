@@ -1,0 +1,61 @@
+/**
+ * The master's chunk operations behind one object: allocation, location, commits, truncation and
+ * garbage collection. Operations on one file's chunks that change versions are serialized per
+ * (inode, chunk index) so that two version bumps of one chunk never race.
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { CHUNK_SIZE } from '../../common/ids.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { MasterDb } from '../db/database.js';
+import type { ServerRegistry } from '../servers/registry.js';
+import { getInode } from '../tree/inode-row.js';
+import { allocateChunk, type ChunkDeps } from './allocate.js';
+import { ChunkserverCommands } from './chunkserver-commands.js';
+import { commitWrite } from './commit-write.js';
+import { ChunkGarbageCollector } from './gc.js';
+import { KeyMutex } from './key-mutex.js';
+import { locateChunks } from './locate.js';
+import { cutBoundaryChunk } from './truncate.js';
+
+export class ChunkManager {
+  private readonly deps: ChunkDeps;
+  private readonly locks = new KeyMutex<string>();
+  readonly gc: ChunkGarbageCollector;
+
+  constructor(db: MasterDb, servers: ServerRegistry, log: Logger, gcIntervalMs: number) {
+    const commands = new ChunkserverCommands();
+    this.deps = { db, servers, commands, log };
+    this.gc = new ChunkGarbageCollector(db, servers, commands, gcIntervalMs, log);
+  }
+
+  allocate(ino: number, idx: number): Promise<fst.IChunkLocation> {
+    return this.locks.run(`${ino}:${idx}`, () => allocateChunk(this.deps, ino, idx));
+  }
+
+  locate(ino: number, offset: number, length: number): Promise<fst.ILocateChunksResponse> {
+    return locateChunks(this.deps, ino, offset, length);
+  }
+
+  commitWrite(ino: number, end: number, mtime: fst.ITimespec | null | undefined): Promise<fst.IAttr> {
+    return commitWrite(this.deps.db, ino, end, mtime);
+  }
+
+  /** Cuts the boundary chunk on the chunkservers, then runs `applyToNamespace` (size + dropped chunks). */
+  async truncate<T>(ino: number, newSize: number, applyToNamespace: () => Promise<T>): Promise<T> {
+    const inode = await getInode(this.deps.db.reader, ino);
+    const idx = Math.floor(Math.min(inode.size, newSize) / CHUNK_SIZE);
+    return this.locks.run(`${ino}:${idx}`, async () => {
+      await cutBoundaryChunk(this.deps, ino, newSize);
+      return applyToNamespace();
+    });
+  }
+
+  start(): void {
+    this.gc.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.gc.stop();
+    this.deps.commands.close();
+  }
+}

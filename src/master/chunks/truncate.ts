@@ -1,0 +1,34 @@
+/**
+ * The chunkserver side of truncate(2): the chunk holding the new end of file is cut there on its
+ * replicas (moving it to a new version) so that bytes past the end can never reappear when the file
+ * grows again. Chunks wholly past the end are dropped by the namespace's setattr.
+ */
+import { CHUNK_SIZE } from '../../common/ids.js';
+import { FsError } from '../../common/errors/errno.js';
+import { getInode } from '../tree/inode-row.js';
+import type { ChunkDeps } from './allocate.js';
+import { chunkAt, serversWithVersion } from './chunk-rows.js';
+
+/** Cuts the chunk at min(old size, new size); returns the chunk index touched (or undefined). */
+export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: number): Promise<void> {
+  const inode = await getInode(deps.db.reader, ino);
+  if (inode.type !== 1) return; // the namespace reports EISDIR/EINVAL
+  const boundary = Math.min(inode.size, newSize);
+  const idx = Math.floor(boundary / CHUNK_SIZE);
+  const within = boundary - idx * CHUNK_SIZE;
+  if (within === 0) return; // the chunk starts at the boundary: wholly past the end
+  const chunk = await chunkAt(deps.db.reader, ino, idx);
+  if (!chunk) return; // a hole
+  const holders = (await serversWithVersion(deps.db.reader, chunk.chunk_id, chunk.version)).filter((id) => deps.servers.isAlive(id));
+  if (holders.length === 0) throw new FsError('EIO', `chunk ${chunk.chunk_id} has no live up-to-date replica to truncate`);
+  const newVersion = chunk.version + 1;
+  const results = await Promise.allSettled(holders.map((id) =>
+    deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId: chunk.chunk_id, version: chunk.version, newVersion, truncateLength: within })));
+  const cut = holders.filter((_, i) => results[i]?.status === 'fulfilled');
+  if (cut.length === 0) throw new FsError('EIO', `chunk ${chunk.chunk_id}: no replica could be truncated`);
+  await deps.db.write(async (tx) => {
+    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version = ?', [newVersion, chunk.chunk_id, chunk.version]);
+    if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunk.chunk_id} changed during truncate`);
+    for (const id of cut) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunk.chunk_id, id]);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Opens the master's database: WAL, a busy timeout, synchronous=FULL (a committed mutation
+ * survives power loss, its cost shared by group commit), the schema applied by version, the root
+ * directory created on first start. Exposes the writer queue and the reader connection.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
+import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
+import { WriteQueue } from './txn.js';
+
+export interface MasterDbOptions {
+  dataDir: string;
+  /** Replication goal of the root directory on first start. */
+  defaultReplication: number;
+}
+
+export class MasterDb {
+  private constructor(
+    private readonly writer: SqliteConnection,
+    readonly reader: Reader & { close(): Promise<void> },
+    private readonly queue: WriteQueue,
+    readonly path: string,
+  ) {}
+
+  static async open(opts: MasterDbOptions): Promise<MasterDb> {
+    await mkdir(opts.dataDir, { recursive: true });
+    const path = join(opts.dataDir, 'meta.sqlite3');
+    const writer = await SqliteConnection.open(path, 'write');
+    await writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;');
+    await migrate(writer, opts.defaultReplication);
+    const reader = await SqliteConnection.open(path, 'read');
+    await reader.exec('PRAGMA busy_timeout=5000;');
+    return new MasterDb(writer, reader, new WriteQueue(writer), path);
+  }
+
+  /** One atomic mutation through the single writer queue. */
+  write<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.queue.write(body);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.idle();
+    await this.reader.close();
+    await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE);').catch(() => undefined);
+    await this.writer.close();
+  }
+}
+
+async function migrate(db: SqliteConnection, defaultReplication: number): Promise<void> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const version = row?.user_version ?? 0;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${version} is newer than this fst-master (${SCHEMA_VERSION})`);
+  }
+  if (version === 0) {
+    const now = Date.now();
+    const s = Math.floor(now / 1000);
+    const ns = (now % 1000) * 1_000_000;
+    await db.exec('BEGIN IMMEDIATE;' + SCHEMA_V1);
+    await db.run(
+      `INSERT INTO inodes (ino, type, mode, uid, gid, nlink, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, replication, parent)
+       VALUES (1, 2, 493, 0, 0, 2, 0, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      [s, ns, s, ns, s, ns, defaultReplication],
+    );
+    await db.exec(`INSERT INTO counters (name, value) VALUES ('next_chunk_id', 1), ('files', 0), ('directories', 1), ('chunks', 0);
+      PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+  }
+}

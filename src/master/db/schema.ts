@@ -1,0 +1,74 @@
+/**
+ * The master's SQLite schema. Every lookup path has an index (primary keys on (parent, name),
+ * (ino, idx), (chunk_id, server_id)) so that no hot-path query scans a table, and nothing about
+ * files is kept in memory: 10 million files cost disk, not RAM.
+ *
+ * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
+ * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_V1 = `
+CREATE TABLE inodes (
+  ino INTEGER PRIMARY KEY,          -- inode number; 1 is the root directory
+  type INTEGER NOT NULL,            -- fst.FileType
+  mode INTEGER NOT NULL,            -- permission bits (07777)
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  nlink INTEGER NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0,
+  atime_s INTEGER NOT NULL, atime_ns INTEGER NOT NULL,
+  mtime_s INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+  rdev INTEGER NOT NULL DEFAULT 0,
+  replication INTEGER NOT NULL,     -- goal for this file's chunks; directories pass it on
+  parent INTEGER,                   -- directories only: their one parent (rename cycle checks)
+  target TEXT                       -- symlinks only
+);
+CREATE TABLE dentries (
+  parent INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  ino INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  PRIMARY KEY (parent, name)
+) WITHOUT ROWID;
+CREATE TABLE chunks (
+  ino INTEGER NOT NULL,
+  idx INTEGER NOT NULL,             -- chunk index in the file
+  chunk_id INTEGER NOT NULL UNIQUE,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (ino, idx)
+) WITHOUT ROWID;
+CREATE TABLE replicas (
+  chunk_id INTEGER NOT NULL,
+  server_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,         -- version last known on that server; < chunks.version = stale
+  seen_gen INTEGER NOT NULL DEFAULT 0, -- full-report generation that last saw it (mark and sweep)
+  PRIMARY KEY (chunk_id, server_id)
+) WITHOUT ROWID;
+CREATE INDEX replicas_by_server ON replicas (server_id);
+CREATE TABLE chunkservers (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  address TEXT NOT NULL,
+  rack TEXT NOT NULL DEFAULT '',
+  capacity INTEGER NOT NULL DEFAULT 0,
+  used INTEGER NOT NULL DEFAULT 0,
+  free INTEGER NOT NULL DEFAULT 0,
+  last_heartbeat_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE xattrs (
+  ino INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (ino, name)
+) WITHOUT ROWID;
+CREATE TABLE deleted_chunks (
+  chunk_id INTEGER PRIMARY KEY,     -- chunk whose file is gone; its replicas are deleted lazily
+  deleted_ms INTEGER NOT NULL
+);
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+`;

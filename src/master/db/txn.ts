@@ -1,0 +1,94 @@
+/**
+ * The master's single writer queue. All mutations go through `write`, one at a time on the writer
+ * connection. Mutations that arrive while a commit is in progress are grouped: one BEGIN IMMEDIATE
+ * ... COMMIT holds several, each inside its own SAVEPOINT, so each stays atomic (a failing one rolls
+ * back alone) while they share one fsync (group commit). A mutation is acknowledged only after the
+ * COMMIT that holds it succeeded.
+ */
+import type { SqliteConnection, Tx } from './sqlite.js';
+
+interface Pending {
+  body: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+const BUSY_RETRIES = 50;
+const MAX_GROUP = 256;
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+export class WriteQueue {
+  private readonly queue: Pending[] = [];
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly conn: SqliteConnection) {}
+
+  /** Runs `body` as one atomic mutation; resolves with its result once committed. */
+  write<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ body, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Resolves when no mutation is queued or running (for shutdown). */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private async begin(): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.conn.run('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        if (!isBusy(e) || i >= BUSY_RETRIES) throw e;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      }
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      const outcomes: { ok: boolean; value: unknown }[] = [];
+      try {
+        await this.begin();
+        for (const p of group) {
+          await this.conn.run('SAVEPOINT m');
+          try {
+            const value = await p.body(this.conn);
+            await this.conn.run('RELEASE m');
+            outcomes.push({ ok: true, value });
+          } catch (e) {
+            await this.conn.run('ROLLBACK TO m');
+            await this.conn.run('RELEASE m');
+            outcomes.push({ ok: false, value: e });
+          }
+        }
+        await this.conn.run('COMMIT');
+      } catch (e) {
+        // BEGIN or COMMIT failed: nothing in this group is durable.
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        for (const p of group) p.reject(e);
+        continue;
+      }
+      group.forEach((p, i) => {
+        const o = outcomes[i];
+        if (o?.ok) p.resolve(o.value);
+        else p.reject(o?.value);
+      });
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

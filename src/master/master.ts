@@ -1,0 +1,93 @@
+/**
+ * The fst-master daemon: opens the database, loads the chunkserver registry, serves the master,
+ * registry and admin services, and runs garbage collection. `stop()` drains in order: stop taking
+ * calls, let in-flight ones finish (briefly), stop background work, close the database.
+ */
+import type { Server } from '@grpc/grpc-js';
+import { ServiceLifecycle, type CloseReason } from '../common/lifecycle/service.js';
+import { createLogger, type Logger, type LogLevel } from '../common/log/logger.js';
+import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
+import { AdminMethods, MasterMethods, RegistryMethods } from '../common/rpc/services.js';
+import { ChunkManager } from './chunks/chunk-manager.js';
+import { MasterDb } from './db/database.js';
+import { adminServiceHandlers } from './rpc/admin-service.js';
+import { masterServiceHandlers } from './rpc/master-service.js';
+import { registryServiceHandlers } from './rpc/registry-service.js';
+import { ServerRegistry } from './servers/registry.js';
+import { Namespace } from './tree/namespace.js';
+
+export interface MasterOptions {
+  /** Directory holding the SQLite database. */
+  dataDir: string;
+  /** host:port to serve on; port 0 picks a free one. @default '127.0.0.1:9420' */
+  listen?: string;
+  /** Default replication goal of new files (the root directory's goal on first start). @default 2 */
+  replication?: number;
+  /** How often chunkservers beat. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** A chunkserver silent this long is dead. @default 10000 */
+  deadAfterMs?: number;
+  /** Pause between garbage collection passes. @default 5000 */
+  gcIntervalMs?: number;
+  logLevel?: LogLevel;
+  log?: Logger;
+}
+
+export interface Master {
+  readonly address: string;
+  readonly db: MasterDb;
+  stop(signal?: string): Promise<void>;
+  closed(): Promise<CloseReason>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startMaster(opts: MasterOptions): Promise<Master> {
+  const log = opts.log ?? createLogger('fst-master', opts.logLevel);
+  const lifecycle = new ServiceLifecycle('fst-master', log);
+  lifecycle.transition('starting');
+  const replication = opts.replication ?? 2;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1_000;
+  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication });
+  const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
+  await registry.load();
+  const ns = new Namespace(db);
+  const chunks = new ChunkManager(db, registry, log, opts.gcIntervalMs ?? 5_000);
+  const totals = (): { capacity: number; free: number } =>
+    registry.alive().reduce((t, s) => ({ capacity: t.capacity + s.capacity, free: t.free + s.free }), { capacity: 0, free: 0 });
+
+  const server: Server = createRpcServer();
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log);
+  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log), log);
+  addService(server, AdminMethods, adminServiceHandlers(db, registry, replication), log);
+  const listen = opts.listen ?? '127.0.0.1:9420';
+  let port: number;
+  try {
+    port = await bindRpcServer(server, listen);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
+  chunks.start();
+  lifecycle.transition('running');
+  log.info('listening', { address, dataDir: opts.dataDir, replication });
+
+  const shutdown = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2_000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    registry.stop();
+    await chunks.stop();
+    await db.close();
+    log.info('stopped');
+  };
+  const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
+  return { address, db, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
+}

@@ -1,0 +1,65 @@
+/**
+ * MasterService handlers: argument checks, then one call into the namespace or the chunk manager.
+ * Truncation is the one operation that needs both: the chunk holding the new end of file is cut on
+ * the chunkservers first, then the namespace updates the size and drops chunks past it.
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import type { ServiceHandlers } from '../../common/rpc/server.js';
+import type { MasterMethods } from '../../common/rpc/services.js';
+import type { ChunkManager } from '../chunks/chunk-manager.js';
+import type { Namespace } from '../tree/namespace.js';
+import { callerArg, inoArg, nameArg } from './request-checks.js';
+
+const SET_ATTR_SIZE = 8;
+
+export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, totals: () => { capacity: number; free: number }): ServiceHandlers<typeof MasterMethods> {
+  return {
+    Lookup: async (r) => ({ attr: await ns.lookup(inoArg(r.parent, 'parent'), nameArg(r.name)) }),
+    GetAttr: async (r) => ({ attr: await ns.getattr(inoArg(r.ino)) }),
+    SetAttr: async (r) => {
+      const ino = inoArg(r.ino);
+      if (r.fields & SET_ATTR_SIZE) {
+        if (!Number.isSafeInteger(r.size) || r.size < 0) throw new FsError('EINVAL', `invalid size ${r.size}`);
+        return { attr: await chunks.truncate(ino, r.size, () => ns.setattr(ino, r, callerArg(r.caller))) };
+      }
+      return { attr: await ns.setattr(ino, r, callerArg(r.caller)) };
+    },
+    Mknod: async (r) => {
+      const res = await ns.mknod(inoArg(r.parent, 'parent'), nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive);
+      return { attr: res.attr, created: res.created };
+    },
+    Mkdir: async (r) => ({ attr: await ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode, callerArg(r.caller)) }),
+    Unlink: async (r) => ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
+    Rmdir: async (r) => {
+      await ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller));
+      return {};
+    },
+    Rename: async (r) => {
+      await ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller));
+      return {};
+    },
+    Link: async (r) => ({ attr: await ns.link(inoArg(r.ino), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), callerArg(r.caller)) }),
+    Symlink: async (r) => ({ attr: await ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)) }),
+    Readlink: async (r) => ({ target: await ns.readlink(inoArg(r.ino)) }),
+    Readdir: async (r) => ns.readdir(inoArg(r.ino), r.after, r.limit, r.withAttrs),
+    Statfs: async () => {
+      const counts = await ns.statfsCounts();
+      const t = totals();
+      return { totalBytes: t.capacity, freeBytes: t.free, files: counts.files + counts.directories, chunkSize: 64 * 1024 * 1024 };
+    },
+    GetXattr: async (r) => ({ value: await ns.getxattr(inoArg(r.ino), nameArg(r.name)) }),
+    SetXattr: async (r) => {
+      await ns.setxattr(inoArg(r.ino), nameArg(r.name), Buffer.from(r.value), r.flags, callerArg(r.caller));
+      return {};
+    },
+    ListXattr: async (r) => ({ names: await ns.listxattr(inoArg(r.ino)) }),
+    RemoveXattr: async (r) => {
+      await ns.removexattr(inoArg(r.ino), nameArg(r.name), callerArg(r.caller));
+      return {};
+    },
+    LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
+    AllocateChunk: async (r) => ({ chunk: await chunks.allocate(inoArg(r.ino), r.index) }),
+    CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null) }),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * One chunkserver's heartbeat stream as the master handles it: numbers go to the registry, chunk
+ * reports to SQLite, and the answer tells the server which of its chunks to delete. The server
+ * counts as connected while the stream is open.
+ */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { MasterDb } from '../db/database.js';
+import { applyChunkReport, applyRemoved, sweepUnreported } from './chunk-reports.js';
+import type { ServerRegistry } from './registry.js';
+
+export async function serveHeartbeat(
+  call: ServerDuplexStream<fst.HeartbeatRequest, fst.IHeartbeatResponse>,
+  db: MasterDb,
+  registry: ServerRegistry,
+  log: Logger,
+): Promise<void> {
+  let serverId = 0;
+  // A generation per full report, unique across master restarts.
+  const gen = Date.now();
+  try {
+    for await (const raw of call) {
+      const hb = raw as fst.HeartbeatRequest;
+      if (serverId === 0) {
+        if (!registry.get(hb.serverId)) throw new FsError('ENOENT', `unknown chunkserver id ${hb.serverId}: register first`);
+        serverId = hb.serverId;
+      } else if (hb.serverId !== serverId) {
+        throw new FsError('EINVAL', `heartbeat stream of server ${serverId} carried id ${hb.serverId}`);
+      }
+      registry.beat(serverId, { capacity: hb.capacityBytes, used: hb.usedBytes, free: hb.freeBytes, load: hb.load, chunkCount: hb.chunkCount });
+      const reported = hb.chunks.map((c) => ({ chunkId: Number(c.chunkId ?? 0), version: Number(c.version ?? 0) }));
+      const orphans = await applyChunkReport(db, serverId, reported, gen);
+      if (hb.fullReport && hb.reportDone) {
+        const swept = await sweepUnreported(db, serverId, gen);
+        if (swept > 0) log.info('replicas missing from full report forgotten', { serverId, count: swept });
+      }
+      await applyRemoved(db, serverId, hb.removed);
+      if (orphans.length > 0) {
+        log.info('orphan chunks reported; asking server to delete them', { serverId, count: orphans.length });
+        call.write({ deleteChunks: orphans });
+      }
+    }
+  } finally {
+    if (serverId !== 0) {
+      registry.setConnected(serverId, false);
+      log.warn('heartbeat stream closed', { serverId });
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The chunkservers the master knows: persisted identity (uuid -> id, address) in SQLite, live state
+ * (capacity, load, last heartbeat) in memory. A server is alive while its heartbeat stream is open
+ * and it beat within `deadAfterMs`; anything else is dead, and its replicas are not handed out.
+ */
+import type { MasterDb } from '../db/database.js';
+import type { Logger } from '../../common/log/logger.js';
+
+export interface ServerInfo {
+  id: number;
+  uuid: string;
+  address: string;
+  rack: string;
+  capacity: number;
+  used: number;
+  free: number;
+  load: number;
+  chunkCount: number;
+  lastHeartbeatMs: number;
+  /** The heartbeat stream is open (a closed stream means a stopped or crashed server). */
+  connected: boolean;
+}
+
+export class ServerRegistry {
+  private readonly servers = new Map<number, ServerInfo>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: MasterDb,
+    private readonly deadAfterMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads known servers (all dead until they beat) and starts the liveness check. */
+  async load(): Promise<void> {
+    const rows = await this.db.reader.all<{ id: number; uuid: string; address: string; rack: string; capacity: number; used: number; free: number; last_heartbeat_ms: number }>(
+      'SELECT id, uuid, address, rack, capacity, used, free, last_heartbeat_ms FROM chunkservers',
+    );
+    for (const r of rows) {
+      this.servers.set(r.id, { id: r.id, uuid: r.uuid, address: r.address, rack: r.rack, capacity: r.capacity, used: r.used, free: r.free, load: 0, chunkCount: 0, lastHeartbeatMs: r.last_heartbeat_ms, connected: false });
+    }
+    this.timer = setInterval(() => this.logDeaths(), Math.max(250, Math.min(this.deadAfterMs / 2, 5_000)));
+    this.timer.unref();
+  }
+
+  private readonly reportedDead = new Set<number>();
+  private logDeaths(): void {
+    for (const s of this.servers.values()) {
+      const alive = this.isAlive(s.id);
+      if (!alive && !this.reportedDead.has(s.id) && s.lastHeartbeatMs > 0) {
+        this.reportedDead.add(s.id);
+        this.log.warn('chunkserver dead', { serverId: s.id, address: s.address });
+      } else if (alive) this.reportedDead.delete(s.id);
+    }
+  }
+
+  /** Registers (or re-registers) a server by its uuid; returns its id. */
+  async register(req: { uuid: string; address: string; rack: string; capacity: number; free: number }): Promise<number> {
+    const id = await this.db.write(async (tx) => {
+      await tx.run(
+        `INSERT INTO chunkservers (uuid, address, rack, capacity, free, last_heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (uuid) DO UPDATE SET address = excluded.address, rack = excluded.rack, capacity = excluded.capacity, free = excluded.free`,
+        [req.uuid, req.address, req.rack, req.capacity, req.free, Date.now()],
+      );
+      const row = await tx.get<{ id: number }>('SELECT id FROM chunkservers WHERE uuid = ?', [req.uuid]);
+      return row!.id;
+    });
+    // Another server may have held this address before (a re-used port): only one entry per address.
+    const prev = this.servers.get(id);
+    this.servers.set(id, {
+      id, uuid: req.uuid, address: req.address, rack: req.rack, capacity: req.capacity, used: prev?.used ?? 0, free: req.free,
+      load: 0, chunkCount: prev?.chunkCount ?? 0, lastHeartbeatMs: Date.now(), connected: prev?.connected ?? false,
+    });
+    this.log.info('chunkserver registered', { serverId: id, address: req.address });
+    return id;
+  }
+
+  get(id: number): ServerInfo | undefined {
+    return this.servers.get(id);
+  }
+
+  all(): ServerInfo[] {
+    return [...this.servers.values()].sort((a, b) => a.id - b.id);
+  }
+
+  isAlive(id: number): boolean {
+    const s = this.servers.get(id);
+    return !!s && s.connected && Date.now() - s.lastHeartbeatMs <= this.deadAfterMs;
+  }
+
+  alive(): ServerInfo[] {
+    return this.all().filter((s) => this.isAlive(s.id));
+  }
+
+  /** Applies a heartbeat's numbers; persists them at most every few seconds (status after restart). */
+  beat(id: number, hb: { capacity: number; used: number; free: number; load: number; chunkCount: number }): void {
+    const s = this.servers.get(id);
+    if (!s) return;
+    const persist = Date.now() - s.lastHeartbeatMs > 5_000 || s.capacity !== hb.capacity;
+    Object.assign(s, hb, { lastHeartbeatMs: Date.now(), connected: true });
+    if (persist) {
+      this.db.write((tx) => tx.run('UPDATE chunkservers SET capacity = ?, used = ?, free = ?, last_heartbeat_ms = ? WHERE id = ?',
+        [hb.capacity, hb.used, hb.free, s.lastHeartbeatMs, id])).catch((err: unknown) => this.log.warn('persisting heartbeat failed', { err }));
+    }
+  }
+
+  setConnected(id: number, connected: boolean): void {
+    const s = this.servers.get(id);
+    if (s) s.connected = connected;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The `counters` table: running totals kept in the same transaction as the change they count, so
+ * statfs never needs COUNT(*) over 10 million rows, and the inode number allocator.
+ */
+import type { Reader, Tx } from '../db/sqlite.js';
+
+export type CountedKind = 'files' | 'directories' | 'chunks';
+
+export interface FsCounts {
+  files: number;
+  directories: number;
+  chunks: number;
+}
+
+export async function addCounter(tx: Tx, name: CountedKind, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await tx.run('UPDATE counters SET value = value + ? WHERE name = ?', [delta, name]);
+}
+
+export async function readCounters(q: Reader): Promise<FsCounts> {
+  const rows = await q.all<{ name: string; value: number }>(
+    "SELECT name, value FROM counters WHERE name IN ('files', 'directories', 'chunks')",
+  );
+  const counts: FsCounts = { files: 0, directories: 0, chunks: 0 };
+  for (const r of rows) {
+    if (r.name === 'files' || r.name === 'directories' || r.name === 'chunks') counts[r.name] = r.value;
+  }
+  return counts;
+}
+
+/**
+ * A fresh inode number. Numbers are never reused: a client or kernel that still holds a freed
+ * inode number must get ENOENT, not someone else's new file (FST has no generation numbers). The
+ * high-water mark lives in counters as `next_ino`; it is seeded lazily, and MAX(ino) (one step
+ * down the rowid b-tree) guards against inodes inserted by other code.
+ */
+export async function allocIno(tx: Tx): Promise<number> {
+  const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_ino'");
+  const max = await tx.get<{ m: number | null }>('SELECT MAX(ino) AS m FROM inodes');
+  const ino = Math.max(counter?.value ?? 0, (max?.m ?? 0) + 1);
+  await tx.run("INSERT INTO counters (name, value) VALUES ('next_ino', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [
+    ino + 1,
+  ]);
+  return ino;
+}

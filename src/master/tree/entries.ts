@@ -1,0 +1,54 @@
+/**
+ * Directory entries: the `dentries` rows, (parent, name) -> ino. Every statement here goes
+ * through the (parent, name) primary key, so a directory of a million entries costs a b-tree
+ * descent, never a scan.
+ */
+import type { Reader, Tx } from '../db/sqlite.js';
+import { FsError } from '../../common/errors/errno.js';
+import { INODE_COLUMNS, getInode, type InodeRow } from './inode-row.js';
+import { requireDirectory } from './checks.js';
+
+/** INODE_COLUMNS qualified with the `i` alias, for joins with dentries. */
+export const JOINED_INODE_COLUMNS = INODE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ');
+
+/** The inode named `name` in directory `parent`, read in one statement (one snapshot). */
+export async function findChild(q: Reader, parent: number, name: string): Promise<InodeRow | undefined> {
+  return q.get<InodeRow>(
+    `SELECT ${JOINED_INODE_COLUMNS} FROM dentries d JOIN inodes i ON i.ino = d.ino WHERE d.parent = ? AND d.name = ?`,
+    [parent, name],
+  );
+}
+
+/** Like findChild, but a missing name is ENOENT. */
+export async function getChild(q: Reader, parent: number, name: string): Promise<InodeRow> {
+  const row = await findChild(q, parent, name);
+  if (!row) throw new FsError('ENOENT', `no entry ${JSON.stringify(name)} in directory ${parent}`);
+  return row;
+}
+
+/** Loads a directory: ENOENT when absent, ENOTDIR when it is something else. */
+export async function getDir(q: Reader, ino: number): Promise<InodeRow> {
+  const row = await getInode(q, ino);
+  requireDirectory(row);
+  return row;
+}
+
+export async function insertEntry(tx: Tx, parent: number, name: string, ino: number, type: number): Promise<void> {
+  await tx.run('INSERT INTO dentries (parent, name, ino, type) VALUES (?, ?, ?, ?)', [parent, name, ino, type]);
+}
+
+export async function deleteEntry(tx: Tx, parent: number, name: string): Promise<void> {
+  await tx.run('DELETE FROM dentries WHERE parent = ? AND name = ?', [parent, name]);
+}
+
+export async function isEmptyDir(q: Reader, ino: number): Promise<boolean> {
+  return (await q.get('SELECT 1 AS x FROM dentries WHERE parent = ? LIMIT 1', [ino])) === undefined;
+}
+
+/** The `parent` column of a directory (root is its own parent). */
+export async function parentOf(q: Reader, dirIno: number): Promise<number> {
+  const row = await q.get<{ parent: number | null }>('SELECT parent FROM inodes WHERE ino = ?', [dirIno]);
+  if (!row) throw new FsError('ENOENT', `no inode ${dirIno}`);
+  if (row.parent === null) throw new FsError('EIO', `directory ${dirIno} has no parent recorded`);
+  return row.parent;
+}

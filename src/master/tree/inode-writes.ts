@@ -1,0 +1,65 @@
+/**
+ * The small writes to `inodes` that several operations share: inserting a row, moving a
+ * directory's mtime/ctime and link count, adding or dropping a link. Each is one UPDATE by
+ * primary key.
+ */
+import type { Tx } from '../db/sqlite.js';
+import { freeInode } from './free-inode.js';
+import { INODE_COLUMNS, type InodeRow } from './inode-row.js';
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+const COLUMN_LIST = INODE_COLUMNS.split(', ');
+const INSERT_SQL = `INSERT INTO inodes (${INODE_COLUMNS}) VALUES (${COLUMN_LIST.map(() => '?').join(', ')})`;
+
+export async function insertInode(tx: Tx, row: InodeRow): Promise<void> {
+  await tx.run(INSERT_SQL, COLUMN_LIST.map((c) => row[c] ?? null));
+}
+
+/** Writes every mutable column of `row` back (setattr builds the whole new row first). */
+export async function updateInode(tx: Tx, row: InodeRow): Promise<void> {
+  await tx.run(
+    `UPDATE inodes SET mode = ?, uid = ?, gid = ?, nlink = ?, size = ?, atime_s = ?, atime_ns = ?,
+       mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?`,
+    [row.mode, row.uid, row.gid, row.nlink, row.size, row.atime_s, row.atime_ns, row.mtime_s, row.mtime_ns,
+      row.ctime_s, row.ctime_ns, row.ino],
+  );
+}
+
+/** A directory's content changed: mtime and ctime to `now`, link count moved by `nlinkDelta`. */
+export async function touchDir(tx: Tx, ino: number, now: Timespec, nlinkDelta = 0): Promise<void> {
+  await tx.run(
+    'UPDATE inodes SET nlink = nlink + ?, mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?',
+    [nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, ino],
+  );
+}
+
+/** An inode's metadata changed without a content change: only ctime moves. */
+export async function touchCtime(tx: Tx, ino: number, now: Timespec, nlinkDelta = 0): Promise<void> {
+  await tx.run('UPDATE inodes SET nlink = nlink + ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?', [
+    nlinkDelta, now.sec, now.nsec, ino,
+  ]);
+}
+
+/**
+ * One name of a non-directory is gone: nlink - 1 and a ctime bump, or, at 0, the inode is freed.
+ * Returns the links left. (FST frees at once: open-but-unlinked files are the clients' business.)
+ */
+export async function dropLink(tx: Tx, row: InodeRow, now: Timespec): Promise<number> {
+  const left = row.nlink - 1;
+  if (left <= 0) {
+    await freeInode(tx, row);
+    return 0;
+  }
+  await touchCtime(tx, row.ino, now, -1);
+  return left;
+}
+
+/** Copies a timespec into a row's `<prefix>_s` / `<prefix>_ns` columns. */
+export function setTime(row: InodeRow, prefix: 'atime' | 'mtime' | 'ctime', t: Timespec): void {
+  row[`${prefix}_s`] = t.sec;
+  row[`${prefix}_ns`] = t.nsec;
+}

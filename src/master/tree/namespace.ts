@@ -1,0 +1,127 @@
+/**
+ * The master's namespace: one method per POSIX call, each throwing FsError with the errno Linux
+ * would give. A thin facade: every mutation is ONE `db.write` body (its reads included, so
+ * check-then-act is atomic and a failure rolls back everything it did); pure reads use the reader
+ * connection. The rules live in the per-concern modules this file delegates to.
+ *
+ * `caller` absent (null/undefined) means a trusted in-process request: no permission checks, and
+ * new inodes belong to root.
+ */
+import { fst } from '../../proto-gen/fst.js';
+import type { MasterDb } from '../db/database.js';
+import { toCred, type Caller } from './checks.js';
+import { getattr, setattr, type SetAttrInput } from './attr.js';
+import { readCounters, type FsCounts } from './counters.js';
+import { link, readlink, symlink } from './link-symlink.js';
+import { lookup } from './lookup.js';
+import { mkdir, mknod, type MknodResult } from './mknod-mkdir.js';
+import { readdir, type ReaddirResult } from './readdir.js';
+import { rename } from './rename.js';
+import { rmdir, unlink } from './unlink-rmdir.js';
+import { getxattr, listxattr, removexattr, setxattr } from './xattr.js';
+
+export type { Caller } from './checks.js';
+export type { SetAttrInput } from './attr.js';
+export type { FsCounts } from './counters.js';
+export type { MknodResult } from './mknod-mkdir.js';
+export type { ReaddirEntry, ReaddirResult } from './readdir.js';
+
+/** What the namespace needs of the database (tests may wrap it). */
+export type NamespaceDb = Pick<MasterDb, 'write' | 'reader'>;
+
+export class Namespace {
+  constructor(private readonly db: NamespaceDb) {}
+
+  /** lookup: the inode named `name` in directory `parent` ("." and ".." included). */
+  lookup(parent: number, name: string, caller?: Caller): Promise<fst.IAttr> {
+    return lookup(this.db.reader, parent, name, toCred(caller));
+  }
+
+  /** stat(2). */
+  getattr(ino: number): Promise<fst.IAttr> {
+    return getattr(this.db.reader, ino);
+  }
+
+  /** chmod, chown, truncate, utimensat: the fields selected by `req.fields` (SetAttrField bits). */
+  setattr(ino: number, req: SetAttrInput, caller?: Caller): Promise<fst.IAttr> {
+    return this.db.write((tx) => setattr(tx, ino, req, toCred(caller)));
+  }
+
+  /** mknod(2) / open(O_CREAT[|O_EXCL]): a regular file, fifo, device or socket. */
+  mknod(
+    parent: number,
+    name: string,
+    type: fst.FileType,
+    mode: number,
+    rdev: number,
+    caller?: Caller,
+    exclusive = false,
+  ): Promise<MknodResult> {
+    return this.db.write((tx) => mknod(tx, { parent, name, type, mode, rdev, exclusive }, toCred(caller)));
+  }
+
+  /** mkdir(2). */
+  mkdir(parent: number, name: string, mode: number, caller?: Caller): Promise<fst.IAttr> {
+    return this.db.write((tx) => mkdir(tx, parent, name, mode, toCred(caller)));
+  }
+
+  /** unlink(2): returns the links left on the inode (0 = freed). */
+  unlink(parent: number, name: string, caller?: Caller): Promise<{ nlink: number }> {
+    return this.db.write((tx) => unlink(tx, parent, name, toCred(caller)));
+  }
+
+  /** rmdir(2). */
+  rmdir(parent: number, name: string, caller?: Caller): Promise<void> {
+    return this.db.write((tx) => rmdir(tx, parent, name, toCred(caller)));
+  }
+
+  /** rename(2); renameat2(RENAME_NOREPLACE) with `noReplace`. */
+  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller): Promise<void> {
+    return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace }, toCred(caller)));
+  }
+
+  /** link(2): a new name for inode `ino`. */
+  link(ino: number, newParent: number, newName: string, caller?: Caller): Promise<fst.IAttr> {
+    return this.db.write((tx) => link(tx, ino, newParent, newName, toCred(caller)));
+  }
+
+  /** symlink(2). */
+  symlink(parent: number, name: string, target: string, caller?: Caller): Promise<fst.IAttr> {
+    return this.db.write((tx) => symlink(tx, parent, name, target, toCred(caller)));
+  }
+
+  /** readlink(2). */
+  readlink(ino: number): Promise<string> {
+    return readlink(this.db.reader, ino);
+  }
+
+  /** getdents(2), one page: entries after name `after`, at most `limit` (0 = default 1000, max 10000). */
+  readdir(ino: number, after = '', limit = 0, withAttrs = false): Promise<ReaddirResult> {
+    return readdir(this.db.reader, ino, after, limit, withAttrs);
+  }
+
+  /** The inode and chunk totals statfs(2) reports, from the counters table. */
+  statfsCounts(): Promise<FsCounts> {
+    return readCounters(this.db.reader);
+  }
+
+  /** getxattr(2). */
+  getxattr(ino: number, name: string): Promise<Buffer> {
+    return getxattr(this.db.reader, ino, name);
+  }
+
+  /** setxattr(2). */
+  setxattr(ino: number, name: string, value: Uint8Array, flags: fst.XattrFlag = fst.XattrFlag.XATTR_ANY, caller?: Caller): Promise<void> {
+    return this.db.write((tx) => setxattr(tx, ino, name, value, flags, toCred(caller)));
+  }
+
+  /** listxattr(2). */
+  listxattr(ino: number): Promise<string[]> {
+    return listxattr(this.db.reader, ino);
+  }
+
+  /** removexattr(2). */
+  removexattr(ino: number, name: string, caller?: Caller): Promise<void> {
+    return this.db.write((tx) => removexattr(tx, ino, name, toCred(caller)));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Malformed gRPC requests — undecodable bytes, and well-formed messages with nonsense in them — are
+ * answered with an error status (and an errno trailer where the daemon understood the request),
+ * and the daemons keep serving.
+ */
+import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERRNO_TRAILER } from '../../src/common/errors/rpc-status.js';
+import { MasterMethods, ChunkserverMethods } from '../../src/common/rpc/services.js';
+import { adminStatus } from '../helpers/cli.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+
+const identity = (b: Buffer): Buffer => b;
+
+function rawCall(address: string, path: string, payload: Buffer): Promise<{ err: ServiceError | null; res?: Buffer }> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, identity, identity, payload, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
+      client.close();
+      resolve({ err, res: res as Buffer | undefined });
+    });
+  });
+}
+
+function rawStream(address: string, path: string, payload: Buffer): Promise<ServiceError | null> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    const call = client.makeServerStreamRequest(path, identity, identity, payload, new Metadata(), { deadline: Date.now() + 10_000 });
+    call.on('data', () => undefined);
+    call.on('error', (e: ServiceError) => {
+      client.close();
+      resolve(e);
+    });
+    call.on('end', () => {
+      client.close();
+      resolve(null);
+    });
+  });
+}
+
+describe('malformed requests', () => {
+  let cluster: ProcessCluster;
+  beforeAll(async () => {
+    cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('master answers undecodable bytes with an error and keeps serving', async () => {
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x08, 0x96]);
+    for (const path of [MasterMethods.Lookup.path, MasterMethods.Mknod.path, MasterMethods.AllocateChunk.path, '/fst.AdminService/GetClusterStatus']) {
+      const { err } = await rawCall(cluster.masterAddress, path, garbage);
+      expect(err, path).not.toBeNull();
+      expect(err!.code, path).not.toBe(status.OK);
+    }
+    const st = await adminStatus(cluster.masterAddress);
+    expect(st.servers).toHaveLength(1);
+  });
+
+  it('master answers nonsense values with INVALID_ARGUMENT and the errno trailer', async () => {
+    // LookupRequest{parent: 0, name: "x"}: inode 0 does not exist.
+    const req = MasterMethods.Lookup.serializeRequest({ parent: 0, name: 'x' });
+    const { err } = await rawCall(cluster.masterAddress, MasterMethods.Lookup.path, req);
+    expect(err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(err?.metadata.get(ERRNO_TRAILER)[0]).toBe('EINVAL');
+    const huge = MasterMethods.AllocateChunk.serializeRequest({ ino: 1, index: 2 ** 40 });
+    const r2 = await rawCall(cluster.masterAddress, MasterMethods.AllocateChunk.path, huge);
+    expect(r2.err).not.toBeNull();
+    expect(r2.err?.metadata.get(ERRNO_TRAILER)[0]).toMatch(/^E/);
+    const unknown = await rawCall(cluster.masterAddress, '/fst.MasterService/NoSuchMethod', Buffer.alloc(0));
+    expect(unknown.err?.code).toBe(status.UNIMPLEMENTED);
+  });
+
+  it('chunkserver answers garbage and bad ranges with errors and keeps serving', async () => {
+    const cs = cluster.chunkservers[0]!.process.address;
+    const garbageErr = await rawStream(cs, ChunkserverMethods.ReadChunk.path, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    expect(garbageErr).not.toBeNull();
+    const badRange = ChunkserverMethods.ReadChunk.serializeRequest({ chunkId: 1, version: 1, offset: 2 ** 40, length: 10 });
+    const rangeErr = await rawStream(cs, ChunkserverMethods.ReadChunk.path, badRange);
+    expect(rangeErr).not.toBeNull();
+    expect(rangeErr!.code).not.toBe(status.OK);
+    const missing = ChunkserverMethods.ReadChunk.serializeRequest({ chunkId: 987654, version: 1, offset: 0, length: 10 });
+    const missingErr = await rawStream(cs, ChunkserverMethods.ReadChunk.path, missing);
+    expect(missingErr?.metadata.get(ERRNO_TRAILER)[0]).toBe('ENOENT');
+    // Still serving: the master still sees it alive and it answers a well-formed request.
+    const ok = await rawCall(cs, ChunkserverMethods.DeleteChunk.path, ChunkserverMethods.DeleteChunk.serializeRequest({ chunkId: 987654 }));
+    expect(ok.err).toBeNull();
+    expect(cluster.chunkservers[0]!.process.running).toBe(true);
+  });
+});

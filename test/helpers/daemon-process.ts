@@ -1,0 +1,78 @@
+/**
+ * Spawns one FST daemon (bin/ entry, real process) and waits for its "listening" log line, which
+ * carries the address actually bound (daemons listen on port 0 in tests). Keeps the stderr tail for
+ * failure messages. Stops by PID: SIGTERM with a grace period, or SIGKILL for fault tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+export class DaemonProcess {
+  private readonly tail: string[] = [];
+  private exited: Promise<number | null>;
+  address = '';
+
+  private constructor(readonly name: string, readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', bin), ...args], {
+      env: { ...process.env, FST_LOG_LEVEL: process.env.FST_TEST_LOG_LEVEL ?? 'info', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const d = new DaemonProcess(name, child);
+    d.address = await new Promise<string>((resolve, reject) => {
+      const rl = createInterface({ input: child.stderr! });
+      const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s:\n${d.tail.join('\n')}`)), 30_000);
+      rl.on('line', (line) => {
+        d.tail.push(line);
+        if (d.tail.length > 200) d.tail.shift();
+        try {
+          const rec = JSON.parse(line) as { msg?: string; address?: string };
+          if (rec.msg === 'listening' && rec.address) {
+            clearTimeout(timer);
+            resolve(rec.address);
+          }
+        } catch {
+          // not JSON: keep it in the tail only
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with ${code} before listening:\n${d.tail.join('\n')}`));
+      });
+    });
+    return d;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  logTail(): string {
+    return this.tail.join('\n');
+  }
+
+  /** kill -9. */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code (null when killed). */
+  async stop(graceMs = 5_000): Promise<number | null> {
+    if (!this.running) return this.exited;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(t);
+    return code;
+  }
+}

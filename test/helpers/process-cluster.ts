@@ -1,0 +1,113 @@
+/**
+ * A real FST cluster of separate processes for tests: one fst-master and N fst-chunkservers on
+ * 127.0.0.1 with random ports and temp dirs. `await using c = await startProcessCluster(...)` stops
+ * every process and removes the temp dirs even when the test fails.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DaemonProcess } from './daemon-process.js';
+
+export interface ProcessClusterOptions {
+  chunkservers?: number;
+  replication?: number;
+  /** Extra master flags. */
+  masterArgs?: string[];
+}
+
+export interface ChunkserverHandle {
+  index: number;
+  dataDir: string;
+  process: DaemonProcess;
+}
+
+export class ProcessCluster {
+  master!: DaemonProcess;
+  readonly chunkservers: ChunkserverHandle[] = [];
+  private constructor(readonly root: string, readonly opts: Required<ProcessClusterOptions>) {}
+
+  static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const opts: Required<ProcessClusterOptions> = { chunkservers: 3, replication: 2, masterArgs: [], ...options };
+    const root = await mkdtemp(join(tmpdir(), 'fst-test-'));
+    const c = new ProcessCluster(root, opts);
+    try {
+      await c.startMaster('127.0.0.1:0');
+      for (let i = 0; i < opts.chunkservers; i++) await c.addChunkserver();
+      await c.waitForChunkservers(opts.chunkservers);
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  get masterAddress(): string {
+    return this.master.address;
+  }
+
+  get masterDataDir(): string {
+    return join(this.root, 'master');
+  }
+
+  async startMaster(listen: string): Promise<void> {
+    this.master = await DaemonProcess.start('fst-master', 'fst-master.js', [
+      '--data', this.masterDataDir, '--listen', listen, '--replication', String(this.opts.replication),
+      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs,
+    ]);
+  }
+
+  /** Stops the master (SIGTERM or kill -9) and starts it again on the same port and data. */
+  async restartMaster(how: 'term' | 'kill' = 'term'): Promise<void> {
+    const address = this.master.address;
+    if (how === 'kill') await this.master.kill();
+    else await this.master.stop();
+    await this.startMaster(address);
+  }
+
+  async addChunkserver(): Promise<ChunkserverHandle> {
+    const index = this.chunkservers.length;
+    const dataDir = join(this.root, `cs${index}`);
+    const process = await this.spawnChunkserver(dataDir, '127.0.0.1:0');
+    const h = { index, dataDir, process };
+    this.chunkservers.push(h);
+    return h;
+  }
+
+  private spawnChunkserver(dataDir: string, listen: string): Promise<DaemonProcess> {
+    return DaemonProcess.start(`fst-chunkserver-${dataDir}`, 'fst-chunkserver.js', [
+      '--master', this.master.address, '--data', dataDir, '--listen', listen,
+    ]);
+  }
+
+  /** Restarts a chunkserver on its old address and data directory. */
+  async restartChunkserver(index: number): Promise<void> {
+    const h = this.chunkservers[index]!;
+    if (h.process.running) await h.process.stop();
+    h.process = await this.spawnChunkserver(h.dataDir, h.process.address);
+  }
+
+  /** Waits until the master reports `n` live chunkservers (via fstadmin status --json). */
+  async waitForChunkservers(n: number, timeoutMs = 20_000): Promise<void> {
+    const { adminStatus } = await import('./cli.js');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = await adminStatus(this.masterAddress).catch(() => undefined);
+      const alive = st?.servers.filter((s) => s.state === 'alive').length ?? 0;
+      if (alive >= n) return;
+      if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} chunkservers alive after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.chunkservers.map((c) => c.process.stop().catch(() => undefined)));
+    if (this.master) await this.master.stop().catch(() => undefined);
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+export const startProcessCluster = (o?: ProcessClusterOptions): Promise<ProcessCluster> => ProcessCluster.start(o);

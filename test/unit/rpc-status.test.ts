@@ -1,0 +1,44 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { ERRNO_NAMES, FsError } from '../../src/common/errors/errno.js';
+import { errnoMetadata, errnoOfServiceError, statusForErrno } from '../../src/common/errors/rpc-status.js';
+import { toErrno } from '../../src/common/errors/to-errno.js';
+
+describe('errno <-> gRPC status', () => {
+  it('maps the fixed table both ways', () => {
+    expect(statusForErrno('ENOENT')).toBe(status.NOT_FOUND);
+    expect(statusForErrno('EEXIST')).toBe(status.ALREADY_EXISTS);
+    expect(statusForErrno('EACCES')).toBe(status.PERMISSION_DENIED);
+    expect(statusForErrno('ENOTEMPTY')).toBe(status.FAILED_PRECONDITION);
+    expect(statusForErrno('ENOSPC')).toBe(status.RESOURCE_EXHAUSTED);
+    expect(statusForErrno('ENAMETOOLONG')).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('prefers the trailer over the status code, for every errno name', () => {
+    for (const name of ERRNO_NAMES) {
+      expect(errnoOfServiceError({ code: statusForErrno(name), metadata: errnoMetadata(name) })).toBe(name);
+    }
+  });
+
+  it('falls back on the status code without a trailer', () => {
+    const md = new Metadata();
+    expect(errnoOfServiceError({ code: status.UNAVAILABLE, metadata: md })).toBe('EIO');
+    expect(errnoOfServiceError({ code: status.DEADLINE_EXCEEDED, metadata: md })).toBe('ETIMEDOUT');
+    expect(errnoOfServiceError({ code: status.CANCELLED, metadata: md })).toBe('EINTR');
+    expect(errnoOfServiceError({ code: status.NOT_FOUND, metadata: md })).toBe('ENOENT');
+  });
+
+  it('ignores a trailer that is not an errno name', () => {
+    const md = new Metadata();
+    md.set('fst-errno', '66');
+    expect(errnoOfServiceError({ code: status.ALREADY_EXISTS, metadata: md })).toBe('EEXIST');
+  });
+
+  it('toErrno keeps FsError and Node system error codes, and reports the unknown as EIO', () => {
+    expect(toErrno(new FsError('ENOTDIR', 'x'))).toBe('ENOTDIR');
+    expect(toErrno(Object.assign(new Error('disk'), { code: 'ENOSPC' }))).toBe('ENOSPC');
+    let logged = false;
+    expect(toErrno(new TypeError('bug'), () => (logged = true))).toBe('EIO');
+    expect(logged).toBe(true);
+  });
+});
