@@ -1,29 +1,57 @@
 /**
  * Argument checks for ChunkserverService requests. A request decoded from the wire may carry any
- * value (proto3 defaults for absent fields, imprecise numbers past 2^53), so every handler checks
- * its fields here first and answers EINVAL with a message naming the field.
+ * value (proto3 defaults for absent fields, numbers past 2^53), so every handler checks its fields
+ * here first and answers EINVAL with a message naming the field.
+ *
+ * uint64 fields: protobufjs decodes them as Long objects whenever the `long` package is installed
+ * (it is, as a dependency of protobufjs), whatever pbjs --force-number put in the typings. Every
+ * uint64 read from a decoded message therefore goes through uint64() here.
  */
 import { FsError } from '../../common/errors/errno.js';
 import { parseHostPort } from '../../common/config/address.js';
 import { CHUNK_SIZE, DATA_MESSAGE_BYTES } from '../../common/ids.js';
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+interface LongLike {
+  low: number;
+  high: number;
+}
 
-export function chunkIdOf(v: unknown): number {
-  if (!isCount(v) || v === 0) throw new FsError('EINVAL', `invalid chunk_id ${String(v)}: expected an integer in 1..2^53-1`);
+/** A decoded uint64 as a number, or NaN when it is not an integer below 2^53. */
+export function uint64(v: unknown): number {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
+  if (typeof v === 'object' && v !== null && typeof (v as LongLike).low === 'number' && typeof (v as LongLike).high === 'number') {
+    const n = (v as LongLike).high * 2 ** 32 + ((v as LongLike).low >>> 0);
+    return (v as LongLike).high >= 0 && Number.isSafeInteger(n) ? n : NaN;
+  }
+  return NaN;
+}
+
+/** uint64() for values a peer sent back (EIO: the peer, not our caller, is wrong). */
+export function peerUint64(v: unknown, what: string): number {
+  const n = uint64(v);
+  if (Number.isNaN(n)) throw new FsError('EIO', `peer sent an invalid ${what}`);
+  return n;
+}
+
+export function chunkIdOf(raw: unknown): number {
+  const v = uint64(raw);
+  if (Number.isNaN(v) || v === 0) throw new FsError('EINVAL', `invalid chunk_id ${String(v)}: expected an integer in 1..2^53-1`);
   return v;
 }
 
-export function versionOf(v: unknown, field = 'version'): number {
-  if (!isCount(v)) throw new FsError('EINVAL', `invalid ${field} ${String(v)}`);
+export function versionOf(raw: unknown, field = 'version'): number {
+  const v = uint64(raw);
+  if (Number.isNaN(v)) throw new FsError('EINVAL', `invalid ${field} ${String(raw)}`);
   return v;
 }
 
 /** A byte range inside one chunk: offset + length <= 64 MiB. */
-export function rangeOf(offset: unknown, length: unknown, field = 'length'): { offset: number; length: number } {
-  if (!isCount(offset) || offset > CHUNK_SIZE) throw new FsError('EINVAL', `invalid offset ${String(offset)}`);
-  if (!isCount(length) || offset + length > CHUNK_SIZE) {
-    throw new FsError('EINVAL', `invalid ${field} ${String(length)} at offset ${offset}: a chunk holds at most ${CHUNK_SIZE} bytes`);
+export function rangeOf(rawOffset: unknown, rawLength: unknown, field = 'length'): { offset: number; length: number } {
+  const offset = uint64(rawOffset);
+  const length = uint64(rawLength);
+  if (!(offset <= CHUNK_SIZE)) throw new FsError('EINVAL', `invalid offset ${String(rawOffset)}`);
+  if (!(offset + length <= CHUNK_SIZE)) {
+    throw new FsError('EINVAL', `invalid ${field} ${String(rawLength)} at offset ${offset}: a chunk holds at most ${CHUNK_SIZE} bytes`);
   }
   return { offset, length };
 }

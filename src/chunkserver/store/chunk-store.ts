@@ -101,7 +101,8 @@ export class ChunkStore {
     if (notify) for (const fn of this.listeners) fn(chunkId, entry);
   }
 
-  private expect(chunkId: number, version: number): ChunkEntry {
+  /** The chunk's entry; ENOENT when absent, ESTALE when stored at another version. */
+  expect(chunkId: number, version: number): ChunkEntry {
     const e = this.index.get(chunkId);
     if (!e) throw new FsError('ENOENT', `chunk ${chunkId} not found`);
     if (e.version !== version) throw new FsError('ESTALE', `chunk ${chunkId} has version ${e.version}, not ${version}`);

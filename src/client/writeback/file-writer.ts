@@ -39,6 +39,13 @@ export const WRITEBACK_DEFAULTS: Required<WritebackOptions> = {
   chunkSize: CHUNK_SIZE,
 };
 
+/** Pending writes as of one moment: their end and a way to copy them over read data. */
+export interface PendingSnapshot {
+  end: number;
+  /** Copies pending bytes overlapping [position, position + target.length) into `target`, oldest first. */
+  overlay(position: number, target: Buffer): void;
+}
+
 interface Flight {
   buffer: WriteBuffer;
   done: Promise<void>;
@@ -83,10 +90,19 @@ export class FileWriter {
     return this.flights.reduce((end, f) => Math.max(end, f.buffer.end), this.current.end);
   }
 
-  /** Copies the pending bytes overlapping [position, position + target.length) into `target`, oldest first. */
-  overlay(position: number, target: Buffer): void {
-    for (const f of this.flights) f.buffer.overlay(position, target);
-    this.current.overlay(position, target);
+  /**
+   * The bytes pending now, for a read to lay over what it gets from the chunkservers. Taken before
+   * the read starts: a flight that commits while the read is in progress may or may not be in what
+   * the chunkservers returned, but it is in the snapshot.
+   */
+  snapshot(): PendingSnapshot {
+    const buffers = [...this.flights.map((f) => f.buffer), this.current];
+    return {
+      end: this.pendingEnd,
+      overlay: (position, target) => {
+        for (const b of buffers) b.overlay(position, target);
+      },
+    };
   }
 
   /** Buffers `data` at `position` (copied), waiting while the handle's budget is spent. */

@@ -63,7 +63,7 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
        VALUES (1, 2, 493, 0, 0, 2, 0, ?, ?, ?, ?, ?, ?, ?, 1)`,
       [s, ns, s, ns, s, ns, defaultReplication],
     );
-    await db.exec(`INSERT INTO counters (name, value) VALUES ('next_chunk_id', 1), ('files', 0), ('directories', 1), ('chunks', 0);
+    await db.exec(`INSERT INTO counters (name, value) VALUES ('next_chunk_id', 1), ('next_ino', 2), ('files', 0), ('directories', 1), ('chunks', 0);
       PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
   }
 }

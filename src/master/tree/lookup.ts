@@ -9,7 +9,7 @@ import { MAY_EXEC, checkAccess, checkName, type Cred } from './checks.js';
 import { getChild, getDir } from './entries.js';
 
 /** Resolves `name` in directory `parent` to its inode row. */
-export async function lookupRow(q: Reader, parent: number, name: string, cred: Cred | undefined): Promise<InodeRow> {
+async function lookupRow(q: Reader, parent: number, name: string, cred: Cred | undefined): Promise<InodeRow> {
   checkName(name, 'lookup');
   const dir = await getDir(q, parent);
   checkAccess(dir, cred, MAY_EXEC);

@@ -1,0 +1,112 @@
+/**
+ * The chunkserver daemon: a chunk store on local disks, the ChunkserverService over gRPC, and the
+ * link to the master. `startChunkserver` returns once it serves; `stop()` drains in order: stop
+ * heartbeats, stop accepting calls and give in-flight ones a grace period, cancel the rest, then
+ * close the chunk files.
+ */
+import type { Server } from '@grpc/grpc-js';
+import { createLogger, type Logger } from '../common/log/logger.js';
+import { ServiceLifecycle, type CloseReason, type ServiceState } from '../common/lifecycle/service.js';
+import { RpcClientPool } from '../common/rpc/client.js';
+import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
+import { ChunkserverMethods } from '../common/rpc/services.js';
+import { formatHostPort } from '../common/config/address.js';
+import { MasterLink } from './heartbeat.js';
+import { loadOrCreateUuid } from './identity.js';
+import { advertisedAddress, compileOptions, type ChunkserverConfig, type ChunkserverOptions } from './options.js';
+import { InFlight, createHandlers } from './rpc/handlers.js';
+import { ChunkStore } from './store/chunk-store.js';
+
+export type { ChunkserverOptions } from './options.js';
+
+export class Chunkserver implements AsyncDisposable {
+  private constructor(
+    /** host:port that clients and peers use (the bound port when listening on port 0). */
+    readonly address: string,
+    /** Identity kept in the first data directory. */
+    readonly uuid: string,
+    readonly config: ChunkserverConfig,
+    private readonly lifecycle: ServiceLifecycle,
+    private readonly parts: { server: Server; pool: RpcClientPool; store: ChunkStore; link: MasterLink; inFlight: InFlight },
+    private readonly log: Logger,
+  ) {}
+
+  /** @internal Use startChunkserver. */
+  static async start(options: ChunkserverOptions): Promise<Chunkserver> {
+    const config = compileOptions(options);
+    const log = options.logger ?? createLogger('chunkserver', options.logLevel);
+    const lifecycle = new ServiceLifecycle('chunkserver', log);
+    lifecycle.transition('starting');
+    const server = createRpcServer();
+    const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0 });
+    let store: ChunkStore | undefined;
+    try {
+      store = await ChunkStore.open({ dataDirs: config.dataDirs, reserveBytes: config.reserveBytes, log });
+      const uuid = await loadOrCreateUuid(config.dataDirs[0] ?? '.');
+      let address = '';
+      const inFlight = new InFlight();
+      addService(server, ChunkserverMethods, createHandlers({ store, pool, self: () => address }, inFlight), log);
+      const port = await bindRpcServer(server, formatHostPort(config.listen));
+      address = advertisedAddress(config, port);
+      const link = new MasterLink({
+        master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log,
+      });
+      link.start();
+      lifecycle.transition('running');
+      log.info('listening', { address, listen: formatHostPort({ ...config.listen, port }), uuid, master: config.master });
+      return new Chunkserver(address, uuid, config, lifecycle, { server, pool, store, link, inFlight }, log);
+    } catch (e) {
+      server.forceShutdown();
+      pool.close();
+      await store?.close().catch(() => undefined);
+      lifecycle.fail(e);
+      throw e;
+    }
+  }
+
+  get state(): ServiceState {
+    return this.lifecycle.state;
+  }
+
+  /** Requests being served. */
+  get load(): number {
+    return this.parts.inFlight.count;
+  }
+
+  /** Resolves once the daemon has stopped or failed, with why. */
+  closed(): Promise<CloseReason> {
+    return this.lifecycle.closed();
+  }
+
+  /** Ordered shutdown (idempotent); `signal` is recorded as the reason. */
+  stop(signal?: string): Promise<void> {
+    return this.lifecycle.stop(() => this.shutdown(), signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private async shutdown(): Promise<void> {
+    const { server, pool, store, link } = this.parts;
+    await link.stop();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn('calls still running after the grace period: cancelling them', { calls: this.parts.inFlight.count });
+        server.forceShutdown();
+        resolve();
+      }, this.config.shutdownGraceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    pool.close();
+    await store.close();
+  }
+}
+
+/** Starts a chunkserver; resolves once it is listening. */
+export function startChunkserver(options: ChunkserverOptions): Promise<Chunkserver> {
+  return Chunkserver.start(options);
+}

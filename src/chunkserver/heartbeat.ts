@@ -1,0 +1,164 @@
+/**
+ * The link to the master: RegisterChunkserver, then one bidirectional Heartbeat stream. The stream
+ * opens with the full chunk report in pages of at most 10,000 chunks (full_report on every page,
+ * report_done on the last; one empty page when there are no chunks); after that, every
+ * heartbeat_interval_ms, a beat carries capacity, usage, load and the chunks added, changed or
+ * removed since the previous beat. The master's answers name chunks to delete.
+ *
+ * When the master is unreachable or the stream breaks, the link registers again with backoff (at
+ * most ~2 s) forever, and reports everything again: deltas are only ever relative to a full report
+ * on the same stream. Chunk I/O never waits for the master.
+ */
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '../common/log/logger.js';
+import { RpcClient } from '../common/rpc/client.js';
+import { RegistryMethods } from '../common/rpc/services.js';
+import type { fst } from '../proto-gen/fst.js';
+import { waitDrain } from './rpc/stream-flow.js';
+import { peerUint64, uint64 } from './rpc/validate.js';
+import type { ChunkEntry, ChunkStore } from './store/chunk-store.js';
+
+export const REPORT_PAGE = 10_000;
+const DEFAULT_INTERVAL_MS = 1_000;
+const MAX_BACKOFF_MS = 2_000;
+
+export interface MasterLinkOptions {
+  master: string;
+  uuid: string;
+  address: string;
+  rack?: string;
+  store: ChunkStore;
+  /** Requests in flight. */
+  load: () => number;
+  log: Logger;
+}
+
+type LinkState = 'connecting' | 'connected' | 'disconnected';
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class MasterLink {
+  private readonly client: RpcClient;
+  private readonly ac = new AbortController();
+  private readonly changed = new Map<number, ChunkEntry>();
+  private readonly removed = new Set<number>();
+  private state: LinkState = 'connecting';
+  private running: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly o: MasterLinkOptions) {
+    this.client = new RpcClient(o.master, { timeoutMs: 5_000, retryForMs: 0 });
+  }
+
+  start(): void {
+    this.unsubscribe = this.o.store.onChange((id, entry) => {
+      if (entry) {
+        this.changed.set(id, entry);
+        this.removed.delete(id);
+      } else {
+        this.changed.delete(id);
+        this.removed.add(id);
+      }
+    });
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.ac.abort();
+    await this.running;
+    this.unsubscribe?.();
+    this.client.close();
+  }
+
+  private setState(to: LinkState, fields: Record<string, unknown> = {}): void {
+    if (to === this.state) return;
+    this.state = to;
+    if (to === 'connected') this.o.log.info('registered with master', { master: this.o.master, ...fields });
+    else this.o.log.warn('master unreachable; retrying', { master: this.o.master, ...fields });
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 0; !this.ac.signal.aborted; attempt++) {
+      try {
+        await this.session(() => (attempt = 0));
+      } catch (err) {
+        if (this.ac.signal.aborted) break;
+        this.setState('disconnected', { error: err instanceof Error ? err.message : String(err) });
+      }
+      const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 5));
+      await sleep(backoff * (0.5 + Math.random() / 2), this.ac.signal);
+    }
+  }
+
+  private stats(serverId: number): fst.IHeartbeatRequest {
+    const { store } = this.o;
+    const { capacityBytes, freeBytes } = store.disks.totals();
+    return { serverId, capacityBytes, freeBytes, usedBytes: store.usedBytes, load: this.o.load(), chunkCount: store.count };
+  }
+
+  /** One registration and heartbeat stream; returns or throws when the stream ends. */
+  private async session(registered: () => void): Promise<void> {
+    const { store, log } = this.o;
+    const signal = this.ac.signal;
+    await store.disks.refresh();
+    const { capacityBytes, freeBytes } = store.disks.totals();
+    const reg = await this.client.unary(RegistryMethods.RegisterChunkserver,
+      { uuid: this.o.uuid, address: this.o.address, capacityBytes, freeBytes, rack: this.o.rack ?? '' }, { signal });
+    const serverId = peerUint64(reg.serverId, 'server_id');
+    registered();
+    this.setState('connected', { serverId });
+    const interval = reg.heartbeatIntervalMs || DEFAULT_INTERVAL_MS;
+    const call = this.client.bidi(RegistryMethods.Heartbeat, { signal });
+    const ended = new Promise<never>((_, reject) => {
+      call.on('error', (e: unknown) => reject(this.client.streamError(e, RegistryMethods.Heartbeat)));
+      call.on('end', () => reject(new Error('master closed the heartbeat stream')));
+    });
+    ended.catch(() => undefined);
+    call.on('data', (res: fst.HeartbeatResponse) => this.deleteChunks(res.deleteChunks));
+    try {
+      // The full report supersedes every delta collected so far.
+      this.changed.clear();
+      this.removed.clear();
+      const all = [...store.entries()];
+      for (let i = 0; i === 0 || i < all.length; i += REPORT_PAGE) {
+        const page = all.slice(i, i + REPORT_PAGE).map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
+        await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended);
+      }
+      for (;;) {
+        await Promise.race([sleep(interval, signal), ended]);
+        if (signal.aborted) return;
+        await store.disks.refresh().catch((err: unknown) => log.warn('statfs failed', { err }));
+        const chunks = [...this.changed].map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
+        const removed = [...this.removed];
+        this.changed.clear();
+        this.removed.clear();
+        await this.send(call, { ...this.stats(serverId), chunks, removed }, ended);
+      }
+    } finally {
+      call.cancel();
+    }
+  }
+
+  private async send(call: ClientDuplexStream<fst.IHeartbeatRequest, fst.HeartbeatResponse>, msg: fst.IHeartbeatRequest, ended: Promise<never>): Promise<void> {
+    if (!call.write(msg)) await waitDrain(call, this.ac.signal, ended);
+  }
+
+  private deleteChunks(raw: unknown[]): void {
+    for (const id of raw.map(uint64)) {
+      if (!(id > 0)) continue;
+      this.o.store.delete(id).then(
+        (existed) => existed && this.o.log.info('chunk deleted on master request', { chunkId: id }),
+        (err: unknown) => this.o.log.warn('deleting chunk failed', { chunkId: id, err }),
+      );
+    }
+  }
+}

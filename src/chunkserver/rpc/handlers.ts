@@ -1,0 +1,72 @@
+/**
+ * ChunkserverService handlers: argument checks, then one call into the store or replication code.
+ * Every handler counts itself in flight while it runs (the `load` the heartbeat reports).
+ */
+import { FsError } from '../../common/errors/errno.js';
+import type { RpcClientPool } from '../../common/rpc/client.js';
+import type { ServiceHandlers } from '../../common/rpc/server.js';
+import type { ChunkserverMethods } from '../../common/rpc/services.js';
+import { BLOCK_SIZE } from '../store/checksum.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import { copyChunk } from '../replication/copy.js';
+import { readChunk } from './read-chunk.js';
+import { addressOf, chunkIdOf, rangeOf, versionOf } from './validate.js';
+import { writeChunk } from './write-chunk.js';
+
+export interface HandlerDeps {
+  store: ChunkStore;
+  pool: RpcClientPool;
+  self: () => string;
+}
+
+/** Requests being served right now. */
+export class InFlight {
+  count = 0;
+
+  track<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args) => {
+      this.count++;
+      try {
+        return await fn(...args);
+      } finally {
+        this.count--;
+      }
+    };
+  }
+}
+
+export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHandlers<typeof ChunkserverMethods> {
+  const { store, pool } = deps;
+  return {
+    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, deps)),
+
+    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store)),
+
+    CopyChunk: inFlight.track(async (req, ctx) => {
+      const chunkId = chunkIdOf(req.chunkId);
+      const version = versionOf(req.version);
+      const source = addressOf(req.source, 'source');
+      if (source === deps.self()) throw new FsError('EINVAL', `chunk ${chunkId}: cannot copy from myself (${source})`);
+      return { length: await copyChunk(store, pool, { chunkId, version, source }, ctx.signal) };
+    }),
+
+    DeleteChunk: inFlight.track(async (req) => {
+      await store.delete(chunkIdOf(req.chunkId));
+      return {};
+    }),
+
+    GetChunkChecksums: inFlight.track(async (req) => {
+      const { version, length, crcs } = await store.checksums(chunkIdOf(req.chunkId));
+      return { version, length, blockSize: BLOCK_SIZE, crc32c: Array.from(crcs) };
+    }),
+
+    SetChunkVersion: inFlight.track(async (req) => {
+      const chunkId = chunkIdOf(req.chunkId);
+      const newVersion = versionOf(req.newVersion, 'new_version');
+      const truncateTo = req.truncate ? rangeOf(0, req.truncateLength, 'truncate_length').length : undefined;
+      if (req.create) return { length: await store.create(chunkId, newVersion, truncateTo) };
+      const version = versionOf(req.version);
+      return { length: await store.setVersion(chunkId, version, newVersion, truncateTo) };
+    }),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * ReadChunk: streams a verified byte range in messages of at most 1 MiB, cut at 1 MiB boundaries
+ * of the chunk so that every full message covers 16 whole checksum blocks. The next piece is read
+ * from disk while the previous one is sent, and sending waits for the call to drain.
+ */
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { CallContext } from '../../common/rpc/server.js';
+import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
+import type { fst } from '../../proto-gen/fst.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import { waitDrain } from './stream-flow.js';
+import { chunkIdOf, rangeOf, versionOf } from './validate.js';
+
+export async function readChunk(
+  req: fst.ReadChunkRequest,
+  call: ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>,
+  ctx: CallContext,
+  store: ChunkStore,
+): Promise<void> {
+  const chunkId = chunkIdOf(req.chunkId);
+  const version = versionOf(req.version);
+  const { offset, length } = rangeOf(req.offset, req.length);
+  store.expect(chunkId, version);
+  const end = offset + length;
+  const readPiece = (at: number): Promise<Buffer> => {
+    const p = store.read(chunkId, version, at, Math.min(end - at, DATA_MESSAGE_BYTES - (at % DATA_MESSAGE_BYTES)));
+    p.catch(() => undefined); // awaited below, unless the call fails first
+    return p;
+  };
+  let pos = offset;
+  let pending = pos < end ? readPiece(pos) : undefined;
+  while (pending) {
+    const data = await pending;
+    const at = pos;
+    pos += data.length;
+    pending = pos < end ? readPiece(pos) : undefined;
+    if (ctx.signal.aborted) return;
+    if (!call.write({ offset: at, data })) await waitDrain(call, ctx.signal);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Test helpers: in-process chunkservers on 127.0.0.1:0 with temporary data directories, a client
+ * for the ChunkserverService, and a cleanup list that afterEach runs even when a test fails.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { FsError, type ErrnoName } from '../../src/common/errors/errno.js';
+import { silentLogger } from '../../src/common/log/logger.js';
+import { RpcClient } from '../../src/common/rpc/client.js';
+import { ChunkserverMethods } from '../../src/common/rpc/services.js';
+import { uint64 } from '../../src/chunkserver/rpc/validate.js';
+import { startChunkserver, type Chunkserver, type ChunkserverOptions } from '../../src/chunkserver/chunkserver.js';
+
+export const MiB = 1024 * 1024;
+
+/** Things to undo after each test, last first. */
+export class Cleanup {
+  private readonly fns: (() => Promise<unknown> | unknown)[] = [];
+  add(fn: () => Promise<unknown> | unknown): void {
+    this.fns.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const fn of this.fns.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        console.error('cleanup failed', e);
+      }
+    }
+  }
+}
+
+export async function tempDir(cleanup: Cleanup, prefix = 'fst-cs-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A loopback port nobody listens on (bound and released). */
+export async function unusedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export async function startTestServer(
+  cleanup: Cleanup,
+  opts: Partial<ChunkserverOptions> & { dataDirs?: string[] } = {},
+): Promise<Chunkserver> {
+  const dataDirs = opts.dataDirs ?? [join(await tempDir(cleanup), 'd0')];
+  const cs = await startChunkserver({
+    master: `127.0.0.1:${await unusedPort()}`,
+    listen: '127.0.0.1:0',
+    logger: silentLogger,
+    shutdownGraceMs: 1_000,
+    ...opts,
+    dataDirs,
+  });
+  cleanup.add(() => cs.stop());
+  return cs;
+}
+
+export function clientFor(cleanup: Cleanup, address: string): RpcClient {
+  const c = new RpcClient(address, { timeoutMs: 20_000, retryForMs: 0 });
+  cleanup.add(() => c.close());
+  return c;
+}
+
+/** Deterministic bytes that differ from block to block. */
+export function pattern(length: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+export async function createChunk(c: RpcClient, chunkId: number, version = 1): Promise<void> {
+  await c.unary(ChunkserverMethods.SetChunkVersion, { chunkId, newVersion: version, create: true });
+}
+
+export interface WriteMsg {
+  offset: number;
+  data: Uint8Array;
+}
+
+/** One WriteChunk call; payloads are cut into messages of at most 1 MiB. */
+export async function writeChunk(
+  c: RpcClient,
+  header: { chunkId: number; version: number; chain?: string[] },
+  writes: WriteMsg[],
+): Promise<{ bytesWritten: number; length: number }> {
+  const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 30_000 });
+  response.catch(() => undefined);
+  let first = true;
+  for (const w of writes) {
+    for (let at = 0; at < w.data.length || (first && at === 0); at += MiB) {
+      const msg = { offset: w.offset + at, data: w.data.subarray(at, at + MiB), header: first ? header : undefined };
+      first = false;
+      if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
+      if (w.data.length === 0) break;
+    }
+  }
+  if (first) call.write({ header, offset: 0, data: new Uint8Array(0) });
+  call.end();
+  const res = await response;
+  return { bytesWritten: uint64(res.bytesWritten), length: uint64(res.length) };
+}
+
+/** GetChunkChecksums with its uint64 fields as numbers (protobufjs decodes them as Long). */
+export async function checksums(c: RpcClient, chunkId: number): Promise<{ version: number; length: number; blockSize: number; crc32c: number[] }> {
+  const r = await c.unary(ChunkserverMethods.GetChunkChecksums, { chunkId });
+  return { version: uint64(r.version), length: uint64(r.length), blockSize: r.blockSize, crc32c: r.crc32c };
+}
+
+/** SetChunkVersion, returning the length. */
+export async function setVersion(
+  c: RpcClient,
+  req: { chunkId: number; version?: number; newVersion: number; create?: boolean; truncate?: boolean; truncateLength?: number },
+): Promise<number> {
+  return uint64((await c.unary(ChunkserverMethods.SetChunkVersion, req)).length);
+}
+
+export async function readChunk(c: RpcClient, chunkId: number, version: number, offset: number, length: number): Promise<Buffer> {
+  const out = Buffer.alloc(length);
+  let got = 0;
+  for await (const msg of c.serverStream(ChunkserverMethods.ReadChunk, { chunkId, version, offset, length }, { timeoutMs: 30_000 })) {
+    expect(uint64(msg.offset)).toBe(offset + got);
+    expect(msg.data.length).toBeLessThanOrEqual(MiB);
+    out.set(msg.data, got);
+    got += msg.data.length;
+  }
+  expect(got).toBe(length);
+  return out;
+}
+
+/** Asserts that `p` fails with FsError `code` (the errno from the trailer). */
+export async function expectErrno(p: Promise<unknown>, code: ErrnoName): Promise<FsError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${code}`).toBeInstanceOf(FsError);
+  expect((err as FsError).code).toBe(code);
+  return err as FsError;
+}

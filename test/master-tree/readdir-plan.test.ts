@@ -1,0 +1,118 @@
+/**
+ * readdir paging, and the 10-million-file rule: every statement the namespace runs is checked
+ * with EXPLAIN QUERY PLAN to use a key or an index, never a table scan or a sort.
+ */
+import { describe, expect, it } from 'vitest';
+import { fst } from '../../src/proto-gen/fst.js';
+import type { MasterDb } from '../../src/master/db/database.js';
+import type { Reader, SqlParams, Tx } from '../../src/master/db/sqlite.js';
+import { Namespace, type NamespaceDb } from '../../src/master/tree/namespace.js';
+import { ROOT, addChunks, expectErrno, useNamespace } from './helpers.js';
+
+const { REGULAR } = fst.FileType;
+const F = fst.SetAttrField;
+
+/** The database seen through a recorder of every SQL text the namespace sends. */
+function recording(db: MasterDb, seen: Set<string>): NamespaceDb {
+  const wrap = (q: Tx): Tx => ({
+    run: (sql: string, params?: SqlParams) => (seen.add(sql), q.run(sql, params)),
+    get: ((sql: string, params?: SqlParams) => (seen.add(sql), q.get(sql, params))) as Tx['get'],
+    all: ((sql: string, params?: SqlParams) => (seen.add(sql), q.all(sql, params))) as Tx['all'],
+  });
+  const reader: Reader & { close(): Promise<void> } = {
+    get: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.get(sql, params))) as Reader['get'],
+    all: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.all(sql, params))) as Reader['all'],
+    close: () => db.reader.close(),
+  };
+  return { reader, write: (body) => db.write((tx) => body(wrap(tx))) };
+}
+
+describe('Namespace: readdir', () => {
+  const fx = useNamespace();
+
+  it('pages through 2,500 entries in byte order, with and without attributes', async () => {
+    const d = (await fx.ns.mkdir(ROOT, 'big', 0o755)).ino ?? 0;
+    const names = Array.from({ length: 2500 }, (_, i) => (i % 10 === 0 ? `é${i}` : `f${i}`));
+    await Promise.all(names.map((n) => fx.ns.mknod(d, n, REGULAR, 0o644, 0, null, true)));
+    const expected = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+    const got: string[] = [];
+    const mores: boolean[] = [];
+    let after = '';
+    for (;;) {
+      const page = await fx.ns.readdir(d, after, 1000);
+      got.push(...page.entries.map((e) => e.name));
+      mores.push(page.more);
+      const last = page.entries.at(-1);
+      if (!page.more || !last) break;
+      after = last.name;
+    }
+    expect(mores).toEqual([true, true, false]);
+    expect(got).toEqual(expected);
+
+    const plus = await fx.ns.readdir(d, expected[1499], 3, true);
+    expect(plus.entries.map((e) => e.name)).toEqual(expected.slice(1500, 1503));
+    for (const e of plus.entries) {
+      expect(e.type).toBe(REGULAR);
+      expect(e.attr).toEqual(await fx.ns.lookup(d, e.name));
+    }
+    expect((await fx.ns.readdir(d)).entries).toHaveLength(1000); // default page
+    const clamped = await fx.ns.readdir(d, '', 20_000);
+    expect(clamped.entries).toHaveLength(2500);
+    expect(clamped.more).toBe(false);
+    expect(clamped.entries[0]).toEqual({ name: expected[0], ino: expect.any(Number), type: REGULAR });
+  });
+
+  it('empty directory, dots never listed, ENOTDIR and ENOENT', async () => {
+    const d = (await fx.ns.mkdir(ROOT, 'e', 0o755)).ino ?? 0;
+    expect(await fx.ns.readdir(d)).toEqual({ entries: [], more: false });
+    const f = (await fx.ns.mknod(ROOT, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
+    await expectErrno(fx.ns.readdir(f), 'ENOTDIR');
+    await expectErrno(fx.ns.readdir(9999), 'ENOENT');
+  });
+});
+
+describe('Namespace: query plans', () => {
+  const fx = useNamespace();
+
+  it('every statement of every operation uses a key or an index', async () => {
+    const seen = new Set<string>();
+    const ns = new Namespace(recording(fx.db, seen));
+    const a = (await ns.mkdir(ROOT, 'a', 0o755)).ino ?? 0;
+    const b = (await ns.mkdir(ROOT, 'b', 0o755)).ino ?? 0;
+    const sub = (await ns.mkdir(a, 'sub', 0o755)).ino ?? 0;
+    const f = (await ns.mknod(a, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
+    await ns.mknod(a, 'f', REGULAR, 0o644, 0);
+    await addChunks(fx.db, f, [0, 1]);
+    await ns.lookup(a, 'f');
+    await ns.lookup(sub, '..');
+    await ns.getattr(f);
+    await ns.setattr(f, { fields: F.SET_ATTR_SIZE | F.SET_ATTR_MODE, size: 1, mode: 0o600 });
+    await ns.link(f, b, 'g');
+    await ns.symlink(b, 'l', 'target');
+    await ns.readlink((await ns.lookup(b, 'l')).ino ?? 0);
+    await ns.readdir(a, '', 10, false);
+    await ns.readdir(a, 'a', 10, true);
+    await ns.setxattr(f, 'user.x', Buffer.from('1'));
+    await ns.getxattr(f, 'user.x');
+    await ns.listxattr(f);
+    await ns.removexattr(f, 'user.x');
+    await ns.rename(a, 'sub', b, 'sub');
+    await ns.mknod(b, 'victim', REGULAR, 0o644, 0);
+    await ns.rename(b, 'g', b, 'victim');
+    await ns.unlink(a, 'f');
+    await ns.unlink(b, 'victim');
+    await ns.rmdir(b, 'sub');
+    await ns.statfsCounts();
+
+    expect(seen.size).toBeGreaterThan(20);
+    const bad: string[] = [];
+    for (const sql of seen) {
+      const plan = await fx.db.reader.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`);
+      for (const { detail } of plan) {
+        if (/^SCAN /.test(detail) || /TEMP B-TREE/.test(detail)) bad.push(`${detail}  <-  ${sql.replace(/\s+/g, ' ')}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
