@@ -28,7 +28,9 @@ if (!upToDate) {
   // protobufjs is CommonJS without an exports map: ESM must name the file and take the default export.
   const js = readFileSync(outJs, 'utf8').replace(
     /import \* as \$protobuf from "protobufjs\/minimal";/,
-    'import $protobuf from "protobufjs/minimal.js";',
+    // 64-bit fields decode as JS numbers, not Long objects: FST's ids, sizes and versions stay
+    // below 2^53 (the types already say `number`, --force-number only changes the typings).
+    'import $protobuf from "protobufjs/minimal.js";\n$protobuf.util.Long = undefined;\n$protobuf.configure();',
   );
   writeFileSync(outJs, js);
   execFileSync(process.execPath, [join(cliDir, 'bin', 'pbts'), '--no-comments', '-o', outDts, outJs], { stdio: 'inherit' });

@@ -45,7 +45,7 @@ export class Chunkserver implements AsyncDisposable {
       const uuid = await loadOrCreateUuid(config.dataDirs[0] ?? '.');
       let address = '';
       const inFlight = new InFlight();
-      addService(server, ChunkserverMethods, createHandlers({ store, pool, self: () => address }, inFlight), log);
+      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address }, inFlight), log);
       const port = await bindRpcServer(server, formatHostPort(config.listen));
       address = advertisedAddress(config, port);
       const link = new MasterLink({

@@ -12,7 +12,7 @@ import { ChunkserverMethods } from '../common/rpc/services.js';
 import { DATA_MESSAGE_BYTES } from '../common/ids.js';
 import { silentLogger, type Logger } from '../common/log/logger.js';
 import type { fst } from '../proto-gen/fst.js';
-import type { ChunkLocation } from './types.js';
+import { wireNumber, type ChunkLocation } from './types.js';
 
 export interface ChunkClientOptions extends RpcClientOptions {
   /** Deadline of one ReadChunk stream. @default 60000 */
@@ -69,7 +69,7 @@ export class ChunkClient {
         );
         for await (const msg of stream) {
           const data = asBuffer(msg.data);
-          const at = msg.offset - offset;
+          const at = wireNumber(msg.offset, 'offset') - offset;
           if (at < got || at + data.length > length) {
             throw new FsError('EIO', `chunk ${loc.chunkId} at ${replica.address}: data at ${msg.offset} outside the range asked`);
           }
@@ -131,7 +131,7 @@ export class ChunkClient {
     if (first && !failed) call.write({ header });
     call.end();
     const res = await response;
-    return { bytesWritten: res.bytesWritten, length: res.length };
+    return { bytesWritten: wireNumber(res.bytesWritten), length: wireNumber(res.length) };
   }
 
   close(): void {

@@ -74,3 +74,9 @@ export function modeString(type: fst.FileType, mode: number): string {
     + bit(0o040, 'r') + bit(0o020, 'w') + exec(0o010, 0o2000, 's', 'S')
     + bit(0o004, 'r') + bit(0o002, 'w') + exec(0o001, 0o1000, 't', 'T');
 }
+
+/** modeString of a FileStat ("-rw-r--r--"). */
+export function statModeString(st: FileStat): string {
+  const type = Object.entries(kinds).find(([, k]) => k.kind === st.kind)?.[0];
+  return modeString(type === undefined ? T.FILE_TYPE_UNSPECIFIED : (Number(type) as fst.FileType), st.mode);
+}

@@ -17,12 +17,13 @@ import { ROOT_INO } from '../common/ids.js';
 import { silentLogger, type Logger } from '../common/log/logger.js';
 import { ChunkClient } from './chunk-client.js';
 import { FileHandle, accessMode, type OpenFlags } from './file-handle.js';
+import { openAttr } from './open-attr.js';
 import { toFileStat, type FileStat } from './file-stat.js';
 import { MetaClient, type StatfsResult, type XattrMode } from './meta-client.js';
 import { PathResolver, normalizePath } from './path-resolver.js';
 import type { ReadOptions } from './read/file-reader.js';
 import { listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
-import { fst, type Attr, type Caller } from './types.js';
+import { fst, type Caller } from './types.js';
 import type { WritebackOptions } from './writeback/file-writer.js';
 
 export interface FstClientOptions {
@@ -34,6 +35,10 @@ export interface FstClientOptions {
   rpcTimeoutMs?: number;
   /** How long an unreachable daemon is retried before a call fails. @default 10000 */
   retryForMs?: number;
+  /** Deadline of one ReadChunk stream (a block of at most a few MiB). @default 60000 */
+  readTimeoutMs?: number;
+  /** Deadline of one WriteChunk stream, replication included. @default 120000 */
+  writeTimeoutMs?: number;
   /** The identity sent with every request. @default this process's uid, gid and groups */
   caller?: Caller;
   writeback?: WritebackOptions;
@@ -64,7 +69,9 @@ export class FstClient {
     this.meta = new MetaClient(options.master, {
       timeoutMs: options.rpcTimeoutMs, retryForMs: options.retryForMs, caller: options.caller,
     });
-    this.chunks = new ChunkClient({ retryForMs: options.retryForMs, logger: this.log });
+    this.chunks = new ChunkClient({
+      retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,
+    });
     this.resolver = new PathResolver(this.meta);
   }
 
@@ -261,12 +268,8 @@ export class FstClient {
   /** open(2) of a regular file; `mode` is used when the file is created. */
   open(path: string, flags: OpenFlags = {}, mode = 0o644): Promise<FileHandle> {
     return at('open', path, async () => {
-      const access = accessMode(flags);
-      let attr = flags.create ? await this.create(path, mode, flags.exclusive ?? false) : await this.resolver.resolve(path, true);
-      if (attr.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', 'is a directory');
-      if (attr.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', 'not a regular file');
-      if (flags.truncate && access.writable && attr.size > 0) attr = await this.meta.setAttr(attr.ino, { size: 0 });
-      const handle = new FileHandle(normalizePath(path), attr, access, {
+      const attr = await openAttr(this.meta, this.resolver, path, flags, mode);
+      const handle = new FileHandle(normalizePath(path), attr, accessMode(flags), {
         meta: this.meta,
         chunks: this.chunks,
         log: this.log,
@@ -277,17 +280,6 @@ export class FstClient {
       this.handles.add(handle);
       return handle;
     });
-  }
-
-  private async create(path: string, mode: number, exclusive: boolean): Promise<Attr> {
-    const { dir, name } = await this.resolver.resolveParent(path);
-    try {
-      return (await this.meta.mknod(dir.ino, name, mode, { exclusive })).attr;
-    } catch (e) {
-      // The name exists but is not a regular file (a symlink to one, say): open what it names.
-      if (exclusive || toFsError(e).code !== 'EEXIST') throw e;
-      return this.resolver.resolve(path, true);
-    }
   }
 
   /** The whole content of a file. */

@@ -8,7 +8,7 @@ import { FsError } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
 import {
-  fst, toAttr, toChunkLocation, toDirEntry,
+  fst, toAttr, toChunkLocation, toDirEntry, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
 } from './types.js';
 
@@ -181,7 +181,10 @@ export class MetaClient {
   /** statfs(2). */
   async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
     const res = await this.rpc.unary(MasterMethods.Statfs, {}, opts);
-    return { totalBytes: res.totalBytes, freeBytes: res.freeBytes, files: res.files, chunkSize: res.chunkSize };
+    return {
+      totalBytes: wireNumber(res.totalBytes), freeBytes: wireNumber(res.freeBytes),
+      files: wireNumber(res.files), chunkSize: wireNumber(res.chunkSize),
+    };
   }
 
   /** getxattr(2). */
@@ -209,7 +212,7 @@ export class MetaClient {
   /** The file size and the chunks overlapping [offset, offset + length); absent indexes are holes. */
   async locateChunks(ino: number, offset: number, length: number, opts: MetaCallOptions = {}): Promise<LocateResult> {
     const res = await this.rpc.unary(MasterMethods.LocateChunks, { ino, offset, length }, opts);
-    return { size: res.size, chunks: res.chunks.map(toChunkLocation) };
+    return { size: wireNumber(res.size, 'size'), chunks: res.chunks.map(toChunkLocation) };
   }
 
   /** A chunk to write into at chunk `index`, moved to a new version; `replicas` is the chain. */

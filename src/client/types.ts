@@ -60,8 +60,32 @@ export interface Caller {
   groups: number[];
 }
 
+/** What protobufjs hands out for a 64-bit field when the `long` package is installed. */
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+}
+
+/**
+ * A decoded 64-bit field as a JS number. protobufjs decodes int64/uint64 as Long objects whenever
+ * the `long` package is installed (it is: protobufjs depends on it), whatever the generated typings
+ * say, so every 64-bit field read from a decoded message goes through here. Values past 2^53 cannot
+ * be inode numbers, sizes or versions FST hands out: they are a protocol error (EIO).
+ */
+export function wireNumber(v: unknown, what = 'integer field'): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'object' && typeof (v as LongLike).low === 'number' && typeof (v as LongLike).high === 'number') {
+    const l = v as LongLike;
+    const n = (l.unsigned ? l.high >>> 0 : l.high) * 2 ** 32 + (l.low >>> 0);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw new FsError('EIO', `invalid ${what} on the wire: ${String(v)}`);
+}
+
 export function toTimespec(t: fst.ITimespec | null | undefined): Timespec {
-  return { sec: t?.sec ?? 0, nsec: t?.nsec ?? 0 };
+  return { sec: wireNumber(t?.sec, 'timestamp'), nsec: t?.nsec ?? 0 };
 }
 
 /** Timespec of a JS time in milliseconds (fractional milliseconds keep microseconds). */
@@ -78,13 +102,13 @@ export function msOfTimespec(t: Timespec): number {
 export function toAttr(a: fst.IAttr | null | undefined, what: string): Attr {
   if (!a) throw new FsError('EIO', `${what}: the master's answer carries no attributes`);
   return {
-    ino: a.ino ?? 0,
+    ino: wireNumber(a.ino, 'inode number'),
     type: a.type ?? fst.FileType.FILE_TYPE_UNSPECIFIED,
     mode: a.mode ?? 0,
     uid: a.uid ?? 0,
     gid: a.gid ?? 0,
     nlink: a.nlink ?? 0,
-    size: a.size ?? 0,
+    size: wireNumber(a.size, 'size'),
     atime: toTimespec(a.atime),
     mtime: toTimespec(a.mtime),
     ctime: toTimespec(a.ctime),
@@ -95,15 +119,15 @@ export function toAttr(a: fst.IAttr | null | undefined, what: string): Attr {
 
 export function toChunkLocation(c: fst.IChunkLocation): ChunkLocation {
   return {
-    index: c.index ?? 0,
-    chunkId: c.chunkId ?? 0,
-    version: c.version ?? 0,
-    replicas: (c.replicas ?? []).map((r) => ({ serverId: r.serverId ?? 0, address: r.address ?? '' })),
+    index: wireNumber(c.index, 'chunk index'),
+    chunkId: wireNumber(c.chunkId, 'chunk id'),
+    version: wireNumber(c.version, 'chunk version'),
+    replicas: (c.replicas ?? []).map((r) => ({ serverId: wireNumber(r.serverId, 'server id'), address: r.address ?? '' })),
   };
 }
 
 export function toDirEntry(e: fst.IDirEntry): DirEntry {
-  const entry: DirEntry = { name: e.name ?? '', ino: e.ino ?? 0, type: e.type ?? fst.FileType.FILE_TYPE_UNSPECIFIED };
+  const entry: DirEntry = { name: e.name ?? '', ino: wireNumber(e.ino, 'inode number'), type: e.type ?? fst.FileType.FILE_TYPE_UNSPECIFIED };
   if (e.attr) entry.attr = toAttr(e.attr, 'readdir');
   return entry;
 }

@@ -2,6 +2,7 @@
  * Chunk I/O through the real ChunkserverService of an in-process chunkserver: round trips with
  * unaligned offsets, holes, versions, truncation, checksum failures, ENOSPC and restarts.
  */
+import { existsSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,8 +139,9 @@ describe('chunk I/O', () => {
     const uuid = first.uuid;
     await first.stop();
     // Junk beside the chunks, and a data file whose meta file is garbage.
-    const owner = (id: number): string => (dirs.find((d) => contents.has(id) && exists(chunkPaths(d, id).data)) ?? '');
-    await writeFile(join(chunkPaths(dirs[0]!, 100).subdir, 'README'), 'not a chunk');
+    const owner = (id: number): string => dirs.find((d) => existsSync(chunkPaths(d, id).data)) ?? '';
+    await writeFile(join(chunkPaths(owner(100), 100).subdir, 'README'), 'not a chunk');
+    await writeFile(join(owner(100), 'chunks', 'zz'), 'not a subdirectory');
     await writeFile(chunkPaths(owner(109), 109).meta, 'garbage');
     const cs = await startTestServer(cleanup, { dataDirs: dirs });
     expect(cs.uuid).toBe(uuid);
@@ -151,9 +153,13 @@ describe('chunk I/O', () => {
     }
     await expectErrno(readChunk(c, 109, 109, 0, 1), 'ENOENT');
   });
-});
 
-import { existsSync } from 'node:fs';
-function exists(p: string): boolean {
-  return existsSync(p);
-}
+  it('stops through Symbol.asyncDispose and reports why in closed()', async () => {
+    const cs = await startTestServer(cleanup);
+    expect(cs.state).toBe('running');
+    await cs[Symbol.asyncDispose]();
+    expect(cs.state).toBe('stopped');
+    expect(await cs.closed()).toMatchObject({ kind: 'stopped' });
+    await cs.stop(); // idempotent
+  });
+});

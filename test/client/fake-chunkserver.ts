@@ -3,14 +3,17 @@
  * real chunkserver does (ESTALE on mismatch), writes are forwarded down the chain over real gRPC,
  * and faults can be injected. Only what the client uses is implemented.
  */
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { FsError, type ErrnoName } from '../../src/common/errors/errno.js';
+import { fsErrorToStatus } from '../../src/common/errors/rpc-status.js';
+import { toFsError } from '../../src/common/errors/to-errno.js';
 import { RpcClientPool } from '../../src/common/rpc/client.js';
 import { addService, bindRpcServer, createRpcServer } from '../../src/common/rpc/server.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { DATA_MESSAGE_BYTES } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log/logger.js';
 import type { fst } from '../../src/proto-gen/fst.js';
+import { wireNumber as n64 } from '../../src/client/types.js';
 
 interface StoredChunk {
   version: number;
@@ -36,7 +39,7 @@ export class FakeChunkserver {
       WriteChunk: (call) => this.writeChunk(call),
       ReadChunk: (req, call) => this.readChunk(req, call),
       CopyChunk: async () => { throw new FsError('ENOSYS', 'not in the fake'); },
-      DeleteChunk: async (req) => { this.chunks.delete(req.chunkId); return {}; },
+      DeleteChunk: async (req) => { this.chunks.delete(n64(req.chunkId)); return {}; },
       GetChunkChecksums: async () => { throw new FsError('ENOSYS', 'not in the fake'); },
       SetChunkVersion: async () => { throw new FsError('ENOSYS', 'not in the fake'); },
     }, silentLogger);
@@ -73,7 +76,7 @@ export class FakeChunkserver {
     for await (const msg of call) {
       if (msg.header) {
         if (fault) throw new FsError(fault, 'injected write fault');
-        chunk = this.chunk(msg.header.chunkId ?? 0, msg.header.version ?? 0);
+        chunk = this.chunk(n64(msg.header.chunkId), n64(msg.header.version));
         const [nextAddr, ...rest] = msg.header.chain ?? [];
         if (nextAddr) {
           const next = this.peers.get(nextAddr).clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 60_000 });
@@ -85,16 +88,16 @@ export class FakeChunkserver {
       if (!chunk) throw new FsError('EINVAL', 'first message without a header');
       const data = Buffer.from(msg.data);
       if (data.length > DATA_MESSAGE_BYTES) throw new FsError('EINVAL', 'message too large');
-      const end = msg.offset + data.length;
+      const end = n64(msg.offset) + data.length;
       if (end > chunk.data.length) {
         const grown = Buffer.alloc(Math.max(end, chunk.data.length * 2));
         chunk.data.copy(grown, 0, 0, chunk.length);
         chunk.data = grown;
       }
-      data.copy(chunk.data, msg.offset);
+      data.copy(chunk.data, n64(msg.offset));
       chunk.length = Math.max(chunk.length, end);
       written += data.length;
-      if (data.length > 0) downstream?.call.write({ offset: msg.offset, data });
+      if (data.length > 0) downstream?.call.write({ offset: n64(msg.offset), data });
     }
     if (downstream) {
       downstream.call.end();
@@ -103,15 +106,28 @@ export class FakeChunkserver {
     return { bytesWritten: written, length: chunk?.length ?? 0 };
   }
 
-  private async readChunk(req: fst.ReadChunkRequest, call: { write(m: fst.IReadChunkResponse): boolean }): Promise<void> {
+  /**
+   * Failures end the stream through its 'error' event, as the real chunkserver does: grpc-js sends
+   * a server stream's status from there, while the destroy() of common/rpc/server.ts sends none.
+   */
+  private async readChunk(req: fst.ReadChunkRequest, call: ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>): Promise<void> {
+    try {
+      this.streamChunk(req, call);
+    } catch (e) {
+      const status = fsErrorToStatus(toFsError(e));
+      call.emit('error', Object.assign(new Error(status.details), status));
+    }
+  }
+
+  private streamChunk(req: fst.ReadChunkRequest, call: { write(m: fst.IReadChunkResponse): boolean }): void {
     this.readCalls++;
     const fault = this.readFaults.shift();
     if (fault) throw new FsError(fault, 'injected read fault');
-    const c = this.chunk(req.chunkId, req.version);
-    for (let o = 0; o < req.length; o += DATA_MESSAGE_BYTES) {
-      const n = Math.min(DATA_MESSAGE_BYTES, req.length - o);
+    const c = this.chunk(n64(req.chunkId), n64(req.version));
+    for (let o = 0; o < n64(req.length); o += DATA_MESSAGE_BYTES) {
+      const n = Math.min(DATA_MESSAGE_BYTES, n64(req.length) - o);
       const data = Buffer.alloc(n);
-      const from = req.offset + o;
+      const from = n64(req.offset) + o;
       if (from < c.length) c.data.copy(data, 0, from, Math.min(c.length, from + n));
       call.write({ offset: from, data });
     }

@@ -12,6 +12,7 @@ import { CHUNK_SIZE, ROOT_INO } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log/logger.js';
 import { fst } from '../../src/proto-gen/fst.js';
 import type { FakeChunkserver } from './fake-chunkserver.js';
+import { wireNumber as n64 } from '../../src/client/types.js';
 
 interface Chunk { chunkId: number; version: number; servers: FakeChunkserver[] }
 interface Inode {
@@ -102,17 +103,17 @@ export class FakeMaster {
     const server = createRpcServer();
     const attr = (n: Inode): { attr: fst.IAttr } => ({ attr: n.attr });
     addService(server, MasterMethods, {
-      Lookup: async (r) => attr(this.child(r.parent, r.name)),
-      GetAttr: async (r) => attr(this.node(r.ino)),
+      Lookup: async (r) => attr(this.child(n64(r.parent), r.name)),
+      GetAttr: async (r) => attr(this.node(n64(r.ino))),
       SetAttr: async (r) => {
-        const n = this.node(r.ino);
+        const n = this.node(n64(r.ino));
         const F = fst.SetAttrField;
         if (r.fields & F.SET_ATTR_MODE) n.attr.mode = r.mode;
         if (r.fields & F.SET_ATTR_UID) n.attr.uid = r.uid;
         if (r.fields & F.SET_ATTR_GID) n.attr.gid = r.gid;
         if (r.fields & F.SET_ATTR_SIZE) {
           if (n.attr.type !== T.REGULAR) throw new FsError('EISDIR', 'not a file');
-          this.truncate(n, r.size);
+          this.truncate(n, n64(r.size));
         }
         if (r.fields & F.SET_ATTR_ATIME) n.attr.atime = r.atime;
         if (r.fields & F.SET_ATTR_MTIME) n.attr.mtime = r.mtime;
@@ -121,64 +122,64 @@ export class FakeMaster {
         return attr(n);
       },
       Mknod: async (r) => {
-        const existing = this.dir(r.parent).get(r.name);
+        const existing = this.dir(n64(r.parent)).get(r.name);
         if (existing !== undefined) {
           const n = this.node(existing);
           if (r.exclusive || n.attr.type !== T.REGULAR) throw new FsError('EEXIST', `'${r.name}' exists`);
           return { attr: n.attr, created: false };
         }
-        return { attr: this.create(r.parent, r.name, r.type, r.mode).attr, created: true };
+        return { attr: this.create(n64(r.parent), r.name, r.type, r.mode).attr, created: true };
       },
-      Mkdir: async (r) => attr(this.create(r.parent, r.name, T.DIRECTORY, r.mode)),
+      Mkdir: async (r) => attr(this.create(n64(r.parent), r.name, T.DIRECTORY, r.mode)),
       Unlink: async (r) => {
-        const n = this.child(r.parent, r.name);
+        const n = this.child(n64(r.parent), r.name);
         if (n.children) throw new FsError('EISDIR', 'is a directory');
-        this.dir(r.parent).delete(r.name);
+        this.dir(n64(r.parent)).delete(r.name);
         this.drop(n);
         return { nlink: n.attr.nlink };
       },
       Rmdir: async (r) => {
-        const n = this.child(r.parent, r.name);
+        const n = this.child(n64(r.parent), r.name);
         if (!n.children) throw new FsError('ENOTDIR', 'not a directory');
         if (n.children.size > 0) throw new FsError('ENOTEMPTY', 'not empty');
-        this.dir(r.parent).delete(r.name);
-        this.node(r.parent).attr.nlink--;
+        this.dir(n64(r.parent)).delete(r.name);
+        this.node(n64(r.parent)).attr.nlink--;
         this.inodes.delete(n.attr.ino);
         return {};
       },
       Rename: async (r) => {
-        const n = this.child(r.parent, r.name);
-        const target = this.dir(r.newParent).get(r.newName);
+        const n = this.child(n64(r.parent), r.name);
+        const target = this.dir(n64(r.newParent)).get(r.newName);
         if (target !== undefined) {
           if (r.noReplace) throw new FsError('EEXIST', 'target exists');
           this.drop(this.node(target));
         }
-        this.dir(r.parent).delete(r.name);
-        this.dir(r.newParent).set(r.newName, n.attr.ino);
+        this.dir(n64(r.parent)).delete(r.name);
+        this.dir(n64(r.newParent)).set(r.newName, n.attr.ino);
         return {};
       },
       Link: async (r) => {
-        const n = this.node(r.ino);
-        const d = this.dir(r.newParent);
+        const n = this.node(n64(r.ino));
+        const d = this.dir(n64(r.newParent));
         if (d.has(r.newName)) throw new FsError('EEXIST', 'exists');
-        d.set(r.newName, r.ino);
+        d.set(r.newName, n64(r.ino));
         n.attr.nlink++;
         return attr(n);
       },
       Symlink: async (r) => {
-        const n = this.create(r.parent, r.name, T.SYMLINK, 0o777);
+        const n = this.create(n64(r.parent), r.name, T.SYMLINK, 0o777);
         n.target = r.target;
         n.attr.size = Buffer.byteLength(r.target);
         return attr(n);
       },
-      Readlink: async (r) => ({ target: this.node(r.ino).target ?? '' }),
+      Readlink: async (r) => ({ target: this.node(n64(r.ino)).target ?? '' }),
       Readdir: async (r) => {
-        const names = [...this.dir(r.ino).keys()].sort().filter((n) => n > r.after);
+        const names = [...this.dir(n64(r.ino)).keys()].sort().filter((n) => n > r.after);
         const limit = r.limit || 3; // tiny pages, so that the client's paging is exercised
         const page = names.slice(0, limit);
         return {
           entries: page.map((name) => {
-            const n = this.node(this.dir(r.ino).get(name)!);
+            const n = this.node(this.dir(n64(r.ino)).get(name)!);
             return { name, ino: n.attr.ino, type: n.attr.type, ...(r.withAttrs ? { attr: n.attr } : {}) };
           }),
           more: names.length > limit,
@@ -186,43 +187,44 @@ export class FakeMaster {
       },
       Statfs: async () => ({ totalBytes: 2 ** 30, freeBytes: 2 ** 29, files: this.inodes.size, chunkSize: this.chunkSize }),
       GetXattr: async (r) => {
-        const v = this.node(r.ino).xattrs.get(r.name);
+        const v = this.node(n64(r.ino)).xattrs.get(r.name);
         if (!v) throw new FsError('ENODATA', 'no such attribute');
         return { value: v };
       },
-      SetXattr: async (r) => { this.node(r.ino).xattrs.set(r.name, Buffer.from(r.value)); return {}; },
-      ListXattr: async (r) => ({ names: [...this.node(r.ino).xattrs.keys()] }),
+      SetXattr: async (r) => { this.node(n64(r.ino)).xattrs.set(r.name, Buffer.from(r.value)); return {}; },
+      ListXattr: async (r) => ({ names: [...this.node(n64(r.ino)).xattrs.keys()] }),
       RemoveXattr: async (r) => {
-        if (!this.node(r.ino).xattrs.delete(r.name)) throw new FsError('ENODATA', 'no such attribute');
+        if (!this.node(n64(r.ino)).xattrs.delete(r.name)) throw new FsError('ENODATA', 'no such attribute');
         return {};
       },
       LocateChunks: async (r) => {
-        const n = this.node(r.ino);
-        const end = Math.min(r.offset + r.length, n.attr.size);
+        const n = this.node(n64(r.ino));
+        const end = Math.min(n64(r.offset) + n64(r.length), n.attr.size);
         const chunks = [...n.chunks.entries()]
-          .filter(([i]) => i * this.chunkSize < end && (i + 1) * this.chunkSize > r.offset)
+          .filter(([i]) => i * this.chunkSize < end && (i + 1) * this.chunkSize > n64(r.offset))
           .sort(([a], [b]) => a - b)
           .map(([index, c]) => ({ index, chunkId: c.chunkId, version: c.version, replicas: c.servers.map((s, k) => ({ serverId: k + 1, address: s.address })) }));
         return { size: n.attr.size, chunks };
       },
       AllocateChunk: async (r) => {
         this.allocateCalls++;
-        const n = this.node(r.ino);
-        let c = n.chunks.get(r.index);
+        const n = this.node(n64(r.ino));
+        let c = n.chunks.get(n64(r.index));
         if (!c) {
           const first = (this.nextChunk - 1) % this.servers.length;
           const servers = Array.from({ length: Math.min(this.replication, this.servers.length) }, (_, k) => this.servers[(first + k) % this.servers.length]!);
           c = { chunkId: this.nextChunk++, version: 0, servers };
-          n.chunks.set(r.index, c);
+          n.chunks.set(n64(r.index), c);
         }
         c.version++;
-        for (const s of c.servers) s.setVersion(c.chunkId, c.version);
-        return { chunk: { index: r.index, chunkId: c.chunkId, version: c.version, replicas: c.servers.map((s, k) => ({ serverId: k + 1, address: s.address })) } };
+        // Awaited so that a stand-in for a real chunkserver may do it over RPC.
+        await Promise.all(c.servers.map((s) => s.setVersion(c.chunkId, c.version)));
+        return { chunk: { index: n64(r.index), chunkId: c.chunkId, version: c.version, replicas: c.servers.map((s, k) => ({ serverId: k + 1, address: s.address })) } };
       },
       CommitWrite: async (r) => {
         this.commitCalls++;
-        const n = this.node(r.ino);
-        n.attr.size = Math.max(n.attr.size, r.end);
+        const n = this.node(n64(r.ino));
+        n.attr.size = Math.max(n.attr.size, n64(r.end));
         n.attr.mtime = r.mtime ?? now();
         return attr(n);
       },

@@ -3,6 +3,7 @@
  * Every handler counts itself in flight while it runs (the `load` the heartbeat reports).
  */
 import { FsError } from '../../common/errors/errno.js';
+import type { Logger } from '../../common/log/logger.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { ChunkserverMethods } from '../../common/rpc/services.js';
@@ -15,6 +16,7 @@ import { writeChunk } from './write-chunk.js';
 
 export interface HandlerDeps {
   store: ChunkStore;
+  log: Logger;
   pool: RpcClientPool;
   self: () => string;
 }
@@ -40,7 +42,7 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
   return {
     WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, deps)),
 
-    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store)),
+    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log)),
 
     CopyChunk: inFlight.track(async (req, ctx) => {
       const chunkId = chunkIdOf(req.chunkId);

@@ -5,18 +5,25 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { CallContext } from '../../common/rpc/server.js';
+import type { Logger } from '../../common/log/logger.js';
 import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
 import type { fst } from '../../proto-gen/fst.js';
 import type { ChunkStore } from '../store/chunk-store.js';
-import { waitDrain } from './stream-flow.js';
+import { failServerStream, waitDrain } from './stream-flow.js';
 import { chunkIdOf, rangeOf, versionOf } from './validate.js';
 
-export async function readChunk(
-  req: fst.ReadChunkRequest,
-  call: ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>,
-  ctx: CallContext,
-  store: ChunkStore,
-): Promise<void> {
+type ReadCall = ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>;
+
+/** The handler: failures end the stream with their errno (see failServerStream), never a throw. */
+export async function readChunk(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger): Promise<void> {
+  try {
+    await streamRange(req, call, ctx, store);
+  } catch (e) {
+    failServerStream(call, e, log, 'ReadChunk');
+  }
+}
+
+async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore): Promise<void> {
   const chunkId = chunkIdOf(req.chunkId);
   const version = versionOf(req.version);
   const { offset, length } = rangeOf(req.offset, req.length);

@@ -6,6 +6,9 @@
  */
 import type { Writable } from 'node:stream';
 import { FsError } from '../../common/errors/errno.js';
+import { errnoOfServiceError, fsErrorToStatus, isServiceError } from '../../common/errors/rpc-status.js';
+import { toFsError } from '../../common/errors/to-errno.js';
+import type { Logger } from '../../common/log/logger.js';
 
 const cancelled = (signal: AbortSignal): unknown =>
   signal.reason instanceof FsError ? signal.reason : new FsError('EINTR', 'call cancelled');
@@ -52,4 +55,17 @@ export async function* messagesOf<T>(stream: AsyncIterable<T>, signal: AbortSign
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Ends a server stream with the error's status and errno trailer. grpc-js sends a server stream's
+ * status from its 'error' listener; destroying the stream (what common/rpc/server.ts does with a
+ * rejected server-stream handler) sends nothing, and the client would wait for its deadline.
+ */
+export function failServerStream(call: Writable, e: unknown, log: Logger, method: string): void {
+  const err = isServiceError(e)
+    ? new FsError(errnoOfServiceError(e), e.details || e.message)
+    : toFsError(e, (u) => log.error('unexpected error in handler', { method, err: u }));
+  const status = fsErrorToStatus(err);
+  call.emit('error', Object.assign(new Error(status.details), status));
 }

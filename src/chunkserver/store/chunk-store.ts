@@ -41,6 +41,7 @@ export class ChunkStore {
   private readonly locks = new ChunkLocks();
   private readonly listeners = new Set<ChunkChangeListener>();
   private readonly copying = new Set<number>();
+  private readonly closing = new Set<number>();
   private readonly maxOpen: number;
   private readonly log: Logger;
   private used = 0;
@@ -136,9 +137,11 @@ export class ChunkStore {
     let excess = this.open.size - this.maxOpen;
     for (const victim of this.open.keys()) {
       if (excess-- <= 0) break;
-      if (victim === keep) continue;
-      this.locks.run(victim, () => this.closeFile(victim)).catch((err: unknown) =>
-        this.log.warn('closing chunk failed', { chunkId: victim, err }));
+      if (victim === keep || this.closing.has(victim)) continue;
+      this.closing.add(victim);
+      this.locks.run(victim, () => this.closeFile(victim))
+        .catch((err: unknown) => this.log.warn('closing chunk failed', { chunkId: victim, err }))
+        .finally(() => this.closing.delete(victim));
     }
   }
 

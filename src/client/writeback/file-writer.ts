@@ -10,7 +10,7 @@
  * flight to end. A failed flight's error is kept and thrown by every later write and flush: once
  * data may be lost the handle says so until it is closed, and never drops the error.
  */
-import { FsError } from '../../common/errors/errno.js';
+import type { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
 import type { Logger } from '../../common/log/logger.js';

@@ -1,0 +1,94 @@
+/**
+ * fstadmin status [--json]: the cluster as the master sees it (AdminService.GetClusterStatus).
+ *
+ * Human output: one row per chunkserver (address, state, used, free, capacity, chunks, age of the
+ * last heartbeat), the totals over live servers, the namespace counts and the chunk health.
+ *
+ * --json prints the response as protobufjs's toObject gives it with {longs: Number, defaults: true}
+ * (every field present, keys camelCase, 64-bit counts as numbers):
+ *
+ *   {
+ *     "servers": [{ "serverId": 1, "address": "10.0.0.5:9422", "state": "alive" | "dead",
+ *                   "capacityBytes": 0, "usedBytes": 0, "freeBytes": 0, "chunks": 0,
+ *                   "lastHeartbeatMs": 1732182000000, "load": 0 }],
+ *     "capacityBytes": 0, "usedBytes": 0, "freeBytes": 0,      // sums over live servers
+ *     "files": 0, "directories": 0, "chunks": 0,
+ *     "health": { "healthy": 0, "underReplicated": 0, "missing": 0, "stale": 0, "staleReplicas": 0 },
+ *     "defaultReplication": 2
+ *   }
+ */
+import type { Command } from 'commander';
+import { toErrno } from '../../common/errors/to-errno.js';
+import { RpcClient } from '../../common/rpc/client.js';
+import { AdminMethods } from '../../common/rpc/services.js';
+import { fst } from '../../proto-gen/fst.js';
+import { CliError } from '../../cli/errors.js';
+import { formatAge, formatBytes, formatTable } from '../../cli/format.js';
+import { MASTER_TIMEOUT_MS, masterAddress, type CliIo } from '../../cli/program.js';
+
+/** The JSON form of a status answer (see the comment at the top of this file). */
+export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, unknown> {
+  if (!res.health) res.health = fst.ChunkHealth.create();
+  return fst.GetClusterStatusResponse.toObject(res, { longs: Number, defaults: true });
+}
+
+interface ServerRow {
+  address: string;
+  state: string;
+  capacityBytes: number;
+  usedBytes: number;
+  freeBytes: number;
+  chunks: number;
+  lastHeartbeatMs: number;
+}
+
+interface Health {
+  healthy: number;
+  underReplicated: number;
+  missing: number;
+  stale: number;
+  staleReplicas: number;
+}
+
+/** The human form of a status answer, as lines. */
+export function formatStatus(s: Record<string, unknown>, now = Date.now()): string[] {
+  const servers = (s.servers as ServerRow[] | undefined) ?? [];
+  const h = s.health as Health;
+  const rows = [
+    ['ADDRESS', 'STATE', 'USED', 'FREE', 'CAPACITY', 'CHUNKS', 'HEARTBEAT'],
+    ...servers.map((x) => [
+      x.address, x.state, formatBytes(x.usedBytes), formatBytes(x.freeBytes), formatBytes(x.capacityBytes),
+      String(x.chunks), formatAge(x.lastHeartbeatMs, now),
+    ]),
+  ];
+  const live = servers.filter((x) => x.state === 'alive').length;
+  const lines = servers.length > 0 ? formatTable(rows, new Set([2, 3, 4, 5])) : ['no chunkservers registered'];
+  return [
+    ...lines,
+    '',
+    `servers:     ${live} alive, ${servers.length - live} dead`,
+    `space:       ${formatBytes(s.usedBytes as number)} used, ${formatBytes(s.freeBytes as number)} free, ` +
+      `${formatBytes(s.capacityBytes as number)} capacity (live servers)`,
+    `namespace:   ${String(s.files)} files, ${String(s.directories)} directories`,
+    `chunks:      ${String(s.chunks)} (replication goal ${String(s.defaultReplication)})`,
+    `health:      ${h.healthy} healthy, ${h.underReplicated} under-replicated, ${h.missing} missing, ` +
+      `${h.stale} stale; ${h.staleReplicas} stale replicas`,
+  ];
+}
+
+export async function status(program: Command, io: CliIo, json: boolean): Promise<void> {
+  const master = masterAddress(program, io);
+  const rpc = new RpcClient(master, { timeoutMs: MASTER_TIMEOUT_MS, retryForMs: MASTER_TIMEOUT_MS });
+  let res: fst.GetClusterStatusResponse;
+  try {
+    res = await rpc.unary(AdminMethods.GetClusterStatus, {});
+  } catch (e) {
+    const code = toErrno(e);
+    // An unreachable master surfaces as EIO after the retries: say what it means here.
+    throw new CliError(`master ${master}`, code === 'EIO' ? 'ETIMEDOUT' : code, 1, { cause: e });
+  } finally {
+    rpc.close();
+  }
+  const obj = statusToJson(res);
+  io.stdout.write(json ? JSON.stringify(obj, null, 2) + '\n' : formatStatus(obj).join('\n') + '\n');
+}
