@@ -68,10 +68,11 @@ interface LongLike {
 }
 
 /**
- * A decoded 64-bit field as a JS number. protobufjs decodes int64/uint64 as Long objects whenever
- * the `long` package is installed (it is: protobufjs depends on it), whatever the generated typings
- * say, so every 64-bit field read from a decoded message goes through here. Values past 2^53 cannot
- * be inode numbers, sizes or versions FST hands out: they are a protocol error (EIO).
+ * A decoded 64-bit field as a JS number. The generated code configures protobufjs to decode
+ * int64/uint64 as numbers (scripts/gen-proto.mjs), but protobufjs hands out Long objects again as
+ * soon as anything in the process re-enables Long support, so every 64-bit field read from a
+ * decoded message goes through here, once, at this boundary. Values past 2^53 cannot be inode
+ * numbers, sizes or versions FST hands out: they are a protocol error (EIO).
  */
 export function wireNumber(v: unknown, what = 'integer field'): number {
   if (v === undefined || v === null) return 0;

@@ -35,11 +35,7 @@ async function waitForAlive(master: string, n: number): Promise<void> {
   }
 }
 
-// Skipped for now: the master reads uint64 request fields as numbers (request-checks.ts inoArg:
-// `typeof value !== 'number'` -> EINVAL "missing ino"), but protobufjs decodes them as Long objects
-// because the `long` package is installed, so every call fails. With protobufjs configured to decode
-// numbers (util.Long = null; configure()) this whole file passes against the real daemons.
-describe.skip('FstClient and CLIs on a real cluster', () => {
+describe('FstClient and CLIs on a real cluster', () => {
   let root: string;
   let master: Master;
   const chunkservers: Chunkserver[] = [];
