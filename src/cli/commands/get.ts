@@ -43,7 +43,6 @@ export async function get(client: FstClient, io: CliIo, remote: string, local: s
         pos += data.length;
         progress.update(pos);
       }
-      await about(target, () => file.sync());
     } finally {
       progress.stop();
       await file.close();
