@@ -88,11 +88,19 @@ export class MasterLink {
 
   private async run(): Promise<void> {
     for (let attempt = 0; !this.ac.signal.aborted; attempt++) {
+      // A signal per attempt: RpcClient leaves an 'abort' listener on the signal of every call,
+      // and this loop may run forever while the master is away.
+      const attemptAc = new AbortController();
+      const onStop = (): void => attemptAc.abort();
+      this.ac.signal.addEventListener('abort', onStop, { once: true });
       try {
-        await this.session(() => (attempt = 0));
+        await this.session(attemptAc.signal, () => (attempt = 0));
       } catch (err) {
         if (this.ac.signal.aborted) break;
         this.setState('disconnected', { error: err instanceof Error ? err.message : String(err) });
+      } finally {
+        this.ac.signal.removeEventListener('abort', onStop);
+        attemptAc.abort();
       }
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 5));
       await sleep(backoff * (0.5 + Math.random() / 2), this.ac.signal);
@@ -106,9 +114,8 @@ export class MasterLink {
   }
 
   /** One registration and heartbeat stream; returns or throws when the stream ends. */
-  private async session(registered: () => void): Promise<void> {
+  private async session(signal: AbortSignal, registered: () => void): Promise<void> {
     const { store, log } = this.o;
-    const signal = this.ac.signal;
     await store.disks.refresh();
     const { capacityBytes, freeBytes } = store.disks.totals();
     const reg = await this.client.unary(RegistryMethods.RegisterChunkserver,
@@ -131,7 +138,7 @@ export class MasterLink {
       const all = [...store.entries()];
       for (let i = 0; i === 0 || i < all.length; i += REPORT_PAGE) {
         const page = all.slice(i, i + REPORT_PAGE).map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
-        await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended);
+        await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended, signal);
       }
       for (;;) {
         await Promise.race([sleep(interval, signal), ended]);
@@ -141,15 +148,20 @@ export class MasterLink {
         const removed = [...this.removed];
         this.changed.clear();
         this.removed.clear();
-        await this.send(call, { ...this.stats(serverId), chunks, removed }, ended);
+        await this.send(call, { ...this.stats(serverId), chunks, removed }, ended, signal);
       }
     } finally {
       call.cancel();
     }
   }
 
-  private async send(call: ClientDuplexStream<fst.IHeartbeatRequest, fst.HeartbeatResponse>, msg: fst.IHeartbeatRequest, ended: Promise<never>): Promise<void> {
-    if (!call.write(msg)) await waitDrain(call, this.ac.signal, ended);
+  private async send(
+    call: ClientDuplexStream<fst.IHeartbeatRequest, fst.HeartbeatResponse>,
+    msg: fst.IHeartbeatRequest,
+    ended: Promise<never>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!call.write(msg)) await waitDrain(call, signal, ended);
   }
 
   private deleteChunks(raw: unknown[]): void {

@@ -2,6 +2,8 @@
  * fst-chunkserver: the command line. Parses flags into ChunkserverOptions, starts the daemon and
  * installs the signal handlers. Bad input prints one line and exits 2; a failed start exits 1.
  */
+import { format } from 'node:util';
+import { setLogger } from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
 import { FsError } from '../common/errors/errno.js';
 import { installSignalHandlers } from '../common/lifecycle/service.js';
@@ -70,6 +72,9 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = createLogger('chunkserver', parsed.logLevel);
+  // grpc-js prints its own errors as plain text; keep stderr one JSON object per line.
+  const grpcLog = (...args: unknown[]): void => log.warn('grpc', { detail: format(...args) });
+  setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
   let cs: Chunkserver;
   try {
     cs = await startChunkserver({ ...parsed.options, logger: log });

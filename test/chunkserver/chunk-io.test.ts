@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
@@ -60,7 +61,9 @@ describe('chunk I/O', () => {
     const cs = await startTestServer(cleanup);
     const c = clientFor(cleanup, cs.address);
     await createChunk(c, 9, 5);
-    await expectErrno(readChunk(c, 9, 4, 0, 10), 'ESTALE');
+    const stale = await expectErrno(readChunk(c, 9, 4, 0, 10), 'ESTALE');
+    // The errno travels in the trailer (FAILED_PRECONDITION alone would read as EIO).
+    expect((stale.cause as ServiceError).metadata.get('fst-errno')).toEqual(['ESTALE']);
     await expectErrno(writeChunk(c, { chunkId: 9, version: 6 }, [{ offset: 0, data: Buffer.from('x') }]), 'ESTALE');
     await expectErrno(c.unary(ChunkserverMethods.SetChunkVersion, { chunkId: 9, version: 4, newVersion: 6 }), 'ESTALE');
     await expectErrno(readChunk(c, 10, 1, 0, 10), 'ENOENT');

@@ -59,8 +59,9 @@ export async function* messagesOf<T>(stream: AsyncIterable<T>, signal: AbortSign
 
 /**
  * Ends a server stream with the error's status and errno trailer. grpc-js sends a server stream's
- * status from its 'error' listener; destroying the stream (what common/rpc/server.ts does with a
- * rejected server-stream handler) sends nothing, and the client would wait for its deadline.
+ * status only from its 'error' listener; a destroyed stream sends nothing and leaves the client
+ * waiting for its deadline (the generic wrapper in common/rpc/server.ts once did that). Failing
+ * here keeps ReadChunk's errors right whatever the wrapper does with a rejected handler.
  */
 export function failServerStream(call: Writable, e: unknown, log: Logger, method: string): void {
   const err = isServiceError(e)

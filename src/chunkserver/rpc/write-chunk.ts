@@ -55,8 +55,9 @@ export async function writeChunk(
         if (header.chain.length > 0) {
           forward = new ChainForward(deps.pool, header, { timeoutMs: remainingMs(call), signal: ctx.signal });
         }
-      } else if (msg.header) {
-        throw new FsError('EINVAL', 'WriteChunk header repeated after the first message');
+      } else if (msg.header && (chunkIdOf(msg.header.chunkId) !== header.chunkId || versionOf(msg.header.version) !== header.version)) {
+        // A header repeated in later messages is tolerated as long as it names the same chunk.
+        throw new FsError('EINVAL', 'a WriteChunk stream writes one chunk: a later header names another');
       }
       const { offset, data } = dataOf(msg.offset, msg.data);
       await forward?.send(offset, data, ctx.signal);

@@ -55,18 +55,20 @@ export class ChunkStore {
   /** Creates missing data directories and scans them. */
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
     const store = new ChunkStore(opts);
-    for (const disk of store.disks.all) {
+    // Disks are scanned in parallel; `found` runs synchronously, so the index needs no lock.
+    await Promise.all(store.disks.all.map(async (disk) => {
       await ensureDir(disk.path);
       await scanDataDir(disk.path, opts.log, (c) => {
         const other = store.index.get(c.chunkId);
         if (other) {
-          // Only a crash during a cross-disk move leaves two copies; the newer version wins.
+          // Two copies come from files moved by hand or a crash while a copy replaced one on
+          // another disk: the newer version wins.
           opts.log.warn('chunk found in two data directories', { chunkId: c.chunkId, dirs: [store.disks.get(other.disk).path, disk.path] });
           if (other.version >= c.version) return;
         }
         store.setEntry(c.chunkId, { disk: disk.index, version: c.version, length: c.length }, false);
       });
-    }
+    }));
     await store.disks.refresh();
     opts.log.info('chunks scanned', { chunks: store.index.size, bytes: store.used });
     return store;

@@ -4,7 +4,8 @@
  * millions of entries: <data>/chunks/<xx>/<id>.chunk (data) and <id>.meta (header + checksums).
  * Copies in progress use the same names with a `.tmp` suffix and are removed by the next scan.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { FsError } from '../../common/errors/errno.js';
 import { dirname, join } from 'node:path';
 
 export const CHUNKS_DIR = 'chunks';
@@ -50,16 +51,29 @@ export async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** mkdir -p, fsync'ing the parent of each directory it creates. */
+/**
+ * mkdir -p, fsync'ing the parent of each directory it creates. Written out rather than
+ * mkdir({recursive: true}), which loops forever where a parent exists but refuses children (/proc).
+ */
 export async function ensureDir(path: string): Promise<void> {
-  const first = await mkdir(path, { recursive: true });
-  if (first === undefined) return;
-  // `first` is the top-most directory created; every directory from its parent down is new or its
-  // parent, so fsync that chain.
-  for (let d = path; ; d = dirname(d)) {
-    await fsyncDir(dirname(d));
-    if (d === first || dirname(d) === d) break;
+  try {
+    await mkdir(path);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EEXIST') {
+      if (!(await stat(path)).isDirectory()) throw new FsError('ENOTDIR', `${path} exists and is not a directory`);
+      return;
+    }
+    if (code !== 'ENOENT' || dirname(path) === path) throw e;
+    await ensureDir(dirname(path));
+    try {
+      await mkdir(path);
+    } catch (again) {
+      if ((again as { code?: unknown }).code !== 'EEXIST') throw again;
+      return;
+    }
   }
+  await fsyncDir(dirname(path));
 }
 
 /** Writes all of `buf` at `position` (a positional write may be short). */

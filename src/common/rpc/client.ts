@@ -17,7 +17,7 @@ import {
 } from '@grpc/grpc-js';
 import { FsError } from '../errors/errno.js';
 import { isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
-import { MAX_MESSAGE_BYTES } from './server.js';
+import { MAX_MESSAGE_BYTES, STREAM_WINDOW_BYTES } from './server.js';
 import type { MethodDescriptor } from './service-def.js';
 
 export interface RpcCallOptions {
@@ -59,6 +59,8 @@ export class RpcClient {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,
       'grpc.enable_retries': 0,
+      // Wide receive windows: see STREAM_WINDOW_BYTES in server.ts.
+      'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
     });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryForMs = options.retryForMs ?? 10_000;
