@@ -114,7 +114,7 @@ export async function writeChunk(
   return { bytesWritten: uint64(res.bytesWritten), length: uint64(res.length) };
 }
 
-/** GetChunkChecksums with its uint64 fields as numbers (protobufjs decodes them as Long). */
+/** GetChunkChecksums with its uint64 fields as plain numbers (uint64() also takes a Long). */
 export async function checksums(c: RpcClient, chunkId: number): Promise<{ version: number; length: number; blockSize: number; crc32c: number[] }> {
   const r = await c.unary(ChunkserverMethods.GetChunkChecksums, { chunkId });
   return { version: uint64(r.version), length: uint64(r.length), blockSize: r.blockSize, crc32c: r.crc32c };

@@ -3,9 +3,10 @@
  * value (proto3 defaults for absent fields, numbers past 2^53), so every handler checks its fields
  * here first and answers EINVAL with a message naming the field.
  *
- * uint64 fields: protobufjs decodes them as Long objects whenever the `long` package is installed
- * (it is, as a dependency of protobufjs), whatever pbjs --force-number put in the typings. Every
- * uint64 read from a decoded message therefore goes through uint64() here.
+ * uint64 fields: protobufjs decodes them as Long objects whenever its runtime finds the `long`
+ * package, whatever pbjs --force-number put in the typings (the generated code was set to decode
+ * numbers later). Every uint64 read from a decoded message goes through uint64(), which takes
+ * both and refuses values of 2^53 and more instead of rounding them.
  */
 import { FsError } from '../../common/errors/errno.js';
 import { parseHostPort } from '../../common/config/address.js';
@@ -35,7 +36,7 @@ export function peerUint64(v: unknown, what: string): number {
 
 export function chunkIdOf(raw: unknown): number {
   const v = uint64(raw);
-  if (Number.isNaN(v) || v === 0) throw new FsError('EINVAL', `invalid chunk_id ${String(v)}: expected an integer in 1..2^53-1`);
+  if (Number.isNaN(v) || v === 0) throw new FsError('EINVAL', `invalid chunk_id ${String(raw)}: expected an integer in 1..2^53-1`);
   return v;
 }
 

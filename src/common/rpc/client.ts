@@ -38,11 +38,15 @@ export interface RpcClientOptions {
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(t);
       reject(new FsError('EINTR', 'call aborted'));
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export class RpcClient {
@@ -71,10 +75,16 @@ export class RpcClient {
     return timeout === undefined ? {} : { deadline: Date.now() + timeout };
   }
 
-  private wireAbort(call: { cancel(): void }, signal: AbortSignal | undefined): void {
+  /** Cancels the call when `signal` aborts; the listener goes when the call ends (no leak on long-lived signals). */
+  private wireAbort(call: { cancel(): void; once(ev: 'status', fn: () => void): unknown }, signal: AbortSignal | undefined): void {
     if (!signal) return;
-    if (signal.aborted) call.cancel();
-    else signal.addEventListener('abort', () => call.cancel(), { once: true });
+    if (signal.aborted) {
+      call.cancel();
+      return;
+    }
+    const onAbort = (): void => call.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.once('status', () => signal.removeEventListener('abort', onAbort));
   }
 
   private toError(e: ServiceError, m: { path: string }): FsError {
