@@ -1,12 +1,15 @@
 /**
  * FstClient when chunkservers go away, on a real cluster per test (chunkservers are stopped for
  * good, so no cluster is shared): a flush error is kept and thrown by every later call on the
- * handle, and a read falls back to the next replica while the master still lists the dead one.
+ * handle; a read falls back to the next replica while the master still lists a frozen chunkserver
+ * first, and resumes there when a corrupt replica fails in the middle of its stream.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { FsError } from '../../src/common/errors/errno.js';
-import { startRealCluster, type RealCluster } from './real-cluster.js';
+import { ensureBuilt, startRealCluster, type RealCluster } from './real-cluster.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -57,32 +60,59 @@ describe('FstClient when chunkservers stop', () => {
     expect((await fst.stat('/fail-new')).size).toBe(0);
   });
 
-  it('falls back to the next replica when the first one is down', async () => {
-    // deadAfterMs is long: the master keeps listing the stopped chunkserver, first, all along.
-    cluster = await startRealCluster({ chunkservers: 2, replication: 2, deadAfterMs: 60_000 });
+  it('falls back to the next replica while the master still lists a frozen chunkserver first', async () => {
+    // The first chunkserver is a process (lowest server id, so listed first); SIGSTOP freezes it
+    // with its heartbeat stream open, and deadAfterMs is long: the master keeps handing it out.
+    await ensureBuilt();
+    cluster = await startRealCluster({ processChunkservers: 1, chunkservers: 1, replication: 2, deadAfterMs: 60_000 });
     const writer = await cluster.client();
     const data = randomBytes(3 * MiB + 1000);
     await writer.writeFile('/fallback', data);
     const ino = (await writer.stat('/fallback')).ino;
     const before = (await writer.meta.locateChunks(ino, 0, data.length)).chunks[0]!;
     expect(before.replicas).toHaveLength(2);
-    const first = before.replicas[0]!.address;
     await writer.close();
 
-    await cluster.stopChunkserver(cluster.slotAt(first).index);
-
-    const reader = await cluster.client({ read: { blockBytes: 256 * 1024, readAheadBytes: MiB } });
+    const frozen = cluster.chunkservers[0]!;
+    cluster.freezeChunkserver(frozen.index);
+    // A fresh client: no connection to the frozen server yet, no cached block. A read stuck on it
+    // ends at the read deadline and moves on to the next replica.
+    const reader = await cluster.client({ readTimeoutMs: 1_000 });
     const after = (await reader.meta.locateChunks(ino, 0, data.length)).chunks[0]!;
-    expect(after.replicas.map((r) => r.address)).toEqual(before.replicas.map((r) => r.address));
-    expect((await cluster.status()).servers.find((s) => s.address === first)?.state).toBe('alive');
+    expect(after.replicas.map((r) => r.address)).toEqual([frozen.address, cluster.chunkservers[1]!.address]);
+    expect((await cluster.status()).servers.find((s) => s.address === frozen.address)?.state).toBe('alive');
 
     expect(sha(await reader.readFile('/fallback'))).toBe(sha(data));
     const h = await reader.open('/fallback');
-    for (const o of [17, 2 * MiB - 3, data.length - 100]) {
-      expect((await h.read(o, 5000)).equals(data.subarray(o, o + 5000))).toBe(true);
-    }
+    expect((await h.read(2 * MiB - 3, 5000)).equals(data.subarray(2 * MiB - 3, 2 * MiB + 4997))).toBe(true);
     await h.close();
-    // Direct proof that the first replica cannot serve: alone, it fails.
-    expect(await codeOf(reader.chunks.readRange({ ...after, replicas: [after.replicas[0]!] }, 0, 10))).toBe('EIO');
+    // The first replica alone cannot serve: the fallback was needed.
+    expect(await codeOf(reader.chunks.readRange({ ...after, replicas: [after.replicas[0]!] }, 0, 10))).toBe('ETIMEDOUT');
+  });
+
+  it('resumes a read on the next replica where a corrupt replica failed mid-stream', async () => {
+    cluster = await startRealCluster({ chunkservers: 2, replication: 2 });
+    const fst = await cluster.client();
+    const data = randomBytes(3 * MiB);
+    await fst.writeFile('/rot', data);
+    const ino = (await fst.stat('/rot')).ino;
+    const loc = (await fst.meta.locateChunks(ino, 0, data.length)).chunks[0]!;
+    expect(loc.replicas).toHaveLength(2);
+    // Bit rot past the first 2 MiB of the replica listed first: its checksum no longer matches, so
+    // it streams two good messages, then fails (EIO).
+    const first = cluster.slotAt(loc.replicas[0]!.address);
+    const fh = await open(chunkPaths(first.dataDir, loc.chunkId).data, 'r+');
+    try {
+      const good = data.subarray(2 * MiB + 5, 2 * MiB + 6);
+      await fh.write(Buffer.from([good[0]! ^ 0xff]), 0, 1, 2 * MiB + 5);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    expect(await codeOf(fst.chunks.readRange({ ...loc, replicas: [loc.replicas[0]!] }, 0, data.length))).toBe('EIO');
+    const whole = await fst.chunks.readRange(loc, 0, data.length);
+    expect(sha(whole)).toBe(sha(data));
+    const reader = await cluster.client();
+    expect(sha(await reader.readFile('/rot'))).toBe(sha(data));
   });
 });

@@ -1,13 +1,17 @@
 /**
- * A real FST cluster in this process for client tests: one master (SQLite file in a temp dir) and N
- * chunkservers, all on 127.0.0.1 with random ports. `startRealCluster` returns once the master sees
- * every chunkserver alive. `stop()` (or `await using`) stops every daemon and client it started and
- * removes the temp dir, and is safe to call twice; a cluster that fails to start cleans up itself.
+ * A real FST cluster for client tests: one master in this process (SQLite file in a temp dir) and
+ * N chunkservers on 127.0.0.1 with random ports, in this process or, when a test must freeze or
+ * kill one, as `bin/fst-chunkserver.js` processes (started first, so they get the lowest server
+ * ids). `startRealCluster` returns once the master sees every chunkserver alive. `stop()` (or
+ * `await using`) closes every client and stops every daemon and process it started, then removes
+ * the temp dir; it is idempotent, and a cluster that fails to start cleans up itself.
  *
- * Faults are made with real means: `stopChunkserver(i)` stops a daemon for good (its port refuses
- * connections, the master lists it until `deadAfterMs` passes).
+ * Faults are made with real means only: `stopChunkserver(i)` stops a daemon for good (its port then
+ * refuses connections and the master drops it at once, as the heartbeat stream ends);
+ * `freezeChunkserver(i)` SIGSTOPs a process, which the master keeps listing until `deadAfterMs`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChunkserver, type Chunkserver } from '../../src/chunkserver/chunkserver.js';
@@ -17,10 +21,13 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { AdminMethods } from '../../src/common/rpc/services.js';
 import { startMaster, type Master } from '../../src/master/master.js';
 import type { fst } from '../../src/proto-gen/fst.js';
+import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 
 export interface RealClusterOptions {
-  /** @default 3 */
+  /** Chunkservers in this process. @default 3 */
   chunkservers?: number;
+  /** Chunkservers as child processes (need dist/, see ensureBuilt), started before the others. @default 0 */
+  processChunkservers?: number;
   /** @default 2 */
   replication?: number;
   /** How long the master waits before it calls a silent chunkserver dead. @default 10000 */
@@ -30,7 +37,11 @@ export interface RealClusterOptions {
 export interface ChunkserverSlot {
   index: number;
   dataDir: string;
-  daemon: Chunkserver;
+  address: string;
+  /** Set for an in-process chunkserver. */
+  daemon?: Chunkserver;
+  /** Set for a chunkserver process. */
+  process?: DaemonProcess;
   running: boolean;
 }
 
@@ -51,13 +62,27 @@ export class RealCluster implements AsyncDisposable {
         dataDir: join(c.root, 'master'), listen: '127.0.0.1:0', replication: o.replication ?? 2,
         heartbeatIntervalMs: 300, deadAfterMs: o.deadAfterMs ?? 10_000, gcIntervalMs: 1_000, log: silentLogger,
       });
-      const n = o.chunkservers ?? 3;
-      for (let i = 0; i < n; i++) {
-        const dataDir = join(c.root, `cs${i}`);
-        const daemon = await startChunkserver({ master: c.address, dataDirs: [dataDir], listen: '127.0.0.1:0', logger: silentLogger, shutdownGraceMs: 1_000 });
-        c.chunkservers.push({ index: i, dataDir, daemon, running: true });
+      const processes = o.processChunkservers ?? 0;
+      for (let i = 0; i < processes; i++) {
+        const index = c.chunkservers.length;
+        const dataDir = join(c.root, `cs${index}`);
+        const slot: ChunkserverSlot = { index, dataDir, address: '', running: true };
+        c.chunkservers.push(slot);
+        slot.process = await DaemonProcess.start(`fst-chunkserver ${index}`, 'fst-chunkserver.js',
+          ['--master', c.address, '--data', dataDir, '--listen', '127.0.0.1:0']);
+        slot.address = slot.process.address;
+        // One at a time: the registration order fixes the server ids.
+        await c.waitForAlive(index + 1);
       }
-      await c.waitForAlive(n);
+      for (let i = 0; i < (o.chunkservers ?? 3); i++) {
+        const index = c.chunkservers.length;
+        const dataDir = join(c.root, `cs${index}`);
+        const daemon = await startChunkserver({
+          master: c.address, dataDirs: [dataDir], listen: '127.0.0.1:0', logger: silentLogger, shutdownGraceMs: 1_000,
+        });
+        c.chunkservers.push({ index, dataDir, address: daemon.address, daemon, running: true });
+      }
+      await c.waitForAlive(c.chunkservers.length);
     } catch (e) {
       await c.stop();
       throw e;
@@ -100,25 +125,42 @@ export class RealCluster implements AsyncDisposable {
 
   /** The chunkserver slot listening at `address`. */
   slotAt(address: string): ChunkserverSlot {
-    const slot = this.chunkservers.find((s) => s.daemon.address === address);
+    const slot = this.chunkservers.find((s) => s.address === address);
     if (!slot) throw new Error(`no chunkserver of this cluster at ${address}`);
     return slot;
   }
 
-  /** Stops chunkserver `index` (its port then refuses connections). */
-  async stopChunkserver(index: number): Promise<void> {
+  private slot(index: number): ChunkserverSlot {
     const slot = this.chunkservers[index];
     if (!slot) throw new Error(`no chunkserver ${index}`);
-    slot.running = false;
-    await slot.daemon.stop();
+    return slot;
   }
 
-  /** Stops clients, chunkservers and master, then removes the temp dir. Idempotent. */
+  /** Stops chunkserver `index` for good (an orderly stop; a process gets SIGTERM). */
+  async stopChunkserver(index: number): Promise<void> {
+    const slot = this.slot(index);
+    slot.running = false;
+    await slot.daemon?.stop();
+    await slot.process?.stop(2_000);
+  }
+
+  /** SIGSTOPs chunkserver process `index`: it keeps its connections but never answers again. */
+  freezeChunkserver(index: number): void {
+    const child = this.slot(index).process?.child;
+    if (!child) throw new Error(`chunkserver ${index} is not a process`);
+    this.slot(index).running = false;
+    child.kill('SIGSTOP');
+  }
+
+  /** Closes clients, stops chunkservers (SIGKILL for processes: a frozen one ignores SIGTERM) and master, removes the temp dir. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      // A client whose handles cannot flush (the faults tests) throws from close: it is closed anyway.
+      // A client whose handles cannot flush (the fault tests) throws from close: it is closed anyway.
       await Promise.allSettled([...this.clients].map((c) => c.close()));
-      await Promise.allSettled(this.chunkservers.map((s) => s.daemon.stop()));
+      await Promise.allSettled(this.chunkservers.map(async (s) => {
+        await s.process?.kill();
+        await s.daemon?.stop();
+      }));
       await this.master?.stop().catch(() => undefined);
       await rm(this.root, { recursive: true, force: true });
     })();
@@ -131,3 +173,28 @@ export class RealCluster implements AsyncDisposable {
 }
 
 export const startRealCluster = (o?: RealClusterOptions): Promise<RealCluster> => RealCluster.start(o);
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, await newestMtime(p));
+    else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, (await stat(p)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Runs `npm run build` when dist/ (what the bin/ entry points load) is missing or older than a
+ * source file, so that spawned CLIs and daemons run the code under test.
+ */
+export async function ensureBuilt(): Promise<void> {
+  const built = await Promise.all(['cli/main.js', 'admin/main.js', 'chunkserver/main.js', 'master/main.js']
+    .map((f) => stat(join(REPO_ROOT, 'dist', f)).then((s) => s.mtimeMs, () => 0)));
+  const sources = Math.max(await newestMtime(join(REPO_ROOT, 'src')), await newestMtime(join(REPO_ROOT, 'proto')));
+  if (Math.min(...built) > sources) return;
+  await new Promise<void>((resolve, reject) => {
+    execFile('npm', ['run', 'build'], { cwd: REPO_ROOT, timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      (err ? reject(new Error(`npm run build failed: ${err.message}\n${stdout}${stderr}`)) : resolve()));
+  });
+}

@@ -6,7 +6,7 @@
 import {
   Server,
   ServerCredentials,
-  status,
+  type status,
   type ServerDuplexStream,
   type ServerReadableStream,
   type ServerUnaryCall,

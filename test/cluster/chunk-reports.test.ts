@@ -1,0 +1,106 @@
+/**
+ * Chunkservers and the master over the heartbeat stream, all real processes: a chunkserver keeps
+ * its identity across restarts; a chunk the master does not know is deleted from disk; a replica
+ * that missed a write comes back with an older version, is recorded as stale, and is never handed
+ * to clients while reads keep returning the new data.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FstClient } from '../../src/client/fst-client.js';
+import { RpcClient } from '../../src/common/rpc/client.js';
+import { ChunkserverMethods } from '../../src/common/rpc/services.js';
+import { adminStatus } from '../helpers/cli.js';
+import { chunkIdsOnDisk } from '../helpers/files.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('chunk reports', () => {
+  let cluster: ProcessCluster | undefined;
+  let client: FstClient | undefined;
+  afterEach(async () => {
+    await client?.close().catch(() => undefined);
+    await cluster?.stop();
+    client = cluster = undefined;
+  });
+
+  it('keeps a chunkserver identity across restarts and deletes orphan chunks it reports', async () => {
+    cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
+    const before = (await adminStatus(cluster.masterAddress)).servers;
+    expect(before).toHaveLength(1);
+    // A chunk created behind the master's back is an orphan.
+    const cs = new RpcClient(cluster.chunkservers[0]!.process.address);
+    await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId: 777777, version: 0, newVersion: 1, create: true });
+    cs.close();
+    expect(await chunkIdsOnDisk(cluster.chunkservers[0]!.dataDir)).toContain(777777);
+    await cluster.restartChunkserver(0); // the new stream starts with a full report
+    await until('orphan deleted', async () => ((await chunkIdsOnDisk(cluster!.chunkservers[0]!.dataDir)).includes(777777) ? undefined : true));
+    const after = (await adminStatus(cluster.masterAddress)).servers;
+    expect(after).toHaveLength(1);
+    expect(after[0]!.serverId).toBe(before[0]!.serverId);
+  });
+
+  it('records a replica that missed a write as stale and never serves it', async () => {
+    cluster = await startProcessCluster({ chunkservers: 2, replication: 2 });
+    client = new FstClient({ master: cluster.masterAddress });
+    await client.connect();
+    const v1 = randomBytes(3 << 20);
+    await client.writeFile('/f', v1);
+    expect((await adminStatus(cluster.masterAddress)).health).toMatchObject({ healthy: 1, staleReplicas: 0 });
+
+    // Server 1 goes away; the overwrite moves the chunk to a new version on server 0 only.
+    await cluster.chunkservers[1]!.process.stop();
+    await until('server 1 dead', async () => ((await adminStatus(cluster!.masterAddress)).servers.some((s) => s.state === 'dead') ? true : undefined));
+    const v2 = randomBytes(3 << 20);
+    const fh = await client.open('/f', { write: true });
+    await fh.write(0, v2);
+    await fh.close();
+
+    await cluster.restartChunkserver(1);
+    const st = await until('stale replica recorded', async () => {
+      const s = await adminStatus(cluster!.masterAddress);
+      return s.servers.every((x) => x.state === 'alive') && s.health.staleReplicas === 1 ? s : undefined;
+    });
+    expect(st.health).toMatchObject({ healthy: 0, underReplicated: 1, missing: 0, staleReplicas: 1 });
+
+    // Only the up-to-date replica is handed out, and reads return the new bytes.
+    const ino = (await client.stat('/f')).ino;
+    const loc = await client.meta.locateChunks(ino, 0, 1);
+    expect(loc.chunks[0]!.replicas.map((r) => r.address)).toEqual([cluster.chunkservers[0]!.process.address]);
+    const fresh = new FstClient({ master: cluster.masterAddress });
+    await fresh.connect();
+    expect((await fresh.readFile('/f')).equals(v2)).toBe(true);
+    await fresh.close();
+    // Even asked directly with the master's version, the stale server refuses (ESTALE).
+    const stale = new RpcClient(cluster.chunkservers[1]!.process.address);
+    const gen = stale.serverStream(ChunkserverMethods.ReadChunk, { chunkId: loc.chunks[0]!.chunkId, version: loc.chunks[0]!.version, offset: 0, length: 10 });
+    await expect((async () => { for await (const _ of gen) { /* drain */ } })()).rejects.toMatchObject({ code: 'ESTALE' });
+    stale.close();
+  });
+
+  it('marks a chunkserver that stops beating dead, and alive again when it resumes', async () => {
+    cluster = await startProcessCluster({ chunkservers: 2, replication: 2 });
+    const frozen = cluster.chunkservers[1]!.process;
+    // SIGSTOP keeps its connections open but silences it: only the missed beats can tell.
+    process.kill(frozen.pid, 'SIGSTOP');
+    try {
+      const st = await until('frozen server dead', async () => {
+        const s = await adminStatus(cluster!.masterAddress);
+        return s.servers.find((x) => x.address === frozen.address)?.state === 'dead' ? s : undefined;
+      });
+      expect(st.servers.filter((x) => x.state === 'alive')).toHaveLength(1);
+    } finally {
+      process.kill(frozen.pid, 'SIGCONT');
+    }
+    await cluster.waitForChunkservers(2);
+  });
+});
+
