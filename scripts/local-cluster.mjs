@@ -16,7 +16,9 @@ mkdirSync(state, { recursive: true });
 const children = [];
 let stopping = false;
 function run(name, bin, args) {
-  const child = spawn(process.execPath, [join(root, 'bin', bin), ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+  // Own process group: Ctrl-C reaches only this script, which stops the daemons in order (a daemon
+  // that got the terminal's SIGINT and then our SIGTERM would take the second as "exit now").
+  const child = spawn(process.execPath, [join(root, 'bin', bin), ...args], { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
   child.stderr.on('data', (d) => {
     for (const line of d.toString().split('\n').filter(Boolean)) {
       try {
@@ -45,6 +47,7 @@ function shutdown(code) {
   Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(code));
 }
 process.on('SIGINT', () => shutdown(0));
+process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 process.on('SIGTERM', () => shutdown(0));
 
 run('master', 'fst-master.js', ['--data', join(state, 'master'), '--listen', master, '--replication', '2']);

@@ -1,62 +1,29 @@
 /**
- * The client against the real daemons: one master and three chunkservers in this process, on
- * random ports in temp dirs, replication 2. Data round trips across chunk boundaries, sparse
- * files, overwrites, truncate, and the fst/fstadmin CLIs as spawned processes (these need `dist/`,
- * which `npm test` builds first).
+ * The client against the real daemons with the real write-back defaults: one master and three
+ * chunkservers in this process (real-cluster.ts), on random ports in temp dirs, replication 2.
+ * Data round trips across the 64 MiB chunk boundary, sparse files, overwrites, truncate. The CLIs
+ * are tested in cli.test.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChunkserver, type Chunkserver } from '../../src/chunkserver/chunkserver.js';
-import { FstClient } from '../../src/client/fst-client.js';
+import type { FstClient } from '../../src/client/fst-client.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
-import { silentLogger } from '../../src/common/log/logger.js';
-import { RpcClient } from '../../src/common/rpc/client.js';
-import { AdminMethods } from '../../src/common/rpc/services.js';
-import { startMaster, type Master } from '../../src/master/master.js';
-import { runCli } from '../helpers/cli.js';
+import { startRealCluster, type RealCluster } from './real-cluster.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function waitForAlive(master: string, n: number): Promise<void> {
-  const rpc = new RpcClient(master);
-  try {
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-      const s = await rpc.unary(AdminMethods.GetClusterStatus, {});
-      if (s.servers.filter((x) => x.state === 'alive').length >= n) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`fewer than ${n} chunkservers alive after 30 s`);
-  } finally {
-    rpc.close();
-  }
-}
-
-describe('FstClient and CLIs on a real cluster', () => {
-  let root: string;
-  let master: Master;
-  const chunkservers: Chunkserver[] = [];
+describe('FstClient on a real cluster, default write-back', () => {
+  let cluster: RealCluster;
   let fst: FstClient;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'fst-client-cluster-'));
-    master = await startMaster({ dataDir: join(root, 'master'), listen: '127.0.0.1:0', replication: 2, heartbeatIntervalMs: 300, log: silentLogger });
-    for (let i = 0; i < 3; i++) {
-      chunkservers.push(await startChunkserver({ master: master.address, dataDirs: [join(root, `cs${i}`)], listen: '127.0.0.1:0', logger: silentLogger }));
-    }
-    await waitForAlive(master.address, 3);
-    fst = new FstClient({ master: master.address });
-    await fst.connect();
+    cluster = await startRealCluster({ chunkservers: 3, replication: 2 });
+    fst = await cluster.client();
   });
 
   afterAll(async () => {
-    await fst?.close();
-    for (const c of chunkservers) await c.stop();
-    await master?.stop();
-    await rm(root, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   let big: Buffer;
@@ -112,39 +79,5 @@ describe('FstClient and CLIs on a real cluster', () => {
     expect(all.subarray(2 * MiB, 2 * MiB + 5).toString()).toBe('after');
     await fst.truncate('/tr', 10);
     expect((await fst.readFile('/tr')).length).toBe(10);
-  });
-
-  it('runs fst put/get/ls/cat/rm/mkdir and fstadmin status as processes', async () => {
-    const m = ['--master', master.address];
-    const local = join(root, 'local.bin');
-    const data = randomBytes(9 * MiB + 5);
-    await writeFile(local, data, { mode: 0o640 });
-    expect((await runCli('fst', [...m, 'mkdir', '-p', '/cli/sub'])).code).toBe(0);
-    expect((await runCli('fst', [...m, 'put', local, '/cli/f.bin'])).code).toBe(0);
-    expect((await runCli('fst', [...m, 'get', '/cli/f.bin', join(root, 'back.bin')])).code).toBe(0);
-    expect(sha(await readFile(join(root, 'back.bin')))).toBe(sha(data));
-    expect((await runCli('fst', [...m, 'ls', '/cli'])).stdout).toBe('f.bin\nsub\n');
-    expect((await runCli('fst', [...m, 'ls', '-l', '/cli'])).stdout).toMatch(/^-rw-r-----\s+1\s+\d+\s+\d+\s+9437189\s/);
-    await writeFile(join(root, 'small'), 'hello fst\n');
-    await runCli('fst', [...m, 'put', join(root, 'small'), '/cli/sub/small']);
-    expect((await runCli('fst', ['cat', '/cli/sub/small'], { FST_MASTER: master.address })).stdout).toBe('hello fst\n');
-
-    expect(await runCli('fst', [...m, 'rm', '/cli'])).toMatchObject({ code: 1, stderr: 'fst: /cli: Is a directory (EISDIR)\n' });
-    expect(await runCli('fst', [...m, 'cat', '/missing'])).toMatchObject({ code: 1, stderr: 'fst: /missing: No such file or directory (ENOENT)\n' });
-    expect(await runCli('fst', [...m, 'ls', '--bogus'])).toMatchObject({ code: 2 });
-    expect(await runCli('fst', [...m, 'get', '/cli/f.bin'])).toMatchObject({ code: 2 });
-    expect(await runCli('fst', ['ls', '/'], { FST_MASTER: '' })).toMatchObject({ code: 2 });
-    const dead = await runCli('fst', ['--master', '127.0.0.1:1', 'ls', '/']);
-    expect(dead).toMatchObject({ code: 1, stderr: 'fst: master 127.0.0.1:1: Connection timed out (ETIMEDOUT)\n' });
-    expect((await runCli('fst', [...m, 'rm', '-r', '/cli'])).code).toBe(0);
-    expect((await runCli('fst', [...m, 'ls', '/cli'])).code).toBe(1);
-
-    const status = await runCli('fstadmin', [...m, 'status', '--json']);
-    expect(status.code).toBe(0);
-    const s = JSON.parse(status.stdout) as { servers: Array<{ state: string }>; files: number; health: { missing: number } };
-    expect(s.servers.filter((x) => x.state === 'alive')).toHaveLength(3);
-    expect(s.health.missing).toBe(0);
-    const human = await runCli('fstadmin', [...m, 'status']);
-    expect(human.stdout).toContain('3 alive, 0 dead');
   });
 });
