@@ -152,15 +152,17 @@ export class RealCluster implements AsyncDisposable {
     child.kill('SIGSTOP');
   }
 
-  /** Closes clients, stops chunkservers (SIGKILL for processes: a frozen one ignores SIGTERM) and master, removes the temp dir. */
+  /**
+   * Kills chunkserver processes (SIGKILL: a frozen one ignores SIGTERM), closes clients, stops the
+   * in-process chunkservers and the master, removes the temp dir. Idempotent.
+   */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      // Processes go first: a frozen one would hold up every call to it until its deadline.
+      await Promise.allSettled(this.chunkservers.map((s) => s.process?.kill()));
       // A client whose handles cannot flush (the fault tests) throws from close: it is closed anyway.
       await Promise.allSettled([...this.clients].map((c) => c.close()));
-      await Promise.allSettled(this.chunkservers.map(async (s) => {
-        await s.process?.kill();
-        await s.daemon?.stop();
-      }));
+      await Promise.allSettled(this.chunkservers.map((s) => s.daemon?.stop()));
       await this.master?.stop().catch(() => undefined);
       await rm(this.root, { recursive: true, force: true });
     })();
