@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+node scripts/check-import-cycles.mjs
 npx eslint src test bench
 exec npx vitest run "$@"
