@@ -5,15 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages: build tools for the native modules (sqlite3, fuse-native), libfuse2 + fuse for
+# fst-mount, and the programs the tests and benchmarks drive (bindfs, sqlite3, git).
 need_apt=()
-for tool in make g++ python3; do command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool"); done
+for pkg in make g++ python3 libfuse2 fuse bindfs sqlite3 git; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
-  pkgs=()
-  for t in "${need_apt[@]}"; do case "$t" in g++) pkgs+=(g++);; *) pkgs+=("$t");; esac; done
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "missing build tools (${pkgs[*]}): install them as root" >&2; exit 1
+    echo "missing Debian packages (${need_apt[*]}): install them as root" >&2; exit 1
   fi
 fi
 
