@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// fst-mount: mounts FST with FUSE. Not implemented yet: the FUSE layer (src/client/fuse) comes next.
-process.stderr.write('fst-mount: not implemented yet\n');
-process.exit(1);
+// fst-mount: the FUSE client. The code lives in dist/client/fuse (built by `npm run build`).
+import { main } from '../dist/client/fuse/main.js';
+
+main(process.argv).catch((err) => {
+  process.stderr.write(`fst-mount: ${err?.message ?? err}\n`);
+  process.exit(1);
+});

@@ -18,7 +18,8 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  /** Starts `bin` and waits for its `readyMsg` log line (its `address` or `mountpoint` field is kept). */
+  static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}, readyMsg = 'listening'): Promise<DaemonProcess> {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', bin), ...args], {
       env: { ...process.env, FST_LOG_LEVEL: process.env.FST_TEST_LOG_LEVEL ?? 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -31,10 +32,11 @@ export class DaemonProcess {
         d.tail.push(line);
         if (d.tail.length > 200) d.tail.shift();
         try {
-          const rec = JSON.parse(line) as { msg?: string; address?: string };
-          if (rec.msg === 'listening' && rec.address) {
+          const rec = JSON.parse(line) as { msg?: string; address?: string; mountpoint?: string };
+          const where = rec.address ?? rec.mountpoint;
+          if (rec.msg === readyMsg && where) {
             clearTimeout(timer);
-            resolve(rec.address);
+            resolve(where);
           }
         } catch {
           // not JSON: keep it in the tail only

@@ -17,7 +17,7 @@ import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
 import { Notifier } from '../concurrency.js';
 import type { MetaClient } from '../meta-client.js';
-import { timespecOfMs, type Attr } from '../types.js';
+import type { Attr } from '../types.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { WriteBuffer } from './write-buffer.js';
 
@@ -179,7 +179,8 @@ export class FileWriter {
     if (failed) throw failed.reason;
     // An earlier flight failed: publishing a size past its lost bytes would expose a hole as data.
     this.throwIfFailed();
-    const attr = await this.meta.commitWrite(this.ino, buffer.end, timespecOfMs(Date.now()));
+    // The master stamps mtime with its own nanosecond clock: one clock for every client.
+    const attr = await this.meta.commitWrite(this.ino, buffer.end, undefined);
     this.onCommit(attr);
   }
 }

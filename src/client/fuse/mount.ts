@@ -1,0 +1,93 @@
+/**
+ * A mounted FST filesystem: connects to the master, builds the Vfs, mounts it with fuse-native, and
+ * on stop flushes every open file before unmounting. Noticing an unmount done from outside
+ * (`umount`, `fusermount -u`) it stops too.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Fuse from 'fuse-native';
+import { ServiceLifecycle, type CloseReason } from '../../common/lifecycle/service.js';
+import { createLogger, type Logger, type LogLevel } from '../../common/log/logger.js';
+import { FstClient } from '../fst-client.js';
+import type { ReadOptions } from '../read/file-reader.js';
+import type { WritebackOptions } from '../writeback/file-writer.js';
+import { Vfs } from '../vfs/vfs.js';
+import { fuseOperations } from './adapter.js';
+import { fuseMountOptions } from './mount-options.js';
+
+export interface MountOptions {
+  master: string;
+  mountpoint: string;
+  /** How long calls wait for an unreachable master or chunkserver before failing with EIO. @default 60000 */
+  masterTimeoutMs?: number;
+  entryTimeoutSec?: number;
+  attrTimeoutSec?: number;
+  allowOther?: boolean;
+  read?: ReadOptions;
+  writeback?: WritebackOptions;
+  logLevel?: LogLevel;
+  log?: Logger;
+}
+
+export interface Mount {
+  readonly mountpoint: string;
+  stop(signal?: string): Promise<void>;
+  closed(): Promise<CloseReason>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+async function isMounted(mountpoint: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === mountpoint.replace(/ /g, '\\040'));
+}
+
+export async function startMount(o: MountOptions): Promise<Mount> {
+  const log = o.log ?? createLogger('fst-mount', o.logLevel);
+  const mountpoint = resolve(o.mountpoint);
+  const lifecycle = new ServiceLifecycle('fst-mount', log);
+  lifecycle.transition('starting');
+  const timeout = o.masterTimeoutMs ?? 60_000;
+  const client = new FstClient({ master: o.master, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000), logger: log, connectTimeoutMs: 5_000 });
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw e;
+  }
+  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, writeback: o.writeback, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
+  const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid };
+  const ops = fuseOperations({ vfs, log, context: () => self });
+  const fuse = new Fuse(mountpoint, ops, fuseMountOptions({ entryTimeoutSec: o.entryTimeoutSec ?? 1, attrTimeoutSec: o.attrTimeoutSec ?? 0, allowOther: o.allowOther ?? false }) as never);
+  await new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(err) : res())));
+  lifecycle.transition('running');
+  log.info('mounted', { mountpoint, master: o.master });
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(watch);
+    const errors = await vfs.flushAll();
+    for (const err of errors) log.error('data could not be flushed before unmount', { err });
+    await new Promise<void>((res) => fuse.unmount((err) => {
+      if (err) log.warn('unmount failed; detaching lazily', { err });
+      res();
+    }));
+    if (await isMounted(mountpoint)) await run('fusermount', ['-u', '-z', mountpoint]).catch(() => undefined);
+    await client.close().catch(() => undefined);
+    log.info('unmounted', { mountpoint });
+  };
+  const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
+  // Someone ran umount / fusermount -u: nothing more will arrive, so stop.
+  const watch = setInterval(() => {
+    isMounted(mountpoint).then((m) => {
+      if (!m && lifecycle.state === 'running') {
+        log.info('unmounted from outside; stopping');
+        void stop('unmount');
+      }
+    }, () => undefined);
+  }, 1000);
+  watch.unref();
+  return { mountpoint, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
+}

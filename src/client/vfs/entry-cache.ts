@@ -1,0 +1,97 @@
+/**
+ * Paths to inodes, and inodes to attributes, with a short TTL (the kernel's entry timeout): FUSE's
+ * path-based API hands over whole paths, and most of them repeat (a `stat` after a `lookup`, every
+ * `getattr` of an `ls -l`). Each component is looked up from its parent's cached entry, so a deep
+ * path costs one Lookup when only its last component is unknown.
+ *
+ * Attributes are kept per inode, not per path: a hard link's new nlink, a commit's new size, a
+ * chmod through another name — one update shows through every path at once. Changes made through
+ * this mount update or drop entries at once; changes made by other clients show after at most the
+ * TTL (close-to-open consistency is kept by `open`, which always revalidates).
+ */
+import { LRUCache } from 'lru-cache';
+import { FsError } from '../../common/errors/errno.js';
+import { ROOT_INO } from '../../common/ids.js';
+import type { MetaClient } from '../meta-client.js';
+import { parsePath } from '../path-resolver.js';
+import { fst, type Attr } from '../types.js';
+
+export class EntryCache {
+  private readonly paths: LRUCache<string, number>;
+  private readonly attrs: LRUCache<number, Attr>;
+
+  constructor(private readonly meta: MetaClient, ttlMs: number, maxEntries = 200_000) {
+    const ttl = Math.max(1, ttlMs);
+    this.paths = new LRUCache<string, number>({ max: maxEntries, ttl });
+    this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
+  }
+
+  /** The attributes of `path` (never following a final symlink: the kernel resolves links itself). */
+  async resolve(path: string, fresh = false): Promise<Attr> {
+    const names = parsePath(path);
+    const key = '/' + names.join('/');
+    if (!fresh) {
+      const ino = this.paths.get(key);
+      const attr = ino === undefined ? undefined : this.attrs.get(ino);
+      if (attr) return attr;
+    }
+    if (names.length === 0) return this.remember('/', await this.meta.getAttr(ROOT_INO));
+    const parentPath = '/' + names.slice(0, -1).join('/');
+    const parent = await this.resolve(parentPath);
+    if (parent.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', `${parentPath} is not a directory`);
+    return this.remember(key, await this.meta.lookup(parent.ino, names[names.length - 1]!));
+  }
+
+  /** The directory holding `path`'s last component, and that component. */
+  async parentOf(path: string): Promise<{ dir: Attr; name: string; dirPath: string }> {
+    const names = parsePath(path);
+    const name = names.pop();
+    if (name === undefined) throw new FsError('EBUSY', 'the root has no parent');
+    const dirPath = '/' + names.join('/');
+    const dir = await this.resolve(dirPath);
+    if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', `${dirPath} is not a directory`);
+    return { dir, name, dirPath };
+  }
+
+  private remember(key: string, attr: Attr): Attr {
+    this.paths.set(key, attr.ino);
+    this.attrs.set(attr.ino, attr);
+    return attr;
+  }
+
+  /** Records that `path` names the inode `attr` describes. */
+  set(path: string, attr: Attr): void {
+    this.remember(normalize(path), attr);
+  }
+
+  /** New attributes of an inode, whatever names it has. */
+  update(attr: Attr): void {
+    this.attrs.set(attr.ino, attr);
+  }
+
+  /** Forgets one path (it is gone or names something else now). */
+  forget(path: string): void {
+    this.paths.delete(normalize(path));
+  }
+
+  /** Forgets a path and everything below it (a directory renamed or removed). */
+  forgetTree(path: string): void {
+    const p = normalize(path);
+    const prefix = p === '/' ? '/' : p + '/';
+    for (const key of [...this.paths.keys()]) if (key === p || key.startsWith(prefix)) this.paths.delete(key);
+  }
+
+  /** Forgets an inode's attributes (its nlink, ctime or size changed): every name re-asks. */
+  forgetIno(ino: number): void {
+    this.attrs.delete(ino);
+  }
+
+  clear(): void {
+    this.paths.clear();
+    this.attrs.clear();
+  }
+}
+
+function normalize(path: string): string {
+  return '/' + parsePath(path).join('/');
+}

@@ -1,0 +1,119 @@
+/**
+ * The files this mount has open, one entry per inode shared by all its handles. Writes to one inode
+ * go through one FileWriter whatever the handle, so that two descriptors of a file (or four
+ * processes appending to it) see each other's writes at once and never race for chunk versions.
+ * The entry lives while a handle is open.
+ */
+import type { Logger } from '../../common/log/logger.js';
+import type { ChunkClient } from '../chunk-client.js';
+import type { MetaClient } from '../meta-client.js';
+import type { Attr } from '../types.js';
+import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
+
+export interface OpenFileDeps {
+  meta: MetaClient;
+  chunks: ChunkClient;
+  writeback: WritebackOptions;
+  log: Logger;
+  /** New attributes from the master (a commit, a truncate): the entry cache takes them. */
+  onAttr: (attr: Attr) => void;
+}
+
+export class OpenFile {
+  handles = 0;
+  /** Size and times as the master last reported them. */
+  attr: Attr;
+  private writerInstance: FileWriter | undefined;
+  /** Bumped whenever data may have changed under cached reads (commit, truncate, reopen). */
+  generation = 0;
+  /** Local mtime of the last write not yet committed (shown by getattr meanwhile). */
+  pendingMtimeMs = 0;
+
+  constructor(
+    attr: Attr,
+    private readonly deps: OpenFileDeps,
+  ) {
+    this.attr = attr;
+  }
+
+  get ino(): number {
+    return this.attr.ino;
+  }
+
+  /** The shared writer, created on first use. */
+  writer(): FileWriter {
+    this.writerInstance ??= new FileWriter(this.deps.meta, this.deps.chunks, this.attr.ino, this.deps.writeback,
+      (a) => this.committed(a), this.deps.log.child({ ino: this.attr.ino }));
+    return this.writerInstance;
+  }
+
+  get hasWriter(): boolean {
+    return this.writerInstance !== undefined;
+  }
+
+  /** Size including writes not yet committed. */
+  get size(): number {
+    return Math.max(this.attr.size, this.writerInstance?.pendingEnd ?? 0);
+  }
+
+  /** The attributes to show: the master's, with pending writes' size and mtime. */
+  view(): Attr {
+    const pending = this.writerInstance && this.writerInstance.pendingBytes > 0;
+    if (!pending) return this.attr;
+    const ms = this.pendingMtimeMs;
+    const mtime = { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+    return { ...this.attr, size: this.size, mtime, ctime: mtime };
+  }
+
+  /** Sends and commits everything pending; throws a stored or new flush error. */
+  async flush(): Promise<void> {
+    await this.writerInstance?.flush();
+  }
+
+  /** After a truncate: cached allocations carry dead versions and cached blocks old bytes. */
+  truncated(attr: Attr): void {
+    this.writerInstance?.forgetAllocations();
+    this.attr = attr;
+    this.generation++;
+    this.deps.onAttr(attr);
+  }
+
+  private committed(attr: Attr): void {
+    this.attr = attr;
+    this.generation++;
+    this.deps.onAttr(attr);
+  }
+}
+
+export class OpenFileTable {
+  private readonly files = new Map<number, OpenFile>();
+
+  constructor(private readonly deps: OpenFileDeps) {}
+
+  get(ino: number): OpenFile | undefined {
+    return this.files.get(ino);
+  }
+
+  /** Takes a reference on the inode's entry; `attr` is fresh from the master (close-to-open). */
+  acquire(attr: Attr): OpenFile {
+    let f = this.files.get(attr.ino);
+    if (!f) {
+      f = new OpenFile(attr, this.deps);
+      this.files.set(attr.ino, f);
+    } else if (!f.hasWriter || f.writer().pendingBytes === 0) {
+      if (attr.mtime.sec !== f.attr.mtime.sec || attr.mtime.nsec !== f.attr.mtime.nsec || attr.size !== f.attr.size) f.generation++;
+      f.attr = attr;
+    }
+    f.handles++;
+    return f;
+  }
+
+  /** Drops a reference; the entry goes with the last one. */
+  release(f: OpenFile): void {
+    if (--f.handles <= 0) this.files.delete(f.ino);
+  }
+
+  all(): OpenFile[] {
+    return [...this.files.values()];
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A real fst-mount process for tests: mounts a cluster at a fresh temp directory and always
+ * unmounts it (SIGTERM, then `fusermount -u -z` if the process could not), removing the directory.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DaemonProcess } from './daemon-process.js';
+
+const run = promisify(execFile);
+
+export async function isMounted(dir: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === dir);
+}
+
+export class FuseMount {
+  private constructor(readonly dir: string, readonly process: DaemonProcess) {}
+
+  static async start(master: string, extraArgs: string[] = []): Promise<FuseMount> {
+    const dir = await mkdtemp(join(tmpdir(), 'fst-mnt-'));
+    try {
+      const proc = await DaemonProcess.start('fst-mount', 'fst-mount.js', ['--master', master, dir, '--foreground', ...extraArgs], {}, 'mounted');
+      return new FuseMount(dir, proc);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  path(p: string): string {
+    return join(this.dir, p);
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop(20_000).catch(() => undefined);
+    if (await isMounted(this.dir)) await run('fusermount', ['-u', '-z', this.dir]).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** Runs a shell command (bash -c) with cwd, resolving with its output; rejects on non-zero exit. */
+export async function sh(cmd: string, cwd?: string, timeoutMs = 120_000): Promise<string> {
+  const { stdout } = await run('bash', ['-c', cmd], { cwd, timeout: timeoutMs, maxBuffer: 64 << 20 });
+  return stdout;
+}
