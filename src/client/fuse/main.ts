@@ -31,6 +31,7 @@ interface Flags {
   masterTimeout: number;
   entryTimeout: number;
   attrTimeout: number;
+  cacheSize: number;
   readAhead: number;
   writebackBudget: number;
   logLevel: LogLevel;
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--master-timeout <seconds>', 'how long calls wait for an unreachable master or chunkserver before failing with EIO', positive('--master-timeout'), 60)
     .option('--entry-timeout <seconds>', 'how long names are cached (by the kernel and fst-mount)', positive('--entry-timeout'), 1)
     .option('--attr-timeout <seconds>', 'how long the kernel caches attributes (0: always ask fst-mount, which caches them per inode)', positive('--attr-timeout'), 0)
+    .option('--cache-size <MiB>', 'read cache shared by all open files', positive('--cache-size'), 256)
     .option('--read-ahead <MiB>', 'largest read-ahead window per open file', positive('--read-ahead'), 32)
     .option('--writeback-budget <MiB>', 'most unwritten data buffered per open file', positive('--writeback-budget'), 128)
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
@@ -93,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     mount = await startMount({
       master, mountpoint, allowOther: flags.allowOther, masterTimeoutMs: flags.masterTimeout * 1000, entryTimeoutSec: flags.entryTimeout, attrTimeoutSec: flags.attrTimeout,
-      read: { readAheadBytes: Math.max(4, flags.readAhead) * MiB }, writeback: { budgetBytes: Math.max(1, flags.writebackBudget) * MiB }, log,
+      cacheBytes: flags.cacheSize * MiB, read: { readAheadBytes: Math.max(4, flags.readAhead) * MiB }, writeback: { budgetBytes: Math.max(1, flags.writebackBudget) * MiB }, log,
     });
   } catch (e) {
     const err = toFsError(e);

@@ -25,6 +25,8 @@ export interface MountOptions {
   entryTimeoutSec?: number;
   attrTimeoutSec?: number;
   allowOther?: boolean;
+  /** Bytes of the shared read cache. @default 256 MiB */
+  cacheBytes?: number;
   read?: ReadOptions;
   writeback?: WritebackOptions;
   logLevel?: LogLevel;
@@ -58,7 +60,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     await client.close().catch(() => undefined);
     throw e;
   }
-  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, writeback: o.writeback, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
+  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, writeback: o.writeback, cacheBytes: o.cacheBytes, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
   const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid };
   const ops = fuseOperations({ vfs, log, context: () => self });
   const fuse = new Fuse(mountpoint, ops, fuseMountOptions({ entryTimeoutSec: o.entryTimeoutSec ?? 1, attrTimeoutSec: o.attrTimeoutSec ?? 0, allowOther: o.allowOther ?? false }) as never);

@@ -17,6 +17,7 @@ import { CHUNK_SIZE } from '../../common/ids.js';
 import type { ChunkClient } from '../chunk-client.js';
 import { Limiter } from '../concurrency.js';
 import type { LocateResult, MetaClient } from '../meta-client.js';
+import type { BlockCache } from '../cache/block-cache.js';
 
 export interface ReadOptions {
   /** Bytes per read-ahead block and per ReadChunk request. @default 4194304 (4 MiB) */
@@ -28,6 +29,21 @@ export interface ReadOptions {
   /** Bytes per chunk; only tests change it. @default CHUNK_SIZE */
   chunkSize?: number;
 }
+
+/**
+ * What a mount adds to a reader: a block cache shared by all its files (with the key prefix that
+ * names this file's current contents) and a per-file cache of chunk locations.
+ */
+export interface SharedReadCaches {
+  blocks: BlockCache;
+  /** Identifies the file and its version (ino + mtime + size): blocks of other versions never match. */
+  keyPrefix: () => string;
+  /** Chunk locations for a range (cached by the open file until its data changes). */
+  locate: (offset: number, length: number) => Promise<LocateResult>;
+}
+
+/** Granularity of cached random reads: the chunkservers' checksum block, which they read whole anyway. */
+const RANDOM_BLOCK = 64 * 1024;
 
 export const READ_DEFAULTS: Required<ReadOptions> = {
   blockBytes: 4 * 1024 * 1024,
@@ -72,6 +88,7 @@ export class FileReader {
     private readonly chunks: ChunkClient,
     private readonly ino: number,
     options: ReadOptions = {},
+    private readonly shared?: SharedReadCaches,
   ) {
     this.opts = { ...READ_DEFAULTS, ...options };
     if (this.opts.chunkSize % this.opts.blockBytes !== 0) throw new RangeError('blockBytes must divide the chunk size');
@@ -137,7 +154,7 @@ export class FileReader {
     const bs = this.opts.blockBytes;
     const located = this.locate(first * bs, (last - first + 1) * bs);
     for (let i = first; i <= last; i++) {
-      const entry: CachedBlock = { fetch: this.fetchBlock(i, located), staleAt: Infinity };
+      const entry: CachedBlock = { fetch: this.sharedBlock(i, located), staleAt: Infinity };
       this.blocks.set(i, entry);
       entry.fetch.then(
         (b) => { if (b.data.length < bs) entry.staleAt = Date.now() + SHORT_BLOCK_TTL_MS; },
@@ -145,6 +162,14 @@ export class FileReader {
         () => { if (this.blocks.get(i) === entry) this.blocks.delete(i); },
       );
     }
+  }
+
+  /** Block i through the shared cache (single flight across descriptors), or fetched directly. */
+  private async sharedBlock(i: number, located: Promise<LocateResult>): Promise<Block> {
+    if (!this.shared) return this.fetchBlock(i, located);
+    const l = await located;
+    const data = await this.shared.blocks.get(`${this.shared.keyPrefix()}:s${i}`, async () => (await this.fetchBlock(i, Promise.resolve(l))).data);
+    return { data, size: l.size };
   }
 
   private async fetchBlock(i: number, located: Promise<LocateResult>): Promise<Block> {
@@ -156,7 +181,7 @@ export class FileReader {
   }
 
   private async locate(offset: number, length: number): Promise<LocateResult> {
-    const res = await this.meta.locateChunks(this.ino, offset, length);
+    const res = this.shared ? await this.shared.locate(offset, length) : await this.meta.locateChunks(this.ino, offset, length);
     this.knownSize = res.size;
     return res;
   }
@@ -167,6 +192,7 @@ export class FileReader {
     const end = Math.min(position + length, located.size);
     if (end <= position) return { data: EMPTY, size: located.size };
     const out = Buffer.allocUnsafe(end - position);
+    if (this.shared) return { data: await this.readCachedSmall(position, end, located, out), size: located.size };
     const bs = this.opts.blockBytes;
     const parts: Array<Promise<void>> = [];
     for (let from = position; from < end;) {
@@ -177,6 +203,24 @@ export class FileReader {
     }
     await Promise.all(parts);
     return { data: out, size: located.size };
+  }
+
+  /** A random read through the shared cache, in 64 KiB blocks (a later read nearby hits). */
+  private async readCachedSmall(position: number, end: number, located: LocateResult, out: Buffer): Promise<Buffer> {
+    const shared = this.shared!;
+    const prefix = shared.keyPrefix();
+    const parts: Array<Promise<void>> = [];
+    for (let j = Math.floor(position / RANDOM_BLOCK); j * RANDOM_BLOCK < end; j++) {
+      const start = j * RANDOM_BLOCK;
+      const n = Math.min(RANDOM_BLOCK, located.size - start);
+      parts.push(shared.blocks.get(`${prefix}:r${j}`, () => this.fetchPiece(start, n, located)).then((data) => {
+        const from = Math.max(position, start);
+        const to = Math.min(end, start + data.length);
+        if (to > from) data.copy(out, from - position, from - start, to - start);
+      }));
+    }
+    await Promise.all(parts);
+    return out;
   }
 
   /** `n` bytes at file offset `start`, inside one chunk; a hole reads as zeros. */

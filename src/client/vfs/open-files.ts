@@ -6,8 +6,9 @@
  */
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
-import type { MetaClient } from '../meta-client.js';
-import type { Attr } from '../types.js';
+import { CHUNK_SIZE } from '../../common/ids.js';
+import type { LocateResult, MetaClient } from '../meta-client.js';
+import type { Attr, ChunkLocation } from '../types.js';
 import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
 
 export interface OpenFileDeps {
@@ -63,6 +64,55 @@ export class OpenFile {
     const ms = this.pendingMtimeMs;
     const mtime = { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
     return { ...this.attr, size: this.size, mtime, ctime: mtime };
+  }
+
+  private locations = new Map<number, ChunkLocation | null>();
+  private locationsGeneration = -1;
+  private locationsSize = -1;
+
+  /** Names this file's current contents in the shared block cache. */
+  cacheKey(): string {
+    return `${this.attr.ino}:${this.attr.mtime.sec}.${this.attr.mtime.nsec}:${this.attr.size}`;
+  }
+
+  /**
+   * Chunk locations of a range, asking the master only for chunks not seen since the data last
+   * changed (a commit or truncate through this mount, or a reopen that found the file changed):
+   * random reads then cost one chunkserver request, not a master request too.
+   */
+  async locate(offset: number, length: number): Promise<LocateResult> {
+    if (this.locationsGeneration !== this.generation) {
+      this.locations.clear();
+      this.locationsGeneration = this.generation;
+      this.locationsSize = -1;
+    }
+    const first = Math.floor(offset / CHUNK_SIZE);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / CHUNK_SIZE);
+    let known = this.locationsSize >= 0;
+    for (let i = first; known && i <= last; i++) known = this.locations.has(i) || i * CHUNK_SIZE >= this.locationsSize;
+    if (!known) {
+      const gen = this.generation;
+      const res = await this.deps.meta.locateChunks(this.attr.ino, first * CHUNK_SIZE, (last - first + 1) * CHUNK_SIZE);
+      if (gen === this.generation) {
+        const end = Math.min(last, Math.ceil(res.size / CHUNK_SIZE) - 1);
+        for (let i = first; i <= end; i++) this.locations.set(i, null);
+        for (const c of res.chunks) this.locations.set(c.index, c);
+        this.locationsSize = res.size;
+      }
+      return res;
+    }
+    const chunks: ChunkLocation[] = [];
+    for (let i = first; i <= last; i++) {
+      const c = this.locations.get(i);
+      if (c) chunks.push(c);
+    }
+    return { size: this.locationsSize, chunks };
+  }
+
+  /** Forgets cached locations (a read met a replica that refused them). */
+  forgetLocations(): void {
+    this.locations.clear();
+    this.locationsSize = -1;
   }
 
   /** Sends and commits everything pending; throws a stored or new flush error. */

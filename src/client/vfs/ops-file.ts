@@ -27,7 +27,11 @@ function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
   if (attr.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', 'is a directory');
   if (attr.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', 'not a regular file');
   const file = s.files.acquire(attr);
-  const reader = new FileReader(s.meta, s.chunks, attr.ino, s.read);
+  const reader = new FileReader(s.meta, s.chunks, attr.ino, s.read, {
+    blocks: s.blocks,
+    keyPrefix: () => file.cacheKey(),
+    locate: (offset, length) => file.locate(offset, length),
+  });
   return s.handles.add({ file, access, reader, readerGeneration: file.generation });
 }
 

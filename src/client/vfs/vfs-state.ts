@@ -1,5 +1,6 @@
 /** What every VFS operation module works with: the clients, the caches and the open-file tables. */
 import type { Logger } from '../../common/log/logger.js';
+import type { BlockCache } from '../cache/block-cache.js';
 import type { ChunkClient } from '../chunk-client.js';
 import type { MetaClient } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
@@ -12,6 +13,7 @@ export interface VfsState {
   meta: MetaClient;
   chunks: ChunkClient;
   entries: EntryCache;
+  blocks: BlockCache;
   files: OpenFileTable;
   handles: HandleTable;
   read: ReadOptions;

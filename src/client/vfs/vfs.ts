@@ -10,6 +10,7 @@ import type { MetaClient } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
+import { BlockCache } from '../cache/block-cache.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
 import * as attrOps from './ops-attr.js';
@@ -27,6 +28,8 @@ export interface VfsOptions {
   log: Logger;
   /** How long a path's attributes are trusted without asking the master. @default 1000 */
   entryTtlMs?: number;
+  /** Bytes of file data the shared read cache holds. @default 268435456 (256 MiB) */
+  cacheBytes?: number;
   read?: ReadOptions;
   writeback?: WritebackOptions;
 }
@@ -41,6 +44,7 @@ export class Vfs {
       meta: o.meta,
       chunks: o.chunks,
       entries,
+      blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
       files: new OpenFileTable({ meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a) }),
       handles: new HandleTable(),
       read: o.read ?? {},
@@ -116,6 +120,11 @@ export class Vfs {
   async flushAll(): Promise<unknown[]> {
     const results = await Promise.allSettled(this.s.files.all().map((f) => f.flush()));
     return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  }
+
+  /** Read cache hits, misses and bytes held. */
+  cacheStats(): ReturnType<BlockCache['stats']> {
+    return this.s.blocks.stats();
   }
 
   /** Open descriptors (for shutdown logging). */
