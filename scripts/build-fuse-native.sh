@@ -52,9 +52,9 @@ if [ ! -f "$addon" ]; then
   echo "build-fuse-native: $addon was not produced" >&2
   exit 1
 fi
-# The patched addon exports utime_now; the stock prebuilds do not.
+# The patched addon exports utime_now and fuse_native_get_context; the stock prebuilds do not.
 node -e "
 const b = require('node-gyp-build')('$pkg');
-if (typeof b.utime_now !== 'number') { console.error('build-fuse-native: loaded addon is not the patched build'); process.exit(1) }
+if (typeof b.utime_now !== 'number' || typeof b.fuse_native_get_context !== 'function') { console.error('build-fuse-native: loaded addon is not the patched build'); process.exit(1) }
 "
 echo "build-fuse-native: built $addon"

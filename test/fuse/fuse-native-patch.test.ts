@@ -3,14 +3,16 @@
  * scripts/build-fuse-native.sh): a tiny in-memory filesystem mounted straight on fuse-native, seen
  * through the kernel by the shell (touch, stat) and by node:fs. Checks that utimens gets both times
  * with nanoseconds and UTIME_NOW / UTIME_OMIT, that stat times keep their nanoseconds (and the
- * 2.2.6 Date / milliseconds forms still work), and that a 64-bit inode number survives.
+ * 2.2.6 Date / milliseconds forms still work), that a 64-bit inode number survives, that
+ * `fuse.context()` gives each handler its caller (a file created by another uid), that fgetattr
+ * gets the descriptor, and that statfs counts above 2^32 reach statfs(2).
  *
  * The FUSE thread waits for this process's event loop to answer each request, so nothing here may
  * block the main thread on the mount: shell commands run asynchronously, and the synchronous
  * node:fs calls run in a worker thread.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,17 +28,28 @@ interface FuseStat {
   mode: number; uid: number; gid: number; size: number; nlink: number; ino: number;
   atime: StatTime; mtime: StatTime; ctime: StatTime;
 }
+interface FuseStatfs {
+  bsize: number; frsize: number; blocks: number; bfree: number; bavail: number;
+  files: number; ffree: number; favail: number; namemax: number;
+}
 type Done<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
 interface FuseOps {
   getattr(path: string, cb: (err: number, stat?: FuseStat) => void): void;
+  fgetattr(path: string, fd: number, cb: (err: number, stat?: FuseStat) => void): void;
   readdir(path: string, cb: (err: number, names?: string[], stats?: FuseStat[]) => void): void;
   open(path: string, flags: number, cb: Done<number>): void;
+  create(path: string, mode: number, cb: Done<number>): void;
   release(path: string, fd: number, cb: Done): void;
   utimens(path: string, atime: UtimeArg, mtime: UtimeArg, cb: Done): void;
+  ftruncate(path: string, fd: number, size: number, cb: Done): void;
+  statfs(path: string, cb: (err: number, statfs?: FuseStatfs) => void): void;
 }
+/** What the patched `fuse.context()` returns: the caller of the request being handled. */
+interface Caller { uid: number; gid: number; pid: number }
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
+  context(): Caller;
 }
 interface FuseModule {
   new (mnt: string, ops: FuseOps, opts: Record<string, unknown>): FuseInstance;
@@ -55,20 +68,38 @@ const FILE = 0o100644;
 /** 2001-02-03 04:05:06 UTC, the time the touch tests set. */
 const T_2001 = Date.UTC(2001, 1, 3, 4, 5, 6) / 1000;
 const INITIAL: Timespec = { sec: 1_000_000_000, nsec: 111_111_111 }; // 2001-09-09 01:46:40.111111111
+/** The descriptors open and create hand out. */
+const OPEN_FD = 42;
+const CREATE_FD = 43;
+/** Counts above 2^32 in every 64-bit statfs field (2^40 blocks of 4 KiB: 4 PiB). */
+const STATFS: FuseStatfs = {
+  bsize: 4096, frsize: 4096, blocks: 2 ** 40, bfree: 2 ** 40 - 7, bavail: 2 ** 33 + 1,
+  files: 2 ** 35, ffree: 2 ** 34 + 3, favail: 2 ** 34, namemax: 255,
+};
 
-interface Node { ino: number; mode: number; atime: StatTime; mtime: StatTime; ctime: StatTime }
+interface Node { ino: number; mode: number; uid: number; gid: number; atime: StatTime; mtime: StatTime; ctime: StatTime }
+/** One call seen by the memory filesystem, with what `fuse.context()` said inside the handler. */
+interface Call { op: string; path: string; fd?: number; caller: Caller }
 
-/** An in-memory tree of a root and a few files; records every utimens call. */
-function memoryFs(): { ops: FuseOps; nodes: Map<string, Node>; utimens: { path: string; atime: UtimeArg; mtime: UtimeArg }[] } {
+/**
+ * An in-memory tree of a root and a few files; records every utimens call, and every create,
+ * fgetattr and ftruncate call with its caller. A created file belongs to its caller.
+ */
+function memoryFs(context: () => Caller) {
+  const node = (ino: number, mode: number, atime: StatTime = INITIAL, mtime: StatTime = INITIAL, ctime: StatTime = INITIAL): Node =>
+    ({ ino, mode, uid: 0, gid: 0, atime, mtime, ctime });
   const nodes = new Map<string, Node>([
-    ['/', { ino: 1, mode: DIR, atime: INITIAL, mtime: INITIAL, ctime: INITIAL }],
-    ['/file', { ino: 2, mode: FILE, atime: INITIAL, mtime: INITIAL, ctime: INITIAL }],
-    ['/big-ino', { ino: BIG_INO, mode: FILE, atime: INITIAL, mtime: INITIAL, ctime: INITIAL }],
+    ['/', node(1, DIR)],
+    ['/file', node(2, FILE)],
+    ['/big-ino', node(BIG_INO, FILE)],
     // The 2.2.6 forms: a Date, and milliseconds (with a fractional part, which is now kept).
-    ['/legacy', { ino: 4, mode: FILE, atime: new Date(981_173_106_789), mtime: 981_173_106_123.5, ctime: 0 }],
+    ['/legacy', node(4, FILE, new Date(981_173_106_789), 981_173_106_123.5, 0)],
   ]);
   const utimens: { path: string; atime: UtimeArg; mtime: UtimeArg }[] = [];
-  const toStat = (n: Node): FuseStat => ({ mode: n.mode, uid: 0, gid: 0, size: 0, nlink: 1, ino: n.ino, atime: n.atime, mtime: n.mtime, ctime: n.ctime });
+  const calls: Call[] = [];
+  /** What context() did once the create handler had returned: it must throw. */
+  const afterHandler: string[] = [];
+  const toStat = (n: Node): FuseStat => ({ mode: n.mode, uid: n.uid, gid: n.gid, size: 0, nlink: 1, ino: n.ino, atime: n.atime, mtime: n.mtime, ctime: n.ctime });
   const nowTs = (): Timespec => {
     const ms = Date.now();
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
@@ -79,12 +110,36 @@ function memoryFs(): { ops: FuseOps; nodes: Map<string, Node>; utimens: { path: 
       if (!n) return cb(Fuse.ENOENT);
       cb(0, toStat(n));
     },
+    fgetattr(path, fd, cb) {
+      calls.push({ op: 'fgetattr', path, fd, caller: context() });
+      const n = nodes.get(path);
+      if (!n) return cb(Fuse.ENOENT);
+      cb(0, toStat(n));
+    },
+    create(path, mode, cb) {
+      const caller = context();
+      calls.push({ op: 'create', path, caller });
+      nodes.set(path, { ...node(nodes.size + 1, mode), uid: caller.uid, gid: caller.gid });
+      queueMicrotask(() => {
+        try {
+          afterHandler.push(`returned ${JSON.stringify(context())}`);
+        } catch {
+          afterHandler.push('threw');
+        }
+        cb(0, CREATE_FD);
+      });
+    },
+    ftruncate(path, fd, _size, cb) {
+      calls.push({ op: 'ftruncate', path, fd, caller: context() });
+      cb(0);
+    },
+    statfs(_path, cb) { cb(0, STATFS); },
     readdir(path, cb) {
       if (path !== '/') return cb(Fuse.ENOENT);
       const names = [...nodes.keys()].filter((p) => p !== '/').map((p) => p.slice(1));
       cb(0, names, names.map((name) => toStat(nodes.get(`/${name}`)!)));
     },
-    open(_path, _flags, cb) { cb(0, 42); },
+    open(_path, _flags, cb) { cb(0, OPEN_FD); },
     release(_path, _fd, cb) { cb(0); },
     utimens(path, atime, mtime, cb) {
       utimens.push({ path, atime, mtime });
@@ -97,7 +152,7 @@ function memoryFs(): { ops: FuseOps; nodes: Map<string, Node>; utimens: { path: 
       cb(0);
     },
   };
-  return { ops, nodes, utimens };
+  return { ops, nodes, utimens, calls, afterHandler };
 }
 
 async function isMounted(mnt: string): Promise<boolean> {
@@ -135,7 +190,7 @@ function syncStatInWorker(path: string, times?: [number, number]): Promise<{ ino
 
 const ns = (t: Timespec): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
 
-describe('patched fuse-native: times and inode numbers', () => {
+describe('patched fuse-native', () => {
   let tmp = '';
   let mnt = '';
   let fuse: FuseInstance | undefined;
@@ -143,12 +198,15 @@ describe('patched fuse-native: times and inode numbers', () => {
 
   beforeEach(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'fst-fuse-native-'));
+    await chmod(tmp, 0o755); // so that another uid can reach the mount point
     mnt = join(tmp, 'mnt');
     await mkdir(mnt);
-    memfs = memoryFs();
+    // Handlers run only once mounted, so `f` is set by the time they ask for the caller.
+    memfs = memoryFs(() => f.context());
     // use_ino: libfuse's high-level API drops st_ino without it. fuse-native has no option for it,
-    // so it rides in fsname (the -o string is split on commas).
-    const f = new Fuse(mnt, memfs.ops, { fsname: 'fsttest,use_ino' });
+    // so it rides in fsname (the -o string is split on commas). allow_other: let another uid in
+    // (the test runs as root, which needs no user_allow_other in /etc/fuse.conf).
+    const f = new Fuse(mnt, memfs.ops, { fsname: 'fsttest,use_ino', allowOther: true });
     await new Promise<void>((resolve, reject) => f.mount((err) => (err ? reject(err) : resolve())));
     fuse = f;
   });
@@ -228,5 +286,46 @@ describe('patched fuse-native: times and inode numbers', () => {
     expect(await sh('stat', '-c', '%x|%y|%z', file)).toBe(
       '2001-02-03 04:05:06.789000000 +0000|2001-02-03 04:05:06.123500000 +0000|1970-01-01 00:00:00.000000000 +0000',
     );
+  });
+
+  it('context() gives the create handler its caller: another uid, gid and pid', async () => {
+    const file = join(mnt, 'by-1234');
+    // setpriv execs touch, so the pid the kernel reports is the child's.
+    const touching = run('setpriv', ['--reuid=1234', '--regid=5678', '--clear-groups', 'touch', file]);
+    const pid = touching.child.pid;
+    await touching;
+    const caller = { uid: 1234, gid: 5678, pid };
+    const creates = memfs.calls.filter((c) => c.op === 'create');
+    expect(creates).toEqual([{ op: 'create', path: '/by-1234', caller }]);
+    // libfuse answers create with fgetattr on the new descriptor, in the same request.
+    expect(memfs.calls.filter((c) => c.op === 'fgetattr')).toContainEqual({ op: 'fgetattr', path: '/by-1234', fd: CREATE_FD, caller });
+    expect(await sh('stat', '-c', '%u:%g', file)).toBe('1234:5678');
+    // Once the handler has returned (here: in a microtask it queued), context() refuses to answer.
+    expect(memfs.afterHandler).toEqual(['threw']);
+    expect(() => fuse?.context()).toThrow(/outside an operation handler/);
+  });
+
+  it('fgetattr gets the open descriptor', async () => {
+    // fstat(2) reaches getattr: Linux sends the file handle with GETATTR only when it revalidates
+    // an open file's size (a read past it, lseek(SEEK_END)), and with the SETATTR of ftruncate(2),
+    // which libfuse answers with fgetattr(path, fd) where it would otherwise call getattr(path).
+    const script = 'import os, sys\nfd = os.open(sys.argv[1], os.O_RDWR)\nos.ftruncate(fd, 0)\nprint(os.getpid(), os.fstat(fd).st_ino)\nos.close(fd)';
+    const [pid, ino] = (await run('python3', ['-c', script, join(mnt, 'file')])).stdout.trim().split(' ').map(Number);
+    expect(ino).toBe(2);
+    const caller = { uid: 0, gid: 0, pid };
+    expect(memfs.calls).toEqual([
+      { op: 'ftruncate', path: '/file', fd: OPEN_FD, caller },
+      { op: 'fgetattr', path: '/file', fd: OPEN_FD, caller },
+    ]);
+  });
+
+  it('statfs counts above 2^32 reach statfs(2)', async () => {
+    expect(await sh('stat', '-f', '-c', '%b %f %a %c %d %S %l', mnt)).toBe(
+      `${2 ** 40} ${2 ** 40 - 7} ${2 ** 33 + 1} ${2 ** 35} ${2 ** 34 + 3} 4096 255`,
+    );
+    const st = await statfs(mnt, { bigint: true });
+    expect({ blocks: st.blocks, bfree: st.bfree, bavail: st.bavail, files: st.files, ffree: st.ffree }).toEqual({
+      blocks: 2n ** 40n, bfree: 2n ** 40n - 7n, bavail: 2n ** 33n + 1n, files: 2n ** 35n, ffree: 2n ** 34n + 3n,
+    });
   });
 });

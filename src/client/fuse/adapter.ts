@@ -42,16 +42,28 @@ export function fuseOperations(o: AdapterOptions): Record<string, (...args: neve
     if (code === 'EIO') log.warn('FUSE operation failed', { op, err: e });
     cb(errnoOf(code));
   };
-  /** Runs `fn`, answering cb(0, ...mapped result) or cb(-errno). */
+  const debug = log.level === 'debug';
+  /** Runs `fn`, answering cb(0, ...mapped result) or cb(-errno); traces each op at debug level. */
   function run<T>(op: string, cb: Cb, fn: () => Promise<T>, map: (r: T) => unknown[] = () => []): void {
-    fn().then((r) => cb(0, ...map(r)), fail(op, cb));
+    if (!debug) {
+      fn().then((r) => cb(0, ...map(r)), fail(op, cb));
+      return;
+    }
+    const t0 = performance.now();
+    fn().then((r) => {
+      log.debug('op', { op, ms: +(performance.now() - t0).toFixed(3) });
+      cb(0, ...map(r));
+    }, (e: unknown) => {
+      log.debug('op failed', { op, ms: +(performance.now() - t0).toFixed(3), code: toErrno(e) });
+      fail(op, cb)(e);
+    });
   }
 
   return {
     init: (cb: Cb) => cb(0),
     access: (path: string, _mode: number, cb: Cb) => run('access', cb, () => vfs.access(path)),
     statfs: (_path: string, cb: Cb) => run('statfs', cb, () => vfs.statfs(), (s) => [s]),
-    getattr: (path: string, cb: Cb) => run('getattr', cb, () => vfs.getattr(path), (a) => [toFuseStat(a)]),
+    getattr: (path: string, cb: Cb) => run(`getattr ${path}`, cb, () => vfs.getattr(path), (a) => [toFuseStat(a)]),
     fgetattr: (_path: string, fd: number, cb: Cb) => run('fgetattr', cb, () => vfs.fgetattr(fd), (a) => [toFuseStat(a)]),
     flush: (_path: string, fd: number, cb: Cb) => run('flush', cb, () => vfs.flush(fd)),
     // fuse-native passes datasync before the descriptor here, unlike every other fd operation.
@@ -69,7 +81,7 @@ export function fuseOperations(o: AdapterOptions): Record<string, (...args: neve
     getxattr: (path: string, name: string, _position: number, cb: Cb) => run('getxattr', cb, () => vfs.getxattr(path, name), (v) => [v]),
     listxattr: (path: string, cb: Cb) => run('listxattr', cb, () => vfs.listxattr(path), (l) => [l]),
     removexattr: (path: string, name: string, cb: Cb) => run('removexattr', cb, () => vfs.removexattr(path, name, o.context())),
-    open: (path: string, flags: number, cb: Cb) => run('open', cb, () => vfs.open(path, flags), (fh) => [fh]),
+    open: (path: string, flags: number, cb: Cb) => run(`open ${path}`, cb, () => vfs.open(path, flags), (fh) => [fh]),
     opendir: (_path: string, _flags: number, cb: Cb) => cb(0, 0),
     // read and write answer with the byte count (or a negative errno) as the first argument.
     read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
@@ -83,8 +95,8 @@ export function fuseOperations(o: AdapterOptions): Record<string, (...args: neve
     create: (path: string, mode: number, cb: Cb) => run('create', cb, () => vfs.create(path, mode, 0, o.context()), (fh) => [fh]),
     utimens: (path: string, atime: unknown, mtime: unknown, cb: Cb) =>
       run('utimens', cb, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), o.context())),
-    unlink: (path: string, cb: Cb) => run('unlink', cb, () => vfs.unlink(path, o.context())),
-    rename: (from: string, to: string, cb: Cb) => run('rename', cb, () => vfs.rename(from, to, o.context())),
+    unlink: (path: string, cb: Cb) => run(`unlink ${path}`, cb, () => vfs.unlink(path, o.context())),
+    rename: (from: string, to: string, cb: Cb) => run(`rename ${from} -> ${to}`, cb, () => vfs.rename(from, to, o.context())),
     link: (existing: string, newPath: string, cb: Cb) => run('link', cb, () => vfs.link(existing, newPath, o.context())),
     symlink: (target: string, path: string, cb: Cb) => run('symlink', cb, () => vfs.symlink(target, path, o.context())),
     mkdir: (path: string, mode: number, cb: Cb) => run('mkdir', cb, () => vfs.mkdir(path, mode, o.context())),

@@ -18,6 +18,8 @@ declare module 'fuse-native' {
     constructor(mnt: string, ops: Record<string, (...args: never[]) => void>, opts?: FuseOptions);
     mount(cb: (err: Error | null) => void): void;
     unmount(cb: (err: Error | null) => void): void;
+    /** The caller of the request whose handler runs now (patched fuse-native); throws elsewhere. */
+    context(): { uid: number; gid: number; pid: number };
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     static isConfigured(cb: (err: Error | null, configured: boolean) => void): void;
   }

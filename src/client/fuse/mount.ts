@@ -61,10 +61,12 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     throw e;
   }
   const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, writeback: o.writeback, cacheBytes: o.cacheBytes, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
-  const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid };
-  const ops = fuseOperations({ vfs, log, context: () => self });
-  const fuse = new Fuse(mountpoint, ops, fuseMountOptions({ entryTimeoutSec: o.entryTimeoutSec ?? 1, attrTimeoutSec: o.attrTimeoutSec ?? 0, allowOther: o.allowOther ?? false }) as never);
-  await new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(err) : res())));
+  // The caller of each request, read synchronously at the start of its handler (patched binding).
+  let fuse: Fuse | undefined = undefined;
+  const ops = fuseOperations({ vfs, log, context: () => fuse!.context() });
+  fuse = new Fuse(mountpoint, ops, fuseMountOptions({ entryTimeoutSec: o.entryTimeoutSec ?? 1, attrTimeoutSec: o.attrTimeoutSec ?? 0, allowOther: o.allowOther ?? false }) as never);
+  const mounted = fuse;
+  await new Promise<void>((res, rej) => mounted.mount((err) => (err ? rej(err) : res())));
   lifecycle.transition('running');
   log.info('mounted', { mountpoint, master: o.master });
 
@@ -72,7 +74,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     clearInterval(watch);
     const errors = await vfs.flushAll();
     for (const err of errors) log.error('data could not be flushed before unmount', { err });
-    await new Promise<void>((res) => fuse.unmount((err) => {
+    await new Promise<void>((res) => mounted.unmount((err) => {
       if (err) log.warn('unmount failed; detaching lazily', { err });
       res();
     }));

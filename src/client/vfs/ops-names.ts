@@ -2,6 +2,7 @@
 import { constants } from 'node:fs';
 import { FsError } from '../../common/errors/errno.js';
 import { fst, type Attr } from '../types.js';
+import { HIDDEN_NAME } from './hidden-files.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
@@ -21,6 +22,15 @@ export async function unlink(s: VfsState, path: string, ctx: OpContext): Promise
 export async function rename(s: VfsState, from: string, to: string, ctx: OpContext, noReplace = false): Promise<void> {
   const src = await s.entries.parentOf(from);
   const dst = await s.entries.parentOf(to);
+  if (HIDDEN_NAME.test(dst.name) && src.dirPath === dst.dirPath) {
+    // libfuse hiding an open file (see hidden-files.ts): link now, drop the old name later.
+    const file = await s.entries.resolve(from);
+    await s.meta.link(file.ino, dst.dir.ino, dst.name, { caller: callerOf(ctx) });
+    s.entries.forgetIno(file.ino);
+    s.entries.forget(src.dirPath);
+    s.hides.start({ path: from, dirIno: src.dir.ino, name: src.name });
+    return;
+  }
   const moved = await s.entries.resolve(from).catch(() => undefined);
   const replaced = await s.entries.resolve(to).catch(() => undefined);
   try {

@@ -7,6 +7,7 @@ import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import type { EntryCache } from './entry-cache.js';
 import type { HandleTable } from './handles.js';
+import type { HideTracker } from './hidden-files.js';
 import type { OpenFileTable } from './open-files.js';
 
 export interface VfsState {
@@ -16,6 +17,7 @@ export interface VfsState {
   blocks: BlockCache;
   files: OpenFileTable;
   handles: HandleTable;
+  hides: HideTracker;
   read: ReadOptions;
   writeback: WritebackOptions;
   log: Logger;

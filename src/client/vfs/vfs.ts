@@ -13,6 +13,7 @@ import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
+import { HideTracker } from './hidden-files.js';
 import * as attrOps from './ops-attr.js';
 import * as dirOps from './ops-dir.js';
 import * as fileOps from './ops-file.js';
@@ -40,6 +41,7 @@ export class Vfs {
   constructor(o: VfsOptions) {
     const writeback = o.writeback ?? {};
     const entries = new EntryCache(o.meta, o.entryTtlMs ?? 1000);
+    const hides = new HideTracker(o.meta, o.log, (path) => entries.forget(path));
     this.s = {
       meta: o.meta,
       chunks: o.chunks,
@@ -47,6 +49,7 @@ export class Vfs {
       blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
       files: new OpenFileTable({ meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a) }),
       handles: new HandleTable(),
+      hides,
       read: o.read ?? {},
       writeback,
       log: o.log,
@@ -54,48 +57,50 @@ export class Vfs {
   }
 
   /** stat(2) of a path. */
-  getattr(path: string): Promise<Attr> { return attrOps.getattr(this.s, path); }
+  getattr(path: string): Promise<Attr> { return this.pathOp(() => attrOps.getattr(this.s, path)); }
   /** fstat(2) of an open descriptor. */
   fgetattr(fh: number): Promise<Attr> { return attrOps.fgetattr(this.s, fh); }
   /** access(2). */
-  access(path: string): Promise<void> { return attrOps.access(this.s, path); }
+  access(path: string): Promise<void> { return this.pathOp(() => attrOps.access(this.s, path)); }
   /** chmod(2). */
-  chmod(path: string, mode: number, ctx: OpContext): Promise<void> { return attrOps.chmod(this.s, path, mode, ctx); }
+  chmod(path: string, mode: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.chmod(this.s, path, mode, ctx)); }
   /** chown(2); -1 leaves an id unchanged. */
-  chown(path: string, uid: number, gid: number, ctx: OpContext): Promise<void> { return attrOps.chown(this.s, path, uid, gid, ctx); }
+  chown(path: string, uid: number, gid: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.chown(this.s, path, uid, gid, ctx)); }
   /** utimensat(2), with UTIME_NOW ('now') and UTIME_OMIT ('omit'). */
-  utimens(path: string, atime: attrOps.TimeArg, mtime: attrOps.TimeArg, ctx: OpContext): Promise<void> { return attrOps.utimens(this.s, path, atime, mtime, ctx); }
+  utimens(path: string, atime: attrOps.TimeArg, mtime: attrOps.TimeArg, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.utimens(this.s, path, atime, mtime, ctx)); }
   /** truncate(2). */
-  truncate(path: string, size: number, ctx: OpContext): Promise<void> { return attrOps.truncate(this.s, path, size, ctx); }
+  truncate(path: string, size: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.truncate(this.s, path, size, ctx)); }
   /** ftruncate(2). */
   ftruncate(fh: number, size: number, ctx: OpContext): Promise<void> { return attrOps.ftruncate(this.s, fh, size, ctx); }
   /** statfs(2). */
-  statfs(): Promise<attrOps.StatfsView> { return attrOps.statfs(this.s); }
+  statfs(): Promise<attrOps.StatfsView> { return this.pathOp(() => attrOps.statfs(this.s)); }
 
   /** readdir(3), with every entry's attributes. */
-  readdir(path: string): Promise<dirOps.DirListing> { return dirOps.readdir(this.s, path); }
+  readdir(path: string): Promise<dirOps.DirListing> { return this.pathOp(() => dirOps.readdir(this.s, path)); }
   /** mkdir(2). */
-  mkdir(path: string, mode: number, ctx: OpContext): Promise<Attr> { return dirOps.mkdir(this.s, path, mode, ctx); }
+  mkdir(path: string, mode: number, ctx: OpContext): Promise<Attr> { return this.pathOp(() => dirOps.mkdir(this.s, path, mode, ctx)); }
   /** rmdir(2). */
-  rmdir(path: string, ctx: OpContext): Promise<void> { return dirOps.rmdir(this.s, path, ctx); }
+  rmdir(path: string, ctx: OpContext): Promise<void> { return this.pathOp(() => dirOps.rmdir(this.s, path, ctx)); }
 
   /** unlink(2). */
-  unlink(path: string, ctx: OpContext): Promise<void> { return nameOps.unlink(this.s, path, ctx); }
+  unlink(path: string, ctx: OpContext): Promise<void> { return this.pathOp(() => nameOps.unlink(this.s, path, ctx)); }
   /** rename(2): atomically replaces an existing target. */
-  rename(from: string, to: string, ctx: OpContext): Promise<void> { return nameOps.rename(this.s, from, to, ctx); }
+  rename(from: string, to: string, ctx: OpContext): Promise<void> {
+    return this.s.hides.settle(to).then(() => nameOps.rename(this.s, from, to, ctx));
+  }
   /** link(2). */
-  link(existing: string, newPath: string, ctx: OpContext): Promise<Attr> { return nameOps.link(this.s, existing, newPath, ctx); }
+  link(existing: string, newPath: string, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.link(this.s, existing, newPath, ctx)); }
   /** symlink(2): `path` becomes a link to `target`. */
-  symlink(target: string, path: string, ctx: OpContext): Promise<Attr> { return nameOps.symlink(this.s, target, path, ctx); }
+  symlink(target: string, path: string, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.symlink(this.s, target, path, ctx)); }
   /** readlink(2). */
-  readlink(path: string): Promise<string> { return nameOps.readlink(this.s, path); }
+  readlink(path: string): Promise<string> { return this.pathOp(() => nameOps.readlink(this.s, path)); }
   /** mknod(2). */
-  mknod(path: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> { return nameOps.mknod(this.s, path, mode, rdev, ctx); }
+  mknod(path: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.mknod(this.s, path, mode, rdev, ctx)); }
 
   /** open(2); returns the descriptor number (fh). */
-  open(path: string, flags: number): Promise<number> { return fileOps.open(this.s, path, flags); }
+  open(path: string, flags: number): Promise<number> { return this.pathOp(() => fileOps.open(this.s, path, flags)); }
   /** open(O_CREAT). */
-  create(path: string, mode: number, flags: number, ctx: OpContext): Promise<number> { return fileOps.create(this.s, path, mode, flags, ctx); }
+  create(path: string, mode: number, flags: number, ctx: OpContext): Promise<number> { return this.pathOp(() => fileOps.create(this.s, path, mode, flags, ctx)); }
   /** pread(2). */
   read(fh: number, position: number, length: number): Promise<Buffer> { return fileOps.read(this.s, fh, position, length); }
   /** pwrite(2). */
@@ -108,13 +113,18 @@ export class Vfs {
   release(fh: number): Promise<void> { return fileOps.release(this.s, fh); }
 
   /** getxattr(2). */
-  getxattr(path: string, name: string): Promise<Buffer> { return xattrOps.getxattr(this.s, path, name); }
+  getxattr(path: string, name: string): Promise<Buffer> { return this.pathOp(() => xattrOps.getxattr(this.s, path, name)); }
   /** setxattr(2). */
-  setxattr(path: string, name: string, value: Buffer, flags: number, ctx: OpContext): Promise<void> { return xattrOps.setxattr(this.s, path, name, value, flags, ctx); }
+  setxattr(path: string, name: string, value: Buffer, flags: number, ctx: OpContext): Promise<void> { return this.pathOp(() => xattrOps.setxattr(this.s, path, name, value, flags, ctx)); }
   /** listxattr(2). */
-  listxattr(path: string): Promise<string[]> { return xattrOps.listxattr(this.s, path); }
+  listxattr(path: string): Promise<string[]> { return this.pathOp(() => xattrOps.listxattr(this.s, path)); }
   /** removexattr(2). */
-  removexattr(path: string, name: string, ctx: OpContext): Promise<void> { return xattrOps.removexattr(this.s, path, name, ctx); }
+  removexattr(path: string, name: string, ctx: OpContext): Promise<void> { return this.pathOp(() => xattrOps.removexattr(this.s, path, name, ctx)); }
+
+  /** Path operations first complete a pending libfuse hide (see hidden-files.ts). */
+  private pathOp<T>(fn: () => Promise<T>): Promise<T> {
+    return this.s.hides.settle().then(fn);
+  }
 
   /** Flushes every open file (unmount, SIGTERM); resolves with the errors met. */
   async flushAll(): Promise<unknown[]> {

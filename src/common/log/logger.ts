@@ -12,6 +12,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** The lowest level this logger writes (to skip building debug-only records). */
+  readonly level: LogLevel;
 }
 
 function serializeError(e: unknown): unknown {
@@ -38,6 +40,7 @@ export function createLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger(name, level, { ...base, ...fields }, out),
+    level,
   };
 }
 
