@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--attr-timeout <seconds>', 'how long the kernel caches attributes (0: always ask fst-mount, which caches them per inode)', positive('--attr-timeout'), 0)
     .option('--cache-size <MiB>', 'read cache shared by all open files', positive('--cache-size'), 256)
     .option('--read-ahead <MiB>', 'largest read-ahead window per open file', positive('--read-ahead'), 32)
-    .option('--writeback-budget <MiB>', 'most unwritten data buffered per open file', positive('--writeback-budget'), 128)
+    .option('--writeback-budget <MiB>', 'most unwritten data buffered by the mount (all open files together); writes wait beyond it', positive('--writeback-budget'), 512)
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fst-mount: ${s}` : s) });
@@ -95,7 +95,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     mount = await startMount({
       master, mountpoint, allowOther: flags.allowOther, masterTimeoutMs: flags.masterTimeout * 1000, entryTimeoutSec: flags.entryTimeout, attrTimeoutSec: flags.attrTimeout,
-      cacheBytes: flags.cacheSize * MiB, read: { readAheadBytes: Math.max(4, flags.readAhead) * MiB }, writeback: { budgetBytes: Math.max(1, flags.writebackBudget) * MiB }, log,
+      cacheBytes: flags.cacheSize * MiB, read: { readAheadBytes: Math.max(4, flags.readAhead) * MiB }, writeback: { budgetBytes: Math.min(128, Math.max(1, flags.writebackBudget)) * MiB },
+      writebackMemoryBytes: Math.max(1, flags.writebackBudget) * MiB, log,
     });
   } catch (e) {
     const err = toFsError(e);

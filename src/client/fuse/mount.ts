@@ -29,6 +29,8 @@ export interface MountOptions {
   cacheBytes?: number;
   read?: ReadOptions;
   writeback?: WritebackOptions;
+  /** Write-back memory of all open files together. @default 512 MiB */
+  writebackMemoryBytes?: number;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -60,7 +62,9 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     await client.close().catch(() => undefined);
     throw e;
   }
-  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, writeback: o.writeback, cacheBytes: o.cacheBytes, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
+  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, cacheBytes: o.cacheBytes,
+    // Buffered data goes out after a second without writes even if no one closes or syncs.
+    writeback: { idleFlushMs: 1000, ...o.writeback }, writebackMemoryBytes: o.writebackMemoryBytes, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
   // The caller of each request, read synchronously at the start of its handler (patched binding).
   let fuse: Fuse | undefined = undefined;
   const ops = fuseOperations({ vfs, log, context: () => fuse!.context() });

@@ -10,6 +10,7 @@ import { CHUNK_SIZE } from '../../common/ids.js';
 import type { LocateResult, MetaClient } from '../meta-client.js';
 import type { Attr, ChunkLocation } from '../types.js';
 import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
+import type { MemoryBudget } from '../writeback/memory-budget.js';
 
 export interface OpenFileDeps {
   meta: MetaClient;
@@ -18,6 +19,8 @@ export interface OpenFileDeps {
   log: Logger;
   /** New attributes from the master (a commit, a truncate): the entry cache takes them. */
   onAttr: (attr: Attr) => void;
+  /** The mount-wide write-back memory limit. */
+  memory?: MemoryBudget;
 }
 
 export class OpenFile {
@@ -44,7 +47,7 @@ export class OpenFile {
   /** The shared writer, created on first use. */
   writer(): FileWriter {
     this.writerInstance ??= new FileWriter(this.deps.meta, this.deps.chunks, this.attr.ino, this.deps.writeback,
-      (a) => this.committed(a), this.deps.log.child({ ino: this.attr.ino }));
+      (a) => this.committed(a), this.deps.log.child({ ino: this.attr.ino }), this.deps.memory);
     return this.writerInstance;
   }
 

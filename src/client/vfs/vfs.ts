@@ -11,6 +11,7 @@ import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
+import { MemoryBudget } from '../writeback/memory-budget.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
 import { HideTracker } from './hidden-files.js';
@@ -33,13 +34,17 @@ export interface VfsOptions {
   cacheBytes?: number;
   read?: ReadOptions;
   writeback?: WritebackOptions;
+  /** Write-back memory of all open files together. @default 536870912 (512 MiB) */
+  writebackMemoryBytes?: number;
 }
 
 export class Vfs {
   private readonly s: VfsState;
+  private readonly memory: MemoryBudget;
 
   constructor(o: VfsOptions) {
     const writeback = o.writeback ?? {};
+    this.memory = new MemoryBudget(o.writebackMemoryBytes ?? 512 * 1024 * 1024);
     const entries = new EntryCache(o.meta, o.entryTtlMs ?? 1000);
     const hides = new HideTracker(o.meta, o.log, (path) => entries.forget(path));
     this.s = {
@@ -47,7 +52,10 @@ export class Vfs {
       chunks: o.chunks,
       entries,
       blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
-      files: new OpenFileTable({ meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a) }),
+      files: new OpenFileTable({
+        meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
+        memory: this.memory,
+      }),
       handles: new HandleTable(),
       hides,
       read: o.read ?? {},
@@ -130,6 +138,11 @@ export class Vfs {
   async flushAll(): Promise<unknown[]> {
     const results = await Promise.allSettled(this.s.files.all().map((f) => f.flush()));
     return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  }
+
+  /** Bytes of written data held in memory by all open files. */
+  writebackMemory(): number {
+    return this.memory.inUse;
   }
 
   /** Read cache hits, misses and bytes held. */

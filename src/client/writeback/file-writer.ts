@@ -19,6 +19,7 @@ import { Notifier } from '../concurrency.js';
 import type { MetaClient } from '../meta-client.js';
 import type { Attr } from '../types.js';
 import { ChunkWriter } from './chunk-writer.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { WriteBuffer } from './write-buffer.js';
 
 export interface WritebackOptions {
@@ -30,6 +31,8 @@ export interface WritebackOptions {
   parallelChunks?: number;
   /** Bytes per chunk; only tests change it. @default CHUNK_SIZE */
   chunkSize?: number;
+  /** Buffered data older than this is sent even if nothing asks for it (0: never). @default 0 */
+  idleFlushMs?: number;
 }
 
 export const WRITEBACK_DEFAULTS: Required<WritebackOptions> = {
@@ -37,6 +40,7 @@ export const WRITEBACK_DEFAULTS: Required<WritebackOptions> = {
   budgetBytes: 128 * 1024 * 1024,
   parallelChunks: 4,
   chunkSize: CHUNK_SIZE,
+  idleFlushMs: 0,
 };
 
 /** Pending writes as of one moment: their end and a way to copy them over read data. */
@@ -69,6 +73,8 @@ export class FileWriter {
     /** Called after each successful CommitWrite with the file's new attributes. */
     private readonly onCommit: (attr: Attr) => void,
     private readonly log: Logger,
+    /** The mount-wide limit that this file's buffers count against, if any. */
+    private readonly shared?: MemoryBudget,
   ) {
     this.opts = { ...WRITEBACK_DEFAULTS, ...options };
     this.current = new WriteBuffer(this.opts.chunkSize);
@@ -112,10 +118,23 @@ export class FileWriter {
     for (let done = 0; done < data.length;) {
       const n = Math.min(this.opts.flushThresholdBytes, data.length - done);
       await this.reserve(n);
+      const before = this.current.bytes;
       this.current.insert(position + done, data.subarray(done, done + n));
+      this.shared?.take(this.current.bytes - before);
       done += n;
       if (this.current.bytes >= this.opts.flushThresholdBytes) this.startFlush();
     }
+    this.armIdleFlush();
+  }
+
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  /** Sends buffered data after `idleFlushMs` without writes, so it does not sit in memory. */
+  private armIdleFlush(): void {
+    if (this.opts.idleFlushMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.startFlush(), this.opts.idleFlushMs);
+    this.idleTimer.unref();
   }
 
   /** Flushes everything buffered and waits until all of it is committed (fsync, close). */
@@ -136,6 +155,13 @@ export class FileWriter {
   }
 
   private async reserve(n: number): Promise<void> {
+    // The mount's limit first: flush what this file holds and wait for memory to come back.
+    while (this.shared && !this.shared.fits(n)) {
+      if (this.current.isEmpty && this.flights.length === 0) break; // nothing of ours to wait for: let others drain
+      this.startFlush();
+      await this.shared.waitForRelease();
+      this.throwIfFailed();
+    }
     while (this.pendingBytes + n > this.opts.budgetBytes) {
       if (this.flights.length === 0) {
         // Nothing in flight to wait for: flush what is buffered, or go ahead if that is nothing.
@@ -149,6 +175,7 @@ export class FileWriter {
   }
 
   private startFlush(): void {
+    clearTimeout(this.idleTimer);
     if (this.current.isEmpty) return;
     const buffer = this.current;
     this.current = new WriteBuffer(this.opts.chunkSize);
@@ -163,6 +190,7 @@ export class FileWriter {
       .finally(() => {
         this.flights.splice(this.flights.indexOf(flight), 1);
         this.inflightBytes -= buffer.bytes;
+        this.shared?.give(buffer.bytes);
         this.released.notify();
       });
     this.flights.push(flight);
