@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs a single-machine FST cluster in the foreground: fst-master on 127.0.0.1:9420 and three
-// fst-chunkservers on 9421-9423, state in $FST_LOCAL_DIR (default ./.fst-local), reused on the
-// next start. Ctrl-C stops everything.
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+// Runs a single-machine FST cluster in the foreground: fst-master on 127.0.0.1:9420, three
+// fst-chunkservers on 9421-9423 (replication 2), state in $FST_LOCAL_DIR (default ./.fst-local),
+// reused on the next start, and the cluster mounted with fst-mount at $FST_MOUNT (default /mnt/fst
+// as root, else .fst-local/mnt). Ctrl-C unmounts (flushing) and stops everything.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +12,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const state = resolve(process.env.FST_LOCAL_DIR ?? join(root, '.fst-local'));
 const masterPort = Number(process.env.FST_LOCAL_PORT ?? 9420);
 const master = `127.0.0.1:${masterPort}`;
+const mountpoint = resolve(process.env.FST_MOUNT ?? (process.getuid?.() === 0 ? '/mnt/fst' : join(state, 'mnt')));
 mkdirSync(state, { recursive: true });
+mkdirSync(mountpoint, { recursive: true });
+// A mount left by a killed run would make the new one fail: detach it first.
+if (readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mountpoint)) {
+  try { execFileSync('fusermount', ['-u', '-z', mountpoint]); } catch { /* not ours or already gone */ }
+}
 
 const children = [];
 let stopping = false;
@@ -35,6 +42,7 @@ function run(name, bin, args) {
       shutdown(1);
     }
   });
+  child.fstName = name;
   children.push(child);
   return child;
 }
@@ -42,7 +50,13 @@ function run(name, bin, args) {
 function shutdown(code) {
   if (stopping) return;
   stopping = true;
-  for (const c of [...children].reverse()) c.kill('SIGTERM');
+  // The mount first (it flushes its buffers to the chunkservers), then the daemons.
+  const mount = children.find((c) => c.fstName === 'mount');
+  const rest = () => { for (const c of [...children].reverse()) if (c !== mount) c.kill('SIGTERM'); };
+  if (mount && mount.exitCode === null) {
+    mount.once('exit', rest);
+    mount.kill('SIGTERM');
+  } else rest();
   setTimeout(() => process.exit(code), 3000).unref();
   Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(code));
 }
@@ -55,10 +69,13 @@ await new Promise((r) => setTimeout(r, 800));
 for (let i = 0; i < 3; i++) {
   run(`cs${i}`, 'fst-chunkserver.js', ['--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`]);
 }
+await new Promise((r) => setTimeout(r, 1500));
+run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground']);
+await new Promise((r) => setTimeout(r, 1500));
 process.stderr.write(`
 FST is running: master ${master}, 3 chunkservers, replication 2, state in ${state}
-Try, in another shell:
-  export FST_MASTER=${master}
-  npx fst put README.md /README.md && npx fst cat /README.md && npx fstadmin status
-Ctrl-C stops the cluster.
+Mounted at ${mountpoint}. Try, in another shell:
+  cp README.md ${mountpoint}/ && cat ${mountpoint}/README.md && ls -l ${mountpoint}
+  FST_MASTER=${master} npx fstadmin status
+Ctrl-C unmounts and stops the cluster.
 `);
