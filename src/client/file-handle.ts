@@ -11,7 +11,7 @@ import { toFileStat, type FileStat } from './file-stat.js';
 import type { MetaClient } from './meta-client.js';
 import { FileReader, type ReadOptions } from './read/file-reader.js';
 import type { Attr } from './types.js';
-import { FileWriter, type WritebackOptions } from './writeback/file-writer.js';
+import { FileWriter, overlayPending, type WritebackOptions } from './writeback/file-writer.js';
 
 export interface OpenFlags {
   /** Allow reads. @default true unless the handle is opened for writing */
@@ -50,7 +50,6 @@ export interface HandleDeps {
   onClose?: (h: FileHandle) => void;
 }
 
-const EMPTY = Buffer.alloc(0);
 
 function checkRange(position: number, length: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new FsError('EINVAL', `invalid file position ${position}`);
@@ -91,18 +90,7 @@ export class FileHandle {
     if (!this.access.readable) throw new FsError('EBADF', `${this.path}: not open for reading`);
     checkRange(position, length);
     const pending = this.writer?.snapshot();
-    const { data, size } = await this.reader.read(position, length);
-    if (!pending || pending.end === 0) return data;
-    const end = Math.min(position + length, Math.max(size, pending.end));
-    if (end <= position) return EMPTY;
-    let out = data;
-    if (data.length < end - position) {
-      // Pending writes reach past the master's size: the gap up to them reads as zeros.
-      out = Buffer.alloc(end - position);
-      data.copy(out);
-    }
-    pending.overlay(position, out);
-    return out;
+    return overlayPending(pending, await this.reader.read(position, length), position, length);
   }
 
   /** pwrite(2): buffers `data` at `position` (at the end with O_APPEND). The data is copied. */

@@ -7,12 +7,11 @@ import { constants } from 'node:fs';
 import { FsError } from '../../common/errors/errno.js';
 import type { AccessMode } from '../file-handle.js';
 import { FileReader } from '../read/file-reader.js';
+import { overlayPending } from '../writeback/file-writer.js';
 import { fst, type Attr } from '../types.js';
 import type { Handle } from './handles.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
-
-const EMPTY = Buffer.alloc(0);
 
 function accessOf(flags: number): AccessMode {
   const acc = flags & 3; // O_ACCMODE
@@ -60,17 +59,7 @@ export async function read(s: VfsState, fh: number, position: number, length: nu
     h.readerGeneration = h.file.generation;
   }
   const pending = h.file.hasWriter ? h.file.writer().snapshot() : undefined;
-  const { data, size } = await h.reader.read(position, length);
-  if (!pending || pending.end === 0) return data;
-  const end = Math.min(position + length, Math.max(size, pending.end));
-  if (end <= position) return EMPTY;
-  let out = data;
-  if (data.length < end - position) {
-    out = Buffer.alloc(end - position);
-    data.copy(out);
-  }
-  pending.overlay(position, out);
-  return out;
+  return overlayPending(pending, await h.reader.read(position, length), position, length);
 }
 
 /** write(2): buffered (the bytes are copied: `data` is a view of FUSE's memory). */

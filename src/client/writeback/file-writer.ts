@@ -50,6 +50,27 @@ export interface PendingSnapshot {
   overlay(position: number, target: Buffer): void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Read-your-writes: lays the writes still pending (taken before the read started) over what the
+ * chunkservers returned for [position, position + length). Pending writes past the master's size
+ * extend the result, the gap up to them reading as zeros.
+ */
+export function overlayPending(pending: PendingSnapshot | undefined, read: { data: Buffer; size: number }, position: number, length: number): Buffer {
+  const { data, size } = read;
+  if (!pending || pending.end === 0) return data;
+  const end = Math.min(position + length, Math.max(size, pending.end));
+  if (end <= position) return EMPTY;
+  let out = data;
+  if (data.length < end - position) {
+    out = Buffer.alloc(end - position);
+    data.copy(out);
+  }
+  pending.overlay(position, out);
+  return out;
+}
+
 interface Flight {
   buffer: WriteBuffer;
   done: Promise<void>;
