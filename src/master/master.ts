@@ -29,6 +29,8 @@ export interface MasterOptions {
   deadAfterMs?: number;
   /** Pause between garbage collection passes. @default 5000 */
   gcIntervalMs?: number;
+  /** Metadata durability: 'normal' survives master crashes, 'full' also power loss. @default 'normal' */
+  sync?: 'normal' | 'full';
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -47,7 +49,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   lifecycle.transition('starting');
   const replication = opts.replication ?? 2;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1_000;
-  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication });
+  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync });
   const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
   await registry.load();
   const ns = new Namespace(db);

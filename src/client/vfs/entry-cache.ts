@@ -16,14 +16,41 @@ import type { MetaClient } from '../meta-client.js';
 import { parsePath } from '../path-resolver.js';
 import { fst, type Attr } from '../types.js';
 
+/** Marks an inode known to have no extended attributes (a name no xattr can have). */
+const ALL = '\0all';
+
 export class EntryCache {
   private readonly paths: LRUCache<string, number>;
   private readonly attrs: LRUCache<number, Attr>;
+  /** Extended attributes known to be absent, per inode (the kernel asks for security.capability on every first write). */
+  private readonly absentXattrs: LRUCache<number, Set<string>>;
 
   constructor(private readonly meta: MetaClient, ttlMs: number, maxEntries = 200_000) {
     const ttl = Math.max(1, ttlMs);
     this.paths = new LRUCache<string, number>({ max: maxEntries, ttl });
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
+    this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
+  }
+
+  isXattrAbsent(ino: number, name: string): boolean {
+    const absent = this.absentXattrs.get(ino);
+    return absent !== undefined && (absent.has(name) || absent.has(ALL));
+  }
+
+  /** A file this mount just created has no extended attributes at all. */
+  noteNoXattrs(ino: number): void {
+    this.absentXattrs.set(ino, new Set([ALL]));
+  }
+
+  noteXattrAbsent(ino: number, name: string): void {
+    const set = this.absentXattrs.get(ino) ?? new Set<string>();
+    set.add(name);
+    this.absentXattrs.set(ino, set);
+  }
+
+  /** The inode's extended attributes changed here. */
+  forgetXattrs(ino: number): void {
+    this.absentXattrs.delete(ino);
   }
 
   /** The attributes of `path` (never following a final symlink: the kernel resolves links itself). */
@@ -62,6 +89,11 @@ export class EntryCache {
   /** Records that `path` names the inode `attr` describes. */
   set(path: string, attr: Attr): void {
     this.remember(normalize(path), attr);
+  }
+
+  /** An inode's attributes if still trusted. */
+  cachedAttr(ino: number): Attr | undefined {
+    return this.attrs.get(ino);
   }
 
   /** New attributes of an inode, whatever names it has. */

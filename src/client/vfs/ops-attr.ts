@@ -23,6 +23,9 @@ export async function fgetattr(s: VfsState, fh: number): Promise<Attr> {
   const { file } = s.handles.get(fh);
   const view = file.view();
   if (view !== file.attr) return view; // pending writes: the local view is the newest
+  // The inode's attributes while the entry cache trusts them (open and create just set them).
+  const cached = s.entries.cachedAttr(file.ino);
+  if (cached) return cached;
   file.attr = await s.meta.getAttr(file.ino);
   s.entries.update(file.attr);
   return file.attr;

@@ -44,9 +44,10 @@ export async function open(s: VfsState, path: string, flags: number): Promise<nu
 export async function create(s: VfsState, path: string, mode: number, flags: number, ctx: OpContext): Promise<number> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const exclusive = (flags & constants.O_EXCL) !== 0;
-  const { attr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
+  const { attr, created } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
   s.entries.forget(dirPath);
   s.entries.set(path, attr);
+  if (created) s.entries.noteNoXattrs(attr.ino);
   const access = flags === 0 ? { readable: true, writable: true, append: false } : accessOf(flags);
   return openHandle(s, attr, { ...access, writable: true }).fh;
 }

@@ -10,7 +10,13 @@ const XATTR_REPLACE = 2;
 export async function getxattr(s: VfsState, path: string, name: string): Promise<Buffer> {
   if (name.startsWith('system.posix_acl_')) throw new FsError('ENODATA', 'no ACL');
   const attr = await s.entries.resolve(path);
-  return s.meta.getXattr(attr.ino, name);
+  if (s.entries.isXattrAbsent(attr.ino, name)) throw new FsError('ENODATA', `no attribute ${name}`);
+  try {
+    return await s.meta.getXattr(attr.ino, name);
+  } catch (e) {
+    if (e instanceof FsError && e.code === 'ENODATA') s.entries.noteXattrAbsent(attr.ino, name);
+    throw e;
+  }
 }
 
 /**
@@ -28,6 +34,7 @@ export async function setxattr(s: VfsState, path: string, name: string, value: B
   const mode: XattrMode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
   await s.meta.setXattr(attr.ino, name, Buffer.from(value), mode, { caller: callerOf(ctx) });
   s.entries.forgetIno(attr.ino);
+  s.entries.forgetXattrs(attr.ino);
 }
 
 export async function listxattr(s: VfsState, path: string): Promise<string[]> {
@@ -39,4 +46,5 @@ export async function removexattr(s: VfsState, path: string, name: string, ctx: 
   const attr = await s.entries.resolve(path);
   await s.meta.removeXattr(attr.ino, name, { caller: callerOf(ctx) });
   s.entries.forgetIno(attr.ino);
+  s.entries.forgetXattrs(attr.ino);
 }

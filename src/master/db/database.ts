@@ -1,7 +1,11 @@
 /**
- * Opens the master's database: WAL, a busy timeout, synchronous=FULL (a committed mutation
- * survives power loss, its cost shared by group commit), the schema applied by version, the root
+ * Opens the master's database: WAL, a busy timeout, the schema applied by version, the root
  * directory created on first start. Exposes the writer queue and the reader connection.
+ *
+ * Durability (`sync`): with 'normal' (the default) a committed mutation survives a crash or kill
+ * of the master process — the WAL is in the OS page cache — but the last ones may be lost if the
+ * machine itself loses power; with 'full' every commit is fsynced (its cost shared by group
+ * commit), surviving power loss at a few milliseconds per mutation.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +17,8 @@ export interface MasterDbOptions {
   dataDir: string;
   /** Replication goal of the root directory on first start. */
   defaultReplication: number;
+  /** 'full': fsync every commit (survives power loss); 'normal': survives process crashes. @default 'normal' */
+  sync?: 'normal' | 'full';
 }
 
 export class MasterDb {
@@ -27,7 +33,8 @@ export class MasterDb {
     await mkdir(opts.dataDir, { recursive: true });
     const path = join(opts.dataDir, 'meta.sqlite3');
     const writer = await SqliteConnection.open(path, 'write');
-    await writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;');
+    const sync = opts.sync === 'full' ? 'FULL' : 'NORMAL';
+    await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;`);
     await migrate(writer, opts.defaultReplication);
     const reader = await SqliteConnection.open(path, 'read');
     await reader.exec('PRAGMA busy_timeout=5000;');
