@@ -11,8 +11,12 @@
  * - SetChunkVersion: the new version (and length) is written to the meta file and fdatasync'ed
  *   before the call returns; a truncate also fdatasyncs the data file. Shrinking writes the meta
  *   first (bytes past the recorded length are ignored, then cut); growing extends the data first.
- * - New files and directories fsync their directory. The meta file is created before the data
- *   file, so a crash in between leaves a meta file alone (ignored by the scan), never unverified data.
+ * - A new chunk's files are created without fsync: an empty chunk holds no data to lose, and the
+ *   allocation of every new chunk would otherwise pay several fsyncs. The first sync() (the end of
+ *   its first WriteChunk stream, or a version change) makes the files and their directory entries
+ *   durable. A chunkserver that crashes before then forgets the empty chunk and its next full report
+ *   says so. The meta file is created before the data file, so a crash in between leaves a meta
+ *   file alone (ignored by the scan), never unverified data.
  *
  * A ChunkFile is not safe for concurrent use: the store runs every call under the chunk's lock.
  */
@@ -34,6 +38,8 @@ function checkRange(offset: number, length: number): void {
 export class ChunkFile {
   private dataDirty = false;
   private metaDirty = false;
+  /** Created, but neither the files nor their directory entries fsynced yet. */
+  private creationPending = false;
 
   private constructor(
     readonly paths: ChunkPaths,
@@ -42,7 +48,7 @@ export class ChunkFile {
     private readonly meta: ChunkMeta,
   ) {}
 
-  /** Creates an empty chunk (replacing any files at `paths`), durable on return. */
+  /** Creates an empty chunk (replacing any files at `paths`); durable at its first sync(). */
   static async create(paths: ChunkPaths, chunkId: number, version: number): Promise<ChunkFile> {
     await ensureDir(paths.subdir);
     const meta = newMeta(chunkId, version);
@@ -50,11 +56,10 @@ export class ChunkFile {
     let data: FileHandle | undefined;
     try {
       await writeMeta(metaFh, meta);
-      await metaFh.sync();
       data = await open(paths.data, 'w+');
-      await data.sync();
-      await fsyncDir(paths.subdir);
-      return new ChunkFile(paths, data, metaFh, meta);
+      const file = new ChunkFile(paths, data, metaFh, meta);
+      file.creationPending = true;
+      return file;
     } catch (e) {
       await Promise.allSettled([metaFh.close(), data?.close()]);
       throw toFsError(e);
@@ -228,20 +233,26 @@ export class ChunkFile {
 
   /** fdatasync the data written so far, then write and fdatasync the meta record. */
   async sync(): Promise<void> {
-    if (this.dataDirty) {
+    if (this.dataDirty || this.creationPending) {
       await this.data.datasync();
       this.dataDirty = false;
     }
-    if (this.metaDirty) {
+    if (this.metaDirty || this.creationPending) {
       await writeMeta(this.metaFh, this.meta);
       this.metaDirty = false;
       await this.metaFh.datasync();
+    }
+    if (this.creationPending) {
+      await fsyncDir(this.paths.subdir);
+      this.creationPending = false;
     }
   }
 
   /** Writes a pending meta record (without fsync) and closes both files. */
   async close(): Promise<void> {
     try {
+      // A closed file forgets that its creation was never made durable: do it now.
+      if (this.creationPending) await this.sync();
       if (this.metaDirty) await writeMeta(this.metaFh, this.meta);
       this.metaDirty = false;
     } finally {
