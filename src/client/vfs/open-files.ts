@@ -60,13 +60,17 @@ export class OpenFile {
     return Math.max(this.attr.size, this.writerInstance?.pendingEnd ?? 0);
   }
 
-  /** The attributes to show: the master's, with pending writes' size and mtime. */
-  view(): Attr {
+  /**
+   * The attributes to show, from the newest the mount has (`base`, e.g. the entry cache's after a
+   * link changed nlink, or the open-time ones), with pending writes' size and mtime laid over.
+   */
+  view(base: Attr = this.attr): Attr {
+    const attr = newer(base, this.attr);
     const pending = this.writerInstance && this.writerInstance.pendingBytes > 0;
-    if (!pending) return this.attr;
+    if (!pending) return attr;
     const ms = this.pendingMtimeMs;
     const mtime = { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
-    return { ...this.attr, size: this.size, mtime, ctime: mtime };
+    return { ...attr, size: Math.max(attr.size, this.size), mtime, ctime: mtime };
   }
 
   private locations = new Map<number, ChunkLocation | null>();
@@ -136,6 +140,12 @@ export class OpenFile {
     this.generation++;
     this.deps.onAttr(attr);
   }
+}
+
+/** Of two attribute sets of one inode, the later (ctime moves with every change). */
+function newer(a: Attr, b: Attr): Attr {
+  if (a.ctime.sec !== b.ctime.sec) return a.ctime.sec > b.ctime.sec ? a : b;
+  return a.ctime.nsec >= b.ctime.nsec ? a : b;
 }
 
 export class OpenFileTable {

@@ -12,7 +12,7 @@ const NO_ID = 0xffffffff; // chown's "leave unchanged" (-1 as an unsigned 32-bit
 
 /** The attributes to show for an inode: an open file's pending size and mtime win. */
 function shown(s: VfsState, attr: Attr): Attr {
-  return s.files.get(attr.ino)?.view() ?? attr;
+  return s.files.get(attr.ino)?.view(attr) ?? attr;
 }
 
 export async function getattr(s: VfsState, path: string): Promise<Attr> {
@@ -21,14 +21,14 @@ export async function getattr(s: VfsState, path: string): Promise<Attr> {
 
 export async function fgetattr(s: VfsState, fh: number): Promise<Attr> {
   const { file } = s.handles.get(fh);
-  const view = file.view();
-  if (view !== file.attr) return view; // pending writes: the local view is the newest
-  // The inode's attributes while the entry cache trusts them (open and create just set them).
-  const cached = s.entries.cachedAttr(file.ino);
-  if (cached) return cached;
-  file.attr = await s.meta.getAttr(file.ino);
-  s.entries.update(file.attr);
-  return file.attr;
+  // The inode's attributes while the entry cache trusts them (open, create, link... keep them
+  // current); otherwise ask the master.
+  let base = s.entries.cachedAttr(file.ino);
+  if (!base) {
+    base = await s.meta.getAttr(file.ino);
+    s.entries.update(base);
+  }
+  return file.view(base);
 }
 
 async function change(s: VfsState, path: string, changes: AttrChanges, ctx: OpContext): Promise<void> {

@@ -20,7 +20,7 @@ export async function readdir(s: VfsState, path: string): Promise<DirListing> {
   const base = path === '/' ? '' : path;
   for (const e of entries) {
     if (!e.attr) continue;
-    const attr = s.files.get(e.attr.ino)?.view() ?? e.attr;
+    const attr = s.files.get(e.attr.ino)?.view(e.attr) ?? e.attr;
     names.push(e.name);
     attrs.push(attr);
     s.entries.set(`${base}/${e.name}`, e.attr);

@@ -62,7 +62,9 @@ async function bumpExisting(deps: ChunkDeps, ino: number, chunkId: number, versi
   });
   if (bumped.length === 0) throw new FsError('EIO', `chunk ${chunkId}: no replica accepted version ${newVersion}`);
   await deps.db.write(async (tx) => {
-    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version = ?', [newVersion, chunkId, version]);
+    // A chunk report may already have carried the new version here (the master adopts newer
+    // versions it hears of): up to newVersion is ours; beyond it someone else moved the chunk.
+    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunkId, version, newVersion]);
     if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunkId} changed while being allocated`);
     for (const id of bumped) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunkId, id]);
   });

@@ -27,7 +27,8 @@ export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: nu
   const cut = holders.filter((_, i) => results[i]?.status === 'fulfilled');
   if (cut.length === 0) throw new FsError('EIO', `chunk ${chunk.chunk_id}: no replica could be truncated`);
   await deps.db.write(async (tx) => {
-    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version = ?', [newVersion, chunk.chunk_id, chunk.version]);
+    // As in allocate.ts: a chunk report may have carried newVersion here already.
+    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunk.chunk_id, chunk.version, newVersion]);
     if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunk.chunk_id} changed during truncate`);
     for (const id of cut) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunk.chunk_id, id]);
   });
