@@ -1,0 +1,80 @@
+/**
+ * What the mount benchmark asks of the host: shell commands, syncfs, dropping the kernel's caches,
+ * counting files, and a seeded random generator (every target reads the same offsets).
+ */
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Runs `bash -c cmd`, resolving with its stdout; rejects (with stderr) on a non-zero exit. */
+export async function sh(cmd: string, timeoutMs = 900_000): Promise<string> {
+  try {
+    const { stdout } = await run('bash', ['-c', cmd], { timeout: timeoutMs, maxBuffer: 256 << 20 });
+    return stdout;
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    throw new Error(`${cmd}: ${err.message}${err.stderr ? `\n${err.stderr.slice(0, 2000)}` : ''}`, { cause: e });
+  }
+}
+
+/** Quotes a path for bash. */
+export const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * syncfs(2) of the filesystem holding `dir` (coreutils `sync -f`). Every target keeps its bytes on
+ * the same disk, so this makes each target's writes durable the same way before the clock stops.
+ */
+export async function syncfs(dir: string): Promise<void> {
+  await sh(`sync -f ${q(dir)}`);
+}
+
+/** sync, then drops the page, dentry and inode caches. False when the kernel refused (not root). */
+export async function dropCaches(): Promise<boolean> {
+  await sh('sync');
+  try {
+    await writeFile('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface TreeCount {
+  files: number;
+  dirs: number;
+  bytes: number;
+}
+
+/** Regular files, directories and file bytes under `dir` (find, so the count is the kernel's view). */
+export async function countTree(dir: string): Promise<TreeCount> {
+  const out = await sh(`find ${q(dir)} \\( -type f -printf 'f %s\\n' \\) -o \\( -type d -printf 'd\\n' \\)`);
+  const c: TreeCount = { files: 0, dirs: 0, bytes: 0 };
+  for (const line of out.split('\n')) {
+    if (line.startsWith('f ')) {
+      c.files++;
+      c.bytes += Number(line.slice(2));
+    } else if (line === 'd') c.dirs++;
+  }
+  return c;
+}
+
+export async function isMounted(dir: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === dir);
+}
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
