@@ -30,7 +30,9 @@ export function fuseMountOptions(t: MountTuning): Record<string, unknown> {
     // fuse-native drops options whose value is 0, so the timeouts ride here too.
     `entry_timeout=${t.entryTimeoutSec}`,
     `attr_timeout=${t.attrTimeoutSec}`,
-    `negative_timeout=0`,
+    // A name found missing stays missing for as long as a found one stays found: a create then
+    // goes straight to fst-mount instead of a lookup first (names made elsewhere show within it).
+    `negative_timeout=${t.entryTimeoutSec}`,
   ];
   return {
     fsname: ['fst', ...extra].join(','),
