@@ -100,8 +100,12 @@ export class FileReader {
     this.blocks.clear();
   }
 
-  /** Reads [position, position + length), clipped to the file size. */
-  async read(position: number, length: number): Promise<ReadResult> {
+  /**
+   * Reads [position, position + length), clipped to the file size. With `view`, a read inside one
+   * cached block returns a view of it instead of a copy: the caller must not modify it (the FUSE
+   * adapter only copies it into the kernel's buffer).
+   */
+  async read(position: number, length: number, view = false): Promise<ReadResult> {
     const bs = this.opts.blockBytes;
     const sequential = position >= this.seqEnd - bs && position <= this.seqEnd + bs;
     this.seqEnd = sequential ? Math.max(this.seqEnd, position + length) : position + length;
@@ -121,6 +125,10 @@ export class FileReader {
     const size = got.reduce((s, b) => Math.max(s, b.size), 0);
     const end = Math.min(position + length, size);
     if (end <= position) return { data: EMPTY, size };
+    const only = got[0];
+    if (view && got.length === 1 && only && only.data.length >= end - first * bs) {
+      return { data: only.data.subarray(position - first * bs, end - first * bs), size };
+    }
     const out = Buffer.allocUnsafe(end - position);
     got.forEach((block, k) => {
       const blockStart = (first + k) * bs;

@@ -60,7 +60,9 @@ export async function read(s: VfsState, fh: number, position: number, length: nu
     h.readerGeneration = h.file.generation;
   }
   const pending = h.file.hasWriter ? h.file.writer().snapshot() : undefined;
-  return overlayPending(pending, await h.reader.read(position, length), position, length);
+  // Without pending writes nothing is laid over the data, so a view of the cached block will do.
+  const noPending = !pending || pending.end === 0;
+  return overlayPending(pending, await h.reader.read(position, length, noPending), position, length);
 }
 
 /** write(2): buffered (the bytes are copied: `data` is a view of FUSE's memory). */
