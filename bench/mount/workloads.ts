@@ -11,7 +11,8 @@ import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceTree } from './source-tree.js';
 import { warmSourceTree } from './source-tree.js';
-import { countTree, q, seededRandom, sh, syncfs } from './system.js';
+import { Rng } from '../../test/fuse/differential/rng.js';
+import { countTree, q, sh, syncfs } from './system.js';
 import type { Target } from './targets.js';
 
 const KiB = 1024;
@@ -86,9 +87,9 @@ async function seqRead(t: Target, p: BenchParams): Promise<number> {
 }
 
 async function randomRead(t: Target, p: BenchParams): Promise<number> {
-  const rand = seededRandom(42);
+  const rand = new Rng(42);
   const blocks = Math.floor(p.bytes / SMALL);
-  const offsets = Array.from({ length: p.randomReads }, () => Math.floor(rand() * blocks) * SMALL);
+  const offsets = Array.from({ length: p.randomReads }, () => Math.floor(rand.float() * blocks) * SMALL);
   let next = 0;
   let good = 0;
   const t0 = performance.now();
