@@ -33,7 +33,7 @@ describe('Vfs', () => {
   it('keeps all files together under the mount-wide write-back limit', async () => {
     const v = vfs({ writebackMemoryBytes: 3 * MiB, writeback: { flushThresholdBytes: 8 * MiB } });
     const files = ['/m1', '/m2', '/m3', '/m4'];
-    const fhs = await Promise.all(files.map((f) => v.create(f, 0o644, constants.O_RDWR, ctx)));
+    const fhs = await Promise.all(files.map(async (f) => (await v.create(f, 0o644, constants.O_RDWR, ctx)).fh));
     const data = files.map(() => randomBytes(6 * MiB));
     let peak = 0;
     const sample = setInterval(() => (peak = Math.max(peak, v.writebackMemory())), 2);
@@ -51,7 +51,7 @@ describe('Vfs', () => {
 
   it('sends buffered data after the idle delay without a close', async () => {
     const v = vfs({ writeback: { idleFlushMs: 200 } });
-    const fh = await v.create('/idle', 0o644, constants.O_RDWR, ctx);
+    const fh = (await v.create('/idle', 0o644, constants.O_RDWR, ctx)).fh;
     await v.write(fh, Buffer.from('written, never closed'), 0);
     expect((await client.meta.getAttr((await client.stat('/idle')).ino)).size).toBe(0);
     const deadline = Date.now() + 5_000;
@@ -67,12 +67,12 @@ describe('Vfs', () => {
   it('serves repeated reads of one file from the shared cache, across descriptors', async () => {
     await client.writeFile('/cached', randomBytes(3 * MiB));
     const v = vfs();
-    const a = await v.open('/cached', constants.O_RDONLY);
-    const b = await v.open('/cached', constants.O_RDONLY);
+    const a = (await v.open('/cached', constants.O_RDONLY)).fh;
+    const b = (await v.open('/cached', constants.O_RDONLY)).fh;
     const [x, y] = await Promise.all([v.read(a, 0, MiB), v.read(b, 0, MiB)]);
     expect(x.equals(y)).toBe(true);
     // A third descriptor finds the blocks the first two fetched (they shared one fetch each).
-    const c = await v.open('/cached', constants.O_RDONLY);
+    const c = (await v.open('/cached', constants.O_RDONLY)).fh;
     const before = v.cacheStats();
     const z = await v.read(c, 4096, 4096);
     expect(z.equals(x.subarray(4096, 8192))).toBe(true);
@@ -82,11 +82,14 @@ describe('Vfs', () => {
 
   it("shows a hard link's nlink through the other name at once", async () => {
     const v = vfs();
-    const fh = await v.create('/l1', 0o644, constants.O_RDWR, ctx);
+    const fh = (await v.create('/l1', 0o644, constants.O_RDWR, ctx)).fh;
     await v.release(fh);
     expect((await v.getattr('/l1')).nlink).toBe(1);
+    expect((await v.open('/l1', constants.O_RDONLY)).directIo).toBe(false);
     await v.link('/l1', '/l2', ctx);
     expect((await v.getattr('/l1')).nlink).toBe(2);
+    // Hard-linked files bypass the kernel's per-name page caches.
+    expect((await v.open('/l2', constants.O_RDONLY)).directIo).toBe(true);
     await v.unlink('/l2', ctx);
     expect((await v.getattr('/l1')).nlink).toBe(1);
   });

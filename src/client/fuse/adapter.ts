@@ -81,7 +81,8 @@ export function fuseOperations(o: AdapterOptions): Record<string, (...args: neve
     getxattr: (path: string, name: string, _position: number, cb: Cb) => run('getxattr', cb, () => vfs.getxattr(path, name), (v) => [v]),
     listxattr: (path: string, cb: Cb) => run('listxattr', cb, () => vfs.listxattr(path), (l) => [l]),
     removexattr: (path: string, name: string, cb: Cb) => run('removexattr', cb, () => vfs.removexattr(path, name, o.context())),
-    open: (path: string, flags: number, cb: Cb) => run(`open ${path}`, cb, () => vfs.open(path, flags), (fh) => [fh]),
+    // open and create answer the fd and open options (patched binding): 1 = direct_io.
+    open: (path: string, flags: number, cb: Cb) => run(`open ${path}`, cb, () => vfs.open(path, flags), (r) => [r.fh, r.directIo ? 1 : 0]),
     opendir: (_path: string, _flags: number, cb: Cb) => cb(0, 0),
     // read and write answer with the byte count (or a negative errno) as the first argument.
     read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
@@ -92,7 +93,8 @@ export function fuseOperations(o: AdapterOptions): Record<string, (...args: neve
     },
     release: (_path: string, fd: number, cb: Cb) => run('release', cb, () => vfs.release(fd)),
     releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
-    create: (path: string, mode: number, cb: Cb) => run('create', cb, () => vfs.create(path, mode, 0, o.context()), (fh) => [fh]),
+    create: (path: string, mode: number, cb: Cb, flags?: number) =>
+      run('create', cb, () => vfs.create(path, mode, flags ?? 0, o.context()), (r) => [r.fh, r.directIo ? 1 : 0]),
     utimens: (path: string, atime: unknown, mtime: unknown, cb: Cb) =>
       run('utimens', cb, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), o.context())),
     unlink: (path: string, cb: Cb) => run(`unlink ${path}`, cb, () => vfs.unlink(path, o.context())),

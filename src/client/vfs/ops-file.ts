@@ -34,14 +34,25 @@ function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
   return s.handles.add({ file, access, reader, readerGeneration: file.generation });
 }
 
+/** An open descriptor, and whether the kernel must not cache its pages. */
+export interface Opened {
+  fh: number;
+  /**
+   * libfuse2 gives each name of a hard-linked file its own kernel inode and page cache, so data
+   * written through one name would not show through a descriptor opened by another: such files are
+   * opened with direct I/O (every read comes to fst-mount, which has one view per inode).
+   */
+  directIo: boolean;
+}
+
 /** open(2). The attributes come fresh from the master: close-to-open consistency. */
-export async function open(s: VfsState, path: string, flags: number): Promise<number> {
+export async function open(s: VfsState, path: string, flags: number): Promise<Opened> {
   const attr = await s.entries.resolve(path, true);
-  return openHandle(s, attr, accessOf(flags)).fh;
+  return { fh: openHandle(s, attr, accessOf(flags)).fh, directIo: attr.nlink > 1 };
 }
 
 /** create(2) / open(O_CREAT): the kernel already checked O_EXCL against its lookup. */
-export async function create(s: VfsState, path: string, mode: number, flags: number, ctx: OpContext): Promise<number> {
+export async function create(s: VfsState, path: string, mode: number, flags: number, ctx: OpContext): Promise<Opened> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const exclusive = (flags & constants.O_EXCL) !== 0;
   const { attr, created } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
@@ -49,7 +60,7 @@ export async function create(s: VfsState, path: string, mode: number, flags: num
   s.entries.set(path, attr);
   if (created) s.entries.noteNoXattrs(attr.ino);
   const access = flags === 0 ? { readable: true, writable: true, append: false } : accessOf(flags);
-  return openHandle(s, attr, { ...access, writable: true }).fh;
+  return { fh: openHandle(s, attr, { ...access, writable: true }).fh, directIo: attr.nlink > 1 };
 }
 
 export async function read(s: VfsState, fh: number, position: number, length: number): Promise<Buffer> {

@@ -105,10 +105,10 @@ export class Vfs {
   /** mknod(2). */
   mknod(path: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.mknod(this.s, path, mode, rdev, ctx)); }
 
-  /** open(2); returns the descriptor number (fh). */
-  open(path: string, flags: number): Promise<number> { return this.pathOp(() => fileOps.open(this.s, path, flags)); }
+  /** open(2); returns the descriptor number (fh) and how the kernel should cache it. */
+  open(path: string, flags: number): Promise<fileOps.Opened> { return this.pathOp(() => fileOps.open(this.s, path, flags)); }
   /** open(O_CREAT). */
-  create(path: string, mode: number, flags: number, ctx: OpContext): Promise<number> { return this.pathOp(() => fileOps.create(this.s, path, mode, flags, ctx)); }
+  create(path: string, mode: number, flags: number, ctx: OpContext): Promise<fileOps.Opened> { return this.pathOp(() => fileOps.create(this.s, path, mode, flags, ctx)); }
   /** pread(2). */
   read(fh: number, position: number, length: number): Promise<Buffer> { return fileOps.read(this.s, fh, position, length); }
   /** pwrite(2). */
