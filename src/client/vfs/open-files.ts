@@ -143,7 +143,7 @@ export class OpenFile {
 }
 
 /** Of two attribute sets of one inode, the later (ctime moves with every change). */
-function newer(a: Attr, b: Attr): Attr {
+export function newer(a: Attr, b: Attr): Attr {
   if (a.ctime.sec !== b.ctime.sec) return a.ctime.sec > b.ctime.sec ? a : b;
   return a.ctime.nsec >= b.ctime.nsec ? a : b;
 }
@@ -164,8 +164,13 @@ export class OpenFileTable {
       f = new OpenFile(attr, this.deps);
       this.files.set(attr.ino, f);
     } else if (!f.hasWriter || f.writer().pendingBytes === 0) {
-      if (attr.mtime.sec !== f.attr.mtime.sec || attr.mtime.nsec !== f.attr.mtime.nsec || attr.size !== f.attr.size) f.generation++;
-      f.attr = attr;
+      // Only ever move forward: `attr` may have been fetched before a commit of this mount landed,
+      // and an older size would make the next O_APPEND write overwrite the last one.
+      const latest = newer(attr, f.attr);
+      if (latest !== f.attr) {
+        if (latest.mtime.sec !== f.attr.mtime.sec || latest.mtime.nsec !== f.attr.mtime.nsec || latest.size !== f.attr.size) f.generation++;
+        f.attr = latest;
+      }
     }
     f.handles++;
     return f;

@@ -10,6 +10,7 @@ import { FileReader } from '../read/file-reader.js';
 import { overlayPending } from '../writeback/file-writer.js';
 import { fst, type Attr } from '../types.js';
 import type { Handle } from './handles.js';
+import { newer } from './open-files.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
@@ -25,7 +26,10 @@ function accessOf(flags: number): AccessMode {
 function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
   if (attr.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', 'is a directory');
   if (attr.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', 'not a regular file');
-  const file = s.files.acquire(attr);
+  // A commit through this mount may have landed after `attr` was fetched (a descriptor closing
+  // while this one opens): take the newest, or an O_APPEND write would start at an old end.
+  const cached = s.entries.cachedAttr(attr.ino);
+  const file = s.files.acquire(cached ? newer(attr, cached) : attr);
   const reader = new FileReader(s.meta, s.chunks, attr.ino, s.read, {
     blocks: s.blocks,
     keyPrefix: () => file.cacheKey(),
