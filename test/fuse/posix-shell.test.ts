@@ -4,26 +4,20 @@
  * real cluster.
  */
 import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FuseMount, sh } from '../helpers/fuse-mount.js';
-import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { MountedCluster, sh, type FuseMount } from '../helpers/fuse-mount.js';
 
 describe('mount: POSIX through the shell', () => {
-  let cluster: ProcessCluster;
+  let env: MountedCluster;
   let mount: FuseMount;
   let local: string;
   beforeAll(async () => {
-    cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
-    mount = await FuseMount.start(cluster.masterAddress);
-    local = await mkdtemp(join(tmpdir(), 'fst-local-'));
+    env = await MountedCluster.start();
+    ({ mount, local } = env);
   });
   afterAll(async () => {
-    await mount?.stop();
-    await cluster?.stop();
-    if (local) await rm(local, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('copies a tree in and out with cp -a, identical by diff -r', async () => {

@@ -3,26 +3,21 @@
  * restoring mtimes, git and sqlite3 — each checked by its own integrity tool.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FuseMount, sh } from '../helpers/fuse-mount.js';
-import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { MountedCluster, sh, type FuseMount } from '../helpers/fuse-mount.js';
 
 describe('mount: real programs', () => {
-  let cluster: ProcessCluster;
+  let env: MountedCluster;
   let mount: FuseMount;
   let local: string;
   beforeAll(async () => {
-    cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
-    mount = await FuseMount.start(cluster.masterAddress);
-    local = await mkdtemp(join(tmpdir(), 'fst-local-'));
+    env = await MountedCluster.start();
+    ({ mount, local } = env);
   });
   afterAll(async () => {
-    await mount?.stop();
-    await cluster?.stop();
-    if (local) await rm(local, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('writes 300 MiB with dd and reads back the same sha256', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DaemonProcess } from './daemon-process.js';
+import { startProcessCluster, type ProcessCluster } from './process-cluster.js';
 
 const run = promisify(execFile);
 
@@ -49,4 +50,31 @@ export class FuseMount {
 export async function sh(cmd: string, cwd?: string, timeoutMs = 120_000): Promise<string> {
   const { stdout } = await run('bash', ['-c', cmd], { cwd, timeout: timeoutMs, maxBuffer: 64 << 20 });
   return stdout;
+}
+
+/**
+ * What most mount tests start with: a process cluster (3 chunkservers, replication 2), one mount
+ * of it, and a local scratch directory; `stop()` removes all three, whatever happened.
+ */
+export class MountedCluster {
+  private constructor(readonly cluster: ProcessCluster, readonly mount: FuseMount, readonly local: string) {}
+
+  static async start(mountArgs: string[] = []): Promise<MountedCluster> {
+    const cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
+    let mount: FuseMount | undefined;
+    try {
+      mount = await FuseMount.start(cluster.masterAddress, mountArgs);
+      return new MountedCluster(cluster, mount, await mkdtemp(join(tmpdir(), 'fst-local-')));
+    } catch (e) {
+      await mount?.stop();
+      await cluster.stop();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.mount.stop();
+    await this.cluster.stop();
+    await rm(this.local, { recursive: true, force: true });
+  }
 }
