@@ -4,27 +4,20 @@
  * one-line error form `<tool>: <what>: <strerror> (<ERRNO>)` and the exit statuses (1 operational,
  * 2 usage). Independent invocations run side by side to keep process start-up time down.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { ensureBuilt, startRealCluster, type RealCluster } from './real-cluster.js';
+import { closedPort } from '../helpers/probes.js';
+import { sha256 } from '../helpers/files.js';
 
 const MiB = 1024 * 1024;
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 /** No master address anywhere: FST_MASTER from the test's own environment is cleared. */
 const NO_ENV = { FST_MASTER: '' };
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('fst and fstadmin processes on a real cluster', () => {
   let cluster: RealCluster;
@@ -55,11 +48,11 @@ describe('fst and fstadmin processes on a real cluster', () => {
     expect(st.stdout).toContain('(0640/-rw-r-----)');
     const out = join(dir, 'out.bin');
     expect((await fst([...m, 'get', 'x/y/in.bin', out])).code).toBe(0);
-    expect(sha(await readFile(out))).toBe(sha(data));
+    expect(sha256(await readFile(out))).toBe(sha256(data));
     expect((await stat(out)).size).toBe(data.length);
     // The data really is in the cluster, as another client sees it.
     const c = await cluster.client();
-    expect(sha(await c.readFile('/x/y/in.bin'))).toBe(sha(data));
+    expect(sha256(await c.readFile('/x/y/in.bin'))).toBe(sha256(data));
     await c.close();
     // put over an existing file replaces it and takes the new mode.
     await writeFile(join(dir, 'short'), 'short', { mode: 0o600 });

@@ -6,35 +6,18 @@
  * flights out of files of a few MiB; chunks are the real 64 MiB, crossed once by a sparse write.
  * Faults that take daemons down live in client-faults.test.ts, on clusters of their own.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FstClient, type FstClientOptions } from '../../src/client/fst-client.js';
-import { FsError } from '../../src/common/errors/errno.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
 import { createLogger } from '../../src/common/log/logger.js';
 import { startRealCluster, type RealCluster } from './real-cluster.js';
+import { codeOf, closedPort } from '../helpers/probes.js';
+import { sha256 } from '../helpers/files.js';
 
 const MiB = 1024 * 1024;
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof FsError ? e.code : `not an FsError: ${String(e)}`;
-  }
-  return 'no error';
-}
 
-/** A port on 127.0.0.1 where nothing listens (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 const WRITEBACK = { flushThresholdBytes: MiB, budgetBytes: 3 * MiB, parallelChunks: 3 };
 
@@ -71,7 +54,7 @@ describe('FstClient on a real cluster', () => {
     await h.close();
     const st = await fst.stat('/big');
     expect(st.size).toBe(big.length);
-    expect(sha(await fst.readFile('/big'))).toBe(sha(big));
+    expect(sha256(await fst.readFile('/big'))).toBe(sha256(big));
 
     // Each replica, read alone, holds every byte: the chain forwarded the writes.
     const { chunks } = await fst.meta.locateChunks(st.ino, 0, big.length);
@@ -81,7 +64,7 @@ describe('FstClient on a real cluster', () => {
     for (const r of loc.replicas) {
       expect(cluster.slotAt(r.address).running).toBe(true);
       const alone = await fst.chunks.readRange({ ...loc, replicas: [r] }, 0, big.length);
-      expect(sha(alone)).toBe(sha(big));
+      expect(sha256(alone)).toBe(sha256(big));
     }
   });
 
@@ -93,7 +76,7 @@ describe('FstClient on a real cluster', () => {
       if (p.length === 0) break;
       parts.push(p);
     }
-    expect(sha(Buffer.concat(parts))).toBe(sha(big));
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(big));
     for (const o of [2 * MiB - 7, 17, 4 * MiB + 3, big.length - 5]) {
       expect((await h.read(o, 70_000)).equals(big.subarray(o, o + 70_000))).toBe(true);
     }
@@ -123,7 +106,7 @@ describe('FstClient on a real cluster', () => {
     await h.close();
     patch.copy(data, CHUNK_SIZE - 2000 - start);
     const again = await fst.open('/boundary');
-    expect(sha(await again.read(start, data.length))).toBe(sha(data));
+    expect(sha256(await again.read(start, data.length))).toBe(sha256(data));
     await again.close();
   });
 
@@ -195,7 +178,7 @@ describe('FstClient on a real cluster', () => {
     await h.close();
     a.copy(base, MiB / 2);
     b.copy(base, 2 * MiB - 2000);
-    expect(sha(await fst.readFile('/ow'))).toBe(sha(base));
+    expect(sha256(await fst.readFile('/ow'))).toBe(sha256(base));
   });
 
   it('truncates down, reads zeros where the file grows again, and writes after it', async () => {
@@ -353,7 +336,7 @@ describe('FstClient on a real cluster', () => {
     expect(maxPending).toBeGreaterThan(budget.flushThresholdBytes);
     expect(maxPending).toBeLessThanOrEqual(budget.budgetBytes);
     expect((await c.stat('/budget')).size).toBe(data.length);
-    expect(sha(await c.readFile('/budget'))).toBe(sha(data));
+    expect(sha256(await c.readFile('/budget'))).toBe(sha256(data));
     await c.close();
   });
 

@@ -4,14 +4,14 @@
  * Data round trips across the 64 MiB chunk boundary, sparse files, overwrites, truncate. The CLIs
  * are tested in cli.test.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FstClient } from '../../src/client/fst-client.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
 import { startRealCluster, type RealCluster } from './real-cluster.js';
+import { sha256 } from '../helpers/files.js';
 
 const MiB = 1024 * 1024;
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('FstClient on a real cluster, default write-back', () => {
   let cluster: RealCluster;
@@ -34,7 +34,7 @@ describe('FstClient on a real cluster, default write-back', () => {
     for (let o = 0; o < big.length; o += 8 * MiB) await h.write(o, big.subarray(o, o + 8 * MiB));
     await h.close();
     expect((await fst.stat('/big')).size).toBe(big.length);
-    expect(sha(await fst.readFile('/big'))).toBe(sha(big));
+    expect(sha256(await fst.readFile('/big'))).toBe(sha256(big));
     const h2 = await fst.open('/big');
     expect((await h2.read(CHUNK_SIZE - 10, 20)).equals(big.subarray(CHUNK_SIZE - 10, CHUNK_SIZE + 10))).toBe(true);
     await h2.close();
@@ -49,7 +49,7 @@ describe('FstClient on a real cluster, default write-back', () => {
     await h.close();
     a.copy(big, 10 * MiB + 7);
     b.copy(big, CHUNK_SIZE - MiB);
-    expect(sha(await fst.readFile('/big'))).toBe(sha(big));
+    expect(sha256(await fst.readFile('/big'))).toBe(sha256(big));
   });
 
   it('keeps holes as zeros in a sparse file', async () => {

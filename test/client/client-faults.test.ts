@@ -4,24 +4,16 @@
  * handle; a read falls back to the next replica while the master still lists a frozen chunkserver
  * first, and resumes there when a corrupt replica fails in the middle of its stream.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
-import { FsError } from '../../src/common/errors/errno.js';
 import { ensureBuilt, startRealCluster, type RealCluster } from './real-cluster.js';
+import { codeOf } from '../helpers/probes.js';
+import { sha256 } from '../helpers/files.js';
 
 const MiB = 1024 * 1024;
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof FsError ? e.code : `not an FsError: ${String(e)}`;
-  }
-  return 'no error';
-}
 
 describe('FstClient when chunkservers stop', () => {
   let cluster: RealCluster | undefined;
@@ -80,7 +72,7 @@ describe('FstClient when chunkservers stop', () => {
     expect(after.replicas.map((r) => r.address)).toContain(frozen.address);
     expect((await cluster.status()).servers.find((s) => s.address === frozen.address)?.state).toBe('alive');
 
-    expect(sha(await reader.readFile('/fallback'))).toBe(sha(data));
+    expect(sha256(await reader.readFile('/fallback'))).toBe(sha256(data));
     const h = await reader.open('/fallback');
     expect((await h.read(2 * MiB - 3, 5000)).equals(data.subarray(2 * MiB - 3, 2 * MiB + 4997))).toBe(true);
     await h.close();
@@ -109,8 +101,8 @@ describe('FstClient when chunkservers stop', () => {
     }
     expect(await codeOf(fst.chunks.readRange({ ...loc, replicas: [loc.replicas[0]!] }, 0, data.length))).toBe('EIO');
     const whole = await fst.chunks.readRange(loc, 0, data.length);
-    expect(sha(whole)).toBe(sha(data));
+    expect(sha256(whole)).toBe(sha256(data));
     const reader = await cluster.client();
-    expect(sha(await reader.readFile('/rot'))).toBe(sha(data));
+    expect(sha256(await reader.readFile('/rot'))).toBe(sha256(data));
   });
 });

@@ -2,10 +2,10 @@
  * The CLIs' contract on bad input: one line on stderr, a non-zero exit, no stack trace — for unknown
  * flags, a master that does not answer, and remote paths that do not exist.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { closedPort } from '../helpers/probes.js';
 
 function expectOneLineError(r: CliResult, pattern: RegExp): void {
   expect(r.code).not.toBe(0);
@@ -14,14 +14,6 @@ function expectOneLineError(r: CliResult, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-/** A loopback port with nothing listening on it. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('CLI errors', () => {
   let cluster: ProcessCluster;
@@ -46,7 +38,7 @@ describe('CLI errors', () => {
   });
 
   it('reports a master that does not answer', async () => {
-    const port = await deadPort();
+    const port = await closedPort();
     const t0 = Date.now();
     expectOneLineError(await runCli('fst', ['--master', `127.0.0.1:${port}`, 'ls', '/']), /127\.0\.0\.1/);
     expectOneLineError(await runCli('fstadmin', ['--master', `127.0.0.1:${port}`, 'status']), /127\.0\.0\.1/);

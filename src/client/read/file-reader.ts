@@ -40,6 +40,8 @@ export interface SharedReadCaches {
   keyPrefix: () => string;
   /** Chunk locations for a range (cached by the open file until its data changes). */
   locate: (offset: number, length: number) => Promise<LocateResult>;
+  /** Drops cached locations that a chunkserver refused (moved version, replicas gone). */
+  forgetLocations: () => void;
 }
 
 /** Granularity of cached random reads: the chunkservers' checksum block, which they read whole anyway. */
@@ -240,7 +242,9 @@ export class FileReader {
     try {
       return await this.limiter.run(() => this.chunks.readRange(loc, within, n));
     } catch {
-      // Every replica failed: the chunk may have a new version or new replicas. Ask again, once.
+      // Every replica failed: the chunk may have a new version or new replicas. Ask again, once,
+      // and stop trusting cached locations so later reads do not fail over the same way.
+      this.shared?.forgetLocations();
       const again = await this.meta.locateChunks(this.ino, start, n);
       const fresh = again.chunks.find((c) => c.index === index);
       if (!fresh) return Buffer.alloc(n);

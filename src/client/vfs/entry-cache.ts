@@ -86,6 +86,18 @@ export class EntryCache {
     return attr;
   }
 
+  /** The attributes of `path` if cached now (no request to the master). */
+  peek(path: string): Attr | undefined {
+    const ino = this.paths.get(normalize(path));
+    return ino === undefined ? undefined : this.attrs.get(ino);
+  }
+
+  /** A name was added to directory `dirPath`: the directory's attributes changed, the name is known. */
+  added(dirPath: string, path: string, attr: Attr): void {
+    this.forget(dirPath);
+    this.set(path, attr);
+  }
+
   /** Records that `path` names the inode `attr` describes. */
   set(path: string, attr: Attr): void {
     this.remember(normalize(path), attr);

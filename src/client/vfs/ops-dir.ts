@@ -31,8 +31,7 @@ export async function readdir(s: VfsState, path: string): Promise<DirListing> {
 export async function mkdir(s: VfsState, path: string, mode: number, ctx: OpContext): Promise<Attr> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const attr = await s.meta.mkdir(dir.ino, name, mode, { caller: callerOf(ctx) });
-  s.entries.forget(dirPath);
-  s.entries.set(path, attr);
+  s.entries.added(dirPath, path, attr);
   return attr;
 }
 

@@ -34,6 +34,7 @@ function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
     blocks: s.blocks,
     keyPrefix: () => file.cacheKey(),
     locate: (offset, length) => file.locate(offset, length),
+    forgetLocations: () => file.forgetLocations(),
   });
   return s.handles.add({ file, access, reader, readerGeneration: file.generation });
 }
@@ -60,8 +61,7 @@ export async function create(s: VfsState, path: string, mode: number, flags: num
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const exclusive = (flags & constants.O_EXCL) !== 0;
   const { attr, created } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
-  s.entries.forget(dirPath);
-  s.entries.set(path, attr);
+  s.entries.added(dirPath, path, attr);
   if (created) s.entries.noteNoXattrs(attr.ino);
   const access = flags === 0 ? { readable: true, writable: true, append: false } : accessOf(flags);
   return { fh: openHandle(s, attr, { ...access, writable: true }).fh, directIo: attr.nlink > 1 };

@@ -8,7 +8,8 @@ import type { VfsState } from './vfs-state.js';
 
 export async function unlink(s: VfsState, path: string, ctx: OpContext): Promise<void> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const target = await s.entries.resolve(path).catch(() => undefined);
+  // Only to invalidate: the kernel looked the name up just before, so it is cached if it matters.
+  const target = s.entries.peek(path);
   try {
     const nlink = await s.meta.unlink(dir.ino, name, { caller: callerOf(ctx) });
     // Other names of the inode now show one link less.
@@ -31,8 +32,9 @@ export async function rename(s: VfsState, from: string, to: string, ctx: OpConte
     s.hides.start({ path: from, dirIno: src.dir.ino, name: src.name });
     return;
   }
-  const moved = await s.entries.resolve(from).catch(() => undefined);
-  const replaced = await s.entries.resolve(to).catch(() => undefined);
+  // Only to invalidate (no lookups: the kernel looked both names up just before).
+  const moved = s.entries.peek(from);
+  const replaced = s.entries.peek(to);
   try {
     await s.meta.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, noReplace, { caller: callerOf(ctx) });
   } finally {
@@ -53,16 +55,14 @@ export async function link(s: VfsState, existing: string, newPath: string, ctx: 
   const attr = await s.meta.link(target.ino, dir.ino, name, { caller: callerOf(ctx) });
   // nlink and ctime changed for every name of the inode: drop them all, cache the fresh one.
   s.entries.forgetIno(target.ino);
-  s.entries.forget(dirPath);
-  s.entries.set(newPath, attr);
+  s.entries.added(dirPath, newPath, attr);
   return attr;
 }
 
 export async function symlink(s: VfsState, target: string, path: string, ctx: OpContext): Promise<Attr> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const attr = await s.meta.symlink(dir.ino, name, target, { caller: callerOf(ctx) });
-  s.entries.forget(dirPath);
-  s.entries.set(path, attr);
+  s.entries.added(dirPath, path, attr);
   return attr;
 }
 
@@ -86,7 +86,6 @@ export async function mknod(s: VfsState, path: string, mode: number, rdev: numbe
   if (type === undefined) throw new FsError('EINVAL', `mknod of file type 0${fmt.toString(8)}`);
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const { attr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
-  s.entries.forget(dirPath);
-  s.entries.set(path, attr);
+  s.entries.added(dirPath, path, attr);
   return attr;
 }
