@@ -2,7 +2,7 @@
  * ChunkClient: reads and writes chunk data on the chunkservers, one pooled gRPC client per address.
  * A read tries the replicas in the master's order and resumes on the next one where the last
  * stopped; a write goes to the head of the chain, which forwards it down (MooseFS-style), and
- * succeeds only once every replica holds the data on disk.
+ * succeeds only once every replica holds the data (on disk too, when the write asks for sync).
  */
 import { once } from 'node:events';
 import { FsError } from '../common/errors/errno.js';
@@ -26,6 +26,14 @@ export interface ChunkClientOptions extends RpcClientOptions {
 export interface WritePiece {
   offset: number;
   data: Buffer;
+}
+
+export interface WriteOptions {
+  /** The chunk is new (AllocateChunk said so): replicas create it. */
+  create?: boolean;
+  /** Answer only once every replica has fdatasync'ed the chunk. */
+  sync?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface WriteResult {
@@ -97,9 +105,11 @@ export class ChunkClient {
   /**
    * Writes `pieces` (offsets within the chunk) through the replication chain of `loc`, in messages of
    * at most 1 MiB that view the caller's buffers (no copy), honouring the stream's backpressure.
-   * Resolves once every replica has the data durably.
+   * Resolves once every replica has written the data, and with `sync` once every replica has the
+   * chunk on disk (no pieces: just that). `create` is for a new chunk's first write.
    */
-  async writeStream(loc: ChunkLocation, pieces: Iterable<WritePiece>, signal?: AbortSignal): Promise<WriteResult> {
+  async writeStream(loc: ChunkLocation, pieces: Iterable<WritePiece>, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { signal } = opts;
     const head = loc.replicas[0];
     if (!head) throw new FsError('EIO', `chunk ${loc.chunkId}: the master gave no replica to write to`);
     const { call, response } = this.pool.get(head.address).clientStream(
@@ -114,6 +124,8 @@ export class ChunkClient {
       chunkId: loc.chunkId,
       version: loc.version,
       chain: loc.replicas.slice(1).map((r) => r.address),
+      create: opts.create === true,
+      sync: opts.sync === true,
     };
     let first = true;
     outer: for (const piece of pieces) {

@@ -12,6 +12,7 @@ import type { MetaClient } from './meta-client.js';
 import { FileReader, type ReadOptions } from './read/file-reader.js';
 import type { Attr } from './types.js';
 import { FileWriter, overlayPending, type WritebackOptions } from './writeback/file-writer.js';
+import type { UnsyncedChunks } from './writeback/unsynced-chunks.js';
 
 export interface OpenFlags {
   /** Allow reads. @default true unless the handle is opened for writing */
@@ -44,6 +45,8 @@ export interface HandleDeps {
   meta: MetaClient;
   chunks: ChunkClient;
   log: Logger;
+  /** The client's record of chunks written without sync (fsync makes them durable). */
+  unsynced: UnsyncedChunks;
   writeback?: WritebackOptions;
   read?: ReadOptions;
   /** Called once when the handle closes (the client's table of open handles). */
@@ -69,8 +72,9 @@ export class FileHandle {
     this.size = attr.size;
     this.reader = new FileReader(deps.meta, deps.chunks, attr.ino, deps.read);
     if (access.writable) {
-      this.writer = new FileWriter(deps.meta, deps.chunks, attr.ino, deps.writeback ?? {}, (a) => this.committed(a),
-        deps.log.child({ ino: attr.ino }));
+      const { meta, chunks, unsynced } = deps;
+      this.writer = new FileWriter({ meta, chunks, unsynced, log: deps.log.child({ ino: attr.ino }) }, attr.ino, deps.writeback ?? {},
+        (a) => this.committed(a));
     }
   }
 
@@ -136,7 +140,9 @@ export class FileHandle {
   /** fsync(2): returns once every write made so far is durable and committed. */
   async fsync(): Promise<void> {
     this.check('fsync');
-    await this.writer?.flush();
+    if (this.writer) await this.writer.flush(true);
+    // Read-only: what other handles of this client wrote to the file and did not sync.
+    else await this.deps.unsynced.sync(this.ino);
   }
 
   /** fstat(2), with the size including this handle's pending writes. */

@@ -25,6 +25,7 @@ import type { ReadOptions } from './read/file-reader.js';
 import { listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
 import { fst, type Caller } from './types.js';
 import type { WritebackOptions } from './writeback/file-writer.js';
+import { UnsyncedChunks } from './writeback/unsynced-chunks.js';
 
 export interface FstClientOptions {
   /** The master's host:port. */
@@ -60,6 +61,7 @@ export class FstClient {
   readonly meta: MetaClient;
   readonly chunks: ChunkClient;
   readonly resolver: PathResolver;
+  private readonly unsynced: UnsyncedChunks;
   private readonly handles = new Set<FileHandle>();
   private readonly log: Logger;
 
@@ -73,6 +75,7 @@ export class FstClient {
       retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,
     });
     this.resolver = new PathResolver(this.meta);
+    this.unsynced = new UnsyncedChunks(this.chunks, this.log);
   }
 
   /** Checks that the master answers within connectTimeoutMs; throws ETIMEDOUT otherwise. */
@@ -125,7 +128,7 @@ export class FstClient {
   mkdir(path: string, mode = 0o755): Promise<FileStat> {
     return at('mkdir', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      return toFileStat(await this.meta.mkdir(dir.ino, name, mode));
+      return toFileStat((await this.meta.mkdir(dir.ino, name, mode)).attr);
     });
   }
 
@@ -188,7 +191,7 @@ export class FstClient {
     return at('link', newPath, async () => {
       const target = await this.resolver.resolve(existing, false);
       const { dir, name } = await this.resolver.resolveParent(newPath);
-      return toFileStat(await this.meta.link(target.ino, dir.ino, name));
+      return toFileStat((await this.meta.link(target.ino, dir.ino, name)).attr);
     });
   }
 
@@ -196,7 +199,7 @@ export class FstClient {
   symlink(target: string, path: string): Promise<FileStat> {
     return at('symlink', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      return toFileStat(await this.meta.symlink(dir.ino, name, target));
+      return toFileStat((await this.meta.symlink(dir.ino, name, target)).attr);
     });
   }
 
@@ -273,6 +276,7 @@ export class FstClient {
         meta: this.meta,
         chunks: this.chunks,
         log: this.log,
+        unsynced: this.unsynced,
         writeback: this.options.writeback,
         read: this.options.read,
         onClose: (h) => this.handles.delete(h),

@@ -8,7 +8,7 @@ import { FsError } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
 import {
-  fst, toAttr, toChunkLocation, toDirEntry, wireNumber,
+  fst, toAttr, toChunkLocation, toDirEntry, toParentAttr, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
 } from './types.js';
 
@@ -33,6 +33,36 @@ export interface MknodOptions {
   rdev?: number;
   /** O_EXCL: fail with EEXIST instead of returning an existing file. */
   exclusive?: boolean;
+}
+
+/**
+ * What a call that adds or removes a name answers besides its own result: the directory's
+ * attributes as committed with the change (NFS "wcc data"), so that a cache can keep the directory
+ * instead of asking again. Undefined from a master that predates the field: forget the directory.
+ */
+export interface ParentChange {
+  parentAttr: Attr | undefined;
+}
+
+/** mknod, mkdir, symlink: the new inode and its directory after the change. */
+export interface Created extends ParentChange {
+  attr: Attr;
+}
+
+/** unlink: the links left on the inode (0 = freed) and the directory after the change. */
+export interface Unlinked extends ParentChange {
+  nlink: number;
+}
+
+/** rename: both directories after the change (the same attributes twice when they are one). */
+export interface Renamed extends ParentChange {
+  newParentAttr: Attr | undefined;
+}
+
+/** link: the inode (new nlink and ctime) and the new name's directory after the change. */
+export interface Linked {
+  attr: Attr;
+  newParentAttr: Attr | undefined;
 }
 
 export interface ReaddirPage {
@@ -120,48 +150,50 @@ export class MetaClient {
   }
 
   /** mknod(2) / open(O_CREAT): a regular file by default. */
-  async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<{ attr: Attr; created: boolean }> {
+  async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<Created & { created: boolean }> {
     const res = await this.rpc.unary(MasterMethods.Mknod, {
       parent, name, mode: mode & 0o7777, type: o.type ?? fst.FileType.REGULAR, rdev: o.rdev ?? 0,
       exclusive: o.exclusive ?? false, caller: this.who(opts),
     }, opts);
-    return { attr: toAttr(res.attr, 'Mknod'), created: res.created };
+    return { attr: toAttr(res.attr, 'Mknod'), created: res.created, parentAttr: toParentAttr(res.parentAttr, 'Mknod') };
   }
 
   /** mkdir(2). */
-  async mkdir(parent: number, name: string, mode: number, opts: MetaCallOptions = {}): Promise<Attr> {
+  async mkdir(parent: number, name: string, mode: number, opts: MetaCallOptions = {}): Promise<Created> {
     const res = await this.rpc.unary(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller: this.who(opts) }, opts);
-    return toAttr(res.attr, 'Mkdir');
+    return { attr: toAttr(res.attr, 'Mkdir'), parentAttr: toParentAttr(res.parentAttr, 'Mkdir') };
   }
 
-  /** unlink(2); returns the links left on the inode. */
-  async unlink(parent: number, name: string, opts: MetaCallOptions = {}): Promise<number> {
+  /** unlink(2); answers the links left on the inode. */
+  async unlink(parent: number, name: string, opts: MetaCallOptions = {}): Promise<Unlinked> {
     const res = await this.rpc.unary(MasterMethods.Unlink, { parent, name, caller: this.who(opts) }, opts);
-    return res.nlink;
+    return { nlink: res.nlink, parentAttr: toParentAttr(res.parentAttr, 'Unlink') };
   }
 
   /** rmdir(2). */
-  async rmdir(parent: number, name: string, opts: MetaCallOptions = {}): Promise<void> {
-    await this.rpc.unary(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
+  async rmdir(parent: number, name: string, opts: MetaCallOptions = {}): Promise<ParentChange> {
+    const res = await this.rpc.unary(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
+    return { parentAttr: toParentAttr(res.parentAttr, 'Rmdir') };
   }
 
   /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE). */
-  async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions = {}): Promise<void> {
-    await this.rpc.unary(MasterMethods.Rename, {
+  async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions = {}): Promise<Renamed> {
+    const res = await this.rpc.unary(MasterMethods.Rename, {
       parent, name, newParent, newName, noReplace, caller: this.who(opts),
     }, opts);
+    return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename') };
   }
 
   /** link(2): a new name for `ino`. */
-  async link(ino: number, newParent: number, newName: string, opts: MetaCallOptions = {}): Promise<Attr> {
+  async link(ino: number, newParent: number, newName: string, opts: MetaCallOptions = {}): Promise<Linked> {
     const res = await this.rpc.unary(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, opts);
-    return toAttr(res.attr, 'Link');
+    return { attr: toAttr(res.attr, 'Link'), newParentAttr: toParentAttr(res.newParentAttr, 'Link') };
   }
 
   /** symlink(2). */
-  async symlink(parent: number, name: string, target: string, opts: MetaCallOptions = {}): Promise<Attr> {
+  async symlink(parent: number, name: string, target: string, opts: MetaCallOptions = {}): Promise<Created> {
     const res = await this.rpc.unary(MasterMethods.Symlink, { parent, name, target, caller: this.who(opts) }, opts);
-    return toAttr(res.attr, 'Symlink');
+    return { attr: toAttr(res.attr, 'Symlink'), parentAttr: toParentAttr(res.parentAttr, 'Symlink') };
   }
 
   /** readlink(2). */
@@ -216,10 +248,11 @@ export class MetaClient {
   }
 
   /** A chunk to write into at chunk `index`, moved to a new version; `replicas` is the chain. */
-  async allocateChunk(ino: number, index: number, opts: MetaCallOptions = {}): Promise<ChunkLocation> {
+  /** A chunk to write at a new version; `created` when it is new (its first write creates it). */
+  async allocateChunk(ino: number, index: number, opts: MetaCallOptions = {}): Promise<{ loc: ChunkLocation; created: boolean }> {
     const res = await this.rpc.unary(MasterMethods.AllocateChunk, { ino, index }, opts);
     if (!res.chunk) throw new FsError('EIO', 'AllocateChunk: no chunk in the answer');
-    return toChunkLocation(res.chunk);
+    return { loc: toChunkLocation(res.chunk), created: res.created === true };
   }
 
   /** Publishes durable data: the size grows to `end` if larger, mtime is set. */

@@ -56,7 +56,7 @@ export async function mkdirp(meta: MetaClient, resolver: PathResolver, path: str
     } catch (e) {
       if (toFsError(e).code !== 'ENOENT') throw e;
       try {
-        found = await meta.mkdir(parentIno, name, mode);
+        found = (await meta.mkdir(parentIno, name, mode)).attr;
       } catch (e2) {
         // Someone else created it meanwhile: use theirs if it is a directory.
         if (toFsError(e2).code !== 'EEXIST') throw e2;

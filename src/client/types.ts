@@ -118,6 +118,15 @@ export function toAttr(a: fst.IAttr | null | undefined, what: string): Attr {
   };
 }
 
+/**
+ * A directory's attributes after a change made in it, as the master answers them with the change;
+ * undefined when the answer has none (a master from before the field): the caller must then forget
+ * what it cached of the directory.
+ */
+export function toParentAttr(a: fst.IAttr | null | undefined, what: string): Attr | undefined {
+  return a ? toAttr(a, what) : undefined;
+}
+
 export function toChunkLocation(c: fst.IChunkLocation): ChunkLocation {
   return {
     index: wireNumber(c.index, 'chunk index'),

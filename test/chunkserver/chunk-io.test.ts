@@ -77,6 +77,28 @@ describe('chunk I/O', () => {
     await expectErrno(readChunk(c, 9, 6, 0, 3), 'ENOENT');
   });
 
+  it('creates a chunk on a write only when the header says create, and keeps unsynced writes across a restart', async () => {
+    const dataDir = join(await tempDir(cleanup), 'd0');
+    const cs = await startTestServer(cleanup, { dataDirs: [dataDir] });
+    const c = clientFor(cleanup, cs.address);
+    const data = pattern(200_000, 4);
+    await expectErrno(writeChunk(c, { chunkId: 21, version: 1 }, [{ offset: 0, data }]), 'ENOENT');
+    await writeChunk(c, { chunkId: 21, version: 1, create: true }, [{ offset: 0, data }]);
+    // Created: a second `create` at the same version writes on, at another version it is stale.
+    await writeChunk(c, { chunkId: 21, version: 1, create: true }, [{ offset: 200_000, data }]);
+    await expectErrno(writeChunk(c, { chunkId: 21, version: 2, create: true }, [{ offset: 0, data }]), 'ESTALE');
+    // An empty stream that asks for sync is accepted and changes nothing.
+    expect(await writeChunk(c, { chunkId: 21, version: 1, sync: true }, [])).toEqual({ bytesWritten: 0, length: 400_000 });
+    // Neither stream above but the last asked for sync; the meta record was written all the same.
+    await writeChunk(c, { chunkId: 21, version: 1 }, [{ offset: 5, data: Buffer.from('unsynced') }]);
+    await cs.stop();
+    const again = await startTestServer(cleanup, { dataDirs: [dataDir] });
+    const c2 = clientFor(cleanup, again.address);
+    const want = Buffer.concat([data, data]);
+    want.write('unsynced', 5);
+    expect((await readChunk(c2, 21, 1, 0, want.length)).equals(want)).toBe(true);
+  });
+
   it('truncates and extends through SetChunkVersion', async () => {
     const cs = await startTestServer(cleanup);
     const c = clientFor(cleanup, cs.address);

@@ -94,7 +94,7 @@ export interface WriteMsg {
 /** One WriteChunk call; payloads are cut into messages of at most 1 MiB. */
 export async function writeChunk(
   c: RpcClient,
-  header: { chunkId: number; version: number; chain?: string[] },
+  header: { chunkId: number; version: number; chain?: string[]; create?: boolean; sync?: boolean },
   writes: WriteMsg[],
 ): Promise<{ bytesWritten: number; length: number }> {
   const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 30_000 });

@@ -1,15 +1,18 @@
 /**
  * The Vfs without a mount (as JuiceFS tests pkg/vfs): real master and chunkservers in-process, the
  * FUSE-shaped operations called directly. Covers what is awkward to see through the kernel: the
- * mount-wide write-back memory limit, the idle flush, the shared read cache and the per-inode
- * attribute cache.
+ * mount-wide write-back memory limit, the idle flush, the shared read cache, the per-inode
+ * attribute cache and the directories kept cached across changes made through the mount.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/common/log/logger.js';
+import { EntryCache } from '../../src/client/vfs/entry-cache.js';
 import { Vfs } from '../../src/client/vfs/vfs.js';
 import type { FstClient } from '../../src/client/fst-client.js';
+import { MetaClient } from '../../src/client/meta-client.js';
+import type { Attr } from '../../src/client/types.js';
 import { startRealCluster, type RealCluster } from './real-cluster.js';
 
 const ctx = { uid: 0, gid: 0, pid: 1 };
@@ -92,5 +95,100 @@ describe('Vfs', () => {
     expect((await v.open('/l2', constants.O_RDONLY)).directIo).toBe(true);
     await v.unlink('/l2', ctx);
     expect((await v.getattr('/l1')).nlink).toBe(1);
+  });
+
+  /** A Vfs on its own MetaClient, recording the name of every master RPC it makes. */
+  function countedVfs(): { v: Vfs; calls: string[]; close: () => void } {
+    const meta = new MetaClient(cluster.address);
+    const calls: string[] = [];
+    const unary = meta.rpc.unary.bind(meta.rpc);
+    vi.spyOn(meta.rpc, 'unary').mockImplementation((m, req, opts) => {
+      calls.push(m.path.slice(m.path.lastIndexOf('/') + 1));
+      return unary(m, req, opts);
+    });
+    // A long TTL: no entry may expire by itself during the test.
+    const v = new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: 60_000 });
+    return { v, calls, close: () => meta.close() };
+  }
+
+  const after = (a: Attr, b: Attr): boolean => a.ctime.sec > b.ctime.sec || (a.ctime.sec === b.ctime.sec && a.ctime.nsec > b.ctime.nsec);
+
+  it("answers a directory's stat after a create from the cache, with the master's new attributes", async () => {
+    const { v, calls, close } = countedVfs();
+    try {
+      await v.mkdir('/wcc-create', 0o755, ctx);
+      const before = await v.getattr('/wcc-create');
+      calls.length = 0;
+      const { fh } = await v.create('/wcc-create/f', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
+      const dir = await v.getattr('/wcc-create');
+      expect(calls).toEqual(['Mknod']);
+      expect(dir).toEqual(await client.meta.getAttr(dir.ino));
+      expect(after(dir, before)).toBe(true);
+      expect(dir.mtime).toEqual((await v.getattr('/wcc-create/f')).mtime);
+      await v.release(fh);
+    } finally {
+      close();
+    }
+  });
+
+  it('keeps every changed directory cached as the master committed it, and forgets it after a failure', async () => {
+    const { v, calls, close } = countedVfs();
+    try {
+      for (const d of ['/wcc', '/wcc/a', '/wcc/b']) await v.mkdir(d, 0o755, ctx);
+      /** Runs `op` (one RPC, `rpc`), then stats `dirs`: no more RPCs, and the master's attributes. */
+      const check = async (rpc: string, dirs: string[], op: () => Promise<unknown>): Promise<Attr[]> => {
+        const before = await Promise.all(dirs.map((d) => v.getattr(d)));
+        calls.length = 0;
+        await op();
+        const got = await Promise.all(dirs.map((d) => v.getattr(d)));
+        expect(calls, rpc).toEqual([rpc]);
+        for (const [i, a] of got.entries()) {
+          expect(a, `${rpc}: ${dirs[i]}`).toEqual(await client.meta.getAttr(a.ino));
+          expect(after(a, before[i]!), `${rpc}: ${dirs[i]} ctime`).toBe(true);
+        }
+        return got;
+      };
+      await check('Mknod', ['/wcc/a'], () => v.mknod('/wcc/a/f', constants.S_IFREG | 0o644, 0, ctx));
+      await check('Mknod', ['/wcc/a'], () => v.mknod('/wcc/a/p', constants.S_IFIFO | 0o644, 0, ctx));
+      const [a] = await check('Mkdir', ['/wcc/a'], () => v.mkdir('/wcc/a/sub', 0o755, ctx));
+      expect(a?.nlink).toBe(3);
+      await check('Symlink', ['/wcc/a'], () => v.symlink('f', '/wcc/a/s', ctx));
+      await check('Link', ['/wcc/b'], () => v.link('/wcc/a/f', '/wcc/b/f2', ctx));
+      const [a2, b2] = await check('Rename', ['/wcc/a', '/wcc/b'], () => v.rename('/wcc/a/sub', '/wcc/b/sub', ctx));
+      expect([a2?.nlink, b2?.nlink]).toEqual([2, 3]);
+      await check('Rename', ['/wcc/b'], () => v.rename('/wcc/b/f2', '/wcc/b/f3', ctx));
+      await check('Unlink', ['/wcc/b'], () => v.unlink('/wcc/b/f3', ctx));
+      const [b3] = await check('Rmdir', ['/wcc/b'], () => v.rmdir('/wcc/b/sub', ctx));
+      expect(b3?.nlink).toBe(2);
+      // The names themselves stay right.
+      expect((await v.readdir('/wcc/a')).names.sort()).toEqual(['.', '..', 'f', 'p', 's']);
+      expect((await v.readdir('/wcc/b')).names.sort()).toEqual(['.', '..']);
+      expect((await v.getattr('/wcc/a/f')).nlink).toBe(1);
+
+      // A failed change says nothing about the directory: the next stat asks the master again.
+      await v.getattr('/wcc/a');
+      calls.length = 0;
+      await expect(v.unlink('/wcc/a/missing', ctx)).rejects.toMatchObject({ code: 'ENOENT' });
+      await v.getattr('/wcc/a');
+      expect(calls).toEqual(['Unlink', 'Lookup']);
+    } finally {
+      close();
+    }
+  });
+
+  it('drops a directory whose answer is older than what it caches, and forgets one answered without attributes', async () => {
+    const cache = new EntryCache(client.meta, 60_000);
+    await client.mkdir('/wcc-order');
+    const dir = await cache.resolve('/wcc-order');
+    const newer = { ...dir, nlink: dir.nlink + 1, ctime: { sec: dir.ctime.sec + 10, nsec: 0 } };
+    cache.dirChanged('/wcc-order', newer);
+    expect(cache.peek('/wcc-order')).toEqual(newer);
+    // An older answer arriving late: which is newer is unknown, so neither is kept.
+    cache.dirChanged('/wcc-order', dir);
+    expect(cache.peek('/wcc-order')).toBeUndefined();
+    expect(await cache.resolve('/wcc-order')).toEqual(dir);
+    // No attributes (a failed call, or a master from before them): the path is forgotten.
+    cache.dirChanged('/wcc-order', undefined);
+    expect(cache.peek('/wcc-order')).toBeUndefined();
   });
 });

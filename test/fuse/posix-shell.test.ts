@@ -3,9 +3,14 @@
  * fields, renames, links, permissions, times and truncation — on a real fst-mount process over a
  * real cluster.
  */
-import { lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, symlinkSync,
+  unlinkSync, writeFileSync, type BigIntStats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MetaClient } from '../../src/client/meta-client.js';
+import type { Timespec } from '../../src/client/types.js';
 import { MountedCluster, sh, type FuseMount } from '../helpers/fuse-mount.js';
 
 describe('mount: POSIX through the shell', () => {
@@ -73,6 +78,50 @@ describe('mount: POSIX through the shell', () => {
     expect(readFileSync(mount.path('soft'), 'utf8')).toBe('data');
     await sh(`rm ${mount.path('hard')}`);
     expect(statSync(mount.path('orig')).nlink).toBe(1);
+  });
+
+  it("shows a directory's times and links after each change made in it exactly as the master holds them", async () => {
+    // fst-mount keeps a changed directory cached with the attributes the master answered the change
+    // with; a stat through the kernel must match what the master itself reports, to the nanosecond.
+    const meta = new MetaClient(env.cluster.masterAddress);
+    const nsOf = (t: Timespec): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+    const asMaster = async (p: string): Promise<BigIntStats> => {
+      const st = statSync(mount.path(p), { bigint: true });
+      const a = await meta.getAttr(Number(st.ino));
+      expect({ path: p, mtime: st.mtimeNs, ctime: st.ctimeNs, nlink: Number(st.nlink) })
+        .toEqual({ path: p, mtime: nsOf(a.mtime), ctime: nsOf(a.ctime), nlink: a.nlink });
+      return st;
+    };
+    try {
+      mkdirSync(mount.path('wcc/a'), { recursive: true });
+      mkdirSync(mount.path('wcc/b'));
+      let a = await asMaster('wcc/a');
+      /** After a change in wcc/a: the master's values, a later ctime and `nlink` links. */
+      const changed = async (nlink: number): Promise<void> => {
+        const now = await asMaster('wcc/a');
+        expect(now.ctimeNs).toBeGreaterThan(a.ctimeNs);
+        expect(Number(now.nlink)).toBe(nlink);
+        a = now;
+      };
+      closeSync(openSync(mount.path('wcc/a/f'), 'w'));
+      await changed(2);
+      mkdirSync(mount.path('wcc/a/sub'));
+      await changed(3);
+      symlinkSync('f', mount.path('wcc/a/s'));
+      await changed(3);
+      renameSync(mount.path('wcc/a/sub'), mount.path('wcc/b/sub'));
+      await changed(2);
+      await asMaster('wcc/b');
+      expect(statSync(mount.path('wcc/b')).nlink).toBe(3);
+      linkSync(mount.path('wcc/a/f'), mount.path('wcc/a/g'));
+      await changed(2);
+      unlinkSync(mount.path('wcc/a/g'));
+      await changed(2);
+      rmdirSync(mount.path('wcc/b/sub'));
+      expect(Number((await asMaster('wcc/b')).nlink)).toBe(2);
+    } finally {
+      meta.close();
+    }
   });
 
   it('chmod and chown', async () => {

@@ -1,4 +1,4 @@
-/** Small probes shared by tests: the errno a promise fails with, a loopback port nobody serves. */
+/** Small probes shared by tests: the errno a promise fails with, a loopback port nobody serves, polling. */
 import { createServer } from 'node:net';
 import { FsError } from '../../src/common/errors/errno.js';
 
@@ -19,4 +19,15 @@ export async function closedPort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   return port;
+}
+
+/** Polls `fn` until it returns something other than undefined (errors count as undefined). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

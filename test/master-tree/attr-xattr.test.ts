@@ -80,7 +80,7 @@ describe('Namespace: setattr', () => {
   });
 
   it('size on a directory is EISDIR, on a symlink EINVAL, negative EINVAL; missing inode ENOENT', async () => {
-    const l = await fx.ns.symlink(ROOT, 'l', 'x');
+    const l = (await fx.ns.symlink(ROOT, 'l', 'x')).attr;
     await expectErrno(fx.ns.setattr(ROOT, { fields: F.SET_ATTR_SIZE, size: 0 }), 'EISDIR');
     await expectErrno(fx.ns.setattr(l.ino ?? 0, { fields: F.SET_ATTR_SIZE, size: 0 }), 'EINVAL');
     const f = await file();

@@ -35,7 +35,8 @@ describe('Namespace: create and look up', () => {
   it('mknod without exclusive returns an existing regular file; EEXIST / EISDIR otherwise', async () => {
     const first = await fx.ns.mknod(ROOT, 'f', REGULAR, 0o600, 0, null, false);
     const again = await fx.ns.mknod(ROOT, 'f', REGULAR, 0o777, 0, null, false);
-    expect(again).toEqual({ attr: first.attr, created: false });
+    // Nothing changed: the directory is answered as it was.
+    expect(again).toEqual({ attr: first.attr, created: false, parentAttr: first.parentAttr });
     await expectErrno(fx.ns.mknod(ROOT, 'f', REGULAR, 0o600, 0, null, true), 'EEXIST');
     await fx.ns.mkdir(ROOT, 'd', 0o755);
     await expectErrno(fx.ns.mknod(ROOT, 'd', REGULAR, 0o600, 0, null, false), 'EISDIR');
@@ -59,10 +60,10 @@ describe('Namespace: create and look up', () => {
 
   it('mkdir: nlink 2, parent nlink + 1, parent column, "." and ".." resolve', async () => {
     await openRoot();
-    const d = await fx.ns.mkdir(ROOT, 'd', 0o755, { uid: 5, gid: 6, groups: [] });
+    const d = (await fx.ns.mkdir(ROOT, 'd', 0o755, { uid: 5, gid: 6, groups: [] })).attr;
     expect(d).toMatchObject({ type: DIRECTORY, nlink: 2, uid: 5, gid: 6, mode: 0o755, size: 0 });
     expect((await fx.ns.getattr(ROOT)).nlink).toBe(3);
-    const sub = await fx.ns.mkdir(d.ino ?? 0, 'sub', 0o700);
+    const sub = (await fx.ns.mkdir(d.ino ?? 0, 'sub', 0o700)).attr;
     expect((await fx.ns.getattr(d.ino ?? 0)).nlink).toBe(3);
     expect((await fx.ns.lookup(sub.ino ?? 0, '..')).ino).toBe(d.ino);
     expect((await fx.ns.lookup(sub.ino ?? 0, '.')).ino).toBe(sub.ino);
@@ -73,13 +74,13 @@ describe('Namespace: create and look up', () => {
   });
 
   it('setgid directories pass their group on, and their setgid bit to subdirectories', async () => {
-    const d = await fx.ns.mkdir(ROOT, 'shared', 0o2775, { uid: 0, gid: 77, groups: [] });
+    const d = (await fx.ns.mkdir(ROOT, 'shared', 0o2775, { uid: 0, gid: 77, groups: [] })).attr;
     expect(d.mode).toBe(0o775); // mkdir ignores setgid in its mode argument
     await fx.ns.setattr(d.ino ?? 0, { fields: fst.SetAttrField.SET_ATTR_MODE, mode: 0o2775 });
     const caller = { uid: 1000, gid: 1000, groups: [77] };
     const f = (await fx.ns.mknod(d.ino ?? 0, 'f', REGULAR, 0o644, 0, caller)).attr;
     expect(f).toMatchObject({ uid: 1000, gid: 77, mode: 0o644 });
-    const sub = await fx.ns.mkdir(d.ino ?? 0, 'sub', 0o755, caller);
+    const sub = (await fx.ns.mkdir(d.ino ?? 0, 'sub', 0o755, caller)).attr;
     expect(sub).toMatchObject({ gid: 77, mode: 0o2755 });
   });
 
@@ -111,7 +112,7 @@ describe('Namespace: create and look up', () => {
   it('symlink and readlink', async () => {
     await openRoot();
     const target = '../some/where/ü';
-    const l = await fx.ns.symlink(ROOT, 'l', target, { uid: 3, gid: 4, groups: [] });
+    const l = (await fx.ns.symlink(ROOT, 'l', target, { uid: 3, gid: 4, groups: [] })).attr;
     expect(l).toMatchObject({ type: SYMLINK, mode: 0o777, nlink: 1, size: Buffer.byteLength(target), uid: 3, gid: 4 });
     expect(await fx.ns.readlink(l.ino ?? 0)).toBe(target);
     await expectErrno(fx.ns.readlink(ROOT), 'EINVAL');
@@ -151,7 +152,7 @@ describe('Namespace: create and look up', () => {
   });
 
   it('data survives close and re-open, nanosecond times included', async () => {
-    const d = await fx.ns.mkdir(ROOT, 'keep', 0o750);
+    const d = (await fx.ns.mkdir(ROOT, 'keep', 0o750)).attr;
     const f = (await fx.ns.mknod(d.ino ?? 0, 'file', REGULAR, 0o640, 0)).attr;
     const mtime = { sec: 1_700_000_000, nsec: 123_456_789 };
     await fx.ns.setattr(f.ino ?? 0, { fields: fst.SetAttrField.SET_ATTR_MTIME, mtime });

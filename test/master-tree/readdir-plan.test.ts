@@ -31,7 +31,7 @@ describe('Namespace: readdir', () => {
   const fx = useNamespace();
 
   it('pages through 2,500 entries in byte order, with and without attributes', async () => {
-    const d = (await fx.ns.mkdir(ROOT, 'big', 0o755)).ino ?? 0;
+    const d = (await fx.ns.mkdir(ROOT, 'big', 0o755)).attr.ino ?? 0;
     const names = Array.from({ length: 2500 }, (_, i) => (i % 10 === 0 ? `é${i}` : `f${i}`));
     await Promise.all(names.map((n) => fx.ns.mknod(d, n, REGULAR, 0o644, 0, null, true)));
     const expected = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -64,7 +64,7 @@ describe('Namespace: readdir', () => {
   });
 
   it('empty directory, dots never listed, ENOTDIR and ENOENT', async () => {
-    const d = (await fx.ns.mkdir(ROOT, 'e', 0o755)).ino ?? 0;
+    const d = (await fx.ns.mkdir(ROOT, 'e', 0o755)).attr.ino ?? 0;
     expect(await fx.ns.readdir(d)).toEqual({ entries: [], more: false });
     const f = (await fx.ns.mknod(ROOT, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
     await expectErrno(fx.ns.readdir(f), 'ENOTDIR');
@@ -78,9 +78,9 @@ describe('Namespace: query plans', () => {
   it('every statement of every operation uses a key or an index', async () => {
     const seen = new Set<string>();
     const ns = new Namespace(recording(fx.db, seen));
-    const a = (await ns.mkdir(ROOT, 'a', 0o755)).ino ?? 0;
-    const b = (await ns.mkdir(ROOT, 'b', 0o755)).ino ?? 0;
-    const sub = (await ns.mkdir(a, 'sub', 0o755)).ino ?? 0;
+    const a = (await ns.mkdir(ROOT, 'a', 0o755)).attr.ino ?? 0;
+    const b = (await ns.mkdir(ROOT, 'b', 0o755)).attr.ino ?? 0;
+    const sub = (await ns.mkdir(a, 'sub', 0o755)).attr.ino ?? 0;
     const f = (await ns.mknod(a, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
     await ns.mknod(a, 'f', REGULAR, 0o644, 0);
     await addChunks(fx.db, f, [0, 1]);

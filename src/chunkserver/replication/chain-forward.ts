@@ -17,6 +17,10 @@ export interface ChainHeader {
   version: number;
   /** The replicas after this one; chain[0] is the next hop. */
   chain: string[];
+  /** Create the chunk where it is missing (its first write). */
+  create: boolean;
+  /** fdatasync before answering. */
+  sync: boolean;
 }
 
 export class ChainForward {
@@ -57,7 +61,8 @@ export class ChainForward {
     if (this.failure) throw this.failure;
     const msg: fst.IWriteChunkRequest = { offset, data };
     if (!this.headerSent) {
-      msg.header = { chunkId: this.header.chunkId, version: this.header.version, chain: this.header.chain.slice(1) };
+      const { chunkId, version, chain, create, sync } = this.header;
+      msg.header = { chunkId, version, chain: chain.slice(1), create, sync };
       this.headerSent = true;
     }
     if (!this.call.write(msg)) await waitDrain(this.call, signal, this.failed);

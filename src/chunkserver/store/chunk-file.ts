@@ -4,19 +4,20 @@
  *
  * Durability policy:
  * - WriteChunk: every message is written with pwrite and its blocks' checksums are updated in
- *   memory; before the stream is acknowledged, sync() fdatasyncs the data file, then writes the
- *   meta record and fdatasyncs the meta file. A crash before that loses only unacknowledged writes:
- *   an overwritten block then fails its checksum (EIO, never wrong data) and a torn extension is cut
- *   back to the recorded length when the chunk is next opened.
+ *   memory; before the stream is acknowledged, persistMeta() writes the meta record (a process
+ *   crash then loses nothing: the kernel holds both files' pages), or, for a stream that asks for
+ *   sync, sync() fdatasyncs the data file, then writes the meta record and fdatasyncs the meta file.
+ *   A power loss before a sync may lose unsynced writes: an overwritten block then fails its
+ *   checksum (EIO, never wrong data) and a torn extension is cut back to the recorded length when
+ *   the chunk is next opened.
  * - SetChunkVersion: the new version (and length) is written to the meta file and fdatasync'ed
  *   before the call returns; a truncate also fdatasyncs the data file. Shrinking writes the meta
  *   first (bytes past the recorded length are ignored, then cut); growing extends the data first.
- * - A new chunk's files are created without fsync: an empty chunk holds no data to lose, and the
- *   allocation of every new chunk would otherwise pay several fsyncs. The first sync() (the end of
- *   its first WriteChunk stream, or a version change) makes the files and their directory entries
- *   durable. A chunkserver that crashes before then forgets the empty chunk and its next full report
- *   says so. The meta file is created before the data file, so a crash in between leaves a meta
- *   file alone (ignored by the scan), never unverified data.
+ * - A new chunk's files are created without fsync: the first sync() (a WriteChunk stream that asks
+ *   for it, or a version change) makes the files and their directory entries durable. A machine
+ *   that loses power before then may forget the chunk, and its next full report says so. The meta
+ *   file is created before the data file, so a crash in between leaves a meta file alone (ignored
+ *   by the scan), never unverified data.
  *
  * A ChunkFile is not safe for concurrent use: the store runs every call under the chunk's lock.
  */
@@ -38,7 +39,12 @@ function checkRange(offset: number, length: number): void {
 export class ChunkFile {
   private dataDirty = false;
   private metaDirty = false;
-  /** Created, but neither the files nor their directory entries fsynced yet. */
+  /** The meta record was written without fsync. */
+  private metaUnsynced = false;
+  /**
+   * The files or their directory entries may not be on disk yet: created since the last sync, or
+   * opened (a chunk created, closed and reopened without a sync in between looks the same).
+   */
   private creationPending = false;
 
   private constructor(
@@ -77,7 +83,11 @@ export class ChunkFile {
       // Bytes past the recorded length come from a write or copy that never completed; later writes
       // assume the file holds nothing past the length, so cut them now.
       if ((await data.stat()).size > meta.length) await data.truncate(meta.length);
-      return new ChunkFile(paths, data, metaFh, meta);
+      const file = new ChunkFile(paths, data, metaFh, meta);
+      // Unsynced writes may have been made before the chunk was last closed (or before this
+      // process restarted): the first sync() fsyncs both files and their directory.
+      file.dataDirty = file.metaUnsynced = file.creationPending = true;
+      return file;
     } catch (e) {
       await Promise.allSettled([metaFh?.close(), data?.close()]);
       if ((e as { code?: unknown }).code === 'ENOENT') {
@@ -231,16 +241,26 @@ export class ChunkFile {
     await this.sync();
   }
 
+  /** Writes a changed meta record, without fsync (see the durability policy above). */
+  async persistMeta(): Promise<void> {
+    if (!this.metaDirty) return;
+    await writeMeta(this.metaFh, this.meta);
+    this.metaDirty = false;
+    // The record on disk may still be unsynced: sync() must fsync it even if nothing changes.
+    this.metaUnsynced = true;
+  }
+
   /** fdatasync the data written so far, then write and fdatasync the meta record. */
   async sync(): Promise<void> {
     if (this.dataDirty || this.creationPending) {
       await this.data.datasync();
       this.dataDirty = false;
     }
-    if (this.metaDirty || this.creationPending) {
-      await writeMeta(this.metaFh, this.meta);
+    if (this.metaDirty || this.metaUnsynced || this.creationPending) {
+      if (this.metaDirty) await writeMeta(this.metaFh, this.meta);
       this.metaDirty = false;
       await this.metaFh.datasync();
+      this.metaUnsynced = false;
     }
     if (this.creationPending) {
       await fsyncDir(this.paths.subdir);
@@ -248,11 +268,12 @@ export class ChunkFile {
     }
   }
 
-  /** Writes a pending meta record (without fsync) and closes both files. */
+  /**
+   * Writes a pending meta record (without fsync) and closes both files. What was not synced stays
+   * so (a reopened chunk counts as unsynced); the kernel writes it back in its own time.
+   */
   async close(): Promise<void> {
     try {
-      // A closed file forgets that its creation was never made durable: do it now.
-      if (this.creationPending) await this.sync();
       if (this.metaDirty) await writeMeta(this.metaFh, this.meta);
       this.metaDirty = false;
     } finally {

@@ -220,6 +220,19 @@ export class ChunkStore {
     });
   }
 
+  /**
+   * Writes the chunk's meta record (length, checksums) without fsync: the writes so far survive
+   * this process dying, not the machine losing power. Returns the chunk length.
+   */
+  persist(chunkId: number, version: number): Promise<number> {
+    return this.locks.run(chunkId, async () => {
+      const entry = this.expect(chunkId, version);
+      const f = await this.file(chunkId, entry);
+      await f.persistMeta();
+      return f.length;
+    });
+  }
+
   /** Reads a verified range (bytes past the length are zeros). */
   read(chunkId: number, version: number, offset: number, length: number): Promise<Buffer> {
     return this.locks.run(chunkId, async () => {

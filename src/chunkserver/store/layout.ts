@@ -55,7 +55,16 @@ export async function fsyncDir(path: string): Promise<void> {
  * mkdir -p, fsync'ing the parent of each directory it creates. Written out rather than
  * mkdir({recursive: true}), which loops forever where a parent exists but refuses children (/proc).
  */
+/** Directories made or seen by ensureDir: chunk directories are never removed while we run. */
+const knownDirs = new Set<string>();
+
 export async function ensureDir(path: string): Promise<void> {
+  if (knownDirs.has(path)) return;
+  await makeDir(path);
+  knownDirs.add(path);
+}
+
+async function makeDir(path: string): Promise<void> {
   try {
     await mkdir(path);
   } catch (e) {

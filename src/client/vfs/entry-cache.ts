@@ -7,7 +7,9 @@
  * Attributes are kept per inode, not per path: a hard link's new nlink, a commit's new size, a
  * chmod through another name — one update shows through every path at once. Changes made through
  * this mount update or drop entries at once; changes made by other clients show after at most the
- * TTL (close-to-open consistency is kept by `open`, which always revalidates).
+ * TTL (close-to-open consistency is kept by `open`, which always revalidates). A directory changed
+ * through this mount keeps its path: the master answers every mutation with the directory's new
+ * attributes (`dirChanged`), so the `stat` that follows a create costs no round trip.
  */
 import { LRUCache } from 'lru-cache';
 import { FsError } from '../../common/errors/errno.js';
@@ -92,10 +94,30 @@ export class EntryCache {
     return ino === undefined ? undefined : this.attrs.get(ino);
   }
 
-  /** A name was added to directory `dirPath`: the directory's attributes changed, the name is known. */
-  added(dirPath: string, path: string, attr: Attr): void {
-    this.forget(dirPath);
+  /**
+   * A name was added to directory `dirPath`: the name is known, and the directory's attributes are
+   * `dirAttr` (the master's answer; see dirChanged).
+   */
+  added(dirPath: string, path: string, attr: Attr, dirAttr: Attr | undefined): void {
+    this.dirChanged(dirPath, dirAttr);
     this.set(path, attr);
+  }
+
+  /**
+   * Directory `dirPath` changed through this mount and the master answered with its attributes as
+   * committed: they replace the cached ones, and the path keeps its inode. Without them (a failed or
+   * interrupted call, a master predating them) the path is forgotten and the next use asks again.
+   * An answer with an older ctime than the cached attributes lost a race with another change
+   * answered first (or a clock moved back): which one is newer is unknown, so the inode is dropped.
+   */
+  dirChanged(dirPath: string, dirAttr: Attr | undefined): void {
+    if (!dirAttr) {
+      this.forget(dirPath);
+      return;
+    }
+    const cached = this.attrs.get(dirAttr.ino);
+    if (cached && olderCtime(dirAttr, cached)) this.attrs.delete(dirAttr.ino);
+    else this.update(dirAttr);
   }
 
   /** Records that `path` names the inode `attr` describes. */
@@ -134,6 +156,10 @@ export class EntryCache {
     this.paths.clear();
     this.attrs.clear();
   }
+}
+
+function olderCtime(a: Attr, b: Attr): boolean {
+  return a.ctime.sec < b.ctime.sec || (a.ctime.sec === b.ctime.sec && a.ctime.nsec < b.ctime.nsec);
 }
 
 function normalize(path: string): string {

@@ -12,6 +12,7 @@
 import type { Logger } from '../../common/log/logger.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import type { MetaClient } from '../meta-client.js';
+import type { Attr } from '../types.js';
 
 export const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{8,}$/;
 
@@ -30,8 +31,8 @@ export class HideTracker {
   constructor(
     private readonly meta: MetaClient,
     private readonly log: Logger,
-    /** Called once the old name is gone (cache invalidation). */
-    private readonly removed: (path: string) => void,
+    /** Called once the old name is gone (cache invalidation), with its directory's new attributes if known. */
+    private readonly removed: (path: string, dirAttr: Attr | undefined) => void,
   ) {}
 
   /** A hide became a link: `path` still names the file until `settle`. */
@@ -51,12 +52,13 @@ export class HideTracker {
     this.pending = undefined;
     clearTimeout(this.timer);
     if (replacedBy === p.path) return;
+    let dirAttr: Attr | undefined;
     try {
-      await this.meta.unlink(p.dirIno, p.name);
+      dirAttr = (await this.meta.unlink(p.dirIno, p.name)).parentAttr;
     } catch (e) {
       if (toFsError(e).code !== 'ENOENT') this.log.warn('removing the name of a hidden file failed', { path: p.path, err: e });
     } finally {
-      this.removed(p.path);
+      this.removed(p.path, dirAttr);
     }
   }
 }

@@ -11,6 +11,7 @@ import type { LocateResult, MetaClient } from '../meta-client.js';
 import type { Attr, ChunkLocation } from '../types.js';
 import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
 import type { MemoryBudget } from '../writeback/memory-budget.js';
+import type { UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 
 export interface OpenFileDeps {
   meta: MetaClient;
@@ -21,6 +22,8 @@ export interface OpenFileDeps {
   onAttr: (attr: Attr) => void;
   /** The mount-wide write-back memory limit. */
   memory?: MemoryBudget;
+  /** The mount's record of chunks written without sync (fsync makes them durable). */
+  unsynced: UnsyncedChunks;
 }
 
 export class OpenFile {
@@ -46,8 +49,9 @@ export class OpenFile {
 
   /** The shared writer, created on first use. */
   writer(): FileWriter {
-    this.writerInstance ??= new FileWriter(this.deps.meta, this.deps.chunks, this.attr.ino, this.deps.writeback,
-      (a) => this.committed(a), this.deps.log.child({ ino: this.attr.ino }), this.deps.memory);
+    const { meta, chunks, unsynced, memory, log } = this.deps;
+    this.writerInstance ??= new FileWriter({ meta, chunks, unsynced, memory, log: log.child({ ino: this.attr.ino }) }, this.attr.ino,
+      this.deps.writeback, (a) => this.committed(a));
     return this.writerInstance;
   }
 
@@ -125,6 +129,11 @@ export class OpenFile {
   /** Sends and commits everything pending; throws a stored or new flush error. */
   async flush(): Promise<void> {
     await this.writerInstance?.flush();
+  }
+
+  /** fsync(2): flush, and make every chunk of the file written so far durable on its replicas. */
+  async fsync(): Promise<void> {
+    await this.writer().flush(true);
   }
 
   /** After a truncate: cached allocations carry dead versions and cached blocks old bytes. */

@@ -2,7 +2,7 @@
 import { listDirEntries } from '../tree-ops.js';
 import { fst, type Attr } from '../types.js';
 import { callerOf, type OpContext } from './op-context.js';
-import { parentPath, type VfsState } from './vfs-state.js';
+import type { VfsState } from './vfs-state.js';
 import { FsError } from '../../common/errors/errno.js';
 
 export interface DirListing {
@@ -30,17 +30,19 @@ export async function readdir(s: VfsState, path: string): Promise<DirListing> {
 
 export async function mkdir(s: VfsState, path: string, mode: number, ctx: OpContext): Promise<Attr> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const attr = await s.meta.mkdir(dir.ino, name, mode, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr);
+  const { attr, parentAttr } = await s.meta.mkdir(dir.ino, name, mode, { caller: callerOf(ctx) });
+  s.entries.added(dirPath, path, attr, parentAttr);
   return attr;
 }
 
 export async function rmdir(s: VfsState, path: string, ctx: OpContext): Promise<void> {
-  const { dir, name } = await s.entries.parentOf(path);
+  const { dir, name, dirPath } = await s.entries.parentOf(path);
+  let dirAttr: Attr | undefined;
   try {
-    await s.meta.rmdir(dir.ino, name, { caller: callerOf(ctx) });
+    dirAttr = (await s.meta.rmdir(dir.ino, name, { caller: callerOf(ctx) })).parentAttr;
   } finally {
     s.entries.forgetTree(path);
-    s.entries.forget(parentPath(path));
+    // After a failure nothing is known of the directory: it is forgotten.
+    s.entries.dirChanged(dirPath, dirAttr);
   }
 }

@@ -60,8 +60,8 @@ export async function open(s: VfsState, path: string, flags: number): Promise<Op
 export async function create(s: VfsState, path: string, mode: number, flags: number, ctx: OpContext): Promise<Opened> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   const exclusive = (flags & constants.O_EXCL) !== 0;
-  const { attr, created } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr);
+  const { attr, created, parentAttr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
+  s.entries.added(dirPath, path, attr, parentAttr);
   if (created) s.entries.noteNoXattrs(attr.ino);
   const access = flags === 0 ? { readable: true, writable: true, append: false } : accessOf(flags);
   return { fh: openHandle(s, attr, { ...access, writable: true }).fh, directIo: attr.nlink > 1 };
@@ -98,7 +98,7 @@ export async function flush(s: VfsState, fh: number): Promise<void> {
 
 /** fsync(2): returns once every write so far is on every replica and committed. */
 export async function fsync(s: VfsState, fh: number): Promise<void> {
-  await s.handles.get(fh).file.flush();
+  await s.handles.get(fh).file.fsync();
 }
 
 /** release: the last close of a descriptor. Data was flushed by `flush`; this only lets go. */

@@ -1,6 +1,7 @@
 /** unlink, rename, link, symlink, readlink, mknod. */
 import { constants } from 'node:fs';
 import { FsError } from '../../common/errors/errno.js';
+import type { Renamed } from '../meta-client.js';
 import { fst, type Attr } from '../types.js';
 import { HIDDEN_NAME } from './hidden-files.js';
 import { callerOf, type OpContext } from './op-context.js';
@@ -10,13 +11,16 @@ export async function unlink(s: VfsState, path: string, ctx: OpContext): Promise
   const { dir, name, dirPath } = await s.entries.parentOf(path);
   // Only to invalidate: the kernel looked the name up just before, so it is cached if it matters.
   const target = s.entries.peek(path);
+  let dirAttr: Attr | undefined;
   try {
-    const nlink = await s.meta.unlink(dir.ino, name, { caller: callerOf(ctx) });
+    const res = await s.meta.unlink(dir.ino, name, { caller: callerOf(ctx) });
+    dirAttr = res.parentAttr;
     // Other names of the inode now show one link less.
-    if (nlink > 0 && target) s.entries.forgetIno(target.ino);
+    if (res.nlink > 0 && target) s.entries.forgetIno(target.ino);
   } finally {
     s.entries.forget(path);
-    s.entries.forget(dirPath);
+    // After a failure nothing is known of the directory: it is forgotten.
+    s.entries.dirChanged(dirPath, dirAttr);
   }
 }
 
@@ -26,22 +30,24 @@ export async function rename(s: VfsState, from: string, to: string, ctx: OpConte
   if (HIDDEN_NAME.test(dst.name) && src.dirPath === dst.dirPath) {
     // libfuse hiding an open file (see hidden-files.ts): link now, drop the old name later.
     const file = await s.entries.resolve(from);
-    await s.meta.link(file.ino, dst.dir.ino, dst.name, { caller: callerOf(ctx) });
+    const { newParentAttr } = await s.meta.link(file.ino, dst.dir.ino, dst.name, { caller: callerOf(ctx) });
     s.entries.forgetIno(file.ino);
-    s.entries.forget(src.dirPath);
+    s.entries.dirChanged(src.dirPath, newParentAttr);
     s.hides.start({ path: from, dirIno: src.dir.ino, name: src.name });
     return;
   }
   // Only to invalidate (no lookups: the kernel looked both names up just before).
   const moved = s.entries.peek(from);
   const replaced = s.entries.peek(to);
+  let res: Renamed | undefined;
   try {
-    await s.meta.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, noReplace, { caller: callerOf(ctx) });
+    res = await s.meta.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, noReplace, { caller: callerOf(ctx) });
   } finally {
     s.entries.forgetTree(from);
     s.entries.forgetTree(to);
-    s.entries.forget(src.dirPath);
-    s.entries.forget(dst.dirPath);
+    // After a failure nothing is known of the directories: they are forgotten.
+    s.entries.dirChanged(src.dirPath, res?.parentAttr);
+    s.entries.dirChanged(dst.dirPath, res?.newParentAttr);
     if (moved) s.entries.forgetIno(moved.ino);
     // A replaced file lost a link: its other names (if any) must show it.
     if (replaced) s.entries.forgetIno(replaced.ino);
@@ -52,17 +58,17 @@ export async function link(s: VfsState, existing: string, newPath: string, ctx: 
   const target = await s.entries.resolve(existing);
   const { dir, dirPath } = await s.entries.parentOf(newPath);
   const name = newPath.slice(newPath.lastIndexOf('/') + 1);
-  const attr = await s.meta.link(target.ino, dir.ino, name, { caller: callerOf(ctx) });
+  const { attr, newParentAttr } = await s.meta.link(target.ino, dir.ino, name, { caller: callerOf(ctx) });
   // nlink and ctime changed for every name of the inode: drop them all, cache the fresh one.
   s.entries.forgetIno(target.ino);
-  s.entries.added(dirPath, newPath, attr);
+  s.entries.added(dirPath, newPath, attr, newParentAttr);
   return attr;
 }
 
 export async function symlink(s: VfsState, target: string, path: string, ctx: OpContext): Promise<Attr> {
   const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const attr = await s.meta.symlink(dir.ino, name, target, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr);
+  const { attr, parentAttr } = await s.meta.symlink(dir.ino, name, target, { caller: callerOf(ctx) });
+  s.entries.added(dirPath, path, attr, parentAttr);
   return attr;
 }
 
@@ -85,7 +91,7 @@ export async function mknod(s: VfsState, path: string, mode: number, rdev: numbe
   const type = fmt === 0 ? fst.FileType.REGULAR : typeOfMode[fmt];
   if (type === undefined) throw new FsError('EINVAL', `mknod of file type 0${fmt.toString(8)}`);
   const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const { attr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr);
+  const { attr, parentAttr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
+  s.entries.added(dirPath, path, attr, parentAttr);
   return attr;
 }

@@ -11,6 +11,7 @@ import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
+import { UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
@@ -22,7 +23,7 @@ import * as nameOps from './ops-names.js';
 import * as xattrOps from './ops-xattr.js';
 import type { OpContext } from './op-context.js';
 import { OpenFileTable } from './open-files.js';
-import type { VfsState } from './vfs-state.js';
+import { parentPath, type VfsState } from './vfs-state.js';
 
 export interface VfsOptions {
   meta: MetaClient;
@@ -46,7 +47,10 @@ export class Vfs {
     const writeback = o.writeback ?? {};
     this.memory = new MemoryBudget(o.writebackMemoryBytes ?? 512 * 1024 * 1024);
     const entries = new EntryCache(o.meta, o.entryTtlMs ?? 1000);
-    const hides = new HideTracker(o.meta, o.log, (path) => entries.forget(path));
+    const hides = new HideTracker(o.meta, o.log, (path, dirAttr) => {
+      entries.forget(path);
+      entries.dirChanged(parentPath(path), dirAttr);
+    });
     this.s = {
       meta: o.meta,
       chunks: o.chunks,
@@ -54,7 +58,7 @@ export class Vfs {
       blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
       files: new OpenFileTable({
         meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
-        memory: this.memory,
+        memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log),
       }),
       handles: new HandleTable(),
       hides,

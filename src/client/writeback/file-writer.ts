@@ -3,7 +3,7 @@
  *
  * Writes are copied into the current WriteBuffer. When it holds `flushThresholdBytes`, it becomes a
  * flight: its chunk jobs go to the ChunkWriter (streams on different chunks run in parallel) and,
- * once all are durable, one CommitWrite publishes the new size and mtime. New writes meanwhile go
+ * once every replica has them, one CommitWrite publishes the new size and mtime. New writes meanwhile go
  * into a fresh buffer, so writing and flushing overlap. Flights commit in the order they started.
  *
  * Memory is bounded by `budgetBytes` (buffered + in flight): a write that would pass it waits for a
@@ -20,6 +20,7 @@ import type { MetaClient } from '../meta-client.js';
 import type { Attr } from '../types.js';
 import { ChunkWriter } from './chunk-writer.js';
 import type { MemoryBudget } from './memory-budget.js';
+import type { UnsyncedChunks } from './unsynced-chunks.js';
 import { WriteBuffer } from './write-buffer.js';
 
 export interface WritebackOptions {
@@ -76,6 +77,16 @@ interface Flight {
   done: Promise<void>;
 }
 
+export interface FileWriterDeps {
+  meta: MetaClient;
+  chunks: ChunkClient;
+  log: Logger;
+  /** The client's record of chunks written without sync, which fsync makes durable. */
+  unsynced: UnsyncedChunks;
+  /** The mount-wide limit that this file's buffers count against, if any. */
+  memory?: MemoryBudget;
+}
+
 export class FileWriter {
   private readonly opts: Required<WritebackOptions>;
   private current: WriteBuffer;
@@ -85,21 +96,23 @@ export class FileWriter {
   private failure: FsError | undefined;
   private readonly released = new Notifier();
   private readonly chunkWriter: ChunkWriter;
+  private readonly meta: MetaClient;
+  private readonly log: Logger;
+  private readonly shared: MemoryBudget | undefined;
 
   constructor(
-    private readonly meta: MetaClient,
-    chunks: ChunkClient,
+    deps: FileWriterDeps,
     private readonly ino: number,
     options: WritebackOptions,
     /** Called after each successful CommitWrite with the file's new attributes. */
     private readonly onCommit: (attr: Attr) => void,
-    private readonly log: Logger,
-    /** The mount-wide limit that this file's buffers count against, if any. */
-    private readonly shared?: MemoryBudget,
   ) {
     this.opts = { ...WRITEBACK_DEFAULTS, ...options };
+    this.meta = deps.meta;
+    this.log = deps.log;
+    this.shared = deps.memory;
     this.current = new WriteBuffer(this.opts.chunkSize);
-    this.chunkWriter = new ChunkWriter(meta, chunks, ino, this.opts.parallelChunks, log);
+    this.chunkWriter = new ChunkWriter(deps.meta, deps.chunks, ino, this.opts.parallelChunks, deps.unsynced, deps.log);
   }
 
   /** The stored flush error, if a flush failed. */
@@ -158,12 +171,16 @@ export class FileWriter {
     this.idleTimer.unref();
   }
 
-  /** Flushes everything buffered and waits until all of it is committed (fsync, close). */
-  async flush(): Promise<void> {
-    this.startFlush();
+  /**
+   * Flushes everything buffered and waits until all of it is on every replica and committed
+   * (close). With `durable` (fsync) every chunk of the file written so far is also on disk.
+   */
+  async flush(durable = false): Promise<void> {
+    this.startFlush(durable);
     // Flights commit in order, so the last one ending means all have.
     await this.lastFlight;
     this.throwIfFailed();
+    if (durable) await this.chunkWriter.syncWritten();
   }
 
   /** Drops cached chunk allocations: after a truncate their versions are gone. */
@@ -195,14 +212,15 @@ export class FileWriter {
     }
   }
 
-  private startFlush(): void {
+  /** Sends the current buffer; `sync` asks the replicas to fdatasync what it writes. */
+  private startFlush(sync = false): void {
     clearTimeout(this.idleTimer);
     if (this.current.isEmpty) return;
     const buffer = this.current;
     this.current = new WriteBuffer(this.opts.chunkSize);
     this.inflightBytes += buffer.bytes;
     const flight: Flight = { buffer, done: Promise.resolve() };
-    flight.done = this.runFlight(buffer, this.lastFlight)
+    flight.done = this.runFlight(buffer, this.lastFlight, sync)
       .catch((e: unknown) => {
         const err = toFsError(e, (u) => this.log.error('unexpected error while flushing', { ino: this.ino, err: u }));
         this.log.warn('flush failed', { ino: this.ino, code: err.code, err });
@@ -218,10 +236,10 @@ export class FileWriter {
     this.lastFlight = flight.done;
   }
 
-  private async runFlight(buffer: WriteBuffer, previous: Promise<void>): Promise<void> {
+  private async runFlight(buffer: WriteBuffer, previous: Promise<void>, sync: boolean): Promise<void> {
     const jobs = buffer.chunkJobs().map((job) =>
       // After a failure nothing more is sent: the handle is already reporting lost data.
-      this.failure ? Promise.reject(this.failure) : this.chunkWriter.submit(job));
+      this.failure ? Promise.reject(this.failure) : this.chunkWriter.submit(job, sync));
     const results = await Promise.allSettled(jobs);
     await previous;
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

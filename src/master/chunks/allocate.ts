@@ -1,14 +1,21 @@
 /**
  * AllocateChunk: hands a client a chunk to write, at a fresh version, with its replication chain.
  *
- * A new chunk is recorded in SQLite first (so that a chunk report can never find it unknown and
- * delete it), then created on the chosen chunkservers. An existing chunk is first moved to
- * version+1 on its up-to-date live replicas, then recorded: a replica that missed the bump keeps
- * the old version and is stale from then on, so it is never read again. If the master dies between
- * the two steps, chunk reports carry the higher version and the master adopts it.
+ * A new chunk is recorded in SQLite (so that a chunk report can never find it unknown and delete
+ * it) and answered at once; the chosen chunkservers are told to create it a second later. The
+ * client's first WriteChunk creates it too (its header says `create`; creation is idempotent at one
+ * version), so a new chunk's first byte does not wait for a master-to-chunkserver round trip, and a
+ * chunk that its writer never writes still exists on its replicas moments later. In between,
+ * moveVersion treats a version-1 chunk that no replica holds as empty.
+ *
+ * An existing chunk is first moved to version+1 on its up-to-date live replicas, then recorded: a
+ * replica that missed the bump keeps the old version and is stale from then on, so it is never read
+ * again. If the master dies between the two steps, chunk reports carry the higher version and the
+ * master adopts it.
  */
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
+import { toErrno } from '../../common/errors/to-errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { MasterDb } from '../db/database.js';
@@ -22,6 +29,9 @@ import { chooseServers } from './placement.js';
 export const MAX_FILE_SIZE = 2 ** 50;
 
 const REGULAR = 1;
+
+/** How long after allocating a new chunk the master creates it on the replicas itself. */
+const BACKGROUND_CREATE_DELAY_MS = 1000;
 
 export interface ChunkDeps {
   db: MasterDb;
@@ -39,28 +49,26 @@ export function locationOf(deps: ChunkDeps, idx: number, chunkId: number, versio
   return { index: idx, chunkId, version, replicas };
 }
 
-export async function allocateChunk(deps: ChunkDeps, ino: number, idx: number): Promise<fst.IChunkLocation> {
+export interface Allocation {
+  chunk: fst.IChunkLocation;
+  /** New: no chunkserver holds it yet, the first write creates it. */
+  created: boolean;
+}
+
+export async function allocateChunk(deps: ChunkDeps, ino: number, idx: number): Promise<Allocation> {
   if (!Number.isSafeInteger(idx) || idx < 0 || idx * CHUNK_SIZE >= MAX_FILE_SIZE) {
     throw new FsError('EFBIG', `chunk index ${idx} is past the largest file size`);
   }
   const inode = await getInode(deps.db.reader, ino);
   if (inode.type !== REGULAR) throw new FsError(inode.type === 2 ? 'EISDIR' : 'EINVAL', `inode ${ino} is not a regular file`);
   const existing = await chunkAt(deps.db.reader, ino, idx);
-  return existing ? bumpExisting(deps, ino, existing.chunk_id, existing.version, idx) : createNew(deps, ino, idx, inode.replication);
+  if (!existing) return { chunk: await createNew(deps, ino, idx, inode.replication), created: true };
+  return { chunk: await bumpExisting(deps, ino, existing.chunk_id, existing.version, idx), created: false };
 }
 
 async function bumpExisting(deps: ChunkDeps, ino: number, chunkId: number, version: number, idx: number): Promise<fst.IChunkLocation> {
-  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
-  if (holders.length === 0) throw new FsError('EIO', `chunk ${chunkId} of inode ${ino} has no live up-to-date replica`);
   const newVersion = version + 1;
-  const results = await Promise.allSettled(
-    holders.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId, version, newVersion })),
-  );
-  const bumped = holders.filter((_, i) => results[i]?.status === 'fulfilled');
-  results.forEach((r, i) => {
-    if (r.status === 'rejected') deps.log.warn('version bump failed; replica left stale', { chunkId, serverId: holders[i], err: r.reason });
-  });
-  if (bumped.length === 0) throw new FsError('EIO', `chunk ${chunkId}: no replica accepted version ${newVersion}`);
+  const bumped = await moveVersion(deps, ino, chunkId, version, newVersion);
   await deps.db.write(async (tx) => {
     // A chunk report may already have carried the new version here (the master adopts newer
     // versions it hears of): up to newVersion is ours; beyond it someone else moved the chunk.
@@ -69,6 +77,35 @@ async function bumpExisting(deps: ChunkDeps, ino: number, chunkId: number, versi
     for (const id of bumped) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunkId, id]);
   });
   return locationOf(deps, idx, chunkId, newVersion, bumped);
+}
+
+/**
+ * Moves a chunk from `version` to `newVersion` on its live up-to-date replicas (cutting it to
+ * `truncateLength` bytes if given) and returns the servers that took it; throws EIO when none did.
+ *
+ * A version-1 chunk that no replica holds was allocated but never written (its first write is in
+ * flight, or its writer died): it holds no data, so it is created empty at the new version. A write
+ * still in flight then finds a newer version, fails with ESTALE, and its client allocates again.
+ */
+export async function moveVersion(deps: ChunkDeps, ino: number, chunkId: number, version: number, newVersion: number, truncateLength?: number): Promise<number[]> {
+  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
+  if (holders.length === 0) throw new FsError('EIO', `chunk ${chunkId} of inode ${ino} has no live up-to-date replica`);
+  const address = (id: number): string => deps.servers.get(id)!.address;
+  let results = await Promise.allSettled(holders.map((id) => deps.commands.setVersion(address(id), { chunkId, version, newVersion, truncateLength })));
+  const neverWritten = version === 1 && results.every((r) => r.status === 'rejected' && toErrno(r.reason) === 'ENOENT');
+  if (neverWritten) {
+    results = await Promise.allSettled(holders.map((id) =>
+      deps.commands.setVersion(address(id), { chunkId, version: 0, newVersion, create: true, truncateLength })));
+  }
+  const moved = holders.filter((_, i) => results[i]?.status === 'fulfilled');
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') deps.log.warn('version change failed; replica left stale', { chunkId, serverId: holders[i], err: r.reason });
+  });
+  if (moved.length === 0) {
+    const reason = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+    throw new FsError('EIO', `chunk ${chunkId}: no replica accepted version ${newVersion}`, { cause: reason });
+  }
+  return moved;
 }
 
 async function createNew(deps: ChunkDeps, ino: number, idx: number, goal: number): Promise<fst.IChunkLocation> {
@@ -87,26 +124,16 @@ async function createNew(deps: ChunkDeps, ino: number, idx: number, goal: number
     await bumpCounter(tx, 'chunks', 1);
     return id;
   });
-  const results = await Promise.allSettled(
-    chosen.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId, version: 0, newVersion: 1, create: true })),
-  );
-  const failed = chosen.filter((_, i) => results[i]?.status === 'rejected');
-  if (failed.length > 0) {
-    deps.log.warn('chunk creation failed on some servers', { chunkId, failed });
-    await deps.db.write(async (tx) => {
-      for (const s of failed) await tx.run('DELETE FROM replicas WHERE chunk_id = ? AND server_id = ?', [chunkId, s]);
-    });
-  }
-  const created = chosen.filter((id) => !failed.includes(id));
-  if (created.length === 0) {
-    // Forget the chunk entirely, or every later write to this index would find it missing.
-    await deps.db.write(async (tx) => {
-      await tx.run('DELETE FROM chunks WHERE chunk_id = ?', [chunkId]);
-      await bumpCounter(tx, 'chunks', -1);
-    });
-    const reason = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    const code = (reason?.reason as FsError | undefined)?.code === 'ENOSPC' ? 'ENOSPC' : 'EIO';
-    throw new FsError(code, `chunk ${chunkId}: no chunkserver could create it`, { cause: reason?.reason });
-  }
-  return locationOf(deps, idx, chunkId, 1, created);
+  const location = locationOf(deps, idx, chunkId, 1, chosen);
+  // Later, so as not to compete with the client's first write, which usually creates it first
+  // (creating it again at the same version is a no-op).
+  const later = setTimeout(() => {
+    for (const r of location.replicas ?? []) {
+      deps.commands.setVersion(r.address!, { chunkId, version: 0, newVersion: 1, create: true })
+        // A replica that fails it shows as missing in the chunk reports.
+        .catch((err: unknown) => deps.log.debug('background chunk creation failed', { chunkId, serverId: r.serverId, err }));
+    }
+  }, BACKGROUND_CREATE_DELAY_MS);
+  later.unref();
+  return location;
 }

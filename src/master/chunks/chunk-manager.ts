@@ -9,7 +9,7 @@ import type { Logger } from '../../common/log/logger.js';
 import type { MasterDb } from '../db/database.js';
 import type { ServerRegistry } from '../servers/registry.js';
 import { getInode } from '../tree/inode-row.js';
-import { allocateChunk, type ChunkDeps } from './allocate.js';
+import { allocateChunk, type Allocation, type ChunkDeps } from './allocate.js';
 import { ChunkserverCommands } from './chunkserver-commands.js';
 import { commitWrite } from './commit-write.js';
 import { ChunkGarbageCollector } from './gc.js';
@@ -28,7 +28,7 @@ export class ChunkManager {
     this.gc = new ChunkGarbageCollector(db, servers, commands, gcIntervalMs, log);
   }
 
-  allocate(ino: number, idx: number): Promise<fst.IChunkLocation> {
+  allocate(ino: number, idx: number): Promise<Allocation> {
     return this.locks.run(`${ino}:${idx}`, () => allocateChunk(this.deps, ino, idx));
   }
 

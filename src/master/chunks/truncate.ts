@@ -6,8 +6,8 @@
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { FsError } from '../../common/errors/errno.js';
 import { getInode } from '../tree/inode-row.js';
-import type { ChunkDeps } from './allocate.js';
-import { chunkAt, serversWithVersion } from './chunk-rows.js';
+import { moveVersion, type ChunkDeps } from './allocate.js';
+import { chunkAt } from './chunk-rows.js';
 
 /** Cuts the chunk at min(old size, new size); returns the chunk index touched (or undefined). */
 export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: number): Promise<void> {
@@ -19,13 +19,8 @@ export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: nu
   if (within === 0) return; // the chunk starts at the boundary: wholly past the end
   const chunk = await chunkAt(deps.db.reader, ino, idx);
   if (!chunk) return; // a hole
-  const holders = (await serversWithVersion(deps.db.reader, chunk.chunk_id, chunk.version)).filter((id) => deps.servers.isAlive(id));
-  if (holders.length === 0) throw new FsError('EIO', `chunk ${chunk.chunk_id} has no live up-to-date replica to truncate`);
   const newVersion = chunk.version + 1;
-  const results = await Promise.allSettled(holders.map((id) =>
-    deps.commands.setVersion(deps.servers.get(id)!.address, { chunkId: chunk.chunk_id, version: chunk.version, newVersion, truncateLength: within })));
-  const cut = holders.filter((_, i) => results[i]?.status === 'fulfilled');
-  if (cut.length === 0) throw new FsError('EIO', `chunk ${chunk.chunk_id}: no replica could be truncated`);
+  const cut = await moveVersion(deps, ino, chunk.chunk_id, chunk.version, newVersion, within);
   await deps.db.write(async (tx) => {
     // As in allocate.ts: a chunk report may have carried newVersion here already.
     const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunk.chunk_id, chunk.version, newVersion]);

@@ -25,22 +25,14 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
       }
       return { attr: await ns.setattr(ino, r, callerArg(r.caller)) };
     },
-    Mknod: async (r) => {
-      const res = await ns.mknod(inoArg(r.parent, 'parent'), nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive);
-      return { attr: res.attr, created: res.created };
-    },
-    Mkdir: async (r) => ({ attr: await ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode, callerArg(r.caller)) }),
+    // Namespace mutations answer with their response's fields, the parents' attributes included.
+    Mknod: async (r) => ns.mknod(inoArg(r.parent, 'parent'), nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive),
+    Mkdir: async (r) => ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode, callerArg(r.caller)),
     Unlink: async (r) => ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
-    Rmdir: async (r) => {
-      await ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller));
-      return {};
-    },
-    Rename: async (r) => {
-      await ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller));
-      return {};
-    },
-    Link: async (r) => ({ attr: await ns.link(inoArg(r.ino), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), callerArg(r.caller)) }),
-    Symlink: async (r) => ({ attr: await ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)) }),
+    Rmdir: async (r) => ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
+    Rename: async (r) => ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller)),
+    Link: async (r) => ns.link(inoArg(r.ino), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), callerArg(r.caller)),
+    Symlink: async (r) => ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)),
     Readlink: async (r) => ({ target: await ns.readlink(inoArg(r.ino)) }),
     Readdir: async (r) => ns.readdir(inoArg(r.ino), r.after, r.limit, r.withAttrs),
     Statfs: async () => {
@@ -59,7 +51,7 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
       return {};
     },
     LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
-    AllocateChunk: async (r) => ({ chunk: await chunks.allocate(inoArg(r.ino), r.index) }),
+    AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index),
     CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null) }),
   };
 }

@@ -11,6 +11,15 @@ import { addCounter, allocIno } from './counters.js';
 import { findChild, getDir, insertEntry } from './entries.js';
 import { insertInode, touchDir, type Timespec } from './inode-writes.js';
 
+/**
+ * What a creating call answers: the new inode and its directory as committed with it (NFS "wcc
+ * data"), so that a client can keep its cached copy of the directory instead of asking again.
+ */
+export interface CreateResult {
+  attr: fst.IAttr;
+  parentAttr: fst.IAttr;
+}
+
 export interface CreateTarget {
   dir: InodeRow;
   /** The inode already named `name` there, if any: each operation decides what that means. */

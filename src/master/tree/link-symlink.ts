@@ -3,16 +3,23 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { Reader, Tx } from '../db/sqlite.js';
 import { getInode, nowTimespec, rowToAttr } from './inode-row.js';
+import { getattr } from './attr.js';
 import { PATH_MAX, rejectDots, type Cred } from './checks.js';
-import { checkCreateAccess, createInode, prepareCreate } from './create.js';
+import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
 import { insertEntry } from './entries.js';
 import { touchCtime, touchDir } from './inode-writes.js';
+
+/** What link answers: the inode (new nlink and ctime) and the new name's directory as committed. */
+export interface LinkResult {
+  attr: fst.IAttr;
+  newParentAttr: fst.IAttr;
+}
 
 /**
  * link: a new name `newName` in `newParent` for inode `ino`. Attributes live on the inode, so the
  * new nlink and ctime show through every name at once.
  */
-export async function link(tx: Tx, ino: number, newParent: number, newName: string, cred: Cred | undefined): Promise<fst.IAttr> {
+export async function link(tx: Tx, ino: number, newParent: number, newName: string, cred: Cred | undefined): Promise<LinkResult> {
   rejectDots(newName, 'EEXIST', 'link');
   const src = await getInode(tx, ino);
   const { dir, existing } = await prepareCreate(tx, newParent, newName, cred);
@@ -24,11 +31,14 @@ export async function link(tx: Tx, ino: number, newParent: number, newName: stri
   await insertEntry(tx, dir.ino, newName, src.ino, src.type);
   await touchCtime(tx, src.ino, now, 1);
   await touchDir(tx, dir.ino, now);
-  return rowToAttr({ ...src, nlink: src.nlink + 1, ctime_s: now.sec, ctime_ns: now.nsec });
+  return {
+    attr: rowToAttr({ ...src, nlink: src.nlink + 1, ctime_s: now.sec, ctime_ns: now.nsec }),
+    newParentAttr: await getattr(tx, dir.ino),
+  };
 }
 
 /** symlink: a new symbolic link holding `target` as given (never resolved by the master). */
-export async function symlink(tx: Tx, parent: number, name: string, target: string, cred: Cred | undefined): Promise<fst.IAttr> {
+export async function symlink(tx: Tx, parent: number, name: string, target: string, cred: Cred | undefined): Promise<CreateResult> {
   rejectDots(name, 'EEXIST', 'symlink');
   // As symlink(2): an empty target is ENOENT; a NUL could not pass through the C API.
   if (target === '') throw new FsError('ENOENT', 'empty symlink target');
@@ -39,7 +49,7 @@ export async function symlink(tx: Tx, parent: number, name: string, target: stri
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
   const row = await createInode(tx, dir, name, { type: fst.FileType.SYMLINK, mode: 0o777, size, target }, cred, nowTimespec());
-  return rowToAttr(row);
+  return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
 }
 
 /** readlink: the target of a symlink; EINVAL for anything else. */

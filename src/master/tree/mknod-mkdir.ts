@@ -3,15 +3,15 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { Tx } from '../db/sqlite.js';
 import { nowTimespec, rowToAttr } from './inode-row.js';
+import { getattr } from './attr.js';
 import { S_ISGID, S_ISUID, isDots, rejectDots, type Cred } from './checks.js';
-import { checkCreateAccess, createInode, prepareCreate } from './create.js';
+import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
 
 const MKNOD_TYPES: ReadonlySet<number> = new Set([
   fst.FileType.REGULAR, fst.FileType.FIFO, fst.FileType.CHAR_DEVICE, fst.FileType.BLOCK_DEVICE, fst.FileType.SOCKET,
 ]);
 
-export interface MknodResult {
-  attr: fst.IAttr;
+export interface MknodResult extends CreateResult {
   created: boolean;
 }
 
@@ -37,21 +37,21 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
     if (a.exclusive) throw new FsError('EEXIST', `${JSON.stringify(a.name)} exists in directory ${dir.ino}`);
     if (existing.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', `${JSON.stringify(a.name)} is a directory`);
     if (existing.type !== fst.FileType.REGULAR) throw new FsError('EEXIST', `${JSON.stringify(a.name)} exists`);
-    return { attr: rowToAttr(existing), created: false };
+    return { attr: rowToAttr(existing), created: false, parentAttr: rowToAttr(dir) };
   }
   checkCreateAccess(dir, cred);
   const isDevice = a.type === fst.FileType.CHAR_DEVICE || a.type === fst.FileType.BLOCK_DEVICE;
   const row = await createInode(tx, dir, a.name, { type: a.type, mode: a.mode, rdev: isDevice ? a.rdev : 0 }, cred, nowTimespec());
-  return { attr: rowToAttr(row), created: true };
+  return { attr: rowToAttr(row), created: true, parentAttr: await getattr(tx, dir.ino) };
 }
 
 /** mkdir: a new empty directory (nlink 2); the parent gains a link for the new "..". */
-export async function mkdir(tx: Tx, parent: number, name: string, mode: number, cred: Cred | undefined): Promise<fst.IAttr> {
+export async function mkdir(tx: Tx, parent: number, name: string, mode: number, cred: Cred | undefined): Promise<CreateResult> {
   rejectDots(name, 'EEXIST', 'mkdir');
   const { dir, existing } = await prepareCreate(tx, parent, name, cred);
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
   // Linux ignores setuid and setgid in mkdir's mode; setgid comes only from the parent.
   const row = await createInode(tx, dir, name, { type: fst.FileType.DIRECTORY, mode: mode & ~(S_ISGID | S_ISUID) }, cred, nowTimespec());
-  return rowToAttr(row);
+  return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
 }

@@ -6,24 +6,33 @@
  *
  * `caller` absent (null/undefined) means a trusted in-process request: no permission checks, and
  * new inodes belong to root.
+ *
+ * Every call that adds or removes a name also answers with the attributes of the directory (or
+ * both directories) it changed, read in the same transaction right after the change: exactly what
+ * was committed (NFS "wcc data"), so clients update their caches instead of asking again.
  */
 import { fst } from '../../proto-gen/fst.js';
 import type { MasterDb } from '../db/database.js';
 import { toCred, type Caller } from './checks.js';
 import { getattr, setattr, type SetAttrInput } from './attr.js';
 import { readCounters, type FsCounts } from './counters.js';
-import { link, readlink, symlink } from './link-symlink.js';
+import type { CreateResult } from './create.js';
+import { link, readlink, symlink, type LinkResult } from './link-symlink.js';
 import { lookup } from './lookup.js';
 import { mkdir, mknod, type MknodResult } from './mknod-mkdir.js';
 import { readdir, type ReaddirResult } from './readdir.js';
-import { rename } from './rename.js';
-import { rmdir, unlink } from './unlink-rmdir.js';
+import { rename, type RenameResult } from './rename.js';
+import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rmdir.js';
 import { getxattr, listxattr, removexattr, setxattr } from './xattr.js';
 
 export type { Caller } from './checks.js';
 export type { SetAttrInput } from './attr.js';
 export type { FsCounts } from './counters.js';
+export type { CreateResult } from './create.js';
+export type { LinkResult } from './link-symlink.js';
 export type { MknodResult } from './mknod-mkdir.js';
+export type { RenameResult } from './rename.js';
+export type { RemoveResult, UnlinkResult } from './unlink-rmdir.js';
 export type { ReaddirEntry, ReaddirResult } from './readdir.js';
 
 /** What the namespace needs of the database (tests may wrap it). */
@@ -61,32 +70,32 @@ export class Namespace {
   }
 
   /** mkdir(2). */
-  mkdir(parent: number, name: string, mode: number, caller?: Caller): Promise<fst.IAttr> {
+  mkdir(parent: number, name: string, mode: number, caller?: Caller): Promise<CreateResult> {
     return this.db.write((tx) => mkdir(tx, parent, name, mode, toCred(caller)));
   }
 
   /** unlink(2): returns the links left on the inode (0 = freed). */
-  unlink(parent: number, name: string, caller?: Caller): Promise<{ nlink: number }> {
+  unlink(parent: number, name: string, caller?: Caller): Promise<UnlinkResult> {
     return this.db.write((tx) => unlink(tx, parent, name, toCred(caller)));
   }
 
   /** rmdir(2). */
-  rmdir(parent: number, name: string, caller?: Caller): Promise<void> {
+  rmdir(parent: number, name: string, caller?: Caller): Promise<RemoveResult> {
     return this.db.write((tx) => rmdir(tx, parent, name, toCred(caller)));
   }
 
   /** rename(2); renameat2(RENAME_NOREPLACE) with `noReplace`. */
-  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller): Promise<void> {
+  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller): Promise<RenameResult> {
     return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace }, toCred(caller)));
   }
 
   /** link(2): a new name for inode `ino`. */
-  link(ino: number, newParent: number, newName: string, caller?: Caller): Promise<fst.IAttr> {
+  link(ino: number, newParent: number, newName: string, caller?: Caller): Promise<LinkResult> {
     return this.db.write((tx) => link(tx, ino, newParent, newName, toCred(caller)));
   }
 
   /** symlink(2). */
-  symlink(parent: number, name: string, target: string, caller?: Caller): Promise<fst.IAttr> {
+  symlink(parent: number, name: string, target: string, caller?: Caller): Promise<CreateResult> {
     return this.db.write((tx) => symlink(tx, parent, name, target, toCred(caller)));
   }
 

@@ -7,7 +7,8 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { Tx } from '../db/sqlite.js';
-import { nowTimespec, type InodeRow } from './inode-row.js';
+import { nowTimespec, rowToAttr, type InodeRow } from './inode-row.js';
+import { getattr } from './attr.js';
 import {
   MAY_EXEC, MAY_WRITE, checkAccess, checkName, checkSticky, isDots, rejectDots, type Cred,
 } from './checks.js';
@@ -21,6 +22,12 @@ export interface RenameArgs {
   newParent: number;
   newName: string;
   noReplace: boolean;
+}
+
+/** Both directories as committed with the rename; the same attributes twice when they are one. */
+export interface RenameResult {
+  parentAttr: fst.IAttr;
+  newParentAttr: fst.IAttr;
 }
 
 /** Deeper than any sane tree; reaching it means a corrupt `parent` chain, not a real path. */
@@ -52,7 +59,7 @@ async function checkReplace(tx: Tx, moved: InodeRow, target: InodeRow): Promise<
  * rename: moves `name` in `parent` to `newName` in `newParent`, replacing what is there. "." or
  * ".." as either name is EBUSY, as on Linux (EEXIST for the new name with noReplace).
  */
-export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Promise<void> {
+export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Promise<RenameResult> {
   checkName(a.name, 'lookup');
   checkName(a.newName, 'create');
   rejectDots(a.name, 'EBUSY', 'rename');
@@ -65,7 +72,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Pro
   const moved = await getChild(tx, srcDir.ino, a.name);
   const target = await findChild(tx, dstDir.ino, a.newName);
   // POSIX: two names of the same inode: rename does nothing and succeeds.
-  if (target?.ino === moved.ino) return;
+  if (target?.ino === moved.ino) return { parentAttr: rowToAttr(srcDir), newParentAttr: rowToAttr(dstDir) };
   if (target && a.noReplace) throw new FsError('EEXIST', `${JSON.stringify(a.newName)} exists in directory ${dstDir.ino}`);
 
   checkAccess(srcDir, cred, MAY_WRITE | MAY_EXEC);
@@ -106,10 +113,12 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Pro
     await tx.run('UPDATE inodes SET parent = ? WHERE ino = ?', [dstDir.ino, moved.ino]);
   }
   await touchCtime(tx, moved.ino, now);
-  if (crossDir) {
-    await touchDir(tx, srcDir.ino, now, srcDelta);
-    await touchDir(tx, dstDir.ino, now, dstDelta);
-  } else {
+  if (!crossDir) {
     await touchDir(tx, srcDir.ino, now, srcDelta + dstDelta);
+    const dirAttr = await getattr(tx, srcDir.ino);
+    return { parentAttr: dirAttr, newParentAttr: dirAttr };
   }
+  await touchDir(tx, srcDir.ino, now, srcDelta);
+  await touchDir(tx, dstDir.ino, now, dstDelta);
+  return { parentAttr: await getattr(tx, srcDir.ino), newParentAttr: await getattr(tx, dstDir.ino) };
 }

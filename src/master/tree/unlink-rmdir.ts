@@ -4,10 +4,21 @@ import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { Tx } from '../db/sqlite.js';
 import { nowTimespec, type InodeRow } from './inode-row.js';
+import { getattr } from './attr.js';
 import { MAY_EXEC, MAY_WRITE, checkAccess, checkName, checkSticky, rejectDots, type Cred } from './checks.js';
 import { deleteEntry, getChild, getDir, isEmptyDir } from './entries.js';
 import { freeInode } from './free-inode.js';
 import { dropLink, touchDir } from './inode-writes.js';
+
+/** What a removal answers: the directory as committed with it (its new mtime, ctime and nlink). */
+export interface RemoveResult {
+  parentAttr: fst.IAttr;
+}
+
+export interface UnlinkResult extends RemoveResult {
+  /** Links left on the inode (0 = inode and data freed). */
+  nlink: number;
+}
 
 /**
  * Loads the entry to remove and checks the caller may remove it: search+write on the directory,
@@ -23,7 +34,7 @@ async function removable(tx: Tx, parent: number, name: string, cred: Cred | unde
 }
 
 /** unlink: removes a non-directory name; returns the links left (0 = inode and data freed). */
-export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<{ nlink: number }> {
+export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<UnlinkResult> {
   checkName(name, 'lookup');
   // "." and ".." are directories: Linux unlink answers EISDIR for them.
   rejectDots(name, 'EISDIR', 'unlink');
@@ -32,11 +43,12 @@ export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | 
   const now = nowTimespec();
   await deleteEntry(tx, dir.ino, name);
   await touchDir(tx, dir.ino, now);
-  return { nlink: await dropLink(tx, victim, now) };
+  const nlink = await dropLink(tx, victim, now);
+  return { nlink, parentAttr: await getattr(tx, dir.ino) };
 }
 
 /** rmdir: removes an empty directory; its parent loses the link its ".." held. */
-export async function rmdir(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<void> {
+export async function rmdir(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<RemoveResult> {
   checkName(name, 'lookup');
   // As Linux: rmdir(".") is EINVAL (cannot remove the cwd by that name); ".." is never empty.
   rejectDots(name, name === '.' ? 'EINVAL' : 'ENOTEMPTY', 'rmdir');
@@ -49,4 +61,5 @@ export async function rmdir(tx: Tx, parent: number, name: string, cred: Cred | u
   await deleteEntry(tx, dir.ino, name);
   await touchDir(tx, dir.ino, nowTimespec(), -1);
   await freeInode(tx, victim);
+  return { parentAttr: await getattr(tx, dir.ino) };
 }
