@@ -23,14 +23,14 @@ export interface DirEntryInfo {
 export type TimeInput = Date | number | Timespec | 'now';
 
 /** Every entry of directory `ino`, following the pages with `after` while `more`. */
-export async function listDirEntries(meta: MetaClient, ino: number, withAttrs: boolean): Promise<DirEntry[]> {
+export async function listDirEntries(meta: MetaClient, ino: number, withAttrs: boolean, maxEntries = Infinity): Promise<DirEntry[]> {
   const all: DirEntry[] = [];
   let after = '';
   for (;;) {
     const page = await meta.readdir(ino, { after, withAttrs });
     all.push(...page.entries);
     const last = page.entries[page.entries.length - 1];
-    if (!page.more || !last) return all;
+    if (!page.more || !last || all.length >= maxEntries) return all;
     after = last.name;
   }
 }

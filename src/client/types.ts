@@ -29,6 +29,8 @@ export interface Attr {
   ctime: Timespec;
   rdev: number;
   replication: number;
+  /** The inode has extended attributes (when false, none need asking for). */
+  hasXattrs: boolean;
 }
 
 /** One replica of a chunk: its chunkserver's id and gRPC address. */
@@ -115,6 +117,7 @@ export function toAttr(a: fst.IAttr | null | undefined, what: string): Attr {
     ctime: toTimespec(a.ctime),
     rdev: a.rdev ?? 0,
     replication: a.replication ?? 0,
+    hasXattrs: a.hasXattrs === true,
   };
 }
 

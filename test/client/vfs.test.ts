@@ -131,6 +131,47 @@ describe('Vfs', () => {
     }
   });
 
+  it('lists a directory whose names are being looked up one by one, and answers the rest from the listing', async () => {
+    await client.mkdir('/scan');
+    for (let i = 0; i < 30; i++) await client.writeFile(`/scan/f${i}`, `file ${i}`);
+    const { v, calls, close } = countedVfs();
+    try {
+      await v.getattr('/scan');
+      calls.length = 0;
+      // Names that do not exist never start a listing (creating files looks them up first).
+      for (let i = 0; i < 10; i++) await expect(v.getattr(`/scan/missing${i}`)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(calls.filter((c) => c !== 'Lookup')).toEqual([]);
+      calls.length = 0;
+      for (let i = 0; i < 30; i++) expect((await v.getattr(`/scan/f${i}`)).size).toBe(`file ${i}`.length);
+      // A few lookups, one listing, then nothing: the other names came with the listing.
+      expect(calls.filter((c) => c === 'Readdir')).toHaveLength(1);
+      expect(calls.filter((c) => c === 'Lookup').length).toBeLessThanOrEqual(5);
+    } finally {
+      close();
+    }
+  });
+
+  it('answers getxattr and listxattr of an inode without xattrs from its attributes', async () => {
+    const { v, calls, close } = countedVfs();
+    try {
+      const { fh } = await v.create('/hx', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
+      await v.release(fh);
+      await v.getattr('/hx');
+      calls.length = 0;
+      await expect(v.getxattr('/hx', 'security.selinux')).rejects.toMatchObject({ code: 'ENODATA' });
+      expect(await v.listxattr('/hx')).toEqual([]);
+      expect(calls).toEqual([]);
+      // Once it has one, the master is asked (and other names are still answered ENODATA by it).
+      await v.setxattr('/hx', 'user.k', Buffer.from('v'), 0, ctx);
+      expect((await v.getxattr('/hx', 'user.k')).toString()).toBe('v');
+      expect(await v.listxattr('/hx')).toEqual(['user.k']);
+      await expect(v.getxattr('/hx', 'user.other')).rejects.toMatchObject({ code: 'ENODATA' });
+      expect(calls).toContain('GetXattr');
+    } finally {
+      close();
+    }
+  });
+
   it('keeps every changed directory cached as the master committed it, and forgets it after a failure', async () => {
     const { v, calls, close } = countedVfs();
     try {

@@ -114,6 +114,28 @@ describe('Namespace: xattrs', () => {
     await expectErrno(fx.ns.listxattr(9999), 'ENOENT');
   });
 
+  it('says in the attributes whether an inode has xattrs, and keeps saying it across a schema upgrade', async () => {
+    const f = (await fx.ns.mknod(ROOT, 'hx', REGULAR, 0o644, 0)).attr;
+    const ino = f.ino ?? 0;
+    expect(f.hasXattrs).toBe(false);
+    await fx.ns.setxattr(ino, 'user.a', Buffer.from('1'));
+    await fx.ns.setxattr(ino, 'user.b', Buffer.from('2'));
+    expect((await fx.ns.getattr(ino)).hasXattrs).toBe(true);
+    await fx.ns.removexattr(ino, 'user.a');
+    expect((await fx.ns.getattr(ino)).hasXattrs).toBe(true);
+    await fx.ns.removexattr(ino, 'user.b');
+    expect((await fx.ns.getattr(ino)).hasXattrs).toBe(false);
+    // A database written by a version-1 master (no flag column) is upgraded with the flags right.
+    await fx.ns.setxattr(ino, 'user.c', Buffer.from('3'));
+    await fx.db.write(async (tx) => {
+      await tx.run('ALTER TABLE inodes DROP COLUMN has_xattrs');
+      await tx.run('PRAGMA user_version = 1');
+    });
+    await fx.reopen();
+    expect((await fx.ns.getattr(ino)).hasXattrs).toBe(true);
+    expect((await fx.ns.getattr(ROOT)).hasXattrs).toBe(false);
+  });
+
   it('limits: 64 KiB value, 255-byte name, empty name, namespaces', async () => {
     const ino = (await fx.ns.mknod(ROOT, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
     await fx.ns.setxattr(ino, 'user.big', Buffer.alloc(64 * 1024));

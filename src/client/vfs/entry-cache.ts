@@ -16,7 +16,17 @@ import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { MetaClient } from '../meta-client.js';
 import { parsePath } from '../path-resolver.js';
+import { listDirEntries } from '../tree-ops.js';
 import { fst, type Attr } from '../types.js';
+
+/**
+ * Names found by their own lookup in one directory, within the TTL, after which the directory is
+ * listed with attributes (a scan: `stat *`, `find`, a build checking its files): one Readdir then
+ * answers the rest of the scan.
+ */
+const SCAN_AFTER_MISSES = 4;
+/** Most entries such a listing fetches (a huge directory is listed in part). */
+const SCAN_MAX_ENTRIES = 10_000;
 
 /** Marks an inode known to have no extended attributes (a name no xattr can have). */
 const ALL = '\0all';
@@ -26,9 +36,14 @@ export class EntryCache {
   private readonly attrs: LRUCache<number, Attr>;
   /** Extended attributes known to be absent, per inode (the kernel asks for security.capability on every first write). */
   private readonly absentXattrs: LRUCache<number, Set<string>>;
+  /** Per directory inode: names recently found by a lookup of their own. */
+  private readonly misses: LRUCache<number, number>;
+  /** Per directory inode: its listing in progress. */
+  private readonly scans = new Map<number, Promise<void>>();
 
   constructor(private readonly meta: MetaClient, ttlMs: number, maxEntries = 200_000) {
     const ttl = Math.max(1, ttlMs);
+    this.misses = new LRUCache<number, number>({ max: 10_000, ttl });
     this.paths = new LRUCache<string, number>({ max: maxEntries, ttl });
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
     this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
@@ -68,7 +83,36 @@ export class EntryCache {
     const parentPath = '/' + names.slice(0, -1).join('/');
     const parent = await this.resolve(parentPath);
     if (parent.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', `${parentPath} is not a directory`);
-    return this.remember(key, await this.meta.lookup(parent.ino, names[names.length - 1]!));
+    if (!fresh) {
+      // A listing of the directory under way may bring this name.
+      await this.scans.get(parent.ino);
+      const listed = this.peek(key);
+      if (listed) return listed;
+    }
+    const attr = this.remember(key, await this.meta.lookup(parent.ino, names[names.length - 1]!));
+    if (!fresh) this.countFound(parent.ino, parentPath);
+    return attr;
+  }
+
+  /**
+   * Counts a name found in directory `dirIno` by its own lookup; at the SCAN_AFTER_MISSES-th within
+   * the TTL, lists the directory with attributes and caches every entry, for the lookups that
+   * follow. Names not found do not count: creating files looks up names that do not exist yet.
+   */
+  private countFound(dirIno: number, dirPath: string): void {
+    const found = (this.misses.get(dirIno) ?? 0) + 1;
+    this.misses.set(dirIno, found);
+    if (found < SCAN_AFTER_MISSES || this.scans.has(dirIno)) return;
+    this.misses.delete(dirIno);
+    const base = dirPath === '/' ? '' : dirPath;
+    const scan = listDirEntries(this.meta, dirIno, true, SCAN_MAX_ENTRIES)
+      .then((entries) => {
+        for (const e of entries) if (e.attr) this.remember(`${base}/${e.name}`, e.attr);
+      })
+      // Only an optimisation: a failed listing leaves each name to its own lookup.
+      .catch(() => undefined)
+      .finally(() => this.scans.delete(dirIno));
+    this.scans.set(dirIno, scan);
   }
 
   /** The directory holding `path`'s last component, and that component. */

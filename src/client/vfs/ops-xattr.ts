@@ -10,7 +10,8 @@ const XATTR_REPLACE = 2;
 export async function getxattr(s: VfsState, path: string, name: string): Promise<Buffer> {
   if (name.startsWith('system.posix_acl_')) throw new FsError('ENODATA', 'no ACL');
   const attr = await s.entries.resolve(path);
-  if (s.entries.isXattrAbsent(attr.ino, name)) throw new FsError('ENODATA', `no attribute ${name}`);
+  // The attributes say whether the inode has any (as fresh as the rest of them: the entry TTL).
+  if (!attr.hasXattrs || s.entries.isXattrAbsent(attr.ino, name)) throw new FsError('ENODATA', `no attribute ${name}`);
   try {
     return await s.meta.getXattr(attr.ino, name);
   } catch (e) {
@@ -39,6 +40,7 @@ export async function setxattr(s: VfsState, path: string, name: string, value: B
 
 export async function listxattr(s: VfsState, path: string): Promise<string[]> {
   const attr = await s.entries.resolve(path);
+  if (!attr.hasXattrs) return [];
   return s.meta.listXattr(attr.ino);
 }
 

@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
 import { WriteQueue } from './txn.js';
 
@@ -72,5 +72,7 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
     );
     await db.exec(`INSERT INTO counters (name, value) VALUES ('next_chunk_id', 1), ('next_ino', 2), ('files', 0), ('directories', 1), ('chunks', 0);
       PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    return;
   }
+  if (version === 1) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V2_FROM_V1} PRAGMA user_version = 2; COMMIT;`);
 }

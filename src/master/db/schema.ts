@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_V1 = `
 CREATE TABLE inodes (
@@ -23,7 +23,8 @@ CREATE TABLE inodes (
   rdev INTEGER NOT NULL DEFAULT 0,
   replication INTEGER NOT NULL,     -- goal for this file's chunks; directories pass it on
   parent INTEGER,                   -- directories only: their one parent (rename cycle checks)
-  target TEXT                       -- symlinks only
+  target TEXT,                      -- symlinks only
+  has_xattrs INTEGER NOT NULL DEFAULT 0 -- 1 while the inode has extended attributes (see V2)
 );
 CREATE TABLE dentries (
   parent INTEGER NOT NULL,
@@ -71,4 +72,13 @@ CREATE TABLE counters (
   name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+`;
+
+/**
+ * Version 2: inodes say whether they have extended attributes, so that every answer carrying
+ * attributes lets clients answer "no such attribute" themselves (`ls -l` asks two per file).
+ */
+export const SCHEMA_V2_FROM_V1 = `
+ALTER TABLE inodes ADD COLUMN has_xattrs INTEGER NOT NULL DEFAULT 0;
+UPDATE inodes SET has_xattrs = 1 WHERE ino IN (SELECT ino FROM xattrs);
 `;

@@ -80,6 +80,7 @@ export async function createInode(
     replication: dir.replication,
     parent: isDir ? dir.ino : null,
     target: spec.target ?? null,
+    has_xattrs: 0,
   };
   await insertInode(tx, row);
   await insertEntry(tx, dir.ino, name, row.ino, row.type);

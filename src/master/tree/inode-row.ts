@@ -25,10 +25,11 @@ export interface InodeRow {
   replication: number;
   parent: number | null;
   target: string | null;
+  has_xattrs: number;
 }
 
 export const INODE_COLUMNS =
-  'ino, type, mode, uid, gid, nlink, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, rdev, replication, parent, target';
+  'ino, type, mode, uid, gid, nlink, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, rdev, replication, parent, target, has_xattrs';
 
 export function rowToAttr(r: InodeRow): fst.IAttr {
   return {
@@ -44,6 +45,7 @@ export function rowToAttr(r: InodeRow): fst.IAttr {
     ctime: { sec: r.ctime_s, nsec: r.ctime_ns },
     rdev: r.rdev,
     replication: r.replication,
+    hasXattrs: r.has_xattrs === 1,
   };
 }
 

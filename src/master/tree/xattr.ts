@@ -38,6 +38,7 @@ export async function setxattr(
   await tx.run('INSERT INTO xattrs (ino, name, value) VALUES (?, ?, ?) ON CONFLICT (ino, name) DO UPDATE SET value = excluded.value', [
     ino, name, blob,
   ]);
+  if (!row.has_xattrs) await tx.run('UPDATE inodes SET has_xattrs = 1 WHERE ino = ?', [ino]);
   await touchCtime(tx, ino, nowTimespec());
 }
 
@@ -55,5 +56,6 @@ export async function removexattr(tx: Tx, ino: number, name: string, cred: Cred 
   checkXattrWrite(row, name, cred);
   const { changes } = await tx.run('DELETE FROM xattrs WHERE ino = ? AND name = ?', [ino, name]);
   if (changes === 0) throw new FsError('ENODATA', `no xattr ${JSON.stringify(name)} on inode ${ino}`);
+  await tx.run('UPDATE inodes SET has_xattrs = EXISTS (SELECT 1 FROM xattrs WHERE ino = ?) WHERE ino = ?', [ino, ino]);
   await touchCtime(tx, ino, nowTimespec());
 }
