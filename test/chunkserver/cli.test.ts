@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, clientFor, createChunk, pattern, readChunk, tempDir, unusedPort, writeChunk } from './helpers.js';
+import { Cleanup, clientFor, createChunk, pattern, readChunk, tempDir, writeChunk } from './helpers.js';
+import { closedPort } from '../helpers/probes.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'fst-chunkserver.js');
@@ -71,7 +72,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promis
 describe('fst-chunkserver binary', () => {
   it('serves chunks, keeps them across a restart, and exits 0 on SIGTERM', async () => {
     const dir = join(await tempDir(cleanup), 'data');
-    const args = ['--master', `127.0.0.1:${await unusedPort()}`, '--data', dir, '--listen', '127.0.0.1:0', '--log-level', 'info'];
+    const args = ['--master', `127.0.0.1:${await closedPort()}`, '--data', dir, '--listen', '127.0.0.1:0', '--log-level', 'info'];
     const first = await spawnDaemon(args);
     const c1 = clientFor(cleanup, first.address);
     await createChunk(c1, 61, 2);
@@ -89,7 +90,7 @@ describe('fst-chunkserver binary', () => {
 
   it('takes the master from FST_MASTER', async () => {
     const dir = join(await tempDir(cleanup), 'data');
-    const env = { ...process.env, FST_MASTER: `127.0.0.1:${await unusedPort()}` };
+    const env = { ...process.env, FST_MASTER: `127.0.0.1:${await closedPort()}` };
     const child = spawn(process.execPath, [bin, '--data', dir, '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const exit = new Promise<number | null>((r) => child.once('exit', r));
     cleanup.add(async () => {

@@ -3,7 +3,6 @@
  * for the ChunkserverService, and a cleanup list that afterEach runs even when a test fails.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -12,6 +11,7 @@ import { silentLogger } from '../../src/common/log/logger.js';
 import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { uint64 } from '../../src/chunkserver/rpc/validate.js';
+import { closedPort } from '../helpers/probes.js';
 import { startChunkserver, type Chunkserver, type ChunkserverOptions } from '../../src/chunkserver/chunkserver.js';
 
 export const MiB = 1024 * 1024;
@@ -39,22 +39,13 @@ export async function tempDir(cleanup: Cleanup, prefix = 'fst-cs-'): Promise<str
   return dir;
 }
 
-/** A loopback port nobody listens on (bound and released). */
-export async function unusedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 export async function startTestServer(
   cleanup: Cleanup,
   opts: Partial<ChunkserverOptions> & { dataDirs?: string[] } = {},
 ): Promise<Chunkserver> {
   const dataDirs = opts.dataDirs ?? [join(await tempDir(cleanup), 'd0')];
   const cs = await startChunkserver({
-    master: `127.0.0.1:${await unusedPort()}`,
+    master: `127.0.0.1:${await closedPort()}`,
     listen: '127.0.0.1:0',
     logger: silentLogger,
     shutdownGraceMs: 1_000,

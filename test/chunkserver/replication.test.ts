@@ -5,8 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import {
-  Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, pattern, readChunk, startTestServer, unusedPort, writeChunk,
+  Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, pattern, readChunk, startTestServer, writeChunk,
 } from './helpers.js';
+import { closedPort } from '../helpers/probes.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -37,7 +38,7 @@ describe('replication', () => {
     const servers = await Promise.all([0, 1].map(() => startTestServer(cleanup)));
     const clients = servers.map((s) => clientFor(cleanup, s.address));
     for (const c of clients) await createChunk(c, 22);
-    const dead = `127.0.0.1:${await unusedPort()}`;
+    const dead = `127.0.0.1:${await closedPort()}`;
     const err = await expectErrno(
       writeChunk(clients[0]!, { chunkId: 22, version: 1, chain: [servers[1]!.address, dead] }, [{ offset: 0, data: pattern(3 * MiB) }]),
       'EIO',

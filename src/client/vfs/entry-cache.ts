@@ -24,7 +24,7 @@ import { fst, type Attr } from '../types.js';
  * listed with attributes (a scan: `stat *`, `find`, a build checking its files): one Readdir then
  * answers the rest of the scan.
  */
-const SCAN_AFTER_MISSES = 4;
+const SCAN_AFTER_FOUND = 4;
 /** Most entries such a listing fetches (a huge directory is listed in part). */
 const SCAN_MAX_ENTRIES = 10_000;
 
@@ -37,13 +37,13 @@ export class EntryCache {
   /** Extended attributes known to be absent, per inode (the kernel asks for security.capability on every first write). */
   private readonly absentXattrs: LRUCache<number, Set<string>>;
   /** Per directory inode: names recently found by a lookup of their own. */
-  private readonly misses: LRUCache<number, number>;
+  private readonly found: LRUCache<number, number>;
   /** Per directory inode: its listing in progress. */
   private readonly scans = new Map<number, Promise<void>>();
 
   constructor(private readonly meta: MetaClient, ttlMs: number, maxEntries = 200_000) {
     const ttl = Math.max(1, ttlMs);
-    this.misses = new LRUCache<number, number>({ max: 10_000, ttl });
+    this.found = new LRUCache<number, number>({ max: 10_000, ttl });
     this.paths = new LRUCache<string, number>({ max: maxEntries, ttl });
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
     this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
@@ -95,15 +95,15 @@ export class EntryCache {
   }
 
   /**
-   * Counts a name found in directory `dirIno` by its own lookup; at the SCAN_AFTER_MISSES-th within
+   * Counts a name found in directory `dirIno` by its own lookup; at the SCAN_AFTER_FOUND-th within
    * the TTL, lists the directory with attributes and caches every entry, for the lookups that
    * follow. Names not found do not count: creating files looks up names that do not exist yet.
    */
   private countFound(dirIno: number, dirPath: string): void {
-    const found = (this.misses.get(dirIno) ?? 0) + 1;
-    this.misses.set(dirIno, found);
-    if (found < SCAN_AFTER_MISSES || this.scans.has(dirIno)) return;
-    this.misses.delete(dirIno);
+    const found = (this.found.get(dirIno) ?? 0) + 1;
+    this.found.set(dirIno, found);
+    if (found < SCAN_AFTER_FOUND || this.scans.has(dirIno)) return;
+    this.found.delete(dirIno);
     const base = dirPath === '/' ? '' : dirPath;
     const scan = listDirEntries(this.meta, dirIno, true, SCAN_MAX_ENTRIES)
       .then((entries) => {
