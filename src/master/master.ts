@@ -29,6 +29,16 @@ export interface MasterOptions {
   deadAfterMs?: number;
   /** Pause between garbage collection passes. @default 5000 */
   gcIntervalMs?: number;
+  /** How long a chunk's primary holds its lease from its grant or last extension. @default 60000 */
+  leaseMs?: number;
+  /** A dead chunkserver's replicas are copied elsewhere once it has been dead this long. @default 600000 */
+  replaceAfterMs?: number;
+  /** Most bytes per second that re-replication copies, cluster-wide. @default 104857600 (100 MiB) */
+  replicationRateBytes?: number;
+  /** Re-replication copies running at once. @default 2 */
+  replicationConcurrency?: number;
+  /** Pause between re-replication passes. @default 2000 */
+  replicationIntervalMs?: number;
   /** Metadata durability: 'normal' survives master crashes, 'full' also power loss. @default 'normal' */
   sync?: 'normal' | 'full';
   logLevel?: LogLevel;
@@ -53,7 +63,14 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
   await registry.load();
   const ns = new Namespace(db);
-  const chunks = new ChunkManager(db, registry, log, opts.gcIntervalMs ?? 5_000);
+  const chunks = new ChunkManager(db, registry, log, {
+    gcIntervalMs: opts.gcIntervalMs ?? 5_000,
+    leaseMs: opts.leaseMs ?? 60_000,
+    replaceAfterMs: opts.replaceAfterMs ?? 600_000,
+    rateBytesPerSec: opts.replicationRateBytes ?? 100 * 1024 * 1024,
+    concurrency: opts.replicationConcurrency ?? 2,
+    intervalMs: opts.replicationIntervalMs ?? 2_000,
+  });
   const totals = (): { capacity: number; free: number } =>
     registry.alive().reduce((t, s) => ({ capacity: t.capacity + s.capacity, free: t.free + s.free }), { capacity: 0, free: 0 });
 

@@ -38,6 +38,8 @@ export interface ChunkDeps {
   servers: ServerRegistry;
   commands: ChunkserverCommands;
   log: Logger;
+  /** How long a primary's lease lasts from its grant or extension. */
+  leaseMs: number;
 }
 
 export function locationOf(deps: ChunkDeps, idx: number, chunkId: number, version: number, serverIds: number[]): fst.IChunkLocation {

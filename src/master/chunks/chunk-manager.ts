@@ -15,17 +15,27 @@ import { commitWrite } from './commit-write.js';
 import { ChunkGarbageCollector } from './gc.js';
 import { KeyMutex } from './key-mutex.js';
 import { locateChunks } from './locate.js';
+import { ReplicationManager, type ReplicationOptions } from './replication.js';
 import { cutBoundaryChunk } from './truncate.js';
+
+export interface ChunkManagerOptions extends ReplicationOptions {
+  /** Pause between garbage collection passes. */
+  gcIntervalMs: number;
+  /** How long a primary's lease lasts from its grant or last extension. */
+  leaseMs: number;
+}
 
 export class ChunkManager {
   private readonly deps: ChunkDeps;
   private readonly locks = new KeyMutex<string>();
   readonly gc: ChunkGarbageCollector;
+  readonly replication: ReplicationManager;
 
-  constructor(db: MasterDb, servers: ServerRegistry, log: Logger, gcIntervalMs: number) {
+  constructor(db: MasterDb, servers: ServerRegistry, log: Logger, opts: ChunkManagerOptions) {
     const commands = new ChunkserverCommands();
-    this.deps = { db, servers, commands, log };
-    this.gc = new ChunkGarbageCollector(db, servers, commands, gcIntervalMs, log);
+    this.deps = { db, servers, commands, log, leaseMs: opts.leaseMs };
+    this.gc = new ChunkGarbageCollector(db, servers, commands, opts.gcIntervalMs, log);
+    this.replication = new ReplicationManager(this.deps, opts);
   }
 
   allocate(ino: number, idx: number): Promise<Allocation> {
@@ -52,9 +62,11 @@ export class ChunkManager {
 
   start(): void {
     this.gc.start();
+    this.replication.start();
   }
 
   async stop(): Promise<void> {
+    await this.replication.stop();
     await this.gc.stop();
     this.deps.commands.close();
   }

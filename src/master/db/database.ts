@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
 import { WriteQueue } from './txn.js';
 
@@ -74,5 +74,7 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
       PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     return;
   }
-  if (version === 1) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V2_FROM_V1} PRAGMA user_version = 2; COMMIT;`);
+  // One step per version, each in its own transaction, so that an old database climbs them all.
+  if (version <= 1) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V2_FROM_V1} PRAGMA user_version = 2; COMMIT;`);
+  if (version <= 2) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V3_FROM_V2} PRAGMA user_version = 3; COMMIT;`);
 }

@@ -6,8 +6,9 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
+/** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
 CREATE TABLE inodes (
   ino INTEGER PRIMARY KEY,          -- inode number; 1 is the root directory
@@ -68,6 +69,12 @@ CREATE TABLE deleted_chunks (
   chunk_id INTEGER PRIMARY KEY,     -- chunk whose file is gone; its replicas are deleted lazily
   deleted_ms INTEGER NOT NULL
 );
+CREATE TABLE leases (
+  chunk_id INTEGER PRIMARY KEY,     -- chunk under mutation
+  server_id INTEGER NOT NULL,       -- its primary
+  version INTEGER NOT NULL,         -- the version the lease was granted at
+  expires_ms INTEGER NOT NULL       -- Unix ms after which the primary no longer holds it (see V3)
+);
 CREATE TABLE counters (
   name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
   value INTEGER NOT NULL
@@ -81,4 +88,17 @@ CREATE TABLE counters (
 export const SCHEMA_V2_FROM_V1 = `
 ALTER TABLE inodes ADD COLUMN has_xattrs INTEGER NOT NULL DEFAULT 0;
 UPDATE inodes SET has_xattrs = 1 WHERE ino IN (SELECT ino FROM xattrs);
+`;
+
+/**
+ * Version 3: chunk leases. A restarted master reads them back and never grants a second primary
+ * for a chunk while a lease it granted before may still be held.
+ */
+export const SCHEMA_V3_FROM_V2 = `
+CREATE TABLE leases (
+  chunk_id INTEGER PRIMARY KEY,
+  server_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
 `;
