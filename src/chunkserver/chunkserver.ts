@@ -1,8 +1,8 @@
 /**
  * The chunkserver daemon: a chunk store on local disks, the ChunkserverService over gRPC, and the
- * link to the master. `startChunkserver` returns once it serves; `stop()` drains in order: stop
- * heartbeats, stop accepting calls and give in-flight ones a grace period, cancel the rest, then
- * close the chunk files.
+ * link to the master, and the scrubber. `startChunkserver` returns once it serves; `stop()` drains
+ * in order: stop heartbeats and the scrubber, stop accepting calls and give in-flight ones a grace
+ * period, cancel the rest, then close the chunk files.
  */
 import type { Server } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log/logger.js';
@@ -16,6 +16,7 @@ import { loadOrCreateUuid } from './identity.js';
 import { advertisedAddress, compileOptions, type ChunkserverConfig, type ChunkserverOptions } from './options.js';
 import { InFlight, createHandlers } from './rpc/handlers.js';
 import { ChunkStore } from './store/chunk-store.js';
+import { Scrubber } from './store/scrubber.js';
 
 export type { ChunkserverOptions } from './options.js';
 
@@ -27,7 +28,9 @@ export class Chunkserver implements AsyncDisposable {
     readonly uuid: string,
     readonly config: ChunkserverConfig,
     private readonly lifecycle: ServiceLifecycle,
-    private readonly parts: { server: Server; pool: RpcClientPool; store: ChunkStore; link: MasterLink; inFlight: InFlight },
+    private readonly parts: {
+      server: Server; pool: RpcClientPool; store: ChunkStore; link: MasterLink; scrubber: Scrubber; inFlight: InFlight;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -52,9 +55,11 @@ export class Chunkserver implements AsyncDisposable {
         master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log,
       });
       link.start();
+      const scrubber = new Scrubber(store, { rateBytes: config.scrubRateBytes, intervalMs: config.scrubIntervalMs }, log);
+      scrubber.start();
       lifecycle.transition('running');
       log.info('listening', { address, listen: formatHostPort({ ...config.listen, port }), uuid, master: config.master });
-      return new Chunkserver(address, uuid, config, lifecycle, { server, pool, store, link, inFlight }, log);
+      return new Chunkserver(address, uuid, config, lifecycle, { server, pool, store, link, scrubber, inFlight }, log);
     } catch (e) {
       server.forceShutdown();
       pool.close();
@@ -88,8 +93,8 @@ export class Chunkserver implements AsyncDisposable {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, pool, store, link } = this.parts;
-    await link.stop();
+    const { server, pool, store, link, scrubber } = this.parts;
+    await Promise.all([link.stop(), scrubber.stop()]);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.log.warn('calls still running after the grace period: cancelling them', { calls: this.parts.inFlight.count });

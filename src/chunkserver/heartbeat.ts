@@ -3,11 +3,13 @@
  * opens with the full chunk report in pages of at most 10,000 chunks (full_report on every page,
  * report_done on the last; one empty page when there are no chunks); after that, every
  * heartbeat_interval_ms, a beat carries capacity, usage, load and the chunks added, changed or
- * removed since the previous beat. The master's answers name chunks to delete.
+ * removed since the previous beat, and those quarantined as corrupt (also among the removed). The
+ * master's answers name chunks to delete.
  *
  * When the master is unreachable or the stream breaks, the link registers again with backoff (at
  * most ~2 s) forever, and reports everything again: deltas are only ever relative to a full report
- * on the same stream. Chunk I/O never waits for the master.
+ * on the same stream (a corrupt chunk found before it is simply absent from it). Chunk I/O never
+ * waits for the master.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../common/log/logger.js';
@@ -16,7 +18,8 @@ import { RegistryMethods } from '../common/rpc/services.js';
 import type { fst } from '../proto-gen/fst.js';
 import { waitDrain } from './rpc/stream-flow.js';
 import { peerUint64, uint64 } from './rpc/validate.js';
-import type { ChunkEntry, ChunkStore } from './store/chunk-store.js';
+import type { ChunkEntry } from './store/chunk-index.js';
+import type { ChunkStore } from './store/chunk-store.js';
 
 export const REPORT_PAGE = 10_000;
 const DEFAULT_INTERVAL_MS = 1_000;
@@ -51,31 +54,36 @@ export class MasterLink {
   private readonly ac = new AbortController();
   private readonly changed = new Map<number, ChunkEntry>();
   private readonly removed = new Set<number>();
+  private readonly corrupt = new Set<number>();
   private state: LinkState = 'connecting';
   private running: Promise<void> | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: MasterLinkOptions) {
     this.client = new RpcClient(o.master, { timeoutMs: 5_000, retryForMs: 0 });
   }
 
   start(): void {
-    this.unsubscribe = this.o.store.onChange((id, entry) => {
+    this.unsubscribe.push(this.o.store.index.onChange((id, entry) => {
       if (entry) {
+        // A chunk back before the beat (a fresh copy of a quarantined one) is neither removed nor
+        // corrupt any more.
         this.changed.set(id, entry);
         this.removed.delete(id);
+        this.corrupt.delete(id);
       } else {
         this.changed.delete(id);
         this.removed.add(id);
       }
-    });
+    }));
+    this.unsubscribe.push(this.o.store.index.onCorrupt((id) => this.corrupt.add(id)));
     this.running = this.run();
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
     await this.running;
-    this.unsubscribe?.();
+    for (const fn of this.unsubscribe.splice(0)) fn();
     this.client.close();
   }
 
@@ -110,7 +118,7 @@ export class MasterLink {
   private stats(serverId: number): fst.IHeartbeatRequest {
     const { store } = this.o;
     const { capacityBytes, freeBytes } = store.disks.totals();
-    return { serverId, capacityBytes, freeBytes, usedBytes: store.usedBytes, load: this.o.load(), chunkCount: store.count };
+    return { serverId, capacityBytes, freeBytes, usedBytes: store.index.usedBytes, load: this.o.load(), chunkCount: store.index.count };
   }
 
   /** One registration and heartbeat stream; returns or throws when the stream ends. */
@@ -135,7 +143,8 @@ export class MasterLink {
       // The full report supersedes every delta collected so far.
       this.changed.clear();
       this.removed.clear();
-      const all = [...store.entries()];
+      this.corrupt.clear();
+      const all = [...store.index.entries()];
       for (let i = 0; i === 0 || i < all.length; i += REPORT_PAGE) {
         const page = all.slice(i, i + REPORT_PAGE).map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
         await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended, signal);
@@ -146,9 +155,11 @@ export class MasterLink {
         await store.disks.refresh().catch((err: unknown) => log.warn('statfs failed', { err }));
         const chunks = [...this.changed].map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
         const removed = [...this.removed];
+        const corrupt = [...this.corrupt];
         this.changed.clear();
         this.removed.clear();
-        await this.send(call, { ...this.stats(serverId), chunks, removed }, ended, signal);
+        this.corrupt.clear();
+        await this.send(call, { ...this.stats(serverId), chunks, removed, corrupt }, ended, signal);
       }
     } finally {
       call.cancel();

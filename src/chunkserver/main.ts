@@ -21,6 +21,8 @@ interface Flags {
   advertise?: string;
   rack?: string;
   reserve?: string;
+  scrubRateMib: string;
+  scrubIntervalMs: string;
   logLevel: LogLevel;
 }
 
@@ -38,6 +40,8 @@ export function parseArgs(argv: string[]): { options: ChunkserverOptions; logLev
     .option('--advertise <host:port>', 'address clients and peers use (default: the listen address)')
     .option('--rack <name>', 'rack name, a placement hint for the master')
     .option('--reserve <bytes>', 'bytes to keep free on every data directory', '0')
+    .option('--scrub-rate-mib <n>', 'MiB per second the scrubber reads to verify checksums (0 disables it)', '4')
+    .option('--scrub-interval-ms <n>', 'rest between two scrub passes, in ms', '3600000')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(
       (process.env.FST_LOG_LEVEL as LogLevel | undefined) ?? 'info'))
     .allowExcessArguments(false)
@@ -49,8 +53,15 @@ export function parseArgs(argv: string[]): { options: ChunkserverOptions; logLev
   if (!f.listen) usageError('missing --listen HOST:PORT');
   const reserveBytes = Number(f.reserve);
   if (!Number.isSafeInteger(reserveBytes) || reserveBytes < 0) usageError(`invalid --reserve '${f.reserve}'`);
+  const scrubRateMib = Number(f.scrubRateMib);
+  if (f.scrubRateMib.trim() === '' || !Number.isFinite(scrubRateMib) || scrubRateMib < 0) usageError(`invalid --scrub-rate-mib '${f.scrubRateMib}'`);
+  const scrubIntervalMs = Number(f.scrubIntervalMs);
+  if (f.scrubIntervalMs.trim() === '' || !Number.isSafeInteger(scrubIntervalMs) || scrubIntervalMs < 0) {
+    usageError(`invalid --scrub-interval-ms '${f.scrubIntervalMs}'`);
+  }
   const options: ChunkserverOptions = {
     master: f.master, dataDirs: f.data, listen: f.listen, advertise: f.advertise, rack: f.rack, reserveBytes,
+    scrubRateBytes: Math.round(scrubRateMib * 1024 * 1024), scrubIntervalMs,
   };
   compileOptions(options); // reports bad addresses and missing directories here, as usage errors
   return { options, logLevel: f.logLevel };

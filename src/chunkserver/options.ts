@@ -27,6 +27,10 @@ export interface ChunkserverOptions {
   reserveBytes?: number;
   /** How long in-flight calls may finish at stop before they are cancelled, in ms. @default 5000 */
   shutdownGraceMs?: number;
+  /** Bytes per second the scrubber reads to verify checksums; 0 disables it. @default 4 MiB */
+  scrubRateBytes?: number;
+  /** Rest between two scrub passes, in ms. @default 3600000 (one hour) */
+  scrubIntervalMs?: number;
   /** @default createLogger('chunkserver', logLevel) */
   logger?: Logger;
   /** Used when no logger is given. @default process.env.FST_LOG_LEVEL or 'info' */
@@ -42,7 +46,12 @@ export interface ChunkserverConfig {
   rack: string;
   reserveBytes: number;
   shutdownGraceMs: number;
+  scrubRateBytes: number;
+  scrubIntervalMs: number;
 }
+
+export const DEFAULT_SCRUB_RATE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SCRUB_INTERVAL_MS = 3_600_000;
 
 const WILDCARD = new Set(['0.0.0.0', '[::]', '::']);
 
@@ -78,6 +87,8 @@ export function compileOptions(o: ChunkserverOptions): ChunkserverConfig {
     rack: o.rack ?? '',
     reserveBytes: count(o.reserveBytes, 0, 'reserve bytes'),
     shutdownGraceMs: count(o.shutdownGraceMs, 5_000, 'shutdown grace'),
+    scrubRateBytes: count(o.scrubRateBytes, DEFAULT_SCRUB_RATE_BYTES, 'scrub rate'),
+    scrubIntervalMs: count(o.scrubIntervalMs, DEFAULT_SCRUB_INTERVAL_MS, 'scrub interval'),
   };
 }
 

@@ -25,7 +25,7 @@ import type { ReadOptions } from './read/file-reader.js';
 import { listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
 import { fst, type Caller } from './types.js';
 import type { WritebackOptions } from './writeback/file-writer.js';
-import { UnsyncedChunks } from './writeback/unsynced-chunks.js';
+import { replaceChainVia, UnsyncedChunks } from './writeback/unsynced-chunks.js';
 
 export interface FstClientOptions {
   /** The master's host:port. */
@@ -75,7 +75,7 @@ export class FstClient {
       retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,
     });
     this.resolver = new PathResolver(this.meta);
-    this.unsynced = new UnsyncedChunks(this.chunks, this.log);
+    this.unsynced = new UnsyncedChunks(this.chunks, this.log, { replace: replaceChainVia(this.meta) });
   }
 
   /** Checks that the master answers within connectTimeoutMs; throws ETIMEDOUT otherwise. */

@@ -75,6 +75,14 @@ export interface LocateResult {
   chunks: ChunkLocation[];
 }
 
+export interface ChunkAllocation {
+  loc: ChunkLocation;
+  /** The chunk is new. */
+  created: boolean;
+  /** How long the primary's lease runs from the answer (0: the master grants none). */
+  leaseMs: number;
+}
+
 export interface StatfsResult {
   totalBytes: number;
   freeBytes: number;
@@ -249,10 +257,15 @@ export class MetaClient {
 
   /** A chunk to write into at chunk `index`, moved to a new version; `replicas` is the chain. */
   /** A chunk to write at a new version; `created` when it is new (its first write creates it). */
-  async allocateChunk(ino: number, index: number, opts: MetaCallOptions = {}): Promise<{ loc: ChunkLocation; created: boolean }> {
-    const res = await this.rpc.unary(MasterMethods.AllocateChunk, { ino, index }, opts);
+  /**
+   * A chunk to write, its chain (the lease-holding primary first) and the lease's length (0 from a
+   * master without leases). `failedVersion`: the last write at that version failed in its chain,
+   * so the master forms a new replica set; that may wait for an unreachable primary's lease.
+   */
+  async allocateChunk(ino: number, index: number, opts: MetaCallOptions & { failedVersion?: number } = {}): Promise<ChunkAllocation> {
+    const res = await this.rpc.unary(MasterMethods.AllocateChunk, { ino, index, failedVersion: opts.failedVersion ?? 0 }, opts);
     if (!res.chunk) throw new FsError('EIO', 'AllocateChunk: no chunk in the answer');
-    return { loc: toChunkLocation(res.chunk), created: res.created === true };
+    return { loc: toChunkLocation(res.chunk), created: res.created === true, leaseMs: res.leaseMs ?? 0 };
   }
 
   /** Publishes durable data: the size grows to `end` if larger, mtime is set. */

@@ -83,11 +83,11 @@ describe('ChunkStore', () => {
       await store.create(id, 1);
       await store.write(id, 1, id * 1000, pattern(5000, id));
     }
-    await Promise.all(Array.from({ length: 20 }, (_, i) => store.sync(i + 1, 1)));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.flush(i + 1, 1, true)));
     for (let id = 1; id <= 20; id++) {
       expect((await store.read(id, 1, id * 1000, 5000)).equals(pattern(5000, id))).toBe(true);
     }
-    expect(store.count).toBe(20);
-    expect(store.usedBytes).toBe(Array.from({ length: 20 }, (_, i) => (i + 1) * 1000 + 5000).reduce((a, b) => a + b));
+    expect(store.index.count).toBe(20);
+    expect(store.index.usedBytes).toBe(Array.from({ length: 20 }, (_, i) => (i + 1) * 1000 + 5000).reduce((a, b) => a + b));
   });
 });

@@ -12,7 +12,8 @@ import { CHUNK_SIZE } from '../../src/common/ids.js';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { UUID_FILE } from '../../src/chunkserver/identity.js';
 import {
-  Cleanup, MiB, checksums, clientFor, setVersion, createChunk, expectErrno, pattern, readChunk, startTestServer, tempDir, writeChunk,
+  Cleanup, MiB, checksums, clientFor, setVersion, createChunk, expectErrno, grantLease, pattern, readChunk, startTestServer, tempDir,
+  writeChunk,
 } from './helpers.js';
 
 const cleanup = new Cleanup();
@@ -77,17 +78,20 @@ describe('chunk I/O', () => {
     await expectErrno(readChunk(c, 9, 6, 0, 3), 'ENOENT');
   });
 
-  it('creates a chunk on a write only when the header says create, and keeps unsynced writes across a restart', async () => {
+  it('creates a chunk on a forwarded write only when the header says create, and keeps unsynced writes across a restart', async () => {
     const dataDir = join(await tempDir(cleanup), 'd0');
     const cs = await startTestServer(cleanup, { dataDirs: [dataDir] });
     const c = clientFor(cleanup, cs.address);
     const data = pattern(200_000, 4);
-    await expectErrno(writeChunk(c, { chunkId: 21, version: 1 }, [{ offset: 0, data }]), 'ENOENT');
-    await writeChunk(c, { chunkId: 21, version: 1, create: true }, [{ offset: 0, data }]);
+    // A secondary (forwarded stream) creates a new chunk on `create`; a client stream needs a lease.
+    await expectErrno(writeChunk(c, { chunkId: 21, version: 1, forwarded: true }, [{ offset: 0, data }]), 'ENOENT');
+    await expectErrno(writeChunk(c, { chunkId: 21, version: 1, create: true }, [{ offset: 0, data }]), 'ESTALE');
+    await writeChunk(c, { chunkId: 21, version: 1, create: true, forwarded: true }, [{ offset: 0, data }]);
     // Created: a second `create` at the same version writes on, at another version it is stale.
-    await writeChunk(c, { chunkId: 21, version: 1, create: true }, [{ offset: 200_000, data }]);
-    await expectErrno(writeChunk(c, { chunkId: 21, version: 2, create: true }, [{ offset: 0, data }]), 'ESTALE');
+    await writeChunk(c, { chunkId: 21, version: 1, create: true, forwarded: true }, [{ offset: 200_000, data }]);
+    await expectErrno(writeChunk(c, { chunkId: 21, version: 2, create: true, forwarded: true }, [{ offset: 0, data }]), 'ESTALE');
     // An empty stream that asks for sync is accepted and changes nothing.
+    await grantLease(c, 21, 1);
     expect(await writeChunk(c, { chunkId: 21, version: 1, sync: true }, [])).toEqual({ bytesWritten: 0, length: 400_000 });
     // Neither stream above but the last asked for sync; the meta record was written all the same.
     await writeChunk(c, { chunkId: 21, version: 1 }, [{ offset: 5, data: Buffer.from('unsynced') }]);
@@ -115,7 +119,7 @@ describe('chunk I/O', () => {
       { chunkId: 11, version: 3, newVersion: 4, truncate: true, truncateLength: CHUNK_SIZE + 1 }), 'EINVAL');
   });
 
-  it('fails a read of a corrupted block with EIO instead of returning wrong data', async () => {
+  it('fails a partial write into a corrupted block with EIO and drops the copy', async () => {
     const dir = join(await tempDir(cleanup), 'd0');
     const cs = await startTestServer(cleanup, { dataDirs: [dir] });
     const c = clientFor(cleanup, cs.address);
@@ -127,11 +131,13 @@ describe('chunk I/O', () => {
     one[0] = (one[0] ?? 0) ^ 0x40;
     await fh.write(one, 0, 1, 2 * 65_536 + 17);
     await fh.close();
-    const err = await expectErrno(readChunk(c, 12, 1, 2 * 65_536, 10), 'EIO');
-    expect(err.message).toMatch(/chunk 12 block 2/);
-    // Other blocks still read; a partial write into the bad block is refused too.
+    // Other blocks still read: the bad block is found by the write that must merge into it.
     expect((await readChunk(c, 12, 1, 0, 65_536)).equals(pattern(4 * 65_536, 5).subarray(0, 65_536))).toBe(true);
-    await expectErrno(writeChunk(c, { chunkId: 12, version: 1 }, [{ offset: 2 * 65_536 + 5, data: Buffer.from('y') }]), 'EIO');
+    const err = await expectErrno(writeChunk(c, { chunkId: 12, version: 1 }, [{ offset: 2 * 65_536 + 5, data: Buffer.from('y') }]), 'EIO');
+    expect(err.message).toMatch(/chunk 12 block 2/);
+    // The copy is quarantined (corrupt.test.ts has the details): it is gone from this server.
+    await expectErrno(readChunk(c, 12, 1, 0, 10), 'ENOENT');
+    expect(existsSync(chunkPaths(dir, 12).data + '.corrupt')).toBe(true);
   });
 
   it('fails writes past the free-space reserve with ENOSPC and keeps the chunk intact', async () => {
@@ -145,6 +151,8 @@ describe('chunk I/O', () => {
     // A reserve larger than any disk: the disk is "full".
     const cs = await startTestServer(cleanup, { dataDirs: [dir], reserveBytes: Number.MAX_SAFE_INTEGER });
     const c = clientFor(cleanup, cs.address);
+    // Leases do not survive a restart: this one is granted again.
+    await grantLease(c, 13, 1);
     await expectErrno(writeChunk(c, { chunkId: 13, version: 1 }, [{ offset: 50_000, data: pattern(MiB, 7) }]), 'ENOSPC');
     await expectErrno(createChunk(c, 14), 'ENOSPC');
     expect((await readChunk(c, 13, 1, 0, data.length)).equals(data)).toBe(true);

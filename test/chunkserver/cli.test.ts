@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup, clientFor, createChunk, pattern, readChunk, tempDir, writeChunk } from './helpers.js';
 import { closedPort } from '../helpers/probes.js';
+import { parseArgs } from '../../src/chunkserver/main.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'fst-chunkserver.js');
@@ -69,6 +70,16 @@ async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promis
   });
 }
 
+describe('fst-chunkserver flags', () => {
+  it('parses the scrubber flags, with defaults of 4 MiB/s and one hour', () => {
+    const base = ['node', 'fst-chunkserver', '--master', '127.0.0.1:1', '--data', '/tmp/x', '--listen', '127.0.0.1:0'];
+    expect(parseArgs(base).options).toMatchObject({ scrubRateBytes: 4 * 1024 * 1024, scrubIntervalMs: 3_600_000 });
+    expect(parseArgs([...base, '--scrub-rate-mib', '0.5', '--scrub-interval-ms', '1000']).options)
+      .toMatchObject({ scrubRateBytes: 512 * 1024, scrubIntervalMs: 1000 });
+    expect(parseArgs([...base, '--scrub-rate-mib', '0']).options.scrubRateBytes).toBe(0);
+  });
+});
+
 describe('fst-chunkserver binary', () => {
   it('serves chunks, keeps them across a restart, and exits 0 on SIGTERM', async () => {
     const dir = join(await tempDir(cleanup), 'data');
@@ -113,6 +124,8 @@ describe('fst-chunkserver binary', () => {
       ['--master', 'no-port', '--data', dir, '--listen', '127.0.0.1:0'],
       ['--master', '127.0.0.1:1', '--data', dir, '--listen', '127.0.0.1:99999'],
       ['--data', dir, '--listen', '127.0.0.1:0'],
+      ['--master', '127.0.0.1:1', '--data', dir, '--listen', '127.0.0.1:0', '--scrub-rate-mib', '-1'],
+      ['--master', '127.0.0.1:1', '--data', dir, '--listen', '127.0.0.1:0', '--scrub-interval-ms', 'soon'],
     ];
     for (const args of cases) {
       const { code, stderr } = await run(args, env);

@@ -73,8 +73,17 @@ export function pattern(length: number, seed = 1): Buffer {
   return b;
 }
 
-export async function createChunk(c: RpcClient, chunkId: number, version = 1): Promise<void> {
-  await c.unary(ChunkserverMethods.SetChunkVersion, { chunkId, newVersion: version, create: true });
+/** A lease long enough for any test: the server is the chunk's primary until the test ends. */
+export const LONG_LEASE_MS = 10 * 60_000;
+
+/** Creates a chunk (SetChunkVersion create), with the primary's lease unless leaseMs is 0. */
+export async function createChunk(c: RpcClient, chunkId: number, version = 1, leaseMs = LONG_LEASE_MS): Promise<void> {
+  await c.unary(ChunkserverMethods.SetChunkVersion, { chunkId, newVersion: version, create: true, leaseMs });
+}
+
+/** Grants (or extends) the lease on a chunk stored at `version`: SetChunkVersion version -> version. */
+export async function grantLease(c: RpcClient, chunkId: number, version: number, leaseMs = LONG_LEASE_MS): Promise<void> {
+  await c.unary(ChunkserverMethods.SetChunkVersion, { chunkId, version, newVersion: version, leaseMs });
 }
 
 export interface WriteMsg {
@@ -85,7 +94,7 @@ export interface WriteMsg {
 /** One WriteChunk call; payloads are cut into messages of at most 1 MiB. */
 export async function writeChunk(
   c: RpcClient,
-  header: { chunkId: number; version: number; chain?: string[]; create?: boolean; sync?: boolean },
+  header: { chunkId: number; version: number; chain?: string[]; create?: boolean; sync?: boolean; forwarded?: boolean },
   writes: WriteMsg[],
 ): Promise<{ bytesWritten: number; length: number }> {
   const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 30_000 });
@@ -114,7 +123,7 @@ export async function checksums(c: RpcClient, chunkId: number): Promise<{ versio
 /** SetChunkVersion, returning the length. */
 export async function setVersion(
   c: RpcClient,
-  req: { chunkId: number; version?: number; newVersion: number; create?: boolean; truncate?: boolean; truncateLength?: number },
+  req: { chunkId: number; version?: number; newVersion: number; create?: boolean; truncate?: boolean; truncateLength?: number; leaseMs?: number },
 ): Promise<number> {
   return uint64((await c.unary(ChunkserverMethods.SetChunkVersion, req)).length);
 }

@@ -1,6 +1,6 @@
 /**
- * What a write leaves behind, on real processes: a new chunk is handed out before its replicas
- * create it, and exists on them even if never written; a chunk allocated and never written can
+ * What a write leaves behind, on real processes: a new chunk exists on its replicas as soon as it
+ * is allocated, even if never written; a chunk allocated and never written can
  * still be grown, cut and written; data a client closed without fsync (on every replica, not yet fdatasync'ed)
  * survives kill -9 of every chunkserver; fsync through any handle, read-only ones included,
  * succeeds after other handles wrote and closed.
@@ -11,12 +11,12 @@ import { ChunkClient } from '../../src/client/chunk-client.js';
 import { FstClient } from '../../src/client/fst-client.js';
 import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
-import { codeOf, until } from '../helpers/probes.js';
+import { codeOf } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
 
-describe('write durability and lazy chunk creation', () => {
+describe('write durability and chunk creation', () => {
   let cluster: ProcessCluster | undefined;
   let client: FstClient | undefined;
   const rpcs: { close(): void }[] = [];
@@ -43,7 +43,7 @@ describe('write durability and lazy chunk creation', () => {
     return code === 'no error' ? version : code;
   }
 
-  it('answers an allocation before the replicas have the chunk, and creates it on them anyway', async () => {
+  it('creates a new chunk on every replica before answering its allocation', async () => {
     const c = await start(2);
     const fh = await c.open('/f', { create: true, write: true });
     const ino = fh.ino;
@@ -51,10 +51,8 @@ describe('write durability and lazy chunk creation', () => {
     const { loc, created } = await c.meta.allocateChunk(ino, 0);
     expect(created).toBe(true);
     expect(loc.replicas).toHaveLength(2);
-    // Never written, yet created (empty) on both replicas in the background.
-    for (const r of loc.replicas) {
-      await until(`chunk ${loc.chunkId} on ${r.address}`, async () => ((await versionOn(r.address, loc.chunkId)) === loc.version ? true : undefined));
-    }
+    // Never written, yet already there (empty) on both replicas.
+    for (const r of loc.replicas) expect(await versionOn(r.address, loc.chunkId)).toBe(loc.version);
     // The first write's `create` finds it there and writes through the chain as usual.
     const chunks = new ChunkClient({ retryForMs: 0 });
     rpcs.push(chunks);
@@ -72,7 +70,7 @@ describe('write durability and lazy chunk creation', () => {
     await fh.close();
     const { loc } = await c.meta.allocateChunk(ino, 0);
     // The file grows over the chunk, then shrinks into it (the boundary chunk is cut, moving on
-    // from version 1 whether or not its background creation has landed yet).
+    // from version 1).
     await c.truncate('/never', 5000);
     await c.truncate('/never', 4000);
     expect((await c.readFile('/never')).equals(Buffer.alloc(4000))).toBe(true);

@@ -2,7 +2,8 @@
  * Pipelined chain replication (MooseFS, GFS): a replica that receives a WriteChunk with a non-empty
  * chain opens its own WriteChunk to chain[0], passing the rest of the chain, and forwards every
  * message as it arrives, before writing it locally, so that all replicas write in parallel. The
- * downstream's answer arrives only once every later replica has its data on disk.
+ * downstream's answer arrives only once every later replica has its data on disk. What it sends is
+ * marked `forwarded`: the next replica is a secondary, which needs no lease.
  */
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { FsError } from '../../common/errors/errno.js';
@@ -21,6 +22,8 @@ export interface ChainHeader {
   create: boolean;
   /** fdatasync before answering. */
   sync: boolean;
+  /** Came from the previous replica (this one is a secondary), not from a client. */
+  forwarded: boolean;
 }
 
 export class ChainForward {
@@ -62,7 +65,7 @@ export class ChainForward {
     const msg: fst.IWriteChunkRequest = { offset, data };
     if (!this.headerSent) {
       const { chunkId, version, chain, create, sync } = this.header;
-      msg.header = { chunkId, version, chain: chain.slice(1), create, sync };
+      msg.header = { chunkId, version, chain: chain.slice(1), create, sync, forwarded: true };
       this.headerSent = true;
     }
     if (!this.call.write(msg)) await waitDrain(this.call, signal, this.failed);

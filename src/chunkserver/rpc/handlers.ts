@@ -8,10 +8,11 @@ import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { ChunkserverMethods } from '../../common/rpc/services.js';
 import { BLOCK_SIZE } from '../store/checksum.js';
+import { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { copyChunk } from '../replication/copy.js';
 import { readChunk } from './read-chunk.js';
-import { addressOf, chunkIdOf, rangeOf, versionOf } from './validate.js';
+import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
 
 export interface HandlerDeps {
@@ -39,8 +40,9 @@ export class InFlight {
 
 export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHandlers<typeof ChunkserverMethods> {
   const { store, pool } = deps;
+  const primaryOrder = new ChunkLocks();
   return {
-    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, deps)),
+    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder })),
 
     ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log)),
 
@@ -53,7 +55,7 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
     }),
 
     DeleteChunk: inFlight.track(async (req) => {
-      await store.delete(chunkIdOf(req.chunkId));
+      await store.delete(chunkIdOf(req.chunkId), versionOf(req.version));
       return {};
     }),
 
@@ -62,13 +64,17 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
       return { version, length, blockSize: BLOCK_SIZE, crc32c: Array.from(crcs) };
     }),
 
-    SetChunkVersion: inFlight.track(async (req) => {
+    SetChunkVersion: inFlight.track(async (req, ctx) => {
       const chunkId = chunkIdOf(req.chunkId);
+      // The master counts a lease from the grant's deadline (leases.ts): one granted after it would
+      // outlive the master's record.
+      if (req.leaseMs && ctx.signal.aborted) throw new FsError('ETIMEDOUT', `chunk ${chunkId}: lease grant arrived after its deadline`);
       const newVersion = versionOf(req.newVersion, 'new_version');
       const truncateTo = req.truncate ? rangeOf(0, req.truncateLength, 'truncate_length').length : undefined;
-      if (req.create) return { length: await store.create(chunkId, newVersion, truncateTo) };
+      const change = { truncateTo, leaseMs: leaseMsOf(req.leaseMs) };
+      if (req.create) return { length: await store.create(chunkId, newVersion, change) };
       const version = versionOf(req.version);
-      return { length: await store.setVersion(chunkId, version, newVersion, truncateTo) };
+      return { length: await store.setVersion(chunkId, version, newVersion, change) };
     }),
   };
 }

@@ -27,7 +27,7 @@ async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallC
   const chunkId = chunkIdOf(req.chunkId);
   const version = versionOf(req.version);
   const { offset, length } = rangeOf(req.offset, req.length);
-  store.expect(chunkId, version);
+  store.index.expect(chunkId, version);
   const end = offset + length;
   const readPiece = (at: number): Promise<Buffer> => {
     const p = store.read(chunkId, version, at, Math.min(end - at, DATA_MESSAGE_BYTES - (at % DATA_MESSAGE_BYTES)));

@@ -46,6 +46,13 @@ export function versionOf(raw: unknown, field = 'version'): number {
   return v;
 }
 
+/** A lease duration (uint32 lease_ms; absent is 0: no lease). */
+export function leaseMsOf(raw: unknown): number {
+  const v = raw ?? 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new FsError('EINVAL', `invalid lease_ms ${String(raw)}`);
+  return v;
+}
+
 /** A byte range inside one chunk: offset + length <= 64 MiB. */
 export function rangeOf(rawOffset: unknown, rawLength: unknown, field = 'length'): { offset: number; length: number } {
   const offset = uint64(rawOffset);

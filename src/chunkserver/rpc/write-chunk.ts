@@ -1,8 +1,16 @@
 /**
  * WriteChunk: a client stream of {offset, data} messages for one chunk, the first carrying the
- * header {chunk_id, version, chain, create, sync}. Each message is forwarded down the chain (when
- * there is one) and then written locally; the call succeeds only when the local write is done and
- * the downstream replica has answered OK, so an acknowledged write is on every replica.
+ * header {chunk_id, version, chain, create, sync, forwarded}. Each message is forwarded down the
+ * chain (when there is one) and then written locally; the call succeeds only when the local write
+ * is done and the downstream replica has answered OK, so an acknowledged write is on every replica.
+ *
+ * A stream from a client (not `forwarded`) makes this server the chunk's primary (GFS): it needs an
+ * unexpired lease on the chunk at the header's version (leases.ts) when the stream starts, before
+ * each message is written and before the answer, else ESTALE (the client asks the master again).
+ * The primary runs the client streams of one chunk one after another, from header to answer, so
+ * that every replica applies them in the same order. Secondaries (forwarded streams) take neither
+ * the lease nor that turn: the primary's order reaches them through the chain, and two chains that
+ * list the same servers in different orders cannot deadlock.
  *
  * Without `sync` "done" means written to the operating system, checksums and length included (a
  * chunkserver killed afterwards loses nothing; a machine losing power may): that is what a client's
@@ -15,6 +23,7 @@ import type { CallContext } from '../../common/rpc/server.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { fst } from '../../proto-gen/fst.js';
 import { ChainForward, type ChainHeader } from '../replication/chain-forward.js';
+import type { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { messagesOf } from './stream-flow.js';
 import { addressOf, chunkIdOf, dataOf, versionOf } from './validate.js';
@@ -24,7 +33,12 @@ export interface WriteDeps {
   pool: RpcClientPool;
   /** This server's advertised address, to refuse a chain that loops back to it. */
   self: () => string;
+  /** Turns of the client streams of each chunk at its primary. */
+  primaryOrder: ChunkLocks;
 }
+
+type WriteCall = ServerReadableStream<fst.WriteChunkRequest, fst.IWriteChunkResponse>;
+type Messages = AsyncGenerator<fst.WriteChunkRequest>;
 
 /** Deadline of the downstream call when the caller gave none. */
 const DEFAULT_CHAIN_TIMEOUT_MS = 5 * 60_000;
@@ -33,7 +47,10 @@ function headerOf(h: fst.IWriteChunkHeader | null | undefined, self: string): Ch
   if (!h) throw new FsError('EINVAL', 'the first WriteChunk message must carry a header');
   const chain = (h.chain ?? []).map((a, i) => addressOf(a, `chain[${i}]`));
   if (chain.includes(self)) throw new FsError('EINVAL', `replication chain ${chain.join(',')} loops back to ${self}`);
-  return { chunkId: chunkIdOf(h.chunkId), version: versionOf(h.version), chain, create: h.create === true, sync: h.sync === true };
+  return {
+    chunkId: chunkIdOf(h.chunkId), version: versionOf(h.version), chain,
+    create: h.create === true, sync: h.sync === true, forwarded: h.forwarded === true,
+  };
 }
 
 function remainingMs(call: ServerReadableStream<unknown, unknown>): number {
@@ -42,46 +59,61 @@ function remainingMs(call: ServerReadableStream<unknown, unknown>): number {
   return Number.isFinite(at) ? Math.max(1, at - Date.now()) : DEFAULT_CHAIN_TIMEOUT_MS;
 }
 
-export async function writeChunk(
-  call: ServerReadableStream<fst.WriteChunkRequest, fst.IWriteChunkResponse>,
-  ctx: CallContext,
-  deps: WriteDeps,
+export async function writeChunk(call: WriteCall, ctx: CallContext, deps: WriteDeps): Promise<fst.IWriteChunkResponse> {
+  const messages = messagesOf(call, ctx.signal);
+  try {
+    const first = await messages.next();
+    if (first.done) throw new FsError('EINVAL', 'empty WriteChunk stream: no header');
+    const header = headerOf(first.value.header, deps.self());
+    if (header.forwarded) return await applyStream(call, ctx, deps, header, first.value, messages);
+    // Refused at once without a lease, rather than after waiting for the streams ahead.
+    deps.store.leases.check(header.chunkId, header.version);
+    return await deps.primaryOrder.run(header.chunkId, () => applyStream(call, ctx, deps, header, first.value, messages));
+  } finally {
+    await messages.return(undefined);
+  }
+}
+
+/** Writes the stream's messages here and down the chain; `first` carries the header. */
+async function applyStream(
+  call: WriteCall, ctx: CallContext, deps: WriteDeps, header: ChainHeader, first: fst.WriteChunkRequest, rest: Messages,
 ): Promise<fst.IWriteChunkResponse> {
   const { store } = deps;
-  let header: ChainHeader | undefined;
+  const { chunkId, version } = header;
+  const leaseCheck = header.forwarded ? undefined : (): void => store.leases.check(chunkId, version);
   let forward: ChainForward | undefined;
   let bytesWritten = 0;
+  const apply = async (msg: fst.WriteChunkRequest): Promise<void> => {
+    const { offset, data } = dataOf(msg.offset, msg.data);
+    leaseCheck?.();
+    await forward?.send(offset, data, ctx.signal);
+    await store.write(chunkId, version, offset, data, leaseCheck);
+    bytesWritten += data.length;
+  };
   try {
-    for await (const msg of messagesOf(call, ctx.signal)) {
-      if (!header) {
-        header = headerOf(msg.header, deps.self());
-        // Refuse a stale or unknown chunk before involving the rest of the chain, except a new
-        // chunk's first write, which creates it here while the next replica does the same.
-        const creating = header.create && !store.get(header.chunkId);
-        if (!creating) store.expect(header.chunkId, header.version);
-        if (header.chain.length > 0) {
-          forward = new ChainForward(deps.pool, header, { timeoutMs: remainingMs(call), signal: ctx.signal });
-        }
-        if (creating) {
-          await store.create(header.chunkId, header.version);
-          store.expect(header.chunkId, header.version);
-        }
-      } else if (msg.header && (chunkIdOf(msg.header.chunkId) !== header.chunkId || versionOf(msg.header.version) !== header.version)) {
-        // A header repeated in later messages is tolerated as long as it names the same chunk.
+    // Refuse a stale or unknown chunk before involving the rest of the chain, except a new
+    // chunk's first write, which creates it here while the next replica does the same.
+    const creating = header.create && !store.index.get(chunkId);
+    if (!creating) store.index.expect(chunkId, version);
+    if (header.chain.length > 0) forward = new ChainForward(deps.pool, header, { timeoutMs: remainingMs(call), signal: ctx.signal });
+    if (creating) {
+      await store.create(chunkId, version);
+      store.index.expect(chunkId, version);
+    }
+    await apply(first);
+    for await (const msg of rest) {
+      // A header repeated in later messages is tolerated as long as it names the same chunk.
+      if (msg.header && (chunkIdOf(msg.header.chunkId) !== chunkId || versionOf(msg.header.version) !== version)) {
         throw new FsError('EINVAL', 'a WriteChunk stream writes one chunk: a later header names another');
       }
-      const { offset, data } = dataOf(msg.offset, msg.data);
-      await forward?.send(offset, data, ctx.signal);
-      await store.write(header.chunkId, header.version, offset, data);
-      bytesWritten += data.length;
+      await apply(msg);
     }
-    if (!header) throw new FsError('EINVAL', 'empty WriteChunk stream: no header');
-    const h = header;
-    const done = h.sync ? store.sync(h.chunkId, h.version) : store.persist(h.chunkId, h.version);
-    const [local, downstream] = await Promise.allSettled([done, forward?.finish()]);
+    const [local, downstream] = await Promise.allSettled([store.flush(chunkId, version, header.sync), forward?.finish()]);
     // The downstream's errno wins: it is the replica that failed, and its message says which.
     if (downstream.status === 'rejected') throw downstream.reason;
     if (local.status === 'rejected') throw local.reason;
+    // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.
+    leaseCheck?.();
     return { bytesWritten, length: local.value };
   } catch (e) {
     forward?.abort();

@@ -5,8 +5,8 @@
  * chunk (ftruncate up) never changes a stored checksum.
  */
 import { crc32c } from '@node-rs/crc32';
-import { FsError } from '../../common/errors/errno.js';
 import { CHECKSUM_BLOCK, CHUNK_SIZE } from '../../common/ids.js';
+import { ChunkCorruptError } from './corrupt.js';
 
 export const BLOCK_SIZE = CHECKSUM_BLOCK;
 export const MAX_BLOCKS = CHUNK_SIZE / CHECKSUM_BLOCK;
@@ -37,10 +37,12 @@ export function blocksFor(length: number): number {
 }
 
 /** The error of a block whose bytes do not match their checksum: data is never returned then. */
-export function checksumError(chunkId: number, block: number, stored: number, actual: number): FsError {
-  return new FsError(
-    'EIO',
+export function checksumError(chunkId: number, block: number, stored: number, actual: number): ChunkCorruptError {
+  return new ChunkCorruptError(
+    chunkId,
+    'checksum',
     `chunk ${chunkId} block ${block}: checksum mismatch (stored ${hex(stored)}, data ${hex(actual)})`,
+    block,
   );
 }
 

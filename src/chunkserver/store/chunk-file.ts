@@ -26,6 +26,7 @@ import { crc32c } from '@node-rs/crc32';
 import { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import { BLOCK_SIZE, MAX_BLOCKS, ZERO_BLOCK_CRC, blockCrc, blocksFor, checksumError } from './checksum.js';
+import { ChunkCorruptError } from './corrupt.js';
 import { ensureDir, fsyncDir, readAll, writeAll, type ChunkPaths } from './layout.js';
 import { newMeta, readMeta, writeMeta, type ChunkMeta } from './meta-file.js';
 
@@ -72,7 +73,10 @@ export class ChunkFile {
     }
   }
 
-  /** Opens an existing chunk. A missing or invalid meta file is EIO (the chunk is corrupt). */
+  /**
+   * Opens an existing chunk. A missing file or an invalid meta file is ChunkCorruptError (EIO: the
+   * copy is unusable); other failures (EMFILE, EACCES, a disk error) are thrown as they are.
+   */
   static async open(paths: ChunkPaths, chunkId: number): Promise<ChunkFile> {
     let metaFh: FileHandle | undefined;
     let data: FileHandle | undefined;
@@ -91,7 +95,7 @@ export class ChunkFile {
     } catch (e) {
       await Promise.allSettled([metaFh?.close(), data?.close()]);
       if ((e as { code?: unknown }).code === 'ENOENT') {
-        throw new FsError('EIO', `chunk ${chunkId}: ${metaFh ? 'data' : 'meta'} file missing`, { cause: e });
+        throw new ChunkCorruptError(chunkId, 'missing', `chunk ${chunkId}: ${metaFh ? 'data' : 'meta'} file missing`, undefined, { cause: e });
       }
       throw toFsError(e);
     }
@@ -266,6 +270,11 @@ export class ChunkFile {
       await fsyncDir(this.paths.subdir);
       this.creationPending = false;
     }
+  }
+
+  /** Closes both files without writing anything: a corrupt copy is kept as it was found. */
+  async abandon(): Promise<void> {
+    await Promise.allSettled([this.data.close(), this.metaFh.close()]);
   }
 
   /**

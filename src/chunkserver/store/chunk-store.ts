@@ -1,26 +1,24 @@
 /**
- * Every chunk this server holds: which data directory has it, at which version and length (an
- * in-memory index rebuilt by scanning at start), and the operations on chunks. Each operation runs
- * under its chunk's lock and checks the version first; the files themselves are ChunkFile's job.
- * Open chunks stay open in a small LRU so that a write stream does not reopen its chunk per message.
+ * Every chunk this server holds and the operations on them. Each operation runs under its chunk's
+ * lock and checks the version first; the files themselves are ChunkFile's job, the index
+ * ChunkIndex's, open files OpenChunks'. A copy found corrupt by any operation (corrupt.ts) is
+ * quarantined here before the operation fails with EIO. Primary leases (leases.ts) are kept beside
+ * the index: they end whenever the chunk's version changes or the chunk goes away.
  */
-import { rename, unlink } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import { ChunkFile } from './chunk-file.js';
+import { ChunkIndex, type ChunkEntry, type ChunkIndexView } from './chunk-index.js';
 import { ChunkLocks } from './chunk-locks.js';
+import { ChunkCorruptError, moveAside } from './corrupt.js';
 import { DataDisks } from './disk-space.js';
-import { chunkPaths, ensureDir, fsyncDir } from './layout.js';
+import { chunkPaths, fsyncDir, removeChunkFiles, type ChunkPaths } from './layout.js';
+import { Leases } from './leases.js';
 import { META_FILE_BYTES } from './meta-file.js';
+import { OpenChunks } from './open-chunks.js';
 import { PendingCopy } from './pending-copy.js';
-import { scanDataDir } from './scan.js';
-
-export interface ChunkEntry {
-  /** Index of the data directory holding it. */
-  disk: number;
-  version: number;
-  length: number;
-}
+import { scanDisks } from './scan.js';
 
 export interface ChunkStoreOptions {
   dataDirs: string[];
@@ -31,127 +29,76 @@ export interface ChunkStoreOptions {
   log: Logger;
 }
 
-/** Told about every chunk added, changed (version or length) or removed (entry undefined). */
-export type ChunkChangeListener = (chunkId: number, entry: ChunkEntry | undefined) => void;
+/** What SetChunkVersion may do besides creating or moving the version. */
+export interface VersionChange {
+  /** Cut (or extend) the chunk to this length. */
+  truncateTo?: number;
+  /** Hold the primary lease at the new version for this long (0 or absent: none granted). */
+  leaseMs?: number;
+}
 
 export class ChunkStore {
   readonly disks: DataDisks;
-  private readonly index = new Map<number, ChunkEntry>();
-  private readonly open = new Map<number, ChunkFile>();
+  /** Primary leases held here (in memory only). */
+  readonly leases = new Leases();
+  private readonly chunks = new ChunkIndex();
+  /** The chunks held; changed only by the store's operations. */
+  readonly index: ChunkIndexView = this.chunks;
   private readonly locks = new ChunkLocks();
-  private readonly listeners = new Set<ChunkChangeListener>();
+  private readonly files: OpenChunks;
   private readonly copying = new Set<number>();
-  private readonly closing = new Set<number>();
-  private readonly maxOpen: number;
   private readonly log: Logger;
-  private used = 0;
 
   private constructor(opts: ChunkStoreOptions) {
     this.disks = new DataDisks(opts.dataDirs, opts.reserveBytes);
-    this.maxOpen = opts.maxOpenChunks ?? 128;
+    this.files = new OpenChunks(this.locks, opts.maxOpenChunks ?? 128, opts.log);
     this.log = opts.log;
   }
 
   /** Creates missing data directories and scans them. */
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
     const store = new ChunkStore(opts);
-    // Disks are scanned in parallel; `found` runs synchronously, so the index needs no lock.
-    await Promise.all(store.disks.all.map(async (disk) => {
-      await ensureDir(disk.path);
-      await scanDataDir(disk.path, opts.log, (c) => {
-        const other = store.index.get(c.chunkId);
-        if (other) {
-          // Two copies come from files moved by hand or a crash while a copy replaced one on
-          // another disk: the newer version wins.
-          opts.log.warn('chunk found in two data directories', { chunkId: c.chunkId, dirs: [store.disks.get(other.disk).path, disk.path] });
-          if (other.version >= c.version) return;
-        }
-        store.setEntry(c.chunkId, { disk: disk.index, version: c.version, length: c.length }, false);
-      });
-    }));
+    await scanDisks(store.disks, store.chunks, opts.log);
     await store.disks.refresh();
-    opts.log.info('chunks scanned', { chunks: store.index.size, bytes: store.used });
     return store;
   }
 
-  onChange(fn: ChunkChangeListener): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+  /** Every index change goes through here: a lease ends with its version or its chunk. */
+  private setEntry(chunkId: number, entry: ChunkEntry | undefined, corrupt = false): void {
+    if (entry) this.leases.endUnlessAt(chunkId, entry.version);
+    else this.leases.end(chunkId);
+    this.chunks.set(chunkId, entry, { corrupt });
   }
 
-  get(chunkId: number): ChunkEntry | undefined {
-    return this.index.get(chunkId);
-  }
-  entries(): IterableIterator<[number, ChunkEntry]> {
-    return this.index.entries();
-  }
-  get count(): number {
-    return this.index.size;
-  }
-  /** Sum of the chunks' lengths. */
-  get usedBytes(): number {
-    return this.used;
+  private paths(chunkId: number, entry: ChunkEntry): ChunkPaths {
+    return chunkPaths(this.disks.get(entry.disk).path, chunkId);
   }
 
-  private setEntry(chunkId: number, entry: ChunkEntry | undefined, notify = true): void {
-    this.used -= this.index.get(chunkId)?.length ?? 0;
-    if (entry) {
-      this.index.set(chunkId, entry);
-      this.used += entry.length;
-    } else {
-      this.index.delete(chunkId);
-    }
-    if (notify) for (const fn of this.listeners) fn(chunkId, entry);
-  }
-
-  /** The chunk's entry; ENOENT when absent, ESTALE when stored at another version. */
-  expect(chunkId: number, version: number): ChunkEntry {
-    const e = this.index.get(chunkId);
-    if (!e) throw new FsError('ENOENT', `chunk ${chunkId} not found`);
-    if (e.version !== version) throw new FsError('ESTALE', `chunk ${chunkId} has version ${e.version}, not ${version}`);
-    return e;
-  }
-
-  /** The open ChunkFile of an indexed chunk; call under the chunk's lock. */
-  private async file(chunkId: number, entry: ChunkEntry): Promise<ChunkFile> {
-    let f = this.open.get(chunkId);
-    if (f) {
-      this.open.delete(chunkId);
-    } else {
-      const paths = chunkPaths(this.disks.get(entry.disk).path, chunkId);
-      try {
-        f = await ChunkFile.open(paths, chunkId);
-      } catch (err) {
-        // Its meta file is unreadable or a file vanished: the copy is useless. Forget it, so the
-        // master learns it is gone and re-replicates; the files stay for inspection.
-        this.log.error('corrupt chunk dropped', { chunkId, path: paths.data, err });
-        this.setEntry(chunkId, undefined);
-        throw err;
-      }
-    }
-    this.open.set(chunkId, f);
-    this.evictIdle(chunkId);
-    return f;
-  }
-
-  /** Closes the least recently used chunks over the limit, each under its own lock. */
-  private evictIdle(keep: number): void {
-    let excess = this.open.size - this.maxOpen;
-    for (const victim of this.open.keys()) {
-      if (excess-- <= 0) break;
-      if (victim === keep || this.closing.has(victim)) continue;
-      this.closing.add(victim);
-      this.locks.run(victim, () => this.closeFile(victim))
-        .catch((err: unknown) => this.log.warn('closing chunk failed', { chunkId: victim, err }))
-        .finally(() => this.closing.delete(victim));
+  /**
+   * Runs `fn` on the chunk's open file; call under the chunk's lock. A copy found corrupt (while
+   * opening it or inside `fn`) is quarantined before the error goes on to the caller.
+   */
+  private async withFile<T>(chunkId: number, entry: ChunkEntry, fn: (f: ChunkFile) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.files.get(chunkId, this.paths(chunkId, entry)));
+    } catch (e) {
+      // Under the lock only this operation changes the entry; it may have replaced it (changed()).
+      const current = this.chunks.get(chunkId);
+      if (e instanceof ChunkCorruptError && current) await this.quarantine(chunkId, current, e);
+      throw e;
     }
   }
 
-  private async closeFile(chunkId: number): Promise<void> {
-    const f = this.open.get(chunkId);
-    if (!f) return;
-    this.open.delete(chunkId);
-    await f.close();
+  /**
+   * Moves a corrupt copy aside and forgets it: the heartbeat reports it removed and corrupt, and
+   * the master re-replicates it from a healthy replica. Its lease ends with it.
+   */
+  private async quarantine(chunkId: number, entry: ChunkEntry, err: ChunkCorruptError): Promise<void> {
+    const paths = this.paths(chunkId, entry);
+    this.log.error('corrupt chunk quarantined', { chunkId, version: entry.version, kind: err.kind, path: paths.data, err });
+    await this.files.discard(chunkId).catch(() => undefined);
+    await moveAside(paths).catch((e: unknown) => this.log.error('cannot move corrupt chunk aside', { chunkId, path: paths.data, err: e }));
+    this.setEntry(chunkId, undefined, true);
   }
 
   private changed(chunkId: number, entry: ChunkEntry, f: ChunkFile): void {
@@ -160,102 +107,133 @@ export class ChunkStore {
     }
   }
 
-  /** Creates an empty chunk at `version` (then optionally sized); idempotent at the same version. */
-  create(chunkId: number, version: number, truncateTo?: number): Promise<number> {
+  /**
+   * Creates an empty chunk at `version` (then optionally sized); idempotent at the same version.
+   * With leaseMs, holds the lease at `version` afterwards (counted from the call).
+   */
+  create(chunkId: number, version: number, change: VersionChange = {}): Promise<number> {
+    const since = this.leases.now();
     return this.locks.run(chunkId, async () => {
-      const existing = this.index.get(chunkId);
+      const existing = this.chunks.get(chunkId);
+      let length: number;
       if (existing) {
-        if (existing.version === version) return existing.length;
-        throw new FsError('EEXIST', `chunk ${chunkId} already exists at version ${existing.version}`);
+        if (existing.version !== version) throw new FsError('EEXIST', `chunk ${chunkId} already exists at version ${existing.version}`);
+        length = existing.length;
+      } else {
+        const disk = this.disks.pick();
+        await disk.reserve(META_FILE_BYTES);
+        const f = await ChunkFile.create(chunkPaths(disk.path, chunkId), chunkId, version);
+        this.files.add(chunkId, f);
+        const entry = { disk: disk.index, version, length: 0 };
+        this.setEntry(chunkId, entry);
+        if (change.truncateTo !== undefined) {
+          await f.truncate(change.truncateTo);
+          this.changed(chunkId, entry, f);
+        }
+        length = f.length;
       }
-      const disk = this.disks.pick();
-      await disk.reserve(META_FILE_BYTES);
-      const f = await ChunkFile.create(chunkPaths(disk.path, chunkId), chunkId, version);
-      this.open.set(chunkId, f);
-      const entry = { disk: disk.index, version, length: 0 };
-      this.setEntry(chunkId, entry);
-      if (truncateTo !== undefined) {
-        await f.truncate(truncateTo);
-        this.changed(chunkId, entry, f);
-      }
-      this.evictIdle(chunkId);
-      return f.length;
-    });
-  }
-
-  /** Moves a chunk from `version` to `newVersion`, optionally truncating it; durable on return. */
-  setVersion(chunkId: number, version: number, newVersion: number, truncateTo?: number): Promise<number> {
-    return this.locks.run(chunkId, async () => {
-      const entry = this.expect(chunkId, version);
-      const f = await this.file(chunkId, entry);
-      if (truncateTo !== undefined) await f.truncate(truncateTo);
-      await f.setVersion(newVersion);
-      this.changed(chunkId, entry, f);
-      return f.length;
-    });
-  }
-
-  /** Writes one message's payload; not durable until sync(). Returns the chunk length. */
-  write(chunkId: number, version: number, offset: number, data: Uint8Array): Promise<number> {
-    return this.locks.run(chunkId, async () => {
-      const entry = this.expect(chunkId, version);
-      await this.disks.get(entry.disk).reserve(data.length);
-      const f = await this.file(chunkId, entry);
-      try {
-        await f.write(offset, data);
-      } finally {
-        this.changed(chunkId, entry, f);
-      }
-      return f.length;
-    });
-  }
-
-  /** Makes every write so far durable (fdatasync data, then meta). Returns the chunk length. */
-  sync(chunkId: number, version: number): Promise<number> {
-    return this.locks.run(chunkId, async () => {
-      const entry = this.expect(chunkId, version);
-      const f = await this.file(chunkId, entry);
-      await f.sync();
-      return f.length;
+      if (change.leaseMs) this.leases.grant(chunkId, version, change.leaseMs, since);
+      return length;
     });
   }
 
   /**
-   * Writes the chunk's meta record (length, checksums) without fsync: the writes so far survive
-   * this process dying, not the machine losing power. Returns the chunk length.
+   * Moves a chunk from `version` to `newVersion`, optionally truncating it; durable on return.
+   * Equal versions without truncation touch nothing on disk (a lease grant or extension). A new
+   * version ends any lease; with leaseMs the lease is then held at `newVersion` (from the call).
    */
-  persist(chunkId: number, version: number): Promise<number> {
+  setVersion(chunkId: number, version: number, newVersion: number, change: VersionChange = {}): Promise<number> {
+    const since = this.leases.now();
     return this.locks.run(chunkId, async () => {
-      const entry = this.expect(chunkId, version);
-      const f = await this.file(chunkId, entry);
-      await f.persistMeta();
-      return f.length;
+      const entry = this.chunks.expect(chunkId, version);
+      let length = entry.length;
+      if (newVersion !== version || change.truncateTo !== undefined) {
+        length = await this.withFile(chunkId, entry, async (f) => {
+          if (change.truncateTo !== undefined) await f.truncate(change.truncateTo);
+          if (f.version !== newVersion) await f.setVersion(newVersion);
+          this.changed(chunkId, entry, f);
+          return f.length;
+        });
+      }
+      if (change.leaseMs) this.leases.grant(chunkId, newVersion, change.leaseMs, since);
+      return length;
     });
+  }
+
+  /**
+   * Writes one message's payload; not durable until sync(). `guard` runs under the chunk's lock
+   * right before the write (the primary's lease check). Returns the chunk length.
+   */
+  write(chunkId: number, version: number, offset: number, data: Uint8Array, guard?: () => void): Promise<number> {
+    return this.locks.run(chunkId, async () => {
+      const entry = this.chunks.expect(chunkId, version);
+      guard?.();
+      await this.disks.get(entry.disk).reserve(data.length);
+      return this.withFile(chunkId, entry, async (f) => {
+        try {
+          await f.write(offset, data);
+        } finally {
+          this.changed(chunkId, entry, f);
+        }
+        return f.length;
+      });
+    });
+  }
+
+  /**
+   * Makes the writes so far survive this process dying (the meta record with length and checksums
+   * is written, without fsync) or, with `sync`, the machine losing power (fdatasync data, then
+   * meta). Returns the chunk length.
+   */
+  flush(chunkId: number, version: number, sync: boolean): Promise<number> {
+    return this.locks.run(chunkId, () =>
+      this.withFile(chunkId, this.chunks.expect(chunkId, version), async (f) => {
+        await (sync ? f.sync() : f.persistMeta());
+        return f.length;
+      }));
   }
 
   /** Reads a verified range (bytes past the length are zeros). */
   read(chunkId: number, version: number, offset: number, length: number): Promise<Buffer> {
+    return this.locks.run(chunkId, () =>
+      this.withFile(chunkId, this.chunks.expect(chunkId, version), (f) => f.read(offset, length)));
+  }
+
+  /**
+   * The scrubber's step: verifies [offset, offset+length) of the chunk, whatever its version, up to
+   * its length. Returns the chunk's length, or undefined when the chunk is gone.
+   */
+  verify(chunkId: number, offset: number, length: number): Promise<number | undefined> {
     return this.locks.run(chunkId, async () => {
-      const entry = this.expect(chunkId, version);
-      return (await this.file(chunkId, entry)).read(offset, length);
+      const entry = this.chunks.get(chunkId);
+      if (!entry) return undefined;
+      const n = Math.min(length, entry.length - offset);
+      // Opening the file reads and checks its meta file even when there is no data left to read.
+      await this.withFile(chunkId, entry, async (f) => (n > 0 ? f.read(offset, n) : undefined));
+      return entry.length;
     });
   }
 
   /** Version, length and block checksums, whatever the version. */
   checksums(chunkId: number): Promise<{ version: number; length: number; crcs: Uint32Array }> {
     return this.locks.run(chunkId, async () => {
-      const entry = this.index.get(chunkId);
+      const entry = this.chunks.get(chunkId);
       if (!entry) throw new FsError('ENOENT', `chunk ${chunkId} not found`);
-      const f = await this.file(chunkId, entry);
-      return { version: f.version, length: f.length, crcs: f.checksums() };
+      return this.withFile(chunkId, entry, async (f) => ({ version: f.version, length: f.length, crcs: f.checksums() }));
     });
   }
 
-  /** Removes a chunk's files; false when it was not there. */
-  delete(chunkId: number): Promise<boolean> {
+  /**
+   * Removes a chunk's files; false when it was not there. With a version (not 0), only a copy at
+   * that version is removed: a copy at another version is kept and the call fails with ESTALE.
+   */
+  delete(chunkId: number, version = 0): Promise<boolean> {
     return this.locks.run(chunkId, async () => {
-      const entry = this.index.get(chunkId);
+      const entry = this.chunks.get(chunkId);
       if (!entry) return false;
+      if (version !== 0 && entry.version !== version) {
+        throw new FsError('ESTALE', `chunk ${chunkId} has version ${entry.version}, not ${version}: not deleted`);
+      }
       await this.removeFiles(chunkId, entry);
       this.setEntry(chunkId, undefined);
       return true;
@@ -263,15 +241,8 @@ export class ChunkStore {
   }
 
   private async removeFiles(chunkId: number, entry: ChunkEntry): Promise<void> {
-    await this.closeFile(chunkId).catch(() => undefined);
-    const paths = chunkPaths(this.disks.get(entry.disk).path, chunkId);
-    // Data first: a meta file left alone by a crash is ignored by the scan.
-    for (const p of [paths.data, paths.meta]) {
-      await unlink(p).catch((e: unknown) => {
-        if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
-      });
-    }
-    await fsyncDir(paths.subdir);
+    await this.files.close(chunkId).catch(() => undefined);
+    await removeChunkFiles(this.paths(chunkId, entry));
   }
 
   /**
@@ -283,7 +254,7 @@ export class ChunkStore {
     this.copying.add(chunkId);
     const release = (): boolean => this.copying.delete(chunkId);
     try {
-      const existing = this.index.get(chunkId);
+      const existing = this.chunks.get(chunkId);
       const disk = existing ? this.disks.get(existing.disk) : this.disks.pick();
       await disk.reserve(META_FILE_BYTES);
       const file = await ChunkFile.create(chunkPaths(disk.path, chunkId, true), chunkId, version);
@@ -301,9 +272,9 @@ export class ChunkStore {
       if (!copy.claim()) throw new FsError('EINVAL', `copy of chunk ${chunkId} already installed or aborted`);
       await copy.file.sync();
       await copy.file.close();
-      const existing = this.index.get(chunkId);
+      const existing = this.chunks.get(chunkId);
       if (existing && existing.disk !== copy.disk.index) await this.removeFiles(chunkId, existing);
-      else await this.closeFile(chunkId);
+      else await this.files.close(chunkId);
       const tmp = copy.file.paths;
       const final = chunkPaths(copy.disk.path, chunkId);
       // Data first: a crash in between leaves new data under the old meta, whose older version
@@ -318,6 +289,6 @@ export class ChunkStore {
 
   /** Writes pending meta records and closes every open chunk. */
   async close(): Promise<void> {
-    await Promise.all([...this.open.keys()].map((id) => this.locks.run(id, () => this.closeFile(id))));
+    await this.files.closeAll();
   }
 }

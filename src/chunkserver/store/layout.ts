@@ -2,9 +2,10 @@
  * Where a chunk's files live inside a data directory, and the small file-system helpers the store
  * needs. Chunks are spread over 256 subdirectories (chunk id % 256) so that no directory holds
  * millions of entries: <data>/chunks/<xx>/<id>.chunk (data) and <id>.meta (header + checksums).
- * Copies in progress use the same names with a `.tmp` suffix and are removed by the next scan.
+ * Copies in progress use the same names with a `.tmp` suffix and are removed by the next scan;
+ * quarantined copies have a `.corrupt` suffix and are left alone.
  */
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { FsError } from '../../common/errors/errno.js';
 import { dirname, join } from 'node:path';
 
@@ -30,15 +31,18 @@ export function chunkPaths(dataDir: string, chunkId: number, tmp = false): Chunk
 export interface ParsedName {
   chunkId: number;
   kind: 'data' | 'meta';
+  /** A copy in progress (`.tmp`). */
   tmp: boolean;
+  /** A quarantined copy (`.corrupt`, see corrupt.ts): kept for inspection, never a chunk. */
+  corrupt: boolean;
 }
 
 /** The chunk a file name belongs to, or undefined for a file the store did not create. */
 export function parseChunkFileName(name: string): ParsedName | undefined {
-  const m = /^([1-9][0-9]{0,15})\.(chunk|meta)(\.tmp)?$/.exec(name);
+  const m = /^([1-9][0-9]{0,15})\.(chunk|meta)(\.tmp|\.corrupt)?$/.exec(name);
   const chunkId = Number(m?.[1]);
   if (!m || !Number.isSafeInteger(chunkId)) return undefined;
-  return { chunkId, kind: m[2] === 'chunk' ? 'data' : 'meta', tmp: m[3] !== undefined };
+  return { chunkId, kind: m[2] === 'chunk' ? 'data' : 'meta', tmp: m[3] === '.tmp', corrupt: m[3] === '.corrupt' };
 }
 
 /** fsync a directory, so that entries created or removed in it survive a crash. */
@@ -49,6 +53,17 @@ export async function fsyncDir(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** Removes a chunk's files (those already gone are skipped) and makes the removal durable. */
+export async function removeChunkFiles(paths: ChunkPaths): Promise<void> {
+  // Data first: a meta file left alone by a crash is ignored by the scan.
+  for (const p of [paths.data, paths.meta]) {
+    await unlink(p).catch((e: unknown) => {
+      if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
+    });
+  }
+  await fsyncDir(paths.subdir);
 }
 
 /**

@@ -9,8 +9,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { crc32c } from '@node-rs/crc32';
-import { FsError } from '../../common/errors/errno.js';
 import { BLOCK_SIZE, MAX_BLOCKS, ZERO_BLOCK_CRC } from './checksum.js';
+import { ChunkCorruptError } from './corrupt.js';
 import { readAll, writeAll } from './layout.js';
 
 const MAGIC = 0x4d545346; // "FSTM" little-endian
@@ -74,8 +74,8 @@ function decodeSlot(b: Buffer): ChunkMeta | string {
 }
 
 /**
- * Reads the newest valid slot. Throws FsError EIO when neither slot is valid or the record belongs
- * to another chunk (a file copied or renamed by hand).
+ * Reads the newest valid slot. Throws ChunkCorruptError (EIO) when neither slot is valid or the
+ * record belongs to another chunk (a file copied or renamed by hand); a failed read is thrown as is.
  */
 export async function readMeta(fh: FileHandle, chunkId: number): Promise<ChunkMeta> {
   const buf = Buffer.alloc(META_FILE_BYTES);
@@ -84,8 +84,10 @@ export async function readMeta(fh: FileHandle, chunkId: number): Promise<ChunkMe
     decodeSlot(buf.subarray(SLOT_BYTES, Math.max(SLOT_BYTES, bytesRead)))];
   const valid = slots.filter((s): s is ChunkMeta => typeof s !== 'string');
   const best = valid.sort((a, b) => b.seq - a.seq)[0];
-  if (!best) throw new FsError('EIO', `chunk ${chunkId}: unreadable meta file (${slots.join('; ')})`);
-  if (best.chunkId !== chunkId) throw new FsError('EIO', `chunk ${chunkId}: meta file belongs to chunk ${best.chunkId}`);
+  if (!best) throw new ChunkCorruptError(chunkId, 'meta', `chunk ${chunkId}: unreadable meta file (${slots.join('; ')})`);
+  if (best.chunkId !== chunkId) {
+    throw new ChunkCorruptError(chunkId, 'meta', `chunk ${chunkId}: meta file belongs to chunk ${best.chunkId}`);
+  }
   return best;
 }
 

@@ -11,7 +11,7 @@ import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
-import { UnsyncedChunks } from '../writeback/unsynced-chunks.js';
+import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
@@ -58,7 +58,7 @@ export class Vfs {
       blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
       files: new OpenFileTable({
         meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
-        memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log),
+        memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
       }),
       handles: new HandleTable(),
       hides,

@@ -1,14 +1,13 @@
 /**
  * ChunkWriter: sends the dirty pieces of one chunk to the chunkservers, for one file handle.
  *
- * - The answer of AllocateChunk is cached per chunk index for the life of the handle: each call
- *   moves the chunk to a new version, so asking once per handle keeps versions (and the master's
- *   work) down.
- * - A write refused with ESTALE (someone else moved the version: another writer, a truncate) drops
- *   the cached allocation, allocates again and retries once.
+ * - The answer of AllocateChunk (chain, version, lease) is cached per chunk index; it is asked for
+ *   again once half the primary's lease has passed, which extends the lease without a new version.
+ * - A write whose chain fails is retried on a new chain (see write()), so that the application sees
+ *   no error while the master can form a replica set; ENOSPC and errors of the request itself are
+ *   final.
  * - Jobs on the same chunk run in the order they were submitted, so a later flush's bytes land
  *   after an earlier flush's; jobs on different chunks run in parallel, bounded by a Limiter.
- * - A new chunk (AllocateChunk said `created`) is created by the replicas on its first write.
  * - Writes not asked to sync are recorded in UnsyncedChunks until an fsync syncs them.
  */
 import { FsError } from '../../common/errors/errno.js';
@@ -18,14 +17,28 @@ import type { ChunkClient } from '../chunk-client.js';
 import { Limiter } from '../concurrency.js';
 import type { MetaClient } from '../meta-client.js';
 import type { ChunkLocation } from '../types.js';
-import type { UnsyncedChunks } from './unsynced-chunks.js';
+import { FAILOVER_TIMEOUT_MS, type UnsyncedChunks } from './unsynced-chunks.js';
 import type { ChunkJob } from './write-buffer.js';
 
 /** An allocation cached for the handle's life; `created` until its first write lands. */
 interface Allocation {
   loc: ChunkLocation;
   created: boolean;
+  /** When the master answered, and how long the primary's lease runs from then (0: no lease). */
+  at: number;
+  leaseMs: number;
 }
+
+/** Attempts at one chunk job before its error reaches the application. */
+const MAX_ATTEMPTS = 6;
+
+/**
+ * Errors a new replica set cannot fix: the disk is full, the request is wrong, the file is too big.
+ * Anything else from a chain (a replica gone, timed out, refusing, missing the chunk) is retried.
+ */
+const FINAL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EINVAL', 'EROFS']);
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ChunkWriter {
   private readonly allocations = new Map<number, Promise<Allocation>>();
@@ -77,33 +90,55 @@ export class ChunkWriter {
     return run;
   }
 
-  private allocation(index: number): Promise<Allocation> {
+  /**
+   * The cached allocation of chunk `index`, asked for again when there is none, when its lease is
+   * half gone (the master extends it) or, with `failedVersion`, to replace a failed chain.
+   */
+  private allocation(index: number, failedVersion = 0): Promise<Allocation> {
     let p = this.allocations.get(index);
-    if (!p) {
-      p = this.meta.allocateChunk(this.ino, index).then((a) => {
-        if (a.loc.replicas.length === 0) throw new FsError('ENOSPC', `chunk ${index} of inode ${this.ino}: no chunkserver to write to`);
-        return a;
-      });
-      this.allocations.set(index, p);
-      // A failed allocation must not be cached: the next flush asks again.
-      p.catch(() => {
-        if (this.allocations.get(index) === p) this.allocations.delete(index);
-      });
-    }
+    if (p && failedVersion === 0) return p.then((a) => (a.leaseMs > 0 && Date.now() - a.at > a.leaseMs / 2 ? this.allocate(index, 0) : a));
+    return this.allocate(index, failedVersion);
+  }
+
+  private allocate(index: number, failedVersion: number): Promise<Allocation> {
+    const timeoutMs = failedVersion > 0 ? FAILOVER_TIMEOUT_MS : undefined;
+    const p = this.meta.allocateChunk(this.ino, index, { failedVersion, timeoutMs }).then((a) => {
+      if (a.loc.replicas.length === 0) throw new FsError('ENOSPC', `chunk ${index} of inode ${this.ino}: no chunkserver to write to`);
+      return { ...a, at: Date.now() };
+    });
+    this.allocations.set(index, p);
+    // A failed allocation must not be cached: the next flush asks again.
+    p.catch(() => {
+      if (this.allocations.get(index) === p) this.allocations.delete(index);
+    });
     return p;
   }
 
+  /**
+   * Sends a job, retrying on a new chain when the chain fails: ESTALE (the version moved on: another
+   * writer, a truncate, an expired lease) asks the master again; any other chain failure reports the
+   * failed version, so that the master moves the chunk to the replicas that still answer and adds
+   * new ones. The job's pieces are all sent again each time: a failed stream may have landed on
+   * some replicas and not others.
+   */
   private async write(job: ChunkJob, sync: boolean): Promise<void> {
-    const first = this.allocation(job.index);
-    let alloc = await first;
-    try {
-      await this.send(alloc, job, sync);
-    } catch (e) {
-      if (toErrno(e) !== 'ESTALE') throw e;
-      this.log.debug('chunk version moved on: allocating again', { ino: this.ino, index: job.index, version: alloc.loc.version });
-      if (this.allocations.get(job.index) === first) this.allocations.delete(job.index);
-      alloc = await this.allocation(job.index);
-      await this.send(alloc, job, sync);
+    let failedVersion = 0;
+    for (let attempt = 1; ; attempt++) {
+      const alloc = await this.allocation(job.index, failedVersion);
+      try {
+        await this.send(alloc, job, sync);
+        return;
+      } catch (e) {
+        const code = toErrno(e);
+        if (FINAL.has(code) || attempt >= MAX_ATTEMPTS) throw e;
+        failedVersion = code === 'ESTALE' ? 0 : alloc.loc.version;
+        const fields = { ino: this.ino, index: job.index, version: alloc.loc.version, chain: alloc.loc.replicas.map((r) => r.address), code, attempt, err: e };
+        if (code === 'ESTALE') this.log.debug('chunk version moved on: allocating again', fields);
+        else this.log.warn('chunk write failed; retrying on a new chain', fields);
+        const cached = this.allocations.get(job.index);
+        if (cached && (await cached.catch(() => undefined)) === alloc) this.allocations.delete(job.index);
+        if (failedVersion > 0) await pause(Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
     }
   }
 

@@ -38,8 +38,9 @@ export class ChunkManager {
     this.replication = new ReplicationManager(this.deps, opts);
   }
 
-  allocate(ino: number, idx: number): Promise<Allocation> {
-    return this.locks.run(`${ino}:${idx}`, () => allocateChunk(this.deps, ino, idx));
+  /** `failedVersion`: the caller's write at that version failed (see AllocateChunkRequest). */
+  allocate(ino: number, idx: number, failedVersion = 0): Promise<Allocation> {
+    return this.locks.run(`${ino}:${idx}`, () => allocateChunk(this.deps, ino, idx, failedVersion));
   }
 
   locate(ino: number, offset: number, length: number): Promise<fst.ILocateChunksResponse> {

@@ -22,7 +22,8 @@ export interface SetVersionCommand {
 export class ChunkserverCommands {
   private readonly pool: RpcClientPool;
 
-  constructor(timeoutMs = 10_000) {
+  /** @param timeoutMs deadline of every call but CopyChunk (leases count on it: see leases.ts) */
+  constructor(readonly timeoutMs = 10_000) {
     this.pool = new RpcClientPool({ timeoutMs, retryForMs: 0 });
   }
 

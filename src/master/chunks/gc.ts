@@ -56,6 +56,7 @@ export class ChunkGarbageCollector {
         const left = await tx.get('SELECT 1 AS x FROM replicas WHERE chunk_id = ? LIMIT 1', [id]);
         if (!left) {
           await tx.run('DELETE FROM deleted_chunks WHERE chunk_id = ?', [id]);
+          await tx.run('DELETE FROM leases WHERE chunk_id = ?', [id]);
           forgotten++;
         }
       }

@@ -6,7 +6,8 @@
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { FsError } from '../../common/errors/errno.js';
 import { getInode } from '../tree/inode-row.js';
-import { moveVersion, type ChunkDeps } from './allocate.js';
+import type { ChunkDeps } from './allocate.js';
+import { moveVersion } from './move-version.js';
 import { chunkAt } from './chunk-rows.js';
 
 /** Cuts the chunk at min(old size, new size); returns the chunk index touched (or undefined). */
@@ -20,7 +21,7 @@ export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: nu
   const chunk = await chunkAt(deps.db.reader, ino, idx);
   if (!chunk) return; // a hole
   const newVersion = chunk.version + 1;
-  const cut = await moveVersion(deps, ino, chunk.chunk_id, chunk.version, newVersion, within);
+  const cut = await moveVersion(deps, ino, chunk.chunk_id, chunk.version, newVersion, { truncateLength: within });
   await deps.db.write(async (tx) => {
     // As in allocate.ts: a chunk report may have carried newVersion here already.
     const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunk.chunk_id, chunk.version, newVersion]);

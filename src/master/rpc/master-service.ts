@@ -51,7 +51,7 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
       return {};
     },
     LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
-    AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index),
+    AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index, r.failedVersion),
     CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null) }),
   };
 }

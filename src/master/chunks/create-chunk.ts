@@ -1,0 +1,79 @@
+/**
+ * A new chunk: recorded in SQLite first (so that a chunk report can never find it unknown and
+ * delete it as an orphan), with the lease its primary is about to get, then created on every
+ * chosen chunkserver at version 1 in parallel, the primary with the lease. A server that fails is
+ * replaced by another, so that the first write already reaches the goal's number of replicas.
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import { locationOf, type ChunkDeps } from './allocate.js';
+import { bumpCounter } from './chunk-rows.js';
+import { grantLease, leaseExpiry, recordLease } from './leases.js';
+import { chooseServers } from './placement.js';
+
+/** Rounds of choosing replacements for servers that failed to create the chunk. */
+const MAX_ROUNDS = 3;
+
+export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goal: number): Promise<fst.IChunkLocation> {
+  const alive = deps.servers.alive();
+  if (alive.length === 0) throw new FsError('EIO', 'no chunkserver is alive');
+  const first = chooseServers(alive, goal);
+  const primaryCandidate = first.chosen[0];
+  if (primaryCandidate === undefined) throw new FsError('ENOSPC', `no chunkserver has room for a chunk (${first.full} full)`);
+  const chunkId = await deps.db.write(async (tx) => {
+    const owner = await tx.get('SELECT ino FROM inodes WHERE ino = ?', [ino]);
+    if (!owner) throw new FsError('ENOENT', `inode ${ino} was removed`);
+    const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
+    const id = counter!.value;
+    await tx.run("UPDATE counters SET value = value + 1 WHERE name = 'next_chunk_id'");
+    await tx.run('INSERT INTO chunks (ino, idx, chunk_id, version) VALUES (?, ?, ?, 1)', [ino, idx, id]);
+    await bumpCounter(tx, 'chunks', 1);
+    await recordLease(tx, id, primaryCandidate, 1, leaseExpiry(deps));
+    return id;
+  });
+
+  let primary: number | undefined;
+  const created: number[] = [];
+  const tried = new Set<number>();
+  let candidates = first.chosen;
+  let lastError: unknown;
+  for (let round = 0; round < MAX_ROUNDS && candidates.length > 0; round++) {
+    // Only the first candidate ever gets the lease recorded above; a replacement primary is
+    // granted one later, with its own record.
+    const leaseTo = primary === undefined && round === 0 ? candidates[0] : undefined;
+    for (const id of candidates) tried.add(id);
+    const results = await Promise.allSettled(candidates.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, {
+      chunkId, version: 0, newVersion: 1, create: true, leaseMs: id === leaseTo ? deps.leaseMs : undefined,
+    })));
+    results.forEach((r, i) => {
+      const id = candidates[i]!;
+      if (r.status === 'fulfilled') {
+        created.push(id);
+        if (id === leaseTo) primary = id;
+      } else {
+        lastError = r.reason;
+        deps.log.warn('chunk creation failed; choosing another server', { chunkId, serverId: id, err: r.reason });
+      }
+    });
+    if (created.length >= goal) break;
+    candidates = chooseServers(deps.servers.alive(), goal - created.length, tried).chosen;
+  }
+  if (created.length === 0) {
+    await deps.db.write(async (tx) => {
+      await tx.run('DELETE FROM chunks WHERE chunk_id = ?', [chunkId]);
+      await tx.run('DELETE FROM leases WHERE chunk_id = ?', [chunkId]);
+      await bumpCounter(tx, 'chunks', -1);
+    });
+    throw new FsError('EIO', `chunk ${idx} of inode ${ino}: no chunkserver could create it`, { cause: lastError });
+  }
+  await deps.db.write(async (tx) => {
+    // A chunk report may have recorded a replica already: keep its row (and report generation).
+    for (const id of created) await tx.run('INSERT INTO replicas (chunk_id, server_id, version) VALUES (?, ?, 1) ON CONFLICT DO NOTHING', [chunkId, id]);
+  });
+  if (primary === undefined) {
+    // The first choice failed: a replacement becomes primary (recorded, then granted).
+    primary = created[0]!;
+    await grantLease(deps, chunkId, 1, primary);
+  }
+  return locationOf(deps, idx, chunkId, 1, created, primary);
+}

@@ -1,0 +1,81 @@
+/**
+ * A new version and a new lease for an existing chunk: when no lease runs, when a replica is
+ * away, or when a writer reports that its write failed (failover).
+ *
+ * The chunk moves to version+1 on the replicas that answer, so that any replica that missed writes
+ * is stale from then on. On failover, replicas are added up to the goal by copying the chunk (at the
+ * new version) from one that took the move, before anyone may write again: a write the writer then
+ * repeats is acknowledged by as many replicas as the goal asks. The lease goes to the old primary
+ * when it took the move, and to another replica only once the old primary cannot hold the old
+ * lease any more (leases.ts).
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import { locationOf, type ChunkDeps } from './allocate.js';
+import { serversWithVersion, type ChunkRow } from './chunk-rows.js';
+import { grantLease, leaseExpiry, leaseOf, outwaitLease, recordLease } from './leases.js';
+import { moveVersion } from './move-version.js';
+import { chooseServers } from './placement.js';
+
+export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: ChunkRow, goal: number, failover: boolean): Promise<fst.IChunkLocation> {
+  const { chunk_id: chunkId, version } = chunk;
+  const newVersion = version + 1;
+  const old = await leaseOf(deps.db.reader, chunkId);
+  const oldLease = old && old.expires_ms > Date.now() ? old : undefined;
+  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
+  // Without copies to make first, the lease travels with the move: to the old primary if a lease
+  // runs (never to another server while the old one may hold it), else to the least loaded holder.
+  let leaseTo: number | undefined;
+  if (!failover) leaseTo = oldLease ? holders.find((id) => id === oldLease.server_id) : leastLoaded(deps, holders);
+  if (leaseTo !== undefined) {
+    const to = leaseTo;
+    await deps.db.write((tx) => recordLease(tx, chunkId, to, newVersion, leaseExpiry(deps)));
+  }
+  const moved = await moveVersion(deps, ino, chunkId, version, newVersion, { leaseTo });
+  let primary = leaseTo !== undefined && moved.includes(leaseTo) ? leaseTo : undefined;
+  const copies = failover && moved.length < goal ? await addReplicas(deps, chunkId, newVersion, moved, goal - moved.length) : [];
+  if (primary === undefined) {
+    await outwaitLease(deps, oldLease, moved);
+    primary = oldLease && moved.includes(oldLease.server_id) ? oldLease.server_id : leastLoaded(deps, moved)!;
+    await grantLease(deps, chunkId, newVersion, primary);
+  }
+  await deps.db.write(async (tx) => {
+    // A chunk report may already have carried the new version here (the master adopts newer
+    // versions it hears of): up to newVersion is ours; beyond it someone else moved the chunk.
+    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunkId, version, newVersion]);
+    if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunkId} changed while being allocated`);
+    for (const id of [...moved, ...copies]) {
+      await tx.run(
+        `INSERT INTO replicas (chunk_id, server_id, version) VALUES (?, ?, ?)
+         ON CONFLICT (chunk_id, server_id) DO UPDATE SET version = excluded.version`,
+        [chunkId, id, newVersion],
+      );
+    }
+  });
+  if (failover) deps.log.info('write failover: new replica set', { chunkId, version: newVersion, kept: moved, copied: copies, primary });
+  return locationOf(deps, idx, chunkId, newVersion, [...moved, ...copies], primary);
+}
+
+function leastLoaded(deps: ChunkDeps, ids: number[]): number | undefined {
+  return ids.map((id) => deps.servers.get(id)!).sort((a, b) => a.load - b.load)[0]?.id;
+}
+
+/** Copies the chunk from one of `have` to up to `need` other live servers; returns those that took it. */
+async function addReplicas(deps: ChunkDeps, chunkId: number, version: number, have: number[], need: number): Promise<number[]> {
+  const source = deps.servers.get(have[0]!)!.address;
+  const tried = new Set(have);
+  const added: number[] = [];
+  // Two rounds: a target that fails is replaced once.
+  for (let round = 0; round < 2 && added.length < need; round++) {
+    const targets = chooseServers(deps.servers.alive(), need - added.length, tried).chosen;
+    if (targets.length === 0) break;
+    for (const t of targets) tried.add(t);
+    const results = await Promise.allSettled(targets.map((t) => deps.commands.copyChunk(deps.servers.get(t)!.address, { chunkId, version, source })));
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') added.push(targets[i]!);
+      else deps.log.warn('copying a chunk to a new replica failed', { chunkId, serverId: targets[i], err: r.reason });
+    });
+  }
+  if (added.length < need) deps.log.warn('chunk left below its goal after a failed write', { chunkId, replicas: have.length + added.length, missing: need - added.length });
+  return added;
+}
