@@ -76,8 +76,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
   const server: Server = createRpcServer();
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log);
-  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log), log);
-  addService(server, AdminMethods, adminServiceHandlers(db, registry, replication), log);
+  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log);
+  addService(server, AdminMethods, adminServiceHandlers(db, registry, chunks.replication, replication), log);
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
   try {

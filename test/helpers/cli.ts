@@ -24,7 +24,8 @@ export interface StatusJson {
   files: number;
   directories: number;
   chunks: number;
-  health: { healthy: number; underReplicated: number; missing: number; stale: number; staleReplicas: number };
+  health: { healthy: number; underReplicated: number; missing: number; stale: number; staleReplicas: number; corruptReported: number };
+  replication: { queued: number; inFlight: number; copied: number; bytesCopied: number; failed: number; staleDeleted: number; lastPassMs: number };
 }
 
 export async function adminStatus(master: string): Promise<StatusJson> {

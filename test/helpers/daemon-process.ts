@@ -18,9 +18,14 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts `bin` and waits for its `readyMsg` log line (its `address` or `mountpoint` field is kept). */
-  static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}, readyMsg = 'listening'): Promise<DaemonProcess> {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', bin), ...args], {
+  /**
+   * Starts `bin` and waits for its `readyMsg` log line (its `address` or `mountpoint` field is kept).
+   * `prefix` runs it through a command that execs it, such as `ip netns exec NS` (the PID stays the
+   * daemon's).
+   */
+  static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}, readyMsg = 'listening', prefix: string[] = []): Promise<DaemonProcess> {
+    const argv = [...prefix, process.execPath, join(REPO_ROOT, 'bin', bin), ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, FST_LOG_LEVEL: process.env.FST_TEST_LOG_LEVEL ?? 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

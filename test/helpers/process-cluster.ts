@@ -13,6 +13,13 @@ export interface ProcessClusterOptions {
   replication?: number;
   /** Extra master flags. */
   masterArgs?: string[];
+  /** Extra fst-chunkserver flags per chunkserver index (e.g. `--reserve`). */
+  chunkserverArgs?: (index: number) => string[];
+  /**
+   * The data directory of chunkserver `index` (e.g. a tmpfs the test mounted); undefined keeps the
+   * default `<root>/cs<index>`. Directories outside the cluster root are not removed by `stop()`.
+   */
+  chunkserverDataDir?: (index: number) => string | undefined;
 }
 
 export interface ChunkserverHandle {
@@ -27,7 +34,9 @@ export class ProcessCluster {
   private constructor(readonly root: string, readonly opts: Required<ProcessClusterOptions>) {}
 
   static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-    const opts: Required<ProcessClusterOptions> = { chunkservers: 3, replication: 2, masterArgs: [], ...options };
+    const opts: Required<ProcessClusterOptions> = {
+      chunkservers: 3, replication: 2, masterArgs: [], chunkserverArgs: () => [], chunkserverDataDir: () => undefined, ...options,
+    };
     const root = await mkdtemp(join(tmpdir(), 'fst-test-'));
     const c = new ProcessCluster(root, opts);
     try {
@@ -66,16 +75,16 @@ export class ProcessCluster {
 
   async addChunkserver(): Promise<ChunkserverHandle> {
     const index = this.chunkservers.length;
-    const dataDir = join(this.root, `cs${index}`);
-    const process = await this.spawnChunkserver(dataDir, '127.0.0.1:0');
+    const dataDir = this.opts.chunkserverDataDir(index) ?? join(this.root, `cs${index}`);
+    const process = await this.spawnChunkserver(dataDir, '127.0.0.1:0', index);
     const h = { index, dataDir, process };
     this.chunkservers.push(h);
     return h;
   }
 
-  private spawnChunkserver(dataDir: string, listen: string): Promise<DaemonProcess> {
+  private spawnChunkserver(dataDir: string, listen: string, index: number): Promise<DaemonProcess> {
     return DaemonProcess.start(`fst-chunkserver-${dataDir}`, 'fst-chunkserver.js', [
-      '--master', this.master.address, '--data', dataDir, '--listen', listen,
+      '--master', this.master.address, '--data', dataDir, '--listen', listen, ...this.opts.chunkserverArgs(index),
     ]);
   }
 
@@ -83,7 +92,7 @@ export class ProcessCluster {
   async restartChunkserver(index: number): Promise<void> {
     const h = this.chunkservers[index]!;
     if (h.process.running) await h.process.stop();
-    h.process = await this.spawnChunkserver(h.dataDir, h.process.address);
+    h.process = await this.spawnChunkserver(h.dataDir, h.process.address, index);
   }
 
   /** Waits until the master reports `n` live chunkservers (via fstadmin status --json). */

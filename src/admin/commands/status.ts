@@ -2,7 +2,8 @@
  * fstadmin status [--json]: the cluster as the master sees it (AdminService.GetClusterStatus).
  *
  * Human output: one row per chunkserver (address, state, used, free, capacity, chunks, age of the
- * last heartbeat), the totals over live servers, the namespace counts and the chunk health.
+ * last heartbeat), the totals over live servers, the namespace counts, the chunk health and
+ * re-replication's progress.
  *
  * --json prints the response as protobufjs's toObject gives it with {longs: Number, defaults: true}
  * (every field present, keys camelCase, 64-bit counts as numbers):
@@ -13,8 +14,11 @@
  *                   "lastHeartbeatMs": 1732182000000, "load": 0 }],
  *     "capacityBytes": 0, "usedBytes": 0, "freeBytes": 0,      // sums over live servers
  *     "files": 0, "directories": 0, "chunks": 0,
- *     "health": { "healthy": 0, "underReplicated": 0, "missing": 0, "stale": 0, "staleReplicas": 0 },
- *     "defaultReplication": 2
+ *     "health": { "healthy": 0, "underReplicated": 0, "missing": 0, "stale": 0, "staleReplicas": 0,
+ *                 "corruptReported": 0 },
+ *     "defaultReplication": 2,
+ *     "replication": { "queued": 0, "inFlight": 0, "copied": 0, "bytesCopied": 0, "failed": 0,
+ *                      "staleDeleted": 0, "lastPassMs": 0 }      // counters since the master started
  *   }
  */
 import type { Command } from 'commander';
@@ -28,7 +32,9 @@ import { MASTER_TIMEOUT_MS, masterAddress, type CliIo } from '../../cli/program.
 
 /** The JSON form of a status answer (see the comment at the top of this file). */
 export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, unknown> {
+  // Present even from a master that does not send them, so scripts can rely on every key.
   if (!res.health) res.health = fst.ChunkHealth.create();
+  if (!res.replication) res.replication = fst.ReplicationProgress.create();
   return fst.GetClusterStatusResponse.toObject(res, { longs: Number, defaults: true });
 }
 
@@ -48,12 +54,23 @@ interface Health {
   missing: number;
   stale: number;
   staleReplicas: number;
+  corruptReported: number;
+}
+
+interface Replication {
+  queued: number;
+  inFlight: number;
+  copied: number;
+  bytesCopied: number;
+  failed: number;
+  staleDeleted: number;
 }
 
 /** The human form of a status answer, as lines. */
 export function formatStatus(s: Record<string, unknown>, now = Date.now()): string[] {
   const servers = (s.servers as ServerRow[] | undefined) ?? [];
   const h = s.health as Health;
+  const r = s.replication as Replication;
   const rows = [
     ['ADDRESS', 'STATE', 'USED', 'FREE', 'CAPACITY', 'CHUNKS', 'HEARTBEAT'],
     ...servers.map((x) => [
@@ -72,7 +89,9 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
     `namespace:   ${String(s.files)} files, ${String(s.directories)} directories`,
     `chunks:      ${String(s.chunks)} (replication goal ${String(s.defaultReplication)})`,
     `health:      ${h.healthy} healthy, ${h.underReplicated} under-replicated, ${h.missing} missing, ` +
-      `${h.stale} stale; ${h.staleReplicas} stale replicas`,
+      `${h.stale} stale; ${h.staleReplicas} stale replicas, ${h.corruptReported} reported corrupt`,
+    `replication: ${r.queued} queued, ${r.inFlight} in flight; since start ${r.copied} copied ` +
+      `(${formatBytes(r.bytesCopied)}), ${r.failed} failed, ${r.staleDeleted} stale deleted`,
   ];
 }
 

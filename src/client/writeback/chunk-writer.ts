@@ -95,7 +95,7 @@ export class ChunkWriter {
    * half gone (the master extends it) or, with `failedVersion`, to replace a failed chain.
    */
   private allocation(index: number, failedVersion = 0): Promise<Allocation> {
-    let p = this.allocations.get(index);
+    const p = this.allocations.get(index);
     if (p && failedVersion === 0) return p.then((a) => (a.leaseMs > 0 && Date.now() - a.at > a.leaseMs / 2 ? this.allocate(index, 0) : a));
     return this.allocate(index, failedVersion);
   }

@@ -1,13 +1,21 @@
 /**
- * What `fstadmin status` shows: every chunkserver, totals, and how many chunks are healthy,
- * under-replicated, missing or stale. The health query scans the chunk tables: it serves operators,
- * never the data path.
+ * What `fstadmin status` shows: every chunkserver, totals, how many chunks are healthy,
+ * under-replicated, missing or stale, and re-replication's progress. The health query scans the
+ * chunk tables: it serves operators, never the data path. Health counts replicas on live servers
+ * only (a server given time to come back before re-replication still shows its chunks as
+ * under-replicated: they are, for now).
  */
 import type { fst } from '../../proto-gen/fst.js';
 import type { MasterDb } from '../db/database.js';
 import type { ServerRegistry } from '../servers/registry.js';
 
-export async function clusterStatus(db: MasterDb, registry: ServerRegistry, defaultReplication: number): Promise<fst.IGetClusterStatusResponse> {
+/** What re-replication tells the status (ReplicationManager). */
+export interface ReplicationReport {
+  progress(): fst.IReplicationProgress;
+  corruptReported(): number;
+}
+
+export async function clusterStatus(db: MasterDb, registry: ServerRegistry, replication: ReplicationReport, defaultReplication: number): Promise<fst.IGetClusterStatusResponse> {
   const replicaCounts = new Map<number, number>();
   for (const r of await db.reader.all<{ server_id: number; n: number }>('SELECT server_id, COUNT(*) AS n FROM replicas GROUP BY server_id')) {
     replicaCounts.set(r.server_id, r.n);
@@ -57,7 +65,9 @@ export async function clusterStatus(db: MasterDb, registry: ServerRegistry, defa
       missing: health?.missing ?? 0,
       stale: health?.stale ?? 0,
       staleReplicas: health?.stale_replicas ?? 0,
+      corruptReported: replication.corruptReported(),
     },
     defaultReplication,
+    replication: replication.progress(),
   };
 }

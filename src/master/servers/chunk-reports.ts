@@ -7,7 +7,8 @@
  * - A chunk the master does not know (deleted, or never committed) is an orphan: the server is
  *   told to delete it.
  * - An older version than the master's is recorded as is: the replica is stale and is never
- *   handed to clients.
+ *   handed to clients; re-replication (chunks/replication.ts) deletes it from its server once a
+ *   current replica is live, and copies the chunk if it is below its goal.
  * - A newer version means the master died between bumping replicas and recording it: adopt it.
  */
 import type { MasterDb } from '../db/database.js';

@@ -1,7 +1,7 @@
 /**
  * One chunkserver's heartbeat stream as the master handles it: numbers go to the registry, chunk
- * reports to SQLite, and the answer tells the server which of its chunks to delete. The server
- * counts as connected while the stream is open.
+ * reports to SQLite, corrupt replicas to re-replication, and the answer tells the server which of
+ * its chunks to delete. The server counts as connected while the stream is open.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { fst } from '../../proto-gen/fst.js';
@@ -11,11 +11,17 @@ import type { MasterDb } from '../db/database.js';
 import { applyChunkReport, applyRemoved, sweepUnreported } from './chunk-reports.js';
 import type { ServerRegistry } from './registry.js';
 
+/** Where reports of corrupt replicas go (re-replication counts and logs them). */
+export interface CorruptSink {
+  noteCorrupt(serverId: number, chunkIds: number[]): void;
+}
+
 export async function serveHeartbeat(
   call: ServerDuplexStream<fst.HeartbeatRequest, fst.IHeartbeatResponse>,
   db: MasterDb,
   registry: ServerRegistry,
   log: Logger,
+  corrupt: CorruptSink,
 ): Promise<void> {
   let serverId = 0;
   // A generation per full report, unique across master restarts.
@@ -36,6 +42,9 @@ export async function serveHeartbeat(
         const swept = await sweepUnreported(db, serverId, gen);
         if (swept > 0) log.info('replicas missing from full report forgotten', { serverId, count: swept });
       }
+      // A corrupt replica is also in `removed`: its row goes there, and a healthy replica is copied
+      // again by re-replication.
+      if (hb.corrupt.length > 0) corrupt.noteCorrupt(serverId, hb.corrupt.map(Number));
       await applyRemoved(db, serverId, hb.removed);
       if (orphans.length > 0) {
         log.info('orphan chunks reported; asking server to delete them', { serverId, count: orphans.length });
