@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--replication-concurrency <n>', 're-replication copies running at once', positiveInt('--replication-concurrency'), 2)
     .option('--replication-interval-ms <ms>', 'pause between re-replication passes', positiveInt('--replication-interval-ms'), 2000)
     .addOption(new Option('--sync <mode>', "metadata durability: 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss").choices(['normal', 'full']).default('normal'))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default(process.env.FST_LOG_LEVEL ?? 'info'))
     .showHelpAfterError('(run fst-master --help for usage)')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse(argv);

@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cache-size <MiB>', 'read cache shared by all open files', positive('--cache-size'), 256)
     .option('--read-ahead <MiB>', 'largest read-ahead window per open file', positive('--read-ahead'), 32)
     .option('--writeback-budget <MiB>', 'most unwritten data buffered by the mount (all open files together); writes wait beyond it', positive('--writeback-budget'), 512)
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default(process.env.FST_LOG_LEVEL ?? 'info'))
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fst-mount: ${s}` : s) });
   program.parse(argv);

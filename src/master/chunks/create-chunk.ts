@@ -16,6 +16,7 @@ const MAX_ROUNDS = 3;
 
 export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goal: number): Promise<fst.IChunkLocation> {
   const alive = deps.servers.alive();
+  if (alive.length < goal && deps.servers.settling()) throw new FsError('EAGAIN', 'chunkservers have not reconnected since the master started');
   if (alive.length === 0) throw new FsError('EIO', 'no chunkserver is alive');
   const first = chooseServers(alive, goal);
   const primaryCandidate = first.chosen[0];

@@ -34,5 +34,8 @@ export async function locateChunks(deps: ChunkDeps, ino: number, offset: number,
     if (r.server_id !== null && deps.servers.isAlive(r.server_id)) e.servers.push(r.server_id);
   }
   const chunks = [...byIdx.entries()].map(([idx, e]) => locationOf(deps, idx, e.chunkId, e.version, e.servers));
+  if (deps.servers.settling() && chunks.some((c) => c.replicas?.length === 0)) {
+    throw new FsError('EAGAIN', `inode ${ino}: chunkservers holding its chunks have not reconnected since the master started`);
+  }
   return { size: inode.size, chunks };
 }

@@ -3,8 +3,8 @@
  * away, or when a writer reports that its write failed (failover).
  *
  * The chunk moves to version+1 on the replicas that answer, so that any replica that missed writes
- * is stale from then on. On failover, replicas are added up to the goal by copying the chunk (at the
- * new version) from one that took the move, before anyone may write again: a write the writer then
+ * is stale from then on. Replicas are added up to the goal by copying the chunk (at the new
+ * version) from one that took the move, before anyone may write again: a write the writer then
  * repeats is acknowledged by as many replicas as the goal asks. The lease goes to the old primary
  * when it took the move, and to another replica only once the old primary cannot hold the old
  * lease any more (leases.ts).
@@ -22,9 +22,17 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
   const newVersion = version + 1;
   const old = await leaseOf(deps.db.reader, chunkId);
   const oldLease = old && old.expires_ms > Date.now() ? old : undefined;
-  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
-  // Without copies to make first, the lease travels with the move: to the old primary if a lease
-  // runs (never to another server while the old one may hold it), else to the least loaded holder.
+  const all = await serversWithVersion(deps.db.reader, chunkId, version);
+  // Right after a master restart a holder may only be late: moving on without it would make its
+  // good replica stale.
+  if (deps.servers.settling() && all.some((id) => !deps.servers.isAlive(id))) {
+    throw new FsError('EAGAIN', `chunk ${chunkId}: its replicas have not all reconnected since the master started`);
+  }
+  const holders = all.filter((id) => deps.servers.isAlive(id));
+  // Unless a write failed, the lease travels with the move (nobody can write before this answer,
+  // copies included): to the old primary if a lease runs (never to another server while the old
+  // one may hold it), else to the least loaded holder. After a failure the old primary may be the
+  // broken link, so the lease waits for the outcome of the move.
   let leaseTo: number | undefined;
   if (!failover) leaseTo = oldLease ? holders.find((id) => id === oldLease.server_id) : leastLoaded(deps, holders);
   if (leaseTo !== undefined) {
@@ -33,7 +41,9 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
   }
   const moved = await moveVersion(deps, ino, chunkId, version, newVersion, { leaseTo });
   let primary = leaseTo !== undefined && moved.includes(leaseTo) ? leaseTo : undefined;
-  const copies = failover && moved.length < goal ? await addReplicas(deps, chunkId, newVersion, moved, goal - moved.length) : [];
+  // Replicas lost (dead, or failing the move) are replaced before anyone learns the new chain, so
+  // that the next write is acknowledged by as many replicas as the goal asks.
+  const copies = moved.length < goal ? await addReplicas(deps, chunkId, newVersion, moved, goal - moved.length) : [];
   if (primary === undefined) {
     await outwaitLease(deps, oldLease, moved);
     primary = oldLease && moved.includes(oldLease.server_id) ? oldLease.server_id : leastLoaded(deps, moved)!;
@@ -52,7 +62,7 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
       );
     }
   });
-  if (failover) deps.log.info('write failover: new replica set', { chunkId, version: newVersion, kept: moved, copied: copies, primary });
+  if (failover || copies.length > 0) deps.log.info('new replica set for writing', { chunkId, version: newVersion, kept: moved, copied: copies, primary });
   return locationOf(deps, idx, chunkId, newVersion, [...moved, ...copies], primary);
 }
 

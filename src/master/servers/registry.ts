@@ -88,6 +88,17 @@ export class ServerRegistry {
     return !!s && s.connected && Date.now() - s.lastHeartbeatMs <= this.deadAfterMs;
   }
 
+  private readonly startedAt = Date.now();
+
+  /**
+   * The master started less than `deadAfterMs` ago and a chunkserver it knows has not reconnected
+   * yet: a missing replica may only be late. Callers answer EAGAIN (retried by clients) instead of
+   * EIO, and move no version away from a replica that is merely late.
+   */
+  settling(): boolean {
+    return Date.now() - this.startedAt < this.deadAfterMs && [...this.servers.values()].some((s) => !this.isAlive(s.id));
+  }
+
   alive(): ServerInfo[] {
     return this.all().filter((s) => this.isAlive(s.id));
   }
