@@ -12,11 +12,8 @@
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
-import type { Logger } from '../../common/log/logger.js';
-import type { MasterDb } from '../db/database.js';
 import { getInode } from '../tree/inode-row.js';
-import type { ServerRegistry } from '../servers/registry.js';
-import type { ChunkserverCommands } from './chunkserver-commands.js';
+import { locationOf, type ChunkDeps } from './chunk-deps.js';
 import { chunkAt, serversWithVersion, type ChunkRow } from './chunk-rows.js';
 import { createChunk } from './create-chunk.js';
 import { grantLease, leaseOf } from './leases.js';
@@ -26,25 +23,6 @@ import { regrant } from './regrant.js';
 export const MAX_FILE_SIZE = 2 ** 50;
 
 const REGULAR = 1;
-
-export interface ChunkDeps {
-  db: MasterDb;
-  servers: ServerRegistry;
-  commands: ChunkserverCommands;
-  log: Logger;
-  /** How long a primary's lease lasts from its grant or extension. */
-  leaseMs: number;
-}
-
-/** The chain for `serverIds`: `primary` first, then the others by load. */
-export function locationOf(deps: ChunkDeps, idx: number, chunkId: number, version: number, serverIds: number[], primary?: number): fst.IChunkLocation {
-  const replicas = serverIds
-    .map((id) => deps.servers.get(id))
-    .filter((s): s is NonNullable<typeof s> => !!s)
-    .sort((a, b) => Number(b.id === primary) - Number(a.id === primary) || a.load - b.load)
-    .map((s) => ({ serverId: s.id, address: s.address }));
-  return { index: idx, chunkId, version, replicas };
-}
 
 export interface Allocation {
   chunk: fst.IChunkLocation;

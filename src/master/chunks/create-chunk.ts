@@ -6,7 +6,7 @@
  */
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import { locationOf, type ChunkDeps } from './allocate.js';
+import { locationOf, type ChunkDeps } from './chunk-deps.js';
 import { bumpCounter } from './chunk-rows.js';
 import { grantLease, leaseExpiry, recordLease } from './leases.js';
 import { chooseServers } from './placement.js';

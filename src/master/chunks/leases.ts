@@ -13,7 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Reader, Tx } from '../db/sqlite.js';
 import { refusesConnections } from '../servers/probe.js';
-import type { ChunkDeps } from './allocate.js';
+import type { ChunkDeps } from './chunk-deps.js';
 
 export interface LeaseRow {
   [k: string]: number;

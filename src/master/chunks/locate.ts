@@ -6,7 +6,7 @@ import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { getInode } from '../tree/inode-row.js';
-import { locationOf, type ChunkDeps } from './allocate.js';
+import { locationOf, type ChunkDeps } from './chunk-deps.js';
 
 /** At most this many chunks per answer (4 GiB); clients ask again for the rest. */
 const MAX_CHUNKS_PER_ANSWER = 64;

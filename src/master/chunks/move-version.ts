@@ -5,7 +5,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import { toErrno } from '../../common/errors/to-errno.js';
-import type { ChunkDeps } from './allocate.js';
+import type { ChunkDeps } from './chunk-deps.js';
 import { serversWithVersion } from './chunk-rows.js';
 
 export interface MoveOptions {

@@ -11,7 +11,7 @@
  */
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import { locationOf, type ChunkDeps } from './allocate.js';
+import { locationOf, type ChunkDeps } from './chunk-deps.js';
 import { serversWithVersion, type ChunkRow } from './chunk-rows.js';
 import { grantLease, leaseExpiry, leaseOf, outwaitLease, recordLease } from './leases.js';
 import { moveVersion } from './move-version.js';

@@ -19,7 +19,7 @@
 import type { fst } from '../../proto-gen/fst.js';
 import { toErrno } from '../../common/errors/to-errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
-import type { ChunkDeps } from './allocate.js';
+import type { ChunkDeps } from './chunk-deps.js';
 import { chooseServers } from './placement.js';
 import { assess, PassPlan, serverState, type ChunkAssessment, type CopyWork, type ServerState, type StaleDeletion } from './replication-plan.js';
 import { forgetReplica, loadChunk, recordCopy, scanChunks } from './replication-rows.js';

@@ -6,7 +6,7 @@
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { FsError } from '../../common/errors/errno.js';
 import { getInode } from '../tree/inode-row.js';
-import type { ChunkDeps } from './allocate.js';
+import type { ChunkDeps } from './chunk-deps.js';
 import { moveVersion } from './move-version.js';
 import { chunkAt } from './chunk-rows.js';
 
