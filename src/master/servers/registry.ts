@@ -89,14 +89,17 @@ export class ServerRegistry {
   }
 
   private readonly startedAt = Date.now();
+  /** Servers that have beaten since this master started. */
+  private readonly seen = new Set<number>();
 
   /**
-   * The master started less than `deadAfterMs` ago and a chunkserver it knows has not reconnected
-   * yet: a missing replica may only be late. Callers answer EAGAIN (retried by clients) instead of
-   * EIO, and move no version away from a replica that is merely late.
+   * The master started less than `deadAfterMs` ago and a chunkserver it knows has not beaten since:
+   * a missing replica may only be late. Callers answer EAGAIN (retried by clients) instead of EIO,
+   * and move no version away from a replica that is merely late. A server that beat and then went
+   * away is not late but gone.
    */
   settling(): boolean {
-    return Date.now() - this.startedAt < this.deadAfterMs && [...this.servers.values()].some((s) => !this.isAlive(s.id));
+    return Date.now() - this.startedAt < this.deadAfterMs && [...this.servers.keys()].some((id) => !this.seen.has(id));
   }
 
   alive(): ServerInfo[] {
@@ -109,6 +112,7 @@ export class ServerRegistry {
     if (!s) return;
     const persist = Date.now() - s.lastHeartbeatMs > 5_000 || s.capacity !== hb.capacity;
     Object.assign(s, hb, { lastHeartbeatMs: Date.now(), connected: true });
+    this.seen.add(id);
     if (persist) {
       this.db.write((tx) => tx.run('UPDATE chunkservers SET capacity = ?, used = ?, free = ?, last_heartbeat_ms = ? WHERE id = ?',
         [hb.capacity, hb.used, hb.free, s.lastHeartbeatMs, id])).catch((err: unknown) => this.log.warn('persisting heartbeat failed', { err }));
