@@ -34,6 +34,10 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
     const mount = await FuseMount.start(cluster.masterAddress);
     mounts.push(mount);
     const files = new Map<string, string>(); // name -> sha256 of the content last written
+    // Files being overwritten in place: a read racing a write may see either side of it (or, for a
+    // write spanning pages, a mix, as on a local filesystem), so such reads are not checked.
+    const busy = new Set<string>();
+    const overwrites = new Map<string, number>(); // name -> overwrites started
     const endAt = Date.now() + MINUTES * 60_000;
     const errors: string[] = [];
     let writes = 0;
@@ -59,6 +63,8 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
     const overwriteSome = async (w: number): Promise<void> => {
       const mine = [...files.keys()].filter((k) => k.startsWith(`w${w}-`));
       const name = mine[randomInt(0, mine.length)]!;
+      busy.add(name);
+      overwrites.set(name, (overwrites.get(name) ?? 0) + 1);
       const fh = await open(mount.path(name), 'r+');
       try {
         const content = await fh.readFile();
@@ -70,6 +76,7 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
         files.set(name, hash(content));
       } finally {
         await fh.close();
+        busy.delete(name);
       }
     };
     const reader = async (): Promise<void> => {
@@ -81,10 +88,12 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
         }
         const name = names[randomInt(0, names.length)]!;
         const want = files.get(name);
+        const racing = busy.has(name);
+        const started = overwrites.get(name);
         try {
           const got = hash(await readFile(mount.path(name)));
-          // An overwrite may have landed between the two lookups; only a mismatch with both counts.
-          if (got !== want && got !== files.get(name)) errors.push(`read ${name}: content differs`);
+          const raced = racing || busy.has(name) || overwrites.get(name) !== started;
+          if (!raced && got !== want) errors.push(`read ${name}: content differs`);
           reads++;
         } catch (e) {
           errors.push(`read ${name}: ${(e as Error).message}`);
@@ -102,6 +111,7 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
     };
 
     await Promise.all([writer(0), writer(1), reader(), reader(), killer()]);
+    console.log(`soak: ${writes} files written, ${reads} reads checked, ${files.size} files to verify, ${errors.length} errors`);
     expect(errors).toEqual([]);
     expect(writes).toBeGreaterThan(0);
     expect(reads).toBeGreaterThan(0);
