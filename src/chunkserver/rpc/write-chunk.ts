@@ -66,8 +66,10 @@ export async function writeChunk(call: WriteCall, ctx: CallContext, deps: WriteD
     if (first.done) throw new FsError('EINVAL', 'empty WriteChunk stream: no header');
     const header = headerOf(first.value.header, deps.self());
     if (header.forwarded) return await applyStream(call, ctx, deps, header, first.value, messages);
-    // Refused at once without a lease, rather than after waiting for the streams ahead.
-    deps.store.leases.check(header.chunkId, header.version);
+    // Refused at once without a lease, rather than after waiting for the streams ahead. A stream
+    // that carries no data (fsync's sync-only stream) changes no bytes and needs no lease: an fsync
+    // long after the writes must still reach every replica's disk.
+    if (first.value.data.length > 0) deps.store.leases.check(header.chunkId, header.version);
     return await deps.primaryOrder.run(header.chunkId, () => applyStream(call, ctx, deps, header, first.value, messages));
   } finally {
     await messages.return(undefined);
@@ -85,8 +87,9 @@ async function applyStream(
   let bytesWritten = 0;
   const apply = async (msg: fst.WriteChunkRequest): Promise<void> => {
     const { offset, data } = dataOf(msg.offset, msg.data);
-    leaseCheck?.();
+    if (data.length > 0) leaseCheck?.();
     await forward?.send(offset, data, ctx.signal);
+    if (data.length === 0) return;
     await store.write(chunkId, version, offset, data, leaseCheck);
     bytesWritten += data.length;
   };
@@ -113,7 +116,7 @@ async function applyStream(
     if (downstream.status === 'rejected') throw downstream.reason;
     if (local.status === 'rejected') throw local.reason;
     // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.
-    leaseCheck?.();
+    if (bytesWritten > 0) leaseCheck?.();
     return { bytesWritten, length: local.value };
   } catch (e) {
     forward?.abort();
