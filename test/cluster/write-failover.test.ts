@@ -52,7 +52,9 @@ describe('leases and write failover', () => {
     const ino = (await c.stat('/shared')).ino;
     const a = await c.meta.allocateChunk(ino, 0);
     const b = await c.meta.allocateChunk(ino, 0);
-    expect(a.leaseMs).toBe(LEASE_MS);
+    // What is left of the lease granted when the file was written (more than half: not extended).
+    expect(a.leaseMs).toBeGreaterThan(LEASE_MS / 2);
+    expect(a.leaseMs).toBeLessThanOrEqual(LEASE_MS);
     expect(b.loc.version).toBe(a.loc.version);
     expect(b.loc.replicas[0]!.address).toBe(a.loc.replicas[0]!.address);
     await new Promise((r) => setTimeout(r, LEASE_MS * 1.2 + 10_000 /* grant deadline margin */));
@@ -79,12 +81,20 @@ describe('leases and write failover', () => {
     const failover = await c.meta.allocateChunk(ino, 0, { failedVersion: first.loc.version, timeoutMs: 120_000 });
     const answeredAt = Date.now();
     expect(answeredAt).toBeGreaterThanOrEqual(lease!.expires_ms);
-    expect(failover.loc.version).toBe(first.loc.version + 1);
+    // At least one version on (two when the frozen primary's version change timed out: it may
+    // still apply it when it wakes, so the others were moved once more, past it).
+    expect(failover.loc.version).toBeGreaterThan(first.loc.version);
     expect(failover.loc.replicas.map((r) => r.address)).not.toContain(primary.process.address);
     // The goal is met again: the chunk was copied to the third server.
     expect(failover.loc.replicas).toHaveLength(2);
     process.kill(primary.process.pid, 'SIGCONT');
     expect((await c.readFile('/leased')).length).toBe(5000);
+    // Woken, the old primary may apply the version change it was sent while frozen and report it:
+    // the others were moved past it, so it is never handed out as current.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const now = await c.meta.locateChunks(ino, 0, 1);
+    expect(now.chunks[0]!.version).toBe(failover.loc.version);
+    expect(now.chunks[0]!.replicas.map((r) => r.address)).not.toContain(primary.process.address);
   });
 
   it('completes a write whose chain loses a chunkserver to kill -9, on as many replicas as the goal', async () => {

@@ -270,9 +270,15 @@ export class ChunkStore {
     const chunkId = copy.file.chunkId;
     return this.locks.run(chunkId, async () => {
       if (!copy.claim()) throw new FsError('EINVAL', `copy of chunk ${chunkId} already installed or aborted`);
+      const existing = this.chunks.get(chunkId);
+      // A copy only ever replaces an older one: another copy (or a version move) may have brought a
+      // newer version here while this one was on its way.
+      if (existing && existing.version >= copy.file.version) {
+        await copy.abort();
+        throw new FsError('ESTALE', `chunk ${chunkId}: version ${existing.version} is already here, not installing version ${copy.file.version}`);
+      }
       await copy.file.sync();
       await copy.file.close();
-      const existing = this.chunks.get(chunkId);
       if (existing && existing.disk !== copy.disk.index) await this.removeFiles(chunkId, existing);
       else await this.files.close(chunkId);
       const tmp = copy.file.paths;

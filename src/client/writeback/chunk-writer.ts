@@ -38,7 +38,11 @@ const MAX_ATTEMPTS = 6;
  */
 const FINAL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EINVAL', 'EROFS']);
 
+/** Allocation errors worth asking again for (see write()). */
+const RETRY_ALLOCATION = new Set(['ESTALE', 'ETIMEDOUT', 'EAGAIN', 'EIO']);
+
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const backoffMs = (attempt: number): number => Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
 
 export class ChunkWriter {
   private readonly allocations = new Map<number, Promise<Allocation>>();
@@ -101,7 +105,8 @@ export class ChunkWriter {
   }
 
   private allocate(index: number, failedVersion: number): Promise<Allocation> {
-    const timeoutMs = failedVersion > 0 ? FAILOVER_TIMEOUT_MS : undefined;
+    // Any allocation may wait for an unreachable primary's lease to run out.
+    const timeoutMs = FAILOVER_TIMEOUT_MS;
     const p = this.meta.allocateChunk(this.ino, index, { failedVersion, timeoutMs }).then((a) => {
       if (a.loc.replicas.length === 0) throw new FsError('ENOSPC', `chunk ${index} of inode ${this.ino}: no chunkserver to write to`);
       return { ...a, at: Date.now() };
@@ -124,7 +129,16 @@ export class ChunkWriter {
   private async write(job: ChunkJob, sync: boolean): Promise<void> {
     let failedVersion = 0;
     for (let attempt = 1; ; attempt++) {
-      const alloc = await this.allocation(job.index, failedVersion);
+      let alloc: Allocation;
+      try {
+        alloc = await this.allocation(job.index, failedVersion);
+      } catch (e) {
+        // The master's own refusals are final; a version that moved on meanwhile, a master busy
+        // waiting out a lease or restarting, or no replica set yet, are worth another try.
+        if (!RETRY_ALLOCATION.has(toErrno(e)) || attempt >= MAX_ATTEMPTS) throw e;
+        await pause(backoffMs(attempt));
+        continue;
+      }
       try {
         await this.send(alloc, job, sync);
         return;
@@ -137,7 +151,7 @@ export class ChunkWriter {
         else this.log.warn('chunk write failed; retrying on a new chain', fields);
         const cached = this.allocations.get(job.index);
         if (cached && (await cached.catch(() => undefined)) === alloc) this.allocations.delete(job.index);
-        if (failedVersion > 0) await pause(Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        if (failedVersion > 0) await pause(backoffMs(attempt));
       }
     }
   }

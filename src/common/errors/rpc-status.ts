@@ -83,3 +83,19 @@ export function isServiceError(e: unknown): e is ServiceError {
 export function serviceErrorToFsError(err: ServiceError, what: string): FsError {
   return new FsError(errnoOfServiceError(err), `${what}: ${err.details || err.message}`, { cause: err });
 }
+
+/**
+ * The errno a daemon itself answered a call with (its `fst-errno` trailer), or undefined when the
+ * call failed on the way (no connection, deadline, cancelled): then whether the daemon acted on
+ * the request is unknown.
+ */
+export function answeredErrno(e: unknown): ErrnoName | undefined {
+  let cause: unknown = e;
+  for (let depth = 0; cause && depth < 5; depth++, cause = (cause as { cause?: unknown }).cause) {
+    if (isServiceError(cause)) {
+      const fromTrailer = cause.metadata?.get(ERRNO_TRAILER)[0];
+      return isErrnoName(fromTrailer) ? fromTrailer : undefined;
+    }
+  }
+  return undefined;
+}

@@ -47,26 +47,32 @@ export async function allocateChunk(deps: ChunkDeps, ino: number, idx: number, f
   const failover = failedVersion === existing.version;
   if (!failover) {
     const extended = await extendLease(deps, idx, existing);
-    if (extended) return { chunk: extended, created: false, leaseMs: deps.leaseMs };
+    if (extended) return { ...extended, created: false };
   }
   return { chunk: await regrant(deps, ino, idx, existing, goal, failover), created: false, leaseMs: deps.leaseMs };
 }
 
 /**
- * Extends a running lease whose primary and every up-to-date replica are alive, keeping the
- * version; undefined when the chunk needs a new version instead (or the primary refused).
+ * Hands out the chain of a running lease whose primary and every up-to-date replica are alive,
+ * keeping the version, and extends the lease once less than half of it is left (so that writers
+ * opening one file after another do not each cost a SQLite write and a chunkserver round trip);
+ * undefined when the chunk needs a new version instead (or the primary refused the extension).
  */
-async function extendLease(deps: ChunkDeps, idx: number, chunk: ChunkRow): Promise<fst.IChunkLocation | undefined> {
+async function extendLease(deps: ChunkDeps, idx: number, chunk: ChunkRow): Promise<{ chunk: fst.IChunkLocation; leaseMs: number } | undefined> {
   const lease = await leaseOf(deps.db.reader, chunk.chunk_id);
   if (!lease || lease.version !== chunk.version || lease.expires_ms <= Date.now()) return undefined;
   const holders = await serversWithVersion(deps.db.reader, chunk.chunk_id, chunk.version);
   // A replica that is away would come back at this version without the writes made meanwhile.
   if (!holders.includes(lease.server_id) || !holders.every((id) => deps.servers.isAlive(id))) return undefined;
+  const chain = locationOf(deps, idx, chunk.chunk_id, chunk.version, holders, lease.server_id);
+  // The primary holds it at least until the grant's send time plus the lease (leases.ts).
+  const left = lease.expires_ms - deps.commands.timeoutMs - Date.now();
+  if (left > deps.leaseMs / 2) return { chunk: chain, leaseMs: left };
   try {
     await grantLease(deps, chunk.chunk_id, chunk.version, lease.server_id);
   } catch (err) {
     deps.log.info('lease extension refused; moving the chunk to a new version', { chunkId: chunk.chunk_id, serverId: lease.server_id, err });
     return undefined;
   }
-  return locationOf(deps, idx, chunk.chunk_id, chunk.version, holders, lease.server_id);
+  return { chunk: chain, leaseMs: deps.leaseMs };
 }

@@ -6,9 +6,11 @@
  */
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
+import { answeredErrno } from '../../common/errors/rpc-status.js';
 import { locationOf, type ChunkDeps } from './chunk-deps.js';
 import { bumpCounter } from './chunk-rows.js';
 import { grantLease, leaseExpiry, recordLease } from './leases.js';
+import { moveVersion, recordMove, REFUSED } from './move-version.js';
 import { chooseServers } from './placement.js';
 
 /** Rounds of choosing replacements for servers that failed to create the chunk. */
@@ -38,6 +40,9 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
   const tried = new Set<number>();
   let candidates = first.chosen;
   let lastError: unknown;
+  // A creation that timed out may still happen: that server would then hold an empty version 1
+  // that a chunk report could make look current.
+  let unknownOutcome = false;
   for (let round = 0; round < MAX_ROUNDS && candidates.length > 0; round++) {
     // Only the first candidate ever gets the lease recorded above; a replacement primary is
     // granted one later, with its own record.
@@ -53,7 +58,9 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
         if (id === leaseTo) primary = id;
       } else {
         lastError = r.reason;
-        deps.log.warn('chunk creation failed; choosing another server', { chunkId, serverId: id, err: r.reason });
+        const answered = answeredErrno(r.reason);
+        if (!answered || !REFUSED.has(answered)) unknownOutcome = true;
+        deps.log.warn('chunk creation failed; choosing another server', { chunkId, serverId: id, outcome: answered ?? 'unknown', err: r.reason });
       }
     });
     if (created.length >= goal) break;
@@ -71,10 +78,19 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
     // A chunk report may have recorded a replica already: keep its row (and report generation).
     for (const id of created) await tx.run('INSERT INTO replicas (chunk_id, server_id, version) VALUES (?, ?, 1) ON CONFLICT DO NOTHING', [chunkId, id]);
   });
-  if (primary === undefined) {
-    // The first choice failed: a replacement becomes primary (recorded, then granted).
-    primary = created[0]!;
-    await grantLease(deps, chunkId, 1, primary);
+  let version = 1;
+  let holders = created;
+  if (unknownOutcome) {
+    // Fenced off: the servers that did create it move to version 2 (no lease in the move).
+    const moved = await moveVersion(deps, ino, chunkId, 1, 2);
+    await deps.db.write((tx) => recordMove(tx, chunkId, 1, moved));
+    ({ version, servers: holders } = moved);
+    primary = undefined;
   }
-  return locationOf(deps, idx, chunkId, 1, created, primary);
+  if (primary === undefined) {
+    // The first choice failed or was fenced: the lease is granted now (recorded, then sent).
+    primary = holders[0]!;
+    await grantLease(deps, chunkId, version, primary);
+  }
+  return locationOf(deps, idx, chunkId, version, holders, primary);
 }

@@ -10,11 +10,10 @@
  * lease any more (leases.ts).
  */
 import type { fst } from '../../proto-gen/fst.js';
-import { FsError } from '../../common/errors/errno.js';
 import { locationOf, type ChunkDeps } from './chunk-deps.js';
 import { serversWithVersion, type ChunkRow } from './chunk-rows.js';
 import { grantLease, leaseExpiry, leaseOf, outwaitLease, recordLease } from './leases.js';
-import { moveVersion } from './move-version.js';
+import { moveVersion, recordMove } from './move-version.js';
 import { chooseServers } from './placement.js';
 
 export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: ChunkRow, goal: number, failover: boolean): Promise<fst.IChunkLocation> {
@@ -22,13 +21,7 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
   const newVersion = version + 1;
   const old = await leaseOf(deps.db.reader, chunkId);
   const oldLease = old && old.expires_ms > Date.now() ? old : undefined;
-  const all = await serversWithVersion(deps.db.reader, chunkId, version);
-  // Right after a master restart a holder may only be late: moving on without it would make its
-  // good replica stale.
-  if (deps.servers.settling() && all.some((id) => !deps.servers.isAlive(id))) {
-    throw new FsError('EAGAIN', `chunk ${chunkId}: its replicas have not all reconnected since the master started`);
-  }
-  const holders = all.filter((id) => deps.servers.isAlive(id));
+  const holders = (await serversWithVersion(deps.db.reader, chunkId, version)).filter((id) => deps.servers.isAlive(id));
   // Unless a write failed, the lease travels with the move (nobody can write before this answer,
   // copies included): to the old primary if a lease runs (never to another server while the old
   // one may hold it), else to the least loaded holder. After a failure the old primary may be the
@@ -40,30 +33,20 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
     await deps.db.write((tx) => recordLease(tx, chunkId, to, newVersion, leaseExpiry(deps)));
   }
   const moved = await moveVersion(deps, ino, chunkId, version, newVersion, { leaseTo });
-  let primary = leaseTo !== undefined && moved.includes(leaseTo) ? leaseTo : undefined;
+  let primary = leaseTo !== undefined && moved.version === newVersion && moved.servers.includes(leaseTo) ? leaseTo : undefined;
   // Replicas lost (dead, or failing the move) are replaced before anyone learns the new chain, so
   // that the next write is acknowledged by as many replicas as the goal asks.
-  const copies = moved.length < goal ? await addReplicas(deps, chunkId, newVersion, moved, goal - moved.length) : [];
+  const have = moved.servers;
+  const copies = have.length < goal ? await addReplicas(deps, chunkId, moved.version, have, goal - have.length) : [];
   if (primary === undefined) {
-    await outwaitLease(deps, oldLease, moved);
-    primary = oldLease && moved.includes(oldLease.server_id) ? oldLease.server_id : leastLoaded(deps, moved)!;
-    await grantLease(deps, chunkId, newVersion, primary);
+    await outwaitLease(deps, oldLease, have);
+    primary = oldLease && have.includes(oldLease.server_id) ? oldLease.server_id : leastLoaded(deps, have)!;
+    await grantLease(deps, chunkId, moved.version, primary);
   }
-  await deps.db.write(async (tx) => {
-    // A chunk report may already have carried the new version here (the master adopts newer
-    // versions it hears of): up to newVersion is ours; beyond it someone else moved the chunk.
-    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunkId, version, newVersion]);
-    if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunkId} changed while being allocated`);
-    for (const id of [...moved, ...copies]) {
-      await tx.run(
-        `INSERT INTO replicas (chunk_id, server_id, version) VALUES (?, ?, ?)
-         ON CONFLICT (chunk_id, server_id) DO UPDATE SET version = excluded.version`,
-        [chunkId, id, newVersion],
-      );
-    }
-  });
-  if (failover || copies.length > 0) deps.log.info('new replica set for writing', { chunkId, version: newVersion, kept: moved, copied: copies, primary });
-  return locationOf(deps, idx, chunkId, newVersion, [...moved, ...copies], primary);
+  const all = { servers: [...have, ...copies], version: moved.version };
+  await deps.db.write((tx) => recordMove(tx, chunkId, version, all));
+  if (failover || copies.length > 0) deps.log.info('new replica set for writing', { chunkId, version: all.version, kept: have, copied: copies, primary });
+  return locationOf(deps, idx, chunkId, all.version, all.servers, primary);
 }
 
 function leastLoaded(deps: ChunkDeps, ids: number[]): number | undefined {

@@ -4,10 +4,9 @@
  * grows again. Chunks wholly past the end are dropped by the namespace's setattr.
  */
 import { CHUNK_SIZE } from '../../common/ids.js';
-import { FsError } from '../../common/errors/errno.js';
 import { getInode } from '../tree/inode-row.js';
 import type { ChunkDeps } from './chunk-deps.js';
-import { moveVersion } from './move-version.js';
+import { moveVersion, recordMove } from './move-version.js';
 import { chunkAt } from './chunk-rows.js';
 
 /** Cuts the chunk at min(old size, new size); returns the chunk index touched (or undefined). */
@@ -20,12 +19,6 @@ export async function cutBoundaryChunk(deps: ChunkDeps, ino: number, newSize: nu
   if (within === 0) return; // the chunk starts at the boundary: wholly past the end
   const chunk = await chunkAt(deps.db.reader, ino, idx);
   if (!chunk) return; // a hole
-  const newVersion = chunk.version + 1;
-  const cut = await moveVersion(deps, ino, chunk.chunk_id, chunk.version, newVersion, { truncateLength: within });
-  await deps.db.write(async (tx) => {
-    // As in allocate.ts: a chunk report may have carried newVersion here already.
-    const r = await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ? AND version BETWEEN ? AND ?', [newVersion, chunk.chunk_id, chunk.version, newVersion]);
-    if (r.changes !== 1) throw new FsError('ESTALE', `chunk ${chunk.chunk_id} changed during truncate`);
-    for (const id of cut) await tx.run('UPDATE replicas SET version = ? WHERE chunk_id = ? AND server_id = ?', [newVersion, chunk.chunk_id, id]);
-  });
+  const moved = await moveVersion(deps, ino, chunk.chunk_id, chunk.version, chunk.version + 1, { truncateLength: within });
+  await deps.db.write((tx) => recordMove(tx, chunk.chunk_id, chunk.version, moved));
 }
