@@ -255,11 +255,9 @@ export class MetaClient {
     return { size: wireNumber(res.size, 'size'), chunks: res.chunks.map(toChunkLocation) };
   }
 
-  /** A chunk to write into at chunk `index`, moved to a new version; `replicas` is the chain. */
-  /** A chunk to write at a new version; `created` when it is new (its first write creates it). */
   /**
-   * A chunk to write, its chain (the lease-holding primary first) and the lease's length (0 from a
-   * master without leases). `failedVersion`: the last write at that version failed in its chain,
+   * A chunk to write, its chain (the lease-holding primary first) and how long the lease has left
+   * (0 from a master without leases). `failedVersion`: the last write at that version failed in its chain,
    * so the master forms a new replica set; that may wait for an unreachable primary's lease.
    */
   async allocateChunk(ino: number, index: number, opts: MetaCallOptions & { failedVersion?: number } = {}): Promise<ChunkAllocation> {

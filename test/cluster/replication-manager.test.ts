@@ -141,6 +141,22 @@ describe('ReplicationManager', () => {
     expect(m.progress().lastPassMs).toBeGreaterThan(0);
   });
 
+  it('scans a healthy cluster rarely, and soon again when a corrupt replica is reported', async () => {
+    const { db: d, registry, commands } = await setup(3);
+    await addChunk(d, 1, 2, [[1, 3], [2, 3]]);
+    const m = start(d, registry, commands, { intervalMs: 50 });
+    await until('first pass done', async () => (m.progress().lastPassMs! > 0 ? true : undefined), 10_000, 10);
+    const quietSince = m.progress().lastPassMs!;
+    await new Promise((r) => setTimeout(r, 500));
+    // Nothing to do and every server alive: no pass every 50 ms.
+    expect(m.progress().lastPassMs).toBe(quietSince);
+    // A corrupt report (its replica row goes with `removed`): the next pass comes at once.
+    await d.write((tx) => tx.run('DELETE FROM replicas WHERE chunk_id = 1 AND server_id = 2'));
+    m.noteCorrupt(2, [1]);
+    await until('the chunk copied back', async () => (m.progress().copied === 1 ? true : undefined), 5_000, 10);
+    expect(commands.copies[0]).toMatchObject({ chunkId: 1, source: 'cs1:1' });
+  });
+
   it('runs at most `concurrency` copies at once, and stop() aborts them promptly', async () => {
     const { db: d, registry, commands } = await setup(3);
     for (let id = 1; id <= 5; id++) await addChunk(d, id, 2, [[1, 3]]);

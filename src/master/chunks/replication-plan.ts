@@ -103,6 +103,8 @@ export interface StaleDeletion {
 export class PassPlan {
   /** Chunks below goal that a copy can fix now (all of them, not only those kept). */
   fixable = 0;
+  /** Chunks with work to do that wait for their lease to end (a later pass takes them). */
+  blocked = 0;
   private copies: CopyWork[] = [];
   readonly deletions: StaleDeletion[] = [];
 
@@ -114,7 +116,10 @@ export class PassPlan {
    */
   add(a: ChunkAssessment, targets: readonly number[], deferred = false): void {
     // A chunk being written is left alone: a copy would miss the writes in flight.
-    if (a.leased) return;
+    if (a.leased) {
+      if (a.usable < a.goal || a.staleOnAlive.length > 0) this.blocked++;
+      return;
+    }
     // Never delete the last copy of anything: a stale replica goes only once a current one is live.
     if (a.sources.length > 0 && this.deletions.length < this.limit) {
       for (const s of a.staleOnAlive) {

@@ -47,6 +47,13 @@ const DELETE_PARALLEL = 4;
 const WORK_WINDOW_MS = 60_000;
 /** Backoff after a failed copy, doubling per failure, per chunk and per target. */
 const BACKOFF_MAX_MS = 5 * 60_000;
+/**
+ * Pause after a pass that found nothing to do while every known server is alive: scanning every
+ * chunk every few seconds would keep the reader connection busy for nothing on a healthy cluster.
+ * Anything that can create work (a server coming or going, a corrupt report, a write left below
+ * its goal) calls poke() and brings the next pass forward.
+ */
+const QUIET_SWEEP_MS = 60_000;
 
 export class ReplicationManager {
   private readonly startedMs = Date.now();
@@ -75,6 +82,7 @@ export class ReplicationManager {
   noteCorrupt(serverId: number, chunkIds: number[]): void {
     if (chunkIds.length === 0) return;
     this.corrupt += chunkIds.length;
+    this.poke();
     this.deps.log.warn('chunkserver reported corrupt replicas; they will be copied again from healthy ones',
       { serverId, count: chunkIds.length, chunkIds: chunkIds.slice(0, 20) });
   }
@@ -90,8 +98,20 @@ export class ReplicationManager {
 
   start(): void {
     if (this.ac.signal.aborted || this.timer) return;
-    this.schedule();
+    this.deps.servers.onTransition(() => this.poke());
+    this.schedule(this.opts.intervalMs);
   }
+
+  /** Something may have left chunks below their goal or stale: pass soon. */
+  poke(): void {
+    this.poked = true;
+    if (this.running || this.ac.signal.aborted) return; // the pass's end schedules the next soon
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(this.opts.intervalMs);
+  }
+
+  private poked = false;
+  private idle = false;
 
   /** Stops scheduling, aborts copies in flight and waits for the current pass to wind down. */
   async stop(): Promise<void> {
@@ -100,18 +120,20 @@ export class ReplicationManager {
     await this.running;
   }
 
-  private schedule(): void {
+  private schedule(delayMs: number): void {
     if (this.ac.signal.aborted) return;
     this.timer = setTimeout(() => {
+      this.poked = false;
       this.running = this.pass()
         .catch((err: unknown) => {
           if (!this.ac.signal.aborted) this.deps.log.warn('re-replication pass failed', { err });
         })
         .finally(() => {
           this.running = undefined;
-          this.schedule();
+          const quiet = this.idle && !this.poked && this.deps.servers.all().every((srv) => this.deps.servers.isAlive(srv.id));
+          this.schedule(quiet ? Math.max(QUIET_SWEEP_MS, this.opts.intervalMs) : this.opts.intervalMs);
         });
-    }, this.opts.intervalMs);
+    }, delayMs);
     this.timer.unref();
   }
 
@@ -123,6 +145,7 @@ export class ReplicationManager {
     if (signal.aborted) return;
     this.stats.queued = plan.fixable;
     this.stats.lastPassMs = Date.now();
+    this.idle = plan.fixable === 0 && plan.deletions.length === 0 && !plan.blocked;
     await this.deleteStale(plan.deletions, signal);
     await this.copyAll(plan.work(), started + WORK_WINDOW_MS, signal);
     const copied = this.stats.copied - before.copied;

@@ -41,6 +41,7 @@ export async function serveHeartbeat(
       if (hb.fullReport && hb.reportDone) {
         const swept = await sweepUnreported(db, serverId, gen);
         if (swept > 0) log.info('replicas missing from full report forgotten', { serverId, count: swept });
+        registry.fullReportDone(serverId);
       }
       // A corrupt replica is also in `removed`: its row goes there, and a healthy replica is copied
       // again by re-replication.

@@ -50,8 +50,20 @@ export class ServerRegistry {
       if (!alive && !this.reportedDead.has(s.id) && s.lastHeartbeatMs > 0) {
         this.reportedDead.add(s.id);
         this.log.warn('chunkserver dead', { serverId: s.id, address: s.address });
+        this.transitioned();
       } else if (alive) this.reportedDead.delete(s.id);
     }
+  }
+
+  private readonly listeners: (() => void)[] = [];
+
+  /** Calls `fn` whenever a server registers, connects, disconnects or is found dead. */
+  onTransition(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  private transitioned(): void {
+    for (const fn of this.listeners) fn();
   }
 
   /** Registers (or re-registers) a server by its uuid; returns its id. */
@@ -72,6 +84,7 @@ export class ServerRegistry {
       load: 0, chunkCount: prev?.chunkCount ?? 0, lastHeartbeatMs: Date.now(), connected: prev?.connected ?? false,
     });
     this.log.info('chunkserver registered', { serverId: id, address: req.address });
+    this.transitioned();
     return id;
   }
 
@@ -111,17 +124,26 @@ export class ServerRegistry {
     const s = this.servers.get(id);
     if (!s) return;
     const persist = Date.now() - s.lastHeartbeatMs > 5_000 || s.capacity !== hb.capacity;
+    const wasAlive = this.isAlive(id);
     Object.assign(s, hb, { lastHeartbeatMs: Date.now(), connected: true });
     this.seen.add(id);
+    if (!wasAlive) this.transitioned();
     if (persist) {
       this.db.write((tx) => tx.run('UPDATE chunkservers SET capacity = ?, used = ?, free = ?, last_heartbeat_ms = ? WHERE id = ?',
         [hb.capacity, hb.used, hb.free, s.lastHeartbeatMs, id])).catch((err: unknown) => this.log.warn('persisting heartbeat failed', { err }));
     }
   }
 
+  /** A server's full chunk report has been applied: its stale copies and the chunks it lacks are known. */
+  fullReportDone(id: number): void {
+    if (this.servers.has(id)) this.transitioned();
+  }
+
   setConnected(id: number, connected: boolean): void {
     const s = this.servers.get(id);
-    if (s) s.connected = connected;
+    if (!s || s.connected === connected) return;
+    s.connected = connected;
+    this.transitioned();
   }
 
   stop(): void {
