@@ -112,6 +112,20 @@ describe('re-replication', () => {
     }, 60_000, 300);
 
     await cluster.restartChunkserver(stale.index);
+    // Back, with its old copy: never handed out, and it refuses to serve the current version.
+    const ino = (await client.stat('/f')).ino;
+    const current = (await client.meta.locateChunks(ino, 0, 1)).chunks[0]!;
+    expect(current.replicas.map((r) => r.address)).not.toContain(stale.process.address);
+    const direct = new RpcClient(stale.process.address, { retryForMs: 5_000 });
+    try {
+      const read = (async () => {
+        for await (const _ of direct.serverStream(ChunkserverMethods.ReadChunk, { chunkId, version: current.version, offset: 0, length: MiB })) { /* drain */ }
+      })();
+      // ESTALE while it still holds the old version, ENOENT once it has been deleted.
+      expect(['ESTALE', 'ENOENT']).toContain(await codeOf(read));
+    } finally {
+      direct.close();
+    }
     const st = await until('stale replica deleted', async () => {
       const s = await status(master);
       const back = s.servers.every((x) => x.state === 'alive');
