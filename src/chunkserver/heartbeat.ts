@@ -12,6 +12,7 @@
  * waits for the master.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { rest } from '../common/lifecycle/rest.js';
 import type { Logger } from '../common/log/logger.js';
 import { RpcClient } from '../common/rpc/client.js';
 import { RegistryMethods } from '../common/rpc/services.js';
@@ -37,17 +38,6 @@ export interface MasterLinkOptions {
 }
 
 type LinkState = 'connecting' | 'connected' | 'disconnected';
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export class MasterLink {
   private readonly client: RpcClient;
@@ -111,7 +101,7 @@ export class MasterLink {
         attemptAc.abort();
       }
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 5));
-      await sleep(backoff * (0.5 + Math.random() / 2), this.ac.signal);
+      await rest(backoff * (0.5 + Math.random() / 2), this.ac.signal);
     }
   }
 
@@ -150,7 +140,7 @@ export class MasterLink {
         await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended, signal);
       }
       for (;;) {
-        await Promise.race([sleep(interval, signal), ended]);
+        await Promise.race([rest(interval, signal), ended]);
         if (signal.aborted) return;
         await store.disks.refresh().catch((err: unknown) => log.warn('statfs failed', { err }));
         const chunks = [...this.changed].map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));

@@ -8,6 +8,7 @@
  * A pass covers the chunks held when it starts: a chunk created meanwhile waits for the next pass,
  * one deleted meanwhile is skipped, one that grows or shrinks is read up to its current length.
  */
+import { rest } from '../../common/lifecycle/rest.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkStore } from './chunk-store.js';
 import { ChunkCorruptError } from './corrupt.js';
@@ -60,7 +61,7 @@ export class Scrubber {
       if (signal.aborted) return;
       this.passes++;
       this.log.info('scrub pass done', { ...s });
-      await sleep(Math.max(MIN_REST_MS, this.o.intervalMs), signal);
+      await rest(Math.max(MIN_REST_MS, this.o.intervalMs), signal);
     }
   }
 
@@ -73,7 +74,7 @@ export class Scrubber {
     const pace = async (bytes: number): Promise<void> => {
       const now = performance.now();
       due = Math.max(due, now - MAX_CREDIT_MS) + (bytes / this.o.rateBytes) * 1000;
-      if (due > now) await sleep(due - now, signal);
+      if (due > now) await rest(due - now, signal);
     };
     for (const chunkId of [...this.store.index.ids()]) {
       if (signal.aborted) break;
@@ -102,15 +103,3 @@ export class Scrubber {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
