@@ -29,8 +29,6 @@ export interface WritePiece {
 }
 
 export interface WriteOptions {
-  /** The chunk is new (AllocateChunk said so): replicas create it. */
-  create?: boolean;
   /** Answer only once every replica has fdatasync'ed the chunk. */
   sync?: boolean;
   signal?: AbortSignal;
@@ -106,7 +104,7 @@ export class ChunkClient {
    * Writes `pieces` (offsets within the chunk) through the replication chain of `loc`, in messages of
    * at most 1 MiB that view the caller's buffers (no copy), honouring the stream's backpressure.
    * Resolves once every replica has written the data, and with `sync` once every replica has the
-   * chunk on disk (no pieces: just that). `create` is for a new chunk's first write.
+   * chunk on disk (no pieces: just that).
    */
   async writeStream(loc: ChunkLocation, pieces: Iterable<WritePiece>, opts: WriteOptions = {}): Promise<WriteResult> {
     const { signal } = opts;
@@ -124,7 +122,6 @@ export class ChunkClient {
       chunkId: loc.chunkId,
       version: loc.version,
       chain: loc.replicas.slice(1).map((r) => r.address),
-      create: opts.create === true,
       sync: opts.sync === true,
     };
     let first = true;

@@ -13,25 +13,11 @@ import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { uint64 } from '../../src/chunkserver/rpc/validate.js';
 import { closedPort } from '../helpers/probes.js';
 import { startChunkserver, type Chunkserver, type ChunkserverOptions } from '../../src/chunkserver/chunkserver.js';
+import { Cleanup } from '../helpers/cleanup.js';
+
+export { Cleanup };
 
 export const MiB = 1024 * 1024;
-
-/** Things to undo after each test, last first. */
-export class Cleanup {
-  private readonly fns: (() => Promise<unknown> | unknown)[] = [];
-  add(fn: () => Promise<unknown> | unknown): void {
-    this.fns.push(fn);
-  }
-  async run(): Promise<void> {
-    for (const fn of this.fns.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        console.error('cleanup failed', e);
-      }
-    }
-  }
-}
 
 export async function tempDir(cleanup: Cleanup, prefix = 'fst-cs-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { adminStatus } from '../helpers/cli.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
+import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { until } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
@@ -30,20 +31,15 @@ async function flipByte(path: string, at: number): Promise<void> {
 
 describe('a corrupt replica', () => {
   let cluster: ProcessCluster | undefined;
-  const mounts: FuseMount[] = [];
-  afterEach(async () => {
-    for (const m of mounts.splice(0)) await m.stop();
-    await cluster?.stop();
-    cluster = undefined;
-  });
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
 
   async function setup(chunkserverArgs: string[]): Promise<{ data: Buffer; chunkId: number; bad: string }> {
-    cluster = await startProcessCluster({
+    cluster = cleanup.stops(await startProcessCluster({
       chunkservers: 2, replication: 2, chunkserverArgs: () => chunkserverArgs,
       masterArgs: ['--lease-ms', '2000', '--replication-interval-ms', '300'],
-    });
-    const m = await FuseMount.start(cluster.masterAddress);
-    mounts.push(m);
+    }));
+    const m = cleanup.stops(await FuseMount.start(cluster.masterAddress));
     const data = randomBytes(6 * MiB);
     await writeFile(m.path('rot'), data);
     // Both chunkservers hold the file's one chunk: corrupt the first one's copy.
@@ -71,14 +67,13 @@ describe('a corrupt replica', () => {
     // Fresh mounts (no cache) read the file until one has met the corrupt copy (the master lists
     // replicas in load order, so which one comes first varies): the bytes are right every time.
     for (let i = 0; i < 12; i++) {
-      const reader = await FuseMount.start(cluster!.masterAddress);
+      const reader = cleanup.stops(await FuseMount.start(cluster!.masterAddress));
       expect((await readFile(reader.path('rot'))).equals(data)).toBe(true);
       await reader.stop();
       if ((await adminStatus(cluster!.masterAddress)).health.corruptReported >= 1) break;
     }
     await replaced(chunkId, bad);
-    const last = await FuseMount.start(cluster!.masterAddress);
-    mounts.push(last);
+    const last = cleanup.stops(await FuseMount.start(cluster!.masterAddress));
     expect((await readFile(last.path('rot'))).equals(data)).toBe(true);
   });
 
@@ -86,8 +81,7 @@ describe('a corrupt replica', () => {
     const { data, chunkId, bad } = await setup(['--scrub-rate-mib', '64', '--scrub-interval-ms', '200']);
     await flipByte(bad, 5 * MiB + 7);
     await replaced(chunkId, bad);
-    const reader = await FuseMount.start(cluster!.masterAddress);
-    mounts.push(reader);
+    const reader = cleanup.stops(await FuseMount.start(cluster!.masterAddress));
     expect((await readFile(reader.path('rot'))).equals(data)).toBe(true);
   });
 });

@@ -9,29 +9,24 @@ import { open } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminStatus } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
+import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { until } from '../helpers/probes.js';
-import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { startProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 500 * MiB;
 
 describe('kill -9 of a chunkserver during a write through the mount', () => {
-  let cluster: ProcessCluster | undefined;
-  const mounts: FuseMount[] = [];
-  afterEach(async () => {
-    for (const m of mounts.splice(0)) await m.stop();
-    await cluster?.stop();
-    cluster = undefined;
-  });
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
 
   it('completes the write, keeps the content and restores two replicas of every chunk', async () => {
-    cluster = await startProcessCluster({
+    const cluster = cleanup.stops(await startProcessCluster({
       chunkservers: 3, replication: 2,
       masterArgs: ['--lease-ms', '5000', '--replace-after-ms', '3000', '--replication-interval-ms', '500'],
-    });
-    const writer = await FuseMount.start(cluster.masterAddress);
-    mounts.push(writer);
+    }));
+    const writer = cleanup.stops(await FuseMount.start(cluster.masterAddress));
     const hash = createHash('sha256');
     const fh = await open(writer.path('big'), 'w');
     let victim = -1;
@@ -51,13 +46,12 @@ describe('kill -9 of a chunkserver during a write through the mount', () => {
       await fh.close();
     }
     const want = hash.digest('hex');
-    const reader = await FuseMount.start(cluster.masterAddress);
-    mounts.push(reader);
+    const reader = cleanup.stops(await FuseMount.start(cluster.masterAddress));
     expect(await sha256File(reader.path('big'))).toBe(want);
 
     const chunks = Math.ceil(SIZE / (64 * MiB));
     const st = await until('every chunk back at two live replicas', async () => {
-      const s = await adminStatus(cluster!.masterAddress);
+      const s = await adminStatus(cluster.masterAddress);
       return s.chunks === chunks && s.health.healthy === chunks && s.health.underReplicated === 0 && s.health.missing === 0 ? s : undefined;
     }, 120_000, 1_000);
     const dead = st.servers.find((s) => s.state === 'dead');

@@ -13,35 +13,28 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { chunkIdsOnDisk, sha256File, writeRandomFile } from '../helpers/files.js';
+import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
-import { startProcessCluster, type ChunkserverHandle, type ProcessCluster } from '../helpers/process-cluster.js';
+import { startProcessCluster, type ChunkserverHandle } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * MiB;
 const SIZE = 200 * MiB + 12_345; // four chunks, the last one short and not block-aligned
 
 describe('fault: reads fail over to the other replica when a chunkserver dies', () => {
-  let cluster: ProcessCluster | undefined;
-  const mounts: FuseMount[] = [];
-  let client: FstClient | undefined;
-  let local: string | undefined;
-  afterEach(async () => {
-    await client?.close().catch(() => undefined);
-    for (const m of mounts.splice(0)) await m.stop();
-    await cluster?.stop();
-    if (local) await rm(local, { recursive: true, force: true });
-    cluster = client = local = undefined;
-  });
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
 
   it('completes a sequential read and keeps random reads right across kill -9 of a replica', async () => {
-    cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
-    local = await mkdtemp(join(tmpdir(), 'fst-local-'));
-    const writer = await FuseMount.start(cluster.masterAddress);
-    mounts.push(writer);
+    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2 }));
+    const local = await mkdtemp(join(tmpdir(), 'fst-local-'));
+    cleanup.add(() => rm(local, { recursive: true, force: true }));
+    const writer = cleanup.stops(await FuseMount.start(cluster.masterAddress));
     const want = await writeRandomFile(join(local, 'big'), SIZE);
     await sh(`cp ${join(local, 'big')} ${writer.path('big')}`);
 
-    client = new FstClient({ master: cluster.masterAddress });
+    const client = new FstClient({ master: cluster.masterAddress });
+    cleanup.add(() => client.close());
     await client.connect();
     const ino = (await client.stat('/big')).ino;
     const { size, chunks } = await client.meta.locateChunks(ino, 0, SIZE);
@@ -54,10 +47,8 @@ describe('fault: reads fail over to the other replica when a chunkserver dies', 
 
     // Fresh mounts: nothing of the file in their block caches nor in the kernel's page cache. The
     // sequential reader reads ahead one 4 MiB block only, so its fetches follow its position.
-    const seqMount = await FuseMount.start(cluster.masterAddress, ['--read-ahead', '4']);
-    mounts.push(seqMount);
-    const randMount = await FuseMount.start(cluster.masterAddress);
-    mounts.push(randMount);
+    const seqMount = cleanup.stops(await FuseMount.start(cluster.masterAddress, ['--read-ahead', '4']));
+    const randMount = cleanup.stops(await FuseMount.start(cluster.masterAddress));
 
     const localFh = await open(join(local, 'big'), 'r');
     const randFh = await open(randMount.path('big'), 'r');
@@ -127,8 +118,7 @@ describe('fault: reads fail over to the other replica when a chunkserver dies', 
     expect(victim!.process.running).toBe(false);
 
     // And a whole-file read through yet another fresh mount, once the master knows the server is dead.
-    const after = await FuseMount.start(cluster.masterAddress);
-    mounts.push(after);
+    const after = cleanup.stops(await FuseMount.start(cluster.masterAddress));
     expect(await sha256File(after.path('big'))).toBe(want);
   });
 });

@@ -20,10 +20,9 @@ import type { ChunkLocation } from '../types.js';
 import { FAILOVER_TIMEOUT_MS, type UnsyncedChunks } from './unsynced-chunks.js';
 import type { ChunkJob } from './write-buffer.js';
 
-/** An allocation cached for the handle's life; `created` until its first write lands. */
+/** An allocation cached by the handle. */
 interface Allocation {
   loc: ChunkLocation;
-  created: boolean;
   /** When the master answered, and how long the primary's lease runs from then (0: no lease). */
   at: number;
   leaseMs: number;
@@ -157,9 +156,7 @@ export class ChunkWriter {
   }
 
   private async send(alloc: Allocation, job: ChunkJob, sync: boolean): Promise<void> {
-    await this.chunks.writeStream(alloc.loc, job.pieces, { create: alloc.created, sync });
-    // Created now: a later stream that found the chunk missing must fail, not make an empty one.
-    alloc.created = false;
+    await this.chunks.writeStream(alloc.loc, job.pieces, { sync });
     if (sync) this.unsynced.synced(this.ino, job.index);
     else this.unsynced.note(this.ino, alloc.loc);
   }
