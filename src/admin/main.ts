@@ -1,21 +1,28 @@
 /**
- * fstadmin: FST cluster administration.
+ * fstadmin: FST cluster administration. Each subcommand lives in commands/<name>.ts and registers
+ * itself here.
  *
- *   fstadmin [--master HOST:PORT] status [--json]
+ *   fstadmin [--master HOST:PORT] status|df|du|goal|rebalance|decommission|forget|fsck|gc [--json]
+ *   fstadmin install-units | wait-ready      (on the servers themselves)
  *
  * Same conventions as fst (src/cli/main.ts): master from --master or FST_MASTER, one-line errors,
  * exit 1 for operational errors and 2 for usage errors; `main` resolves with the exit status.
  */
 import { createProgram, processIo, runProgram, type CliIo } from '../cli/program.js';
-import { status } from './commands/status.js';
+import { registerDecommission } from './commands/decommission.js';
+import { registerFsck } from './commands/fsck.js';
+import { registerGc } from './commands/gc.js';
+import { registerGoal } from './commands/goal.js';
+import { registerInstallUnits } from './commands/install-units.js';
+import { registerRebalance } from './commands/rebalance.js';
+import { registerSpace } from './commands/space.js';
+import { registerStatus } from './commands/status.js';
+import { registerWaitReady } from './commands/wait-ready.js';
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const program = createProgram('fstadmin', 'FST cluster administration', io);
-
-  program.command('status')
-    .description('chunkservers, space, namespace counts and chunk health')
-    .option('--json', 'print the raw status as JSON')
-    .action((opts: { json?: boolean }) => status(program, io, opts.json ?? false));
-
+  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady]) {
+    register(program, io);
+  }
   return runProgram(program, argv, io);
 }

@@ -31,6 +31,8 @@ export interface ChunkserverOptions {
   scrubRateBytes?: number;
   /** Rest between two scrub passes, in ms. @default 3600000 (one hour) */
   scrubIntervalMs?: number;
+  /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
+  metricsListen?: string;
   /** @default createLogger('chunkserver', logLevel) */
   logger?: Logger;
   /** Used when no logger is given. @default process.env.FST_LOG_LEVEL or 'info' */

@@ -41,6 +41,8 @@ export interface MasterOptions {
   replicationIntervalMs?: number;
   /** Metadata durability: 'normal' survives master crashes, 'full' also power loss. @default 'normal' */
   sync?: 'normal' | 'full';
+  /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
+  metricsListen?: string;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -77,7 +79,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const server: Server = createRpcServer();
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log);
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log);
-  addService(server, AdminMethods, adminServiceHandlers(db, registry, chunks.replication, replication), log);
+  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log);
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
   try {

@@ -105,6 +105,7 @@ describe('ReplicationManager', () => {
     manager = new ReplicationManager(
       { db: d, servers: registry, commands: commands as unknown as ChunkserverCommands, log: silentLogger, leaseMs: 1_000 },
       { replaceAfterMs: 1_000, rateBytesPerSec: 1024 * MiB, concurrency: 1, intervalMs: 20, ...o },
+      (_ino, _idx, fn) => fn(),
     );
     manager.start();
     return manager;

@@ -22,19 +22,18 @@
  *   }
  */
 import type { Command } from 'commander';
-import { toErrno } from '../../common/errors/to-errno.js';
-import { RpcClient } from '../../common/rpc/client.js';
 import { AdminMethods } from '../../common/rpc/services.js';
 import { fst } from '../../proto-gen/fst.js';
-import { CliError } from '../../cli/errors.js';
 import { formatAge, formatBytes, formatTable } from '../../cli/format.js';
-import { MASTER_TIMEOUT_MS, masterAddress, type CliIo } from '../../cli/program.js';
+import type { CliIo } from '../../cli/program.js';
+import { adminCall } from '../admin-rpc.js';
 
 /** The JSON form of a status answer (see the comment at the top of this file). */
 export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, unknown> {
   // Present even from a master that does not send them, so scripts can rely on every key.
   if (!res.health) res.health = fst.ChunkHealth.create();
   if (!res.replication) res.replication = fst.ReplicationProgress.create();
+  if (!res.rebalance) res.rebalance = fst.RebalanceProgress.create();
   return fst.GetClusterStatusResponse.toObject(res, { longs: Number, defaults: true });
 }
 
@@ -95,19 +94,17 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
   ];
 }
 
-export async function status(program: Command, io: CliIo, json: boolean): Promise<void> {
-  const master = masterAddress(program, io);
-  const rpc = new RpcClient(master, { timeoutMs: MASTER_TIMEOUT_MS, retryForMs: MASTER_TIMEOUT_MS });
-  let res: fst.GetClusterStatusResponse;
-  try {
-    res = await rpc.unary(AdminMethods.GetClusterStatus, {});
-  } catch (e) {
-    const code = toErrno(e);
-    // An unreachable master surfaces as EIO after the retries: say what it means here.
-    throw new CliError(`master ${master}`, code === 'EIO' ? 'ETIMEDOUT' : code, 1, { cause: e });
-  } finally {
-    rpc.close();
-  }
-  const obj = statusToJson(res);
-  io.stdout.write(json ? JSON.stringify(obj, null, 2) + '\n' : formatStatus(obj).join('\n') + '\n');
+/** The cluster status as its JSON form (shared by status, df and rebalance). */
+export async function fetchStatus(program: Command, io: CliIo): Promise<Record<string, unknown>> {
+  return statusToJson(await adminCall(program, io, AdminMethods.GetClusterStatus, {}));
+}
+
+export function registerStatus(program: Command, io: CliIo): void {
+  program.command('status')
+    .description('chunkservers, space, namespace counts, chunk health, replication and rebalance queues')
+    .option('--json', 'print the raw status as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const obj = await fetchStatus(program, io);
+      io.stdout.write(opts.json ? JSON.stringify(obj, null, 2) + '\n' : formatStatus(obj).join('\n') + '\n');
+    });
 }

@@ -31,6 +31,8 @@ export interface MountOptions {
   writeback?: WritebackOptions;
   /** Write-back memory of all open files together. @default 512 MiB */
   writebackMemoryBytes?: number;
+  /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
+  metricsListen?: string;
   logLevel?: LogLevel;
   log?: Logger;
 }

@@ -38,6 +38,15 @@ export const RegistryMethods = {
 const A = 'fst.AdminService';
 export const AdminMethods = {
   GetClusterStatus: method(A, 'GetClusterStatus', 'unary', fst.GetClusterStatusRequest, fst.GetClusterStatusResponse),
+  GetGoal: method(A, 'GetGoal', 'unary', fst.GetGoalRequest, fst.GetGoalResponse),
+  SetGoal: method(A, 'SetGoal', 'unary', fst.SetGoalRequest, fst.SetGoalResponse),
+  Decommission: method(A, 'Decommission', 'unary', fst.DecommissionRequest, fst.DecommissionResponse),
+  StartRebalance: method(A, 'StartRebalance', 'unary', fst.StartRebalanceRequest, fst.StartRebalanceResponse),
+  StopRebalance: method(A, 'StopRebalance', 'unary', fst.StopRebalanceRequest, fst.StopRebalanceResponse),
+  Fsck: method(A, 'Fsck', 'unary', fst.FsckRequest, fst.FsckResponse),
+  CollectGarbage: method(A, 'CollectGarbage', 'unary', fst.CollectGarbageRequest, fst.CollectGarbageResponse),
+  DiskUsage: method(A, 'DiskUsage', 'unary', fst.DiskUsageRequest, fst.DiskUsageResponse),
+  ForgetChunkserver: method(A, 'ForgetChunkserver', 'unary', fst.ForgetChunkserverRequest, fst.ForgetChunkserverResponse),
 };
 
 const C = 'fst.ChunkserverService';

@@ -6,43 +6,52 @@
  * under-replicated: they are, for now).
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { MasterDb } from '../db/database.js';
-import type { ServerRegistry } from '../servers/registry.js';
+import type { ServerInfo } from '../servers/registry.js';
+import type { AdminDeps } from './admin-deps.js';
 
-/** What re-replication tells the status (ReplicationManager). */
-export interface ReplicationReport {
-  progress(): fst.IReplicationProgress;
-  corruptReported(): number;
+/** One chunkserver's row; `replicas`: replica rows the master records on it. */
+export function serverStatus(deps: AdminDeps, s: ServerInfo, replicas: number): fst.IChunkserverStatus {
+  return {
+    serverId: s.id,
+    address: s.address,
+    state: deps.registry.isAlive(s.id) ? 'alive' : 'dead',
+    capacityBytes: s.capacity,
+    usedBytes: s.used,
+    freeBytes: s.free,
+    chunks: replicas,
+    lastHeartbeatMs: s.lastHeartbeatMs,
+    load: s.load,
+    decommission: !s.draining ? '' : replicas === 0 ? 'drained' : 'draining',
+    rack: s.rack,
+  };
 }
 
-export async function clusterStatus(db: MasterDb, registry: ServerRegistry, replication: ReplicationReport, defaultReplication: number): Promise<fst.IGetClusterStatusResponse> {
+export async function clusterStatus(deps: AdminDeps): Promise<fst.IGetClusterStatusResponse> {
+  const { db, registry, defaultReplication } = deps;
+  const replication = deps.chunks.replication;
   const replicaCounts = new Map<number, number>();
   for (const r of await db.reader.all<{ server_id: number; n: number }>('SELECT server_id, COUNT(*) AS n FROM replicas GROUP BY server_id')) {
     replicaCounts.set(r.server_id, r.n);
   }
-  const servers = registry.all().map((s) => ({
-    serverId: s.id,
-    address: s.address,
-    state: registry.isAlive(s.id) ? 'alive' : 'dead',
-    capacityBytes: s.capacity,
-    usedBytes: s.used,
-    freeBytes: s.free,
-    chunks: replicaCounts.get(s.id) ?? 0,
-    lastHeartbeatMs: s.lastHeartbeatMs,
-    load: s.load,
-  }));
-  const live = servers.filter((s) => s.state === 'alive');
-  const alive = live.map((s) => s.serverId).join(',') || '0';
-  const health = await db.reader.get<{ healthy: number; under: number; missing: number; stale: number; stale_replicas: number }>(
+  const servers = registry.all().map((s) => serverStatus(deps, s, replicaCounts.get(s.id) ?? 0));
+  const live = registry.alive();
+  // Replicas count towards goals on live servers in service only; a draining server's copies are
+  // still data (a chunk only there is under-replicated, not missing).
+  const inService = registry.placeable().map((s) => s.id).join(',') || '0';
+  const alive = registry.alive().map((s) => s.id).join(',') || '0';
+  const health = await db.reader.get<{ healthy: number; under: number; missing: number; stale: number; stale_replicas: number; over: number; logical: number }>(
     `SELECT
        COALESCE(SUM(good >= goal), 0) AS healthy,
-       COALESCE(SUM(good > 0 AND good < goal), 0) AS under,
-       COALESCE(SUM(good = 0 AND stale = 0), 0) AS missing,
-       COALESCE(SUM(good = 0 AND stale > 0), 0) AS stale,
-       COALESCE(SUM(stale), 0) AS stale_replicas
+       COALESCE(SUM(good > goal), 0) AS over,
+       COALESCE(SUM(live > 0 AND good < goal), 0) AS under,
+       COALESCE(SUM(live = 0 AND stale = 0), 0) AS missing,
+       COALESCE(SUM(live = 0 AND stale > 0), 0) AS stale,
+       COALESCE(SUM(stale), 0) AS stale_replicas,
+       (SELECT COALESCE(SUM(size), 0) FROM inodes WHERE type = 1) AS logical
      FROM (
        SELECT c.chunk_id, i.replication AS goal,
-         COUNT(CASE WHEN r.version = c.version AND r.server_id IN (${alive}) THEN 1 END) AS good,
+         COUNT(CASE WHEN r.version = c.version AND r.server_id IN (${inService}) THEN 1 END) AS good,
+         COUNT(CASE WHEN r.version = c.version AND r.server_id IN (${alive}) THEN 1 END) AS live,
          COUNT(CASE WHEN r.version < c.version THEN 1 END) AS stale
        FROM chunks c JOIN inodes i ON i.ino = c.ino
        LEFT JOIN replicas r ON r.chunk_id = c.chunk_id
@@ -53,9 +62,9 @@ export async function clusterStatus(db: MasterDb, registry: ServerRegistry, repl
   const sum = (f: (s: (typeof live)[number]) => number): number => live.reduce((a, s) => a + f(s), 0);
   return {
     servers,
-    capacityBytes: sum((s) => s.capacityBytes),
-    usedBytes: sum((s) => s.usedBytes),
-    freeBytes: sum((s) => s.freeBytes),
+    capacityBytes: sum((s) => s.capacity),
+    usedBytes: sum((s) => s.used),
+    freeBytes: sum((s) => s.free),
     files: counters.get('files') ?? 0,
     directories: counters.get('directories') ?? 0,
     chunks: counters.get('chunks') ?? 0,
@@ -66,8 +75,11 @@ export async function clusterStatus(db: MasterDb, registry: ServerRegistry, repl
       stale: health?.stale ?? 0,
       staleReplicas: health?.stale_replicas ?? 0,
       corruptReported: replication.corruptReported(),
+      overReplicated: health?.over ?? 0,
     },
     defaultReplication,
     replication: replication.progress(),
+    rebalance: deps.chunks.rebalancer.progress(),
+    logicalBytes: health?.logical ?? 0,
   };
 }

@@ -16,6 +16,7 @@ import { commitWrite } from './commit-write.js';
 import { ChunkGarbageCollector } from './gc.js';
 import { KeyMutex } from './key-mutex.js';
 import { locateChunks } from './locate.js';
+import { Rebalancer } from './rebalance.js';
 import { ReplicationManager, type ReplicationOptions } from './replication.js';
 import { cutBoundaryChunk } from './truncate.js';
 
@@ -27,16 +28,26 @@ export interface ChunkManagerOptions extends ReplicationOptions {
 }
 
 export class ChunkManager {
-  private readonly deps: ChunkDeps;
+  readonly deps: ChunkDeps;
   private readonly locks = new KeyMutex<string>();
   readonly gc: ChunkGarbageCollector;
   readonly replication: ReplicationManager;
+  readonly rebalancer: Rebalancer;
 
   constructor(db: MasterDb, servers: ServerRegistry, log: Logger, opts: ChunkManagerOptions) {
     const commands = new ChunkserverCommands();
     this.deps = { db, servers, commands, log, leaseMs: opts.leaseMs };
     this.gc = new ChunkGarbageCollector(db, servers, commands, opts.gcIntervalMs, log);
-    this.replication = new ReplicationManager(this.deps, opts);
+    this.replication = new ReplicationManager(this.deps, opts, (ino, idx, fn) => this.withChunkLock(ino, idx, fn));
+    this.rebalancer = new Rebalancer();
+  }
+
+  /**
+   * Runs `fn` while no allocation, truncation or other replica change of chunk (ino, idx) runs:
+   * what removes a replica holds it, so that no writer is handed a replica being deleted.
+   */
+  withChunkLock<T>(ino: number, idx: number, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(`${ino}:${idx}`, fn);
   }
 
   /** `failedVersion`: the caller's write at that version failed (see AllocateChunkRequest). */

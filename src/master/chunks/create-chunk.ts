@@ -17,9 +17,9 @@ import { chooseServers } from './placement.js';
 const MAX_ROUNDS = 3;
 
 export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goal: number): Promise<fst.IChunkLocation> {
-  const alive = deps.servers.alive();
+  const alive = deps.servers.placeable();
   if (alive.length < goal && deps.servers.settling()) throw new FsError('EAGAIN', 'chunkservers have not reconnected since the master started');
-  if (alive.length === 0) throw new FsError('EIO', 'no chunkserver is alive');
+  if (alive.length === 0) throw new FsError('EIO', 'no chunkserver is alive and in service');
   const first = chooseServers(alive, goal);
   const primaryCandidate = first.chosen[0];
   if (primaryCandidate === undefined) throw new FsError('ENOSPC', `no chunkserver has room for a chunk (${first.full} full)`);
@@ -64,7 +64,7 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
       }
     });
     if (created.length >= goal) break;
-    candidates = chooseServers(deps.servers.alive(), goal - created.length, tried).chosen;
+    candidates = chooseServers(deps.servers.placeable(), goal - created.length, tried).chosen;
   }
   if (created.length === 0) {
     await deps.db.write(async (tx) => {

@@ -60,7 +60,7 @@ async function addReplicas(deps: ChunkDeps, chunkId: number, version: number, ha
   const added: number[] = [];
   // Two rounds: a target that fails is replaced once.
   for (let round = 0; round < 2 && added.length < need; round++) {
-    const targets = chooseServers(deps.servers.alive(), need - added.length, tried).chosen;
+    const targets = chooseServers(deps.servers.placeable(), need - added.length, tried).chosen;
     if (targets.length === 0) break;
     for (const t of targets) tried.add(t);
     const results = await Promise.allSettled(targets.map((t) => deps.commands.copyChunk(deps.servers.get(t)!.address, { chunkId, version, source })));

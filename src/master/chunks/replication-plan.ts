@@ -24,8 +24,11 @@ export interface ChunkState {
   replicas: ReplicaRow[];
 }
 
-/** alive; silent but given time to come back; or gone for re-replication's purposes. */
-export type ServerState = 'alive' | 'waiting' | 'gone';
+/**
+ * alive; alive but being decommissioned (its copies are sources, never counted towards a goal);
+ * silent but given time to come back; or gone for re-replication's purposes.
+ */
+export type ServerState = 'alive' | 'draining' | 'waiting' | 'gone';
 
 export interface SilenceInputs {
   alive: boolean;
@@ -50,8 +53,12 @@ export interface ChunkAssessment {
   leased: boolean;
   /** Replicas at the current version on alive or waiting servers. */
   usable: number;
-  /** Alive servers holding the current version: where a copy can come from. */
+  /** Alive servers (draining ones included) holding the current version: where a copy can come from. */
   sources: number[];
+  /** Alive servers in service holding the current version (a subset of sources). */
+  inService: number[];
+  /** Alive draining servers holding the current version (the rest of sources). */
+  draining: number[];
   /** Every server with a current-version row (never a copy target, whatever its state). */
   holders: Set<number>;
   /** Older-version replicas on alive servers. */
@@ -59,18 +66,32 @@ export interface ChunkAssessment {
 }
 
 export function assess(c: ChunkState, stateOf: (serverId: number) => ServerState): ChunkAssessment {
-  const a: ChunkAssessment = { chunkId: c.chunkId, version: c.version, goal: c.goal, leased: c.leased, usable: 0, sources: [], holders: new Set(), staleOnAlive: [] };
+  const a: ChunkAssessment = {
+    chunkId: c.chunkId, version: c.version, goal: c.goal, leased: c.leased, usable: 0, sources: [], inService: [], draining: [], holders: new Set(), staleOnAlive: [],
+  };
   for (const r of c.replicas) {
     const state = stateOf(r.serverId);
     if (r.version === c.version) {
       a.holders.add(r.serverId);
-      if (state !== 'gone') a.usable++;
-      if (state === 'alive') a.sources.push(r.serverId);
-    } else if (r.version < c.version && state === 'alive') {
+      if (state === 'alive' || state === 'waiting') a.usable++;
+      if (state === 'alive') a.inService.push(r.serverId);
+      if (state === 'draining') a.draining.push(r.serverId);
+      if (state === 'alive' || state === 'draining') a.sources.push(r.serverId);
+    } else if (r.version < c.version && (state === 'alive' || state === 'draining')) {
       a.staleOnAlive.push(r);
     }
   }
   return a;
+}
+
+/**
+ * How many current replicas may be deleted: those on draining servers, and those in service beyond
+ * the goal, but only once the goal is met by live servers in service. Replicas on silent servers
+ * never count here, so a chunk is never trimmed down to copies that may not come back.
+ */
+export function surplus(a: ChunkAssessment): number {
+  if (a.inService.length < a.goal) return 0;
+  return a.draining.length + a.inService.length - a.goal;
 }
 
 /** Whether one of `targets` (alive servers with room) may take a copy. */
@@ -107,6 +128,8 @@ export class PassPlan {
   blocked = 0;
   private copies: CopyWork[] = [];
   readonly deletions: StaleDeletion[] = [];
+  /** Chunks with surplus replicas (goal lowered, drained server, interrupted move), first `limit`. */
+  readonly trims: number[] = [];
 
   constructor(private readonly limit: number) {}
 
@@ -117,7 +140,7 @@ export class PassPlan {
   add(a: ChunkAssessment, targets: readonly number[], deferred = false): void {
     // A chunk being written is left alone: a copy would miss the writes in flight.
     if (a.leased) {
-      if (a.usable < a.goal || a.staleOnAlive.length > 0) this.blocked++;
+      if (a.usable < a.goal || a.staleOnAlive.length > 0 || surplus(a) > 0) this.blocked++;
       return;
     }
     // Never delete the last copy of anything: a stale replica goes only once a current one is live.
@@ -126,6 +149,7 @@ export class PassPlan {
         if (this.deletions.length < this.limit) this.deletions.push({ chunkId: a.chunkId, serverId: s.serverId, version: s.version });
       }
     }
+    if (surplus(a) > 0 && this.trims.length < this.limit) this.trims.push(a.chunkId);
     if (a.usable >= a.goal || a.sources.length === 0 || !hasTarget(a, targets)) return;
     this.fixable++;
     if (deferred) return;

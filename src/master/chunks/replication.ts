@@ -25,6 +25,7 @@ import { assess, PassPlan, serverState, type ChunkAssessment, type CopyWork, typ
 import { forgetReplica, loadChunk, recordCopy, scanChunks } from './replication-rows.js';
 import { RetryBackoff } from './retry-backoff.js';
 import { TokenBucket } from './token-bucket.js';
+import { trimChunk, type TrimContext } from './trim.js';
 
 export interface ReplicationOptions {
   /** A dead server's replicas are copied elsewhere once it has been dead this long. */
@@ -65,13 +66,19 @@ export class ReplicationManager {
   private readonly targetBackoff: RetryBackoff<number>;
   /** Copies in flight per target server (spreads concurrent copies over targets). */
   private readonly copyingTo = new Map<number, number>();
-  private readonly stats = { queued: 0, inFlight: 0, copied: 0, bytesCopied: 0, failed: 0, staleDeleted: 0, lastPassMs: 0 };
+  private readonly stats = { queued: 0, inFlight: 0, copied: 0, bytesCopied: 0, failed: 0, staleDeleted: 0, lastPassMs: 0, trimmed: 0 };
   private corrupt = 0;
+  /** Chunks a rebalance move is working on: this manager neither copies nor trims them meanwhile. */
+  readonly moving = new Set<number>();
+  /** What trimming needs (shared with the rebalancer). */
+  readonly trimContext: TrimContext;
 
   constructor(
     private readonly deps: ChunkDeps,
     private readonly opts: ReplicationOptions,
+    withChunkLock: TrimContext['withChunkLock'],
   ) {
+    this.trimContext = { deps, withChunkLock, stateOf: (now) => this.stateOf(now) };
     this.bucket = new TokenBucket(opts.rateBytesPerSec);
     const base = Math.max(1_000, opts.intervalMs);
     this.chunkBackoff = new RetryBackoff(base, BACKOFF_MAX_MS);
@@ -146,29 +153,33 @@ export class ReplicationManager {
     this.stats.queued = plan.fixable;
     this.stats.lastPassMs = Date.now();
     this.idle = plan.fixable === 0 && plan.deletions.length === 0 && !plan.blocked;
+    this.idle &&= plan.trims.length === 0;
     await this.deleteStale(plan.deletions, signal);
     await this.copyAll(plan.work(), started + WORK_WINDOW_MS, signal);
+    await this.trimAll(plan.trims, signal);
     const copied = this.stats.copied - before.copied;
     const failed = this.stats.failed - before.failed;
     const staleDeleted = this.stats.staleDeleted - before.staleDeleted;
-    if (copied + failed + staleDeleted > 0) {
-      this.deps.log.info('re-replication pass', { queued: plan.fixable, copied, failed, staleDeleted, ms: Date.now() - started });
+    const trimmed = this.stats.trimmed - before.trimmed;
+    if (copied + failed + staleDeleted + trimmed > 0) {
+      this.deps.log.info('re-replication pass', { queued: plan.fixable, copied, failed, staleDeleted, trimmed, ms: Date.now() - started });
     }
   }
 
   /** How each known server counts at `now` (unknown ids are gone). */
-  private stateOf(now: number): (serverId: number) => ServerState {
+  stateOf(now: number): (serverId: number) => ServerState {
     const { servers } = this.deps;
     return (id) => {
       const s = servers.get(id);
       if (!s) return 'gone';
+      if (s.draining && servers.isAlive(id)) return 'draining';
       return serverState({ alive: servers.isAlive(id), lastHeartbeatMs: s.lastHeartbeatMs, startedMs: this.startedMs, now, replaceAfterMs: this.opts.replaceAfterMs });
     };
   }
 
   /** Alive servers that may take a copy: room for a chunk, and no recent failures. */
   private candidates(now: number): { id: number; capacity: number; free: number; load: number }[] {
-    return this.deps.servers.alive()
+    return this.deps.servers.placeable()
       .filter((s) => s.free >= CHUNK_SIZE && !this.targetBackoff.blocked(s.id, now))
       .map((s) => ({ id: s.id, capacity: s.capacity, free: s.free, load: s.load + (this.copyingTo.get(s.id) ?? 0) }));
   }
@@ -223,6 +234,23 @@ export class ReplicationManager {
     }
   }
 
+  /** Deletes surplus replicas (goal lowered, drained servers, interrupted moves). */
+  private async trimAll(chunkIds: number[], signal: AbortSignal): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chunkIds.length && !signal.aborted) {
+        const chunkId = chunkIds[next++]!;
+        if (this.moving.has(chunkId)) continue;
+        try {
+          this.stats.trimmed += (await trimChunk(this.trimContext, chunkId)).length;
+        } catch (err) {
+          this.deps.log.warn('surplus replica not deleted; will retry', { chunkId, err: (err as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: DELETE_PARALLEL }, worker));
+  }
+
   private async copyAll(work: CopyWork[], stopStartingAt: number, signal: AbortSignal): Promise<void> {
     const running = new Set<Promise<void>>();
     try {
@@ -249,6 +277,7 @@ export class ReplicationManager {
       this.deps.log.warn('re-replication could not read a chunk', { chunkId, err });
       return;
     }
+    if (this.moving.has(chunkId)) return;
     if (!a || a.usable >= a.goal) {
       // Fixed meanwhile (the write path, a returning server) or gone with its file.
       if (this.stats.queued > 0) this.stats.queued--;

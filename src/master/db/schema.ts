@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -57,7 +57,8 @@ CREATE TABLE chunkservers (
   capacity INTEGER NOT NULL DEFAULT 0,
   used INTEGER NOT NULL DEFAULT 0,
   free INTEGER NOT NULL DEFAULT 0,
-  last_heartbeat_ms INTEGER NOT NULL DEFAULT 0
+  last_heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+  decommission INTEGER NOT NULL DEFAULT 0 -- 1 while draining (see V4)
 );
 CREATE TABLE xattrs (
   ino INTEGER NOT NULL,
@@ -75,6 +76,10 @@ CREATE TABLE leases (
   version INTEGER NOT NULL,         -- the version the lease was granted at
   expires_ms INTEGER NOT NULL       -- Unix ms after which the primary no longer holds it (see V3)
 );
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,            -- operator's choices that outlive a restart (rebalance job: see V4)
+  value TEXT NOT NULL               -- JSON
+) WITHOUT ROWID;
 CREATE TABLE counters (
   name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
   value INTEGER NOT NULL
@@ -101,4 +106,16 @@ CREATE TABLE leases (
   version INTEGER NOT NULL,
   expires_ms INTEGER NOT NULL
 );
+`;
+
+/**
+ * Version 4: operations. A chunkserver being decommissioned stays so across restarts, and the
+ * rebalance job (its threshold, rate and state) is resumed by a restarted master.
+ */
+export const SCHEMA_V4_FROM_V3 = `
+ALTER TABLE chunkservers ADD COLUMN decommission INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 `;

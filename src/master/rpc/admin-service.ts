@@ -1,12 +1,26 @@
-/** AdminService handlers (fstadmin). */
+/** AdminService handlers (fstadmin): thin calls into master/admin/. */
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { AdminMethods } from '../../common/rpc/services.js';
-import { clusterStatus, type ReplicationReport } from '../admin/cluster-status.js';
-import type { MasterDb } from '../db/database.js';
-import type { ServerRegistry } from '../servers/registry.js';
+import type { AdminDeps } from '../admin/admin-deps.js';
+import { clusterStatus } from '../admin/cluster-status.js';
+import { collectGarbage } from '../admin/collect-garbage.js';
+import { decommission, forgetChunkserver } from '../admin/decommission.js';
+import { diskUsage } from '../admin/disk-usage.js';
+import { fsck } from '../admin/fsck.js';
+import { getGoal, setGoal } from '../admin/goals.js';
 
-export function adminServiceHandlers(db: MasterDb, registry: ServerRegistry, replication: ReplicationReport, defaultReplication: number): ServiceHandlers<typeof AdminMethods> {
+export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof AdminMethods> {
+  const rebalancer = deps.chunks.rebalancer;
   return {
-    GetClusterStatus: () => clusterStatus(db, registry, replication, defaultReplication),
+    GetClusterStatus: () => clusterStatus(deps),
+    GetGoal: (req) => getGoal(deps, req),
+    SetGoal: (req) => setGoal(deps, req),
+    Decommission: (req) => decommission(deps, req),
+    StartRebalance: async (req) => ({ rebalance: await rebalancer.start(req.threshold, req.rateBytes) }),
+    StopRebalance: async () => ({ rebalance: await rebalancer.stop() }),
+    Fsck: (req) => fsck(deps, req),
+    CollectGarbage: () => collectGarbage(deps),
+    DiskUsage: (req) => diskUsage(deps, req),
+    ForgetChunkserver: (req) => forgetChunkserver(deps, req),
   };
 }

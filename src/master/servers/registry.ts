@@ -19,6 +19,8 @@ export interface ServerInfo {
   lastHeartbeatMs: number;
   /** The heartbeat stream is open (a closed stream means a stopped or crashed server). */
   connected: boolean;
+  /** Being decommissioned: takes no new replica, and its replicas do not count towards goals. */
+  draining: boolean;
 }
 
 export class ServerRegistry {
@@ -33,11 +35,11 @@ export class ServerRegistry {
 
   /** Loads known servers (all dead until they beat) and starts the liveness check. */
   async load(): Promise<void> {
-    const rows = await this.db.reader.all<{ id: number; uuid: string; address: string; rack: string; capacity: number; used: number; free: number; last_heartbeat_ms: number }>(
-      'SELECT id, uuid, address, rack, capacity, used, free, last_heartbeat_ms FROM chunkservers',
+    const rows = await this.db.reader.all<{ id: number; uuid: string; address: string; rack: string; capacity: number; used: number; free: number; last_heartbeat_ms: number; decommission: number }>(
+      'SELECT id, uuid, address, rack, capacity, used, free, last_heartbeat_ms, decommission FROM chunkservers',
     );
     for (const r of rows) {
-      this.servers.set(r.id, { id: r.id, uuid: r.uuid, address: r.address, rack: r.rack, capacity: r.capacity, used: r.used, free: r.free, load: 0, chunkCount: 0, lastHeartbeatMs: r.last_heartbeat_ms, connected: false });
+      this.servers.set(r.id, { id: r.id, uuid: r.uuid, address: r.address, rack: r.rack, capacity: r.capacity, used: r.used, free: r.free, load: 0, chunkCount: 0, lastHeartbeatMs: r.last_heartbeat_ms, connected: false, draining: r.decommission === 1 });
     }
     this.timer = setInterval(() => this.logDeaths(), Math.max(250, Math.min(this.deadAfterMs / 2, 5_000)));
     this.timer.unref();
@@ -82,6 +84,7 @@ export class ServerRegistry {
     this.servers.set(id, {
       id, uuid: req.uuid, address: req.address, rack: req.rack, capacity: req.capacity, used: prev?.used ?? 0, free: req.free,
       load: 0, chunkCount: prev?.chunkCount ?? 0, lastHeartbeatMs: Date.now(), connected: prev?.connected ?? false,
+      draining: prev?.draining ?? false,
     });
     this.log.info('chunkserver registered', { serverId: id, address: req.address });
     this.transitioned();
@@ -117,6 +120,35 @@ export class ServerRegistry {
 
   alive(): ServerInfo[] {
     return this.all().filter((s) => this.isAlive(s.id));
+  }
+
+  /** Alive servers in service: where new chunks, copies and moves may go. */
+  placeable(): ServerInfo[] {
+    return this.all().filter((s) => !s.draining && this.isAlive(s.id));
+  }
+
+  /** The server named by its id or host:port (an operator's argument). */
+  find(nameOrId: string): ServerInfo | undefined {
+    const byId = /^\d+$/.test(nameOrId) ? this.servers.get(Number(nameOrId)) : undefined;
+    return byId ?? this.all().find((s) => s.address === nameOrId);
+  }
+
+  /** Starts or cancels draining a server; persisted so that a restarted master goes on with it. */
+  async setDraining(id: number, draining: boolean): Promise<void> {
+    const s = this.servers.get(id);
+    if (!s) return;
+    await this.db.write((tx) => tx.run('UPDATE chunkservers SET decommission = ? WHERE id = ?', [draining ? 1 : 0, id]));
+    s.draining = draining;
+    this.log.info(draining ? 'chunkserver decommissioning' : 'chunkserver back in service', { serverId: id, address: s.address });
+    this.transitioned();
+  }
+
+  /** Forgets a server entirely (its registration); a server that registers again gets a new id. */
+  async forget(id: number): Promise<void> {
+    await this.db.write((tx) => tx.run('DELETE FROM chunkservers WHERE id = ?', [id]));
+    this.servers.delete(id);
+    this.seen.delete(id);
+    this.reportedDead.delete(id);
   }
 
   /** Applies a heartbeat's numbers; persists them at most every few seconds (status after restart). */

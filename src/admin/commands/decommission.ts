@@ -1,0 +1,5 @@
+/** fstadmin decommission (being written). */
+import type { Command } from 'commander';
+import type { CliIo } from '../../cli/program.js';
+
+export function registerDecommission(_program: Command, _io: CliIo): void {}

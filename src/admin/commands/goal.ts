@@ -1,0 +1,5 @@
+/** fstadmin goal (being written). */
+import type { Command } from 'commander';
+import type { CliIo } from '../../cli/program.js';
+
+export function registerGoal(_program: Command, _io: CliIo): void {}

@@ -1,0 +1,5 @@
+/** fstadmin install-units (placeholder until it lands). */
+import type { Command } from 'commander';
+import type { CliIo } from '../../cli/program.js';
+
+export function registerInstallUnits(_program: Command, _io: CliIo): void {}

@@ -1,0 +1,14 @@
+/** What the master's administration operations (AdminService) work with. */
+import type { Logger } from '../../common/log/logger.js';
+import type { ChunkManager } from '../chunks/chunk-manager.js';
+import type { MasterDb } from '../db/database.js';
+import type { ServerRegistry } from '../servers/registry.js';
+
+export interface AdminDeps {
+  db: MasterDb;
+  registry: ServerRegistry;
+  chunks: ChunkManager;
+  /** The master's --replication: the root's goal on first start. */
+  defaultReplication: number;
+  log: Logger;
+}
