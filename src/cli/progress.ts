@@ -8,12 +8,15 @@ import type { CliIo } from './program.js';
 
 export interface Progress {
   update(done: number): void;
+  /** A new total (work found or finished meanwhile, as in a rebalance). */
+  setTotal(total: number): void;
   stop(): void;
 }
 
-const silent: Progress = { update: () => {}, stop: () => {} };
+const silent: Progress = { update: () => {}, setTotal: () => {}, stop: () => {} };
 
-export function startProgress(io: CliIo, label: string, total: number): Progress {
+/** `unit`: 'bytes' shows sizes and a speed; 'count' plain numbers (replicas, chunks). */
+export function startProgress(io: CliIo, label: string, total: number, unit: 'bytes' | 'count' = 'bytes'): Progress {
   if (!io.stderr.isTTY) return silent;
   const started = Date.now();
   const bar = new cliProgress.SingleBar({
@@ -26,11 +29,16 @@ export function startProgress(io: CliIo, label: string, total: number): Progress
   }, cliProgress.Presets.shades_classic);
   const payload = (done: number): Record<string, string> => {
     const secs = (Date.now() - started) / 1000;
+    if (unit === 'count') return { done: String(done), size: String(total), speed: secs > 0 ? `${(done / secs).toFixed(1)}/s` : '-' };
     return { done: formatBytes(done), size: formatBytes(total), speed: secs > 0 ? `${formatBytes(done / secs)}/s` : '-' };
   };
   bar.start(Math.max(total, 1), 0, payload(0));
   return {
     update: (done) => bar.update(Math.min(done, Math.max(total, 1)), payload(done)),
+    setTotal: (n) => {
+      total = n;
+      bar.setTotal(Math.max(n, 1));
+    },
     stop: () => bar.stop(),
   };
 }

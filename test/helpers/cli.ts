@@ -20,12 +20,14 @@ export function runCli(bin: 'fst' | 'fstadmin', args: string[], env: NodeJS.Proc
 }
 
 export interface StatusJson {
-  servers: { serverId: number; address: string; state: string; chunks: number; usedBytes: number; freeBytes: number; capacityBytes: number; lastHeartbeatMs: number }[];
+  servers: { serverId: number; address: string; state: string; chunks: number; usedBytes: number; freeBytes: number; capacityBytes: number; lastHeartbeatMs: number; decommission: string }[];
   files: number;
   directories: number;
   chunks: number;
-  health: { healthy: number; underReplicated: number; missing: number; stale: number; staleReplicas: number; corruptReported: number };
-  replication: { queued: number; inFlight: number; copied: number; bytesCopied: number; failed: number; staleDeleted: number; lastPassMs: number };
+  health: { healthy: number; underReplicated: number; missing: number; stale: number; staleReplicas: number; corruptReported: number; overReplicated: number };
+  replication: { queued: number; inFlight: number; copied: number; bytesCopied: number; failed: number; staleDeleted: number; lastPassMs: number; trimmed: number };
+  rebalance: { state: string; moved: number; bytesMoved: number; bytesToMove: number; maxDeviation: number; queued: number; inFlight: number; failed: number };
+  logicalBytes: number;
 }
 
 export async function adminStatus(master: string): Promise<StatusJson> {

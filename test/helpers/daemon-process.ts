@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 export class DaemonProcess {
-  private readonly tail: string[] = [];
+  /** The last 200 lines the daemon wrote on stderr (for failure messages). */
+  readonly tail: string[] = [];
   private exited: Promise<number | null>;
   address = '';
 

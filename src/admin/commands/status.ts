@@ -27,6 +27,7 @@ import { fst } from '../../proto-gen/fst.js';
 import { formatAge, formatBytes, formatTable } from '../../cli/format.js';
 import type { CliIo } from '../../cli/program.js';
 import { adminCall } from '../admin-rpc.js';
+import { describeRebalance } from '../rebalance-format.js';
 
 /** The JSON form of a status answer (see the comment at the top of this file). */
 export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, unknown> {
@@ -40,6 +41,7 @@ export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, 
 interface ServerRow {
   address: string;
   state: string;
+  decommission: string;
   capacityBytes: number;
   usedBytes: number;
   freeBytes: number;
@@ -54,6 +56,7 @@ interface Health {
   stale: number;
   staleReplicas: number;
   corruptReported: number;
+  overReplicated: number;
 }
 
 interface Replication {
@@ -63,6 +66,7 @@ interface Replication {
   bytesCopied: number;
   failed: number;
   staleDeleted: number;
+  trimmed: number;
 }
 
 /** The human form of a status answer, as lines. */
@@ -73,7 +77,7 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
   const rows = [
     ['ADDRESS', 'STATE', 'USED', 'FREE', 'CAPACITY', 'CHUNKS', 'HEARTBEAT'],
     ...servers.map((x) => [
-      x.address, x.state, formatBytes(x.usedBytes), formatBytes(x.freeBytes), formatBytes(x.capacityBytes),
+      x.address, x.decommission ? `${x.state}, ${x.decommission}` : x.state, formatBytes(x.usedBytes), formatBytes(x.freeBytes), formatBytes(x.capacityBytes),
       String(x.chunks), formatAge(x.lastHeartbeatMs, now),
     ]),
   ];
@@ -88,9 +92,11 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
     `namespace:   ${String(s.files)} files, ${String(s.directories)} directories`,
     `chunks:      ${String(s.chunks)} (replication goal ${String(s.defaultReplication)})`,
     `health:      ${h.healthy} healthy, ${h.underReplicated} under-replicated, ${h.missing} missing, ` +
-      `${h.stale} stale; ${h.staleReplicas} stale replicas, ${h.corruptReported} reported corrupt`,
+      `${h.stale} stale, ${h.overReplicated} over-replicated; ${h.staleReplicas} stale replicas, ${h.corruptReported} reported corrupt`,
     `replication: ${r.queued} queued, ${r.inFlight} in flight; since start ${r.copied} copied ` +
-      `(${formatBytes(r.bytesCopied)}), ${r.failed} failed, ${r.staleDeleted} stale deleted`,
+      `(${formatBytes(r.bytesCopied)}), ${r.failed} failed, ${r.staleDeleted} stale deleted, ${r.trimmed} surplus deleted`,
+    `${describeRebalance(s.rebalance as Parameters<typeof describeRebalance>[0])}; ${String((s.rebalance as { queued: number }).queued)} queued, ` +
+      `${String((s.rebalance as { inFlight: number }).inFlight)} in flight`,
   ];
 }
 

@@ -39,7 +39,7 @@ export class ChunkManager {
     this.deps = { db, servers, commands, log, leaseMs: opts.leaseMs };
     this.gc = new ChunkGarbageCollector(db, servers, commands, opts.gcIntervalMs, log);
     this.replication = new ReplicationManager(this.deps, opts, (ino, idx, fn) => this.withChunkLock(ino, idx, fn));
-    this.rebalancer = new Rebalancer();
+    this.rebalancer = new Rebalancer(this.deps, this.replication, { rateBytesPerSec: opts.rateBytesPerSec, concurrency: opts.concurrency, intervalMs: opts.intervalMs });
   }
 
   /**
@@ -76,9 +76,11 @@ export class ChunkManager {
   start(): void {
     this.gc.start();
     this.replication.start();
+    this.rebalancer.resume().catch((err: unknown) => this.deps.log.warn('could not resume the rebalance job', { err }));
   }
 
   async stop(): Promise<void> {
+    await this.rebalancer.close();
     await this.replication.stop();
     await this.gc.stop();
     this.deps.commands.close();

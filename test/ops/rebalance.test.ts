@@ -1,0 +1,97 @@
+/**
+ * fstadmin rebalance on real processes: a fourth chunkserver joins a loaded 3-server cluster; the
+ * job (interrupted by a kill -9 of the master and resumed by the restarted master, then followed
+ * by the command) ends with every server's use within 10% of the mean, every file intact, and no
+ * chunk below its goal at any moment of the move.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FstClient } from '../../src/client/fst-client.js';
+import { Cleanup } from '../helpers/cleanup.js';
+import { adminStatus, runCli } from '../helpers/cli.js';
+import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
+import { openDb } from '../helpers/master-db.js';
+import { until } from '../helpers/probes.js';
+import { startProcessCluster } from '../helpers/process-cluster.js';
+import { belowGoal, chunkReplicas } from '../helpers/replica-counts.js';
+
+const MiB = 1024 * 1024;
+const FILES = 40;
+
+interface Rebalance { state: string; moved: number; bytesMoved: number; maxDeviation: number }
+
+describe('fstadmin rebalance', () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it('spreads a loaded cluster over a new server, survives a master kill -9, and never leaves a chunk below its goal', async () => {
+    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replication-interval-ms', '500', '--lease-ms', '2000'] }));
+    const master = cluster.masterAddress;
+    const client = new FstClient({ master });
+    cleanup.add(() => client.close());
+    await client.connect();
+    const want = new Map<string, string>();
+    for (let i = 0; i < FILES; i++) {
+      const data = randomBytes((1 + (i % 6)) * MiB + i * 4096);
+      await client.writeFile(`/f${i}`, data);
+      want.set(`/f${i}`, sha256(data));
+    }
+    const fourth = await cluster.addChunkserver();
+    await cluster.waitForChunkservers(4);
+    const db = await openDb(cluster.masterDataDir);
+    cleanup.add(() => db.close());
+
+    // Watch the rows all along: a chunk below its goal at any moment fails the test.
+    let watching = true;
+    let samples = 0;
+    const violations: string[] = [];
+    const watcher = (async () => {
+      while (watching) {
+        for (const c of await belowGoal(db).catch(() => [])) violations.push(`chunk ${c.chunkId}: ${c.current} < ${c.goal}`);
+        samples++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    cleanup.add(async () => {
+      watching = false;
+      await watcher;
+    });
+
+    // Slow enough to be interrupted midway: about 70 MiB to move at 8 MiB/s.
+    const detached = await runCli('fstadmin', ['--master', master, 'rebalance', '--threshold', '10', '--rate-mib', '8', '--detach', '--json']);
+    expect(detached.code, detached.stderr).toBe(0);
+    expect((JSON.parse(detached.stdout) as Rebalance).state).toBe('running');
+    await until('a few moves', async () => (await adminStatus(master)).rebalance.moved >= 2 || undefined, 60_000, 200);
+
+    await cluster.restartMaster('kill');
+    await cluster.waitForChunkservers(4);
+    // The restarted master resumes the recorded job by itself.
+    const resumed = (await adminStatus(master)).rebalance;
+    expect(['running', 'balanced']).toContain(resumed.state);
+
+    // The command follows the job to its end (a quicker rate from now on).
+    const followed = await runCli('fstadmin', ['--master', master, 'rebalance', '--rate-mib', '100', '--json']);
+    expect(followed.code, followed.stderr).toBe(0);
+    const done = JSON.parse(followed.stdout) as Rebalance;
+    expect(done.state).toBe('balanced');
+    watching = false;
+    await watcher;
+    expect(samples).toBeGreaterThan(10);
+    expect(violations).toEqual([]);
+
+    // Used space per server within 10% of the mean, as the servers themselves report it.
+    const status = await until('fresh heartbeats', async () => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      return adminStatus(master);
+    });
+    const used = status.servers.filter((s) => s.state === 'alive').map((s) => s.usedBytes);
+    expect(used).toHaveLength(4);
+    const mean = used.reduce((a, b) => a + b, 0) / used.length;
+    for (const u of used) expect(Math.abs(u - mean) / mean, `used ${used.join(', ')}`).toBeLessThanOrEqual(0.1);
+    expect((await chunkIdsOnDisk(fourth.dataDir)).length).toBeGreaterThan(0);
+
+    // Every chunk at its goal (no surplus either, once trimmed), every file's bytes unchanged.
+    await until('surplus trimmed', async () => ((await chunkReplicas(db)).every((c) => c.current === c.goal) ? true : undefined), 30_000, 200);
+    for (const [path, hash] of want) expect(sha256(await client.readFile(path)), path).toBe(hash);
+  });
+});
