@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assess, compareWork, PassPlan, serverState, type ChunkState, type ServerState } from '../../src/master/chunks/replication-plan.js';
+import { assess, compareWork, PassPlan, serverState, surplus, type ChunkState, type ServerState } from '../../src/master/chunks/replication-plan.js';
 
 const states = (m: Record<number, ServerState>) => (id: number): ServerState => m[id] ?? 'gone';
 const chunk = (chunkId: number, replicas: [number, number][], o: Partial<ChunkState> = {}): ChunkState => ({
@@ -89,5 +89,28 @@ describe('PassPlan', () => {
 
   it('orders work with compareWork', () => {
     expect([{ chunkId: 3, usable: 2 }, { chunkId: 5, usable: 1 }, { chunkId: 1, usable: 2 }].sort(compareWork).map((w) => w.chunkId)).toEqual([5, 1, 3]);
+  });
+});
+
+describe('surplus replicas', () => {
+  it('counts draining copies and copies beyond the goal, once the goal is met in service', () => {
+    const s = states({ 1: 'alive', 2: 'alive', 3: 'alive', 4: 'draining', 5: 'waiting' });
+    expect(surplus(assess(chunk(1, [[1, 5], [2, 5], [3, 5]]), s))).toBe(1); // goal lowered 3 -> 2
+    expect(surplus(assess(chunk(2, [[1, 5], [2, 5], [4, 5]]), s))).toBe(1); // drained elsewhere already
+    expect(surplus(assess(chunk(3, [[1, 5], [4, 5]]), s))).toBe(0); // draining copy still needed
+    expect(surplus(assess(chunk(4, [[1, 5], [5, 5], [4, 5]]), s))).toBe(0); // a silent server's copy never counts
+    expect(surplus(assess(chunk(5, [[1, 5], [2, 5], [3, 4]]), s))).toBe(0); // stale copies are not surplus
+  });
+
+  it('lists chunks to trim, but not those under a lease', () => {
+    const plan = new PassPlan(10);
+    const s = states({ 1: 'alive', 2: 'alive', 3: 'alive', 4: 'draining' });
+    plan.add(assess(chunk(1, [[1, 5], [2, 5], [3, 5]]), s), [1, 2, 3]);
+    plan.add(assess(chunk(2, [[1, 5], [2, 5], [4, 5]]), s), [1, 2, 3]);
+    plan.add(assess(chunk(3, [[1, 5], [2, 5], [3, 5]], { leased: true }), s), [1, 2, 3]);
+    plan.add(assess(chunk(4, [[1, 5], [4, 5]]), s), [1, 2, 3]); // below goal in service: a copy first
+    expect(plan.trims).toEqual([1, 2]);
+    expect(plan.blocked).toBe(1);
+    expect(plan.work().map((w) => w.chunkId)).toEqual([4]);
   });
 });
