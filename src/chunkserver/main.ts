@@ -1,70 +1,41 @@
 /**
- * fst-chunkserver: the command line. Parses flags into ChunkserverOptions, starts the daemon and
- * installs the signal handlers. Bad input prints one line and exits 2; a failed start exits 1.
+ * fst-chunkserver: the command line. Resolves flags, environment and config file
+ * (src/chunkserver/config-keys.ts) into ChunkserverOptions, starts the daemon and installs the
+ * signal handlers. Bad input prints one line and exits 2; a failed start exits 1.
  */
 import { format } from 'node:util';
 import { setLogger } from '@grpc/grpc-js';
-import { Command, CommanderError, Option } from 'commander';
-import { FsError } from '../common/errors/errno.js';
+import { daemonCommand, isHelpExit, loadDaemonConfig, parseCommandLine, startupErrorMessage } from '../common/config/daemon-cli.js';
 import { installSignalHandlers } from '../common/lifecycle/service.js';
-import { createLogger, type LogLevel } from '../common/log/logger.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../common/log/logger.js';
 import { startChunkserver, type Chunkserver } from './chunkserver.js';
+import { CHUNKSERVER_CONFIG_KEYS } from './config-keys.js';
 import { compileOptions, type ChunkserverOptions } from './options.js';
 
 const NAME = 'fst-chunkserver';
-const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-interface Flags {
-  master?: string;
-  data: string[];
-  listen?: string;
-  advertise?: string;
-  rack?: string;
-  reserve?: string;
-  scrubRateMib: string;
-  scrubIntervalMs: string;
-  logLevel: LogLevel;
-}
-
-function usageError(message: string): never {
-  throw new FsError('EINVAL', message);
-}
-
-/** Parses argv (process.argv: node, script, args...) into options; throws on bad input. */
-export function parseArgs(argv: string[]): { options: ChunkserverOptions; logLevel: LogLevel } {
-  const program = new Command(NAME)
-    .description('FST chunkserver: stores chunks on local disks and serves them to clients and peers')
-    .option('--master <host:port>', 'master address (default: $FST_MASTER)')
-    .option('--data <dir>', 'data directory; repeat for several disks', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)')
-    .option('--advertise <host:port>', 'address clients and peers use (default: the listen address)')
-    .option('--rack <name>', 'rack name, a placement hint for the master')
-    .option('--reserve <bytes>', 'bytes to keep free on every data directory', '0')
-    .option('--scrub-rate-mib <n>', 'MiB per second the scrubber reads to verify checksums (0 disables it)', '4')
-    .option('--scrub-interval-ms <n>', 'rest between two scrub passes, in ms', '3600000')
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(
-      (process.env.FST_LOG_LEVEL as LogLevel | undefined) ?? 'info'))
+/**
+ * Parses argv (process.argv: node, script, args...) with `env` (FST_* variables, FST_CONFIG) into
+ * options; throws FsError EINVAL (or commander's error) naming the bad key or flag.
+ */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { options: ChunkserverOptions; logLevel: LogLevel } {
+  const program = daemonCommand(NAME, 'FST chunkserver: stores chunks on local disks and serves them to clients and peers', CHUNKSERVER_CONFIG_KEYS)
     .allowExcessArguments(false)
-    .showSuggestionAfterError(false)
-    .exitOverride()
-    .configureOutput({ outputError: () => undefined });
-  program.parse(argv);
-  const f = program.opts<Flags>();
-  if (!f.listen) usageError('missing --listen HOST:PORT');
-  const reserveBytes = Number(f.reserve);
-  if (!Number.isSafeInteger(reserveBytes) || reserveBytes < 0) usageError(`invalid --reserve '${f.reserve}'`);
-  const scrubRateMib = Number(f.scrubRateMib);
-  if (f.scrubRateMib.trim() === '' || !Number.isFinite(scrubRateMib) || scrubRateMib < 0) usageError(`invalid --scrub-rate-mib '${f.scrubRateMib}'`);
-  const scrubIntervalMs = Number(f.scrubIntervalMs);
-  if (f.scrubIntervalMs.trim() === '' || !Number.isSafeInteger(scrubIntervalMs) || scrubIntervalMs < 0) {
-    usageError(`invalid --scrub-interval-ms '${f.scrubIntervalMs}'`);
-  }
+    .showSuggestionAfterError(false);
+  const c = loadDaemonConfig(CHUNKSERVER_CONFIG_KEYS, parseCommandLine(program, CHUNKSERVER_CONFIG_KEYS, argv, env), env);
   const options: ChunkserverOptions = {
-    master: f.master, dataDirs: f.data, listen: f.listen, advertise: f.advertise, rack: f.rack, reserveBytes,
-    scrubRateBytes: Math.round(scrubRateMib * 1024 * 1024), scrubIntervalMs,
+    master: c.string('master'),
+    dataDirs: c.list('data'),
+    listen: c.string('listen'),
+    advertise: c.optionalString('advertise'),
+    rack: c.optionalString('rack'),
+    reserveBytes: c.number('reserve'),
+    scrubRateBytes: Math.round(c.number('scrub-rate-mib') * 1024 * 1024),
+    scrubIntervalMs: c.number('scrub-interval-ms'),
+    metricsListen: c.optionalString('metrics-listen'),
   };
-  compileOptions(options); // reports bad addresses and missing directories here, as usage errors
-  return { options, logLevel: f.logLevel };
+  compileOptions(options); // reports duplicate directories here, as usage errors
+  return { options, logLevel: c.choice('log-level', LOG_LEVELS) };
 }
 
 /** Entry point of bin/fst-chunkserver.js. */
@@ -73,12 +44,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
-    if (e instanceof CommanderError && (e.exitCode === 0 || e.code === 'commander.helpDisplayed')) {
+    if (isHelpExit(e)) {
       process.exitCode = 0;
       return;
     }
-    const message = e instanceof Error ? e.message.replace(/^error: /, '').split('\n')[0] : String(e);
-    process.stderr.write(`${NAME}: ${message}\n`);
+    process.stderr.write(`${NAME}: ${startupErrorMessage(e)}\n`);
     process.exitCode = 2;
     return;
   }

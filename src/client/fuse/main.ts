@@ -3,100 +3,74 @@
  *   fst-mount [--master HOST:PORT] [MOUNTPOINT] [options]       (MOUNTPOINT defaults to /mnt/fst)
  *   fst-mount HOST:PORT MOUNTPOINT -o allow_other,...           (the form mount(8) uses for fstab)
  * Without --foreground it mounts, then detaches once the mount is ready (as mount helpers do).
+ * Every option is also an FST_* environment variable and a key of the --config file
+ * (src/client/fuse/config-keys.ts); arguments and -o options count as flags.
  */
 import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { describeErrno } from '../../common/errors/errno.js';
+import { daemonCommand, exitOnStartupError, loadDaemonConfig, parseCommandLine, type CommandLine } from '../../common/config/daemon-cli.js';
+import type { ConfigValues } from '../../common/config/config-values.js';
+import { describeErrno, FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
-import { parseHostPort } from '../../common/config/address.js';
 import { installSignalHandlers } from '../../common/lifecycle/service.js';
-import { createLogger, type LogLevel } from '../../common/log/logger.js';
+import { createLogger, LOG_LEVELS } from '../../common/log/logger.js';
+import { MOUNT_CONFIG_KEYS } from './config-keys.js';
 import { startMount } from './mount.js';
 
+const NAME = 'fst-mount';
 const MiB = 1024 * 1024;
 
-function positive(what: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative number`);
-    return n;
-  };
-}
-
-interface Flags {
-  master?: string;
-  foreground: boolean;
-  allowOther: boolean;
-  o?: string;
-  masterTimeout: number;
-  entryTimeout: number;
-  attrTimeout: number;
-  cacheSize: number;
-  readAhead: number;
-  writebackBudget: number;
-  logLevel: LogLevel;
-}
-
-/** -o options from fstab: the ones FST understands; the generic ones (rw, _netdev, ...) pass. */
-function applyDashO(flags: Flags, list: string | undefined): void {
-  for (const opt of (list ?? '').split(',').filter(Boolean)) {
+/** -o options from fstab: the ones FST understands become flags; the generic ones (rw, _netdev, ...) pass. */
+function applyDashO(flags: Record<string, unknown>, list: unknown): void {
+  for (const opt of (typeof list === 'string' ? list : '').split(',').filter(Boolean)) {
     const [key, value] = opt.split('=', 2);
-    if (key === 'allow_other') flags.allowOther = true;
+    if (key === 'allow_other') flags['allow-other'] = true;
     else if (key === 'master' && value) flags.master = value;
     else if (key === 'foreground') flags.foreground = true;
   }
 }
 
+/** `[MASTER] MOUNTPOINT` arguments count as flags: `fst-mount HOST:PORT DIR` is what mount(8) runs. */
+function applyArguments(flags: Record<string, unknown>, args: string[]): void {
+  if (args.length > 2) throw new FsError('EINVAL', `too many arguments: ${args.join(' ')}`);
+  if (args.length === 2) [flags.master, flags.mountpoint] = args;
+  else if (args.length === 1 && /^[^/]+:\d+$/.test(args[0]!)) flags.master = args[0];
+  else if (args.length === 1) flags.mountpoint = args[0];
+}
+
+function readConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigValues {
+  const program = daemonCommand(NAME, 'Mount an FST cluster as a directory', MOUNT_CONFIG_KEYS)
+    .argument('[args...]', '[MASTER] MOUNTPOINT (default /mnt/fst)')
+    .option('-o <options>', 'mount options, comma separated (allow_other, master=HOST:PORT, foreground; others are ignored)');
+  const cl: CommandLine = parseCommandLine(program, MOUNT_CONFIG_KEYS, argv, env);
+  applyDashO(cl.flags, cl.opts.o);
+  applyArguments(cl.flags, cl.args);
+  return loadDaemonConfig(MOUNT_CONFIG_KEYS, cl, env);
+}
+
 function fail(message: string, code = 1): never {
-  process.stderr.write(`fst-mount: ${message}\n`);
+  process.stderr.write(`${NAME}: ${message}\n`);
   process.exit(code);
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = new Command('fst-mount')
-    .description('Mount an FST cluster as a directory')
-    .argument('[args...]', '[MASTER] MOUNTPOINT (default /mnt/fst)')
-    .option('--master <host:port>', 'master address (or FST_MASTER)')
-    .option('-f, --foreground', 'stay in the foreground', false)
-    .option('--allow-other', 'let other users use the mount (needs user_allow_other in /etc/fuse.conf for non-root)', false)
-    .option('-o <options>', 'mount options, comma separated (allow_other, master=HOST:PORT; others are ignored)')
-    .option('--master-timeout <seconds>', 'how long calls wait for an unreachable master or chunkserver before failing with EIO', positive('--master-timeout'), 60)
-    .option('--entry-timeout <seconds>', 'how long names are cached (by the kernel and fst-mount)', positive('--entry-timeout'), 1)
-    .option('--attr-timeout <seconds>', 'how long the kernel caches attributes (0: always ask fst-mount, which caches them per inode)', positive('--attr-timeout'), 0)
-    .option('--cache-size <MiB>', 'read cache shared by all open files', positive('--cache-size'), 256)
-    .option('--read-ahead <MiB>', 'largest read-ahead window per open file', positive('--read-ahead'), 32)
-    .option('--writeback-budget <MiB>', 'most unwritten data buffered by the mount (all open files together); writes wait beyond it', positive('--writeback-budget'), 512)
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default(process.env.FST_LOG_LEVEL ?? 'info'))
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `fst-mount: ${s}` : s) });
-  program.parse(argv);
-  const flags = program.opts<Flags>();
-  applyDashO(flags, flags.o);
-  const args = program.args;
-  if (args.length > 2) fail(`too many arguments: ${args.join(' ')}`, 2);
-  let mountpoint = args[args.length - 1] ?? '/mnt/fst';
-  if (args.length === 2) flags.master = args[0];
-  if (args.length === 1 && /^[^/]+:\d+$/.test(args[0]!)) {
-    flags.master = args[0];
-    mountpoint = '/mnt/fst';
-  }
-  const master = flags.master ?? process.env.FST_MASTER;
-  if (!master) fail('no master address: pass --master HOST:PORT or set FST_MASTER', 2);
+  let c: ConfigValues;
   try {
-    parseHostPort(master, 'master address');
+    c = readConfig(argv, process.env);
   } catch (e) {
-    fail((e as Error).message, 2);
+    exitOnStartupError(NAME, e);
   }
+  if (!c.boolean('foreground')) return detach(argv);
 
-  if (!flags.foreground) return detach(argv);
-
-  const log = createLogger('fst-mount', flags.logLevel);
+  const log = createLogger(NAME, c.choice('log-level', LOG_LEVELS));
+  const mountpoint = c.string('mountpoint');
+  const writebackBudget = c.number('writeback-budget');
   let mount;
   try {
     mount = await startMount({
-      master, mountpoint, allowOther: flags.allowOther, masterTimeoutMs: flags.masterTimeout * 1000, entryTimeoutSec: flags.entryTimeout, attrTimeoutSec: flags.attrTimeout,
-      cacheBytes: flags.cacheSize * MiB, read: { readAheadBytes: Math.max(4, flags.readAhead) * MiB }, writeback: { budgetBytes: Math.min(128, Math.max(1, flags.writebackBudget)) * MiB },
-      writebackMemoryBytes: Math.max(1, flags.writebackBudget) * MiB, log,
+      master: c.string('master'), mountpoint, allowOther: c.boolean('allow-other'), masterTimeoutMs: c.number('master-timeout') * 1000,
+      entryTimeoutSec: c.number('entry-timeout'), attrTimeoutSec: c.number('attr-timeout'), cacheBytes: c.number('cache-size') * MiB,
+      read: { readAheadBytes: Math.max(4, c.number('read-ahead')) * MiB }, writeback: { budgetBytes: Math.min(128, Math.max(1, writebackBudget)) * MiB },
+      writebackMemoryBytes: Math.max(1, writebackBudget) * MiB, metricsListen: c.optionalString('metrics-listen'), log,
     });
   } catch (e) {
     const err = toFsError(e);

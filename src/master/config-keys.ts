@@ -1,0 +1,29 @@
+/**
+ * Every configuration key of fst-master: its flag (`--<name>`), config file key (`<name> = ...`) and
+ * environment variable (`FST_<NAME>`). docs/CONFIG.md is generated from this table.
+ */
+import type { ConfigSchema } from '../common/config/config-schema.js';
+import { LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
+
+/** Values of `sync` (how the metadata database commits). */
+export const SYNC_MODES = ['normal', 'full'] as const;
+
+export const MASTER_CONFIG_KEYS: ConfigSchema = [
+  { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database' },
+  { name: 'listen', type: 'host-port', default: '127.0.0.1:9420', description: 'address to serve gRPC on' },
+  { name: 'replication', type: 'positive-int', default: 2, placeholder: 'n', description: 'default replication goal of new files' },
+  { name: 'heartbeat-interval-ms', type: 'positive-int', default: 1000, placeholder: 'ms', description: 'how often chunkservers beat' },
+  { name: 'dead-after-ms', type: 'positive-int', default: 10000, placeholder: 'ms', description: 'a chunkserver silent this long is dead' },
+  { name: 'gc-interval-ms', type: 'positive-int', default: 5000, placeholder: 'ms', description: 'pause between chunk garbage collection passes' },
+  { name: 'lease-ms', type: 'positive-int', default: 60000, placeholder: 'ms', description: "how long a chunk's primary holds its write lease (extended while writes go on)" },
+  { name: 'replace-after-ms', type: 'positive-int', default: 600000, placeholder: 'ms', description: "copy a dead chunkserver's replicas elsewhere once it has been dead this long" },
+  { name: 'replication-rate-mib', type: 'positive-int', default: 100, placeholder: 'n', description: 'most MiB per second that re-replication copies' },
+  { name: 'replication-concurrency', type: 'positive-int', default: 2, placeholder: 'n', description: 're-replication copies running at once' },
+  { name: 'replication-interval-ms', type: 'positive-int', default: 2000, placeholder: 'ms', description: 'pause between re-replication passes' },
+  {
+    name: 'sync', type: 'choice', choices: SYNC_MODES, default: 'normal', placeholder: 'mode',
+    description: "metadata durability: 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss",
+  },
+  LOG_LEVEL_KEY,
+  METRICS_LISTEN_KEY,
+];
