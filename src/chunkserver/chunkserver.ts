@@ -1,8 +1,9 @@
 /**
  * The chunkserver daemon: a chunk store on local disks, the ChunkserverService over gRPC, and the
- * link to the master, and the scrubber. `startChunkserver` returns once it serves; `stop()` drains
- * in order: stop heartbeats and the scrubber, stop accepting calls and give in-flight ones a grace
- * period, cancel the rest, then close the chunk files.
+ * link to the master, and the scrubber; with `metricsListen`, /metrics and /health over HTTP.
+ * `startChunkserver` returns once it serves; `stop()` drains in order: stop heartbeats and the
+ * scrubber, stop accepting calls and give in-flight ones a grace period, cancel the rest, close the
+ * metrics port, then close the chunk files.
  */
 import type { Server } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log/logger.js';
@@ -11,6 +12,10 @@ import { RpcClientPool } from '../common/rpc/client.js';
 import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
 import { ChunkserverMethods } from '../common/rpc/services.js';
 import { formatHostPort } from '../common/config/address.js';
+import { chunkserverMetrics } from '../common/metrics/chunkserver-metrics.js';
+import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
+import { lifecycleHealth, type HealthReport } from '../common/metrics/health.js';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
 import { MasterLink } from './heartbeat.js';
 import { loadOrCreateUuid } from './identity.js';
 import { advertisedAddress, compileOptions, type ChunkserverConfig, type ChunkserverOptions } from './options.js';
@@ -19,6 +24,12 @@ import { ChunkStore } from './store/chunk-store.js';
 import { Scrubber } from './store/scrubber.js';
 
 export type { ChunkserverOptions } from './options.js';
+
+/** Whether the link is registered with the master (a chunkserver serves clients only then). */
+function linkHealth(link: MasterLink): HealthReport {
+  const state = link.linkState;
+  return state === 'connected' ? { ok: true } : { ok: false, reason: 'not registered with the master', details: { masterLink: String(state) } };
+}
 
 export class Chunkserver implements AsyncDisposable {
   private constructor(
@@ -30,6 +41,7 @@ export class Chunkserver implements AsyncDisposable {
     private readonly lifecycle: ServiceLifecycle,
     private readonly parts: {
       server: Server; pool: RpcClientPool; store: ChunkStore; link: MasterLink; scrubber: Scrubber; inFlight: InFlight;
+      metricsServer: MetricsServer | undefined;
     },
     private readonly log: Logger,
   ) {}
@@ -42,26 +54,38 @@ export class Chunkserver implements AsyncDisposable {
     lifecycle.transition('starting');
     const server = createRpcServer();
     const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0 });
+    const metrics = options.metricsListen === undefined ? undefined : new DaemonMetrics('fst-chunkserver');
     let store: ChunkStore | undefined;
+    let metricsServer: MetricsServer | undefined;
     try {
-      store = await ChunkStore.open({ dataDirs: config.dataDirs, reserveBytes: config.reserveBytes, log });
+      const opened = await ChunkStore.open({ dataDirs: config.dataDirs, reserveBytes: config.reserveBytes, log });
+      store = opened;
       const uuid = await loadOrCreateUuid(config.dataDirs[0] ?? '.');
       let address = '';
       const inFlight = new InFlight();
-      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address }, inFlight), log);
+      const io = metrics && chunkserverMetrics(metrics.registry, {
+        chunks: () => opened.index.count, usedBytes: () => opened.index.usedBytes, disks: () => opened.disks.totals(),
+        load: () => inFlight.count, registered: () => linkHealth(link).ok,
+      });
+      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io }, inFlight), log, metrics?.rpcServer);
       const port = await bindRpcServer(server, formatHostPort(config.listen));
       address = advertisedAddress(config, port);
       const link = new MasterLink({
         master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log,
       });
+      if (metrics && options.metricsListen !== undefined) {
+        const health = lifecycleHealth('chunkserver', () => lifecycle.state, () => linkHealth(link));
+        metricsServer = await startMetricsServer({ listen: options.metricsListen, metrics, health, log });
+      }
       link.start();
       const scrubber = new Scrubber(store, { rateBytes: config.scrubRateBytes, intervalMs: config.scrubIntervalMs }, log);
       scrubber.start();
       lifecycle.transition('running');
       log.info('listening', { address, listen: formatHostPort({ ...config.listen, port }), uuid, master: config.master });
-      return new Chunkserver(address, uuid, config, lifecycle, { server, pool, store, link, scrubber, inFlight }, log);
+      return new Chunkserver(address, uuid, config, lifecycle, { server, pool, store, link, scrubber, inFlight, metricsServer }, log);
     } catch (e) {
       server.forceShutdown();
+      await metricsServer?.close();
       pool.close();
       await store?.close().catch(() => undefined);
       lifecycle.fail(e);
@@ -71,6 +95,11 @@ export class Chunkserver implements AsyncDisposable {
 
   get state(): ServiceState {
     return this.lifecycle.state;
+  }
+
+  /** host:port of /metrics and /health (the bound port when `metricsListen` asked for 0); undefined without. */
+  get metricsAddress(): string | undefined {
+    return this.parts.metricsServer?.address;
   }
 
   /** Requests being served. */
@@ -93,7 +122,7 @@ export class Chunkserver implements AsyncDisposable {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, pool, store, link, scrubber } = this.parts;
+    const { server, pool, store, link, scrubber, metricsServer } = this.parts;
     await Promise.all([link.stop(), scrubber.stop()]);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -106,6 +135,7 @@ export class Chunkserver implements AsyncDisposable {
         resolve();
       });
     });
+    await metricsServer?.close();
     pool.close();
     await store.close();
   }

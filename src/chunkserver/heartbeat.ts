@@ -53,6 +53,11 @@ export class MasterLink {
     this.client = new RpcClient(o.master, { timeoutMs: 5_000, retryForMs: 0 });
   }
 
+  /** Where the link stands: 'connected' once registered and beating. */
+  get linkState(): LinkState {
+    return this.state;
+  }
+
   start(): void {
     this.unsubscribe.push(this.o.store.index.onChange((id, entry) => {
       if (entry) {

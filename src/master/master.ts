@@ -1,11 +1,16 @@
 /**
  * The fst-master daemon: opens the database, loads the chunkserver registry, serves the master,
- * registry and admin services, and runs garbage collection. `stop()` drains in order: stop taking
- * calls, let in-flight ones finish (briefly), stop background work, close the database.
+ * registry and admin services, and runs garbage collection; with `metricsListen`, /metrics and
+ * /health over HTTP. `stop()` drains in order: stop taking calls, let in-flight ones finish
+ * (briefly), close the metrics port, stop background work, close the database.
  */
 import type { Server } from '@grpc/grpc-js';
 import { ServiceLifecycle, type CloseReason } from '../common/lifecycle/service.js';
 import { createLogger, type Logger, type LogLevel } from '../common/log/logger.js';
+import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
+import { lifecycleHealth } from '../common/metrics/health.js';
+import { registerMasterMetrics } from '../common/metrics/master-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
 import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
 import { AdminMethods, MasterMethods, RegistryMethods } from '../common/rpc/services.js';
 import { ChunkManager } from './chunks/chunk-manager.js';
@@ -14,6 +19,7 @@ import { adminServiceHandlers } from './rpc/admin-service.js';
 import { masterServiceHandlers } from './rpc/master-service.js';
 import { registryServiceHandlers } from './rpc/registry-service.js';
 import { ServerRegistry } from './servers/registry.js';
+import { readCounters } from './tree/counters.js';
 import { Namespace } from './tree/namespace.js';
 
 export interface MasterOptions {
@@ -49,6 +55,8 @@ export interface MasterOptions {
 
 export interface Master {
   readonly address: string;
+  /** host:port of /metrics and /health (the bound port when `metricsListen` asked for 0); undefined without. */
+  readonly metricsAddress: string | undefined;
   readonly db: MasterDb;
   stop(signal?: string): Promise<void>;
   closed(): Promise<CloseReason>;
@@ -76,15 +84,33 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const totals = (): { capacity: number; free: number } =>
     registry.alive().reduce((t, s) => ({ capacity: t.capacity + s.capacity, free: t.free + s.free }), { capacity: 0, free: 0 });
 
+  const metrics = opts.metricsListen === undefined ? undefined : new DaemonMetrics('fst-master');
+  if (metrics) {
+    registerMasterMetrics(metrics.registry, {
+      servers: () => registry.all().map((s) => ({ ...s, alive: registry.isAlive(s.id) })),
+      counts: () => readCounters(db.reader),
+      replication: () => chunks.replication.progress(),
+      corruptReported: () => chunks.replication.corruptReported(),
+      rebalance: () => chunks.rebalancer.progress(),
+    });
+  }
+
   const server: Server = createRpcServer();
-  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log);
-  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log);
-  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log);
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log, metrics?.rpcServer);
+  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
+  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
+  let metricsServer: MetricsServer | undefined;
   try {
     port = await bindRpcServer(server, listen);
+    if (metrics && opts.metricsListen !== undefined) {
+      const health = lifecycleHealth('master', () => lifecycle.state, () => ({ ok: true, details: { chunkserversAlive: registry.alive().length } }));
+      metricsServer = await startMetricsServer({ listen: opts.metricsListen, metrics, health, log });
+    }
   } catch (e) {
+    server.forceShutdown();
+    registry.stop();
     await db.close();
     throw e;
   }
@@ -104,11 +130,14 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
         resolve();
       });
     });
+    await metricsServer?.close();
     registry.stop();
     await chunks.stop();
     await db.close();
     log.info('stopped');
   };
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
-  return { address, db, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
+  return {
+    address, metricsAddress: metricsServer?.address, db, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),
+  };
 }

@@ -5,6 +5,7 @@
  * so a sparse chunk stays sparse.
  */
 import { FsError } from '../../common/errors/errno.js';
+import type { ByteCounter } from '../../common/metrics/chunkserver-metrics.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import { ChunkserverMethods } from '../../common/rpc/services.js';
 import { BLOCK_SIZE, isZeroBlock } from '../store/checksum.js';
@@ -38,7 +39,10 @@ async function writeNonZero(copy: PendingCopy, offset: number, data: Uint8Array)
   }
 }
 
-export async function copyChunk(store: ChunkStore, pool: RpcClientPool, req: CopyRequest, signal: AbortSignal): Promise<number> {
+/** Copies the chunk from `req.source`; `received` counts the bytes that arrive. Resolves with its length. */
+export async function copyChunk(
+  store: ChunkStore, pool: RpcClientPool, req: CopyRequest, signal: AbortSignal, received?: ByteCounter,
+): Promise<number> {
   const { chunkId, version, source } = req;
   const client = pool.get(source);
   const opts = { signal, timeoutMs: COPY_TIMEOUT_MS };
@@ -58,6 +62,7 @@ export async function copyChunk(store: ChunkStore, pool: RpcClientPool, req: Cop
       }
       await writeNonZero(copy, offset, msg.data);
       pos += msg.data.length;
+      received?.inc(msg.data.length);
     }
     if (pos !== sums.length) throw new FsError('EIO', `source ${source} sent ${pos} of ${sums.length} bytes of chunk ${chunkId}`);
     await copy.setLength(sums.length);

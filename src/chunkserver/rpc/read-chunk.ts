@@ -6,6 +6,7 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { CallContext } from '../../common/rpc/server.js';
 import type { Logger } from '../../common/log/logger.js';
+import type { ByteCounter } from '../../common/metrics/chunkserver-metrics.js';
 import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
 import type { fst } from '../../proto-gen/fst.js';
 import type { ChunkStore } from '../store/chunk-store.js';
@@ -14,16 +15,21 @@ import { chunkIdOf, rangeOf, versionOf } from './validate.js';
 
 type ReadCall = ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>;
 
-/** The handler: failures end the stream with their errno (see failServerStream), never a throw. */
-export async function readChunk(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger): Promise<void> {
+/**
+ * The handler: failures end the stream with their errno (see failServerStream), never a throw.
+ * `sent` counts the bytes handed to the stream.
+ */
+export async function readChunk(
+  req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger, sent?: ByteCounter,
+): Promise<void> {
   try {
-    await streamRange(req, call, ctx, store);
+    await streamRange(req, call, ctx, store, sent);
   } catch (e) {
     failServerStream(call, e, log, 'ReadChunk');
   }
 }
 
-async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore): Promise<void> {
+async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, sent?: ByteCounter): Promise<void> {
   const chunkId = chunkIdOf(req.chunkId);
   const version = versionOf(req.version);
   const { offset, length } = rangeOf(req.offset, req.length);
@@ -42,6 +48,7 @@ async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallC
     pos += data.length;
     pending = pos < end ? readPiece(pos) : undefined;
     if (ctx.signal.aborted) return;
+    sent?.inc(data.length);
     if (!call.write({ offset: at, data })) await waitDrain(call, ctx.signal);
   }
 }

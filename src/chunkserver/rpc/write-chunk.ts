@@ -19,6 +19,7 @@
  */
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { FsError } from '../../common/errors/errno.js';
+import type { ChunkIoCounters } from '../../common/metrics/chunkserver-metrics.js';
 import type { CallContext } from '../../common/rpc/server.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { fst } from '../../proto-gen/fst.js';
@@ -35,6 +36,8 @@ export interface WriteDeps {
   self: () => string;
   /** Turns of the client streams of each chunk at its primary. */
   primaryOrder: ChunkLocks;
+  /** Where written bytes are counted; absent without metrics. */
+  io?: ChunkIoCounters;
 }
 
 type WriteCall = ServerReadableStream<fst.WriteChunkRequest, fst.IWriteChunkResponse>;
@@ -85,6 +88,7 @@ async function applyStream(
   const leaseCheck = header.forwarded ? undefined : (): void => store.leases.check(chunkId, version);
   let forward: ChainForward | undefined;
   let bytesWritten = 0;
+  const written = header.forwarded ? deps.io?.writtenByChain : deps.io?.writtenByClients;
   const apply = async (msg: fst.WriteChunkRequest): Promise<void> => {
     const { offset, data } = dataOf(msg.offset, msg.data);
     if (data.length > 0) leaseCheck?.();
@@ -92,6 +96,7 @@ async function applyStream(
     if (data.length === 0) return;
     await store.write(chunkId, version, offset, data, leaseCheck);
     bytesWritten += data.length;
+    written?.inc(data.length);
   };
   try {
     // Refuse a stale or unknown chunk before involving the rest of the chain, except a new

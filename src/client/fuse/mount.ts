@@ -1,7 +1,8 @@
 /**
  * A mounted FST filesystem: connects to the master, builds the Vfs, mounts it with fuse-native, and
  * on stop flushes every open file before unmounting. Noticing an unmount done from outside
- * (`umount`, `fusermount -u`) it stops too.
+ * (`umount`, `fusermount -u`) it stops too. With `metricsListen` it serves /metrics and /health
+ * (200 while mounted) over HTTP, from before the mount until after the unmount.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +11,10 @@ import { promisify } from 'node:util';
 import Fuse from 'fuse-native';
 import { ServiceLifecycle, type CloseReason } from '../../common/lifecycle/service.js';
 import { createLogger, type Logger, type LogLevel } from '../../common/log/logger.js';
+import { DaemonMetrics } from '../../common/metrics/daemon-metrics.js';
+import { lifecycleHealth } from '../../common/metrics/health.js';
+import { startMetricsServer, type MetricsServer } from '../../common/metrics/metrics-server.js';
+import { MountMetrics } from '../../common/metrics/mount-metrics.js';
 import { FstClient } from '../fst-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
@@ -39,6 +44,8 @@ export interface MountOptions {
 
 export interface Mount {
   readonly mountpoint: string;
+  /** host:port of /metrics and /health (the bound port when `metricsListen` asked for 0); undefined without. */
+  readonly metricsAddress: string | undefined;
   stop(signal?: string): Promise<void>;
   closed(): Promise<CloseReason>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -67,12 +74,27 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, cacheBytes: o.cacheBytes,
     // Buffered data goes out after a second without writes even if no one closes or syncs.
     writeback: { idleFlushMs: 1000, ...o.writeback }, writebackMemoryBytes: o.writebackMemoryBytes, entryTtlMs: (o.entryTimeoutSec ?? 1) * 1000 });
+  const daemonMetrics = o.metricsListen === undefined ? undefined : new DaemonMetrics('fst-mount');
+  const metrics = daemonMetrics && new MountMetrics(daemonMetrics.registry, {
+    cache: () => vfs.cacheStats(), writebackBytes: () => vfs.writebackMemory(), openFiles: () => vfs.openHandles,
+  });
   // The caller of each request, read synchronously at the start of its handler (patched binding).
   let fuse: Fuse | undefined = undefined;
-  const ops = fuseOperations({ vfs, log, context: () => fuse!.context() });
+  const ops = fuseOperations({ vfs, log, context: () => fuse!.context(), metrics });
   fuse = new Fuse(mountpoint, ops, fuseMountOptions({ entryTimeoutSec: o.entryTimeoutSec ?? 1, attrTimeoutSec: o.attrTimeoutSec ?? 0, allowOther: o.allowOther ?? false }) as never);
   const mounted = fuse;
-  await new Promise<void>((res, rej) => mounted.mount((err) => (err ? rej(err) : res())));
+  let metricsServer: MetricsServer | undefined;
+  try {
+    if (daemonMetrics && o.metricsListen !== undefined) {
+      const health = lifecycleHealth('mount', () => lifecycle.state, () => ({ ok: true, details: { mountpoint, master: o.master } }));
+      metricsServer = await startMetricsServer({ listen: o.metricsListen, metrics: daemonMetrics, health, log });
+    }
+    await new Promise<void>((res, rej) => mounted.mount((err) => (err ? rej(err) : res())));
+  } catch (e) {
+    await metricsServer?.close();
+    await client.close().catch(() => undefined);
+    throw e;
+  }
   lifecycle.transition('running');
   log.info('mounted', { mountpoint, master: o.master });
 
@@ -85,6 +107,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
       res();
     }));
     if (await isMounted(mountpoint)) await run('fusermount', ['-u', '-z', mountpoint]).catch(() => undefined);
+    await metricsServer?.close();
     await client.close().catch(() => undefined);
     log.info('unmounted', { mountpoint });
   };
@@ -99,5 +122,5 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     }, () => undefined);
   }, 1000);
   watch.unref();
-  return { mountpoint, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
+  return { mountpoint, metricsAddress: metricsServer?.address, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
 }

@@ -1,7 +1,8 @@
 /**
  * A gRPC server with FST's limits, and the wrapper that gives every handler the same contract:
  * handlers are async functions that throw FsError; the wrapper turns any failure into a gRPC status
- * with the errno trailer, logs what is not an FsError, and never lets a throw reach grpc-js.
+ * with the errno trailer, logs what is not an FsError, and never lets a throw reach grpc-js. Given
+ * RpcServerMetrics, it also counts and times every call, the one place all RPCs pass.
  */
 import {
   Server,
@@ -20,6 +21,8 @@ import { FsError } from '../errors/errno.js';
 import { fsErrorToStatus, isServiceError, errnoMetadata, errnoOfServiceError, statusForErrno } from '../errors/rpc-status.js';
 import { toFsError } from '../errors/to-errno.js';
 import type { Logger } from '../log/logger.js';
+import { OK } from '../metrics/op-recorder.js';
+import { StreamOutcome, type RpcServerMetrics } from '../metrics/rpc-server-metrics.js';
 import { toServiceDefinition, type AnyMethod, type MethodDescriptor } from './service-def.js';
 
 /** Data messages are kept near 1 MiB; the limit leaves room for metadata-heavy answers. */
@@ -117,48 +120,86 @@ function contextOf(call: { getPeer(): string; cancelled: boolean; on(ev: 'cancel
   return { signal: ac.signal, peer: call.getPeer() };
 }
 
-/** Registers a service whose handlers follow the async/throw-FsError contract. */
+/**
+ * Registers a service whose handlers follow the async/throw-FsError contract; with `metrics`, every
+ * call is counted by outcome and timed (see common/metrics/rpc-server-metrics.ts).
+ */
 export function addService<T extends Record<string, AnyMethod>>(
   server: Server,
   methods: T,
   handlers: ServiceHandlers<T>,
   log: Logger,
+  metrics?: RpcServerMetrics,
 ): void {
   const impl: UntypedServiceImplementation = {};
   for (const [key, m] of Object.entries(methods)) {
     const h = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
+    // Bound once per method: recording a unary call costs a timestamp and no allocation.
+    const rec = metrics?.method(m.service, m.name);
     switch (m.kind) {
       case 'unary':
         impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+          const t0 = rec ? performance.now() : 0;
           h(call.request, contextOf(call)).then(
-            (res) => cb(null, res),
-            (e: unknown) => cb(failureStatus(e, log, m.path)),
+            (res) => {
+              rec?.record(t0, OK);
+              cb(null, res);
+            },
+            (e: unknown) => {
+              const s = failureStatus(e, log, m.path);
+              rec?.record(t0, errnoOfServiceError(s));
+              cb(s);
+            },
           );
         }) as handleUnaryCall<unknown, unknown>;
         break;
       case 'server-stream':
         impl[key] = (call: ServerWritableStream<unknown, unknown>) => {
+          const out = rec && new StreamOutcome(rec, call);
           h(call.request, call, contextOf(call)).then(
-            () => call.end(),
+            () => {
+              out?.ok();
+              call.end();
+            },
             // grpc-js sends a status for an 'error' event; destroy() would send none and leave the
             // caller waiting for its deadline.
-            (e: unknown) => call.emit('error', failureStatus(e, log, m.path)),
+            (e: unknown) => {
+              const s = failureStatus(e, log, m.path);
+              out?.fail(s);
+              call.emit('error', s);
+            },
           );
         };
         break;
       case 'client-stream':
         impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+          const t0 = rec ? performance.now() : 0;
           h(call, contextOf(call)).then(
-            (res) => cb(null, res),
-            (e: unknown) => cb(failureStatus(e, log, m.path)),
+            (res) => {
+              rec?.record(t0, OK);
+              cb(null, res);
+            },
+            (e: unknown) => {
+              const s = failureStatus(e, log, m.path);
+              rec?.record(t0, errnoOfServiceError(s));
+              cb(s);
+            },
           );
         }) as handleClientStreamingCall<unknown, unknown>;
         break;
       case 'bidi':
         impl[key] = (call: ServerDuplexStream<unknown, unknown>) => {
+          const out = rec && new StreamOutcome(rec, call);
           h(call, contextOf(call)).then(
-            () => call.end(),
-            (e: unknown) => call.emit('error', failureStatus(e, log, m.path)),
+            () => {
+              out?.ok();
+              call.end();
+            },
+            (e: unknown) => {
+              const s = failureStatus(e, log, m.path);
+              out?.fail(s);
+              call.emit('error', s);
+            },
           );
         };
         break;
