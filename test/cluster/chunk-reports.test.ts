@@ -1,8 +1,9 @@
 /**
  * Chunkservers and the master over the heartbeat stream, all real processes: a chunkserver keeps
- * its identity across restarts; a chunk the master does not know is deleted from disk; a replica
- * that missed a write comes back with an older version, is recorded as stale, and is never handed
- * to clients while reads keep returning the new data.
+ * its identity across restarts; a chunk the master issued and no longer knows is deleted from
+ * disk, while one it never issued (its id is at or above the next chunk id) is kept for fsck; a
+ * replica that missed a write comes back with an older version, is recorded as stale, and is never
+ * handed to clients while reads keep returning the new data.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,17 +24,35 @@ describe('chunk reports', () => {
     client = cluster = undefined;
   });
 
-  it('keeps a chunkserver identity across restarts and deletes orphan chunks it reports', async () => {
+  it('keeps a chunkserver identity across restarts; deletes reported chunks it issued and no longer knows, keeps those it never issued', async () => {
     cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
     const before = (await adminStatus(cluster.masterAddress)).servers;
     expect(before).toHaveLength(1);
-    // A chunk created behind the master's back is an orphan.
+    // Chunk 1 is issued to a file, which is then deleted: garbage collection removes its copy.
+    client = new FstClient({ master: cluster.masterAddress });
+    await client.connect();
+    await client.writeFile('/gone', randomBytes(1000));
+    await client.unlink('/gone');
+    const dataDir = cluster.chunkservers[0]!.dataDir;
+    await until('deleted file collected', async () => ((await chunkIdsOnDisk(dataDir)).length === 0 ? true : undefined));
+    // Chunks created behind the master's back: id 1 was issued (its file is gone), 777777 never was.
     const cs = new RpcClient(cluster.chunkservers[0]!.process.address);
-    await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId: 777777, version: 0, newVersion: 1, create: true });
+    for (const chunkId of [1, 777777]) await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId, version: 0, newVersion: 1, create: true });
     cs.close();
-    expect(await chunkIdsOnDisk(cluster.chunkservers[0]!.dataDir)).toContain(777777);
-    await cluster.restartChunkserver(0); // the new stream starts with a full report
-    await until('orphan deleted', async () => ((await chunkIdsOnDisk(cluster!.chunkservers[0]!.dataDir)).includes(777777) ? undefined : true));
+    // The next beat reports both: 1 is deleted, 777777 kept (with a warning).
+    await until('issued orphan deleted', async () => ((await chunkIdsOnDisk(dataDir)).includes(1) ? undefined : true));
+    expect(await chunkIdsOnDisk(dataDir)).toEqual([777777]);
+    const warnings = (): number => cluster!.master.logTail().match(/never issued/g)?.length ?? 0;
+    expect(warnings()).toBe(1);
+    // A full report (a new stream starts with one) keeps it too.
+    await cluster.restartChunkserver(0);
+    await until('full report applied', async () => (warnings() >= 2 ? true : undefined));
+    expect(await chunkIdsOnDisk(dataDir)).toEqual([777777]);
+    // Its id is never issued: a new chunk meeting its old bytes would read them as its own.
+    await client.writeFile('/new', randomBytes(1000));
+    const { chunks } = await client.meta.locateChunks((await client.stat('/new')).ino, 0, 1000);
+    expect(chunks[0]!.chunkId).toBeGreaterThan(777777);
+    expect(await chunkIdsOnDisk(dataDir)).toContain(777777);
     const after = (await adminStatus(cluster.masterAddress)).servers;
     expect(after).toHaveLength(1);
     expect(after[0]!.serverId).toBe(before[0]!.serverId);

@@ -4,6 +4,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
+import type { ChunkIoCounters } from '../../common/metrics/chunkserver-metrics.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { ChunkserverMethods } from '../../common/rpc/services.js';
@@ -11,6 +12,7 @@ import { BLOCK_SIZE } from '../store/checksum.js';
 import { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { copyChunk } from '../replication/copy.js';
+import { listChunks } from './list-chunks.js';
 import { readChunk } from './read-chunk.js';
 import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
@@ -20,6 +22,8 @@ export interface HandlerDeps {
   log: Logger;
   pool: RpcClientPool;
   self: () => string;
+  /** Where data RPCs count their bytes; absent without metrics. */
+  io?: ChunkIoCounters;
 }
 
 /** Requests being served right now. */
@@ -44,14 +48,16 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
   return {
     WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder })),
 
-    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log)),
+    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read)),
+
+    ListChunks: inFlight.track((req, call, ctx) => listChunks(req, call, ctx, store, deps.log)),
 
     CopyChunk: inFlight.track(async (req, ctx) => {
       const chunkId = chunkIdOf(req.chunkId);
       const version = versionOf(req.version);
       const source = addressOf(req.source, 'source');
       if (source === deps.self()) throw new FsError('EINVAL', `chunk ${chunkId}: cannot copy from myself (${source})`);
-      return { length: await copyChunk(store, pool, { chunkId, version, source }, ctx.signal) };
+      return { length: await copyChunk(store, pool, { chunkId, version, source }, ctx.signal, deps.io?.copiedIn) };
     }),
 
     DeleteChunk: inFlight.track(async (req) => {

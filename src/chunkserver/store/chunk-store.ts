@@ -13,6 +13,7 @@ import { ChunkIndex, type ChunkEntry, type ChunkIndexView } from './chunk-index.
 import { ChunkLocks } from './chunk-locks.js';
 import { ChunkCorruptError, moveAside } from './corrupt.js';
 import { DataDisks } from './disk-space.js';
+import { missingFile } from './files-present.js';
 import { chunkPaths, fsyncDir, removeChunkFiles, type ChunkPaths } from './layout.js';
 import { Leases } from './leases.js';
 import { META_FILE_BYTES } from './meta-file.js';
@@ -220,6 +221,23 @@ export class ChunkStore {
       const entry = this.chunks.get(chunkId);
       if (!entry) throw new FsError('ENOENT', `chunk ${chunkId} not found`);
       return this.withFile(chunkId, entry, async (f) => ({ version: f.version, length: f.length, crcs: f.checksums() }));
+    });
+  }
+
+  /**
+   * fsck's look at one chunk (ListChunks with verify_files): its entry, and whether one of its
+   * files is gone; undefined when it is not held. With `quarantine`, a copy whose files are gone
+   * leaves the index like a corrupt one (the heartbeat reports it), and its open descriptor, which
+   * could still serve the removed bytes, is dropped. Under the chunk's lock, so that a delete, or an
+   * install between its two renames, is never mistaken for a missing file.
+   */
+  checkFiles(chunkId: number, quarantine: boolean): Promise<{ entry: ChunkEntry; missing: boolean } | undefined> {
+    return this.locks.run(chunkId, async () => {
+      const entry = this.chunks.get(chunkId);
+      if (!entry) return undefined;
+      const missing = await missingFile(this.paths(chunkId, entry));
+      if (missing && quarantine) await this.quarantine(chunkId, entry, new ChunkCorruptError(chunkId, 'missing', `chunk ${chunkId}: ${missing} file missing`));
+      return { entry, missing: missing !== undefined };
     });
   }
 

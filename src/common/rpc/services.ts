@@ -57,4 +57,5 @@ export const ChunkserverMethods = {
   DeleteChunk: method(C, 'DeleteChunk', 'unary', fst.DeleteChunkRequest, fst.DeleteChunkResponse),
   GetChunkChecksums: method(C, 'GetChunkChecksums', 'unary', fst.GetChunkChecksumsRequest, fst.GetChunkChecksumsResponse),
   SetChunkVersion: method(C, 'SetChunkVersion', 'unary', fst.SetChunkVersionRequest, fst.SetChunkVersionResponse),
+  ListChunks: method(C, 'ListChunks', 'server-stream', fst.ListChunksRequest, fst.ListChunksResponse),
 };

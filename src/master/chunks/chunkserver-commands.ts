@@ -1,12 +1,33 @@
 /**
- * What the master asks of chunkservers (SetChunkVersion, CopyChunk, DeleteChunk), over one pooled
- * client per server. Calls are never retried here: the caller decides what a failure means.
+ * What the master asks of chunkservers (SetChunkVersion, CopyChunk, DeleteChunk, ListChunks), over
+ * one pooled client per server. Calls are never retried here: the caller decides what a failure
+ * means.
  */
 import { RpcClientPool } from '../../common/rpc/client.js';
 import { ChunkserverMethods } from '../../common/rpc/services.js';
 
 /** A whole chunk may cross a slow link. */
 const COPY_TIMEOUT_MS = 10 * 60_000;
+/** A server with millions of chunks, each looked at on disk, lists them in minutes. */
+const LIST_TIMEOUT_MS = 10 * 60_000;
+
+/** One chunk as a server holds it (ListChunks). */
+export interface HeldChunk {
+  chunkId: number;
+  version: number;
+  length: number;
+  /** The server found its data or meta file gone: the copy cannot be served. */
+  filesMissing: boolean;
+}
+
+export interface ListChunksCommand {
+  /** Look at each chunk's files on disk first. */
+  verifyFiles?: boolean;
+  /** With verifyFiles: drop a copy whose files are gone, like a corrupt one. */
+  quarantineMissing?: boolean;
+  /** Only these chunks (absent: every chunk held). */
+  chunkIds?: number[];
+}
 
 export interface SetVersionCommand {
   chunkId: number;
@@ -48,6 +69,22 @@ export class ChunkserverCommands {
   /** Deletes the chunk on `address`; with `version`, only a copy at that version (else ESTALE). */
   async deleteChunk(address: string, chunkId: number, version = 0): Promise<void> {
     await this.pool.get(address).unary(ChunkserverMethods.DeleteChunk, { chunkId, version });
+  }
+
+  /** What `address` holds now (fsck); resolves once the server has listed everything. */
+  async listChunks(address: string, req: ListChunksCommand = {}, signal?: AbortSignal): Promise<HeldChunk[]> {
+    const held: HeldChunk[] = [];
+    const pages = this.pool.get(address).serverStream(ChunkserverMethods.ListChunks, {
+      verifyFiles: req.verifyFiles ?? false,
+      quarantineMissing: req.quarantineMissing ?? false,
+      chunkIds: req.chunkIds ?? [],
+    }, { timeoutMs: LIST_TIMEOUT_MS, signal });
+    for await (const page of pages) {
+      for (const c of page.chunks) {
+        held.push({ chunkId: Number(c.chunkId), version: Number(c.version), length: Number(c.length), filesMissing: c.filesMissing === true });
+      }
+    }
+    return held;
   }
 
   close(): void {

@@ -80,6 +80,10 @@ CREATE TABLE settings (
   name TEXT PRIMARY KEY,            -- operator's choices that outlive a restart (rebalance job: see V4)
   value TEXT NOT NULL               -- JSON
 ) WITHOUT ROWID;
+CREATE TABLE foreign_chunks (
+  chunk_id INTEGER PRIMARY KEY,     -- reported by a chunkserver, never issued by this metadata (see V4)
+  first_seen_ms INTEGER NOT NULL
+);
 CREATE TABLE counters (
   name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
   value INTEGER NOT NULL
@@ -109,8 +113,11 @@ CREATE TABLE leases (
 `;
 
 /**
- * Version 4: operations. A chunkserver being decommissioned stays so across restarts, and the
- * rebalance job (its threshold, rate and state) is resumed by a restarted master.
+ * Version 4: operations. A chunkserver being decommissioned stays so across restarts; the
+ * rebalance job (its threshold, rate and state) is resumed by a restarted master; chunks that
+ * servers hold but this metadata never issued (restored from an older backup?) are remembered, so
+ * that their ids are never issued (a new chunk must not meet old bytes) and reports keep them for
+ * `fstadmin fsck`.
  */
 export const SCHEMA_V4_FROM_V3 = `
 ALTER TABLE chunkservers ADD COLUMN decommission INTEGER NOT NULL DEFAULT 0;
@@ -118,4 +125,8 @@ CREATE TABLE settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE foreign_chunks (
+  chunk_id INTEGER PRIMARY KEY,
+  first_seen_ms INTEGER NOT NULL
+);
 `;

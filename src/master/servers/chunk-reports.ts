@@ -4,8 +4,13 @@
  * generation, and at the end the server's replicas not stamped are forgotten. Deltas add, update or
  * remove single replicas.
  *
- * - A chunk the master does not know (deleted, or never committed) is an orphan: the server is
- *   told to delete it.
+ * - A chunk the master does not know is an orphan. Only orphans this master knows it deleted are
+ *   deleted at once: ids below the `next_chunk_id` counter were issued by this metadata, so their
+ *   file is gone (or their creation failed). An id at or above the counter was never issued by this
+ *   metadata: the metadata may have been restored from an older backup, and that copy may be the
+ *   only one of a file written since. Such chunks are recorded in `foreign_chunks` (and the counter
+ *   moves past them, so their ids are never issued), kept, and reported (`unissued`, logged by the
+ *   caller) for an operator: `fstadmin fsck` lists them as orphans and `fsck --repair` deletes them.
  * - An older version than the master's is recorded as is: the replica is stale and is never
  *   handed to clients; re-replication (chunks/replication.ts) deletes it from its server once a
  *   current replica is live, and copies the chunk if it is below its goal.
@@ -19,10 +24,30 @@ export interface ReportedChunk {
   version: number;
 }
 
-async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, orphans: number[]): Promise<void> {
+/** What a page of reported chunks leaves to the caller. */
+export interface ReportOutcome {
+  /** Unknown chunks this metadata issued (ids below next_chunk_id): the server should delete them. */
+  orphans: number[];
+  /** Unknown chunks this metadata never issued (ids at or above next_chunk_id): kept, for fsck. */
+  unissued: number[];
+}
+
+async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, next: { value: number }, out: ReportOutcome): Promise<void> {
   const row = await tx.get<{ version: number }>('SELECT version FROM chunks WHERE chunk_id = ?', [c.chunkId]);
   if (!row) {
-    orphans.push(c.chunkId);
+    const known = await tx.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [c.chunkId]);
+    if (!known && c.chunkId < next.value) {
+      out.orphans.push(c.chunkId);
+      return;
+    }
+    if (!known) {
+      // Never issued here: remember it, and never issue its id (a new chunk created over a copy
+      // that some server keeps at the same version would take over its old bytes).
+      await tx.run('INSERT INTO foreign_chunks (chunk_id, first_seen_ms) VALUES (?, ?)', [c.chunkId, Date.now()]);
+      next.value = Math.max(next.value, c.chunkId + 1);
+      await tx.run("UPDATE counters SET value = ? WHERE name = 'next_chunk_id' AND value < ?", [next.value, next.value]);
+    }
+    out.unissued.push(c.chunkId);
     return;
   }
   if (c.version > row.version) await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ?', [c.version, c.chunkId]);
@@ -33,13 +58,16 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
   );
 }
 
-/** Applies a page of reported chunks; returns the orphans the server should delete. */
-export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number): Promise<number[]> {
-  if (chunks.length === 0) return Promise.resolve([]);
+/** Applies a page of reported chunks; returns the unknown ones, split by what to do with them. */
+export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number): Promise<ReportOutcome> {
+  if (chunks.length === 0) return Promise.resolve({ orphans: [], unissued: [] });
   return db.write(async (tx) => {
-    const orphans: number[] = [];
-    for (const c of chunks) await applyOne(tx, serverId, c, gen, orphans);
-    return orphans;
+    const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
+    // No counter row cannot happen in a consistent database; then nothing counts as issued.
+    const next = { value: counter?.value ?? 0 };
+    const out: ReportOutcome = { orphans: [], unissued: [] };
+    for (const c of chunks) await applyOne(tx, serverId, c, gen, next, out);
+    return out;
   });
 }
 

@@ -26,6 +26,9 @@ export async function serveHeartbeat(
   let serverId = 0;
   // A generation per full report, unique across master restarts.
   const gen = Date.now();
+  // Unknown chunks this metadata never issued, kept: logged once per full report (see chunk-reports.ts).
+  let unissued: number[] = [];
+  let unissuedCount = 0;
   try {
     for await (const raw of call) {
       const hb = raw as fst.HeartbeatRequest;
@@ -37,7 +40,15 @@ export async function serveHeartbeat(
       }
       registry.beat(serverId, { capacity: hb.capacityBytes, used: hb.usedBytes, free: hb.freeBytes, load: hb.load, chunkCount: hb.chunkCount });
       const reported = hb.chunks.map((c) => ({ chunkId: Number(c.chunkId ?? 0), version: Number(c.version ?? 0) }));
-      const orphans = await applyChunkReport(db, serverId, reported, gen);
+      const { orphans, unissued: kept } = await applyChunkReport(db, serverId, reported, gen);
+      unissuedCount += kept.length;
+      if (unissued.length < 20) unissued.push(...kept.slice(0, 20 - unissued.length));
+      if (unissuedCount > 0 && (!hb.fullReport || hb.reportDone)) {
+        log.warn('chunkserver holds chunks this metadata never issued (restored from an older backup?): kept; fstadmin fsck lists them, fsck --repair deletes them',
+          { serverId, count: unissuedCount, chunkIds: unissued });
+        unissued = [];
+        unissuedCount = 0;
+      }
       if (hb.fullReport && hb.reportDone) {
         const swept = await sweepUnreported(db, serverId, gen);
         if (swept > 0) log.info('replicas missing from full report forgotten', { serverId, count: swept });
@@ -48,7 +59,7 @@ export async function serveHeartbeat(
       if (hb.corrupt.length > 0) corrupt.noteCorrupt(serverId, hb.corrupt.map(Number));
       await applyRemoved(db, serverId, hb.removed);
       if (orphans.length > 0) {
-        log.info('orphan chunks reported; asking server to delete them', { serverId, count: orphans.length });
+        log.info('chunks of deleted files reported; asking server to delete them', { serverId, count: orphans.length });
         call.write({ deleteChunks: orphans });
       }
     }
