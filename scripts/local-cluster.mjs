@@ -64,18 +64,21 @@ process.on('SIGINT', () => shutdown(0));
 process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 process.on('SIGTERM', () => shutdown(0));
 
-run('master', 'fst-master.js', ['--data', join(state, 'master'), '--listen', master, '--replication', '2']);
+// Metrics and health on the gRPC port + 100 (master 9520, chunkservers 9521-9523, mount 9529).
+const metrics = (port) => ['--metrics-listen', `127.0.0.1:${port + 100}`];
+run('master', 'fst-master.js', ['--data', join(state, 'master'), '--listen', master, '--replication', '2', ...metrics(masterPort)]);
 await new Promise((r) => setTimeout(r, 800));
 for (let i = 0; i < 3; i++) {
-  run(`cs${i}`, 'fst-chunkserver.js', ['--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`]);
+  run(`cs${i}`, 'fst-chunkserver.js', ['--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`, ...metrics(masterPort + 1 + i)]);
 }
 await new Promise((r) => setTimeout(r, 1500));
-run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground']);
+run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground', ...metrics(masterPort + 9)]);
 await new Promise((r) => setTimeout(r, 1500));
 process.stderr.write(`
 FST is running: master ${master}, 3 chunkservers, replication 2, state in ${state}
 Mounted at ${mountpoint}. Try, in another shell:
   cp README.md ${mountpoint}/ && cat ${mountpoint}/README.md && ls -l ${mountpoint}
   FST_MASTER=${master} npx fstadmin status
+  curl -s 127.0.0.1:${masterPort + 100}/metrics | grep fst_master_chunks     (and /health)
 Ctrl-C unmounts and stops the cluster.
 `);
