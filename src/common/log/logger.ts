@@ -1,10 +1,24 @@
 /**
- * A small structured logger: one JSON object per line on stderr (journald keeps it as is). Daemons
- * and the client take a Logger so that tests can silence or capture it.
+ * FST's structured logger, on pino: one JSON object per line on stderr, which journald stores as
+ * one entry per line. Daemons and the client take a Logger so that tests can silence or capture it.
+ *
+ * A line looks like
+ *   {"level":"info","time":"2026-11-21T10:00:00.000Z","name":"fst-master","address":"0.0.0.0:9420","msg":"listening"}
+ * with the caller's fields flattened at the top level (test helpers read `msg`, `address` and
+ * `mountpoint` from these lines) and an `err` field expanded to {type, message, stack, code...}.
+ *
+ * Call sites keep the `log.info(msg, fields)` order; only this file knows pino's `(fields, msg)`.
  */
+import { pino, type Logger as PinoLogger } from 'pino';
+import { callbackLines, discardLines, stderrLines, type LineDestination } from './destinations.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export function isLogLevel(v: unknown): v is LogLevel {
+  return typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v);
+}
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -16,30 +30,42 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
-function serializeError(e: unknown): unknown {
-  if (e instanceof Error) return { message: e.message, stack: e.stack, code: (e as { code?: unknown }).code };
-  return e;
-}
-
+/**
+ * A logger named `name` (the `name` key of every line) writing records at `level` and above.
+ * `level` defaults to $FST_LOG_LEVEL, then 'info'; an unknown level also means 'info', as it did
+ * before pino, rather than an exception at startup. `base` fields go on every line. `out` receives
+ * each line without its newline instead of stderr.
+ */
 export function createLogger(
   name: string,
   level: LogLevel = (process.env.FST_LOG_LEVEL as LogLevel | undefined) ?? 'info',
   base: Record<string, unknown> = {},
-  out: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  out?: (line: string) => void,
 ): Logger {
-  const min = rank[level] ?? rank.info;
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (rank[lvl] < min) return;
-    const record: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, name, msg, ...base };
-    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = k === 'err' ? serializeError(v) : v;
-    out(JSON.stringify(record));
-  };
+  const effective: LogLevel = isLogLevel(level) ? level : 'info';
+  const destination: LineDestination = out ? callbackLines(out) : effective === 'silent' ? discardLines : stderrLines();
+  const logger = pino(
+    {
+      level: effective,
+      // `name` first, then the caller's base fields. No pid or hostname: journald records both
+      // (_PID, _HOSTNAME) for every entry, and tests do not need them.
+      base: { name, ...base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+  return wrap(logger, effective);
+}
+
+function wrap(p: PinoLogger, level: LogLevel): Logger {
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(name, level, { ...base, ...fields }, out),
+    debug: (msg, fields) => (fields ? p.debug(fields, msg) : p.debug(msg)),
+    info: (msg, fields) => (fields ? p.info(fields, msg) : p.info(msg)),
+    warn: (msg, fields) => (fields ? p.warn(fields, msg) : p.warn(msg)),
+    error: (msg, fields) => (fields ? p.error(fields, msg) : p.error(msg)),
+    child: (fields) => wrap(p.child(fields), level),
     level,
   };
 }
