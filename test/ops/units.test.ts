@@ -1,0 +1,176 @@
+/**
+ * The systemd units as `fstadmin install-units` installs them: rendered with this installation's
+ * paths, accepted by `systemd-analyze verify` without a warning about them, shipped configs valid for
+ * their daemon, operator's configs kept on a re-run. Runs install-units in-process with --root on a
+ * temporary directory, so it needs neither root nor a booted systemd.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unitName } from '../../src/admin/commands/install-units.js';
+import { main } from '../../src/admin/main.js';
+import { renderUnit, systemdWord } from '../../src/admin/units/render-unit.js';
+import { readConfigFile } from '../../src/common/config/config-file.js';
+import { DAEMON_SCHEMAS, resolveConfig, type DaemonKind } from '../../src/common/config/daemon-config.js';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const SHIPPED = join(REPO_ROOT, 'systemd');
+
+async function fstadmin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(['node', 'fstadmin', ...args], { stdout, stderr, env: { PATH: process.env.PATH } });
+  return { code, stdout: out, stderr: err };
+}
+
+/** systemd-analyze verify on one unit file; its stderr lines that concern FST's units. */
+function verify(unitFile: string): Promise<{ code: number; ourLines: string[]; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('systemd-analyze', ['verify', '--man=no', unitFile], (err, _stdout, stderr) => {
+      // verify also reports problems of unrelated units it loads along (the host's own): keep ours.
+      const ourLines = stderr.split('\n').filter((l) => /fst/i.test(l));
+      resolve({ code: err ? Number(err.code ?? 1) : 0, ourLines, stderr });
+    });
+  });
+}
+
+let root: string;
+let install: Awaited<ReturnType<typeof fstadmin>>;
+const unitDir = (): string => join(root, 'etc/systemd/system');
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'fst-units-'));
+  install = await fstadmin('install-units', '--root', root, '--no-enable');
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('fstadmin install-units --root', () => {
+  it('writes the units, the sysusers file and the example configs, and says what comes next', async () => {
+    expect(install.stderr).toBe('');
+    expect(install.code).toBe(0);
+    expect((await readdir(unitDir())).sort()).toEqual(['fst-chunkserver@.service', 'fst-master.service', 'fst-mount@.service']);
+    expect((await readdir(join(root, 'etc/fst'))).sort()).toEqual(['chunkserver-disk1.toml', 'master.toml', 'mount.toml']);
+    expect(await readFile(join(root, 'etc/sysusers.d/fst.conf'), 'utf8')).toBe(await readFile(join(SHIPPED, 'fst.sysusers.conf'), 'utf8'));
+    expect(install.stdout).toMatch(/written +\S+\/etc\/systemd\/system\/fst-master\.service/);
+    expect(install.stdout).toContain('user fst: not created (--root)');
+    expect(install.stdout).toContain('systemd: left alone (--no-enable)');
+    expect(install.stdout).toContain('systemctl enable --now fst-master');
+    expect(install.stdout).toContain('systemctl enable --now fst-chunkserver@disk1');
+    expect(install.stdout).toContain('systemctl enable --now fst-mount@mnt-fst');
+  });
+
+  it("renders the commands with this node and this package's bin/*.js", async () => {
+    const master = await readFile(join(unitDir(), 'fst-master.service'), 'utf8');
+    expect(master).toContain(`ExecStart=${process.execPath} ${join(REPO_ROOT, 'bin/fst-master.js')} --config /etc/fst/master.toml`);
+    expect(master).toContain(`ExecStartPost=${process.execPath} ${join(REPO_ROOT, 'bin/fstadmin.js')} wait-ready --daemon master`);
+    for (const name of await readdir(unitDir())) {
+      expect(await readFile(join(unitDir(), name), 'utf8')).not.toMatch(/^Exec\w*=.*\/usr\/local\/bin/m);
+    }
+  });
+
+  it('produces units that systemd-analyze verify accepts without a warning about them', async () => {
+    // Templates are verified as instances, the way systemd will load them.
+    const instances = join(root, 'instances');
+    await mkdir(instances);
+    const files = {
+      'fst-master.service': 'fst-master.service',
+      'fst-chunkserver@.service': 'fst-chunkserver@disk1.service',
+      'fst-mount@.service': 'fst-mount@mnt-fst.service',
+    };
+    for (const [template, instance] of Object.entries(files)) {
+      await copyFile(join(unitDir(), template), join(instances, instance));
+      const r = await verify(join(instances, instance));
+      expect(r.ourLines, `${instance}:\n${r.stderr}`).toEqual([]);
+      expect(r.code, `${instance}:\n${r.stderr}`).toBe(0);
+    }
+  });
+
+  it('quotes commands for systemd: spaces, %, $', async () => {
+    expect(systemdWord('/usr/bin/node')).toBe('/usr/bin/node');
+    expect(systemdWord('/opt/100%/$HOME')).toBe('/opt/100%%/$$HOME');
+    expect(systemdWord('/opt/my node/"x"')).toBe('"/opt/my node/\\"x\\""');
+    // systemd itself must find the executable behind a quoted path with a space.
+    const spaced = join(root, 'my node');
+    await mkdir(spaced);
+    await symlink(process.execPath, join(spaced, 'node'));
+    const shipped = await readFile(join(SHIPPED, 'fst-master.service'), 'utf8');
+    const unit = join(root, 'fst-quoted.service');
+    await writeFile(unit, renderUnit(shipped, 'test', (tool) => [join(spaced, 'node'), join(REPO_ROOT, 'bin', `${tool}.js`)]));
+    expect(await readFile(unit, 'utf8')).toContain(`ExecStart="${spaced}/node" `);
+    const r = await verify(unit);
+    expect(r.ourLines, r.stderr).toEqual([]);
+  });
+
+  it('would see a problem in a unit: verify warns about it by name', async () => {
+    const broken = join(root, 'fst-broken.service');
+    await writeFile(broken, '[Service]\nType=exec\nExecStart=/bin/true\nRestartt=on-failure\n');
+    expect((await verify(broken)).ourLines.join('\n')).toContain("Unknown key 'Restartt'");
+  });
+
+  it('ships units that verify too, but for the /usr/local/bin commands missing on this machine', async () => {
+    for (const name of ['fst-master.service', 'fst-chunkserver@.service', 'fst-mount@.service']) {
+      const r = await verify(join(SHIPPED, name));
+      const unexpected = r.ourLines.filter((l) => !/Command \/usr\/local\/bin\/(fst-master|fst-chunkserver|fst-mount|fstadmin) is not executable: No such file or directory/.test(l));
+      expect(unexpected, `${name}:\n${r.stderr}`).toEqual([]);
+    }
+  });
+
+  it('ships example configs that their daemon accepts', () => {
+    const examples: [string, DaemonKind][] = [['master.toml', 'master'], ['chunkserver.toml', 'chunkserver'], ['mount.toml', 'mount']];
+    for (const [file, kind] of examples) {
+      const config = resolveConfig(DAEMON_SCHEMAS[kind], { file: readConfigFile(join(SHIPPED, file)) });
+      expect(config['metrics-listen'], file).toMatch(/^127\.0\.0\.1:95\d\d$/);
+    }
+  });
+
+  it('keeps configs and leaves unchanged units alone on a second run; --prefix uses DIR/bin', async () => {
+    const masterToml = join(root, 'etc/fst/master.toml');
+    await writeFile(masterToml, 'data = "/srv/meta"\n');
+    const again = await fstadmin('install-units', '--root', root, '--no-enable');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/kept +\S+master\.toml +\(exists: not overwritten\)/);
+    expect(again.stdout).toMatch(/unchanged +\S+fst-master\.service/);
+    expect(await readFile(masterToml, 'utf8')).toBe('data = "/srv/meta"\n');
+
+    const prefixed = await fstadmin('install-units', '--root', root, '--no-enable', '--prefix', '/opt/fst');
+    expect(prefixed.code).toBe(0);
+    expect(prefixed.stdout).toMatch(/written +\S+fst-master\.service/);
+    const master = await readFile(join(unitDir(), 'fst-master.service'), 'utf8');
+    expect(master).toContain('ExecStart=/opt/fst/bin/fst-master --config /etc/fst/master.toml');
+    expect(master).toContain('ExecStartPost=/opt/fst/bin/fstadmin wait-ready');
+  });
+
+  it('warns when node or FST sits under /home or /root, which ProtectHome=yes hides from the daemons', async () => {
+    const r = await fstadmin('install-units', '--root', root, '--no-enable', '--prefix', '/home/ops/.local');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning: /home/ops/.local/bin/fst-master is under a home directory');
+  });
+
+  it('names the units given to --enable in full', () => {
+    expect(['master', 'fst-master.service', 'chunkserver@disk1', 'fst-chunkserver@disk1.service', 'mount@mnt-fst'].map(unitName))
+      .toEqual(['fst-master.service', 'fst-master.service', 'fst-chunkserver@disk1.service', 'fst-chunkserver@disk1.service', 'fst-mount@mnt-fst.service']);
+    for (const bad of ['chunkserver', 'chunkserver@', 'mount@/mnt/fst', 'fst-mount']) expect(() => unitName(bad)).toThrow(/unknown unit/);
+  });
+
+  it('fails with one line and exit 1 when it cannot write, and exit 2 for an unknown unit', async () => {
+    const blocked = join(root, 'a-file');
+    await writeFile(blocked, '');
+    const r = await fstadmin('install-units', '--root', blocked, '--no-enable');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^fstadmin: .*a-file\/etc\/systemd\/system\/fst-master\.service: Not a directory \(ENOTDIR\)\n$/);
+
+    const u = await fstadmin('install-units', '--enable', 'fst-thing');
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/^fstadmin: install-units: unknown unit 'fst-thing'.*\(EINVAL\)\n$/);
+  });
+});
