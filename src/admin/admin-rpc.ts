@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { FsError } from '../common/errors/errno.js';
-import { isServiceError } from '../common/errors/rpc-status.js';
+import { answeredErrno, isServiceError } from '../common/errors/rpc-status.js';
 import { toErrno, toFsError } from '../common/errors/to-errno.js';
 import { RpcClient } from '../common/rpc/client.js';
 import type { MethodDescriptor } from '../common/rpc/service-def.js';
@@ -22,8 +22,9 @@ export async function adminCall<ReqI, Req extends ReqI, ResI, Res extends ResI>(
     return await rpc.unary(m, req);
   } catch (e) {
     const code = toErrno(e);
-    // An unreachable master surfaces as EIO after the retries: say what it means here.
-    if (code === 'EIO' || code === 'ETIMEDOUT') throw new CliError(`master ${master}`, 'ETIMEDOUT', 1, { cause: e });
+    // No answer from the master itself (unreachable after the retries, or the deadline passed):
+    // say so. An errno the master answered with, EIO included, keeps its message below.
+    if (answeredErrno(e) === undefined) throw new CliError(`master ${master}`, code === 'EIO' ? 'ETIMEDOUT' : code, 1, { cause: e });
     // The master's own refusal: its message, without the call's path and address.
     const cause = (e as { cause?: unknown }).cause;
     const details = isServiceError(cause) ? cause.details : toFsError(e).message;

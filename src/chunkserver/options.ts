@@ -58,7 +58,14 @@ export const DEFAULT_SCRUB_INTERVAL_MS = 3_600_000;
 const WILDCARD = new Set(['0.0.0.0', '[::]', '::']);
 
 function externalHost(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
+  let interfaces: ReturnType<typeof networkInterfaces>;
+  try {
+    interfaces = networkInterfaces();
+  } catch (e) {
+    // A sandbox without netlink sockets (systemd RestrictAddressFamilies) cannot list interfaces.
+    throw new FsError('EINVAL', `cannot find this machine's address for a wildcard listen address (${(e as Error).message}): set advertise HOST:PORT`);
+  }
+  for (const addrs of Object.values(interfaces)) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';

@@ -139,7 +139,8 @@ describe('fst and fstadmin processes on a real cluster', () => {
     expect(human.stdout).toMatch(/^ADDRESS\s+STATE\s+USED\s+FREE\s+CAPACITY\s+CHUNKS\s+HEARTBEAT\n/);
     for (const s of cluster.chunkservers) expect(human.stdout).toMatch(new RegExp(`^${s.address}\\s+alive\\s`, 'm'));
     expect(human.stdout).toContain('servers:     3 alive, 0 dead');
-    expect(human.stdout).toMatch(/health: +\d+ healthy, 0 under-replicated, 0 missing, 0 stale; \d+ stale replicas/);
+    expect(human.stdout).toMatch(/health: +\d+ healthy, 0 under-replicated, 0 missing, 0 stale, 0 over-replicated; \d+ stale replicas/);
+    expect(human.stdout).toMatch(/^rebalance idle: 0 replicas moved/m);
     expect(json.code).toBe(0);
     const s = JSON.parse(json.stdout) as {
       servers: Array<{ address: string; state: string; capacityBytes: number; lastHeartbeatMs: number }>;

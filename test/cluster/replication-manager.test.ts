@@ -78,6 +78,7 @@ describe('ReplicationManager', () => {
       const id = await registry.register({ uuid: `uuid-${i}`, address: `cs${i}:1`, rack: '', capacity: TiB, free: TiB });
       expect(id).toBe(i);
       registry.beat(id, { capacity: TiB, used: 0, free: TiB, load: 0, chunkCount: 0 });
+      registry.fullReportDone(id);
     }
     for (const id of dead) {
       registry.setConnected(id, false);
@@ -86,6 +87,22 @@ describe('ReplicationManager', () => {
     registry.stop();
     return { db, registry, commands: new FakeCommands() };
   }
+
+  it('neither copies from nor trims on the word of a server whose full report is not applied yet', async () => {
+    const { db: d, registry, commands } = await setup(3);
+    await addChunk(d, 1, 1, [[1, 3], [2, 3]]); // goal 1, two copies: one is surplus
+    await addChunk(d, 2, 2, [[3, 3]]); // below goal, only server 3 holds it
+    registry.reportStarted(1);
+    registry.reportStarted(3); // servers 1 and 3 reconnected; their reports are under way
+    start(d, registry, commands);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(commands.deletes).toEqual([]); // server 2's copy may be the only real one
+    expect(commands.copies).toEqual([]); // server 3's copy may be gone
+    registry.fullReportDone(1);
+    registry.fullReportDone(3);
+    await until('the surplus trimmed and the copy made', async () => (commands.deletes.length === 1 && commands.copies.length === 1 ? true : undefined), 5_000, 20);
+    expect(await replicaRows(d, 1)).toHaveLength(1);
+  });
 
   /** Adds a one-chunk file with goal `goal`: chunk `chunkId` at `version`, replicas [server, version]. */
   async function addChunk(d: MasterDb, chunkId: number, goal: number, replicas: [number, number][], version = 3, leaseMs = 0): Promise<void> {

@@ -125,18 +125,23 @@ describe('Namespace: xattrs', () => {
     expect((await fx.ns.getattr(ino)).hasXattrs).toBe(true);
     await fx.ns.removexattr(ino, 'user.b');
     expect((await fx.ns.getattr(ino)).hasXattrs).toBe(false);
-    // A database written by a version-1 master (no flag column, no leases) is upgraded through
-    // every version, with the flags right.
+    // A database written by a version-1 master (no flag column, no leases, no operations tables)
+    // is upgraded through every version, with the flags right.
     await fx.ns.setxattr(ino, 'user.c', Buffer.from('3'));
     await fx.db.write(async (tx) => {
       await tx.run('ALTER TABLE inodes DROP COLUMN has_xattrs');
       await tx.run('DROP TABLE leases');
+      await tx.run('ALTER TABLE chunkservers DROP COLUMN decommission');
+      await tx.run('DROP TABLE settings');
+      await tx.run('DROP TABLE foreign_chunks');
       await tx.run('PRAGMA user_version = 1');
     });
     await fx.reopen();
     expect((await fx.ns.getattr(ino)).hasXattrs).toBe(true);
     expect((await fx.ns.getattr(ROOT)).hasXattrs).toBe(false);
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM leases')).toEqual({ n: 0 });
+    expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM foreign_chunks')).toEqual({ n: 0 });
+    expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM chunkservers WHERE decommission = 0')).toEqual({ n: 0 });
   });
 
   it('limits: 64 KiB value, 255-byte name, empty name, namespaces', async () => {

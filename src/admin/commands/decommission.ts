@@ -23,7 +23,7 @@ async function followDrain(program: Command, io: CliIo, address: string, initial
   const bar = startProgress(io, `draining ${address}`, initialChunks, 'count');
   try {
     for (;;) {
-      const servers = (await fetchStatus(program, io)).servers as { address: string; chunks: number; decommission: string }[];
+      const servers = (await fetchStatus(program, io, true)).servers as { address: string; chunks: number; decommission: string }[];
       const s = servers.find((x) => x.address === address);
       if (!s) throw new CliError(`chunkserver ${address}`, 'ENOENT');
       bar.update(Math.max(0, initialChunks - s.chunks));

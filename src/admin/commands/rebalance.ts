@@ -54,9 +54,10 @@ async function follow(program: Command, io: CliIo, first: Rebalance): Promise<Re
       bar.setTotal(r.bytesMoved + r.bytesToMove);
       bar.update(r.bytesMoved);
       if (r.state === 'balanced') return r;
+      if (r.state === 'stuck') throw new CliError(`rebalance: no move can bring the servers closer (${describeRebalance(r)})`, 'EAGAIN');
       if (r.state !== 'running') throw new CliError('rebalance: stopped by another command', 'ECANCELED');
       await new Promise((res) => setTimeout(res, POLL_MS));
-      r = rebalanceToJson((await fetchStatus(program, io)).rebalance as fst.IRebalanceProgress);
+      r = rebalanceToJson((await fetchStatus(program, io, true)).rebalance as fst.IRebalanceProgress);
     }
   } finally {
     process.removeListener('SIGINT', onSigint);

@@ -101,8 +101,8 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
 }
 
 /** The cluster status as its JSON form (shared by status, df and rebalance). */
-export async function fetchStatus(program: Command, io: CliIo): Promise<Record<string, unknown>> {
-  return statusToJson(await adminCall(program, io, AdminMethods.GetClusterStatus, {}));
+export async function fetchStatus(program: Command, io: CliIo, brief = false): Promise<Record<string, unknown>> {
+  return statusToJson(await adminCall(program, io, AdminMethods.GetClusterStatus, { brief }));
 }
 
 export function registerStatus(program: Command, io: CliIo): void {

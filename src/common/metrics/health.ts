@@ -1,7 +1,7 @@
 /**
  * What /health answers: 200 and `{"status":"ok",...}` while the daemon serves, 503 and
  * `{"status":"unavailable","reason":...}` otherwise. Each daemon decides what "serves" means
- * (the master: running; a chunkserver: running and registered with its master; a mount: mounted).
+ * (the master: running; a chunkserver: running, its master link in the details; a mount: mounted).
  */
 import type { ServiceState } from '../lifecycle/service.js';
 

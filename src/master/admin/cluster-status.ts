@@ -26,12 +26,19 @@ export function serverStatus(deps: AdminDeps, s: ServerInfo, replicas: number): 
   };
 }
 
-export async function clusterStatus(deps: AdminDeps): Promise<fst.IGetClusterStatusResponse> {
+export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst.IGetClusterStatusResponse> {
   const { db, registry, defaultReplication } = deps;
   const replication = deps.chunks.replication;
   const replicaCounts = new Map<number, number>();
-  for (const r of await db.reader.all<{ server_id: number; n: number }>('SELECT server_id, COUNT(*) AS n FROM replicas GROUP BY server_id')) {
-    replicaCounts.set(r.server_id, r.n);
+  if (brief) {
+    // A range of the replicas_by_server index per draining server: cheap enough to poll.
+    for (const s of registry.all().filter((x) => x.draining)) {
+      replicaCounts.set(s.id, (await db.reader.get<{ n: number }>('SELECT COUNT(*) AS n FROM replicas WHERE server_id = ?', [s.id]))?.n ?? 0);
+    }
+  } else {
+    for (const r of await db.reader.all<{ server_id: number; n: number }>('SELECT server_id, COUNT(*) AS n FROM replicas GROUP BY server_id')) {
+      replicaCounts.set(r.server_id, r.n);
+    }
   }
   const servers = registry.all().map((s) => serverStatus(deps, s, replicaCounts.get(s.id) ?? 0));
   const live = registry.alive();
@@ -39,7 +46,7 @@ export async function clusterStatus(deps: AdminDeps): Promise<fst.IGetClusterSta
   // still data (a chunk only there is under-replicated, not missing).
   const inService = registry.placeable().map((s) => s.id).join(',') || '0';
   const alive = registry.alive().map((s) => s.id).join(',') || '0';
-  const health = await db.reader.get<{ healthy: number; under: number; missing: number; stale: number; stale_replicas: number; over: number; logical: number }>(
+  const health = brief ? undefined : await db.reader.get<{ healthy: number; under: number; missing: number; stale: number; stale_replicas: number; over: number; logical: number }>(
     `SELECT
        COALESCE(SUM(good >= goal), 0) AS healthy,
        COALESCE(SUM(good > goal), 0) AS over,

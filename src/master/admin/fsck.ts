@@ -113,14 +113,22 @@ async function describe(deps: AdminDeps, inv: Inventory, findings: Finding[], ou
   });
 }
 
-export async function fsck(deps: AdminDeps, req: fst.IFsckRequest): Promise<fst.IFsckResponse> {
+/**
+ * `signal`: the call's cancellation (the caller gave up, or the master is stopping). It is checked
+ * between phases, so that no repair starts once nobody waits for its outcome and none runs on
+ * after the database closes.
+ */
+export async function fsck(deps: AdminDeps, req: fst.IFsckRequest, signal?: AbortSignal): Promise<fst.IFsckResponse> {
   const repair = req.repair === true;
   const started = Date.now();
   // Chunks issued from here on may be missing from the lists: step 2 leaves them alone.
   const newFrom = await nextChunkId(deps.db.reader);
   const inv = await takeInventory(deps.registry, deps.chunks.deps.commands, deps.log, { quarantineMissing: repair });
+  signal?.throwIfAborted();
   const first = await firstLook(deps, inv, newFrom);
+  signal?.throwIfAborted();
   const second = await secondLook(deps, inv, first.findings, newFrom);
+  signal?.throwIfAborted();
   const outcomes = repair ? await repairAll(deps, second.findings) : new Map<number, RepairOutcome>();
   const problems = await describe(deps, inv, second.findings, outcomes);
   const repaired = problems.filter((p) => p.repaired).length;

@@ -4,7 +4,7 @@
  */
 import type { MasterDb } from '../db/database.js';
 
-export type RebalanceState = 'idle' | 'running' | 'balanced';
+export type RebalanceState = 'idle' | 'running' | 'balanced' | 'stuck';
 
 export interface RebalanceJob {
   state: RebalanceState;

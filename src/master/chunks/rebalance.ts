@@ -39,6 +39,11 @@ export interface RebalanceOptions {
 export const DEFAULT_THRESHOLD = 0.1;
 /** Chunks read per candidate query. */
 const CANDIDATES = 256;
+/**
+ * A job that finds no move for this long stops as 'stuck'. Longer than a write lease plus its grant
+ * deadline (70 s by default), so that chunks just written get their turn first.
+ */
+const STUCK_AFTER_MS = 3 * 60_000;
 
 interface Move {
   chunkId: number;
@@ -54,6 +59,10 @@ export class Rebalancer {
   private queued = 0;
   private inFlight = 0;
   private closed = false;
+  /** Per source server, the last chunk id a candidate query returned (0: from the start). */
+  private readonly cursor = new Map<number, number>();
+  /** When the last move was made or planned (a job that can make none for long gives up). */
+  private lastProgressMs = 0;
 
   constructor(
     private readonly deps: ChunkDeps,
@@ -134,9 +143,12 @@ export class Rebalancer {
 
   private run(): void {
     if (this.closed) return;
+    // Never two loops: a loop this one replaces would be out of reach of stop() and close().
+    this.ac?.abort();
     const ac = new AbortController();
     this.ac = ac;
     const bucket = new TokenBucket(this.job.rateBytes);
+    this.lastProgressMs = Date.now();
     this.loop = (async () => {
       while (!ac.signal.aborted && this.job.state === 'running') {
         try {
@@ -168,6 +180,16 @@ export class Rebalancer {
       return;
     }
     const moves = await this.plan(loads, this.opts.concurrency * 4);
+    if (moves.length > 0) this.lastProgressMs = Date.now();
+    else if (Date.now() - this.lastProgressMs > STUCK_AFTER_MS) {
+      // Nothing fits the gaps (chunks larger than what is left to even out), or every candidate
+      // stays below its goal: an endless job would make `fstadmin rebalance` wait forever.
+      this.job.state = 'stuck';
+      await saveRebalanceJob(this.deps.db, this.job);
+      this.deps.log.warn('rebalance stopped: no move can bring the servers closer to the mean',
+        { threshold: this.job.threshold, maxDeviation: maxDeviation(loads), moved: this.job.moved });
+      return;
+    }
     this.queued = moves.length;
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -197,16 +219,20 @@ export class Rebalancer {
       for (const { source, target } of movePairs([...byId.values()], this.job.threshold)) {
         const s = byId.get(source)!;
         const t = byId.get(target)!;
+        // A cursor per source (through the replicas_by_server index, in chunk id order): chunks
+        // a move refused (below goal, just written) do not block the ones after them.
+        const after = this.cursor.get(source) ?? 0;
         const rows = await this.deps.db.reader.all<{ chunk_id: number; idx: number; size: number }>(
           `SELECT r.chunk_id, c.idx, i.size FROM replicas r
              JOIN chunks c ON c.chunk_id = r.chunk_id AND c.version = r.version
              JOIN inodes i ON i.ino = c.ino
              LEFT JOIN leases l ON l.chunk_id = r.chunk_id
-           WHERE r.server_id = ? AND (l.expires_ms IS NULL OR l.expires_ms < ?)
+           WHERE r.server_id = ? AND r.chunk_id > ? AND (l.expires_ms IS NULL OR l.expires_ms < ?)
              AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.chunk_id = r.chunk_id AND r2.server_id = ?)
-           LIMIT ${CANDIDATES}`,
-          [source, now, target],
+           ORDER BY r.chunk_id LIMIT ${CANDIDATES}`,
+          [source, after, now, target],
         );
+        this.cursor.set(source, rows.length < CANDIDATES ? 0 : rows.at(-1)!.chunk_id);
         // The largest chunk that still helps: fewer, bigger moves.
         const fits = rows
           .map((r) => ({ chunkId: r.chunk_id, bytes: Math.max(0, Math.min(CHUNK_SIZE, r.size - r.idx * CHUNK_SIZE)) }))

@@ -37,7 +37,9 @@ export async function regrant(deps: ChunkDeps, ino: number, idx: number, chunk: 
   // Replicas lost (dead, or failing the move) are replaced before anyone learns the new chain, so
   // that the next write is acknowledged by as many replicas as the goal asks.
   const have = moved.servers;
-  const copies = have.length < goal ? await addReplicas(deps, chunkId, moved.version, have, goal - have.length) : [];
+  // Copies on a draining server do not count towards the goal (it is being emptied).
+  const inService = have.filter((id) => !deps.servers.get(id)?.draining).length;
+  const copies = inService < goal ? await addReplicas(deps, chunkId, moved.version, have, goal - inService) : [];
   if (primary === undefined) {
     await outwaitLease(deps, oldLease, have);
     primary = oldLease && have.includes(oldLease.server_id) ? oldLease.server_id : leastLoaded(deps, have)!;

@@ -172,6 +172,10 @@ export class ReplicationManager {
     return (id) => {
       const s = servers.get(id);
       if (!s) return 'gone';
+      // Alive, but its full report on this stream is not applied yet: its rows may claim copies it
+      // lost meanwhile, so it is neither a source nor counted as in service (nothing is trimmed on
+      // its word) until the report ends; it still counts as usable, as a silent server does.
+      if (servers.isAlive(id) && !servers.reportComplete(id)) return 'waiting';
       if (s.draining && servers.isAlive(id)) return 'draining';
       return serverState({ alive: servers.isAlive(id), lastHeartbeatMs: s.lastHeartbeatMs, startedMs: this.startedMs, now, replaceAfterMs: this.opts.replaceAfterMs });
     };

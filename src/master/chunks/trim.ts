@@ -41,7 +41,10 @@ export async function trimChunk(ctx: TrimContext, chunkId: number, victim?: numb
     if (a.leased || n <= 0) return [];
     const byFullness = [...a.inService].sort((x, y) => utilization(deps, y) - utilization(deps, x) || y - x);
     const candidates = [...a.draining, ...byFullness];
-    const victims = victim === undefined ? candidates.slice(0, n) : candidates.filter((id) => id === victim);
+    // A named victim in service may go only if the goal stays met in service without it (the
+    // surplus may come from draining copies alone).
+    const victimAllowed = victim !== undefined && (a.draining.includes(victim) || (a.inService.includes(victim) && a.inService.length - 1 >= a.goal));
+    const victims = victim === undefined ? candidates.slice(0, n) : victimAllowed ? [victim] : [];
     const deleted: number[] = [];
     for (const id of victims) {
       const address = deps.servers.get(id)?.address;

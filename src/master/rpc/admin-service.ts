@@ -12,13 +12,13 @@ import { getGoal, setGoal } from '../admin/goals.js';
 export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof AdminMethods> {
   const rebalancer = deps.chunks.rebalancer;
   return {
-    GetClusterStatus: () => clusterStatus(deps),
+    GetClusterStatus: (req) => clusterStatus(deps, req.brief),
     GetGoal: (req) => getGoal(deps, req),
     SetGoal: (req) => setGoal(deps, req),
     Decommission: (req) => decommission(deps, req),
     StartRebalance: async (req) => ({ rebalance: await rebalancer.start(req.threshold, req.rateBytes) }),
     StopRebalance: async () => ({ rebalance: await rebalancer.stop() }),
-    Fsck: (req) => fsck(deps, req),
+    Fsck: (req, ctx) => fsck(deps, req, ctx.signal),
     CollectGarbage: () => collectGarbage(deps),
     DiskUsage: (req) => diskUsage(deps, req),
     ForgetChunkserver: (req) => forgetChunkserver(deps, req),

@@ -35,6 +35,7 @@ export async function serveHeartbeat(
       if (serverId === 0) {
         if (!registry.get(hb.serverId)) throw new FsError('ENOENT', `unknown chunkserver id ${hb.serverId}: register first`);
         serverId = hb.serverId;
+        registry.reportStarted(serverId);
       } else if (hb.serverId !== serverId) {
         throw new FsError('EINVAL', `heartbeat stream of server ${serverId} carried id ${hb.serverId}`);
       }

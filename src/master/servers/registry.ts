@@ -166,13 +166,32 @@ export class ServerRegistry {
     }
   }
 
+  /** Servers whose full report on their current heartbeat stream has been applied. */
+  private readonly reported = new Set<number>();
+
+  /** A new heartbeat stream begins: until its full report ends, the server's rows are the past's. */
+  reportStarted(id: number): void {
+    this.reported.delete(id);
+  }
+
   /** A server's full chunk report has been applied: its stale copies and the chunks it lacks are known. */
   fullReportDone(id: number): void {
-    if (this.servers.has(id)) this.transitioned();
+    if (!this.servers.has(id)) return;
+    this.reported.add(id);
+    this.transitioned();
+  }
+
+  /**
+   * Whether the master's rows for this server reflect what it holds now (its full report on this
+   * stream is applied). Until then nothing may be deleted on the strength of its rows.
+   */
+  reportComplete(id: number): boolean {
+    return this.reported.has(id);
   }
 
   setConnected(id: number, connected: boolean): void {
     const s = this.servers.get(id);
+    if (!connected) this.reported.delete(id);
     if (!s || s.connected === connected) return;
     s.connected = connected;
     this.transitioned();
