@@ -21,7 +21,10 @@ import { dropCaches, sleep } from './mount/system.js';
 import { printTable, type BenchRow } from './report.js';
 
 const TOTAL = Number(process.env.FST_BENCH_MIB ?? 512) * MiB;
-const FILES = Math.max(1, TOTAL / CHUNK_SIZE);
+/** Whole-chunk files for the rebalance and decommission (3 x TOTAL: enough replicas to even out). */
+const FILES = Math.max(2, Math.round((3 * TOTAL) / CHUNK_SIZE));
+/** Small files added before fsck, so that it checks many chunks. */
+const SMALL_FILES = Number(process.env.FST_BENCH_FILES ?? 1000);
 const say = (line: string): void => void process.stdout.write(`  ${line}\n`);
 const rows: BenchRow[] = [];
 const notes: string[] = [];
@@ -103,10 +106,16 @@ describe('operations costs', () => {
       });
 
       // fsck over every chunk, against stat'ing every file of the data directories.
+      await withClient(c, async (client) => {
+        await client.mkdir('/small');
+        for (let i = 0; i < SMALL_FILES; i++) await client.writeFile(`/small/${i}`, Buffer.alloc(4096, i % 251));
+      });
+      await sleep(12_000); // fsck skips chunks under a write lease
       t = performance.now();
       const fsck = JSON.parse(await admin(c, 'fsck', '--json')) as { chunksChecked: number; problems: unknown[] };
       const fsckMs = performance.now() - t;
       expect(fsck.problems).toEqual([]);
+      expect(fsck.chunksChecked).toBe(FILES + SMALL_FILES);
       t = performance.now();
       const files = await walk(c.chunkservers.map((cs) => cs.dataDir));
       const walkMs = performance.now() - t;
