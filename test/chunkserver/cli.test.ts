@@ -3,11 +3,11 @@
  * log line, used over gRPC, stopped by signal; and the command line's answers to bad input.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 import { Cleanup, clientFor, createChunk, pattern, readChunk, tempDir, writeChunk } from './helpers.js';
 import { closedPort } from '../helpers/probes.js';
 import { parseArgs } from '../../src/chunkserver/main.js';
@@ -17,23 +17,7 @@ const bin = join(root, 'bin', 'fst-chunkserver.js');
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  const built = join(root, 'dist', 'chunkserver', 'main.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'src', 'chunkserver'))) return;
-  // Other parts of the tree may not compile at this moment; tsc still emits, and the check below
-  // is what matters here.
-  await promisify(execFile)('npm', ['run', 'build'], { cwd: root }).catch(() => undefined);
-  expect(existsSync(built), 'npm run build produced dist/chunkserver/main.js').toBe(true);
-});
+beforeAll(() => ensureBuilt('chunkserver/main.js', ['src/chunkserver']));
 
 interface Daemon {
   child: ChildProcess;

@@ -3,13 +3,13 @@
  * file: a valid file is honoured and a flag overrides it; a misspelt key or a bad value stops the
  * daemon at once with exit status 2 and one stderr line naming the file and the key.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { runCli } from '../helpers/cli.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
@@ -17,24 +17,7 @@ import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  // The bin/ shims run dist/: rebuild when the config code or a daemon's main is newer.
-  const built = join(REPO_ROOT, 'dist', 'common', 'config', 'daemon-config.js');
-  const sources = ['src/common/config', 'src/master', 'src/chunkserver', 'src/client/fuse'].map((d) => newestMtime(join(REPO_ROOT, d)));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return;
-  // Other parts of the tree may not type-check at this moment; tsc still emits.
-  await promisify(execFile)('npm', ['run', 'build'], { cwd: REPO_ROOT }).catch(() => undefined);
-  expect(existsSync(built), 'npm run build produced dist/common/config/daemon-config.js').toBe(true);
-}, 120_000);
+beforeAll(() => ensureBuilt('common/config/daemon-config.js', ['src/common/config', 'src/master', 'src/chunkserver', 'src/client/fuse']), 120_000);
 
 /** The master's default replication goal, from `fstadmin status --json`. */
 async function defaultReplication(master: string): Promise<number> {

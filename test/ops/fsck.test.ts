@@ -6,14 +6,11 @@
  * chunkserver's full report (kept for an operator) and is reported as an orphan, then deleted from
  * disk by `fsck --repair`.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 import { main } from '../../src/admin/main.js';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { FstClient } from '../../src/client/fst-client.js';
@@ -21,7 +18,6 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { adminStatus } from '../helpers/cli.js';
 import { Cleanup } from '../helpers/cleanup.js';
-import { REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
 import { until } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
@@ -33,24 +29,7 @@ const FOREIGN_CHUNK = 10 ** 9;
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  // The bin/ shims run dist/: rebuild when the daemons' code is newer.
-  const built = join(REPO_ROOT, 'dist', 'chunkserver', 'rpc', 'list-chunks.js');
-  const sources = ['src/master', 'src/chunkserver', 'src/common'].map((d) => newestMtime(join(REPO_ROOT, d)));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return;
-  // Other parts of the tree may not type-check at this moment; tsc still emits.
-  await promisify(execFile)('npm', ['run', 'build'], { cwd: REPO_ROOT }).catch(() => undefined);
-  expect(existsSync(built), 'npm run build produced dist/chunkserver/rpc/list-chunks.js').toBe(true);
-}, 300_000);
+beforeAll(() => ensureBuilt('chunkserver/rpc/list-chunks.js', ['src/master', 'src/chunkserver', 'src/common']), 300_000);
 
 interface Problem {
   kind: string;

@@ -136,72 +136,49 @@ export function addService<T extends Record<string, AnyMethod>>(
     const h = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
     // Bound once per method: recording a unary call costs a timestamp and no allocation.
     const rec = metrics?.method(m.service, m.name);
+    // Calls answered once (unary, client-stream) and calls that end a stream (server-stream, bidi).
+    const answer = (run: () => Promise<unknown>, cb: sendUnaryData<unknown>): void => {
+      const t0 = rec ? performance.now() : 0;
+      run().then(
+        (res) => {
+          rec?.record(t0, OK);
+          cb(null, res);
+        },
+        (e: unknown) => {
+          const s = failureStatus(e, log, m.path);
+          rec?.record(t0, errnoOfServiceError(s));
+          cb(s);
+        },
+      );
+    };
+    const end = (run: () => Promise<unknown>, call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): void => {
+      const out = rec && new StreamOutcome(rec, call);
+      run().then(
+        () => {
+          out?.ok();
+          call.end();
+        },
+        // grpc-js sends a status for an 'error' event; destroy() would send none and leave the
+        // caller waiting for its deadline.
+        (e: unknown) => {
+          const s = failureStatus(e, log, m.path);
+          out?.fail(s);
+          call.emit('error', s);
+        },
+      );
+    };
     switch (m.kind) {
       case 'unary':
-        impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-          const t0 = rec ? performance.now() : 0;
-          h(call.request, contextOf(call)).then(
-            (res) => {
-              rec?.record(t0, OK);
-              cb(null, res);
-            },
-            (e: unknown) => {
-              const s = failureStatus(e, log, m.path);
-              rec?.record(t0, errnoOfServiceError(s));
-              cb(s);
-            },
-          );
-        }) as handleUnaryCall<unknown, unknown>;
+        impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call.request, contextOf(call)), cb)) as handleUnaryCall<unknown, unknown>;
         break;
       case 'server-stream':
-        impl[key] = (call: ServerWritableStream<unknown, unknown>) => {
-          const out = rec && new StreamOutcome(rec, call);
-          h(call.request, call, contextOf(call)).then(
-            () => {
-              out?.ok();
-              call.end();
-            },
-            // grpc-js sends a status for an 'error' event; destroy() would send none and leave the
-            // caller waiting for its deadline.
-            (e: unknown) => {
-              const s = failureStatus(e, log, m.path);
-              out?.fail(s);
-              call.emit('error', s);
-            },
-          );
-        };
+        impl[key] = (call: ServerWritableStream<unknown, unknown>) => end(() => h(call.request, call, contextOf(call)), call);
         break;
       case 'client-stream':
-        impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-          const t0 = rec ? performance.now() : 0;
-          h(call, contextOf(call)).then(
-            (res) => {
-              rec?.record(t0, OK);
-              cb(null, res);
-            },
-            (e: unknown) => {
-              const s = failureStatus(e, log, m.path);
-              rec?.record(t0, errnoOfServiceError(s));
-              cb(s);
-            },
-          );
-        }) as handleClientStreamingCall<unknown, unknown>;
+        impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call, contextOf(call)), cb)) as handleClientStreamingCall<unknown, unknown>;
         break;
       case 'bidi':
-        impl[key] = (call: ServerDuplexStream<unknown, unknown>) => {
-          const out = rec && new StreamOutcome(rec, call);
-          h(call, contextOf(call)).then(
-            () => {
-              out?.ok();
-              call.end();
-            },
-            (e: unknown) => {
-              const s = failureStatus(e, log, m.path);
-              out?.fail(s);
-              call.emit('error', s);
-            },
-          );
-        };
+        impl[key] = (call: ServerDuplexStream<unknown, unknown>) => end(() => h(call, contextOf(call)), call);
         break;
     }
   }
