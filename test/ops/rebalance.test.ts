@@ -1,14 +1,17 @@
 /**
  * fstadmin rebalance on real processes: a fourth chunkserver joins a loaded 3-server cluster; the
- * job (interrupted by a kill -9 of the master and resumed by the restarted master, then followed
- * by the command) ends with every server's use within 10% of the mean, every file intact, and no
+ * job (stopped by Ctrl-C on the command, started again, interrupted by a kill -9 of the master and
+ * resumed by the restarted master, then followed by the command) ends with every server's use within 10% of the mean, every file intact, and no
  * chunk below its goal at any moment of the move.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { adminStatus, runCli } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
 import { openDb } from '../helpers/master-db.js';
 import { until } from '../helpers/probes.js';
@@ -57,8 +60,23 @@ describe('fstadmin rebalance', () => {
       await watcher;
     });
 
-    // Slow enough to be interrupted midway: about 70 MiB to move at 8 MiB/s.
-    const detached = await runCli('fstadmin', ['--master', master, 'rebalance', '--threshold', '10', '--rate-mib', '8', '--detach', '--json']);
+    // Slow enough to be interrupted midway: about 70 MiB to move at 8 MiB/s. Ctrl-C on the
+    // command that follows the job stops it.
+    const follower = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'fstadmin.js'), '--master', master, 'rebalance', '--threshold', '10', '--rate-mib', '8'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.add(() => follower.exitCode === null && follower.kill('SIGKILL'));
+    let followerErr = '';
+    follower.stderr.on('data', (d: Buffer) => (followerErr += d.toString()));
+    const followerExit = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
+    await until('a first move', async () => (await adminStatus(master)).rebalance.moved >= 1 || undefined, 60_000, 200);
+    follower.kill('SIGINT');
+    expect(await followerExit).toBe(130);
+    expect(followerErr).toContain('run fstadmin rebalance again to resume');
+    const interrupted = (await adminStatus(master)).rebalance;
+    expect(interrupted.state).toBe('idle');
+
+    // Run again (detached this time): it goes on from where the cluster stands.
+    const detached = await runCli('fstadmin', ['--master', master, 'rebalance', '--rate-mib', '8', '--detach', '--json']);
     expect(detached.code, detached.stderr).toBe(0);
     expect((JSON.parse(detached.stdout) as Rebalance).state).toBe('running');
     await until('a few moves', async () => (await adminStatus(master)).rebalance.moved >= 2 || undefined, 60_000, 200);
