@@ -8,10 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fstadminInProcess } from '../helpers/admin-in-process.js';
+import type { CliResult } from '../helpers/cli.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { main } from '../../src/admin/main.js';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { FstClient } from '../../src/client/fst-client.js';
 import { RpcClient } from '../../src/common/rpc/client.js';
@@ -49,14 +49,7 @@ interface FsckJson {
 }
 
 /** Runs `fstadmin --master M fsck ARGS` in this process; its exit status and output. */
-async function fstadmin(master: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void): Writable => new Writable({ write(chunk: Buffer, _enc, cb) { add(chunk.toString()); cb(); } });
-  const io = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: {} };
-  const code = await main(['node', 'fstadmin', '--master', master, 'fsck', ...args], io);
-  return { code, stdout, stderr };
-}
+const fstadmin = (master: string, ...args: string[]): Promise<CliResult> => fstadminInProcess(['--master', master, 'fsck', ...args]);
 
 async function fsckJson(master: string, ...args: string[]): Promise<{ code: number; res: FsckJson }> {
   const r = await fstadmin(master, '--json', ...args);

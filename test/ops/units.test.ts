@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fstadminInProcess } from '../helpers/admin-in-process.js';
+import type { CliResult } from '../helpers/cli.js';
 import { unitName } from '../../src/admin/commands/install-units.js';
-import { main } from '../../src/admin/main.js';
 import { renderUnit, systemdWord } from '../../src/admin/units/render-unit.js';
 import { readConfigFile } from '../../src/common/config/config-file.js';
 import { DAEMON_SCHEMAS, resolveConfig, type DaemonKind } from '../../src/common/config/daemon-config.js';
@@ -19,16 +19,7 @@ import { DAEMON_SCHEMAS, resolveConfig, type DaemonKind } from '../../src/common
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const SHIPPED = join(REPO_ROOT, 'systemd');
 
-async function fstadmin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'fstadmin', ...args], { stdout, stderr, env: { PATH: process.env.PATH } });
-  return { code, stdout: out, stderr: err };
-}
+const fstadmin = (...args: string[]): Promise<CliResult> => fstadminInProcess(args, { PATH: process.env.PATH });
 
 /** systemd-analyze verify on one unit file; its stderr lines that concern FST's units. */
 function verify(unitFile: string): Promise<{ code: number; ourLines: string[]; stderr: string }> {

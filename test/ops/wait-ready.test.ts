@@ -10,26 +10,14 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/admin/main.js';
 import { isFuse, mountAt, parseMountinfo } from '../../src/admin/units/mountinfo.js';
+import { fstadminInProcess } from '../helpers/admin-in-process.js';
+import type { CliResult } from '../helpers/cli.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
 
-async function fstadmin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return fstadminWithEnv({}, ...args);
-}
-
-async function fstadminWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'fstadmin', ...args], { stdout, stderr, env });
-  return { code, stdout: out, stderr: err };
-}
+const fstadmin = (...args: string[]): Promise<CliResult> => fstadminInProcess(args);
+const fstadminWithEnv = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> => fstadminInProcess(args, env);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { assess, compareWork, PassPlan, serverState, surplus, type ChunkState, t
 
 const states = (m: Record<number, ServerState>) => (id: number): ServerState => m[id] ?? 'gone';
 const chunk = (chunkId: number, replicas: [number, number][], o: Partial<ChunkState> = {}): ChunkState => ({
-  chunkId, version: 5, goal: 2, leased: false, replicas: replicas.map(([serverId, version]) => ({ serverId, version })), ...o,
+  chunkId, ino: 100 + chunkId, idx: 0, version: 5, goal: 2, fileSize: 1024, leased: false, replicas: replicas.map(([serverId, version]) => ({ serverId, version })), ...o,
 });
 
 describe('serverState', () => {

@@ -11,16 +11,8 @@ import { fst } from '../../proto-gen/fst.js';
 import { formatBytes, formatTable } from '../../cli/format.js';
 import type { CliIo } from '../../cli/program.js';
 import { adminCall, printJson } from '../admin-rpc.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus, type ServerRow } from './status.js';
 
-interface ServerSpace {
-  address: string;
-  state: string;
-  decommission: string;
-  capacityBytes: number;
-  usedBytes: number;
-  freeBytes: number;
-}
 
 const percent = (part: number, whole: number): string => (whole > 0 ? `${Math.round((100 * part) / whole)}%` : '-');
 
@@ -30,7 +22,7 @@ export function registerSpace(program: Command, io: CliIo): void {
     .option('--json', 'print the answer as JSON')
     .action(async (opts: { json?: boolean }) => {
       const s = await fetchStatus(program, io);
-      const servers = s.servers as ServerSpace[];
+      const servers = s.servers as ServerRow[];
       const totals = { capacityBytes: s.capacityBytes as number, usedBytes: s.usedBytes as number, freeBytes: s.freeBytes as number, logicalBytes: s.logicalBytes as number };
       if (opts.json) {
         return printJson(io, {

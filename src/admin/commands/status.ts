@@ -38,7 +38,8 @@ export function statusToJson(res: fst.GetClusterStatusResponse): Record<string, 
   return fst.GetClusterStatusResponse.toObject(res, { longs: Number, defaults: true });
 }
 
-interface ServerRow {
+/** One server in the JSON form of a status answer. */
+export interface ServerRow {
   address: string;
   state: string;
   decommission: string;

@@ -10,31 +10,14 @@
  * write lease are not judged at all: the write path moves their versions and adds their replicas.
  */
 import { CHUNK_SIZE } from '../../common/ids.js';
+import type { ChunkState } from '../chunks/replication-plan.js';
 
 export type FsckKind =
   | 'missing' | 'under-replicated' | 'over-replicated' | 'lost-replica' | 'unrecorded-replica'
   | 'stale-replica' | 'orphan' | 'size-mismatch';
 
-/** A replica row: the master believes `serverId` holds the chunk at `version`. */
-export interface ReplicaRow {
-  serverId: number;
-  version: number;
-}
-
-/** A chunk of a live file as the metadata has it. */
-export interface RecordedChunk {
-  chunkId: number;
-  ino: number;
-  idx: number;
-  version: number;
-  /** Replication goal of its file; undefined when its inode row is gone (a damaged database). */
-  goal: number | undefined;
-  /** Its file's size in bytes. */
-  fileSize: number;
-  /** Under an unexpired write lease. */
-  leased: boolean;
-  replicas: ReplicaRow[];
-}
+/** A chunk as the metadata records it (the shared row reader's ChunkState; goal 0: inode gone). */
+export type RecordedChunk = ChunkState;
 
 /** A copy a checked server listed. */
 export interface Holding {
@@ -149,7 +132,7 @@ function countReplicas(c: RecordedChunk, rows: Map<number, number>, current: Hol
     at('missing', 0, `no live replica at v${c.version}` + (onDead > 0 ? `; ${onDead} recorded on servers that are down` : '; data lost unless a server that held it comes back'));
     return;
   }
-  if (c.goal === undefined) return;
+  if (c.goal <= 0) return;
   const extra = draining > 0 ? ` (and ${draining} on draining servers)` : '';
   if (inService < c.goal) at('under-replicated', 0, `${inService} of ${c.goal} live replicas in service${extra}`, { do: 'copy' });
   else if (inService > c.goal) at('over-replicated', 0, `${inService} live replicas in service, goal ${c.goal}${extra}`, { do: 'trim' });

@@ -26,7 +26,8 @@ import type { AdminDeps } from './admin-deps.js';
 import { compareChunk, findingKey, judge, type Finding, type RowsOf } from './fsck-compare.js';
 import { takeInventory, viewOf, type Inventory } from './fsck-inventory.js';
 import { repairAll, type RepairOutcome } from './fsck-repair.js';
-import { foreignChunks, loadRecorded, nextChunkId, pendingGc, scanRecorded } from './fsck-rows.js';
+import { chunkIdsIn, loadChunks, scanChunks } from '../chunks/replication-rows.js';
+import { nextChunkId } from './fsck-rows.js';
 
 /** Most problems listed. */
 export const MAX_PROBLEMS = 10_000;
@@ -42,7 +43,8 @@ interface FirstLook {
 
 async function readRows(db: Reader, ids: readonly number[]): Promise<RowsOf> {
   return {
-    recorded: await loadRecorded(db, ids, Date.now()), pendingGc: await pendingGc(db, ids), nextChunkId: await nextChunkId(db), foreign: await foreignChunks(db, ids),
+    recorded: await loadChunks(db, ids, Date.now()), pendingGc: await chunkIdsIn(db, 'deleted_chunks', ids), nextChunkId: await nextChunkId(db),
+    foreign: await chunkIdsIn(db, 'foreign_chunks', ids),
   };
 }
 
@@ -60,7 +62,7 @@ async function firstLook(deps: AdminDeps, inv: Inventory, newFrom: number): Prom
   // is held by a server but used by no chunk row.
   const unclaimed = inv.held;
   for (let after: number | undefined = 0; after !== undefined; ) {
-    const batch = await scanRecorded(deps.db.reader, after, BATCH, Date.now());
+    const batch = await scanChunks(deps.db.reader, after, BATCH, Date.now());
     for (const c of batch.chunks) {
       const held = unclaimed.get(c.chunkId) ?? [];
       unclaimed.delete(c.chunkId);

@@ -13,12 +13,17 @@ export interface ReplicaRow {
   version: number;
 }
 
-/** One chunk of a live file with its replica rows, as the scan reads it. */
+/** One chunk of a live file with its replica rows, as the scan reads it (replication-rows.ts). */
 export interface ChunkState {
   chunkId: number;
+  /** Its file and its index in it (the key of the chunk's allocation lock). */
+  ino: number;
+  idx: number;
   version: number;
-  /** Replication goal of its file. */
+  /** Replication goal of its file; 0 when the inode row is gone (a damaged database). */
   goal: number;
+  /** Its file's size in bytes. */
+  fileSize: number;
   /** An unexpired lease: the chunk is being written. */
   leased: boolean;
   replicas: ReplicaRow[];

@@ -30,7 +30,8 @@ function utilization(deps: ChunkDeps, id: number): number {
  */
 export async function trimChunk(ctx: TrimContext, chunkId: number, victim?: number): Promise<number[]> {
   const { deps } = ctx;
-  const key = await deps.db.reader.get<{ ino: number; idx: number }>('SELECT ino, idx FROM chunks WHERE chunk_id = ?', [chunkId]);
+  // Its lock key (ino, idx) never changes; the rows are read again inside the lock.
+  const key = await loadChunk(deps.db.reader, chunkId, Date.now());
   if (!key) return [];
   return ctx.withChunkLock(key.ino, key.idx, async () => {
     const now = Date.now();
