@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: build tools for the native modules (sqlite3, fuse-native), libfuse2 + fuse for
-# fst-mount, and the programs the tests and benchmarks drive (bindfs, sqlite3, git).
+# Debian packages: build tools for the native modules (sqlite3, fst-mount's FUSE binding), libfuse3
+# (headers to build the binding, fuse3 for fusermount3 and /etc/fuse.conf), and the programs the
+# tests and benchmarks drive (bindfs, sqlite3, git).
 need_apt=()
-for pkg in make g++ python3 libfuse2 fuse bindfs sqlite3 git; do
+for pkg in make g++ python3 pkg-config libfuse3-dev fuse3 bindfs sqlite3 git; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -22,5 +23,10 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 else
+  # The FUSE binding, when its source changed since it was built (npm ci builds it at postinstall).
+  addon=native/fuse-ll/build/Release/fst_fuse.node
+  if [ ! -f "$addon" ] || [ native/fuse-ll/fst_fuse.c -nt "$addon" ] || [ native/fuse-ll/binding.gyp -nt "$addon" ]; then
+    bash scripts/build-native.sh
+  fi
   npm run --silent build
 fi

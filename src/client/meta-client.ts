@@ -172,9 +172,12 @@ export class MetaClient {
     return { attr: toAttr(res.attr, 'Mkdir'), parentAttr: toParentAttr(res.parentAttr, 'Mkdir') };
   }
 
-  /** unlink(2); answers the links left on the inode. */
-  async unlink(parent: number, name: string, opts: MetaCallOptions = {}): Promise<Unlinked> {
-    const res = await this.rpc.unary(MasterMethods.Unlink, { parent, name, caller: this.who(opts) }, opts);
+  /**
+   * unlink(2); answers the links left on the inode. `keepIno`: this client has that inode open, so
+   * if it loses its last link here the master keeps it as an orphan (see updateOrphans).
+   */
+  async unlink(parent: number, name: string, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Unlinked> {
+    const res = await this.rpc.unary(MasterMethods.Unlink, { parent, name, caller: this.who(opts), keepIno: opts.keepIno ?? 0 }, opts);
     return { nlink: res.nlink, parentAttr: toParentAttr(res.parentAttr, 'Unlink') };
   }
 
@@ -184,10 +187,10 @@ export class MetaClient {
     return { parentAttr: toParentAttr(res.parentAttr, 'Rmdir') };
   }
 
-  /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE). */
-  async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions = {}): Promise<Renamed> {
+  /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE); `keepIno` as for unlink, for a replaced target. */
+  async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Renamed> {
     const res = await this.rpc.unary(MasterMethods.Rename, {
-      parent, name, newParent, newName, noReplace, caller: this.who(opts),
+      parent, name, newParent, newName, noReplace, caller: this.who(opts), keepIno: opts.keepIno ?? 0,
     }, opts);
     return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename') };
   }
@@ -272,6 +275,15 @@ export class MetaClient {
     if (mtime) req.mtime = mtime;
     const res = await this.rpc.unary(MasterMethods.CommitWrite, req, opts);
     return toAttr(res.attr, 'CommitWrite');
+  }
+
+  /**
+   * Orphans this client keeps open (files removed while open): renews `keep`, frees `release`.
+   * Answers the inodes of `keep` that are no orphans any more.
+   */
+  async updateOrphans(keep: readonly number[], release: readonly number[], opts: MetaCallOptions = {}): Promise<number[]> {
+    const res = await this.rpc.unary(MasterMethods.UpdateOrphans, { keep: [...keep], release: [...release] }, opts);
+    return res.gone.map((g) => wireNumber(g, 'ino'));
   }
 
   close(): void {

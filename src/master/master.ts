@@ -116,10 +116,16 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   }
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   chunks.start();
+  // Orphans whose client stopped renewing them (it died with the files open) are freed.
+  const orphanSweep = setInterval(() => {
+    ns.expireOrphans().then((n) => n > 0 && log.info('freed orphans whose client is gone', { count: n }), (err: unknown) => log.warn('orphan sweep failed', { err }));
+  }, 60_000);
+  orphanSweep.unref();
   lifecycle.transition('running');
   log.info('listening', { address, dataDir: opts.dataDir, replication });
 
   const shutdown = async (): Promise<void> => {
+    clearInterval(orphanSweep);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();

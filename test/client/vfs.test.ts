@@ -17,6 +17,30 @@ import { startRealCluster, type RealCluster } from './real-cluster.js';
 
 const ctx = { uid: 0, gid: 0, pid: 1 };
 const MiB = 1024 * 1024;
+const ROOT = 1;
+
+/** The inode of an absolute path, looked up name by name as the kernel does. */
+async function resolve(v: Vfs, path: string): Promise<Attr> {
+  let attr = (await v.getattr(ROOT)).value;
+  for (const name of path.split('/').filter(Boolean)) attr = (await v.lookup(attr.ino, name)).value;
+  return attr;
+}
+
+/** The directory inode and last name of an absolute path. */
+async function parentOf(v: Vfs, path: string): Promise<{ parent: number; name: string }> {
+  const i = path.lastIndexOf('/');
+  return { parent: (await resolve(v, path.slice(0, i) || '/')).ino, name: path.slice(i + 1) };
+}
+
+/** What the kernel would do for open(path, O_CREAT|flags): create in the parent. */
+async function create(v: Vfs, path: string, flags = constants.O_RDWR | constants.O_CREAT): Promise<number> {
+  const { parent, name } = await parentOf(v, path);
+  return (await v.create(parent, name, 0o644, flags, ctx)).fh;
+}
+
+async function openPath(v: Vfs, path: string, flags: number): Promise<number> {
+  return (await v.open((await resolve(v, path)).ino, flags)).fh;
+}
 
 describe('Vfs', () => {
   let cluster: RealCluster;
@@ -36,7 +60,7 @@ describe('Vfs', () => {
   it('keeps all files together under the mount-wide write-back limit', async () => {
     const v = vfs({ writebackMemoryBytes: 3 * MiB, writeback: { flushThresholdBytes: 8 * MiB } });
     const files = ['/m1', '/m2', '/m3', '/m4'];
-    const fhs = await Promise.all(files.map(async (f) => (await v.create(f, 0o644, constants.O_RDWR, ctx)).fh));
+    const fhs = await Promise.all(files.map((f) => create(v, f, constants.O_RDWR)));
     const data = files.map(() => randomBytes(6 * MiB));
     let peak = 0;
     const sample = setInterval(() => (peak = Math.max(peak, v.writebackMemory())), 2);
@@ -54,7 +78,7 @@ describe('Vfs', () => {
 
   it('sends buffered data after the idle delay without a close', async () => {
     const v = vfs({ writeback: { idleFlushMs: 200 } });
-    const fh = (await v.create('/idle', 0o644, constants.O_RDWR, ctx)).fh;
+    const fh = await create(v, '/idle', constants.O_RDWR);
     await v.write(fh, Buffer.from('written, never closed'), 0);
     expect((await client.meta.getAttr((await client.stat('/idle')).ino)).size).toBe(0);
     const deadline = Date.now() + 5_000;
@@ -70,12 +94,12 @@ describe('Vfs', () => {
   it('serves repeated reads of one file from the shared cache, across descriptors', async () => {
     await client.writeFile('/cached', randomBytes(3 * MiB));
     const v = vfs();
-    const a = (await v.open('/cached', constants.O_RDONLY)).fh;
-    const b = (await v.open('/cached', constants.O_RDONLY)).fh;
+    const a = await openPath(v, '/cached', constants.O_RDONLY);
+    const b = await openPath(v, '/cached', constants.O_RDONLY);
     const [x, y] = await Promise.all([v.read(a, 0, MiB), v.read(b, 0, MiB)]);
     expect(x.equals(y)).toBe(true);
     // A third descriptor finds the blocks the first two fetched (they shared one fetch each).
-    const c = (await v.open('/cached', constants.O_RDONLY)).fh;
+    const c = await openPath(v, '/cached', constants.O_RDONLY);
     const before = v.cacheStats();
     const z = await v.read(c, 4096, 4096);
     expect(z.equals(x.subarray(4096, 8192))).toBe(true);
@@ -85,16 +109,29 @@ describe('Vfs', () => {
 
   it("shows a hard link's nlink through the other name at once", async () => {
     const v = vfs();
-    const fh = (await v.create('/l1', 0o644, constants.O_RDWR, ctx)).fh;
+    await v.release(await create(v, '/l1', constants.O_RDWR));
+    const ino = (await resolve(v, '/l1')).ino;
+    expect((await v.getattr(ino)).value.nlink).toBe(1);
+    await v.link(ino, ROOT, 'l2', ctx);
+    expect((await resolve(v, '/l1')).nlink).toBe(2);
+    expect((await resolve(v, '/l2')).ino).toBe(ino);
+    await v.unlink(ROOT, 'l2', ctx);
+    expect((await resolve(v, '/l1')).nlink).toBe(1);
+  });
+
+  it('keeps a file removed while open readable until its last release, then the master frees it', async () => {
+    const v = vfs();
+    const fh = await create(v, '/orphan', constants.O_RDWR);
+    await v.write(fh, Buffer.from('still here'), 0);
+    await v.flush(fh);
+    const ino = (await resolve(v, '/orphan')).ino;
+    await v.unlink(ROOT, 'orphan', ctx);
+    await expect(v.lookup(ROOT, 'orphan')).rejects.toMatchObject({ code: 'ENOENT' });
+    // The master keeps the inode, nameless, for this client: readable, its data intact.
+    expect((await client.meta.getAttr(ino)).nlink).toBe(0);
+    expect((await v.read(fh, 0, 100)).toString()).toBe('still here');
     await v.release(fh);
-    expect((await v.getattr('/l1')).nlink).toBe(1);
-    expect((await v.open('/l1', constants.O_RDONLY)).directIo).toBe(false);
-    await v.link('/l1', '/l2', ctx);
-    expect((await v.getattr('/l1')).nlink).toBe(2);
-    // Hard-linked files bypass the kernel's per-name page caches.
-    expect((await v.open('/l2', constants.O_RDONLY)).directIo).toBe(true);
-    await v.unlink('/l2', ctx);
-    expect((await v.getattr('/l1')).nlink).toBe(1);
+    await expect(client.meta.getAttr(ino)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   /** A Vfs on its own MetaClient, recording the name of every master RPC it makes. */
@@ -116,15 +153,15 @@ describe('Vfs', () => {
   it("answers a directory's stat after a create from the cache, with the master's new attributes", async () => {
     const { v, calls, close } = countedVfs();
     try {
-      await v.mkdir('/wcc-create', 0o755, ctx);
-      const before = await v.getattr('/wcc-create');
+      const d = await v.mkdir(ROOT, 'wcc-create', 0o755, ctx);
+      const before = (await v.getattr(d.ino)).value;
       calls.length = 0;
-      const { fh } = await v.create('/wcc-create/f', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
-      const dir = await v.getattr('/wcc-create');
+      const { fh, attr } = await v.create(d.ino, 'f', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
+      const dir = (await v.getattr(d.ino)).value;
       expect(calls).toEqual(['Mknod']);
       expect(dir).toEqual(await client.meta.getAttr(dir.ino));
       expect(after(dir, before)).toBe(true);
-      expect(dir.mtime).toEqual((await v.getattr('/wcc-create/f')).mtime);
+      expect(dir.mtime).toEqual(attr.mtime);
       await v.release(fh);
     } finally {
       close();
@@ -136,13 +173,13 @@ describe('Vfs', () => {
     for (let i = 0; i < 30; i++) await client.writeFile(`/scan/f${i}`, `file ${i}`);
     const { v, calls, close } = countedVfs();
     try {
-      await v.getattr('/scan');
+      const dir = (await resolve(v, '/scan')).ino;
       calls.length = 0;
       // Names that do not exist never start a listing (creating files looks them up first).
-      for (let i = 0; i < 10; i++) await expect(v.getattr(`/scan/missing${i}`)).rejects.toMatchObject({ code: 'ENOENT' });
+      for (let i = 0; i < 10; i++) await expect(v.lookup(dir, `missing${i}`)).rejects.toMatchObject({ code: 'ENOENT' });
       expect(calls.filter((c) => c !== 'Lookup')).toEqual([]);
       calls.length = 0;
-      for (let i = 0; i < 30; i++) expect((await v.getattr(`/scan/f${i}`)).size).toBe(`file ${i}`.length);
+      for (let i = 0; i < 30; i++) expect((await v.lookup(dir, `f${i}`)).value.size).toBe(`file ${i}`.length);
       // A few lookups, one listing, then nothing: the other names came with the listing.
       expect(calls.filter((c) => c === 'Readdir')).toHaveLength(1);
       expect(calls.filter((c) => c === 'Lookup').length).toBeLessThanOrEqual(5);
@@ -154,18 +191,18 @@ describe('Vfs', () => {
   it('answers getxattr and listxattr of an inode without xattrs from its attributes', async () => {
     const { v, calls, close } = countedVfs();
     try {
-      const { fh } = await v.create('/hx', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
+      const { fh, attr } = await v.create(ROOT, 'hx', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
       await v.release(fh);
-      await v.getattr('/hx');
+      await v.getattr(attr.ino);
       calls.length = 0;
-      await expect(v.getxattr('/hx', 'security.selinux')).rejects.toMatchObject({ code: 'ENODATA' });
-      expect(await v.listxattr('/hx')).toEqual([]);
+      await expect(v.getxattr(attr.ino, 'security.selinux')).rejects.toMatchObject({ code: 'ENODATA' });
+      expect(await v.listxattr(attr.ino)).toEqual([]);
       expect(calls).toEqual([]);
       // Once it has one, the master is asked (and other names are still answered ENODATA by it).
-      await v.setxattr('/hx', 'user.k', Buffer.from('v'), 0, ctx);
-      expect((await v.getxattr('/hx', 'user.k')).toString()).toBe('v');
-      expect(await v.listxattr('/hx')).toEqual(['user.k']);
-      await expect(v.getxattr('/hx', 'user.other')).rejects.toMatchObject({ code: 'ENODATA' });
+      await v.setxattr(attr.ino, 'user.k', Buffer.from('v'), 0, ctx);
+      expect((await v.getxattr(attr.ino, 'user.k')).toString()).toBe('v');
+      expect(await v.listxattr(attr.ino)).toEqual(['user.k']);
+      await expect(v.getxattr(attr.ino, 'user.other')).rejects.toMatchObject({ code: 'ENODATA' });
       expect(calls).toContain('GetXattr');
     } finally {
       close();
@@ -175,43 +212,55 @@ describe('Vfs', () => {
   it('keeps every changed directory cached as the master committed it, and forgets it after a failure', async () => {
     const { v, calls, close } = countedVfs();
     try {
-      for (const d of ['/wcc', '/wcc/a', '/wcc/b']) await v.mkdir(d, 0o755, ctx);
+      const wcc = await v.mkdir(ROOT, 'wcc', 0o755, ctx);
+      const a = (await v.mkdir(wcc.ino, 'a', 0o755, ctx)).ino;
+      const b = (await v.mkdir(wcc.ino, 'b', 0o755, ctx)).ino;
+      const stat = async (ino: number): Promise<Attr> => (await v.getattr(ino)).value;
       /** Runs `op` (one RPC, `rpc`), then stats `dirs`: no more RPCs, and the master's attributes. */
-      const check = async (rpc: string, dirs: string[], op: () => Promise<unknown>): Promise<Attr[]> => {
-        const before = await Promise.all(dirs.map((d) => v.getattr(d)));
+      const check = async (rpc: string, dirs: number[], op: () => Promise<unknown>): Promise<Attr[]> => {
+        const before = await Promise.all(dirs.map(stat));
         calls.length = 0;
         await op();
-        const got = await Promise.all(dirs.map((d) => v.getattr(d)));
+        const got = await Promise.all(dirs.map(stat));
         expect(calls, rpc).toEqual([rpc]);
-        for (const [i, a] of got.entries()) {
-          expect(a, `${rpc}: ${dirs[i]}`).toEqual(await client.meta.getAttr(a.ino));
-          expect(after(a, before[i]!), `${rpc}: ${dirs[i]} ctime`).toBe(true);
+        for (const [i, attr] of got.entries()) {
+          expect(attr, `${rpc}: ${dirs[i]}`).toEqual(await client.meta.getAttr(attr.ino));
+          expect(after(attr, before[i]!), `${rpc}: ${dirs[i]} ctime`).toBe(true);
         }
         return got;
       };
-      await check('Mknod', ['/wcc/a'], () => v.mknod('/wcc/a/f', constants.S_IFREG | 0o644, 0, ctx));
-      await check('Mknod', ['/wcc/a'], () => v.mknod('/wcc/a/p', constants.S_IFIFO | 0o644, 0, ctx));
-      const [a] = await check('Mkdir', ['/wcc/a'], () => v.mkdir('/wcc/a/sub', 0o755, ctx));
-      expect(a?.nlink).toBe(3);
-      await check('Symlink', ['/wcc/a'], () => v.symlink('f', '/wcc/a/s', ctx));
-      await check('Link', ['/wcc/b'], () => v.link('/wcc/a/f', '/wcc/b/f2', ctx));
-      const [a2, b2] = await check('Rename', ['/wcc/a', '/wcc/b'], () => v.rename('/wcc/a/sub', '/wcc/b/sub', ctx));
+      let f = 0;
+      await check('Mknod', [a], async () => (f = (await v.mknod(a, 'f', constants.S_IFREG | 0o644, 0, ctx)).ino));
+      await check('Mknod', [a], () => v.mknod(a, 'p', constants.S_IFIFO | 0o644, 0, ctx));
+      const [a1] = await check('Mkdir', [a], () => v.mkdir(a, 'sub', 0o755, ctx));
+      expect(a1?.nlink).toBe(3);
+      await check('Symlink', [a], () => v.symlink(a, 's', 'f', ctx));
+      await check('Link', [b], () => v.link(f, b, 'f2', ctx));
+      const [a2, b2] = await check('Rename', [a, b], () => v.rename(a, 'sub', b, 'sub', 0, ctx));
       expect([a2?.nlink, b2?.nlink]).toEqual([2, 3]);
-      await check('Rename', ['/wcc/b'], () => v.rename('/wcc/b/f2', '/wcc/b/f3', ctx));
-      await check('Unlink', ['/wcc/b'], () => v.unlink('/wcc/b/f3', ctx));
-      const [b3] = await check('Rmdir', ['/wcc/b'], () => v.rmdir('/wcc/b/sub', ctx));
+      await check('Rename', [b], () => v.rename(b, 'f2', b, 'f3', 0, ctx));
+      await check('Unlink', [b], () => v.unlink(b, 'f3', ctx));
+      const [b3] = await check('Rmdir', [b], () => v.rmdir(b, 'sub', ctx));
       expect(b3?.nlink).toBe(2);
       // The names themselves stay right.
-      expect((await v.readdir('/wcc/a')).names.sort()).toEqual(['.', '..', 'f', 'p', 's']);
-      expect((await v.readdir('/wcc/b')).names.sort()).toEqual(['.', '..']);
-      expect((await v.getattr('/wcc/a/f')).nlink).toBe(1);
+      const names = async (dir: number): Promise<string[]> => {
+        const fh = await v.opendir(dir);
+        try {
+          return (await v.readdir(fh, 0, 100)).names.sort();
+        } finally {
+          v.releasedir(fh);
+        }
+      };
+      expect(await names(a)).toEqual(['.', '..', 'f', 'p', 's']);
+      expect(await names(b)).toEqual(['.', '..']);
+      expect((await v.lookup(a, 'f')).value.nlink).toBe(1);
 
       // A failed change says nothing about the directory: the next stat asks the master again.
-      await v.getattr('/wcc/a');
+      await v.getattr(a);
       calls.length = 0;
-      await expect(v.unlink('/wcc/a/missing', ctx)).rejects.toMatchObject({ code: 'ENOENT' });
-      await v.getattr('/wcc/a');
-      expect(calls).toEqual(['Unlink', 'Lookup']);
+      await expect(v.unlink(a, 'missing', ctx)).rejects.toMatchObject({ code: 'ENOENT' });
+      await v.getattr(a);
+      expect(calls).toEqual(['Unlink', 'GetAttr']);
     } finally {
       close();
     }
@@ -220,16 +269,45 @@ describe('Vfs', () => {
   it('drops a directory whose answer is older than what it caches, and forgets one answered without attributes', async () => {
     const cache = new EntryCache(client.meta, 60_000);
     await client.mkdir('/wcc-order');
-    const dir = await cache.resolve('/wcc-order');
+    const dir = (await cache.lookup(ROOT, 'wcc-order')).value;
     const newer = { ...dir, nlink: dir.nlink + 1, ctime: { sec: dir.ctime.sec + 10, nsec: 0 } };
-    cache.dirChanged('/wcc-order', newer);
-    expect(cache.peek('/wcc-order')).toEqual(newer);
+    cache.dirChanged(dir.ino, newer);
+    expect(cache.cachedAttr(dir.ino)?.value).toEqual(newer);
     // An older answer arriving late: which is newer is unknown, so neither is kept.
-    cache.dirChanged('/wcc-order', dir);
-    expect(cache.peek('/wcc-order')).toBeUndefined();
-    expect(await cache.resolve('/wcc-order')).toEqual(dir);
-    // No attributes (a failed call, or a master from before them): the path is forgotten.
-    cache.dirChanged('/wcc-order', undefined);
-    expect(cache.peek('/wcc-order')).toBeUndefined();
+    cache.dirChanged(dir.ino, dir);
+    expect(cache.cachedAttr(dir.ino)).toBeUndefined();
+    expect((await cache.getattr(dir.ino)).value).toEqual(dir);
+    // No attributes (a failed call, or a master from before them): the inode is forgotten.
+    cache.dirChanged(dir.ino, undefined);
+    expect(cache.cachedAttr(dir.ino)).toBeUndefined();
+  });
+
+  it('reads a directory longer than one page in pieces, each entry once, and from the start again after a rewind', async () => {
+    await client.mkdir('/big-dir');
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => client.writeFile(`/big-dir/e${String(i).padStart(5, '0')}`, '')));
+    const v = vfs();
+    const fh = await v.opendir((await resolve(v, '/big-dir')).ino);
+    try {
+      /** Every name, read in pieces of `max` from offset 0 as the kernel does. */
+      const readAll = async (max: number): Promise<string[]> => {
+        const names: string[] = [];
+        for (let offset = 0; ;) {
+          const piece = await v.readdir(fh, offset, max);
+          if (piece.names.length === 0) return names;
+          names.push(...piece.names);
+          offset += piece.names.length;
+        }
+      };
+      const seen = await readAll(97);
+      expect(seen.slice(0, 2)).toEqual(['.', '..']);
+      expect(seen.length).toBe(1502);
+      expect(new Set(seen).size).toBe(1502);
+      await client.writeFile('/big-dir/late', '');
+      expect((await v.readdir(fh, 1490, 100)).names).not.toContain('late');
+      // Offset 0 again (rewinddir) reads the directory afresh.
+      expect(await readAll(1000)).toContain('late');
+    } finally {
+      v.releasedir(fh);
+    }
   });
 });

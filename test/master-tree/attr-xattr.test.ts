@@ -134,6 +134,7 @@ describe('Namespace: xattrs', () => {
       await tx.run('ALTER TABLE chunkservers DROP COLUMN decommission');
       await tx.run('DROP TABLE settings');
       await tx.run('DROP TABLE foreign_chunks');
+      await tx.run('DROP TABLE orphans');
       await tx.run('PRAGMA user_version = 1');
     });
     await fx.reopen();
@@ -141,6 +142,7 @@ describe('Namespace: xattrs', () => {
     expect((await fx.ns.getattr(ROOT)).hasXattrs).toBe(false);
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM leases')).toEqual({ n: 0 });
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM foreign_chunks')).toEqual({ n: 0 });
+    expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM orphans')).toEqual({ n: 0 });
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM chunkservers WHERE decommission = 0')).toEqual({ n: 0 });
   });
 

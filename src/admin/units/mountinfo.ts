@@ -41,7 +41,7 @@ export function mountAt(entries: MountEntry[], path: string): MountEntry | undef
   return entries.findLast((e) => e.mountPoint === target);
 }
 
-/** fuse-native mounts show as `fuse`; libfuse's subtype option would make it `fuse.<subtype>`. */
+/** fst-mount's mounts show as `fuse.fst` (libfuse's subtype); other FUSE mounts as `fuse` or `fuse.<subtype>`. */
 export function isFuse(entry: MountEntry): boolean {
   return entry.fsType === 'fuse' || entry.fsType.startsWith('fuse.');
 }

@@ -1,131 +1,231 @@
 /**
- * fuse-native's operations, each converting its arguments, calling the Vfs, and answering with
- * `cb(0, result)` or `cb(Fuse[code])`. The only file besides mount.ts that knows FUSE exists; the
- * only place an errno name becomes a number. Every answer goes through `track`, which also counts
- * and times the op when the mount has metrics.
+ * The FUSE low-level requests (from the native binding's dispatch) turned into Vfs calls, and the
+ * Vfs's answers and errors into FUSE replies. The only file besides mount.ts that knows FUSE exists,
+ * and the only place an errno name becomes a number. Every request is answered exactly once, through
+ * `answer`, which also counts and times it when the mount has metrics.
  */
-import Fuse from 'fuse-native';
 import { errnoNumber, type ErrnoName } from '../../common/errors/errno.js';
 import { toErrno } from '../../common/errors/to-errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import { OK } from '../../common/metrics/op-recorder.js';
 import type { MountMetrics } from '../../common/metrics/mount-metrics.js';
+import type { Attr } from '../types.js';
 import type { Vfs } from '../vfs/vfs.js';
-import type { OpContext } from '../vfs/op-context.js';
-import type { TimeArg } from '../vfs/ops-attr.js';
-import { toFuseStat } from './stat.js';
-
-type Cb = (code: number, ...result: unknown[]) => void;
-
-/** The negative host errno FUSE expects (fuse-native's table lacks some, e.g. ENOTSUP). */
-function errnoOf(code: ErrnoName): number {
-  const n = (Fuse as unknown as Record<string, number | undefined>)[code];
-  return typeof n === 'number' ? n : -errnoNumber(code);
-}
-
-/** Maps what utimens hands over (patched fuse-native) to a Vfs time argument. */
-function timeArg(t: unknown): TimeArg {
-  if (t === 'now' || t === 'omit') return t;
-  if (t && typeof t === 'object' && 'sec' in t) return t as TimeArg;
-  const ms = t instanceof Date ? t.getTime() : Number(t);
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
-}
+import type { OpContext, Timed } from '../vfs/op-context.js';
+import type { SetattrChanges } from '../vfs/ops-attr.js';
+import { Op, OpenFlag, SetAttrBit, type Dispatch, type FuseBinding, type Session } from './binding.js';
+import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 
 export interface AdapterOptions {
   vfs: Vfs;
   log: Logger;
-  /** The caller of the current request (fuse_get_context), when the binding exposes it. */
-  context: () => OpContext;
+  binding: FuseBinding;
+  /** The mounted session (known once mount() returned; no request comes before). */
+  session: () => Session;
+  /** Most seconds the kernel may trust a name (an answer from fst-mount's cache gets what it has left). */
+  entryTimeoutSec: number;
+  /** Most seconds the kernel may trust attributes. */
+  attrTimeoutSec: number;
+  /** How long the kernel may remember that a name does not exist. */
+  negativeTimeoutSec: number;
+  /** The connection ended (unmounted from outside, or closed). */
+  onExit: (errno: number) => void;
+  /** A kernel notification finished (token, errno). */
+  onNotified?: (token: number, errno: number) => void;
   /** Where ops and bytes are counted; absent without metrics. */
   metrics?: MountMetrics;
 }
 
-export function fuseOperations(o: AdapterOptions): Record<string, (...args: never[]) => void> {
-  const { vfs, log, metrics } = o;
+const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k.toLowerCase()]));
+
+/** Smallest directory entry the kernel's buffer can hold, to bound what a piece asks for. */
+const MIN_DIRENT = 32;
+const MIN_DIRENTPLUS = 152;
+const BUF = new Float64Array(ATTR_FIELDS);
+
+function xattrList(names: string[]): Buffer {
+  return Buffer.from(names.map((n) => `${n}\0`).join(''));
+}
+
+export function fuseDispatch(o: AdapterOptions): Dispatch {
+  const { vfs, log, metrics, binding: b } = o;
   const debug = log.level === 'debug';
   const timed = debug || metrics !== undefined;
+  const s = (): Session => o.session();
+
   /** The errno name of a failure; logs what is unexpected, and EIO. */
-  const errnoName = (op: string, path: string | undefined, e: unknown): ErrnoName => {
-    const code = toErrno(e, (u) => log.error('unexpected error in FUSE operation', { op, path, err: u }));
-    if (code === 'EIO') log.warn('FUSE operation failed', { op, path, err: e });
+  const errnoName = (op: string, e: unknown): ErrnoName => {
+    const code = toErrno(e, (u) => log.error('unexpected error in FUSE operation', { op, err: u }));
+    if (code === 'EIO') log.warn('FUSE operation failed', { op, err: e });
     return code;
   };
+  const done = (op: string, t0: number, outcome: string): void => {
+    metrics?.op(op).record(t0, outcome);
+    if (debug) log.debug(outcome === OK ? 'op' : 'op failed', { op, ms: +(performance.now() - t0).toFixed(3), code: outcome });
+  };
   /**
-   * Runs `fn` for `op` (`path` only for logs), then answers with `ok(result)` or `failed(-errno)`;
-   * counts and times the op when there are metrics, traces it at debug level.
+   * Runs `fn`, then replies with `ok(result)`, or with the errno (or `failed(code)` when given,
+   * which returns true when it replied itself). A reply that throws is a bug: logged, and the
+   * request gets EIO if it was not answered.
    */
-  function track<T>(op: string, path: string | undefined, fn: () => Promise<T>, ok: (r: T) => void, failed: (errno: number) => void): void {
+  function answer<T>(op: number, req: number, fn: () => Promise<T> | T, ok: (r: T) => void, failed?: (code: ErrnoName) => boolean): void {
+    const name = OP_NAMES[op] ?? String(op);
     const t0 = timed ? performance.now() : 0;
-    fn().then((r) => {
-      if (timed) done(op, path, t0, OK);
-      ok(r);
-    }, (e: unknown) => {
-      const code = errnoName(op, path, e);
-      if (timed) done(op, path, t0, code);
-      failed(errnoOf(code));
+    let replied = false;
+    const reply = (send: () => void): void => {
+      if (replied) return;
+      replied = true;
+      try {
+        send();
+      } catch (e) {
+        log.error('FUSE reply failed', { op: name, err: e });
+      }
+    };
+    Promise.resolve()
+      .then(fn)
+      .then((r) => {
+        if (timed) done(name, t0, OK);
+        reply(() => ok(r));
+      }, (e: unknown) => {
+        const code = errnoName(name, e);
+        if (timed) done(name, t0, code);
+        reply(() => {
+          if (!failed?.(code)) b.replyErr(s(), req, errnoNumber(code));
+        });
+      });
+  }
+  const ok0 = (req: number) => (): void => b.replyErr(s(), req, 0);
+  const entryTtl = (left: number): number => Math.min(left, o.entryTimeoutSec);
+  const attrTtl = (left: number): number => Math.min(left, o.attrTimeoutSec);
+  const entry = (req: number) => (a: Timed<Attr>): void => b.replyEntry(s(), req, encodeAttr(a.value, BUF), entryTtl(a.ttlSec), attrTtl(a.ttlSec));
+  /** An inode just made or changed through this mount: trusted for the whole TTL. */
+  const fresh = (req: number) => (a: Attr): void => b.replyEntry(s(), req, encodeAttr(a, BUF), o.entryTimeoutSec, o.attrTimeoutSec);
+
+  function setattrChanges(toSet: number, mode: number, uid: number, gid: number, size: number, times: Buffer | undefined): SetattrChanges {
+    const c: SetattrChanges = {};
+    if (toSet & SetAttrBit.MODE) c.mode = mode & 0o7777;
+    if (toSet & SetAttrBit.UID) c.uid = uid;
+    if (toSet & SetAttrBit.GID) c.gid = gid;
+    if (toSet & SetAttrBit.SIZE) c.size = size;
+    const t = times && times.length >= 32 ? new Float64Array(times.buffer, times.byteOffset, 4) : undefined;
+    if (toSet & SetAttrBit.ATIME_NOW) c.atime = 'now';
+    else if (toSet & SetAttrBit.ATIME && t) c.atime = { sec: t[0]!, nsec: t[1]! };
+    if (toSet & SetAttrBit.MTIME_NOW) c.mtime = 'now';
+    else if (toSet & SetAttrBit.MTIME && t) c.mtime = { sec: t[2]!, nsec: t[3]! };
+    return c;
+  }
+
+  function readdir(req: number, plus: boolean, fh: number, size: number, offset: number): void {
+    const max = Math.ceil(size / (plus ? MIN_DIRENTPLUS : MIN_DIRENT)) + 1;
+    answer(plus ? Op.READDIRPLUS : Op.READDIR, req, () => vfs.readdir(fh, offset, max), (piece) => {
+      const attrs = new Float64Array(piece.attrs.length * ATTR_FIELDS);
+      piece.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
+      b.replyDir(s(), req, size, plus, piece.names, attrs, offset, o.entryTimeoutSec, o.attrTimeoutSec);
     });
   }
-  function done(op: string, path: string | undefined, t0: number, outcome: string): void {
-    metrics?.op(op).record(t0, outcome);
-    if (debug) log.debug(outcome === OK ? 'op' : 'op failed', { op, path, ms: +(performance.now() - t0).toFixed(3), code: outcome });
-  }
-  /** `track` for ops answering cb(0, ...mapped result) or cb(-errno). */
-  function run<T>(op: string, cb: Cb, fn: () => Promise<T>, map: (r: T) => unknown[] = () => [], path?: string): void {
-    track(op, path, fn, (r) => cb(0, ...map(r)), (errno) => cb(errno));
-  }
-  /** Ops fst-mount answers at once without the Vfs, counted like the others. */
-  const answered = (): Promise<void> => Promise.resolve();
 
-  return {
-    init: (cb: Cb) => cb(0),
-    access: (path: string, _mode: number, cb: Cb) => run('access', cb, () => vfs.access(path)),
-    statfs: (_path: string, cb: Cb) => run('statfs', cb, () => vfs.statfs(), (s) => [s]),
-    getattr: (path: string, cb: Cb) => run('getattr', cb, () => vfs.getattr(path), (a) => [toFuseStat(a)], path),
-    fgetattr: (_path: string, fd: number, cb: Cb) => run('fgetattr', cb, () => vfs.fgetattr(fd), (a) => [toFuseStat(a)]),
-    flush: (_path: string, fd: number, cb: Cb) => run('flush', cb, () => vfs.flush(fd)),
-    // fuse-native passes datasync before the descriptor here, unlike every other fd operation.
-    fsync: (_path: string, _datasync: number, fd: number, cb: Cb) => run('fsync', cb, () => vfs.fsync(fd)),
-    fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Cb) => run('fsyncdir', cb, answered),
-    readdir: (path: string, cb: Cb) => run('readdir', cb, () => vfs.readdir(path), (l) => [l.names, l.attrs.map(toFuseStat)]),
-    truncate: (path: string, size: number, cb: Cb) => run('truncate', cb, () => vfs.truncate(path, size, o.context())),
-    ftruncate: (_path: string, fd: number, size: number, cb: Cb) => run('ftruncate', cb, () => vfs.ftruncate(fd, size, o.context())),
-    readlink: (path: string, cb: Cb) => run('readlink', cb, () => vfs.readlink(path), (t) => [t]),
-    chown: (path: string, uid: number, gid: number, cb: Cb) => run('chown', cb, () => vfs.chown(path, uid, gid, o.context())),
-    chmod: (path: string, mode: number, cb: Cb) => run('chmod', cb, () => vfs.chmod(path, mode, o.context())),
-    mknod: (path: string, mode: number, dev: number, cb: Cb) => run('mknod', cb, () => vfs.mknod(path, mode, dev, o.context())),
-    setxattr: (path: string, name: string, value: Buffer, _position: number, flags: number, cb: Cb) =>
-      run('setxattr', cb, () => vfs.setxattr(path, name, value, flags, o.context())),
-    getxattr: (path: string, name: string, _position: number, cb: Cb) => run('getxattr', cb, () => vfs.getxattr(path, name), (v) => [v]),
-    listxattr: (path: string, cb: Cb) => run('listxattr', cb, () => vfs.listxattr(path), (l) => [l]),
-    removexattr: (path: string, name: string, cb: Cb) => run('removexattr', cb, () => vfs.removexattr(path, name, o.context())),
-    // open and create answer the fd and open options (patched binding): 1 = direct_io.
-    open: (path: string, flags: number, cb: Cb) => run('open', cb, () => vfs.open(path, flags), (r) => [r.fh, r.directIo ? 1 : 0], path),
-    opendir: (_path: string, _flags: number, cb: Cb) => run('opendir', cb, answered, () => [0]),
-    // read and write answer with the byte count (or a negative errno) as the first argument.
-    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
-      track('read', undefined, () => vfs.read(fd, pos, len), (data) => {
-        const n = data.copy(buf, 0, 0, Math.min(len, data.length));
-        metrics?.bytesRead.inc(n);
-        cb(n);
-      }, cb);
-    },
-    write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
-      track('write', undefined, () => vfs.write(fd, buf.subarray(0, len), pos), (n) => {
-        metrics?.bytesWritten.inc(n);
-        cb(n);
-      }, cb);
-    },
-    release: (_path: string, fd: number, cb: Cb) => run('release', cb, () => vfs.release(fd)),
-    releasedir: (_path: string, _fd: number, cb: Cb) => run('releasedir', cb, answered),
-    create: (path: string, mode: number, cb: Cb, flags?: number) =>
-      run('create', cb, () => vfs.create(path, mode, flags ?? 0, o.context()), (r) => [r.fh, r.directIo ? 1 : 0]),
-    utimens: (path: string, atime: unknown, mtime: unknown, cb: Cb) =>
-      run('utimens', cb, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), o.context())),
-    unlink: (path: string, cb: Cb) => run('unlink', cb, () => vfs.unlink(path, o.context()), undefined, path),
-    rename: (from: string, to: string, cb: Cb) => run('rename', cb, () => vfs.rename(from, to, o.context()), undefined, `${from} -> ${to}`),
-    link: (existing: string, newPath: string, cb: Cb) => run('link', cb, () => vfs.link(existing, newPath, o.context())),
-    symlink: (target: string, path: string, cb: Cb) => run('symlink', cb, () => vfs.symlink(target, path, o.context())),
-    mkdir: (path: string, mode: number, cb: Cb) => run('mkdir', cb, () => vfs.mkdir(path, mode, o.context())),
-    rmdir: (path: string, cb: Cb) => run('rmdir', cb, () => vfs.rmdir(path, o.context())),
+  return (op, req, uid, gid, pid, a0, a1, a2, a3, _a4, a5, a6, _a7, name, name2, data) => {
+    const ctx: OpContext = { uid, gid, pid };
+    const nm = name ?? '';
+    switch (op) {
+      case Op.LOOKUP:
+        return answer(op, req, () => vfs.lookup(a0, nm), entry(req), (code) => {
+          if (code !== 'ENOENT') return false;
+          // Remembered missing, so that a create right after goes straight to fst-mount.
+          b.replyEntry(s(), req, encodeNegative(BUF), o.negativeTimeoutSec, 0);
+          return true;
+        });
+      case Op.GETATTR:
+        return answer(op, req, () => vfs.getattr(a0, a1 >= 0 ? a1 : undefined), (a) => b.replyAttr(s(), req, encodeAttr(a.value, BUF), attrTtl(a.ttlSec)));
+      case Op.SETATTR:
+        return answer(op, req, () => vfs.setattr(a0, setattrChanges(a2, a3, _a4, a5, a6, data), a1 >= 0 ? a1 : undefined, ctx),
+          (a) => b.replyAttr(s(), req, encodeAttr(a, BUF), o.attrTimeoutSec));
+      case Op.READLINK:
+        return answer(op, req, () => vfs.readlink(a0), (t) => b.replyReadlink(s(), req, t));
+      case Op.MKNOD:
+        return answer(op, req, () => vfs.mknod(a0, nm, a1, a2, ctx), fresh(req));
+      case Op.MKDIR:
+        return answer(op, req, () => vfs.mkdir(a0, nm, a1, ctx), fresh(req));
+      case Op.UNLINK:
+        return answer(op, req, () => vfs.unlink(a0, nm, ctx), ok0(req));
+      case Op.RMDIR:
+        return answer(op, req, () => vfs.rmdir(a0, nm, ctx), ok0(req));
+      case Op.SYMLINK:
+        return answer(op, req, () => vfs.symlink(a0, nm, name2 ?? '', ctx), fresh(req));
+      case Op.RENAME:
+        return answer(op, req, () => vfs.rename(a0, nm, a1, name2 ?? '', a2, ctx), ok0(req));
+      case Op.LINK:
+        return answer(op, req, () => vfs.link(a0, a1, nm, ctx), fresh(req));
+      case Op.OPEN:
+        return answer(op, req, () => vfs.open(a0, a1), (r) => b.replyOpen(s(), req, r.fh, r.keepCache ? OpenFlag.KEEP_CACHE : 0));
+      case Op.CREATE:
+        return answer(op, req, () => vfs.create(a0, nm, a1, a2, ctx), (r) => {
+          b.replyCreate(s(), req, encodeAttr(r.attr, BUF), o.entryTimeoutSec, o.attrTimeoutSec, r.fh, r.keepCache ? OpenFlag.KEEP_CACHE : 0);
+        });
+      case Op.READ:
+        return answer(op, req, () => vfs.read(a1, a3, a2), (buf) => {
+          const out = buf.length > a2 ? buf.subarray(0, a2) : buf;
+          metrics?.bytesRead.inc(out.length);
+          b.replyBuf(s(), req, out);
+        });
+      case Op.WRITE:
+        return answer(op, req, () => vfs.write(a1, data ?? Buffer.alloc(0), a3), (n) => {
+          metrics?.bytesWritten.inc(n);
+          b.replyWrite(s(), req, n);
+        });
+      case Op.FLUSH:
+        return answer(op, req, () => vfs.flush(a1), ok0(req));
+      case Op.RELEASE:
+        return answer(op, req, () => vfs.release(a1), ok0(req));
+      case Op.FSYNC:
+        return answer(op, req, () => vfs.fsync(a1), ok0(req));
+      case Op.OPENDIR:
+        return answer(op, req, () => vfs.opendir(a0), (fh) => b.replyOpen(s(), req, fh, 0));
+      case Op.READDIR:
+        return readdir(req, false, a1, a2, a3);
+      case Op.READDIRPLUS:
+        return readdir(req, true, a1, a2, a3);
+      case Op.RELEASEDIR:
+        return answer(op, req, () => vfs.releasedir(a1), ok0(req));
+      case Op.FSYNCDIR:
+        // Every namespace change is committed by the master before it is answered.
+        return answer(op, req, () => undefined, ok0(req));
+      case Op.STATFS:
+        return answer(op, req, () => vfs.statfs(), (st) => b.replyStatfs(s(), req, statfsNumbers(st)));
+      case Op.SETXATTR:
+        return answer(op, req, () => vfs.setxattr(a0, nm, data ?? Buffer.alloc(0), a1, ctx), ok0(req));
+      case Op.GETXATTR:
+        return answer(op, req, () => vfs.getxattr(a0, nm), (v) => sized(req, a1, v));
+      case Op.LISTXATTR:
+        return answer(op, req, () => vfs.listxattr(a0), (names) => sized(req, a1, xattrList(names)));
+      case Op.REMOVEXATTR:
+        return answer(op, req, () => vfs.removexattr(a0, nm, ctx), ok0(req));
+      case Op.ACCESS:
+        return answer(op, req, () => vfs.access(a0), ok0(req));
+      case Op.EXIT:
+        return o.onExit(a0);
+      case Op.NOTIFY_DONE:
+        // (NOTIFY_DONE, token, errno) ride in the places of req and uid.
+        return o.onNotified?.(req, uid);
+      default:
+        return answer(op, req, () => Promise.reject(new Error(`unknown FUSE op ${op}`)), ok0(req));
+    }
   };
+
+  /** getxattr/listxattr: size 0 asks for the length; a value longer than `size` is ERANGE. */
+  function sized(req: number, size: number, value: Buffer): void {
+    if (size === 0) b.replyXattr(s(), req, value.length);
+    else if (value.length > size) b.replyErr(s(), req, errnoNumber('ERANGE'));
+    else b.replyBuf(s(), req, value);
+  }
+}
+
+const BLOCK = 4096;
+
+/** statfs(2) numbers: [bsize, frsize, blocks, bfree, bavail, files, ffree, favail, namemax]. */
+function statfsNumbers(st: { totalBytes: number; freeBytes: number; files: number }): Float64Array {
+  const free = Math.floor(st.freeBytes / BLOCK);
+  // Inodes are not a limited resource in FST: report plenty free, as network filesystems do.
+  const ffree = 1_000_000_000;
+  return Float64Array.from([BLOCK, BLOCK, Math.floor(st.totalBytes / BLOCK), free, free, st.files + ffree, ffree, ffree, 255]);
 }

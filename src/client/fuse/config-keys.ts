@@ -17,8 +17,8 @@ export const MOUNT_CONFIG_KEYS: ConfigSchema = [
   },
   { name: 'entry-timeout', type: 'non-negative-number', default: 1, placeholder: 'seconds', description: 'how long names are cached (by the kernel and fst-mount)' },
   {
-    name: 'attr-timeout', type: 'non-negative-number', default: 0, placeholder: 'seconds',
-    description: 'how long the kernel caches attributes (0: always ask fst-mount, which caches them per inode)',
+    name: 'attr-timeout', type: 'non-negative-number', default: 1, placeholder: 'seconds',
+    description: 'how long the kernel caches attributes (at most entry-timeout; 0: every stat asks fst-mount, which caches them per inode)',
   },
   { name: 'cache-size', type: 'non-negative-number', default: 256, placeholder: 'MiB', description: 'read cache shared by all open files, in MiB' },
   { name: 'read-ahead', type: 'non-negative-number', default: 32, placeholder: 'MiB', description: 'largest read-ahead window per open file, in MiB' },

@@ -1,48 +1,44 @@
 /**
- * The FUSE options FST mounts with. fuse-native has no setting for big_writes or max_write (without
- * them the kernel sends 4 KiB writes), but whatever follows `fsname=` in its option string reaches
- * libfuse unchanged, so the extra options ride there.
+ * What fst-mount asks of the kernel and libfuse3 when it mounts: the mount options, the FUSE
+ * capabilities it wants, and the request sizes.
  */
+import type { CapName } from './binding.js';
+
 export interface MountTuning {
-  /** Seconds the kernel trusts names (lookups). */
-  entryTimeoutSec: number;
-  /**
-   * Seconds the kernel trusts attributes. libfuse2's path API gives each name of a hard-linked
-   * file its own kernel inode, so a cached attribute could hide a new nlink or ctime seen through
-   * another name; 0 sends every stat to fst-mount, which answers from its per-inode cache.
-   */
-  attrTimeoutSec: number;
   allowOther: boolean;
+  /** The filesystem name shown in /proc/mounts and df (the master's address). */
+  fsname: string;
 }
 
-/** Largest read/write request the kernel sends (the most libfuse2 accepts without a patched kernel). */
-export const MAX_IO = 128 * 1024;
+/**
+ * Largest write the kernel sends in one request (libfuse3 asks for max_pages to match, so reads
+ * come as large too): fewer, larger requests for streaming I/O.
+ */
+export const MAX_IO = 1024 * 1024;
+/** The kernel's read-ahead for a file, in bytes. */
+export const MAX_READAHEAD = 1024 * 1024;
 
-export function fuseMountOptions(t: MountTuning): Record<string, unknown> {
-  const extra = [
+/**
+ * - ASYNC_READ, PARALLEL_DIROPS: several requests of one file or directory in flight at once.
+ * - READDIRPLUS (always, not AUTO): every listing carries attributes, so `ls -l`, `find` and
+ *   `du` need no lookup per entry.
+ * - CACHE_SYMLINKS: a symlink's target never changes (a new link is a new inode).
+ * - ASYNC_DIO: direct I/O requests in parallel.
+ * Not asked: WRITEBACK_CACHE (fst-mount buffers writes itself, and close must report their
+ * errors), HANDLE_KILLPRIV (the kernel clears set-id bits with a setattr), ATOMIC_O_TRUNC (O_TRUNC
+ * arrives as a setattr), AUTO_INVAL_DATA (the kernel drops a file's pages at every open instead),
+ * locks (the kernel keeps POSIX and flock locks local to this machine).
+ */
+export const WANTED_CAPS: readonly CapName[] = ['ASYNC_READ', 'PARALLEL_DIROPS', 'READDIRPLUS', 'CACHE_SYMLINKS', 'ASYNC_DIO'];
+
+/** The libfuse3 session arguments (`-o` mount options). */
+export function fuseArgs(t: MountTuning): string[] {
+  const opts = [
+    `fsname=${t.fsname.replace(/[,\\]/g, '_')}`,
     'subtype=fst',
-    'big_writes',
-    `max_write=${MAX_IO}`,
-    `max_read=${MAX_IO}`,
-    // Report FST's inode numbers as st_ino (libfuse2's high-level API makes up its own otherwise).
-    'use_ino',
-    'readdir_ino',
-    // fuse-native drops options whose value is 0, so the timeouts ride here too.
-    `entry_timeout=${t.entryTimeoutSec}`,
-    `attr_timeout=${t.attrTimeoutSec}`,
-    // A name found missing stays missing for as long as a found one stays found: a create then
-    // goes straight to fst-mount instead of a lookup first (names made elsewhere show within it).
-    `negative_timeout=${t.entryTimeoutSec}`,
+    // The kernel checks permission bits itself, from the attributes fst-mount reports.
+    'default_permissions',
   ];
-  return {
-    fsname: ['fst', ...extra].join(','),
-    defaultPermissions: true,
-    allowOther: t.allowOther,
-    maxRead: MAX_IO,
-    // fuse-native answers EIO for an operation slower than 15 s by default; a flush of a large
-    // buffer or a wait for the master may take longer, and its deadline is ours to set.
-    timeout: false,
-    force: true,
-    mkdir: true,
-  };
+  if (t.allowOther) opts.push('allow_other');
+  return ['-o', opts.join(',')];
 }

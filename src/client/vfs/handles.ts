@@ -22,7 +22,7 @@ export class HandleTable {
   private next = 1;
 
   add(h: Omit<Handle, 'fh'>): Handle {
-    // fh travels through fuse-native as a 32-bit number: reuse freed numbers long before wrapping.
+    // Small numbers, reused once freed, long before wrapping.
     while (this.handles.has(this.next)) this.next = (this.next % 0x7fff_ffff) + 1;
     const handle = { ...h, fh: this.next };
     this.next = (this.next % 0x7fff_ffff) + 1;

@@ -10,3 +10,9 @@ export interface OpContext {
 export function callerOf(ctx: OpContext): Caller {
   return { uid: ctx.uid, gid: ctx.gid, groups: [] };
 }
+
+/** A cached answer and how many seconds the kernel may keep it (the TTL it has left here). */
+export interface Timed<T> {
+  value: T;
+  ttlSec: number;
+}

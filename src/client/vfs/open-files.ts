@@ -159,6 +159,8 @@ export function newer(a: Attr, b: Attr): Attr {
 
 export class OpenFileTable {
   private readonly files = new Map<number, OpenFile>();
+  /** Opens under way per inode (asking the master), counted as open by a removal meanwhile. */
+  private readonly opening = new Map<number, number>();
 
   constructor(private readonly deps: OpenFileDeps) {}
 
@@ -192,5 +194,30 @@ export class OpenFileTable {
 
   all(): OpenFile[] {
     return [...this.files.values()];
+  }
+
+  /** Inodes open now, or being opened. */
+  get size(): number {
+    return this.files.size + this.opening.size;
+  }
+
+  /** Whether `ino` is open here, or being opened. */
+  isOpen(ino: number): boolean {
+    return this.files.has(ino) || this.opening.has(ino);
+  }
+
+  /**
+   * Runs an open of `ino` (its master call included) counting the inode as open meanwhile, so that
+   * a removal racing it keeps the inode for it (orphans.ts).
+   */
+  async whileOpening<T>(ino: number, fn: () => Promise<T>): Promise<T> {
+    this.opening.set(ino, (this.opening.get(ino) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.opening.get(ino) ?? 1) - 1;
+      if (n <= 0) this.opening.delete(ino);
+      else this.opening.set(ino, n);
+    }
   }
 }

@@ -1,106 +1,60 @@
-/** getattr, fgetattr, chmod, chown, utimens, truncate, ftruncate, access, statfs. */
+/** getattr, setattr (chmod, chown, truncate, utimens), statfs, access. */
 import { FsError } from '../../common/errors/errno.js';
+import { toFsError } from '../../common/errors/to-errno.js';
 import type { AttrChanges, StatfsResult } from '../meta-client.js';
-import { fst, type Attr, type Timespec } from '../types.js';
-import { callerOf, type OpContext } from './op-context.js';
+import type { Attr, Timespec } from '../types.js';
+import { callerOf, type OpContext, type Timed } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
 /** A time as utimens hands it over: exact, the master's now (UTIME_NOW), or unchanged (UTIME_OMIT). */
 export type TimeArg = Timespec | 'now' | 'omit';
 
-const NO_ID = 0xffffffff; // chown's "leave unchanged" (-1 as an unsigned 32-bit id)
+/** What setattr changes; absent fields stay (ctime moves by itself). */
+export type SetattrChanges = Omit<AttrChanges, 'ctime'>;
 
 /** The attributes to show for an inode: an open file's pending size and mtime win. */
-function shown(s: VfsState, attr: Attr): Attr {
+export function shown(s: VfsState, attr: Attr): Attr {
   return s.files.get(attr.ino)?.view(attr) ?? attr;
 }
 
-export async function getattr(s: VfsState, path: string): Promise<Attr> {
-  return shown(s, await s.entries.resolve(path));
+/**
+ * An inode the master no longer has: ESTALE, so that the kernel looks its name up again (a path
+ * operation that raced a rename or removal is retried on what the name names now).
+ */
+export function staleIfGone(e: unknown): never {
+  const err = toFsError(e);
+  if (err.code === 'ENOENT') throw new FsError('ESTALE', err.message, { cause: err });
+  throw err;
 }
 
-export async function fgetattr(s: VfsState, fh: number): Promise<Attr> {
-  const { file } = s.handles.get(fh);
-  // The inode's attributes while the entry cache trusts them (open, create, link... keep them
-  // current); otherwise ask the master.
-  let base = s.entries.cachedAttr(file.ino);
-  if (!base) {
-    base = await s.meta.getAttr(file.ino);
-    s.entries.update(base);
-  }
-  return file.view(base);
+/** stat by inode (`fh`: fstat of an open descriptor). */
+export async function getattr(s: VfsState, ino: number, fh?: number): Promise<Timed<Attr>> {
+  const file = fh === undefined ? s.files.get(ino) : s.handles.get(fh).file;
+  const cached = await s.entries.getattr(ino).catch(staleIfGone);
+  return { value: file ? file.view(cached.value) : cached.value, ttlSec: cached.ttlSec };
 }
 
-async function change(s: VfsState, path: string, changes: AttrChanges, ctx: OpContext): Promise<void> {
-  const attr = await s.entries.resolve(path);
-  const open = s.files.get(attr.ino);
-  // Pending data would commit after this change and overwrite an explicit mtime: send it first.
-  if (open?.hasWriter && (changes.mtime !== undefined || changes.size !== undefined)) await open.flush();
-  const updated = await s.meta.setAttr(attr.ino, changes, { caller: callerOf(ctx) });
-  if (changes.size !== undefined) open?.truncated(updated);
+/** chmod, chown, truncate/ftruncate (`fh`), utimensat. */
+export async function setattr(s: VfsState, ino: number, c: SetattrChanges, fh: number | undefined, ctx: OpContext): Promise<Attr> {
+  if (c.size !== undefined && (!Number.isSafeInteger(c.size) || c.size < 0)) throw new FsError('EINVAL', `invalid size ${c.size}`);
+  const handle = fh === undefined ? undefined : s.handles.get(fh);
+  if (handle && c.size !== undefined && !handle.access.writable) throw new FsError('EBADF', 'not open for writing');
+  const open = handle?.file ?? s.files.get(ino);
+  // Pending data would commit after this change and overwrite an explicit mtime or a new size:
+  // send it first.
+  if (open?.hasWriter && (c.mtime !== undefined || c.size !== undefined)) await open.flush();
+  const updated = await s.meta.setAttr(ino, c, { caller: callerOf(ctx) }).catch(staleIfGone);
+  if (c.size !== undefined) open?.truncated(updated);
   else if (open) open.attr = updated;
-  s.entries.set(path, updated);
+  s.entries.update(updated);
+  return shown(s, updated);
 }
 
-export function chmod(s: VfsState, path: string, mode: number, ctx: OpContext): Promise<void> {
-  return change(s, path, { mode: mode & 0o7777 }, ctx);
+export function statfs(s: VfsState): Promise<StatfsResult> {
+  return s.meta.statfs();
 }
 
-export function chown(s: VfsState, path: string, uid: number, gid: number, ctx: OpContext): Promise<void> {
-  const changes: AttrChanges = {};
-  if (uid !== NO_ID && uid !== -1) changes.uid = uid;
-  if (gid !== NO_ID && gid !== -1) changes.gid = gid;
-  return change(s, path, changes, ctx);
-}
-
-export function utimens(s: VfsState, path: string, atime: TimeArg, mtime: TimeArg, ctx: OpContext): Promise<void> {
-  const changes: AttrChanges = {};
-  if (atime !== 'omit') changes.atime = atime;
-  if (mtime !== 'omit') changes.mtime = mtime;
-  return change(s, path, changes, ctx);
-}
-
-export function truncate(s: VfsState, path: string, size: number, ctx: OpContext): Promise<void> {
-  if (!Number.isSafeInteger(size) || size < 0) return Promise.reject(new FsError('EINVAL', `invalid size ${size}`));
-  return change(s, path, { size }, ctx);
-}
-
-export async function ftruncate(s: VfsState, fh: number, size: number, ctx: OpContext): Promise<void> {
-  const h = s.handles.get(fh);
-  if (!h.access.writable) throw new FsError('EBADF', 'not open for writing');
-  if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `invalid size ${size}`);
-  await h.file.flush();
-  const updated = await s.meta.setAttr(h.file.ino, { size }, { caller: callerOf(ctx) });
-  h.file.truncated(updated);
-}
-
-/** access(2): existence here; the kernel checks permission bits itself (default_permissions). */
-export async function access(s: VfsState, path: string): Promise<void> {
-  await s.entries.resolve(path);
-}
-
-export interface StatfsView {
-  bsize: number;
-  frsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  favail: number;
-  namemax: number;
-}
-
-const BLOCK = 4096;
-
-export async function statfs(s: VfsState): Promise<StatfsView> {
-  const st: StatfsResult = await s.meta.statfs();
-  const free = Math.floor(st.freeBytes / BLOCK);
-  // Inodes are not a limited resource in FST: report plenty free, as network filesystems do.
-  const ffree = 1_000_000_000;
-  return { bsize: BLOCK, frsize: BLOCK, blocks: Math.floor(st.totalBytes / BLOCK), bfree: free, bavail: free, files: st.files + ffree, ffree, favail: ffree, namemax: 255 };
-}
-
-export function isDirectory(attr: Attr): boolean {
-  return attr.type === fst.FileType.DIRECTORY;
+/** access(2): existence here; permission bits are the kernel's to check (default_permissions). */
+export async function access(s: VfsState, ino: number): Promise<void> {
+  await s.entries.getattr(ino).catch(staleIfGone);
 }

@@ -1,48 +1,54 @@
-/** readdir, mkdir, rmdir. */
-import { listDirEntries } from '../tree-ops.js';
-import { fst, type Attr } from '../types.js';
-import { callerOf, type OpContext } from './op-context.js';
-import type { VfsState } from './vfs-state.js';
+/** opendir, readdir (and readdirplus), releasedir. */
 import { FsError } from '../../common/errors/errno.js';
+import { fst, type Attr } from '../types.js';
+import { readAhead, rewind } from './dir-handles.js';
+import { shown, staleIfGone } from './ops-attr.js';
+import type { VfsState } from './vfs-state.js';
 
-export interface DirListing {
+/** One piece of a listing: entries from the offset asked, each with its attributes. */
+export interface DirPiece {
   names: string[];
   attrs: Attr[];
 }
 
-/** Every entry with its attributes (readdirplus): the attributes warm the entry cache for `ls -l`. */
-export async function readdir(s: VfsState, path: string): Promise<DirListing> {
-  const dir = await s.entries.resolve(path);
-  if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', `${path} is not a directory`);
-  const entries = await listDirEntries(s.meta, dir.ino, true);
-  const names: string[] = ['.', '..'];
-  const attrs: Attr[] = [dir, dir];
-  const base = path === '/' ? '' : path;
-  for (const e of entries) {
-    if (!e.attr) continue;
-    const attr = s.files.get(e.attr.ino)?.view(e.attr) ?? e.attr;
+export async function opendir(s: VfsState, ino: number): Promise<number> {
+  const self = (await s.entries.getattr(ino).catch(staleIfGone)).value;
+  if (self.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', `inode ${ino} is not a directory`);
+  return s.dirs.open(self);
+}
+
+/**
+ * Up to `max` entries starting at `offset` ("." is 0, ".." 1, then the children in name order).
+ * Entry i's offset to continue after it is i + 1. Every entry read warms the entry cache.
+ */
+export async function readdir(s: VfsState, fh: number, offset: number, max: number): Promise<DirPiece> {
+  const d = s.dirs.get(fh);
+  if (offset === 0 && d.entries.length > 0) rewind(d);
+  const first = Math.max(0, offset - 2);
+  await readAhead(s.meta, d, first + max);
+  const names: string[] = [];
+  const attrs: Attr[] = [];
+  for (let i = offset; i < 2 && names.length < max; i++) {
+    names.push(i === 0 ? '.' : '..');
+    attrs.push(d.self);
+  }
+  for (let i = first; i < d.entries.length && names.length < max; i++) {
+    const e = d.entries[i]!;
+    // Every entry keeps its place (the offsets count them); one without attributes (a master that
+    // sent none) shows its inode and type only, and is not cached.
+    if (e.attr) s.entries.set(d.ino, e.name, e.attr);
     names.push(e.name);
-    attrs.push(attr);
-    s.entries.set(`${base}/${e.name}`, e.attr);
+    attrs.push(e.attr ? shown(s, e.attr) : bareAttr(e.ino, e.type));
   }
   return { names, attrs };
 }
 
-export async function mkdir(s: VfsState, path: string, mode: number, ctx: OpContext): Promise<Attr> {
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const { attr, parentAttr } = await s.meta.mkdir(dir.ino, name, mode, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr, parentAttr);
-  return attr;
+export function releasedir(s: VfsState, fh: number): void {
+  s.dirs.release(fh);
 }
 
-export async function rmdir(s: VfsState, path: string, ctx: OpContext): Promise<void> {
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
-  let dirAttr: Attr | undefined;
-  try {
-    dirAttr = (await s.meta.rmdir(dir.ino, name, { caller: callerOf(ctx) })).parentAttr;
-  } finally {
-    s.entries.forgetTree(path);
-    // After a failure nothing is known of the directory: it is forgotten.
-    s.entries.dirChanged(dirPath, dirAttr);
-  }
+const ZERO = { sec: 0, nsec: 0 };
+
+function bareAttr(ino: number, type: fst.FileType): Attr {
+  return { ino, type, mode: 0, uid: 0, gid: 0, nlink: 1, size: 0, atime: ZERO, mtime: ZERO, ctime: ZERO, rdev: 0, replication: 0, hasXattrs: false };
 }

@@ -1,5 +1,5 @@
 /**
- * create, open, read, write, flush, fsync, release. Every close reaches `flush`, the last place an
+ * open, create, read, write, flush, fsync, release. Every close reaches `flush`, the last place an
  * error can reach the application (the kernel ignores release's result), so dirty data is sent and
  * committed there; release only drops the descriptor.
  */
@@ -11,6 +11,8 @@ import { overlayPending } from '../writeback/file-writer.js';
 import { fst, type Attr } from '../types.js';
 import type { Handle } from './handles.js';
 import { newer } from './open-files.js';
+import { staleIfGone } from './ops-attr.js';
+import { added } from './ops-names.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
@@ -26,10 +28,7 @@ function accessOf(flags: number): AccessMode {
 function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
   if (attr.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', 'is a directory');
   if (attr.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', 'not a regular file');
-  // A commit through this mount may have landed after `attr` was fetched (a descriptor closing
-  // while this one opens): take the newest, or an O_APPEND write would start at an old end.
-  const cached = s.entries.cachedAttr(attr.ino);
-  const file = s.files.acquire(cached ? newer(attr, cached) : attr);
+  const file = s.files.acquire(attr);
   const reader = new FileReader(s.meta, s.chunks, attr.ino, s.read, {
     blocks: s.blocks,
     keyPrefix: () => file.cacheKey(),
@@ -39,32 +38,49 @@ function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
   return s.handles.add({ file, access, reader, readerGeneration: file.generation });
 }
 
-/** An open descriptor, and whether the kernel must not cache its pages. */
+/** An open descriptor, and how the kernel may cache its pages. */
 export interface Opened {
   fh: number;
-  /**
-   * libfuse2 gives each name of a hard-linked file its own kernel inode and page cache, so data
-   * written through one name would not show through a descriptor opened by another: such files are
-   * opened with direct I/O (every read comes to fst-mount, which has one view per inode).
-   */
-  directIo: boolean;
+  /** The kernel may keep the pages it cached of this file from before (it did not change). */
+  keepCache: boolean;
 }
 
-/** open(2). The attributes come fresh from the master: close-to-open consistency. */
-export async function open(s: VfsState, path: string, flags: number): Promise<Opened> {
-  const attr = await s.entries.resolve(path, true);
-  return { fh: openHandle(s, attr, accessOf(flags)).fh, directIo: attr.nlink > 1 };
+function sameData(a: Attr, b: Attr): boolean {
+  return a.size === b.size && a.mtime.sec === b.mtime.sec && a.mtime.nsec === b.mtime.nsec && a.ctime.sec === b.ctime.sec && a.ctime.nsec === b.ctime.nsec;
 }
 
-/** create(2) / open(O_CREAT): the kernel already checked O_EXCL against its lookup. */
-export async function create(s: VfsState, path: string, mode: number, flags: number, ctx: OpContext): Promise<Opened> {
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
+/**
+ * open(2). The attributes come fresh from the master (close-to-open consistency); if they differ
+ * from what this mount last knew, the kernel's copy is dropped too (its size would cut reads
+ * short). The kernel drops the file's cached pages at every open.
+ */
+export async function open(s: VfsState, ino: number, flags: number): Promise<Opened> {
+  try {
+    return await s.files.whileOpening(ino, async () => {
+      const fresh = await s.meta.getAttr(ino).catch(staleIfGone);
+      const known = s.entries.cachedAttr(ino)?.value;
+      if (!known || !sameData(known, fresh)) s.kernel?.invalidateAttr(ino);
+      // A commit through this mount may have landed after `fresh` was read (a descriptor closing
+      // while this one opens): take the newest, or an O_APPEND write would start at an old end.
+      const attr = known ? newer(fresh, known) : fresh;
+      s.entries.update(attr);
+      return { fh: openHandle(s, attr, accessOf(flags)).fh, keepCache: false };
+    });
+  } catch (e) {
+    // A removal kept the inode for this open, which failed: let it go.
+    if (!s.files.isOpen(ino)) await s.orphans.closed(ino);
+    throw e;
+  }
+}
+
+/** create(2) / open(O_CREAT) of a name the kernel found missing. */
+export async function create(s: VfsState, parent: number, name: string, mode: number, flags: number, ctx: OpContext): Promise<{ attr: Attr } & Opened> {
   const exclusive = (flags & constants.O_EXCL) !== 0;
-  const { attr, created, parentAttr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr, parentAttr);
+  const { attr, created, parentAttr } = await s.meta.mknod(parent, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
+  added(s, parent, name, attr, parentAttr);
   if (created) s.entries.noteNoXattrs(attr.ino);
-  const access = flags === 0 ? { readable: true, writable: true, append: false } : accessOf(flags);
-  return { fh: openHandle(s, attr, { ...access, writable: true }).fh, directIo: attr.nlink > 1 };
+  const h = openHandle(s, attr, { ...accessOf(flags), writable: true });
+  return { attr: h.file.view(attr), fh: h.fh, keepCache: false };
 }
 
 export async function read(s: VfsState, fh: number, position: number, length: number): Promise<Buffer> {
@@ -80,7 +96,7 @@ export async function read(s: VfsState, fh: number, position: number, length: nu
   return overlayPending(pending, await h.reader.read(position, length, noPending), position, length);
 }
 
-/** write(2): buffered (the bytes are copied: `data` is a view of FUSE's memory). */
+/** write(2): buffered. `data` is the process's own copy (the binding copied it out of FUSE). */
 export async function write(s: VfsState, fh: number, data: Buffer, position: number): Promise<number> {
   const h = s.handles.get(fh);
   if (!h.access.writable) throw new FsError('EBADF', 'not open for writing');
@@ -96,7 +112,7 @@ export async function flush(s: VfsState, fh: number): Promise<void> {
   await s.handles.get(fh).file.flush();
 }
 
-/** fsync(2): returns once every write so far is on every replica and committed. */
+/** fsync(2): returns once every write so far is on every replica, durable, and committed. */
 export async function fsync(s: VfsState, fh: number): Promise<void> {
   await s.handles.get(fh).file.fsync();
 }
@@ -112,5 +128,6 @@ export async function release(s: VfsState, fh: number): Promise<void> {
     s.log.warn('flush at release failed', { ino: h.file.ino, err: e });
   } finally {
     s.files.release(h.file);
+    if (!s.files.isOpen(h.file.ino)) await s.orphans.closed(h.file.ino);
   }
 }

@@ -1,80 +1,17 @@
-/** unlink, rename, link, symlink, readlink, mknod. */
+/** lookup, mknod, mkdir, unlink, rmdir, rename, link, symlink, readlink. */
 import { constants } from 'node:fs';
 import { FsError } from '../../common/errors/errno.js';
-import type { Renamed } from '../meta-client.js';
 import { fst, type Attr } from '../types.js';
-import { HIDDEN_NAME } from './hidden-files.js';
-import { callerOf, type OpContext } from './op-context.js';
+import { shown, staleIfGone } from './ops-attr.js';
+import { callerOf, type OpContext, type Timed } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
-export async function unlink(s: VfsState, path: string, ctx: OpContext): Promise<void> {
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
-  // Only to invalidate: the kernel looked the name up just before, so it is cached if it matters.
-  const target = s.entries.peek(path);
-  let dirAttr: Attr | undefined;
-  try {
-    const res = await s.meta.unlink(dir.ino, name, { caller: callerOf(ctx) });
-    dirAttr = res.parentAttr;
-    // Other names of the inode now show one link less.
-    if (res.nlink > 0 && target) s.entries.forgetIno(target.ino);
-  } finally {
-    s.entries.forget(path);
-    // After a failure nothing is known of the directory: it is forgotten.
-    s.entries.dirChanged(dirPath, dirAttr);
-  }
-}
+/** renameat2 flags. */
+const RENAME_NOREPLACE = 1;
 
-export async function rename(s: VfsState, from: string, to: string, ctx: OpContext, noReplace = false): Promise<void> {
-  const src = await s.entries.parentOf(from);
-  const dst = await s.entries.parentOf(to);
-  if (HIDDEN_NAME.test(dst.name) && src.dirPath === dst.dirPath) {
-    // libfuse hiding an open file (see hidden-files.ts): link now, drop the old name later.
-    const file = await s.entries.resolve(from);
-    const { newParentAttr } = await s.meta.link(file.ino, dst.dir.ino, dst.name, { caller: callerOf(ctx) });
-    s.entries.forgetIno(file.ino);
-    s.entries.dirChanged(src.dirPath, newParentAttr);
-    s.hides.start({ path: from, dirIno: src.dir.ino, name: src.name });
-    return;
-  }
-  // Only to invalidate (no lookups: the kernel looked both names up just before).
-  const moved = s.entries.peek(from);
-  const replaced = s.entries.peek(to);
-  let res: Renamed | undefined;
-  try {
-    res = await s.meta.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, noReplace, { caller: callerOf(ctx) });
-  } finally {
-    s.entries.forgetTree(from);
-    s.entries.forgetTree(to);
-    // After a failure nothing is known of the directories: they are forgotten.
-    s.entries.dirChanged(src.dirPath, res?.parentAttr);
-    s.entries.dirChanged(dst.dirPath, res?.newParentAttr);
-    if (moved) s.entries.forgetIno(moved.ino);
-    // A replaced file lost a link: its other names (if any) must show it.
-    if (replaced) s.entries.forgetIno(replaced.ino);
-  }
-}
-
-export async function link(s: VfsState, existing: string, newPath: string, ctx: OpContext): Promise<Attr> {
-  const target = await s.entries.resolve(existing);
-  const { dir, dirPath } = await s.entries.parentOf(newPath);
-  const name = newPath.slice(newPath.lastIndexOf('/') + 1);
-  const { attr, newParentAttr } = await s.meta.link(target.ino, dir.ino, name, { caller: callerOf(ctx) });
-  // nlink and ctime changed for every name of the inode: drop them all, cache the fresh one.
-  s.entries.forgetIno(target.ino);
-  s.entries.added(dirPath, newPath, attr, newParentAttr);
-  return attr;
-}
-
-export async function symlink(s: VfsState, target: string, path: string, ctx: OpContext): Promise<Attr> {
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const { attr, parentAttr } = await s.meta.symlink(dir.ino, name, target, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr, parentAttr);
-  return attr;
-}
-
-export async function readlink(s: VfsState, path: string): Promise<string> {
-  const attr = await s.entries.resolve(path);
-  return s.meta.readlink(attr.ino);
+export async function lookup(s: VfsState, parent: number, name: string): Promise<Timed<Attr>> {
+  const found = await s.entries.lookup(parent, name);
+  return { value: shown(s, found.value), ttlSec: found.ttlSec };
 }
 
 const typeOfMode: Record<number, fst.FileType> = {
@@ -86,12 +23,95 @@ const typeOfMode: Record<number, fst.FileType> = {
 };
 
 /** mknod(2): regular files, fifos, devices and sockets (the kernel sends directories to mkdir). */
-export async function mknod(s: VfsState, path: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> {
+export async function mknod(s: VfsState, parent: number, name: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> {
   const fmt = mode & constants.S_IFMT;
   const type = fmt === 0 ? fst.FileType.REGULAR : typeOfMode[fmt];
   if (type === undefined) throw new FsError('EINVAL', `mknod of file type 0${fmt.toString(8)}`);
-  const { dir, name, dirPath } = await s.entries.parentOf(path);
-  const { attr, parentAttr } = await s.meta.mknod(dir.ino, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
-  s.entries.added(dirPath, path, attr, parentAttr);
+  const { attr, parentAttr } = await s.meta.mknod(parent, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
+  added(s, parent, name, attr, parentAttr);
+  s.entries.noteNoXattrs(attr.ino);
   return attr;
+}
+
+export async function mkdir(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Promise<Attr> {
+  const { attr, parentAttr } = await s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) });
+  added(s, parent, name, attr, parentAttr);
+  s.entries.noteNoXattrs(attr.ino);
+  return attr;
+}
+
+export async function symlink(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Promise<Attr> {
+  const { attr, parentAttr } = await s.meta.symlink(parent, name, target, { caller: callerOf(ctx) });
+  added(s, parent, name, attr, parentAttr);
+  s.entries.noteNoXattrs(attr.ino);
+  return attr;
+}
+
+/** A name was added through this mount: cache it, and the directory as the master committed it. */
+export function added(s: VfsState, parent: number, name: string, attr: Attr, parentAttr: Attr | undefined): void {
+  s.entries.dirChanged(parent, parentAttr);
+  s.entries.set(parent, name, attr);
+}
+
+export async function link(s: VfsState, ino: number, newParent: number, newName: string, ctx: OpContext): Promise<Attr> {
+  const { attr, newParentAttr } = await s.meta.link(ino, newParent, newName, { caller: callerOf(ctx) }).catch(staleIfGone);
+  added(s, newParent, newName, attr, newParentAttr);
+  return shown(s, attr);
+}
+
+export async function readlink(s: VfsState, ino: number): Promise<string> {
+  return s.meta.readlink(ino).catch(staleIfGone);
+}
+
+export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  const victim = s.entries.cachedEntry(parent, name);
+  let dirAttr: Attr | undefined;
+  try {
+    const keepIno = await s.orphans.keepCandidate(parent, name);
+    const res = await s.meta.unlink(parent, name, { caller: callerOf(ctx), keepIno });
+    dirAttr = res.parentAttr;
+    if (res.nlink === 0 && keepIno !== 0) s.orphans.kept(keepIno);
+  } finally {
+    s.entries.forgetEntry(parent, name);
+    // nlink and ctime moved; after a failure nothing is known of the directory.
+    if (victim !== undefined) s.entries.forgetAttr(victim);
+    s.entries.dirChanged(parent, dirAttr);
+  }
+}
+
+export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  const victim = s.entries.cachedEntry(parent, name);
+  let dirAttr: Attr | undefined;
+  try {
+    dirAttr = (await s.meta.rmdir(parent, name, { caller: callerOf(ctx) })).parentAttr;
+  } finally {
+    s.entries.forgetEntry(parent, name);
+    if (victim !== undefined) s.entries.forgetAttr(victim);
+    s.entries.dirChanged(parent, dirAttr);
+  }
+}
+
+/** rename(2) and renameat2 with RENAME_NOREPLACE (RENAME_EXCHANGE is not supported: EINVAL). */
+export async function rename(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
+  if ((flags & ~RENAME_NOREPLACE) !== 0) throw new FsError('EINVAL', `rename flags ${flags} are not supported`);
+  const moved = s.entries.cachedEntry(parent, name);
+  const replaced = s.entries.cachedEntry(newParent, newName);
+  let dirAttr: Attr | undefined;
+  let newDirAttr: Attr | undefined;
+  try {
+    const keepIno = (flags & RENAME_NOREPLACE) !== 0 ? 0 : await s.orphans.keepCandidate(newParent, newName);
+    const res = await s.meta.rename(parent, name, newParent, newName, (flags & RENAME_NOREPLACE) !== 0, { caller: callerOf(ctx), keepIno });
+    dirAttr = res.parentAttr;
+    newDirAttr = res.newParentAttr;
+    // The master keeps it only if this was its last link; releasing one it freed is harmless.
+    if (keepIno !== 0 && keepIno !== moved) s.orphans.kept(keepIno);
+  } finally {
+    s.entries.forgetEntry(parent, name);
+    s.entries.forgetEntry(newParent, newName);
+    // ctime of the moved inode, nlink of a replaced one moved.
+    if (moved !== undefined) s.entries.forgetAttr(moved);
+    if (replaced !== undefined) s.entries.forgetAttr(replaced);
+    s.entries.dirChanged(parent, dirAttr);
+    if (newParent !== parent) s.entries.dirChanged(newParent, newDirAttr);
+  }
 }

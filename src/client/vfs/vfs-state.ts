@@ -5,10 +5,20 @@ import type { ChunkClient } from '../chunk-client.js';
 import type { MetaClient } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
+import type { DirHandleTable } from './dir-handles.js';
 import type { EntryCache } from './entry-cache.js';
 import type { HandleTable } from './handles.js';
-import type { HideTracker } from './hidden-files.js';
 import type { OpenFileTable } from './open-files.js';
+import type { OrphanTracker } from './orphans.js';
+
+/**
+ * What the kernel caches that the VFS may have to take back. Implemented by the FUSE layer; a VFS
+ * used without a mount (tests) has none.
+ */
+export interface KernelCache {
+  /** The kernel's copy of an inode's attributes is stale: drop it now. */
+  invalidateAttr(ino: number): void;
+}
 
 export interface VfsState {
   meta: MetaClient;
@@ -17,14 +27,10 @@ export interface VfsState {
   blocks: BlockCache;
   files: OpenFileTable;
   handles: HandleTable;
-  hides: HideTracker;
+  dirs: DirHandleTable;
+  orphans: OrphanTracker;
+  kernel: KernelCache | undefined;
   read: ReadOptions;
   writeback: WritebackOptions;
   log: Logger;
-}
-
-/** The parent directory path of an absolute path. */
-export function parentPath(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }

@@ -1,35 +1,39 @@
 /**
- * The filesystem as FUSE sees it, independent of FUSE: one method per FUSE operation, named after
- * it, taking paths (fuse-native's high-level API is path-based) and an OpContext, returning typed
- * results and throwing FsError. Built on interfaces only (MetaClient, ChunkClient), so it is tested
- * without a mount; `client/fuse/adapter.ts` only converts arguments and errnos.
+ * The filesystem as FUSE sees it, independent of FUSE: one method per FUSE low-level operation,
+ * named after it, taking inode numbers (FST's own; FUSE's root id 1 is FST's root) and an
+ * OpContext, returning typed results and throwing FsError. Built on interfaces only (MetaClient,
+ * ChunkClient), so it is tested without a mount; `client/fuse/adapter.ts` only converts arguments,
+ * answers and errnos. Answers the kernel may cache come with the seconds it may keep them (Timed).
  */
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
-import type { MetaClient } from '../meta-client.js';
+import type { MetaClient, StatfsResult } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
+import { DirHandleTable } from './dir-handles.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
-import { HideTracker } from './hidden-files.js';
 import * as attrOps from './ops-attr.js';
 import * as dirOps from './ops-dir.js';
 import * as fileOps from './ops-file.js';
 import * as nameOps from './ops-names.js';
 import * as xattrOps from './ops-xattr.js';
-import type { OpContext } from './op-context.js';
+import type { OpContext, Timed } from './op-context.js';
 import { OpenFileTable } from './open-files.js';
-import { parentPath, type VfsState } from './vfs-state.js';
+import { OrphanTracker } from './orphans.js';
+import type { KernelCache, VfsState } from './vfs-state.js';
+
+export type { KernelCache } from './vfs-state.js';
 
 export interface VfsOptions {
   meta: MetaClient;
   chunks: ChunkClient;
   log: Logger;
-  /** How long a path's attributes are trusted without asking the master. @default 1000 */
+  /** How long names and attributes are trusted without asking the master. @default 1000 */
   entryTtlMs?: number;
   /** Bytes of file data the shared read cache holds. @default 268435456 (256 MiB) */
   cacheBytes?: number;
@@ -37,6 +41,8 @@ export interface VfsOptions {
   writeback?: WritebackOptions;
   /** Write-back memory of all open files together. @default 536870912 (512 MiB) */
   writebackMemoryBytes?: number;
+  /** The kernel's caches, when mounted. */
+  kernel?: KernelCache;
 }
 
 export class Vfs {
@@ -47,72 +53,67 @@ export class Vfs {
     const writeback = o.writeback ?? {};
     this.memory = new MemoryBudget(o.writebackMemoryBytes ?? 512 * 1024 * 1024);
     const entries = new EntryCache(o.meta, o.entryTtlMs ?? 1000);
-    const hides = new HideTracker(o.meta, o.log, (path, dirAttr) => {
-      entries.forget(path);
-      entries.dirChanged(parentPath(path), dirAttr);
+    const files = new OpenFileTable({
+      meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
+      memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
     });
     this.s = {
       meta: o.meta,
       chunks: o.chunks,
       entries,
       blocks: new BlockCache(o.cacheBytes ?? 256 * 1024 * 1024),
-      files: new OpenFileTable({
-        meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
-        memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
-      }),
+      files,
       handles: new HandleTable(),
-      hides,
+      dirs: new DirHandleTable(),
+      orphans: new OrphanTracker(o.meta, entries, files, o.log),
+      kernel: o.kernel,
       read: o.read ?? {},
       writeback,
       log: o.log,
     };
   }
 
-  /** stat(2) of a path. */
-  getattr(path: string): Promise<Attr> { return this.pathOp(() => attrOps.getattr(this.s, path)); }
-  /** fstat(2) of an open descriptor. */
-  fgetattr(fh: number): Promise<Attr> { return attrOps.fgetattr(this.s, fh); }
-  /** access(2). */
-  access(path: string): Promise<void> { return this.pathOp(() => attrOps.access(this.s, path)); }
-  /** chmod(2). */
-  chmod(path: string, mode: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.chmod(this.s, path, mode, ctx)); }
-  /** chown(2); -1 leaves an id unchanged. */
-  chown(path: string, uid: number, gid: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.chown(this.s, path, uid, gid, ctx)); }
-  /** utimensat(2), with UTIME_NOW ('now') and UTIME_OMIT ('omit'). */
-  utimens(path: string, atime: attrOps.TimeArg, mtime: attrOps.TimeArg, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.utimens(this.s, path, atime, mtime, ctx)); }
-  /** truncate(2). */
-  truncate(path: string, size: number, ctx: OpContext): Promise<void> { return this.pathOp(() => attrOps.truncate(this.s, path, size, ctx)); }
-  /** ftruncate(2). */
-  ftruncate(fh: number, size: number, ctx: OpContext): Promise<void> { return attrOps.ftruncate(this.s, fh, size, ctx); }
-  /** statfs(2). */
-  statfs(): Promise<attrOps.StatfsView> { return this.pathOp(() => attrOps.statfs(this.s)); }
-
-  /** readdir(3), with every entry's attributes. */
-  readdir(path: string): Promise<dirOps.DirListing> { return this.pathOp(() => dirOps.readdir(this.s, path)); }
-  /** mkdir(2). */
-  mkdir(path: string, mode: number, ctx: OpContext): Promise<Attr> { return this.pathOp(() => dirOps.mkdir(this.s, path, mode, ctx)); }
-  /** rmdir(2). */
-  rmdir(path: string, ctx: OpContext): Promise<void> { return this.pathOp(() => dirOps.rmdir(this.s, path, ctx)); }
-
-  /** unlink(2). */
-  unlink(path: string, ctx: OpContext): Promise<void> { return this.pathOp(() => nameOps.unlink(this.s, path, ctx)); }
-  /** rename(2): atomically replaces an existing target. */
-  rename(from: string, to: string, ctx: OpContext): Promise<void> {
-    return this.s.hides.settle(to).then(() => nameOps.rename(this.s, from, to, ctx));
+  /** Sets the kernel cache hooks once mounted (the mount exists only after the Vfs). */
+  set kernel(k: KernelCache | undefined) {
+    this.s.kernel = k;
   }
-  /** link(2). */
-  link(existing: string, newPath: string, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.link(this.s, existing, newPath, ctx)); }
-  /** symlink(2): `path` becomes a link to `target`. */
-  symlink(target: string, path: string, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.symlink(this.s, target, path, ctx)); }
-  /** readlink(2). */
-  readlink(path: string): Promise<string> { return this.pathOp(() => nameOps.readlink(this.s, path)); }
-  /** mknod(2). */
-  mknod(path: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> { return this.pathOp(() => nameOps.mknod(this.s, path, mode, rdev, ctx)); }
 
-  /** open(2); returns the descriptor number (fh) and how the kernel should cache it. */
-  open(path: string, flags: number): Promise<fileOps.Opened> { return this.pathOp(() => fileOps.open(this.s, path, flags)); }
-  /** open(O_CREAT). */
-  create(path: string, mode: number, flags: number, ctx: OpContext): Promise<fileOps.Opened> { return this.pathOp(() => fileOps.create(this.s, path, mode, flags, ctx)); }
+  /** lookup: `name` in directory `parent` (ENOENT when absent). */
+  lookup(parent: number, name: string): Promise<Timed<Attr>> { return nameOps.lookup(this.s, parent, name); }
+  /** stat(2); fstat(2) with `fh`. */
+  getattr(ino: number, fh?: number): Promise<Timed<Attr>> { return attrOps.getattr(this.s, ino, fh); }
+  /** chmod, chown, truncate (ftruncate with `fh`), utimensat. */
+  setattr(ino: number, changes: attrOps.SetattrChanges, fh: number | undefined, ctx: OpContext): Promise<Attr> { return attrOps.setattr(this.s, ino, changes, fh, ctx); }
+  /** access(2). */
+  access(ino: number): Promise<void> { return attrOps.access(this.s, ino); }
+  /** statfs(2). */
+  statfs(): Promise<StatfsResult> { return attrOps.statfs(this.s); }
+
+  /** mknod(2): `mode` includes the file type bits. */
+  mknod(parent: number, name: string, mode: number, rdev: number, ctx: OpContext): Promise<Attr> { return nameOps.mknod(this.s, parent, name, mode, rdev, ctx); }
+  /** mkdir(2). */
+  mkdir(parent: number, name: string, mode: number, ctx: OpContext): Promise<Attr> { return nameOps.mkdir(this.s, parent, name, mode, ctx); }
+  /** symlink(2): `name` in `parent` becomes a link to `target`. */
+  symlink(parent: number, name: string, target: string, ctx: OpContext): Promise<Attr> { return nameOps.symlink(this.s, parent, name, target, ctx); }
+  /** readlink(2). */
+  readlink(ino: number): Promise<string> { return nameOps.readlink(this.s, ino); }
+  /** link(2). */
+  link(ino: number, newParent: number, newName: string, ctx: OpContext): Promise<Attr> { return nameOps.link(this.s, ino, newParent, newName, ctx); }
+  /** unlink(2). */
+  unlink(parent: number, name: string, ctx: OpContext): Promise<void> { return nameOps.unlink(this.s, parent, name, ctx); }
+  /** rmdir(2). */
+  rmdir(parent: number, name: string, ctx: OpContext): Promise<void> { return nameOps.rmdir(this.s, parent, name, ctx); }
+  /** rename(2), renameat2(RENAME_NOREPLACE): atomically replaces an existing target. */
+  rename(parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
+    return nameOps.rename(this.s, parent, name, newParent, newName, flags, ctx);
+  }
+
+  /** open(2); the descriptor number (fh) and how the kernel may cache the file. */
+  open(ino: number, flags: number): Promise<fileOps.Opened> { return fileOps.open(this.s, ino, flags); }
+  /** open(O_CREAT) of a missing name. */
+  create(parent: number, name: string, mode: number, flags: number, ctx: OpContext): Promise<{ attr: Attr } & fileOps.Opened> {
+    return fileOps.create(this.s, parent, name, mode, flags, ctx);
+  }
   /** pread(2). */
   read(fh: number, position: number, length: number): Promise<Buffer> { return fileOps.read(this.s, fh, position, length); }
   /** pwrite(2). */
@@ -124,24 +125,31 @@ export class Vfs {
   /** The last close of a descriptor. */
   release(fh: number): Promise<void> { return fileOps.release(this.s, fh); }
 
-  /** getxattr(2). */
-  getxattr(path: string, name: string): Promise<Buffer> { return this.pathOp(() => xattrOps.getxattr(this.s, path, name)); }
-  /** setxattr(2). */
-  setxattr(path: string, name: string, value: Buffer, flags: number, ctx: OpContext): Promise<void> { return this.pathOp(() => xattrOps.setxattr(this.s, path, name, value, flags, ctx)); }
-  /** listxattr(2). */
-  listxattr(path: string): Promise<string[]> { return this.pathOp(() => xattrOps.listxattr(this.s, path)); }
-  /** removexattr(2). */
-  removexattr(path: string, name: string, ctx: OpContext): Promise<void> { return this.pathOp(() => xattrOps.removexattr(this.s, path, name, ctx)); }
+  /** opendir(3). */
+  opendir(ino: number): Promise<number> { return dirOps.opendir(this.s, ino); }
+  /** Up to `max` entries from `offset` (readdir and readdirplus). */
+  readdir(fh: number, offset: number, max: number): Promise<dirOps.DirPiece> { return dirOps.readdir(this.s, fh, offset, max); }
+  /** closedir(3). */
+  releasedir(fh: number): void { dirOps.releasedir(this.s, fh); }
 
-  /** Path operations first complete a pending libfuse hide (see hidden-files.ts). */
-  private pathOp<T>(fn: () => Promise<T>): Promise<T> {
-    return this.s.hides.settle().then(fn);
-  }
+  /** getxattr(2). */
+  getxattr(ino: number, name: string): Promise<Buffer> { return xattrOps.getxattr(this.s, ino, name); }
+  /** setxattr(2). */
+  setxattr(ino: number, name: string, value: Buffer, flags: number, ctx: OpContext): Promise<void> { return xattrOps.setxattr(this.s, ino, name, value, flags, ctx); }
+  /** listxattr(2). */
+  listxattr(ino: number): Promise<string[]> { return xattrOps.listxattr(this.s, ino); }
+  /** removexattr(2). */
+  removexattr(ino: number, name: string, ctx: OpContext): Promise<void> { return xattrOps.removexattr(this.s, ino, name, ctx); }
 
   /** Flushes every open file (unmount, SIGTERM); resolves with the errors met. */
   async flushAll(): Promise<unknown[]> {
     const results = await Promise.allSettled(this.s.files.all().map((f) => f.flush()));
     return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  }
+
+  /** Stops background work (orphan renewals). */
+  close(): void {
+    this.s.orphans.stop();
   }
 
   /** Bytes of written data held in memory by all open files. */

@@ -27,6 +27,7 @@ export const MasterMethods = {
   LocateChunks: method(M, 'LocateChunks', 'unary', fst.LocateChunksRequest, fst.LocateChunksResponse),
   AllocateChunk: method(M, 'AllocateChunk', 'unary', fst.AllocateChunkRequest, fst.AllocateChunkResponse),
   CommitWrite: method(M, 'CommitWrite', 'unary', fst.CommitWriteRequest, fst.CommitWriteResponse),
+  UpdateOrphans: method(M, 'UpdateOrphans', 'unary', fst.UpdateOrphansRequest, fst.UpdateOrphansResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';

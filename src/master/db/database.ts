@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
 import { WriteQueue } from './txn.js';
 
@@ -78,4 +78,5 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
   if (version <= 1) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V2_FROM_V1} PRAGMA user_version = 2; COMMIT;`);
   if (version <= 2) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V3_FROM_V2} PRAGMA user_version = 3; COMMIT;`);
   if (version <= 3) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V4_FROM_V3} PRAGMA user_version = 4; COMMIT;`);
+  if (version <= 4) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V5_FROM_V4} PRAGMA user_version = 5; COMMIT;`);
 }

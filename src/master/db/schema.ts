@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -88,6 +88,10 @@ CREATE TABLE counters (
   name TEXT PRIMARY KEY,            -- next_chunk_id, files, directories, chunks
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE orphans (
+  ino INTEGER PRIMARY KEY,          -- an inode with no name left that a client still has open (see V5)
+  expires_ms INTEGER NOT NULL       -- Unix ms after which it is freed unless its client renews it
+);
 `;
 
 /**
@@ -128,5 +132,17 @@ CREATE TABLE settings (
 CREATE TABLE foreign_chunks (
   chunk_id INTEGER PRIMARY KEY,
   first_seen_ms INTEGER NOT NULL
+);
+`;
+
+/**
+ * Version 5: orphans. A file removed (its last name unlinked or renamed over) while a client has
+ * it open is kept, nameless, until that client closes it or stops renewing it, as a local
+ * filesystem keeps an unlinked open file.
+ */
+export const SCHEMA_V5_FROM_V4 = `
+CREATE TABLE orphans (
+  ino INTEGER PRIMARY KEY,
+  expires_ms INTEGER NOT NULL
 );
 `;

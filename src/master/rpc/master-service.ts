@@ -9,7 +9,7 @@ import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { MasterMethods } from '../../common/rpc/services.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { Namespace } from '../tree/namespace.js';
-import { callerArg, inoArg, nameArg } from './request-checks.js';
+import { callerArg, inoArg, nameArg, optionalIno } from './request-checks.js';
 
 const SET_ATTR_SIZE = 8;
 
@@ -28,9 +28,9 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
     // Namespace mutations answer with their response's fields, the parents' attributes included.
     Mknod: async (r) => ns.mknod(inoArg(r.parent, 'parent'), nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive),
     Mkdir: async (r) => ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode, callerArg(r.caller)),
-    Unlink: async (r) => ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
+    Unlink: async (r) => ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller), optionalIno(r.keepIno)),
     Rmdir: async (r) => ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
-    Rename: async (r) => ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller)),
+    Rename: async (r) => ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller), optionalIno(r.keepIno)),
     Link: async (r) => ns.link(inoArg(r.ino), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), callerArg(r.caller)),
     Symlink: async (r) => ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)),
     Readlink: async (r) => ({ target: await ns.readlink(inoArg(r.ino)) }),
@@ -53,5 +53,9 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
     LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
     AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index, r.failedVersion),
     CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null) }),
+    UpdateOrphans: async (r) => {
+      if (r.keep.length + r.release.length > 100_000) throw new FsError('EINVAL', 'too many orphans in one call');
+      return { gone: await ns.updateOrphans(r.keep.map((i) => inoArg(i)), r.release.map((i) => inoArg(i))) };
+    },
   };
 }

@@ -28,3 +28,9 @@ export function callerArg(c: fst.ICaller | null | undefined): CallerIdentity | u
   if (!c) return undefined;
   return { uid: c.uid ?? 0, gid: c.gid ?? 0, groups: c.groups ?? [] };
 }
+
+/** An optional inode number: 0 or absent means none. */
+export function optionalIno(value: number | null | undefined, what = 'ino'): number {
+  if (value === undefined || value === null || value === 0) return 0;
+  return inoArg(value, what);
+}

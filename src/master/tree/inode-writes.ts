@@ -5,6 +5,7 @@
  */
 import type { Tx } from '../db/sqlite.js';
 import { freeInode } from './free-inode.js';
+import { recordOrphan } from './orphans.js';
 import { INODE_COLUMNS, type InodeRow } from './inode-row.js';
 
 export interface Timespec {
@@ -45,13 +46,19 @@ export async function touchCtime(tx: Tx, ino: number, now: Timespec, nlinkDelta 
 }
 
 /**
- * One name of a non-directory is gone: nlink - 1 and a ctime bump, or, at 0, the inode is freed.
- * Returns the links left. (FST frees at once: open-but-unlinked files are the clients' business.)
+ * One name of a non-directory is gone: nlink - 1 and a ctime bump, or, at 0, the inode is freed —
+ * unless `keepIno` is this inode (the caller has it open): then it stays as an orphan until the
+ * caller releases it (orphans.ts). Returns the links left.
  */
-export async function dropLink(tx: Tx, row: InodeRow, now: Timespec): Promise<number> {
+export async function dropLink(tx: Tx, row: InodeRow, now: Timespec, keepIno = 0): Promise<number> {
   const left = row.nlink - 1;
   if (left <= 0) {
-    await freeInode(tx, row);
+    if (keepIno !== row.ino) {
+      await freeInode(tx, row);
+      return 0;
+    }
+    await touchCtime(tx, row.ino, now, -1);
+    await recordOrphan(tx, row.ino);
     return 0;
   }
   await touchCtime(tx, row.ino, now, -1);

@@ -22,6 +22,8 @@ export interface LinkResult {
 export async function link(tx: Tx, ino: number, newParent: number, newName: string, cred: Cred | undefined): Promise<LinkResult> {
   rejectDots(newName, 'EEXIST', 'link');
   const src = await getInode(tx, ino);
+  // An orphan (removed while open) has no name left; as Linux, it cannot get one back.
+  if (src.nlink <= 0) throw new FsError('ENOENT', `inode ${ino} has no name left`);
   const { dir, existing } = await prepareCreate(tx, newParent, newName, cred);
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(newName)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);

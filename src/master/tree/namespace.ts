@@ -20,6 +20,7 @@ import type { CreateResult } from './create.js';
 import { link, readlink, symlink, type LinkResult } from './link-symlink.js';
 import { lookup } from './lookup.js';
 import { mkdir, mknod, type MknodResult } from './mknod-mkdir.js';
+import { expireOrphans, releaseOrphan, renewOrphans } from './orphans.js';
 import { readdir, type ReaddirResult } from './readdir.js';
 import { rename, type RenameResult } from './rename.js';
 import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rmdir.js';
@@ -74,9 +75,9 @@ export class Namespace {
     return this.db.write((tx) => mkdir(tx, parent, name, mode, toCred(caller)));
   }
 
-  /** unlink(2): returns the links left on the inode (0 = freed). */
-  unlink(parent: number, name: string, caller?: Caller): Promise<UnlinkResult> {
-    return this.db.write((tx) => unlink(tx, parent, name, toCred(caller)));
+  /** unlink(2): returns the links left on the inode (0 = freed, or an orphan if it is `keepIno`). */
+  unlink(parent: number, name: string, caller?: Caller, keepIno = 0): Promise<UnlinkResult> {
+    return this.db.write((tx) => unlink(tx, parent, name, toCred(caller), keepIno));
   }
 
   /** rmdir(2). */
@@ -85,8 +86,21 @@ export class Namespace {
   }
 
   /** rename(2); renameat2(RENAME_NOREPLACE) with `noReplace`. */
-  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller): Promise<RenameResult> {
-    return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace }, toCred(caller)));
+  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller, keepIno = 0): Promise<RenameResult> {
+    return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace, keepIno }, toCred(caller)));
+  }
+
+  /** Renews the orphans a client keeps open and frees those it closed; answers which are gone. */
+  updateOrphans(keep: readonly number[], release: readonly number[]): Promise<number[]> {
+    return this.db.write(async (tx) => {
+      for (const ino of release) await releaseOrphan(tx, ino);
+      return renewOrphans(tx, keep, Date.now());
+    });
+  }
+
+  /** Frees orphans whose client stopped renewing them; returns how many. */
+  expireOrphans(nowMs = Date.now()): Promise<number> {
+    return this.db.write((tx) => expireOrphans(tx, nowMs));
   }
 
   /** link(2): a new name for inode `ino`. */

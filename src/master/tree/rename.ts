@@ -22,6 +22,8 @@ export interface RenameArgs {
   newParent: number;
   newName: string;
   noReplace: boolean;
+  /** The caller has this inode open: a replaced target that it is becomes an orphan (orphans.ts). */
+  keepIno?: number;
 }
 
 /** Both directories as committed with the rename; the same attributes twice when they are one. */
@@ -104,7 +106,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Pro
       dstDelta -= 1;
       await freeInode(tx, target);
     } else {
-      await dropLink(tx, target, now);
+      await dropLink(tx, target, now, a.keepIno ?? 0);
     }
   }
   await deleteEntry(tx, srcDir.ino, a.name);

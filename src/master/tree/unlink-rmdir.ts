@@ -33,8 +33,11 @@ async function removable(tx: Tx, parent: number, name: string, cred: Cred | unde
   return { dir, victim };
 }
 
-/** unlink: removes a non-directory name; returns the links left (0 = inode and data freed). */
-export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<UnlinkResult> {
+/**
+ * unlink: removes a non-directory name; returns the links left (0 = inode and data freed, or kept
+ * as an orphan when it is `keepIno`, which the caller has open).
+ */
+export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | undefined, keepIno = 0): Promise<UnlinkResult> {
   checkName(name, 'lookup');
   // "." and ".." are directories: Linux unlink answers EISDIR for them.
   rejectDots(name, 'EISDIR', 'unlink');
@@ -43,7 +46,7 @@ export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | 
   const now = nowTimespec();
   await deleteEntry(tx, dir.ino, name);
   await touchDir(tx, dir.ino, now);
-  const nlink = await dropLink(tx, victim, now);
+  const nlink = await dropLink(tx, victim, now, keepIno);
   return { nlink, parentAttr: await getattr(tx, dir.ino) };
 }
 

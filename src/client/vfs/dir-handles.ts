@@ -1,0 +1,62 @@
+/**
+ * Open directories (opendir .. releasedir). The kernel reads a directory in pieces, each starting
+ * at the offset the previous one ended with; a handle keeps the entries read so far so that the
+ * offsets stay stable while it is open, and asks the master for the next page only when the kernel
+ * gets there. Offset 0 again (rewinddir) reads the directory afresh.
+ */
+import { FsError } from '../../common/errors/errno.js';
+import type { MetaClient } from '../meta-client.js';
+import type { Attr, DirEntry } from '../types.js';
+
+/** Entries asked of the master at once. */
+const PAGE = 1000;
+
+export interface DirHandle {
+  ino: number;
+  /** The directory itself, for "." and "..". */
+  self: Attr;
+  entries: DirEntry[];
+  after: string;
+  more: boolean;
+}
+
+export class DirHandleTable {
+  private readonly dirs = new Map<number, DirHandle>();
+  private next = 1;
+
+  open(self: Attr): number {
+    while (this.dirs.has(this.next)) this.next = (this.next % 0x7fff_ffff) + 1;
+    const fh = this.next;
+    this.next = (this.next % 0x7fff_ffff) + 1;
+    this.dirs.set(fh, { ino: self.ino, self, entries: [], after: '', more: true });
+    return fh;
+  }
+
+  get(fh: number): DirHandle {
+    const d = this.dirs.get(fh);
+    if (!d) throw new FsError('EBADF', `no open directory handle ${fh}`);
+    return d;
+  }
+
+  release(fh: number): void {
+    this.dirs.delete(fh);
+  }
+}
+
+/** Makes sure entries [0, count) of the directory's children are read (fewer at its end). */
+export async function readAhead(meta: MetaClient, d: DirHandle, count: number): Promise<void> {
+  while (d.more && d.entries.length < count) {
+    const page = await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true });
+    d.entries.push(...page.entries);
+    const last = page.entries[page.entries.length - 1];
+    d.more = page.more && last !== undefined;
+    if (last) d.after = last.name;
+  }
+}
+
+/** Forgets what was read (rewinddir). */
+export function rewind(d: DirHandle): void {
+  d.entries = [];
+  d.after = '';
+  d.more = true;
+}
