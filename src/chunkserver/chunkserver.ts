@@ -5,11 +5,10 @@
  * scrubber, stop accepting calls and give in-flight ones a grace period, cancel the rest, close the
  * metrics port, then close the chunk files.
  */
-import type { Server } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log/logger.js';
 import { ServiceLifecycle, type CloseReason, type ServiceState } from '../common/lifecycle/service.js';
 import { RpcClientPool } from '../common/rpc/client.js';
-import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
+import { addService, bindRpcServer, createRpcServer, type RpcServer } from '../common/rpc/server.js';
 import { ChunkserverMethods } from '../common/rpc/services.js';
 import { formatHostPort } from '../common/config/address.js';
 import { chunkserverMetrics } from '../common/metrics/chunkserver-metrics.js';
@@ -44,7 +43,7 @@ export class Chunkserver implements AsyncDisposable {
     readonly config: ChunkserverConfig,
     private readonly lifecycle: ServiceLifecycle,
     private readonly parts: {
-      server: Server; pool: RpcClientPool; store: ChunkStore; link: MasterLink; scrubber: Scrubber; inFlight: InFlight;
+      server: RpcServer; pool: RpcClientPool; store: ChunkStore; link: MasterLink; scrubber: Scrubber; inFlight: InFlight;
       metricsServer: MetricsServer | undefined;
     },
     private readonly log: Logger,
@@ -56,7 +55,7 @@ export class Chunkserver implements AsyncDisposable {
     const log = options.logger ?? createLogger('chunkserver', options.logLevel);
     const lifecycle = new ServiceLifecycle('chunkserver', log);
     lifecycle.transition('starting');
-    const server = createRpcServer();
+    const server = createRpcServer(log);
     const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0 });
     const metrics = options.metricsListen === undefined ? undefined : new DaemonMetrics('fst-chunkserver');
     let store: ChunkStore | undefined;

@@ -4,7 +4,6 @@
  * /health over HTTP. `stop()` drains in order: stop taking calls, let in-flight ones finish
  * (briefly), close the metrics port, stop background work, close the database.
  */
-import type { Server } from '@grpc/grpc-js';
 import { ServiceLifecycle, type CloseReason } from '../common/lifecycle/service.js';
 import { createLogger, type Logger, type LogLevel } from '../common/log/logger.js';
 import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
@@ -95,7 +94,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     });
   }
 
-  const server: Server = createRpcServer();
+  const server = createRpcServer(log);
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log, metrics?.rpcServer);
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
   addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);

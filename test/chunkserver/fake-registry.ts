@@ -20,7 +20,7 @@ export class FakeRegistry {
   private constructor(readonly address: string, readonly beats: RecordedBeat[]) {}
 
   static async start(cleanup: Cleanup, heartbeatIntervalMs = 100): Promise<FakeRegistry> {
-    const server = createRpcServer();
+    const server = createRpcServer(silentLogger);
     const beats: RecordedBeat[] = [];
     addService(server, RegistryMethods, {
       RegisterChunkserver: () => Promise.resolve({ serverId: 1, heartbeatIntervalMs }),

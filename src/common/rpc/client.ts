@@ -1,8 +1,9 @@
 /**
- * A gRPC client for one address with FST's call contract: every call has a deadline and may take an
+ * An RPC client for one address with FST's call contract: every call has a deadline and may take an
  * AbortSignal (combined with AbortSignal.any, never overwritten); failures become FsError with the
  * daemon's errno; unary calls are retried, with backoff and jitter, only on UNAVAILABLE (the request
- * did not reach a server) and only within the call's retry window.
+ * did not reach a server) and only within the call's retry window. Unary calls travel over FST's
+ * framed transport (wire-client.ts), streams over gRPC; both fail with the same ServiceError shape.
  */
 import {
   Client,
@@ -19,6 +20,7 @@ import { FsError } from '../errors/errno.js';
 import { isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
 import { MAX_MESSAGE_BYTES, STREAM_WINDOW_BYTES } from './server.js';
 import type { MethodDescriptor } from './service-def.js';
+import { WireChannel } from './wire-client.js';
 
 export interface RpcCallOptions {
   /** Milliseconds until the call fails with ETIMEDOUT. */
@@ -51,6 +53,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export class RpcClient {
   private readonly client: Client;
+  private readonly wire: WireChannel;
   private readonly timeoutMs: number;
   private readonly retryForMs: number;
 
@@ -66,6 +69,7 @@ export class RpcClient {
       // Wide receive windows: see STREAM_WINDOW_BYTES in server.ts.
       'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
     });
+    this.wire = new WireChannel(address);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryForMs = options.retryForMs ?? 10_000;
   }
@@ -98,16 +102,11 @@ export class RpcClient {
     opts: RpcCallOptions = {},
   ): Promise<Res> {
     const retryUntil = Date.now() + (opts.retryForMs ?? this.retryForMs);
+    const payload = m.serializeRequest(request);
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await new Promise<Res>((resolve, reject) => {
-          const call = this.client.makeUnaryRequest(
-            m.path, m.serializeRequest, m.deserializeResponse, request, new Metadata(),
-            this.callOptions(opts, this.timeoutMs),
-            (err, res) => (err ? reject(err) : resolve(res as Res)),
-          );
-          this.wireAbort(call, opts.signal);
-        });
+        return m.deserializeResponse(await this.wire.call(m.path, payload, timeoutMs, opts.signal));
       } catch (e) {
         if (!isServiceError(e)) throw e;
         const backoff = Math.min(2_000, 50 * 2 ** attempt) * (0.5 + Math.random());
@@ -173,6 +172,7 @@ export class RpcClient {
   }
 
   close(): void {
+    this.wire.close();
     this.client.close();
   }
 }

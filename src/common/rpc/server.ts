@@ -1,9 +1,16 @@
 /**
- * A gRPC server with FST's limits, and the wrapper that gives every handler the same contract:
- * handlers are async functions that throw FsError; the wrapper turns any failure into a gRPC status
- * with the errno trailer, logs what is not an FsError, and never lets a throw reach grpc-js. Given
- * RpcServerMetrics, it also counts and times every call, the one place all RPCs pass.
+ * FST's RPC server: gRPC services with FST's limits, and the wrapper that gives every handler the
+ * same contract: handlers are async functions that throw FsError; the wrapper turns any failure
+ * into a status with the errno trailer, logs what is not an FsError, and never lets a throw reach
+ * the transport. Given RpcServerMetrics, it also counts and times every call, the one place all
+ * RPCs pass.
+ *
+ * One port, two transports (listener below): unary calls come over FST's own framed transport
+ * (wire-*.ts: a grpc-js unary call costs ten times the CPU of a plain TCP round trip on a small
+ * machine, and the metadata path is made of small calls), streams over gRPC. The first bytes of a
+ * connection tell them apart; gRPC connections are handed to grpc-js as they are.
  */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import {
   Server,
   ServerCredentials,
@@ -17,6 +24,7 @@ import {
   type handleUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
+import { parseHostPort } from '../config/address.js';
 import { FsError } from '../errors/errno.js';
 import { fsErrorToStatus, isServiceError, errnoMetadata, errnoOfServiceError, statusForErrno } from '../errors/rpc-status.js';
 import { toFsError } from '../errors/to-errno.js';
@@ -24,25 +32,20 @@ import type { Logger } from '../log/logger.js';
 import { OK } from '../metrics/op-recorder.js';
 import { StreamOutcome, type RpcServerMetrics } from '../metrics/rpc-server-metrics.js';
 import { toServiceDefinition, type AnyMethod, type MethodDescriptor } from './service-def.js';
+import { PREFACE } from './wire-frame.js';
+import { serveWireConnection, type CallContext, type CallFailure, type WireMethod } from './wire-server.js';
+
+export type { CallContext } from './wire-server.js';
 
 /** Data messages are kept near 1 MiB; the limit leaves room for metadata-heavy answers. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-
-export function createRpcServer(): Server {
-  return new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_permit_without_calls': 1,
-  });
-}
 
 /**
  * HTTP/2 flow-control windows for data streams. The protocol's default of 64 KiB per stream lets a
  * sender have only 64 KiB in flight before the receiver's event loop grants more, which halves a
  * replication chain's throughput on a busy host. grpc-js lets clients raise their receive window
- * (`grpc-node.flow_control_window`) but has no server option, so `bindRpcServer` raises it on each
- * new server session.
+ * (`grpc-node.flow_control_window`) but has no server option, so the server raises it on each new
+ * session.
  */
 export const STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
 export const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
@@ -67,22 +70,107 @@ function widenServerWindows(server: Server): void {
   }
 }
 
-/** Binds host:port (port 0 picks a free one) and resolves with the port bound. */
-export function bindRpcServer(server: Server, hostPort: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(hostPort, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) return reject(err);
-      widenServerWindows(server);
-      resolve(port);
-    });
-  });
+/**
+ * Waits for the first bytes of a connection: FST's preface (the unary transport) or anything else
+ * (gRPC's HTTP/2 preface). Resolves with what was read.
+ */
+function sniff(socket: Socket, done: (wire: boolean, head: Buffer) => void): void {
+  let head: Buffer = Buffer.alloc(0);
+  const finish = (wire: boolean): void => {
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.pause();
+    done(wire, head);
+  };
+  const onData = (d: Buffer): void => {
+    head = head.length === 0 ? d : Buffer.concat([head, d]);
+    const n = Math.min(head.length, PREFACE.length);
+    if (!head.subarray(0, n).equals(PREFACE.subarray(0, n))) finish(false);
+    else if (head.length >= PREFACE.length) finish(true);
+  };
+  const onEnd = (): void => {
+    socket.destroy();
+  };
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.on('error', () => undefined);
 }
 
-/** What a handler knows about its call besides the request. */
-export interface CallContext {
-  /** Aborted when the caller cancels or the deadline passes. */
-  readonly signal: AbortSignal;
-  readonly peer: string;
+/** A daemon's RPC server: gRPC services and the unary transport, on one port. */
+export class RpcServer {
+  readonly grpc: Server;
+  /** Unary methods by path, for the framed transport. */
+  readonly wire = new Map<string, WireMethod>();
+  private listener: NetServer | undefined;
+  private readonly wireSockets = new Set<Socket>();
+
+  constructor(private readonly log: Logger) {
+    this.grpc = new Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+  }
+
+  /** Listens on host:port (port 0 picks a free one); resolves with the port bound. */
+  async bind(hostPort: string): Promise<number> {
+    const { host, port } = parseHostPort(hostPort, 'listen address');
+    const injector = this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    widenServerWindows(this.grpc);
+    const listener = createServer({ noDelay: true }, (socket) => {
+      sniff(socket, (wire, head) => {
+        if (wire) {
+          this.wireSockets.add(socket);
+          socket.once('close', () => this.wireSockets.delete(socket));
+          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log);
+        } else {
+          // HTTP/2 reads what was already buffered on the socket before its own reads.
+          socket.unshift(head);
+          injector.injectConnection(socket);
+        }
+      });
+    });
+    this.listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = listener.address();
+    if (!addr || typeof addr === 'string') throw new FsError('EIO', `cannot tell the port bound at ${hostPort}`);
+    return addr.port;
+  }
+
+  private closeListener(): void {
+    this.listener?.close();
+    this.listener = undefined;
+    for (const s of this.wireSockets) s.destroy();
+    this.wireSockets.clear();
+  }
+
+  /** Stops accepting; `done` once gRPC's calls have finished (unary calls in flight are dropped). */
+  tryShutdown(done: () => void): void {
+    this.closeListener();
+    this.grpc.tryShutdown(() => done());
+  }
+
+  /** Drops every connection at once. */
+  forceShutdown(): void {
+    this.closeListener();
+    this.grpc.forceShutdown();
+  }
+}
+
+export function createRpcServer(log: Logger): RpcServer {
+  return new RpcServer(log);
+}
+
+/** Binds host:port (port 0 picks a free one) and resolves with the port bound. */
+export function bindRpcServer(server: RpcServer, hostPort: string): Promise<number> {
+  return server.bind(hostPort);
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- `any` in the patterns below only matches. */
@@ -125,7 +213,7 @@ function contextOf(call: { getPeer(): string; cancelled: boolean; on(ev: 'cancel
  * call is counted by outcome and timed (see common/metrics/rpc-server-metrics.ts).
  */
 export function addService<T extends Record<string, AnyMethod>>(
-  server: Server,
+  server: RpcServer,
   methods: T,
   handlers: ServiceHandlers<T>,
   log: Logger,
@@ -137,19 +225,23 @@ export function addService<T extends Record<string, AnyMethod>>(
     // Bound once per method: recording a unary call costs a timestamp and no allocation.
     const rec = metrics?.method(m.service, m.name);
     // Calls answered once (unary, client-stream) and calls that end a stream (server-stream, bidi).
-    const answer = (run: () => Promise<unknown>, cb: sendUnaryData<unknown>): void => {
+    // `settle` resolves with the answer or rejects with the failure status, recorded either way.
+    const settle = (run: () => Promise<unknown>): Promise<unknown> => {
       const t0 = rec ? performance.now() : 0;
-      run().then(
+      return run().then(
         (res) => {
           rec?.record(t0, OK);
-          cb(null, res);
+          return res;
         },
         (e: unknown) => {
-          const s = failureStatus(e, log, m.path);
-          rec?.record(t0, errnoOfServiceError(s));
-          cb(s);
+          const s: CallFailure = failureStatus(e, log, m.path);
+          rec?.record(t0, errnoOfServiceError({ code: s.code, metadata: s.metadata ?? errnoMetadata('EIO') }));
+          throw s;
         },
       );
+    };
+    const answer = (run: () => Promise<unknown>, cb: sendUnaryData<unknown>): void => {
+      settle(run).then((res) => cb(null, res), (s: CallFailure) => cb(s));
     };
     const end = (run: () => Promise<unknown>, call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): void => {
       const out = rec && new StreamOutcome(rec, call);
@@ -170,6 +262,11 @@ export function addService<T extends Record<string, AnyMethod>>(
     switch (m.kind) {
       case 'unary':
         impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call.request, contextOf(call)), cb)) as handleUnaryCall<unknown, unknown>;
+        server.wire.set(m.path, {
+          deserializeRequest: m.deserializeRequest,
+          serializeResponse: m.serializeResponse,
+          invoke: (request, ctx) => settle(() => h(request, ctx)),
+        });
         break;
       case 'server-stream':
         impl[key] = (call: ServerWritableStream<unknown, unknown>) => end(() => h(call.request, call, contextOf(call)), call);
@@ -182,5 +279,5 @@ export function addService<T extends Record<string, AnyMethod>>(
         break;
     }
   }
-  server.addService(toServiceDefinition(methods), impl);
+  server.grpc.addService(toServiceDefinition(methods), impl);
 }

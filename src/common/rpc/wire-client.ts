@@ -1,0 +1,158 @@
+/**
+ * The client side of the unary call transport (wire-frame.ts): one TCP connection per daemon
+ * address, made on first use and again after it breaks, carrying any number of calls at once.
+ * A call fails the way a grpc-js call does (a ServiceError: a status code, details, and the errno
+ * trailer when the daemon answered with an error), so that retry rules and errno conversion are
+ * the same whatever carried the call: UNAVAILABLE when no connection could be made or it broke
+ * with the call in flight, DEADLINE_EXCEEDED at the deadline, CANCELLED when the signal aborts.
+ */
+import { connect, type Socket } from 'node:net';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { parseHostPort } from '../config/address.js';
+import { errnoMetadata } from '../errors/rpc-status.js';
+import { isErrnoName } from '../errors/errno.js';
+import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestPrefix } from './wire-frame.js';
+
+interface Pending {
+  resolve: (body: Buffer) => void;
+  reject: (e: ServiceError) => void;
+  timer: NodeJS.Timeout | undefined;
+  cleanup: () => void;
+}
+
+export function callError(code: status, details: string, metadata = new Metadata()): ServiceError {
+  return Object.assign(new Error(`${code} ${status[code] ?? ''}: ${details}`), { code, details, metadata });
+}
+
+/** Call ids wrap at 2^32; an id still in flight is skipped. */
+const MAX_ID = 0xffff_ffff;
+
+class Connection {
+  readonly pending = new Map<number, Pending>();
+  private readonly reader = new FrameReader();
+  private nextId = 1;
+  closed = false;
+
+  constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void) {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.fail(status.UNAVAILABLE, 'connection closed'));
+    socket.write(PREFACE);
+    socket.unref();
+  }
+
+  private receive(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.reader.push(chunk);
+    } catch (e) {
+      this.socket.destroy();
+      this.fail(status.UNAVAILABLE, `malformed frame from the server: ${(e as Error).message}`);
+      return;
+    }
+    for (const f of frames) {
+      const p = this.pending.get(f.id);
+      if (!p) continue; // cancelled or timed out meanwhile
+      this.settle(f.id, p);
+      if (f.kind === FrameKind.REPLY) p.resolve(f.body);
+      else if (f.kind === FrameKind.FAILURE) {
+        try {
+          const fail = parseFailure(f.body);
+          p.reject(callError(fail.code, fail.message, isErrnoName(fail.errno) ? errnoMetadata(fail.errno) : new Metadata()));
+        } catch (e) {
+          p.reject(callError(status.INTERNAL, `malformed failure frame: ${(e as Error).message}`));
+        }
+      } else p.reject(callError(status.INTERNAL, `unexpected frame kind ${f.kind}`));
+    }
+  }
+
+  private settle(id: number, p: Pending): void {
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    p.cleanup();
+    if (this.pending.size === 0) this.socket.unref();
+  }
+
+  /** Every call in flight fails with `code` (the connection is gone). */
+  fail(code: status, details: string): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose(this);
+    }
+    for (const [id, p] of [...this.pending]) {
+      this.settle(id, p);
+      p.reject(callError(code, details));
+    }
+  }
+
+  call(method: string, payload: Buffer, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(callError(status.CANCELLED, 'call aborted'));
+        return;
+      }
+      let id = this.nextId;
+      while (this.pending.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+      this.nextId = id >= MAX_ID ? 1 : id + 1;
+      const giveUp = (code: status, details: string): void => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.settle(id, p);
+        if (!this.socket.destroyed) this.socket.write(frameHeader(FrameKind.CANCEL, id, 0));
+        reject(callError(code, details));
+      };
+      const onAbort = (): void => giveUp(status.CANCELLED, 'call aborted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(status.DEADLINE_EXCEEDED, 'deadline exceeded'), timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, cleanup: () => signal?.removeEventListener('abort', onAbort) });
+      this.socket.ref();
+      const prefix = requestPrefix(method, timeoutMs ?? 0);
+      this.socket.cork();
+      this.socket.write(frameHeader(FrameKind.REQUEST, id, prefix.length + payload.length));
+      this.socket.write(prefix);
+      if (payload.length > 0) this.socket.write(payload);
+      this.socket.uncork();
+    });
+  }
+}
+
+export class WireChannel {
+  private conn: Connection | undefined;
+  private readonly host: string;
+  private readonly port: number;
+  private closed = false;
+
+  constructor(readonly address: string) {
+    const hp = parseHostPort(address);
+    this.host = hp.host.replace(/^\[(.*)\]$/, '$1');
+    this.port = hp.port;
+  }
+
+  private connection(): Connection {
+    if (this.conn && !this.conn.closed) return this.conn;
+    const socket = connect({ host: this.host, port: this.port });
+    const c = new Connection(socket, (gone) => {
+      if (this.conn === gone) this.conn = undefined;
+    });
+    this.conn = c;
+    return c;
+  }
+
+  /** One call: the response's bytes, or a ServiceError. */
+  call(method: string, payload: Buffer, timeoutMs: number | undefined, signal?: AbortSignal): Promise<Buffer> {
+    if (this.closed) return Promise.reject(callError(status.UNAVAILABLE, 'channel closed'));
+    return this.connection().call(method, payload, timeoutMs, signal);
+  }
+
+  close(): void {
+    this.closed = true;
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) {
+      c.fail(status.CANCELLED, 'channel closed');
+      c.socket.destroy();
+    }
+  }
+}

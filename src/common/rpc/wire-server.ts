@@ -1,0 +1,133 @@
+/**
+ * The server side of the unary call transport (wire-frame.ts): serves the calls arriving on one
+ * connection, many at a time, each through the same invoker as its gRPC twin (addService in
+ * server.ts: metrics, the errno trailer, no throw ever reaching the connection). A malformed frame
+ * closes the connection; a request that does not decode is answered INVALID_ARGUMENT.
+ */
+import type { Socket } from 'node:net';
+import { status, type Metadata } from '@grpc/grpc-js';
+import { FsError } from '../errors/errno.js';
+import { ERRNO_TRAILER } from '../errors/rpc-status.js';
+import type { Logger } from '../log/logger.js';
+import { FrameKind, FrameReader, failureBody, frameHeader, parseRequest, type FrameKindValue } from './wire-frame.js';
+
+/** What a call handler knows about its call besides the request. */
+export interface CallContext {
+  /** Aborted when the caller cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+  readonly peer: string;
+}
+
+/** A failure as addService hands it over: a status with the errno trailer. */
+export interface CallFailure {
+  code: status;
+  details: string;
+  metadata?: Metadata;
+}
+
+/** One unary method: its codec and its invoker (which rejects only with a CallFailure). */
+export interface WireMethod {
+  deserializeRequest(bytes: Buffer): unknown;
+  serializeResponse(value: unknown): Buffer;
+  invoke(request: unknown, ctx: CallContext): Promise<unknown>;
+}
+
+function send(socket: Socket, kind: FrameKindValue, id: number, body: Buffer): void {
+  if (socket.destroyed || !socket.writable) return;
+  socket.cork();
+  socket.write(frameHeader(kind, id, body.length));
+  if (body.length > 0) socket.write(body);
+  socket.uncork();
+}
+
+function sendFailure(socket: Socket, id: number, f: CallFailure): void {
+  const errno = f.metadata?.get(ERRNO_TRAILER)[0];
+  send(socket, FrameKind.FAILURE, id, failureBody({ code: f.code, errno: typeof errno === 'string' ? errno : '', message: f.details }));
+}
+
+/** Serves the calls of `socket` (its preface already read; `rest` is what came after it). */
+export function serveWireConnection(socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger): void {
+  const reader = new FrameReader();
+  const inFlight = new Map<number, AbortController>();
+  const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  socket.setNoDelay(true);
+
+  const start = (id: number, body: Buffer): void => {
+    let method: string;
+    let timeoutMs: number;
+    let payload: Buffer;
+    try {
+      ({ method, timeoutMs, payload } = parseRequest(body));
+    } catch (e) {
+      sendFailure(socket, id, { code: status.INVALID_ARGUMENT, details: `malformed request frame: ${(e as Error).message}` });
+      return;
+    }
+    const m = methods.get(method);
+    if (!m) {
+      sendFailure(socket, id, { code: status.UNIMPLEMENTED, details: `unknown method ${method}` });
+      return;
+    }
+    let request: unknown;
+    try {
+      request = m.deserializeRequest(payload);
+    } catch (e) {
+      sendFailure(socket, id, { code: status.INVALID_ARGUMENT, details: `undecodable ${method} request: ${(e as Error).message}` });
+      return;
+    }
+    const ac = new AbortController();
+    inFlight.set(id, ac);
+    // The caller stops waiting at its deadline; the handler is told then too.
+    const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(new FsError('ETIMEDOUT', `${method}: deadline passed`)), timeoutMs) : undefined;
+    timer?.unref();
+    m.invoke(request, { signal: ac.signal, peer }).then(
+      (res) => {
+        if (inFlight.get(id) !== ac) return;
+        let bytes: Buffer;
+        try {
+          bytes = m.serializeResponse(res);
+        } catch (e) {
+          log.error('unserializable response', { method, err: e });
+          sendFailure(socket, id, { code: status.INTERNAL, details: `${method}: response could not be encoded` });
+          return;
+        }
+        send(socket, FrameKind.REPLY, id, bytes);
+      },
+      (f: CallFailure) => {
+        if (inFlight.get(id) === ac) sendFailure(socket, id, f);
+      },
+    ).finally(() => {
+      clearTimeout(timer);
+      if (inFlight.get(id) === ac) inFlight.delete(id);
+    });
+  };
+
+  const onData = (chunk: Buffer): void => {
+    let frames;
+    try {
+      frames = reader.push(chunk);
+    } catch (e) {
+      log.warn('closing a connection that sent a malformed frame', { peer, err: e });
+      socket.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (f.kind === FrameKind.REQUEST) start(f.id, f.body);
+      else if (f.kind === FrameKind.CANCEL) {
+        inFlight.get(f.id)?.abort(new FsError('EINTR', 'call cancelled by the caller'));
+        inFlight.delete(f.id);
+      } else {
+        log.warn('closing a connection that sent an unexpected frame', { peer, kind: f.kind });
+        socket.destroy();
+        return;
+      }
+    }
+  };
+  socket.on('data', onData);
+  socket.on('error', () => undefined);
+  socket.once('close', () => {
+    for (const ac of inFlight.values()) ac.abort(new FsError('EINTR', 'the caller went away'));
+    inFlight.clear();
+  });
+  if (rest.length > 0) onData(rest);
+  socket.resume();
+}
