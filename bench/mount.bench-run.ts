@@ -1,11 +1,13 @@
 /**
  * fst-mount against a local directory and a FUSE passthrough of one (bindfs), in the same run, on
- * the same disk: sequential 1 GiB write and read, 4 KiB random reads, small-file creates and
- * stats, and ls -lR / cp -r / tar xf / rm -rf of a real source tree. Prints every figure and its
- * ratio to the passthrough. See bench/README.md for what each workload does and how to read it.
+ * the same disk: sequential 1 GiB write and read, 4 KiB random reads, small-file creates (with and
+ * without fsync), reads and lstats, cp -r / ls -lR / find / du -s / tar xf / rm -rf of a real
+ * source tree, and mkdir, symlink, chmod, utimens, rename, unlink and rmdir of a few thousand
+ * entries. Prints every figure and its ratio to the passthrough. See bench/README.md for what each workload does and how to read it.
  *
  * Run: npm run bench -- bench/mount.bench-run.ts
- * Knobs: FST_BENCH_MIB (1024), FST_BENCH_FILES (2000), FST_BENCH_ONLY (workload ids),
+ * Knobs: FST_BENCH_MIB (1024), FST_BENCH_FILES (2000), FST_BENCH_ONLY (workload ids or groups:
+ * big, small, tree, meta, small-meta),
  * FST_BENCH_TARGETS (local,bindfs,fst), FST_BENCH_CPU_PROF (a directory: CPU profiles of the FST daemons).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageSourceTree } from './mount/source-tree.js';
 import { dropCaches } from './mount/system.js';
 import { startBindfs, startFst, startLocal, type Target, type TargetName } from './mount/targets.js';
-import { selectWorkloads, type BenchParams } from './mount/workloads.js';
+import { rowNumber, selectWorkloads, type BenchParams } from './mount/workloads.js';
 import { printComparison, type ComparisonRow } from './report.js';
 
 const MiB = 1024 * 1024;
@@ -57,9 +59,9 @@ describe('fst-mount vs local directory vs bindfs passthrough', () => {
   it('measures each workload on every target', async () => {
     // The pids up front, for strace -p or top while the workloads run.
     for (const t of targets) process.stdout.write(`  ${t.name}: ${t.describe}\n`);
-    const rows = new Map<number, ComparisonRow>();
+    const rows: ComparisonRow[] = [];
     for (const w of WORKLOADS) {
-      const row: ComparisonRow = { workload: `${w.order}. ${w.title(params)}`, unit: w.unit, lowerIsBetter: w.unit === 's', caches: w.cold ? 'cold' : 'warm', values: {} };
+      const row: ComparisonRow = { workload: `${rowNumber(w)}. ${w.title(params)}`, unit: w.unit, lowerIsBetter: w.unit === 's', caches: w.cold ? 'cold' : 'warm', values: {} };
       for (const t of targets) {
         if (w.cold && !(await dropCaches())) row.caches = 'cached';
         const t0 = process.hrtime.bigint();
@@ -67,16 +69,15 @@ describe('fst-mount vs local directory vs bindfs passthrough', () => {
         const t1 = process.hrtime.bigint();
         // When profiling, the window on the profiles' clock (CLOCK_MONOTONIC, microseconds).
         const window = PROFILING ? ` [monotonic us ${t0 / 1000n}-${t1 / 1000n}]` : '';
-        process.stdout.write(`  ${w.id.padEnd(10)} ${t.name.padEnd(7)} ${row.values[t.name]!.toFixed(2)} ${w.unit} (${(Number(t1 - t0) / 1e9).toFixed(1)} s)${window}\n`);
+        process.stdout.write(`  ${w.id.padEnd(12)} ${t.name.padEnd(7)} ${row.values[t.name]!.toFixed(2)} ${w.unit} (${(Number(t1 - t0) / 1e9).toFixed(1)} s)${window}\n`);
       }
-      rows.set(w.order, row);
+      rows.push(row);
     }
-    const ordered = [...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)!);
     printComparison(
       `FUSE mount benchmark (MB/s = MiB/s; ratio = figure / ${BASELINE} figure)`,
       targets.map((t) => t.name),
       BASELINE,
-      ordered,
+      rows,
       [
         '^ higher is better, v lower is better (seconds). cold: sync + drop_caches before each target; warm: not dropped.',
         'Write workloads end with syncfs inside the timing; fst-mount also sends and commits each file at close.',
@@ -85,6 +86,6 @@ describe('fst-mount vs local directory vs bindfs passthrough', () => {
         `host: ${cpus().length} CPUs, Linux ${release()}, load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       ],
     );
-    expect(rows.size).toBe(WORKLOADS.length);
+    expect(rows.length).toBe(WORKLOADS.length);
   });
 });
