@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: build tools for the native modules (sqlite3, fuse-native), libfuse2 + fuse for
-# fst-mount, and the programs the tests and benchmarks drive (bindfs, sqlite3, git).
+# fst-mount, and the programs the tests and benchmarks drive (bindfs, sqlite3, git). MooseFS, a
+# target of the mount benchmark, is deliberately not installed here: bench/mount/moosefs.ts checks
+# for it, says how to install it, and the benchmark skips that target when it is missing.
 need_apt=()
 for pkg in make g++ python3 libfuse2 fuse bindfs sqlite3 git; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
