@@ -26,7 +26,7 @@ export function printTable(title: string, rows: BenchRow[]): string {
 export interface ComparisonRow {
   workload: string;
   unit: string;
-  /** Times: a ratio above 1 is slower. */
+  /** Times: the ratio is then baseline / figure, so that above 1 is still better. */
   lowerIsBetter: boolean;
   /** How the caches stood (cold, cached...). */
   caches: string;
@@ -37,9 +37,10 @@ const fmt = (v: number | undefined): string => (v === undefined || !Number.isFin
 
 /**
  * Prints each target's figure and, beside every target but the baseline, its ratio to the
- * baseline's figure (figure / baseline figure, whatever the unit).
+ * baseline's, oriented so that above 1 is better than the baseline on every row: figure / baseline
+ * figure for rates, baseline / figure for times (`lowerIsBetter`). No baseline: no ratio columns.
  */
-export function printComparison(title: string, targets: string[], baseline: string, rows: ComparisonRow[], notes: string[] = []): string {
+export function printComparison(title: string, targets: string[], baseline: string | undefined, rows: ComparisonRow[], notes: string[] = []): string {
   const ratioOf = (t: string): string => `${t}/${baseline}`;
   const cols: { head: string; width: number; cell: (r: ComparisonRow) => string }[] = [
     { head: 'workload', width: 40, cell: (r) => r.workload },
@@ -48,11 +49,11 @@ export function printComparison(title: string, targets: string[], baseline: stri
   ];
   for (const t of targets) {
     cols.push({ head: t, width: Math.max(9, t.length), cell: (r) => fmt(r.values[t]) });
-    if (t !== baseline) {
+    if (baseline !== undefined && t !== baseline) {
       cols.push({ head: ratioOf(t), width: Math.max(7, ratioOf(t).length), cell: (r) => {
         const v = r.values[t];
         const b = r.values[baseline];
-        return v === undefined || b === undefined ? '-' : (v / b).toFixed(2);
+        return v === undefined || b === undefined ? '-' : (r.lowerIsBetter ? b / v : v / b).toFixed(2);
       } });
     }
   }

@@ -31,7 +31,7 @@ export async function stageSourceTree(root: string): Promise<SourceTree> {
   const tarball = join(staging, 'tree.tar');
   await sh(`tar cf ${q(tarball)} -C ${q(staging)} tree`);
   const c = await countTree(dir);
-  const describe = `node_modules/{${present.join(',')}} of this checkout: ${c.files} files, ${c.dirs} dirs, ${(c.bytes / 2 ** 20).toFixed(1)} MiB`;
+  const describe = `node_modules/{${present.join(',')}} of this checkout: ${c.files} files, ${c.dirs} dirs, ${c.others} other entries, ${(c.bytes / 2 ** 20).toFixed(1)} MiB`;
   return { ...c, dir, tarball, describe };
 }
 

@@ -44,18 +44,21 @@ export async function dropCaches(): Promise<boolean> {
 export interface TreeCount {
   files: number;
   dirs: number;
+  /** Neither files nor directories (symlinks...). */
+  others: number;
   bytes: number;
 }
 
-/** Regular files, directories and file bytes under `dir` (find, so the count is the kernel's view). */
+/** Entries under `dir` by type, and file bytes (find, so the count is the kernel's view; `dir` counts as a directory). */
 export async function countTree(dir: string): Promise<TreeCount> {
-  const out = await sh(`find ${q(dir)} \\( -type f -printf 'f %s\\n' \\) -o \\( -type d -printf 'd\\n' \\)`);
-  const c: TreeCount = { files: 0, dirs: 0, bytes: 0 };
+  const out = await sh(`find ${q(dir)} \\( -type f -printf 'f %s\\n' \\) -o \\( -type d -printf 'd\\n' \\) -o -printf 'o\\n'`);
+  const c: TreeCount = { files: 0, dirs: 0, others: 0, bytes: 0 };
   for (const line of out.split('\n')) {
     if (line.startsWith('f ')) {
       c.files++;
       c.bytes += Number(line.slice(2));
     } else if (line === 'd') c.dirs++;
+    else if (line === 'o') c.others++;
   }
   return c;
 }

@@ -1,17 +1,18 @@
 /**
- * The three places the mount benchmark runs its workloads, all on the disk that holds the temp
- * directory: a local directory, a bindfs passthrough of a local directory (FUSE through libfuse2,
- * multithreaded, with fst-mount's request sizes), and fst-mount over a cluster of real processes.
- * Each `stop` unmounts and ends what it started, and never throws.
+ * The places the mount benchmark runs its workloads, all on the disk that holds the temp directory:
+ * a local directory, a bindfs passthrough of a local directory (FUSE through libfuse2,
+ * multithreaded, with fst-mount's request sizes), and fst-mount over a cluster of real processes
+ * (MooseFS, the fourth, is in moosefs.ts). Each `stop` unmounts and ends what it started, and never
+ * throws.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FuseMount } from '../../test/helpers/fuse-mount.js';
 import { startProcessCluster, type ProcessCluster } from '../../test/helpers/process-cluster.js';
-import { isMounted, q, sh, sleep } from './system.js';
+import { Child } from './child.js';
+import { isMounted, q, sh } from './system.js';
 
-export type TargetName = 'local' | 'bindfs' | 'fst';
+export type TargetName = 'local' | 'bindfs' | 'moosefs' | 'fst';
 
 export interface Target {
   name: TargetName;
@@ -43,32 +44,23 @@ export async function startBindfs(root: string): Promise<Target> {
   const dir = join(root, 'bindfs-mnt');
   await mkdir(src);
   await mkdir(dir);
-  const child = spawn('bindfs', [...BINDFS_ARGS, src, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  child.once('error', (e) => (stderr += String(e)));
-  const stop = (): Promise<void> => stopBindfs(child, exited, dir);
-  for (let waited = 0; !(await isMounted(dir)); waited += 50) {
-    if (child.exitCode !== null || child.signalCode !== null || waited > 15_000) {
-      await stop();
-      throw new Error(`bindfs did not mount ${dir}: ${stderr.trim() || 'timed out'}`);
-    }
-    await sleep(50);
+  const child = Child.spawn('bindfs', ['bindfs', ...BINDFS_ARGS, src, dir]);
+  const stop = (): Promise<void> => stopBindfs(child, dir);
+  try {
+    await child.waitUntil(`a mount on ${dir}`, () => isMounted(dir), 15_000);
+  } catch (e) {
+    await stop();
+    throw e;
   }
   return { name: 'bindfs', dir, backing: src, describe: `bindfs ${BINDFS_ARGS.join(' ')} (pid ${child.pid}) of ${src}`, stop };
 }
 
-async function stopBindfs(child: ChildProcess, exited: Promise<void>, dir: string): Promise<void> {
+async function stopBindfs(child: Child, dir: string): Promise<void> {
   if (await isMounted(dir)) {
     await sh(`fusermount -u ${q(dir)}`).catch(() => sh(`fusermount -u -z ${q(dir)}`).catch(() => undefined));
   }
-  if (child.exitCode === null && child.signalCode === null) {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    if (!(await isMounted(dir))) child.kill('SIGTERM');
-    await exited;
-    clearTimeout(killer);
-  }
+  // bindfs exits by itself once unmounted.
+  if (!(await child.exitsWithin(10_000))) await child.stop();
   if (await isMounted(dir)) await sh(`fusermount -u -z ${q(dir)}`).catch(() => undefined);
 }
 
