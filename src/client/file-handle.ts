@@ -12,6 +12,7 @@ import type { MetaClient } from './meta-client.js';
 import { FileReader, type ReadOptions } from './read/file-reader.js';
 import type { Attr } from './types.js';
 import { FileWriter, overlayPending, type WritebackOptions } from './writeback/file-writer.js';
+import { baseOf } from './writeback/inline-writer.js';
 import type { UnsyncedChunks } from './writeback/unsynced-chunks.js';
 
 export interface OpenFlags {
@@ -73,8 +74,9 @@ export class FileHandle {
     this.reader = new FileReader(deps.meta, deps.chunks, attr.ino, deps.read);
     if (access.writable) {
       const { meta, chunks, unsynced } = deps;
+      // An empty file holds nothing to keep under new writes; anything else is read when written.
       this.writer = new FileWriter({ meta, chunks, unsynced, log: deps.log.child({ ino: attr.ino }) }, attr.ino, deps.writeback ?? {},
-        (a) => this.committed(a));
+        (a) => this.committed(a), attr.size === 0 ? baseOf(attr, undefined) : undefined);
     }
   }
 
@@ -133,6 +135,7 @@ export class FileHandle {
     const attr = await this.deps.meta.setAttr(this.ino, { size });
     // The master moved the chunks to new versions and cut them: nothing cached is valid any more.
     writer.forgetAllocations();
+    writer.truncated(attr);
     this.reader.invalidate();
     this.size = attr.size;
   }

@@ -7,6 +7,7 @@
 import { FsError } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
+import { INLINE_LIMIT } from '../common/ids.js';
 import {
   fst, toAttr, toChunkLocation, toDirEntry, toParentAttr, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
@@ -73,6 +74,15 @@ export interface ReaddirPage {
 export interface LocateResult {
   size: number;
   chunks: ChunkLocation[];
+  /** The whole data of a file kept inline in the metadata (then `chunks` is empty): read it, then zeros up to `size`. */
+  inline?: Buffer;
+}
+
+/** A file's attributes and, for one kept inline in the metadata, its bytes. */
+export interface AttrWithData {
+  attr: Attr;
+  /** The inline bytes (zeros follow up to the size); undefined: in chunks, or nothing written. */
+  inline: Buffer | undefined;
 }
 
 export interface ChunkAllocation {
@@ -149,6 +159,37 @@ export class MetaClient {
   async getAttr(ino: number, opts: MetaCallOptions = {}): Promise<Attr> {
     const res = await this.rpc.unary(MasterMethods.GetAttr, { ino }, opts);
     return toAttr(res.attr, 'GetAttr');
+  }
+
+  /** stat(2) plus a small file's inline bytes: what open needs to read the file with no other call. */
+  async getAttrWithData(ino: number, opts: MetaCallOptions = {}): Promise<AttrWithData> {
+    const res = await this.rpc.unary(MasterMethods.GetAttr, { ino, withData: true }, opts);
+    return { attr: toAttr(res.attr, 'GetAttr'), inline: res.inline ? bufferOf(res.inlineData) : undefined };
+  }
+
+  private inlineMaxAnswer: Promise<number> | undefined;
+
+  /** The largest file the master keeps inline (asked once per client; 0 when it keeps none). */
+  inlineMax(opts: MetaCallOptions = {}): Promise<number> {
+    this.inlineMaxAnswer ??= this.rpc.unary(MasterMethods.Statfs, {}, opts).then(
+      (res) => Math.min(INLINE_LIMIT, wireNumber(res.inlineMax)),
+      (e: unknown) => {
+        this.inlineMaxAnswer = undefined;
+        throw e;
+      },
+    );
+    return this.inlineMaxAnswer;
+  }
+
+  /**
+   * The whole content of a small file, kept in the metadata. EXDEV: the file keeps its data in
+   * chunks; ESTALE: it changed since `expectCtime` (read it again); EFBIG: over the master's limit.
+   */
+  async writeInline(ino: number, data: Buffer, o: { sync?: boolean; expectCtime?: Timespec } = {}, opts: MetaCallOptions = {}): Promise<Attr> {
+    const req: fst.IWriteInlineRequest = { ino, data, sync: o.sync ?? false };
+    if (o.expectCtime) req.expectCtime = o.expectCtime;
+    const res = await this.rpc.unary(MasterMethods.WriteInline, req, opts);
+    return toAttr(res.attr, 'WriteInline');
   }
 
   /** chmod, chown, truncate, utimensat: applies `changes`, returns the new attributes. */
@@ -255,7 +296,9 @@ export class MetaClient {
   /** The file size and the chunks overlapping [offset, offset + length); absent indexes are holes. */
   async locateChunks(ino: number, offset: number, length: number, opts: MetaCallOptions = {}): Promise<LocateResult> {
     const res = await this.rpc.unary(MasterMethods.LocateChunks, { ino, offset, length }, opts);
-    return { size: wireNumber(res.size, 'size'), chunks: res.chunks.map(toChunkLocation) };
+    const located: LocateResult = { size: wireNumber(res.size, 'size'), chunks: res.chunks.map(toChunkLocation) };
+    if (res.inline) located.inline = bufferOf(res.inlineData);
+    return located;
   }
 
   /**
@@ -269,12 +312,17 @@ export class MetaClient {
     return { loc: toChunkLocation(res.chunk), created: res.created === true, leaseMs: res.leaseMs ?? 0 };
   }
 
-  /** Publishes durable data: the size grows to `end` if larger, mtime is set. */
-  async commitWrite(ino: number, end: number, mtime: Timespec | undefined, opts: MetaCallOptions = {}): Promise<Attr> {
-    const req: fst.ICommitWriteRequest = { ino, end };
+  /** Publishes durable data: the size grows to `end` if larger, mtime is set; `sync`: on the master's disk when answered. */
+  async commitWrite(ino: number, end: number, mtime: Timespec | undefined, opts: MetaCallOptions & { sync?: boolean } = {}): Promise<Attr> {
+    const req: fst.ICommitWriteRequest = { ino, end, sync: opts.sync ?? false };
     if (mtime) req.mtime = mtime;
     const res = await this.rpc.unary(MasterMethods.CommitWrite, req, opts);
     return toAttr(res.attr, 'CommitWrite');
+  }
+
+  /** Returns once every change the master committed so far is on its disk (fsync). */
+  async syncMetadata(opts: MetaCallOptions = {}): Promise<void> {
+    await this.rpc.unary(MasterMethods.SyncMetadata, {}, opts);
   }
 
   /**
@@ -289,4 +337,9 @@ export class MetaClient {
   close(): void {
     this.rpc.close();
   }
+}
+
+/** A decoded bytes field as a Buffer, without copying. */
+function bufferOf(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

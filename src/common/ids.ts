@@ -12,6 +12,12 @@ export const CHUNK_SIZE = 64 * 1024 * 1024;
 /** Bytes per checksum block in a chunk. */
 export const CHECKSUM_BLOCK = 64 * 1024;
 
+/**
+ * The protocol's largest inline file (WriteInline): a master keeps files of at most
+ * min(its --inline-max, this) bytes in its metadata instead of chunks.
+ */
+export const INLINE_LIMIT = 64 * 1024;
+
 /** Largest data message on the wire. */
 export const DATA_MESSAGE_BYTES = 1024 * 1024;
 

@@ -21,6 +21,10 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
   { name: 'replication-concurrency', type: 'positive-int', default: 2, placeholder: 'n', description: 're-replication copies running at once' },
   { name: 'replication-interval-ms', type: 'positive-int', default: 2000, placeholder: 'ms', description: 'pause between re-replication passes' },
   {
+    name: 'inline-max', type: 'byte-size', default: 65536, placeholder: 'bytes',
+    description: 'files up to this size keep their data in the metadata database instead of chunks (at most 64K; 0: never)',
+  },
+  {
     name: 'sync', type: 'choice', choices: SYNC_MODES, default: 'normal', placeholder: 'mode',
     description: "metadata durability: 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss",
   },

@@ -32,6 +32,7 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     replicationConcurrency: c.number('replication-concurrency'),
     replicationIntervalMs: c.number('replication-interval-ms'),
     sync: c.choice('sync', SYNC_MODES),
+    inlineMaxBytes: c.number('inline-max'),
     metricsListen: c.optionalString('metrics-listen'),
   };
 }

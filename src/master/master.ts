@@ -10,6 +10,7 @@ import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
 import { lifecycleHealth } from '../common/metrics/health.js';
 import { registerMasterMetrics } from '../common/metrics/master-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
+import { INLINE_LIMIT } from '../common/ids.js';
 import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
 import { AdminMethods, MasterMethods, RegistryMethods } from '../common/rpc/services.js';
 import { ChunkManager } from './chunks/chunk-manager.js';
@@ -46,6 +47,11 @@ export interface MasterOptions {
   replicationIntervalMs?: number;
   /** Metadata durability: 'normal' survives master crashes, 'full' also power loss. @default 'normal' */
   sync?: 'normal' | 'full';
+  /**
+   * Files up to this many bytes keep their data in the metadata (tree/inline-data.ts); 0: never.
+   * At most INLINE_LIMIT. @default 65536
+   */
+  inlineMaxBytes?: number;
   /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
   metricsListen?: string;
   logLevel?: LogLevel;
@@ -95,7 +101,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   }
 
   const server = createRpcServer(log);
-  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals), log, metrics?.rpcServer);
+  const inlineMax = Math.max(0, Math.min(INLINE_LIMIT, opts.inlineMaxBytes ?? INLINE_LIMIT));
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax), log, metrics?.rpcServer);
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
   addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);
   const listen = opts.listen ?? '127.0.0.1:9420';

@@ -209,17 +209,19 @@ describe('FstClient on a real cluster', () => {
     const writer = await cluster.client({ ...options, logger: createLogger('client', 'debug', {}, (l) => lines.push(l)) });
     const other = await cluster.client(options);
     const h = await writer.open('/stale', { create: true, write: true });
-    await h.write(0, Buffer.from('one'));
+    // Larger than files kept inline in the metadata: this one lives in a chunk.
+    const one = 'one'.repeat(30_000);
+    await h.write(0, Buffer.from(one));
     await h.fsync();
     const ino = (await writer.stat('/stale')).ino;
     const before = (await writer.meta.locateChunks(ino, 0, 3)).chunks[0]!.version;
     // Another client's truncate (to the same size) cuts chunk 0 and moves it to a new version on the
     // chunkservers: the writer's cached allocation is now stale.
-    await other.truncate('/stale', 3);
+    await other.truncate('/stale', one.length);
     expect((await other.meta.locateChunks(ino, 0, 3)).chunks[0]!.version).toBe(before + 1);
-    await h.write(3, Buffer.from('two'));
+    await h.write(one.length, Buffer.from('two'));
     await h.close();
-    expect((await other.readFile('/stale')).toString()).toBe('onetwo');
+    expect((await other.readFile('/stale')).toString()).toBe(`${one}two`);
     const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toContain('chunk version moved on: allocating again');
     expect((await other.meta.locateChunks(ino, 0, 6)).chunks[0]!.version).toBe(before + 2);

@@ -31,7 +31,7 @@ describe('chunk reports', () => {
     // Chunk 1 is issued to a file, which is then deleted: garbage collection removes its copy.
     client = new FstClient({ master: cluster.masterAddress });
     await client.connect();
-    await client.writeFile('/gone', randomBytes(1000));
+    await client.writeFile('/gone', randomBytes(100_000)); // past the inline limit: in a chunk
     await client.unlink('/gone');
     const dataDir = cluster.chunkservers[0]!.dataDir;
     await until('deleted file collected', async () => ((await chunkIdsOnDisk(dataDir)).length === 0 ? true : undefined));
@@ -49,7 +49,7 @@ describe('chunk reports', () => {
     await until('full report applied', async () => (warnings() >= 2 ? true : undefined));
     expect(await chunkIdsOnDisk(dataDir)).toEqual([777777]);
     // Its id is never issued: a new chunk meeting its old bytes would read them as its own.
-    await client.writeFile('/new', randomBytes(1000));
+    await client.writeFile('/new', randomBytes(100_000));
     const { chunks } = await client.meta.locateChunks((await client.stat('/new')).ino, 0, 1000);
     expect(chunks[0]!.chunkId).toBeGreaterThan(777777);
     expect(await chunkIdsOnDisk(dataDir)).toContain(777777);

@@ -48,7 +48,7 @@ describe('leases and write failover', () => {
 
   it('hands writers of one chunk the same primary and version while the lease runs, a new version after', async () => {
     const c = await start(3);
-    await c.writeFile('/shared', randomBytes(1000));
+    await c.writeFile('/shared', randomBytes(100_000)); // past the inline limit: in a chunk
     const ino = (await c.stat('/shared')).ino;
     const a = await c.meta.allocateChunk(ino, 0);
     const b = await c.meta.allocateChunk(ino, 0);
@@ -64,7 +64,7 @@ describe('leases and write failover', () => {
 
   it('after a master restart, grants no second primary until the old lease ends', async () => {
     const c = await start(3);
-    await c.writeFile('/leased', randomBytes(5000));
+    await c.writeFile('/leased', randomBytes(100_000));
     const ino = (await c.stat('/leased')).ino;
     const first = await c.meta.allocateChunk(ino, 0);
     await cluster!.restartMaster('kill');
@@ -88,7 +88,7 @@ describe('leases and write failover', () => {
     // The goal is met again: the chunk was copied to the third server.
     expect(failover.loc.replicas).toHaveLength(2);
     process.kill(primary.process.pid, 'SIGCONT');
-    expect((await c.readFile('/leased')).length).toBe(5000);
+    expect((await c.readFile('/leased')).length).toBe(100_000);
     // Woken, the old primary may apply the version change it was sent while frozen and report it:
     // the others were moved past it, so it is never handed out as current.
     await new Promise((r) => setTimeout(r, 3_000));

@@ -75,7 +75,7 @@ describe('fstadmin fsck', () => {
     const client = new FstClient({ master: c.masterAddress });
     await client.connect();
     cleanup.add(() => client.close());
-    const files = new Map<string, Buffer>([['/a', randomBytes(3 * MiB)], ['/dir/b', randomBytes(5 * MiB + 17)], ['/dir/c', randomBytes(1000)]]);
+    const files = new Map<string, Buffer>([['/a', randomBytes(3 * MiB)], ['/dir/b', randomBytes(5 * MiB + 17)], ['/dir/c', randomBytes(100_000)]]);
     await client.mkdir('/dir');
     for (const [path, data] of files) await client.writeFile(path, data);
 

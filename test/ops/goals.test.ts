@@ -36,7 +36,7 @@ describe('fstadmin goal', () => {
     await client.connect();
     await client.mkdir('/d');
     const want = new Map<string, string>();
-    for (const [name, size] of [['a', 5 * MiB], ['b', 70 * MiB], ['c', 1234]] as const) {
+    for (const [name, size] of [['a', 5 * MiB], ['b', 70 * MiB], ['c', 100_000]] as const) {
       const data = randomBytes(size);
       await client.writeFile(`/d/${name}`, data);
       want.set(`/d/${name}`, sha256(data));
@@ -83,7 +83,7 @@ describe('fstadmin goal', () => {
     const du = await admin('du', '/d', '--json');
     expect(du.code, du.stderr).toBe(0);
     const usage = JSON.parse(du.stdout) as { files: number; directories: number; logicalBytes: number; storedBytes: number; chunks: number };
-    const logical = 5 * MiB + 70 * MiB + 1234 + MiB;
+    const logical = 5 * MiB + 70 * MiB + 100_000 + MiB;
     expect(usage).toMatchObject({ files: 4, directories: 1, logicalBytes: logical, chunks: 5 });
     await until('new file at goal 2', async () => ((await admin('du', '/d', '--json')).stdout.includes(`"storedBytes": ${2 * logical}`) ? true : undefined), 30_000);
 

@@ -183,11 +183,11 @@ export class FileReader {
   }
 
   private async fetchBlock(i: number, located: Promise<LocateResult>): Promise<Block> {
-    const { size, chunks } = await located;
+    const l = await located;
     const start = i * this.opts.blockBytes;
-    const n = Math.min(this.opts.blockBytes, size - start);
-    if (n <= 0) return { data: EMPTY, size };
-    return { data: await this.fetchPiece(start, n, { size, chunks }), size };
+    const n = Math.min(this.opts.blockBytes, l.size - start);
+    if (n <= 0) return { data: EMPTY, size: l.size };
+    return { data: await this.fetchPiece(start, n, l), size: l.size };
   }
 
   private async locate(offset: number, length: number): Promise<LocateResult> {
@@ -235,6 +235,7 @@ export class FileReader {
 
   /** `n` bytes at file offset `start`, inside one chunk; a hole reads as zeros. */
   private async fetchPiece(start: number, n: number, located: LocateResult): Promise<Buffer> {
+    if (located.inline) return inlinePiece(located.inline, start, n);
     const index = Math.floor(start / this.opts.chunkSize);
     const within = start - index * this.opts.chunkSize;
     const loc = located.chunks.find((c) => c.index === index);
@@ -246,9 +247,19 @@ export class FileReader {
       // and stop trusting cached locations so later reads do not fail over the same way.
       this.shared?.forgetLocations();
       const again = await this.meta.locateChunks(this.ino, start, n);
+      if (again.inline) return inlinePiece(again.inline, start, n);
       const fresh = again.chunks.find((c) => c.index === index);
       if (!fresh) return Buffer.alloc(n);
       return this.limiter.run(() => this.chunks.readRange(fresh, within, n));
     }
   }
+}
+
+/** Bytes [start, start + n) of a file kept inline: its data, then zeros. */
+function inlinePiece(data: Buffer, start: number, n: number): Buffer {
+  if (start >= data.length) return Buffer.alloc(n);
+  if (start + n <= data.length) return data.subarray(start, start + n);
+  const out = Buffer.alloc(n);
+  data.copy(out, 0, start);
+  return out;
 }

@@ -10,6 +10,7 @@ import { CHUNK_SIZE } from '../../common/ids.js';
 import type { LocateResult, MetaClient } from '../meta-client.js';
 import type { Attr, ChunkLocation } from '../types.js';
 import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
+import { baseOf, type InlineBase } from '../writeback/inline-writer.js';
 import type { MemoryBudget } from '../writeback/memory-budget.js';
 import type { UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 
@@ -47,11 +48,14 @@ export class OpenFile {
     return this.attr.ino;
   }
 
+  /** What open or create learned of the content, for the writer (see InlineBase). */
+  base: InlineBase | undefined;
+
   /** The shared writer, created on first use. */
   writer(): FileWriter {
     const { meta, chunks, unsynced, memory, log } = this.deps;
     this.writerInstance ??= new FileWriter({ meta, chunks, unsynced, memory, log: log.child({ ino: this.attr.ino }) }, this.attr.ino,
-      this.deps.writeback, (a) => this.committed(a));
+      this.deps.writeback, (a, inline) => this.committed(a, inline), this.base);
     return this.writerInstance;
   }
 
@@ -80,6 +84,21 @@ export class OpenFile {
   private locations = new Map<number, ChunkLocation | null>();
   private locationsGeneration = -1;
   private locationsSize = -1;
+  /** The file's bytes when it keeps them inline (known with the locations). */
+  private locationsInline: Buffer | undefined;
+
+  /**
+   * What the master said of the file's content at open (its inline bytes, or that it has none),
+   * so that reading a small file costs no further call.
+   */
+  known(attr: Attr, inline: Buffer | undefined): void {
+    this.base = baseOf(attr, inline);
+    if (!inline) return;
+    this.locations.clear();
+    this.locationsGeneration = this.generation;
+    this.locationsSize = attr.size;
+    this.locationsInline = inline;
+  }
 
   /** Names this file's current contents in the shared block cache. */
   cacheKey(): string {
@@ -96,7 +115,9 @@ export class OpenFile {
       this.locations.clear();
       this.locationsGeneration = this.generation;
       this.locationsSize = -1;
+      this.locationsInline = undefined;
     }
+    if (this.locationsInline && this.locationsSize >= 0) return { size: this.locationsSize, chunks: [], inline: this.locationsInline };
     const first = Math.floor(offset / CHUNK_SIZE);
     const last = Math.floor((offset + Math.max(1, length) - 1) / CHUNK_SIZE);
     let known = this.locationsSize >= 0;
@@ -104,7 +125,10 @@ export class OpenFile {
     if (!known) {
       const gen = this.generation;
       const res = await this.deps.meta.locateChunks(this.attr.ino, first * CHUNK_SIZE, (last - first + 1) * CHUNK_SIZE);
-      if (gen === this.generation) {
+      if (gen === this.generation && res.inline) {
+        this.locationsSize = res.size;
+        this.locationsInline = res.inline;
+      } else if (gen === this.generation) {
         const end = Math.min(last, Math.ceil(res.size / CHUNK_SIZE) - 1);
         for (let i = first; i <= end; i++) this.locations.set(i, null);
         for (const c of res.chunks) this.locations.set(c.index, c);
@@ -124,6 +148,7 @@ export class OpenFile {
   forgetLocations(): void {
     this.locations.clear();
     this.locationsSize = -1;
+    this.locationsInline = undefined;
   }
 
   /** Sends and commits everything pending; throws a stored or new flush error. */
@@ -139,15 +164,24 @@ export class OpenFile {
   /** After a truncate: cached allocations carry dead versions and cached blocks old bytes. */
   truncated(attr: Attr): void {
     this.writerInstance?.forgetAllocations();
+    this.writerInstance?.truncated(attr);
+    this.base = attr.size === 0 ? baseOf(attr, undefined) : undefined;
     this.attr = attr;
     this.generation++;
     this.deps.onAttr(attr);
   }
 
-  private committed(attr: Attr): void {
+  private committed(attr: Attr, inline?: Buffer): void {
     this.attr = attr;
     this.generation++;
     this.deps.onAttr(attr);
+    // The content of an inline write is what the file holds now: reads need not ask for it.
+    if (inline) {
+      this.locations.clear();
+      this.locationsGeneration = this.generation;
+      this.locationsSize = attr.size;
+      this.locationsInline = inline;
+    }
   }
 }
 

@@ -25,10 +25,16 @@ function accessOf(flags: number): AccessMode {
   };
 }
 
-function openHandle(s: VfsState, attr: Attr, access: AccessMode): Handle {
+/**
+ * A descriptor of the file `attr` describes. `inline`: what the master said of its content with
+ * these attributes (its inline bytes, or none), when it said anything.
+ */
+function openHandle(s: VfsState, attr: Attr, access: AccessMode, content?: { inline: Buffer | undefined }): Handle {
   if (attr.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', 'is a directory');
   if (attr.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', 'not a regular file');
   const file = s.files.acquire(attr);
+  // Only if these attributes are the file's latest: a commit of this mount may be newer.
+  if (content && !file.hasWriter && sameData(file.attr, attr)) file.known(attr, content.inline);
   const reader = new FileReader(s.meta, s.chunks, attr.ino, s.read, {
     blocks: s.blocks,
     keyPrefix: () => file.cacheKey(),
@@ -57,14 +63,15 @@ function sameData(a: Attr, b: Attr): boolean {
 export async function open(s: VfsState, ino: number, flags: number): Promise<Opened> {
   try {
     return await s.files.whileOpening(ino, async () => {
-      const fresh = await s.meta.getAttr(ino).catch(staleIfGone);
+      // A small file's bytes come with its attributes: reading it needs no other call.
+      const { attr: fresh, inline } = await s.meta.getAttrWithData(ino).catch(staleIfGone);
       const known = s.entries.cachedAttr(ino)?.value;
       if (!known || !sameData(known, fresh)) s.kernel?.invalidateAttr(ino);
       // A commit through this mount may have landed after `fresh` was read (a descriptor closing
       // while this one opens): take the newest, or an O_APPEND write would start at an old end.
       const attr = known ? newer(fresh, known) : fresh;
       s.entries.update(attr);
-      return { fh: openHandle(s, attr, accessOf(flags)).fh, keepCache: false };
+      return { fh: openHandle(s, attr, accessOf(flags), attr === fresh ? { inline } : undefined).fh, keepCache: false };
     });
   } catch (e) {
     // A removal kept the inode for this open, which failed: let it go.
@@ -79,7 +86,8 @@ export async function create(s: VfsState, parent: number, name: string, mode: nu
   const { attr, created, parentAttr } = await s.meta.mknod(parent, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) });
   added(s, parent, name, attr, parentAttr);
   if (created) s.entries.noteNoXattrs(attr.ino);
-  const h = openHandle(s, attr, { ...accessOf(flags), writable: true });
+  // A new file is empty; an existing one (O_CREAT without O_EXCL) is read when written.
+  const h = openHandle(s, attr, { ...accessOf(flags), writable: true }, created ? { inline: undefined } : undefined);
   return { attr: h.file.view(attr), fh: h.fh, keepCache: false };
 }
 

@@ -9,6 +9,11 @@
  * Memory is bounded by `budgetBytes` (buffered + in flight): a write that would pass it waits for a
  * flight to end. A failed flight's error is kept and thrown by every later write and flush: once
  * data may be lost the handle says so until it is closed, and never drops the error.
+ *
+ * Small files (inline-writer.ts): while the file, with the flight laid over it, is no larger than
+ * the master's inline limit and keeps no chunks, the flight is one WriteInline of the whole content
+ * instead of chunk writes. A file growing past the limit moves to chunks: its inline bytes go to
+ * chunk 0 with the flight, and the commit drops them from the metadata.
  */
 import type { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
@@ -19,6 +24,7 @@ import { Notifier } from '../concurrency.js';
 import type { MetaClient } from '../meta-client.js';
 import type { Attr } from '../types.js';
 import { ChunkWriter } from './chunk-writer.js';
+import { InlineWriter, type InlineBase } from './inline-writer.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { UnsyncedChunks } from './unsynced-chunks.js';
 import { WriteBuffer } from './write-buffer.js';
@@ -99,13 +105,21 @@ export class FileWriter {
   private readonly meta: MetaClient;
   private readonly log: Logger;
   private readonly shared: MemoryBudget | undefined;
+  private readonly inline: InlineWriter;
+  /** A commit of this writer may not be on the master's disk yet (fsync makes it so). */
+  private metaUnsynced = false;
 
   constructor(
     deps: FileWriterDeps,
     private readonly ino: number,
     options: WritebackOptions,
-    /** Called after each successful CommitWrite with the file's new attributes. */
-    private readonly onCommit: (attr: Attr) => void,
+    /**
+     * Called after each successful commit with the file's new attributes (and, for an inline
+     * write, the file's whole new content).
+     */
+    private readonly onCommit: (attr: Attr, inline?: Buffer) => void,
+    /** What the opener knows of the file's content (see InlineBase); undefined: asked when needed. */
+    base?: InlineBase,
   ) {
     this.opts = { ...WRITEBACK_DEFAULTS, ...options };
     this.meta = deps.meta;
@@ -113,6 +127,12 @@ export class FileWriter {
     this.shared = deps.memory;
     this.current = new WriteBuffer(this.opts.chunkSize);
     this.chunkWriter = new ChunkWriter(deps.meta, deps.chunks, ino, this.opts.parallelChunks, deps.unsynced, deps.log);
+    this.inline = new InlineWriter(deps.meta, ino, base);
+  }
+
+  /** The file was truncated to `attr.size` outside this writer: its view of the content is out of date. */
+  truncated(attr: Attr): void {
+    this.inline.truncated(attr);
   }
 
   /** The stored flush error, if a flush failed. */
@@ -180,7 +200,14 @@ export class FileWriter {
     // Flights commit in order, so the last one ending means all have.
     await this.lastFlight;
     this.throwIfFailed();
-    if (durable) await this.chunkWriter.syncWritten();
+    if (durable) {
+      await this.chunkWriter.syncWritten();
+      // Commits made before this fsync without `sync` (an idle flush, a close) are made durable.
+      if (this.metaUnsynced) {
+        this.metaUnsynced = false;
+        await this.meta.syncMetadata();
+      }
+    }
   }
 
   /** Drops cached chunk allocations: after a truncate their versions are gone. */
@@ -218,7 +245,9 @@ export class FileWriter {
     if (this.current.isEmpty) return;
     const buffer = this.current;
     this.current = new WriteBuffer(this.opts.chunkSize);
-    this.inflightBytes += buffer.bytes;
+    // Counted as taken: a flight moving a file to chunks adds its inline bytes to the buffer.
+    const taken = buffer.bytes;
+    this.inflightBytes += taken;
     const flight: Flight = { buffer, done: Promise.resolve() };
     flight.done = this.runFlight(buffer, this.lastFlight, sync)
       .catch((e: unknown) => {
@@ -228,8 +257,8 @@ export class FileWriter {
       })
       .finally(() => {
         this.flights.splice(this.flights.indexOf(flight), 1);
-        this.inflightBytes -= buffer.bytes;
-        this.shared?.give(buffer.bytes);
+        this.inflightBytes -= taken;
+        this.shared?.give(taken);
         this.released.notify();
       });
     this.flights.push(flight);
@@ -237,6 +266,21 @@ export class FileWriter {
   }
 
   private async runFlight(buffer: WriteBuffer, previous: Promise<void>, sync: boolean): Promise<void> {
+    if (!this.inline.isChunked) {
+      // Whether this flight writes inline, or moves the file to chunks, depends on the content the
+      // flights before it committed: decided once they have.
+      await previous;
+      this.throwIfFailed();
+      if (this.inline.mayKeep(buffer)) {
+        const written = await this.inline.write(buffer, sync);
+        if (written) {
+          this.metaUnsynced = !sync;
+          this.onCommit(written.attr, written.content);
+          return;
+        }
+      }
+      await this.inline.moveToChunks(buffer);
+    }
     const jobs = buffer.chunkJobs().map((job) =>
       // After a failure nothing more is sent: the handle is already reporting lost data.
       this.failure ? Promise.reject(this.failure) : this.chunkWriter.submit(job, sync));
@@ -247,7 +291,9 @@ export class FileWriter {
     // An earlier flight failed: publishing a size past its lost bytes would expose a hole as data.
     this.throwIfFailed();
     // The master stamps mtime with its own nanosecond clock: one clock for every client.
-    const attr = await this.meta.commitWrite(this.ino, buffer.end, undefined);
+    const attr = await this.meta.commitWrite(this.ino, buffer.end, undefined, { sync });
+    this.metaUnsynced = !sync;
+    this.inline.movedToChunks();
     this.onCommit(attr);
   }
 }

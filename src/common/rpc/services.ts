@@ -28,6 +28,8 @@ export const MasterMethods = {
   AllocateChunk: method(M, 'AllocateChunk', 'unary', fst.AllocateChunkRequest, fst.AllocateChunkResponse),
   CommitWrite: method(M, 'CommitWrite', 'unary', fst.CommitWriteRequest, fst.CommitWriteResponse),
   UpdateOrphans: method(M, 'UpdateOrphans', 'unary', fst.UpdateOrphansRequest, fst.UpdateOrphansResponse),
+  WriteInline: method(M, 'WriteInline', 'unary', fst.WriteInlineRequest, fst.WriteInlineResponse),
+  SyncMetadata: method(M, 'SyncMetadata', 'unary', fst.SyncMetadataRequest, fst.SyncMetadataResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';

@@ -59,8 +59,8 @@ export class ChunkManager {
     return locateChunks(this.deps, ino, offset, length);
   }
 
-  commitWrite(ino: number, end: number, mtime: fst.ITimespec | null | undefined): Promise<fst.IAttr> {
-    return commitWrite(this.deps.db, ino, end, mtime);
+  commitWrite(ino: number, end: number, mtime: fst.ITimespec | null | undefined, sync = false): Promise<fst.IAttr> {
+    return commitWrite(this.deps.db, ino, end, mtime, sync);
   }
 
   /** Cuts the boundary chunk on the chunkservers, then runs `applyToNamespace` (size + dropped chunks). */

@@ -6,6 +6,7 @@ import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { getInode } from '../tree/inode-row.js';
+import { inlineData } from '../tree/inline-data.js';
 import { locationOf, type ChunkDeps } from './chunk-deps.js';
 
 /** At most this many chunks per answer (4 GiB); clients ask again for the rest. */
@@ -17,6 +18,9 @@ export async function locateChunks(deps: ChunkDeps, ino: number, offset: number,
   }
   const inode = await getInode(deps.db.reader, ino);
   if (inode.type !== 1) throw new FsError(inode.type === 2 ? 'EISDIR' : 'EINVAL', `inode ${ino} is not a regular file`);
+  // A small file's bytes are in the metadata: the answer carries them all, whatever the range.
+  const inline = await inlineData(deps.db.reader, ino);
+  if (inline) return { size: inode.size, chunks: [], inlineData: inline, inline: true };
   const end = Math.min(inode.size, offset + length);
   if (end <= offset) return { size: inode.size, chunks: [] };
   const first = Math.floor(offset / CHUNK_SIZE);

@@ -5,11 +5,12 @@
  * Durability (`sync`): with 'normal' (the default) a committed mutation survives a crash or kill
  * of the master process — the WAL is in the OS page cache — but the last ones may be lost if the
  * machine itself loses power; with 'full' every commit is fsynced (its cost shared by group
- * commit), surviving power loss at a few milliseconds per mutation.
+ * commit), surviving power loss at a few milliseconds per mutation. Either way, a mutation written
+ * `durable` (what a client's fsync waits for) is answered only once the log holding it is fsynced.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_V6_FROM_V5, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
 import { WriteQueue } from './txn.js';
 
@@ -27,6 +28,7 @@ export class MasterDb {
     readonly reader: Reader & { close(): Promise<void> },
     private readonly queue: WriteQueue,
     readonly path: string,
+    private readonly log: FileHandle | undefined,
   ) {}
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
@@ -38,18 +40,23 @@ export class MasterDb {
     await migrate(writer, opts.defaultReplication);
     const reader = await SqliteConnection.open(path, 'read');
     await reader.exec('PRAGMA busy_timeout=5000;');
-    return new MasterDb(writer, reader, new WriteQueue(writer), path);
+    // The write-ahead log stays while connections are open (a checkpoint rewinds it, never removes
+    // it): syncing this handle makes every commit so far durable, in the thread pool.
+    const log = sync === 'FULL' ? undefined : await open(`${path}-wal`, 'r');
+    const queue = new WriteQueue(writer, log && (() => log.datasync()));
+    return new MasterDb(writer, reader, queue, path, log);
   }
 
-  /** One atomic mutation through the single writer queue. */
-  write<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.queue.write(body);
+  /** One atomic mutation through the single writer queue; `durable`: answered once on disk. */
+  write<T>(body: (tx: Tx) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
+    return this.queue.write(body, opts);
   }
 
   async close(): Promise<void> {
     await this.queue.idle();
     await this.reader.close();
     await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE);').catch(() => undefined);
+    await this.log?.close();
     await this.writer.close();
   }
 }
@@ -79,4 +86,5 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
   if (version <= 2) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V3_FROM_V2} PRAGMA user_version = 3; COMMIT;`);
   if (version <= 3) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V4_FROM_V3} PRAGMA user_version = 4; COMMIT;`);
   if (version <= 4) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V5_FROM_V4} PRAGMA user_version = 5; COMMIT;`);
+  if (version <= 5) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V6_FROM_V5} PRAGMA user_version = 6; COMMIT;`);
 }

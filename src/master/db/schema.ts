@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -92,6 +92,11 @@ CREATE TABLE orphans (
   ino INTEGER PRIMARY KEY,          -- an inode with no name left that a client still has open (see V5)
   expires_ms INTEGER NOT NULL       -- Unix ms after which it is freed unless its client renews it
 );
+CREATE INDEX orphans_by_expiry ON orphans (expires_ms);
+CREATE TABLE inline_data (
+  ino INTEGER PRIMARY KEY,          -- a small regular file whose bytes live here, not in chunks (see V6)
+  data BLOB NOT NULL
+);
 `;
 
 /**
@@ -144,5 +149,17 @@ export const SCHEMA_V5_FROM_V4 = `
 CREATE TABLE orphans (
   ino INTEGER PRIMARY KEY,
   expires_ms INTEGER NOT NULL
+);
+CREATE INDEX orphans_by_expiry ON orphans (expires_ms);
+`;
+
+/**
+ * Version 6: small files inline. A regular file of at most `--inline-max` bytes keeps its data in
+ * the metadata (tree/inline-data.ts) instead of chunks on chunkservers.
+ */
+export const SCHEMA_V6_FROM_V5 = `
+CREATE TABLE inline_data (
+  ino INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
 );
 `;

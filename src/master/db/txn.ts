@@ -3,12 +3,15 @@
  * connection. Mutations that arrive while a commit is in progress are grouped: one BEGIN IMMEDIATE
  * ... COMMIT holds several, each inside its own SAVEPOINT, so each stays atomic (a failing one rolls
  * back alone) while they share one fsync (group commit). A mutation is acknowledged only after the
- * COMMIT that holds it succeeded.
+ * COMMIT that holds it succeeded; a durable one (what an fsync waits for) only once that commit is
+ * also on disk: the queue then syncs the write-ahead log (`syncLog`) after the COMMIT, one sync for
+ * every durable mutation of the group, while the next group already runs.
  */
 import type { SqliteConnection, Tx } from './sqlite.js';
 
 interface Pending {
   body: (tx: Tx) => Promise<unknown>;
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -26,20 +29,30 @@ export class WriteQueue {
   private running = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly conn: SqliteConnection) {}
+  constructor(
+    private readonly conn: SqliteConnection,
+    /** Makes every commit so far durable (fsync of the log); absent when every commit already is. */
+    private readonly syncLog?: () => Promise<void>,
+  ) {}
 
-  /** Runs `body` as one atomic mutation; resolves with its result once committed. */
-  write<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` as one atomic mutation; resolves with its result once committed (and with
+   * `durable`, once the commit is on disk).
+   */
+  write<T>(body: (tx: Tx) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ body, durable: opts.durable === true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) void this.drain();
     });
   }
 
-  /** Resolves when no mutation is queued or running (for shutdown). */
-  idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+  /** Log syncs under way. */
+  private readonly syncs = new Set<Promise<void>>();
+
+  /** Resolves when no mutation is queued or running, nor any log sync (for shutdown). */
+  async idle(): Promise<void> {
+    if (this.running || this.queue.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await Promise.all([...this.syncs]);
   }
 
   private async begin(): Promise<void> {
@@ -80,11 +93,20 @@ export class WriteQueue {
         for (const p of group) p.reject(e);
         continue;
       }
-      group.forEach((p, i) => {
+      const settle = (syncError: unknown): void => group.forEach((p, i) => {
         const o = outcomes[i];
-        if (o?.ok) p.resolve(o.value);
-        else p.reject(o?.value);
+        if (!o?.ok) p.reject(o?.value);
+        else if (p.durable && syncError !== undefined) p.reject(syncError);
+        else p.resolve(o.value);
       });
+      if (this.syncLog && group.some((p, i) => p.durable && outcomes[i]?.ok)) {
+        // The next group may commit meanwhile; its durable mutations get a sync of their own.
+        const sync = this.syncLog().then(() => settle(undefined), (e: unknown) => settle(e ?? new Error('log sync failed')));
+        this.syncs.add(sync);
+        void sync.finally(() => this.syncs.delete(sync));
+      } else {
+        settle(undefined);
+      }
     }
     this.running = false;
     const waiters = this.idleWaiters;

@@ -13,10 +13,16 @@ import { callerArg, inoArg, nameArg, optionalIno } from './request-checks.js';
 
 const SET_ATTR_SIZE = 8;
 
-export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, totals: () => { capacity: number; free: number }): ServiceHandlers<typeof MasterMethods> {
+export function masterServiceHandlers(
+  ns: Namespace,
+  chunks: ChunkManager,
+  totals: () => { capacity: number; free: number },
+  /** Largest file kept inline (`--inline-max`); 0: none. */
+  inlineMax = 0,
+): ServiceHandlers<typeof MasterMethods> {
   return {
     Lookup: async (r) => ({ attr: await ns.lookup(inoArg(r.parent, 'parent'), nameArg(r.name)) }),
-    GetAttr: async (r) => ({ attr: await ns.getattr(inoArg(r.ino)) }),
+    GetAttr: async (r) => (r.withData ? ns.getattrWithData(inoArg(r.ino)) : { attr: await ns.getattr(inoArg(r.ino)) }),
     SetAttr: async (r) => {
       const ino = inoArg(r.ino);
       if (r.fields & SET_ATTR_SIZE) {
@@ -38,7 +44,7 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
     Statfs: async () => {
       const counts = await ns.statfsCounts();
       const t = totals();
-      return { totalBytes: t.capacity, freeBytes: t.free, files: counts.files + counts.directories, chunkSize: 64 * 1024 * 1024 };
+      return { totalBytes: t.capacity, freeBytes: t.free, files: counts.files + counts.directories, chunkSize: 64 * 1024 * 1024, inlineMax };
     },
     GetXattr: async (r) => ({ value: await ns.getxattr(inoArg(r.ino), nameArg(r.name)) }),
     SetXattr: async (r) => {
@@ -52,7 +58,16 @@ export function masterServiceHandlers(ns: Namespace, chunks: ChunkManager, total
     },
     LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
     AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index, r.failedVersion),
-    CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null) }),
+    CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null, r.sync) }),
+    SyncMetadata: async () => {
+      await ns.syncMetadata();
+      return {};
+    },
+    WriteInline: async (r) => {
+      const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+      const expectCtime = r.expectCtime ? { sec: Number(r.expectCtime.sec), nsec: r.expectCtime.nsec ?? 0 } : undefined;
+      return { attr: await ns.writeInline({ ino: inoArg(r.ino), data, expectCtime, maxBytes: inlineMax }, r.sync) };
+    },
     UpdateOrphans: async (r) => {
       if (r.keep.length + r.release.length > 100_000) throw new FsError('EINVAL', 'too many orphans in one call');
       return { gone: await ns.updateOrphans(r.keep.map((i) => inoArg(i)), r.release.map((i) => inoArg(i))) };

@@ -10,6 +10,7 @@ import { getInode, nowTimespec, rowToAttr, type InodeRow } from './inode-row.js'
 import type { Cred } from './checks.js';
 import { checkSetattr, resultingMode, type SetAttrInput } from './attr-checks.js';
 import { dropChunks } from './free-inode.js';
+import { truncateInline } from './inline-data.js';
 import { setTime, updateInode, type Timespec } from './inode-writes.js';
 
 export type { SetAttrInput } from './attr-checks.js';
@@ -57,7 +58,10 @@ export async function setattr(tx: Tx, ino: number, req: SetAttrInput, cred: Cred
   if (f & F.SET_ATTR_GID) next.gid = req.gid ?? 0;
   next.mode = resultingMode(row, req, next.gid, cred);
   if (size !== undefined) {
-    if (size < row.size) await dropChunks(tx, ino, Math.ceil(size / CHUNK_SIZE));
+    if (size < row.size) {
+      await dropChunks(tx, ino, Math.ceil(size / CHUNK_SIZE));
+      await truncateInline(tx, ino, size);
+    }
     next.size = size;
     // POSIX: truncate (and open with O_TRUNC) marks the data as modified.
     setTime(next, 'mtime', now);

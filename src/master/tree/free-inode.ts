@@ -29,5 +29,6 @@ export async function freeInode(tx: Tx, row: InodeRow): Promise<void> {
     await addCounter(tx, 'directories', -1);
   }
   await tx.run('DELETE FROM xattrs WHERE ino = ?', [row.ino]);
+  if (row.type === fst.FileType.REGULAR) await tx.run('DELETE FROM inline_data WHERE ino = ?', [row.ino]);
   await tx.run('DELETE FROM inodes WHERE ino = ?', [row.ino]);
 }

@@ -21,6 +21,7 @@ import { link, readlink, symlink, type LinkResult } from './link-symlink.js';
 import { lookup } from './lookup.js';
 import { mkdir, mknod, type MknodResult } from './mknod-mkdir.js';
 import { expireOrphans, releaseOrphan, renewOrphans } from './orphans.js';
+import { inlineData, writeInline, type WriteInlineArgs } from './inline-data.js';
 import { readdir, type ReaddirResult } from './readdir.js';
 import { rename, type RenameResult } from './rename.js';
 import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rmdir.js';
@@ -50,6 +51,24 @@ export class Namespace {
   /** stat(2). */
   getattr(ino: number): Promise<fst.IAttr> {
     return getattr(this.db.reader, ino);
+  }
+
+  /** stat(2) plus a small file's inline bytes (what open needs to read it without another call). */
+  async getattrWithData(ino: number): Promise<{ attr: fst.IAttr; inlineData?: Buffer; inline: boolean }> {
+    const attr = await getattr(this.db.reader, ino);
+    if (attr.type !== fst.FileType.REGULAR) return { attr, inline: false };
+    const data = await inlineData(this.db.reader, ino);
+    return data ? { attr, inlineData: data, inline: true } : { attr, inline: false };
+  }
+
+  /** Resolves once everything committed so far is on disk. */
+  async syncMetadata(): Promise<void> {
+    await this.db.write(() => Promise.resolve(), { durable: true });
+  }
+
+  /** A small file's whole content, kept in the metadata (tree/inline-data.ts); `sync`: on disk when answered. */
+  writeInline(args: WriteInlineArgs, sync = false): Promise<fst.IAttr> {
+    return this.db.write((tx) => writeInline(tx, args), { durable: sync });
   }
 
   /** chmod, chown, truncate, utimensat: the fields selected by `req.fields` (SetAttrField bits). */
