@@ -40,7 +40,7 @@ describe('fault: space of deleted files comes back', () => {
     cluster = mount = undefined;
   });
 
-  it('frees the chunks of 1 GiB of removed files within 30 s', async () => {
+  it('frees the chunks of 1 GiB of removed files soon after rm', async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
     mount = await FuseMount.start(cluster.masterAddress);
     const dirs = cluster.chunkservers.map((c) => c.dataDir);
