@@ -17,7 +17,7 @@ const bin = join(root, 'bin', 'fst-chunkserver.js');
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-beforeAll(() => ensureBuilt('chunkserver/main.js', ['src/chunkserver']));
+beforeAll(() => ensureBuilt('chunkserver/main.js', ['src/chunkserver']), 300_000);
 
 interface Daemon {
   child: ChildProcess;

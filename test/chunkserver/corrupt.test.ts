@@ -16,7 +16,7 @@ import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { uint64 } from '../../src/chunkserver/rpc/validate.js';
 import { startMaster } from '../../src/master/master.js';
 import { fst } from '../../src/proto-gen/fst.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import {
   Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, grantLease, pattern, readChunk, startTestServer, tempDir, writeChunk,
 } from './helpers.js';
@@ -56,17 +56,17 @@ describe('corrupt replicas', () => {
     // A file with one chunk the master knows of (waiting for the server to register first).
     const mk = await m.unary(MasterMethods.Mknod, { parent: 1, name: 'f', type: fst.FileType.REGULAR, mode: 0o644, caller: { uid: 0, gid: 0 } });
     const ino = uint64(mk.attr?.ino);
-    const alloc = await until('an allocation', () => m.unary(MasterMethods.AllocateChunk, { ino, index: 0 }));
+    const alloc = await waitFor('an allocation', () => m.unary(MasterMethods.AllocateChunk, { ino, index: 0 }));
     const chunkId = uint64(alloc.chunk?.chunkId);
     const version = uint64(alloc.chunk?.version);
     // The master creates the chunk on its replica itself (at once or a moment later); wait for
     // that, so that it cannot bring the chunk back after the quarantine. Then act as the master
     // granting the lease, and write as a client would.
-    await until('the chunk created on its replica', () => checksums(c, chunkId), 5_000).catch(() => createChunk(c, chunkId, version));
+    await waitFor('the chunk created on its replica', () => checksums(c, chunkId)).catch(() => createChunk(c, chunkId, version));
     await grantLease(c, chunkId, version);
     const data = pattern(4 * BLOCK, 7);
     await writeChunk(c, { chunkId, version }, [{ offset: 0, data }]);
-    await until('the replica listed', async () => ((await replicasOf(chunkId)).length === 1 ? true : undefined));
+    await waitFor('the replica listed', async () => ((await replicasOf(chunkId)).length === 1 ? true : undefined));
 
     await flipByte(chunkPaths(dir, chunkId).data, 2 * BLOCK + 17);
     // Blocks before the damage still read (the copy is only checked where it is read)...
@@ -79,7 +79,7 @@ describe('corrupt replicas', () => {
     const paths = chunkPaths(dir, chunkId);
     expect(existsSync(paths.data + '.corrupt') && existsSync(paths.meta + '.corrupt')).toBe(true);
     expect(existsSync(paths.data) || existsSync(paths.meta)).toBe(false);
-    await until('the replica forgotten by the master', async () => ((await replicasOf(chunkId)).length === 0 ? true : undefined), 10_000);
+    await waitFor('the replica forgotten by the master', async () => ((await replicasOf(chunkId)).length === 0 ? true : undefined));
   });
 
   it('quarantines the source of a CopyChunk whose bytes fail their checksum', async () => {

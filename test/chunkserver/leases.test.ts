@@ -11,6 +11,7 @@ import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { FsError } from '../../src/common/errors/errno.js';
 import { Leases } from '../../src/chunkserver/store/leases.js';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
+import { waitFor } from '../helpers/probes.js';
 import {
   Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, grantLease, pattern, readChunk, setVersion, startTestServer, tempDir,
   writeChunk,
@@ -21,6 +22,19 @@ afterEach(() => cleanup.run());
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const one = (data: Buffer, offset = 0): { offset: number; data: Buffer }[] => [{ offset, data }];
+
+/** A lease short enough to wait out; the test servers run in this process, on this clock. */
+const SHORT_LEASE_MS = 200;
+
+/**
+ * Grants a short lease and resolves once it has run out: a lease counts from the grant's arrival
+ * (performance.now() on the server), which comes before the answer.
+ */
+async function leaseRunOut(c: ReturnType<typeof clientFor>, chunkId: number, version: number): Promise<void> {
+  await grantLease(c, chunkId, version, SHORT_LEASE_MS);
+  const answered = performance.now();
+  await waitFor('the lease to run out', () => performance.now() - answered > SHORT_LEASE_MS, 10_000, 20);
+}
 
 describe('Leases', () => {
   it('holds a lease at one version until it expires, and says why it refuses', () => {
@@ -90,32 +104,36 @@ describe('leases on a chunkserver', () => {
   });
 
   it('lets a lease expire, also in the middle of a stream, and extends it without touching the disk', async () => {
+    // Writes that must succeed run under long leases, so that a slow machine cannot outlast them;
+    // a grant replaces the lease, and short ones are waited out before what must be refused.
     const dir = join(await tempDir(cleanup), 'd0');
     const cs = await startTestServer(cleanup, { dataDirs: [dir] });
     const c = clientFor(cleanup, cs.address);
-    await createChunk(c, 2, 1, 300);
+    await createChunk(c, 2, 1);
     await writeChunk(c, { chunkId: 2, version: 1 }, one(pattern(100, 1)));
-    await sleep(400);
+    await leaseRunOut(c, 2, 1);
     const err = await expectErrno(writeChunk(c, { chunkId: 2, version: 1 }, one(pattern(100, 2))), 'ESTALE');
     expect(err.message).toMatch(/chunk 2: lease at version 1 expired/);
 
-    // Extending (version == new_version with lease_ms) writes nothing to the chunk's files.
+    // Extending (version == new_version with lease_ms) writes nothing to the chunk's files: a short
+    // lease, extended before it runs out by a long one, still holds once the short one is over.
     const meta = chunkPaths(dir, 2).meta;
     const before = { bytes: await readFile(meta), mtime: (await stat(meta)).mtimeMs };
-    await grantLease(c, 2, 1, 300);
-    await sleep(200);
-    await grantLease(c, 2, 1, 300);
-    await sleep(200);
+    await grantLease(c, 2, 1, SHORT_LEASE_MS);
+    const shortAnswered = performance.now();
+    await grantLease(c, 2, 1);
+    await waitFor('the short lease to be over', () => performance.now() - shortAnswered > SHORT_LEASE_MS, 10_000, 20);
     expect((await readFile(meta)).equals(before.bytes)).toBe(true);
     expect((await stat(meta)).mtimeMs).toBe(before.mtime);
     await writeChunk(c, { chunkId: 2, version: 1 }, one(pattern(100, 3)));
 
     // A lease that runs out while a stream is open stops it before the next message is written.
-    await grantLease(c, 2, 1, 400);
-    const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 10_000 });
+    await grantLease(c, 2, 1);
+    const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { timeoutMs: 60_000 });
     response.catch(() => undefined);
     call.write({ header: { chunkId: 2, version: 1 }, offset: 0, data: pattern(100, 4) });
-    await sleep(600);
+    await waitFor('the first message written', async () => (await readChunk(c, 2, 1, 0, 100)).equals(pattern(100, 4)));
+    await leaseRunOut(c, 2, 1);
     call.write({ offset: 1_000, data: pattern(100, 5) });
     call.end();
     expect((await expectErrno(response, 'ESTALE')).message).toMatch(/expired/);

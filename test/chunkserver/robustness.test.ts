@@ -6,6 +6,7 @@ import { Client, Metadata, credentials, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
+import { waitFor } from '../helpers/probes.js';
 import {
   Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, pattern, readChunk, startTestServer, writeChunk,
 } from './helpers.js';
@@ -85,7 +86,8 @@ describe('robustness', () => {
     const ac = new AbortController();
     const { call, response } = c.clientStream(ChunkserverMethods.WriteChunk, { signal: ac.signal, timeoutMs: 10_000 });
     call.write({ header: { chunkId: 34, version: 1 }, offset: 0, data: pattern(MiB) });
-    await new Promise((r) => setTimeout(r, 100));
+    // The server is in the middle of the stream: its first message is written.
+    await waitFor('the first message written', async () => (await checksums(c, 34)).length === MiB);
     ac.abort();
     await expectErrno(response, 'EINTR');
     await writeChunk(c, { chunkId: 34, version: 1 }, [{ offset: 0, data: pattern(1000, 3) }]);

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/common/log/logger.js';
 import { ChunkStore } from '../../src/chunkserver/store/chunk-store.js';
 import { chunkPaths } from '../../src/chunkserver/store/layout.js';
 import { Scrubber } from '../../src/chunkserver/store/scrubber.js';
-import { until } from '../helpers/probes.js';
+import { createLogger } from '../../src/common/log/logger.js';
+import { waitFor, WAIT_MS } from '../helpers/probes.js';
 import { FakeRegistry } from './fake-registry.js';
 import {
   Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, pattern, readChunk, startTestServer, tempDir, writeChunk,
@@ -51,13 +52,13 @@ describe('scrubber', () => {
       writing = false;
       return writer.catch(() => undefined);
     });
-    await until('the chunks reported', async () => (registry.beats.some((b) => b.chunks.includes(70)) ? true : undefined));
+    await waitFor('the chunks reported', () => registry.beats.some((b) => b.chunks.includes(70)));
 
     await damage(chunkPaths(dir, 70).data, 2 * MiB + 12_345);
-    await until('the damage found', async () => (await checksums(c, 70).then(() => undefined, () => true)), 5_000, 50);
+    await waitFor('the damage found', async () => (await checksums(c, 70).then(() => undefined, () => true)), WAIT_MS, 50);
     await expectErrno(readChunk(c, 70, 1, 0, 10), 'ENOENT');
     expect(existsSync(chunkPaths(dir, 70).data + '.corrupt')).toBe(true);
-    await until('the corrupt report', async () => (registry.corrupt.includes(70) ? true : undefined), 5_000, 50);
+    await waitFor('the corrupt report', () => registry.corrupt.includes(70), WAIT_MS, 50);
     expect(registry.removed).toContain(70);
 
     writing = false;
@@ -88,15 +89,25 @@ describe('scrubber', () => {
   });
 
   it('stops promptly in the middle of a slow pass', async () => {
-    const cs = await startTestServer(cleanup, { scrubRateBytes: 64 * 1024, scrubIntervalMs: 0 });
-    const c = clientFor(cleanup, cs.address);
-    await createChunk(c, 80);
-    await writeChunk(c, { chunkId: 80, version: 1 }, [{ offset: 0, data: pattern(4 * MiB, 80) }]);
-    // A pass of 4 MiB at 64 KiB/s would take a minute.
-    await new Promise((r) => setTimeout(r, 500));
+    // The chunk is written by a server that does not scrub, then found by one that does: a pass
+    // covers the chunks held when it starts, so that server's first pass begins, with this chunk,
+    // before startTestServer returns.
+    const dir = join(await tempDir(cleanup), 'd0');
+    const writer = await startTestServer(cleanup, { dataDirs: [dir], scrubRateBytes: 0 });
+    const w = clientFor(cleanup, writer.address);
+    await createChunk(w, 80);
+    await writeChunk(w, { chunkId: 80, version: 1 }, [{ offset: 0, data: pattern(4 * MiB, 80) }]);
+    await writer.stop();
+    const lines: string[] = [];
+    const cs = await startTestServer(cleanup, {
+      dataDirs: [dir], scrubRateBytes: 16 * 1024, scrubIntervalMs: 0, logger: createLogger('chunkserver', 'info', {}, (l) => lines.push(l)),
+    });
+    // 4 MiB at 16 KiB/s is four minutes; after its first MiB the pass rests for about a minute.
+    // Stopping ends that rest at once (a stop that waited for it would take a minute).
     const t0 = performance.now();
     await cs.stop();
-    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(performance.now() - t0).toBeLessThan(20_000);
     expect(cs.state).toBe('stopped');
+    expect(lines.filter((l) => l.includes('scrub pass done'))).toEqual([]);
   });
 });

@@ -30,7 +30,7 @@ describe('fst and fstadmin processes on a real cluster', () => {
     cluster = await startRealCluster({ chunkservers: 3, replication: 2 });
     dir = await mkdtemp(join(tmpdir(), 'fst-cli-'));
     m = ['--master', cluster.address];
-  });
+  }, 300_000); // a build of dist/ when it is stale
   afterAll(async () => {
     await cluster?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -116,7 +116,9 @@ describe('fst and fstadmin processes on a real cluster', () => {
     ];
     const t0 = Date.now();
     const results = await Promise.all(cases.map(([args]) => fst(args)));
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    // Every one returns, the dead master's after its 5 s timeout (not hanging; generous, for ten
+    // processes starting at once on a busy machine).
+    expect(Date.now() - t0).toBeLessThan(60_000);
     cases.forEach(([args, code, stderr], i) => {
       const r = results[i]!;
       expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });

@@ -22,6 +22,7 @@ import { AdminMethods } from '../../src/common/rpc/services.js';
 import { startMaster, type Master } from '../../src/master/master.js';
 import type { fst } from '../../src/proto-gen/fst.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
+import { waitFor, WAIT_MS } from '../helpers/probes.js';
 
 export interface RealClusterOptions {
   /** Chunkservers in this process. @default 3 */
@@ -44,8 +45,6 @@ export interface ChunkserverSlot {
   process?: DaemonProcess;
   running: boolean;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class RealCluster implements AsyncDisposable {
   master: Master | undefined;
@@ -106,13 +105,12 @@ export class RealCluster implements AsyncDisposable {
   }
 
   /** Waits until the master reports at least `n` chunkservers alive. */
-  async waitForAlive(n: number, timeoutMs = 20_000): Promise<void> {
-    let alive = 0;
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
-      alive = (await this.status()).servers.filter((s) => s.state === 'alive').length;
-      if (alive >= n) return;
-    }
-    throw new Error(`only ${alive} of ${n} chunkservers alive after ${timeoutMs} ms`);
+  async waitForAlive(n: number, timeoutMs = WAIT_MS): Promise<void> {
+    await waitFor(`${n} live chunkservers`, async () => {
+      const alive = (await this.status()).servers.filter((s) => s.state === 'alive').length;
+      if (alive < n) throw new Error(`${alive} alive`);
+      return true;
+    }, timeoutMs);
   }
 
   /** A connected FstClient, closed by stop() if the test does not close it. */
@@ -141,7 +139,7 @@ export class RealCluster implements AsyncDisposable {
     const slot = this.slot(index);
     slot.running = false;
     await slot.daemon?.stop();
-    await slot.process?.stop(2_000);
+    await slot.process?.stop();
   }
 
   /** SIGSTOPs chunkserver process `index`: it keeps its connections but never answers again. */

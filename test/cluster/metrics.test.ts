@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/common/log/logger.js';
 import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { startMaster, type Master } from '../../src/master/master.js';
-import { closedPort, codeOf, until } from '../helpers/probes.js';
+import { closedPort, codeOf, waitFor } from '../helpers/probes.js';
 
 /** A scrape parsed by parse-prometheus-text-format (which must accept it), by family name; `text` as served. */
 type Families = Map<string, PromFamily> & { text?: string };
@@ -84,7 +84,7 @@ describe('daemon metrics and health endpoints', () => {
       }));
     }
     // The master's own gauge says when every chunkserver is alive.
-    await until('3 chunkservers alive', async () =>
+    await waitFor('3 chunkservers alive', async () =>
       (value(await scrape(master?.metricsAddress), 'fst_master_chunkservers', { state: 'alive' }) === 3 ? true : undefined));
     client = new FstClient({ master: master.address });
     await client.connect();

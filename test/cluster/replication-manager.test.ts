@@ -4,7 +4,9 @@
  * (one usable replica before two), targets never among the holders, stale replicas deleted before
  * copies, leased chunks untouched, the concurrency and byte-rate limits, the grace given to silent
  * servers (and to everyone right after the master starts), backoff after failures, and a stop()
- * that aborts the copies in flight.
+ * that aborts the copies in flight. What must not happen is checked after an event showing that
+ * the manager had its chance (a whole pass ran, a control manager passed ten times, stop() ended the
+ * pass), never after a fixed sleep.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import type { ChunkserverCommands } from '../../src/master/chunks/chunkserver-co
 import { ReplicationManager, type ReplicationOptions } from '../../src/master/chunks/replication.js';
 import { MasterDb } from '../../src/master/db/database.js';
 import { ServerRegistry } from '../../src/master/servers/registry.js';
-import { until } from '../helpers/probes.js';
+import { waitFor, WAIT_MS } from '../helpers/probes.js';
 
 const MiB = 1024 * 1024;
 const TiB = 1024 ** 4;
@@ -72,7 +74,8 @@ describe('ReplicationManager', () => {
   async function setup(servers: number, dead: number[] = [], deadForMs = 60_000): Promise<{ db: MasterDb; registry: ServerRegistry; commands: FakeCommands }> {
     dir = await mkdtemp(join(tmpdir(), 'fst-repl-mgr-'));
     db = await MasterDb.open({ dataDir: dir, defaultReplication: 2 });
-    const registry = new ServerRegistry(db, 10_000, silentLogger);
+    // Servers that beat once stay alive for the whole test, however slow the machine.
+    const registry = new ServerRegistry(db, 10 * 60_000, silentLogger);
     await registry.load();
     for (let i = 1; i <= servers; i++) {
       const id = await registry.register({ uuid: `uuid-${i}`, address: `cs${i}:1`, rack: '', capacity: TiB, free: TiB });
@@ -94,15 +97,29 @@ describe('ReplicationManager', () => {
     await addChunk(d, 2, 2, [[3, 3]]); // below goal, only server 3 holds it
     registry.reportStarted(1);
     registry.reportStarted(3); // servers 1 and 3 reconnected; their reports are under way
-    start(d, registry, commands);
-    await new Promise((r) => setTimeout(r, 300));
+    const m = start(d, registry, commands);
+    await passCompleted(m);
     expect(commands.deletes).toEqual([]); // server 2's copy may be the only real one
     expect(commands.copies).toEqual([]); // server 3's copy may be gone
     registry.fullReportDone(1);
     registry.fullReportDone(3);
-    await until('the surplus trimmed and the copy made', async () => (commands.deletes.length === 1 && commands.copies.length === 1 ? true : undefined), 5_000, 20);
+    // The counters move once the rows are written too: the fake commands are called before that.
+    await waitFor('the surplus trimmed and the copy made', () => m.progress().trimmed === 1 && m.progress().copied === 1, WAIT_MS, 20);
+    expect(commands.deletes).toMatchObject([{ chunkId: 1, version: 3 }]);
+    expect(commands.copies).toMatchObject([{ chunkId: 2, source: 'cs3:1' }]);
     expect(await replicaRows(d, 1)).toHaveLength(1);
   });
+
+  /**
+   * Resolves once a pass has run to its end (the first one, when called right after start). A pass
+   * sets lastPassMs when its scan ends and passes never overlap, so the scan of the next pass shows
+   * that the first one is over; poke() brings the next pass forward, as a server transition does.
+   */
+  async function passCompleted(m: ReplicationManager): Promise<void> {
+    const first = await waitFor('a pass', () => m.progress().lastPassMs || undefined, WAIT_MS, 10);
+    m.poke();
+    await waitFor('the pass after it', () => m.progress().lastPassMs! > first, WAIT_MS, 10);
+  }
 
   /** Adds a one-chunk file with goal `goal`: chunk `chunkId` at `version`, replicas [server, version]. */
   async function addChunk(d: MasterDb, chunkId: number, goal: number, replicas: [number, number][], version = 3, leaseMs = 0): Promise<void> {
@@ -138,7 +155,7 @@ describe('ReplicationManager', () => {
     await addChunk(d, 6, 2, [[1, 3]], 3, 60_000); // leased: being written
     // No grace: server 4 counts as gone at once.
     const m = start(d, registry, commands, { replaceAfterMs: 1 });
-    await until('first pass done', async () => (m.progress().copied! >= 4 ? true : undefined), 10_000, 10);
+    await waitFor('first pass done', () => m.progress().copied! >= 4, WAIT_MS, 10);
 
     expect(commands.copies.slice(0, 4).map((c) => c.chunkId)).toEqual([2, 3, 5, 1]);
     // Version-guarded, and only because a current replica (server 1) is alive.
@@ -151,7 +168,7 @@ describe('ReplicationManager', () => {
     expect(commands.copies.find((c) => c.chunkId === 1)!.target).toBe('cs3:1');
     expect(commands.copies.some((c) => c.chunkId === 6)).toBe(false);
 
-    await until('every chunk at goal', async () => (m.progress().copied === 5 ? true : undefined), 10_000, 10);
+    await waitFor('every chunk at goal', () => m.progress().copied === 5, WAIT_MS, 10);
     expect((await replicaRows(d, 1)).map((r) => r.server_id)).toEqual([1, 2, 3]);
     expect((await replicaRows(d, 2)).filter((r) => r.server_id !== 4)).toHaveLength(2);
     expect((await replicaRows(d, 5)).every((r) => r.version === 3)).toBe(true);
@@ -163,15 +180,37 @@ describe('ReplicationManager', () => {
     const { db: d, registry, commands } = await setup(3);
     await addChunk(d, 1, 2, [[1, 3], [2, 3]]);
     const m = start(d, registry, commands, { intervalMs: 50 });
-    await until('first pass done', async () => (m.progress().lastPassMs! > 0 ? true : undefined), 10_000, 10);
-    const quietSince = m.progress().lastPassMs!;
-    await new Promise((r) => setTimeout(r, 500));
+    // A pass with nothing to do ends in the task that ends its scan: its successor is scheduled by
+    // the time lastPassMs is seen.
+    const quietSince = await waitFor('first pass done', () => m.progress().lastPassMs || undefined, WAIT_MS, 10);
+    // A control: the same loop over the same rows, but its registry has heard from no server (all
+    // silent, within --replace-after-ms: nothing to copy), so it never goes quiet and passes every
+    // 50 ms. Ten of its passes give the manager under test ten chances to pass too.
+    const silent = new ServerRegistry(d, 10 * 60_000, silentLogger);
+    await silent.load();
+    silent.stop();
+    const control = new ReplicationManager(
+      { db: d, servers: silent, commands: new FakeCommands() as unknown as ChunkserverCommands, log: silentLogger, leaseMs: 1_000 },
+      { replaceAfterMs: 3_600_000, rateBytesPerSec: 1024 * MiB, concurrency: 1, intervalMs: 50 },
+      (_ino, _idx, fn) => fn(),
+    );
+    control.start();
+    try {
+      const controlPasses = new Set<number>();
+      await waitFor('ten passes of the control', () => {
+        const at = control.progress().lastPassMs!;
+        if (at > quietSince) controlPasses.add(at);
+        return controlPasses.size >= 10;
+      }, WAIT_MS, 10);
+    } finally {
+      await control.stop();
+    }
     // Nothing to do and every server alive: no pass every 50 ms.
     expect(m.progress().lastPassMs).toBe(quietSince);
     // A corrupt report (its replica row goes with `removed`): the next pass comes at once.
     await d.write((tx) => tx.run('DELETE FROM replicas WHERE chunk_id = 1 AND server_id = 2'));
     m.noteCorrupt(2, [1]);
-    await until('the chunk copied back', async () => (m.progress().copied === 1 ? true : undefined), 5_000, 10);
+    await waitFor('the chunk copied back', () => m.progress().copied === 1, WAIT_MS, 10);
     expect(commands.copies[0]).toMatchObject({ chunkId: 1, source: 'cs1:1' });
   });
 
@@ -180,12 +219,14 @@ describe('ReplicationManager', () => {
     for (let id = 1; id <= 5; id++) await addChunk(d, id, 2, [[1, 3]]);
     commands.copy = (_, signal) => hangUntilAborted(signal);
     const m = start(d, registry, commands, { concurrency: 2 });
-    await until('two copies in flight', async () => (m.progress().inFlight === 2 ? true : undefined), 10_000, 10);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(commands.copies).toHaveLength(2);
+    await waitFor('two copies in flight', () => m.progress().inFlight === 2, WAIT_MS, 10);
+    // The copies hang until aborted, so stop() returns only by aborting them; an abort takes
+    // milliseconds even on a busy machine. stop() waits for the pass to end: every copy the pass
+    // was going to start has been started by then.
     const t0 = Date.now();
     await m.stop();
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(commands.copies).toHaveLength(2);
     expect(m.progress()).toMatchObject({ inFlight: 0, failed: 0, copied: 0 });
   });
 
@@ -195,10 +236,14 @@ describe('ReplicationManager', () => {
     commands.copy = () => Promise.resolve(10 * MiB);
     // 20 MiB/s, a second of burst: copies 1-3 start at once, 4 and 5 each wait for 10 MiB.
     const m = start(d, registry, commands, { rateBytesPerSec: 20 * MiB });
-    await until('five copies', async () => (m.progress().copied === 5 ? true : undefined), 10_000, 10);
+    await waitFor('five copies', () => m.progress().copied === 5, WAIT_MS, 10);
     const at = commands.copies.map((c) => c.at - commands.copies[0]!.at);
-    expect(at[2]).toBeLessThan(300);
-    expect(at[4]).toBeGreaterThanOrEqual(900);
+    // Without the burst copy 3 could not start before 1 s (it would wait for copies 1 and 2).
+    expect(at[2]).toBeLessThan(1_000);
+    // The budget allows copy 4 no sooner than 0.5 s after copy 1, and copy 5 no sooner than 1 s,
+    // however slow the machine.
+    expect(at[3]).toBeGreaterThanOrEqual(450);
+    expect(at[4]).toBeGreaterThanOrEqual(950);
   });
 
   it('gives a silent server --replace-after-ms to come back, counted from the master start at the earliest', async () => {
@@ -207,7 +252,7 @@ describe('ReplicationManager', () => {
     await addChunk(d, 1, 2, [[1, 3], [3, 3]]);
     const t0 = Date.now();
     const m = start(d, registry, commands, { replaceAfterMs: 600 });
-    await until('copied once the grace ran out', async () => (m.progress().copied === 1 ? true : undefined), 10_000, 10);
+    await waitFor('copied once the grace ran out', () => m.progress().copied === 1, WAIT_MS, 10);
     expect(commands.copies[0]!.at - t0).toBeGreaterThanOrEqual(550);
     expect(['cs2:1', 'cs4:1']).toContain(commands.copies[0]!.target);
   });
@@ -217,10 +262,17 @@ describe('ReplicationManager', () => {
     await addChunk(d, 1, 2, [[1, 3]]);
     commands.copy = () => Promise.reject(new FsError('EIO', 'disk on fire'));
     const m = start(d, registry, commands);
-    await new Promise((r) => setTimeout(r, 1_500));
-    // Passes run every 20 ms; the chunk (and its only target) wait a second, then two.
-    expect(commands.copies.length).toBeGreaterThanOrEqual(1);
-    expect(commands.copies.length).toBeLessThanOrEqual(2);
+    // After its failures the chunk (and its only target) wait a second, then two: lower bounds,
+    // which hold however slow the machine. Passes are poked all along, so that each poll is another
+    // chance to retry (a pass that finds the only target backing off counts as having nothing to
+    // do, and would otherwise wait for the quiet sweep).
+    await waitFor('three attempts', () => {
+      m.poke();
+      return commands.copies.length >= 3;
+    }, WAIT_MS, 20);
+    const at = commands.copies.map((c) => c.at);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1_950);
     expect(m.progress()).toMatchObject({ failed: commands.copies.length, copied: 0 });
   });
 
@@ -232,7 +284,7 @@ describe('ReplicationManager', () => {
       return MiB;
     };
     const m = start(d, registry, commands);
-    await until('copy made', async () => (commands.copies.length > 0 && m.progress().inFlight === 0 ? true : undefined), 10_000, 10);
+    await waitFor('copy made', () => commands.copies.length > 0 && m.progress().inFlight === 0, WAIT_MS, 10);
     expect(await replicaRows(d, 1)).toEqual([{ server_id: 1, version: 3 }]);
     expect(m.progress().copied).toBe(0);
   });

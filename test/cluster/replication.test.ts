@@ -17,7 +17,7 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { adminStatus, runCli } from '../helpers/cli.js';
 import { chunkIdsOnDisk, sha256File, writeRandomFile } from '../helpers/files.js';
-import { codeOf, until } from '../helpers/probes.js';
+import { codeOf, waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ChunkserverHandle, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -64,7 +64,7 @@ describe('re-replication', () => {
     expect(lost).toBeGreaterThan(0);
     await victim.process.kill();
 
-    const st = await until('every chunk back at its goal', async () => {
+    const st = await waitFor('every chunk back at its goal', async () => {
       const s = await status(master);
       const dead = s.servers.find((x) => x.address === victim.process.address)?.state === 'dead';
       return dead && s.health.healthy === 3 && s.health.underReplicated === 0 && s.replication.copied >= lost && s.replication.inFlight === 0 ? s : undefined;
@@ -100,13 +100,13 @@ describe('re-replication', () => {
     // One holder stops; the overwrite moves the chunk to a new version without it.
     const stale = cluster.chunkservers[on[0]!]!;
     await stale.process.stop();
-    await until('holder dead', async () => ((await status(master)).servers.find((x) => x.address === stale.process.address)?.state === 'dead' ? true : undefined));
+    await waitFor('holder dead', async () => ((await status(master)).servers.find((x) => x.address === stale.process.address)?.state === 'dead' ? true : undefined));
     const patch = randomBytes(MiB);
     const fh = await client.open('/f', { write: true });
     await fh.write(0, patch);
     await fh.close();
     // A copy from the up-to-date replica brings the chunk back to 2 live replicas meanwhile.
-    await until('chunk at goal without the stopped server', async () => {
+    await waitFor('chunk at goal without the stopped server', async () => {
       const s = await status(master);
       return s.health.healthy === 1 ? s : undefined;
     }, 60_000, 300);
@@ -126,7 +126,7 @@ describe('re-replication', () => {
     } finally {
       direct.close();
     }
-    const st = await until('stale replica deleted', async () => {
+    const st = await waitFor('stale replica deleted', async () => {
       const s = await status(master);
       const back = s.servers.every((x) => x.state === 'alive');
       return back && s.replication.staleDeleted >= 1 && s.health.staleReplicas === 0 ? s : undefined;
@@ -170,7 +170,7 @@ describe('re-replication', () => {
     } finally {
       cs.close();
     }
-    const st = await until('corrupt replica replaced', async () => {
+    const st = await waitFor('corrupt replica replaced', async () => {
       const s = await status(master);
       return s.health.corruptReported === 1 && s.health.healthy === 1 && s.replication.copied === 1 ? s : undefined;
     }, 60_000, 300);
@@ -184,7 +184,7 @@ describe('re-replication', () => {
     } finally {
       await fresh.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('copies nothing for a chunkserver back within --replace-after-ms', async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replace-after-ms', '600000', ...FAST] });
@@ -195,24 +195,24 @@ describe('re-replication', () => {
     const [, on] = [...(await holders(cluster))][0]!;
     const away = cluster.chunkservers[on[0]!]!;
     await away.process.stop();
-    const down = await until('holder dead', async () => {
+    const down = await waitFor('holder dead', async () => {
       const s = await status(master);
       return s.servers.find((x) => x.address === away.process.address)?.state === 'dead' ? s : undefined;
     });
     // Under-replicated for now, but not fixable yet: the server may come back.
     expect(down.health).toMatchObject({ healthy: 0, underReplicated: 1 });
     const passed = down.replication.lastPassMs;
-    await until('two passes while it is away', async () => {
+    await waitFor('two passes while it is away', async () => {
       const s = await status(master);
       return s.replication.lastPassMs > passed + 300 ? s : undefined;
     });
     expect((await status(master)).replication).toMatchObject({ queued: 0, copied: 0, inFlight: 0 });
 
     await cluster.restartChunkserver(away.index);
-    const st = await until('back', async () => {
+    const st = await waitFor('back', async () => {
       const s = await status(master);
       return s.health.healthy === 1 ? s : undefined;
     });
     expect(st.replication).toMatchObject({ copied: 0, failed: 0, staleDeleted: 0 });
-  }, 120_000);
+  }, 180_000);
 });

@@ -8,9 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
+import { FsError } from '../../src/common/errors/errno.js';
+import { RpcClient } from '../../src/common/rpc/client.js';
+import { ChunkserverMethods } from '../../src/common/rpc/services.js';
+import { uint64 } from '../../src/chunkserver/rpc/validate.js';
 import { openDb } from '../helpers/master-db.js';
 import { sha256 } from '../helpers/files.js';
-import { codeOf } from '../helpers/probes.js';
+import { codeOf, waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -57,7 +61,13 @@ describe('leases and write failover', () => {
     expect(a.leaseMs).toBeLessThanOrEqual(LEASE_MS);
     expect(b.loc.version).toBe(a.loc.version);
     expect(b.loc.replicas[0]!.address).toBe(a.loc.replicas[0]!.address);
-    await new Promise((r) => setTimeout(r, LEASE_MS * 1.2 + 10_000 /* grant deadline margin */));
+    // The master records how long the primary may believe it holds the lease (the grant's deadline
+    // plus the lease): wait that out.
+    const db = await openDb(cluster!.masterDataDir);
+    const lease = await db.get<{ expires_ms: number }>('SELECT expires_ms FROM leases WHERE chunk_id = ?', [a.loc.chunkId]);
+    await db.close();
+    expect(lease).toBeDefined();
+    await waitFor('the recorded lease to run out', () => Date.now() > lease!.expires_ms, LEASE_MS + 60_000, 200);
     const later = await c.meta.allocateChunk(ino, 0);
     expect(later.loc.version).toBe(a.loc.version + 1);
   });
@@ -90,8 +100,28 @@ describe('leases and write failover', () => {
     process.kill(primary.process.pid, 'SIGCONT');
     expect((await c.readFile('/leased')).length).toBe(100_000);
     // Woken, the old primary may apply the version change it was sent while frozen and report it:
-    // the others were moved past it, so it is never handed out as current.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // the others were moved past it, so it is never handed out as current. Wait until the master's
+    // row for its copy says what it holds now (the version it answers with, asked after the calls
+    // queued while it was frozen; none when re-replication has deleted its stale copy meanwhile).
+    const chunkId = first.loc.chunkId;
+    const serverId = first.loc.replicas[0]!.serverId;
+    const woken = new RpcClient(primary.process.address);
+    const rows = await openDb(cluster!.masterDataDir);
+    try {
+      const held = await waitFor('the master to know what the woken primary holds', async () => {
+        const onServer = await woken.unary(ChunkserverMethods.GetChunkChecksums, { chunkId }).then(
+          (r) => uint64(r.version),
+          (e: unknown) => (e instanceof FsError && e.code === 'ENOENT' ? 0 : Promise.reject(e)),
+        );
+        const row = await rows.get<{ version: number }>('SELECT version FROM replicas WHERE chunk_id = ? AND server_id = ?', [chunkId, serverId]);
+        if ((row?.version ?? 0) !== onServer) throw new Error(`it holds version ${onServer}, the master records ${row?.version ?? 'none'}`);
+        return { version: onServer };
+      });
+      expect(held.version).toBeLessThan(failover.loc.version);
+    } finally {
+      woken.close();
+      await rows.close();
+    }
     const now = await c.meta.locateChunks(ino, 0, 1);
     expect(now.chunks[0]!.version).toBe(failover.loc.version);
     expect(now.chunks[0]!.replicas.map((r) => r.address)).not.toContain(primary.process.address);

@@ -12,7 +12,7 @@ import { adminStatus } from '../helpers/cli.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -51,7 +51,7 @@ describe('a corrupt replica', () => {
   }
 
   async function replaced(chunkId: number, bad: string): Promise<void> {
-    const st = await until('the corrupt replica reported and replaced', async () => {
+    const st = await waitFor('the corrupt replica reported and replaced', async () => {
       const s = await adminStatus(cluster!.masterAddress);
       return s.health.corruptReported >= 1 && s.health.healthy === 1 && s.replication.copied >= 1 ? s : undefined;
     }, 60_000, 300);

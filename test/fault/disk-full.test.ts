@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256File, writeRandomFile } from '../helpers/files.js';
 import { FuseMount, isMounted } from '../helpers/fuse-mount.js';
-import { until } from '../helpers/probes.js';
+import { waitFor, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const run = promisify(execFile);
@@ -85,15 +85,15 @@ describe('fault: chunkserver disks full', () => {
 
     await unlink(mount.path('big'));
     // The chunkservers delete the big file's chunks (GC every second): both disks have room again.
-    await until('space freed on both disks', async () => {
+    await waitFor('space freed on both disks', async () => {
       const free = await Promise.all(disks.map(async (d) => { const s = await statfs(d); return s.bavail * s.bsize; }));
       return free.every((f) => f > (DISK_MIB - 40) * MiB) ? true : undefined;
-    }, 30_000, 250);
+    }, WAIT_MS, 250);
     // The master learns it from the heartbeats; a new file may be refused until then.
-    const after = await until('a 32 MiB file written after the space came back', async () => {
+    const after = await waitFor('a 32 MiB file written after the space came back', async () => {
       const sum = await writeRandomFile(mount!.path('after'), 32 * MiB);
       return sum;
-    }, 15_000, 500);
+    }, WAIT_MS, 500);
     expect(await sha256File(mount.path('after'))).toBe(after);
     for (const [name, sum] of kept) expect(await sha256File(mount.path(name)), name).toBe(sum);
   });

@@ -11,7 +11,7 @@ import { adminStatus } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -50,7 +50,7 @@ describe('kill -9 of a chunkserver during a write through the mount', () => {
     expect(await sha256File(reader.path('big'))).toBe(want);
 
     const chunks = Math.ceil(SIZE / (64 * MiB));
-    const st = await until('every chunk back at two live replicas', async () => {
+    const st = await waitFor('every chunk back at two live replicas', async () => {
       const s = await adminStatus(cluster.masterAddress);
       return s.chunks === chunks && s.health.healthy === chunks && s.health.underReplicated === 0 && s.health.missing === 0 ? s : undefined;
     }, 120_000, 1_000);

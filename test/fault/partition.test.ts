@@ -21,7 +21,7 @@ import { adminStatus } from '../helpers/cli.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
 import { NetLab } from '../helpers/netns.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -75,7 +75,7 @@ describe('a partitioned primary', () => {
       daemons.push(await DaemonProcess.start(`cs${h.index}`, 'fst-chunkserver.js',
         ['--master', master.address, '--data', dir, '--listen', `${h.address}:0`], {}, 'listening', ['ip', 'netns', 'exec', h.ns]));
     }
-    await until('three live chunkservers', async () => ((await adminStatus(master.address)).servers.filter((s) => s.state === 'alive').length === 3 ? true : undefined));
+    await waitFor('three live chunkservers', async () => ((await adminStatus(master.address)).servers.filter((s) => s.state === 'alive').length === 3 ? true : undefined));
 
     client = new FstClient({ master: master.address, writeTimeoutMs: 8_000, readTimeoutMs: 8_000 });
     await client.connect();
@@ -111,10 +111,10 @@ describe('a partitioned primary', () => {
         acks.push(Date.now());
       }
     })().catch((e: unknown) => (writerError = e));
-    await until('the writer under way', async () => (acks.length >= 5 ? true : undefined));
+    await waitFor('the writer under way', async () => (acks.length >= 5 ? true : undefined));
 
     gate = new Promise<void>((resolve) => (openGate = resolve));
-    await until('the writer between two writes', async () => (atGate ? true : undefined));
+    await waitFor('the writer between two writes', async () => (atGate ? true : undefined));
     const cutAt = Date.now();
     await lab.cut(victim);
     const probe = lab.exec(victim, process.execPath, ['--input-type=module', '-e', PROBE, primaryAddress, String(first.loc.chunkId), String(first.loc.version)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -124,8 +124,8 @@ describe('a partitioned primary', () => {
     openGate();
 
     // Wait until the client has written again after the cut, and the old primary refused a while.
-    await until('writes resumed after the cut', async () => (acks.some((t) => t > cutAt) ? true : undefined), 120_000, 200);
-    await until('the old primary refusing', async () => (results.filter((r) => !r.ok).length >= 5 ? true : undefined), 60_000, 200);
+    await waitFor('writes resumed after the cut', async () => (acks.some((t) => t > cutAt) ? true : undefined), 120_000, 200);
+    await waitFor('the old primary refusing', async () => (results.filter((r) => !r.ok).length >= 5 ? true : undefined), 60_000, 200);
     stop = true;
     await writer;
     probe.kill('SIGKILL');
@@ -154,7 +154,7 @@ describe('a partitioned primary', () => {
 
     // The link returns: the old primary comes back with a stale replica, which is deleted.
     await lab.heal(victim);
-    await until('the stale replica removed from the old primary', async () =>
+    await waitFor('the stale replica removed from the old primary', async () =>
       ((await chunkIdsOnDisk(dataDirs[victim]!)).includes(first.loc.chunkId) ? undefined : true), 60_000, 500);
     await h.close();
   }, 240_000);

@@ -11,7 +11,7 @@ import { readFile, rename, writeFile, open } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminStatus } from '../helpers/cli.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const enabled = process.env.FST_SOAK === '1';
@@ -119,7 +119,7 @@ describe.skipIf(!enabled)('soak: mixed workload while chunkservers die and retur
     const fresh = await FuseMount.start(cluster.masterAddress);
     mounts.push(fresh);
     for (const [name, want] of files) expect(hash(await readFile(fresh.path(name))), name).toBe(want);
-    await until('every chunk at its goal', async () => {
+    await waitFor('every chunk at its goal', async () => {
       const s = await adminStatus(cluster!.masterAddress);
       return s.health.healthy === s.chunks && s.health.staleReplicas === 0 ? true : undefined;
     }, 300_000, 2_000);

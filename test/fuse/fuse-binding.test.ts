@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Op, SetAttrBit, capMask, fuseBinding, type Session } from '../../src/client/fuse/binding.js';
 import { ATTR_FIELDS } from '../../src/client/fuse/stat.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 
 const run = promisify(execFile);
 const b = fuseBinding();
@@ -288,7 +288,7 @@ describe('native FUSE binding (libfuse3 low-level)', () => {
   it('reports an unmount done from outside', async () => {
     await stat(join(mnt, 'file'));
     await run('umount', [mnt]);
-    await until('the exit event', async () => (memfs.exits.length > 0 ? true : undefined), 20_000, 20);
+    await waitFor('the exit event', () => (memfs.exits.length > 0 ? true : undefined), undefined, 20);
     session = undefined;
     expect(await isMounted(mnt)).toBe(false);
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetaClient } from '../../src/client/meta-client.js';
 import { toFsError } from '../../src/common/errors/to-errno.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 describe('mount: open files and names', () => {
@@ -46,7 +46,7 @@ describe('mount: open files and names', () => {
     // Once closed (the kernel sends the release after close returns), the master frees it.
     const meta = new MetaClient(cluster.masterAddress);
     try {
-      const gone = await until('the orphan freed', async () => {
+      const gone = await waitFor('the orphan freed', async () => {
         try {
           await meta.getAttr(ino);
           return undefined;
@@ -87,28 +87,40 @@ describe('mount: open files and names', () => {
     const target = mount.path('swapped');
     const versions = Array.from({ length: 30 }, (_, i) => `version ${i} `.repeat(2000));
     writeFileSync(target, versions[0]!);
-    // A separate process opens and reads the target in a loop while this one swaps versions in.
+    // A separate process opens and reads the target in a loop while this one swaps versions in: it
+    // prints a dot per attempt, and stops once it has read the last version (or after ten minutes).
+    const last = versions.length - 1;
     const reader = spawn(process.execPath, ['-e', `
       const fs = require('fs');
-      const deadline = Date.now() + 3000; let reads = 0, mixed = 0, missing = 0;
-      while (Date.now() < deadline) {
+      const deadline = Date.now() + 600000; let reads = 0, mixed = 0, missing = 0, done = false;
+      while (!done && Date.now() < deadline) {
         try {
           const words = fs.readFileSync(${JSON.stringify(target)}, 'utf8').trim().split(' ');
           if (words.length !== 4000 || new Set(words.filter((w, i) => i % 2 === 1)).size !== 1) mixed++;
+          else done = words[1] === '${last}';
           reads++;
         } catch (e) { missing++; }
+        process.stdout.write('.');
       }
       console.log('reads ' + reads + ' mixed ' + mixed + ' missing ' + missing);
     `], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     reader.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const attempts = (): number => out.length - out.replaceAll('.', '').length;
     const done = new Promise<void>((r) => reader.once('exit', () => r()));
-    for (let i = 1; i < versions.length; i++) {
-      writeFileSync(mount.path(`next-${i}`), versions[i]!);
-      renameSync(mount.path(`next-${i}`), target);
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitFor('the reader under way', () => attempts() > 0, undefined, 20);
+      for (let i = 1; i < versions.length; i++) {
+        writeFileSync(mount.path(`next-${i}`), versions[i]!);
+        renameSync(mount.path(`next-${i}`), target);
+        // The reader opens the file twice more under this version before the next one comes.
+        const seen = attempts();
+        await waitFor('the reader to read this version', () => attempts() >= seen + 2, undefined, 20);
+      }
+      await done;
+    } finally {
+      if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
     }
-    await done;
     const m = /reads (\d+) mixed (\d+) missing (\d+)/.exec(out);
     expect(Number(m?.[1])).toBeGreaterThan(10);
     expect(Number(m?.[2])).toBe(0);

@@ -6,6 +6,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount, isMounted, sh } from '../helpers/fuse-mount.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 describe('two mounts of one cluster', () => {
@@ -43,9 +44,7 @@ describe('two mounts of one cluster', () => {
 
     const d = await FuseMount.start(cluster.masterAddress);
     await sh(`fusermount -u ${d.dir}`);
-    const deadline = Date.now() + 10_000;
-    while (d.process.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(d.process.running).toBe(false);
+    await waitFor('the mount process to exit', () => !d.process.running);
     await d.stop();
   });
 

@@ -74,8 +74,11 @@ export class DaemonProcess {
     await this.exited;
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code (null when killed). */
-  async stop(graceMs = 5_000): Promise<number | null> {
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (generous: an orderly stop on a busy machine may take
+   * seconds, and tests assert its exit code). Resolves with the exit code (null when killed).
+   */
+  async stop(graceMs = 30_000): Promise<number | null> {
     if (!this.running) return this.exited;
     this.child.kill('SIGTERM');
     const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);

@@ -1,4 +1,4 @@
-/** Small probes shared by tests: the errno a promise fails with, a loopback port nobody serves, polling. */
+/** Small probes shared by tests: the errno a promise fails with, a loopback port nobody serves, waiting. */
 import { createServer } from 'node:net';
 import { FsError } from '../../src/common/errors/errno.js';
 
@@ -21,13 +21,35 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Polls `fn` until it returns something other than undefined (errors count as undefined). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+/** How long waitFor waits unless told otherwise: generous, for a machine whose cores are busy. */
+export const WAIT_MS = 60_000;
+
+/**
+ * The one way tests wait: polls `fn` every `everyMs` until it returns something other than
+ * undefined or false, and resolves with that. A thrown error counts as "not yet"; the last one is
+ * in the message of the timeout, so a condition can throw to say what it saw. Never sleep a fixed
+ * time and then assert what must have happened by then: wait for it with a generous deadline.
+ */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = WAIT_MS,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      const why = last === undefined ? '' : ` (last: ${last instanceof Error ? last.message : String(last)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess } from './daemon-process.js';
+import { waitFor, WAIT_MS } from './probes.js';
 
 export interface ProcessClusterOptions {
   chunkservers?: number;
@@ -96,16 +97,13 @@ export class ProcessCluster {
   }
 
   /** Waits until the master reports `n` live chunkservers (via fstadmin status --json). */
-  async waitForChunkservers(n: number, timeoutMs = 20_000): Promise<void> {
+  async waitForChunkservers(n: number, timeoutMs = WAIT_MS): Promise<void> {
     const { adminStatus } = await import('./cli.js');
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const st = await adminStatus(this.masterAddress).catch(() => undefined);
-      const alive = st?.servers.filter((s) => s.state === 'alive').length ?? 0;
-      if (alive >= n) return;
-      if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} chunkservers alive after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(`${n} live chunkservers`, async () => {
+      const alive = (await adminStatus(this.masterAddress)).servers.filter((s) => s.state === 'alive').length;
+      if (alive < n) throw new Error(`${alive} alive`);
+      return true;
+    }, timeoutMs, 200);
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,7 @@ import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { adminStatus } from '../helpers/cli.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -58,7 +58,7 @@ async function fsckJson(master: string, ...args: string[]): Promise<{ code: numb
 
 /** Waits until fsck finds nothing, with every chunk judged (no write lease left running). */
 async function clean(c: ProcessCluster, what: string): Promise<FsckJson> {
-  return until(what, async () => {
+  return waitFor(what, async () => {
     const { code, res } = await fsckJson(c.masterAddress);
     return code === 0 && res.problems.length === 0 && res.chunksBusy === 0 ? res : undefined;
   }, 90_000, 500);
@@ -128,7 +128,7 @@ describe('fstadmin fsck', () => {
     // Its full report does not get it deleted: kept, with a warning, for an operator to decide.
     await c.restartChunkserver(0);
     await c.waitForChunkservers(3);
-    await until('the warning about the chunk never issued', async () => (/never issued/.test(c.master.logTail()) ? true : undefined));
+    await waitFor('the warning about the chunk never issued', async () => (/never issued/.test(c.master.logTail()) ? true : undefined));
     expect(await chunkIdsOnDisk(holder.dataDir)).toContain(FOREIGN_CHUNK);
 
     const orphan = await fstadmin(c.masterAddress);

@@ -10,7 +10,7 @@ import { Cleanup } from '../helpers/cleanup.js';
 import { runCli } from '../helpers/cli.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
 import { openDb } from '../helpers/master-db.js';
-import { until } from '../helpers/probes.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { chunkReplicas } from '../helpers/replica-counts.js';
 
@@ -64,7 +64,7 @@ describe('fstadmin goal', () => {
     const up = await admin('goal', 'set', '/d', '3', '-r');
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/goal 3 \(4 changed, 0 unchanged\)/);
-    await until('3 replicas of every chunk', replicasAre(3), 60_000, 250);
+    await waitFor('3 replicas of every chunk', replicasAre(3), 60_000, 250);
     const tree = await admin('goal', 'get', '/d', '-r', '--json');
     expect(JSON.parse(tree.stdout)).toMatchObject({ goal: 3, directory: true, tree: [{ goal: 3, files: 3, directories: 1 }] });
 
@@ -75,7 +75,7 @@ describe('fstadmin goal', () => {
 
     const down = await admin('goal', 'set', '/d', '2', '-r');
     expect(down.code, down.stderr).toBe(0);
-    await until('2 replicas of every chunk again (surplus deleted from disk too)', replicasAre(2), 60_000, 250);
+    await waitFor('2 replicas of every chunk again (surplus deleted from disk too)', replicasAre(2), 60_000, 250);
     for (const [path, hash] of want) expect(sha256(await client.readFile(path)), path).toBe(hash);
     want.delete('/d/b');
 
@@ -85,7 +85,7 @@ describe('fstadmin goal', () => {
     const usage = JSON.parse(du.stdout) as { files: number; directories: number; logicalBytes: number; storedBytes: number; chunks: number };
     const logical = 5 * MiB + 70 * MiB + 100_000 + MiB;
     expect(usage).toMatchObject({ files: 4, directories: 1, logicalBytes: logical, chunks: 5 });
-    await until('new file at goal 2', async () => ((await admin('du', '/d', '--json')).stdout.includes(`"storedBytes": ${2 * logical}`) ? true : undefined), 30_000);
+    await waitFor('new file at goal 2', async () => ((await admin('du', '/d', '--json')).stdout.includes(`"storedBytes": ${2 * logical}`) ? true : undefined));
 
     const df = await admin('df');
     expect(df.code, df.stderr).toBe(0);

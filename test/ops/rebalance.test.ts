@@ -14,7 +14,7 @@ import { adminStatus, runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
 import { openDb } from '../helpers/master-db.js';
-import { until } from '../helpers/probes.js';
+import { waitFor, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 import { belowGoal, chunkReplicas } from '../helpers/replica-counts.js';
 
@@ -68,7 +68,7 @@ describe('fstadmin rebalance', () => {
     let followerErr = '';
     follower.stderr.on('data', (d: Buffer) => (followerErr += d.toString()));
     const followerExit = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
-    await until('a first move', async () => (await adminStatus(master)).rebalance.moved >= 1 || undefined, 60_000, 200);
+    await waitFor('a first move', async () => (await adminStatus(master)).rebalance.moved >= 1, WAIT_MS, 200);
     follower.kill('SIGINT');
     expect(await followerExit).toBe(130);
     expect(followerErr).toContain('run fstadmin rebalance again to resume');
@@ -79,13 +79,12 @@ describe('fstadmin rebalance', () => {
     const detached = await runCli('fstadmin', ['--master', master, 'rebalance', '--rate-mib', '8', '--detach', '--json']);
     expect(detached.code, detached.stderr).toBe(0);
     expect((JSON.parse(detached.stdout) as Rebalance).state).toBe('running');
-    await until('a few moves', async () => (await adminStatus(master)).rebalance.moved >= 2 || undefined, 60_000, 200);
+    await waitFor('a few moves', async () => (await adminStatus(master)).rebalance.moved >= 2, WAIT_MS, 200);
 
     await cluster.restartMaster('kill');
     await cluster.waitForChunkservers(4);
-    // The restarted master resumes the recorded job by itself.
-    const resumed = (await adminStatus(master)).rebalance;
-    expect(['running', 'balanced']).toContain(resumed.state);
+    // The restarted master resumes the recorded job by itself (it reads the job as it starts).
+    await waitFor('the job resumed', async () => ['running', 'balanced'].includes((await adminStatus(master)).rebalance.state));
 
     // The command follows the job to its end (a quicker rate from now on).
     const followed = await runCli('fstadmin', ['--master', master, 'rebalance', '--rate-mib', '100', '--json']);
@@ -97,19 +96,19 @@ describe('fstadmin rebalance', () => {
     expect(samples).toBeGreaterThan(10);
     expect(violations).toEqual([]);
 
-    // Used space per server within 10% of the mean, as the servers themselves report it.
-    const status = await until('fresh heartbeats', async () => {
-      await new Promise((r) => setTimeout(r, 1_500));
-      return adminStatus(master);
+    // Used space per server within 10% of the mean, as the servers themselves report it (their
+    // heartbeats after the last moves and trims).
+    const used = await waitFor('every server within 10% of the mean use', async () => {
+      const u = (await adminStatus(master)).servers.filter((s) => s.state === 'alive').map((s) => s.usedBytes);
+      const mean = u.reduce((a, b) => a + b, 0) / u.length;
+      if (u.length !== 4 || u.some((x) => Math.abs(x - mean) / mean > 0.1)) throw new Error(`used ${u.join(', ')}`);
+      return u;
     });
-    const used = status.servers.filter((s) => s.state === 'alive').map((s) => s.usedBytes);
     expect(used).toHaveLength(4);
-    const mean = used.reduce((a, b) => a + b, 0) / used.length;
-    for (const u of used) expect(Math.abs(u - mean) / mean, `used ${used.join(', ')}`).toBeLessThanOrEqual(0.1);
     expect((await chunkIdsOnDisk(fourth.dataDir)).length).toBeGreaterThan(0);
 
     // Every chunk at its goal (no surplus either, once trimmed), every file's bytes unchanged.
-    await until('surplus trimmed', async () => ((await chunkReplicas(db)).every((c) => c.current === c.goal) ? true : undefined), 30_000, 200);
+    await waitFor('surplus trimmed', async () => (await chunkReplicas(db)).every((c) => c.current === c.goal), WAIT_MS, 200);
     for (const [path, hash] of want) expect(sha256(await client.readFile(path)), path).toBe(hash);
   });
 });

@@ -25,6 +25,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { apply, isFuseHidden, Root, type Outcome } from './apply.js';
 import { describeOp, OpGenerator, type Op, type OpKind } from './ops.js';
 import { diffTrees, hiddenFiles, snapshot } from './tree.js';
+import { waitFor } from '../../helpers/probes.js';
 
 export interface SequenceOptions {
   seed: number;
@@ -119,15 +120,16 @@ async function nlinkExplainedByHidden(a: Root, ra: Outcome, rb: Outcome): Promis
   return va.nlink - vb.nlink === hidden;
 }
 
-/** After closing `ino`'s last descriptor on A, waits for libfuse's asynchronous release to drop its hidden name. */
-async function awaitRelease(a: Root, ino: number, timeoutMs = 5_000): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/**
+ * After closing `ino`'s last descriptor on A, waits for libfuse's asynchronous release to drop its
+ * hidden name; undefined once it is gone, else what is still there.
+ */
+async function awaitRelease(a: Root, ino: number): Promise<string | undefined> {
+  return waitFor('the release after the last close', async () => {
     const left = (await hiddenFiles(a.dir)).filter((h) => h.ino === ino);
-    if (left.length === 0) return undefined;
-    if (Date.now() > deadline) return `hidden file(s) ${left.map((h) => h.path).join(', ')} still present ${timeoutMs} ms after the last close`;
-    await sleep(50);
-  }
+    if (left.length > 0) throw new Error(`hidden file(s) ${left.map((h) => h.path).join(', ')} still present after the last close`);
+    return true;
+  }, undefined, 50).then(() => undefined, (e: unknown) => (e as Error).message);
 }
 
 export async function runSequence(o: SequenceOptions): Promise<SequenceReport> {
