@@ -69,6 +69,8 @@ export interface Linked {
 export interface ReaddirPage {
   entries: DirEntry[];
   more: boolean;
+  /** The directory's change_seq when the page was read. */
+  changeSeq: number;
 }
 
 export interface LocateResult {
@@ -259,7 +261,7 @@ export class MetaClient {
     const res = await this.rpc.unary(MasterMethods.Readdir, {
       ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
     }, opts);
-    return { entries: res.entries.map(toDirEntry), more: res.more };
+    return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
   }
 
   /** statfs(2). */

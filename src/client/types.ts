@@ -31,6 +31,8 @@ export interface Attr {
   replication: number;
   /** The inode has extended attributes (when false, none need asking for). */
   hasXattrs: boolean;
+  /** Directories: counts the changes of their entries (one per changing call). */
+  changeSeq: number;
 }
 
 /** One replica of a chunk: its chunkserver's id and gRPC address. */
@@ -118,6 +120,7 @@ export function toAttr(a: fst.IAttr | null | undefined, what: string): Attr {
     rdev: a.rdev ?? 0,
     replication: a.replication ?? 0,
     hasXattrs: a.hasXattrs === true,
+    changeSeq: wireNumber(a.changeSeq, 'change_seq'),
   };
 }
 

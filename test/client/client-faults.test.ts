@@ -25,14 +25,16 @@ describe('FstClient when chunkservers stop', () => {
   it('keeps a flush error and throws it from every later write, fsync and close', async () => {
     cluster = await startRealCluster({ chunkservers: 2, replication: 2 });
     const fst = await cluster.client({ retryForMs: 300, writeTimeoutMs: 10_000 });
+    // Files past the inline limit: they keep their bytes in chunks.
+    const big = 100_000;
     const h = await fst.open('/fail', { create: true, write: true });
-    await h.write(0, Buffer.alloc(100, 1));
+    await h.write(0, Buffer.alloc(big, 1));
     await h.fsync(); // chunk 0 is allocated and its location cached by the handle
     const fresh = await fst.open('/fail-new', { create: true, write: true });
 
     for (const s of cluster.chunkservers) await cluster.stopChunkserver(s.index);
 
-    await h.write(100, Buffer.alloc(100, 2));
+    await h.write(big, Buffer.alloc(100, 2));
     const code = await codeOf(h.fsync());
     expect(code).toBe('EIO');
     expect(await codeOf(h.write(0, Buffer.alloc(1)))).toBe(code);
@@ -41,10 +43,10 @@ describe('FstClient when chunkservers stop', () => {
     // Closed even though the flush failed.
     expect(await codeOf(h.write(0, Buffer.alloc(1)))).toBe('EBADF');
     // The lost bytes were never published: the size is what the first fsync committed.
-    expect((await fst.stat('/fail')).size).toBe(100);
+    expect((await fst.stat('/fail')).size).toBe(big);
 
     // A file with no chunk yet: the master cannot create one on a stopped chunkserver.
-    await fresh.write(0, Buffer.from('never'));
+    await fresh.write(0, Buffer.alloc(big, 3));
     expect(await codeOf(fresh.fsync())).toBe('EIO');
     expect(await codeOf(fresh.close())).toBe('EIO');
     expect((await fst.stat('/fail-new')).size).toBe(0);

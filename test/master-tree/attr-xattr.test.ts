@@ -130,6 +130,8 @@ describe('Namespace: xattrs', () => {
     await fx.ns.setxattr(ino, 'user.c', Buffer.from('3'));
     await fx.db.write(async (tx) => {
       await tx.run('ALTER TABLE inodes DROP COLUMN has_xattrs');
+      await tx.run('ALTER TABLE inodes DROP COLUMN change_seq');
+      await tx.run('DROP TABLE inline_data');
       await tx.run('DROP TABLE leases');
       await tx.run('ALTER TABLE chunkservers DROP COLUMN decommission');
       await tx.run('DROP TABLE settings');

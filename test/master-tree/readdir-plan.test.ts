@@ -65,7 +65,7 @@ describe('Namespace: readdir', () => {
 
   it('empty directory, dots never listed, ENOTDIR and ENOENT', async () => {
     const d = (await fx.ns.mkdir(ROOT, 'e', 0o755)).attr.ino ?? 0;
-    expect(await fx.ns.readdir(d)).toEqual({ entries: [], more: false });
+    expect(await fx.ns.readdir(d)).toEqual({ entries: [], more: false, changeSeq: 0 });
     const f = (await fx.ns.mknod(ROOT, 'f', REGULAR, 0o644, 0)).attr.ino ?? 0;
     await expectErrno(fx.ns.readdir(f), 'ENOTDIR');
     await expectErrno(fx.ns.readdir(9999), 'ENOENT');
@@ -120,5 +120,39 @@ describe('Namespace: query plans', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+});
+
+describe('Namespace: change_seq of directories', () => {
+  const fx = useNamespace();
+
+  it('counts exactly one per call that changes a directory\'s entries, and nothing else', async () => {
+    const seq = async (ino: number): Promise<number> => Number((await fx.ns.getattr(ino)).changeSeq ?? 0);
+    const a = (await fx.ns.mkdir(ROOT, 'a', 0o755)).attr.ino ?? 0;
+    const b = (await fx.ns.mkdir(ROOT, 'b', 0o755)).attr.ino ?? 0;
+    expect([await seq(a), await seq(b)]).toEqual([0, 0]);
+    const made = await fx.ns.mknod(a, 'f', REGULAR, 0o644, 0);
+    expect(made.parentAttr.changeSeq).toBe(1);
+    const f = made.attr.ino ?? 0;
+    await fx.ns.symlink(a, 's', 'f');
+    await fx.ns.mkdir(a, 'd', 0o755);
+    await fx.ns.link(f, a, 'g');
+    expect(await seq(a)).toBe(4);
+    // Changes of attributes, of a file's data or of an entry's inode do not count.
+    await fx.ns.setattr(a, { fields: fst.SetAttrField.SET_ATTR_MODE, mode: 0o700 });
+    await fx.ns.setattr(f, { fields: fst.SetAttrField.SET_ATTR_MODE, mode: 0o600 });
+    await fx.ns.setxattr(a, 'user.x', Buffer.from('1'));
+    expect(await seq(a)).toBe(4);
+    // A rename within a directory is one change; across two, one in each.
+    expect((await fx.ns.rename(a, 'g', a, 'h')).parentAttr.changeSeq).toBe(5);
+    const moved = await fx.ns.rename(a, 'h', b, 'h');
+    expect([moved.parentAttr.changeSeq, moved.newParentAttr.changeSeq]).toEqual([6, 1]);
+    expect((await fx.ns.unlink(b, 'h')).parentAttr.changeSeq).toBe(2);
+    expect((await fx.ns.rmdir(a, 'd')).parentAttr.changeSeq).toBe(7);
+    // A failed call changes nothing.
+    await expectErrno(fx.ns.unlink(a, 'missing'), 'ENOENT');
+    expect(await seq(a)).toBe(7);
+    // A readdir page says the number it was read at.
+    expect((await fx.ns.readdir(a)).changeSeq).toBe(7);
   });
 });

@@ -97,7 +97,8 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   const ok0 = (req: number) => (): void => b.replyErr(s(), req, 0);
   const entryTtl = (left: number): number => Math.min(left, o.entryTimeoutSec);
   const attrTtl = (left: number): number => Math.min(left, o.attrTimeoutSec);
-  const entry = (req: number) => (a: Timed<Attr>): void => b.replyEntry(s(), req, encodeAttr(a.value, BUF), entryTtl(a.ttlSec), attrTtl(a.ttlSec));
+  const entry = (req: number) => (a: Timed<Attr>): void =>
+    b.replyEntry(s(), req, encodeAttr(a.value, BUF), entryTtl(a.ttlSec), attrTtl(a.attrTtlSec ?? a.ttlSec));
   /** An inode just made or changed through this mount: trusted for the whole TTL. */
   const fresh = (req: number) => (a: Attr): void => b.replyEntry(s(), req, encodeAttr(a, BUF), o.entryTimeoutSec, o.attrTimeoutSec);
 

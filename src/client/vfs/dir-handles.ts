@@ -18,6 +18,8 @@ export interface DirHandle {
   entries: DirEntry[];
   after: string;
   more: boolean;
+  /** The change_seq of the pages read so far; 'mixed' when they differ (not one listing). */
+  seq: number | 'mixed' | undefined;
 }
 
 export class DirHandleTable {
@@ -28,7 +30,7 @@ export class DirHandleTable {
     while (this.dirs.has(this.next)) this.next = (this.next % 0x7fff_ffff) + 1;
     const fh = this.next;
     this.next = (this.next % 0x7fff_ffff) + 1;
-    this.dirs.set(fh, { ino: self.ino, self, entries: [], after: '', more: true });
+    this.dirs.set(fh, { ino: self.ino, self, entries: [], after: '', more: true, seq: undefined });
     return fh;
   }
 
@@ -47,6 +49,7 @@ export class DirHandleTable {
 export async function readAhead(meta: MetaClient, d: DirHandle, count: number): Promise<void> {
   while (d.more && d.entries.length < count) {
     const page = await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true });
+    d.seq = d.seq === undefined || d.seq === page.changeSeq ? page.changeSeq : 'mixed';
     d.entries.push(...page.entries);
     const last = page.entries[page.entries.length - 1];
     d.more = page.more && last !== undefined;
@@ -59,4 +62,5 @@ export function rewind(d: DirHandle): void {
   d.entries = [];
   d.after = '';
   d.more = true;
+  d.seq = undefined;
 }

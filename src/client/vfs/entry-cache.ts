@@ -18,9 +18,10 @@
  * not cached (each change counts in `changeSeq`).
  */
 import { LRUCache } from 'lru-cache';
+import { FsError } from '../../common/errors/errno.js';
 import type { MetaClient } from '../meta-client.js';
-import { listDirEntries } from '../tree-ops.js';
-import type { Attr } from '../types.js';
+import { fst, type Attr } from '../types.js';
+import { DirListings } from './dir-listings.js';
 import type { Timed } from './op-context.js';
 
 const SCAN_AFTER_FOUND = 4;
@@ -43,17 +44,27 @@ export class EntryCache {
   private readonly found: LRUCache<number, number>;
   /** Per directory inode: its listing in progress. */
   private readonly scans = new Map<number, Promise<void>>();
+  /** Directories changed through this mount within the TTL. */
+  private readonly recentlyChanged: LRUCache<number, true>;
   /** Counts changes made through this mount; per directory, the count at its last change. */
   private changeSeq = 0;
   private readonly changedAt = new Map<number, number>();
   /** What a directory missing from `changedAt` counts as (its entries were dropped to bound it). */
   private changedFloor = 0;
 
+  /** The last attributes seen of each inode, however old, for names a listing vouches for. */
+  private readonly lastAttrs: LRUCache<number, Attr>;
+  /** Directories known whole (dir-listings.ts). */
+  readonly listings: DirListings;
+
   constructor(private readonly meta: MetaClient, readonly ttlMs: number, maxEntries = 200_000) {
     const ttl = Math.max(1, ttlMs);
     this.found = new LRUCache<number, number>({ max: 10_000, ttl });
+    this.recentlyChanged = new LRUCache<number, true>({ max: 10_000, ttl });
     this.entries = new LRUCache<string, number>({ max: maxEntries, ttl });
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
+    this.lastAttrs = new LRUCache<number, Attr>({ max: maxEntries });
+    this.listings = new DirListings(ttl);
     this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
   }
 
@@ -82,9 +93,11 @@ export class EntryCache {
 
   /**
    * lookup: from the cache while both the name and the inode's attributes are trusted, else from
-   * the master (ENOENT when absent). The TTL is the shorter of the two.
+   * the master (ENOENT when absent). The TTL is the shorter of the two. A name a listing vouches for
+   * may come with the last attributes seen, however old, and `attrTtlSec` 0 (ask before using
+   * them), unless `lastSeen` refuses that inode (a file open here: its size must not go back).
    */
-  async lookup(parent: number, name: string): Promise<Cached<Attr>> {
+  async lookup(parent: number, name: string, lastSeen?: (ino: number) => boolean): Promise<Cached<Attr>> {
     const hit = this.peekEntry(parent, name);
     if (hit) return hit;
     // A listing of the directory under way may bring this name.
@@ -93,6 +106,17 @@ export class EntryCache {
       await scan;
       const listed = this.peekEntry(parent, name);
       if (listed) return listed;
+    }
+    // A directory known whole answers for names it lacks, and for those it holds with the last
+    // attributes seen (the kernel is told to ask for fresh ones before it uses them).
+    // (Only for names a directory could hold: the master answers the others with their errno.)
+    const listed = isPlainName(name) ? this.listings.find(parent, name) : undefined;
+    if (listed?.ino === 'absent') throw new FsError('ENOENT', `no ${JSON.stringify(name)} in directory ${parent}`);
+    if (listed) {
+      const fresh = this.cachedAttr(listed.ino);
+      if (fresh) return { value: fresh.value, ttlSec: Math.min(listed.ttlSec, fresh.ttlSec) };
+      const last = lastSeen?.(listed.ino) === false ? undefined : this.lastAttrs.get(listed.ino);
+      if (last) return { value: last, ttlSec: listed.ttlSec, attrTtlSec: 0 };
     }
     const asked = this.changeSeq;
     const attr = await this.meta.lookup(parent, name);
@@ -118,31 +142,62 @@ export class EntryCache {
    * creating files looks up names that do not exist yet.
    */
   private countFound(dir: number): void {
+    // A directory this mount is changing (rm -r, a build writing its output) is not listed: every
+    // change would leave the listing behind, and the lookups are part of the changes.
+    if (this.recentlyChanged.has(dir)) return;
     const found = (this.found.get(dir) ?? 0) + 1;
     this.found.set(dir, found);
     if (found < SCAN_AFTER_FOUND || this.scans.has(dir)) return;
     this.found.delete(dir);
-    const asked = this.changeSeq;
-    const scan = listDirEntries(this.meta, dir, true, SCAN_MAX_ENTRIES)
-      .then((entries) => {
-        if (!this.unchangedSince(dir, asked)) return;
-        for (const e of entries) if (e.attr) this.set(dir, e.name, e.attr);
-      })
+    const scan = this.listWhole(dir, SCAN_MAX_ENTRIES)
       // Only an optimisation: a failed listing leaves each name to its own lookup.
       .catch(() => undefined)
       .finally(() => this.scans.delete(dir));
     this.scans.set(dir, scan);
   }
 
+  /**
+   * Lists directory `dir` with attributes (at most `max` entries) and caches every entry; when the
+   * listing is whole and of one change_seq, the directory becomes known whole (dir-listings.ts).
+   */
+  async listWhole(dir: number, max: number): Promise<void> {
+    const asked = this.changeSeq;
+    const names: [string, number][] = [];
+    const found: [string, Attr][] = [];
+    let seq: number | undefined;
+    let whole = true;
+    for (let after = ''; ;) {
+      const page = await this.meta.readdir(dir, { after, withAttrs: true });
+      seq ??= page.changeSeq;
+      if (page.changeSeq !== seq) whole = false;
+      for (const e of page.entries) {
+        names.push([e.name, e.ino]);
+        if (e.attr) found.push([e.name, e.attr]);
+      }
+      const last = page.entries[page.entries.length - 1];
+      if (!page.more || !last) break;
+      if (names.length >= max) {
+        whole = false;
+        break;
+      }
+      after = last.name;
+    }
+    // A change this mount made meanwhile may be missing from it.
+    if (!this.unchangedSince(dir, asked)) return;
+    for (const [name, attr] of found) this.set(dir, name, attr);
+    if (whole && seq !== undefined) this.listings.listed(dir, seq, names);
+  }
+
   /** `name` in `parent` names the inode `attr` describes (fresh from the master or a change made here). */
   set(parent: number, name: string, attr: Attr): void {
     this.entries.set(entryKey(parent, name), attr.ino);
-    this.attrs.set(attr.ino, attr);
+    this.update(attr);
   }
 
   /** New attributes of an inode, whatever names it has; returns them. */
   update(attr: Attr): Attr {
     this.attrs.set(attr.ino, attr);
+    this.lastAttrs.set(attr.ino, attr);
     return attr;
   }
 
@@ -157,11 +212,64 @@ export class EntryCache {
     this.noteChange(dir);
     if (!dirAttr) {
       this.attrs.delete(dir);
+      this.listings.forget(dir);
       return;
     }
     const cached = this.attrs.get(dirAttr.ino);
     if (cached && olderCtime(dirAttr, cached)) this.attrs.delete(dirAttr.ino);
-    else this.attrs.set(dirAttr.ino, dirAttr);
+    else this.update(dirAttr);
+  }
+
+  /**
+   * A name was added to `dir` through this mount (create, mkdir, symlink, link): the name is known,
+   * the directory's attributes are the master's answer (`dirAttr`), and a listing of it follows.
+   */
+  added(dir: number, name: string, attr: Attr, dirAttr: Attr | undefined): void {
+    this.dirChanged(dir, dirAttr);
+    this.set(dir, name, attr);
+    this.listings.changed(dir, dirAttr?.changeSeq, (names) => {
+      names.set(name, attr.ino);
+      return true;
+    });
+    // A directory made here is empty: known whole from the start.
+    if (attr.type === fst.FileType.DIRECTORY && attr.nlink === 2) this.listings.created(attr.ino, attr.changeSeq);
+  }
+
+  /** A name was removed from `dir` through this mount (unlink, rmdir); `dirAttr` undefined after a failure. */
+  removed(dir: number, name: string, dirAttr: Attr | undefined): void {
+    this.forgetEntry(dir, name);
+    this.dirChanged(dir, dirAttr);
+    this.listings.changed(dir, dirAttr?.changeSeq, (names) => names.delete(name) || true);
+  }
+
+  /** A name moved through this mount (rename); the attributes undefined after a failure. */
+  renamed(dir: number, name: string, newDir: number, newName: string, dirAttr: Attr | undefined, newDirAttr: Attr | undefined): void {
+    const ino = this.listings.inoOf(dir, name) ?? this.cachedEntry(dir, name);
+    this.forgetEntry(dir, name);
+    this.forgetEntry(newDir, newName);
+    this.dirChanged(dir, dirAttr);
+    const move = (names: Map<string, number>): boolean => {
+      names.delete(name);
+      if (ino === undefined) return false;
+      names.set(newName, ino);
+      return true;
+    };
+    if (newDir === dir) {
+      this.listings.changed(dir, dirAttr?.changeSeq, move);
+      return;
+    }
+    this.dirChanged(newDir, newDirAttr);
+    this.listings.changed(dir, dirAttr?.changeSeq, (names) => names.delete(name) || true);
+    this.listings.changed(newDir, newDirAttr?.changeSeq, (names) => {
+      if (ino === undefined) return false;
+      names.set(newName, ino);
+      return true;
+    });
+  }
+
+  /** Changes made through this mount so far (for `unchangedSince`). */
+  get changes(): number {
+    return this.changeSeq;
   }
 
   /** Whether directory `dir` changed through this mount since `changeSeq` was `seq`. */
@@ -170,6 +278,7 @@ export class EntryCache {
   }
 
   private noteChange(dir: number): void {
+    this.recentlyChanged.set(dir, true);
     if (this.changedAt.size >= 100_000) {
       // Bounded: every directory then counts as changed now (answers in flight are not cached).
       this.changedAt.clear();
@@ -212,10 +321,20 @@ export class EntryCache {
   clear(): void {
     this.entries.clear();
     this.attrs.clear();
+    this.lastAttrs.clear();
     this.absentXattrs.clear();
+    this.listings.clear();
   }
 }
 
 function olderCtime(a: Attr, b: Attr): boolean {
   return a.ctime.sec < b.ctime.sec || (a.ctime.sec === b.ctime.sec && a.ctime.nsec < b.ctime.nsec);
+}
+
+/** NAME_MAX: the longest name, in bytes. */
+const NAME_MAX = 255;
+
+/** A name a directory entry can have (the master refuses the others with EINVAL or ENAMETOOLONG). */
+function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') && Buffer.byteLength(name) <= NAME_MAX;
 }

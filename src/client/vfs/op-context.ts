@@ -15,4 +15,6 @@ export function callerOf(ctx: OpContext): Caller {
 export interface Timed<T> {
   value: T;
   ttlSec: number;
+  /** For an entry whose name is trusted longer than its attributes: how long those are. */
+  attrTtlSec?: number;
 }

@@ -25,7 +25,14 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
   const d = s.dirs.get(fh);
   if (offset === 0 && d.entries.length > 0) rewind(d);
   const first = Math.max(0, offset - 2);
+  const reading = d.more;
+  const asked = s.entries.changes;
   await readAhead(s.meta, d, first + max);
+  // Read to its end in pages of one change_seq, with no change of this mount meanwhile: the
+  // directory is known whole (a `rm -r`, a `cp` into it, then need no lookups of its names).
+  if (reading && !d.more && typeof d.seq === 'number' && s.entries.unchangedSince(d.ino, asked)) {
+    s.entries.listings.listed(d.ino, d.seq, d.entries.map((e) => [e.name, e.ino]));
+  }
   const names: string[] = [];
   const attrs: Attr[] = [];
   for (let i = offset; i < 2 && names.length < max; i++) {
@@ -50,5 +57,5 @@ export function releasedir(s: VfsState, fh: number): void {
 const ZERO = { sec: 0, nsec: 0 };
 
 function bareAttr(ino: number, type: fst.FileType): Attr {
-  return { ino, type, mode: 0, uid: 0, gid: 0, nlink: 1, size: 0, atime: ZERO, mtime: ZERO, ctime: ZERO, rdev: 0, replication: 0, hasXattrs: false };
+  return { ino, type, mode: 0, uid: 0, gid: 0, nlink: 1, size: 0, atime: ZERO, mtime: ZERO, ctime: ZERO, rdev: 0, replication: 0, hasXattrs: false, changeSeq: 0 };
 }

@@ -10,7 +10,8 @@ import type { VfsState } from './vfs-state.js';
 const RENAME_NOREPLACE = 1;
 
 export async function lookup(s: VfsState, parent: number, name: string): Promise<Timed<Attr>> {
-  const found = await s.entries.lookup(parent, name);
+  // A file open here is never answered with old attributes: its size must not go back.
+  const found = await s.entries.lookup(parent, name, (ino) => !s.files.isOpen(ino));
   return { value: shown(s, found.value), ttlSec: found.ttlSec };
 }
 
@@ -27,35 +28,42 @@ export async function mknod(s: VfsState, parent: number, name: string, mode: num
   const fmt = mode & constants.S_IFMT;
   const type = fmt === 0 ? fst.FileType.REGULAR : typeOfMode[fmt];
   if (type === undefined) throw new FsError('EINVAL', `mknod of file type 0${fmt.toString(8)}`);
-  const { attr, parentAttr } = await s.meta.mknod(parent, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) });
-  added(s, parent, name, attr, parentAttr);
+  const { attr, parentAttr } = await adding(s, parent, () => s.meta.mknod(parent, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) }));
+  s.entries.added(parent, name, attr, parentAttr);
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
 
 export async function mkdir(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Promise<Attr> {
-  const { attr, parentAttr } = await s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) });
-  added(s, parent, name, attr, parentAttr);
+  const { attr, parentAttr } = await adding(s, parent, () => s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) }));
+  s.entries.added(parent, name, attr, parentAttr);
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
 
 export async function symlink(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Promise<Attr> {
-  const { attr, parentAttr } = await s.meta.symlink(parent, name, target, { caller: callerOf(ctx) });
-  added(s, parent, name, attr, parentAttr);
+  const { attr, parentAttr } = await adding(s, parent, () => s.meta.symlink(parent, name, target, { caller: callerOf(ctx) }));
+  s.entries.added(parent, name, attr, parentAttr);
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
 
-/** A name was added through this mount: cache it, and the directory as the master committed it. */
-export function added(s: VfsState, parent: number, name: string, attr: Attr, parentAttr: Attr | undefined): void {
-  s.entries.dirChanged(parent, parentAttr);
-  s.entries.set(parent, name, attr);
+/**
+ * Runs a call that adds `name` to `parent`; a failure (EEXIST: a listing of the directory missed a
+ * name made elsewhere) leaves nothing known of the directory.
+ */
+export async function adding<T>(s: VfsState, parent: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    s.entries.dirChanged(parent, undefined);
+    throw e;
+  }
 }
 
 export async function link(s: VfsState, ino: number, newParent: number, newName: string, ctx: OpContext): Promise<Attr> {
-  const { attr, newParentAttr } = await s.meta.link(ino, newParent, newName, { caller: callerOf(ctx) }).catch(staleIfGone);
-  added(s, newParent, newName, attr, newParentAttr);
+  const { attr, newParentAttr } = await adding(s, newParent, () => s.meta.link(ino, newParent, newName, { caller: callerOf(ctx) }).catch(staleIfGone));
+  s.entries.added(newParent, newName, attr, newParentAttr);
   return shown(s, attr);
 }
 
@@ -72,10 +80,9 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
     dirAttr = res.parentAttr;
     if (res.nlink === 0 && keepIno !== 0) s.orphans.kept(keepIno);
   } finally {
-    s.entries.forgetEntry(parent, name);
     // nlink and ctime moved; after a failure nothing is known of the directory.
     if (victim !== undefined) s.entries.forgetAttr(victim);
-    s.entries.dirChanged(parent, dirAttr);
+    s.entries.removed(parent, name, dirAttr);
   }
 }
 
@@ -85,9 +92,11 @@ export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpCo
   try {
     dirAttr = (await s.meta.rmdir(parent, name, { caller: callerOf(ctx) })).parentAttr;
   } finally {
-    s.entries.forgetEntry(parent, name);
-    if (victim !== undefined) s.entries.forgetAttr(victim);
-    s.entries.dirChanged(parent, dirAttr);
+    if (victim !== undefined) {
+      s.entries.forgetAttr(victim);
+      s.entries.listings.forget(victim);
+    }
+    s.entries.removed(parent, name, dirAttr);
   }
 }
 
@@ -106,12 +115,9 @@ export async function rename(s: VfsState, parent: number, name: string, newParen
     // The master keeps it only if this was its last link; releasing one it freed is harmless.
     if (keepIno !== 0 && keepIno !== moved) s.orphans.kept(keepIno);
   } finally {
-    s.entries.forgetEntry(parent, name);
-    s.entries.forgetEntry(newParent, newName);
     // ctime of the moved inode, nlink of a replaced one moved.
     if (moved !== undefined) s.entries.forgetAttr(moved);
     if (replaced !== undefined) s.entries.forgetAttr(replaced);
-    s.entries.dirChanged(parent, dirAttr);
-    if (newParent !== parent) s.entries.dirChanged(newParent, newDirAttr);
+    s.entries.renamed(parent, name, newParent, newName, dirAttr, newDirAttr);
   }
 }

@@ -25,7 +25,8 @@ CREATE TABLE inodes (
   replication INTEGER NOT NULL,     -- goal for this file's chunks; directories pass it on
   parent INTEGER,                   -- directories only: their one parent (rename cycle checks)
   target TEXT,                      -- symlinks only
-  has_xattrs INTEGER NOT NULL DEFAULT 0 -- 1 while the inode has extended attributes (see V2)
+  has_xattrs INTEGER NOT NULL DEFAULT 0, -- 1 while the inode has extended attributes (see V2)
+  change_seq INTEGER NOT NULL DEFAULT 0 -- directories: +1 at every change of their entries (see V6)
 );
 CREATE TABLE dentries (
   parent INTEGER NOT NULL,
@@ -155,11 +156,14 @@ CREATE INDEX orphans_by_expiry ON orphans (expires_ms);
 
 /**
  * Version 6: small files inline. A regular file of at most `--inline-max` bytes keeps its data in
- * the metadata (tree/inline-data.ts) instead of chunks on chunkservers.
+ * the metadata (tree/inline-data.ts) instead of chunks on chunkservers. Directories count the
+ * changes of their entries (change_seq), so that a client can tell whether anyone else changed a
+ * directory it keeps a listing of.
  */
 export const SCHEMA_V6_FROM_V5 = `
 CREATE TABLE inline_data (
   ino INTEGER PRIMARY KEY,
   data BLOB NOT NULL
 );
+ALTER TABLE inodes ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 `;

@@ -81,6 +81,7 @@ export async function createInode(
     parent: isDir ? dir.ino : null,
     target: spec.target ?? null,
     has_xattrs: 0,
+    change_seq: 0,
   };
   await insertInode(tx, row);
   await insertEntry(tx, dir.ino, name, row.ino, row.type);

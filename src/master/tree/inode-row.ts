@@ -26,10 +26,11 @@ export interface InodeRow {
   parent: number | null;
   target: string | null;
   has_xattrs: number;
+  change_seq: number;
 }
 
 export const INODE_COLUMNS =
-  'ino, type, mode, uid, gid, nlink, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, rdev, replication, parent, target, has_xattrs';
+  'ino, type, mode, uid, gid, nlink, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, rdev, replication, parent, target, has_xattrs, change_seq';
 
 export function rowToAttr(r: InodeRow): fst.IAttr {
   return {
@@ -46,6 +47,7 @@ export function rowToAttr(r: InodeRow): fst.IAttr {
     rdev: r.rdev,
     replication: r.replication,
     hasXattrs: r.has_xattrs === 1,
+    changeSeq: r.change_seq,
   };
 }
 

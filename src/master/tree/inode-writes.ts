@@ -30,10 +30,13 @@ export async function updateInode(tx: Tx, row: InodeRow): Promise<void> {
   );
 }
 
-/** A directory's content changed: mtime and ctime to `now`, link count moved by `nlinkDelta`. */
+/**
+ * A directory's entries changed: mtime and ctime to `now`, link count moved by `nlinkDelta`,
+ * change_seq + 1. Called once per directory per changing call.
+ */
 export async function touchDir(tx: Tx, ino: number, now: Timespec, nlinkDelta = 0): Promise<void> {
   await tx.run(
-    'UPDATE inodes SET nlink = nlink + ?, mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?',
+    'UPDATE inodes SET nlink = nlink + ?, mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ?, change_seq = change_seq + 1 WHERE ino = ?',
     [nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, ino],
   );
 }

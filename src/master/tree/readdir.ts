@@ -22,6 +22,8 @@ export interface ReaddirResult {
   entries: ReaddirEntry[];
   /** True when entries remain after the last one returned. */
   more: boolean;
+  /** The directory's change_seq, read before the page. */
+  changeSeq: number;
 }
 
 /** 0 (or less) is the default page; more than the maximum is clamped, not refused. */
@@ -51,5 +53,5 @@ export async function readdir(q: Reader, ino: number, after: string, limit: numb
   }
   const more = entries.length > n;
   if (more) entries.length = n;
-  return { entries, more };
+  return { entries, more, changeSeq: dir.change_seq };
 }

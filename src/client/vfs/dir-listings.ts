@@ -1,0 +1,94 @@
+/**
+ * Directories this mount knows completely: every name in one, as of the directory's change_seq (the
+ * master counts each call that changes its entries). With one, a lookup of a name it does not hold
+ * is answered "no such name" without asking the master, and one it holds by its inode: creating a
+ * file, a directory or a symlink then costs one master call instead of two, and so does removing
+ * or renaming one whose name the kernel no longer trusts.
+ *
+ * A listing is what the master said at one moment: a fresh directory this mount made (empty), or a
+ * whole directory read in pages of one change_seq. It stays trusted for the entry TTL, like any
+ * name the master told; each change this mount makes in the directory renews it when the master's
+ * answer carries the very next change_seq (nobody else changed the directory in between), and
+ * drops it otherwise. So names made elsewhere show within the TTL at most, as with the kernel's own
+ * caches, while a directory this mount keeps changing stays known for as long as it does.
+ */
+import { LRUCache } from 'lru-cache';
+
+interface Listing {
+  names: Map<string, number>;
+  seq: number;
+  /** When the master last confirmed it (Date.now()). */
+  verifiedAt: number;
+}
+
+/** What a listing says of one name: its inode, or `absent`; and for how long that holds. */
+export interface ListedName {
+  ino: number | 'absent';
+  ttlSec: number;
+}
+
+export class DirListings {
+  private readonly dirs: LRUCache<number, Listing>;
+
+  constructor(private readonly ttlMs: number, maxNames = 200_000) {
+    this.dirs = new LRUCache<number, Listing>({ maxSize: maxNames, sizeCalculation: (l) => l.names.size + 1 });
+  }
+
+  private live(dir: number): Listing | undefined {
+    const l = this.dirs.get(dir);
+    if (l && Date.now() - l.verifiedAt > this.ttlMs) {
+      this.dirs.delete(dir);
+      return undefined;
+    }
+    return l;
+  }
+
+  /** What the listing of `dir` says of `name`, if the mount has one it trusts. */
+  find(dir: number, name: string): ListedName | undefined {
+    const l = this.live(dir);
+    if (!l) return undefined;
+    const ttlSec = Math.max(0, this.ttlMs - (Date.now() - l.verifiedAt)) / 1000;
+    return { ino: l.names.get(name) ?? 'absent', ttlSec };
+  }
+
+  /** The whole of `dir`, read at `seq`. */
+  listed(dir: number, seq: number, entries: Iterable<[string, number]>): void {
+    this.dirs.set(dir, { names: new Map(entries), seq, verifiedAt: Date.now() });
+  }
+
+  /** A directory this mount just made: empty at `seq`. */
+  created(dir: number, seq: number): void {
+    this.listed(dir, seq, []);
+  }
+
+  /**
+   * This mount changed `dir`, and the master answered with its change_seq (undefined after a
+   * failure). Applies `change` if the answer directly follows the listing; drops it otherwise.
+   * `change` returns false when it cannot apply (it lacks an inode): the listing goes too.
+   */
+  changed(dir: number, seq: number | undefined, change: (names: Map<string, number>) => boolean): void {
+    const l = this.dirs.get(dir);
+    if (!l) return;
+    if (seq === undefined || seq !== l.seq + 1 || !change(l.names)) {
+      this.dirs.delete(dir);
+      return;
+    }
+    l.seq = seq;
+    l.verifiedAt = Date.now();
+    // Its size changed: set again so that the LRU counts it.
+    this.dirs.set(dir, l);
+  }
+
+  /** The inode `name` has in the listing of `dir`, if any (trusted or not: for moving it). */
+  inoOf(dir: number, name: string): number | undefined {
+    return this.dirs.get(dir)?.names.get(name);
+  }
+
+  forget(dir: number): void {
+    this.dirs.delete(dir);
+  }
+
+  clear(): void {
+    this.dirs.clear();
+  }
+}
