@@ -18,10 +18,14 @@ function recording(db: MasterDb, seen: Set<string>): NamespaceDb {
     run: (sql: string, params?: SqlParams) => (seen.add(sql), q.run(sql, params)),
     get: ((sql: string, params?: SqlParams) => (seen.add(sql), q.get(sql, params))) as Tx['get'],
     all: ((sql: string, params?: SqlParams) => (seen.add(sql), q.all(sql, params))) as Tx['all'],
+    getRaw: (sql: string, params?: SqlParams) => (seen.add(sql), q.getRaw(sql, params)),
+    allRaw: (sql: string, params?: SqlParams) => (seen.add(sql), q.allRaw(sql, params)),
   });
   const reader: Reader & { close(): Promise<void> } = {
     get: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.get(sql, params))) as Reader['get'],
     all: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.all(sql, params))) as Reader['all'],
+    getRaw: (sql: string, params?: SqlParams) => (seen.add(sql), db.reader.getRaw(sql, params)),
+    allRaw: (sql: string, params?: SqlParams) => (seen.add(sql), db.reader.allRaw(sql, params)),
     close: () => db.reader.close(),
   };
   return { reader, write: (body) => db.write((tx) => body(wrap(tx))) };

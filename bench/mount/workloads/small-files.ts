@@ -7,11 +7,13 @@ import { lstat, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from '../targets.js';
 import { check, countEntries, entryName, expected, seconds, SMALL, timedChange, type BenchParams } from './common.js';
+import { warmUp } from './warm-up.js';
 
 const smallDir = (t: Target): string => join(t.dir, 'small');
 const fsyncDir = (t: Target): string => join(t.dir, 'small-fsync');
 
 async function writeFiles(t: Target, p: BenchParams, dir: string, fsync: boolean): Promise<number> {
+  await warmUp(t, 'smallFiles');
   await mkdir(dir);
   const s = await timedChange(t, async () => {
     for (let i = 0; i < p.files; i++) {

@@ -9,8 +9,10 @@
  * whole directory read in pages of one change_seq. It stays trusted for the entry TTL, like any
  * name the master told; each change this mount makes in the directory renews it when the master's
  * answer carries the very next change_seq (nobody else changed the directory in between), and
- * drops it otherwise. So names made elsewhere show within the TTL at most, as with the kernel's own
- * caches, while a directory this mount keeps changing stays known for as long as it does.
+ * drops it otherwise. A listing past its TTL is kept, untrusted, until the master next tells the
+ * directory's change_seq (its attributes, which the kernel asks for before each change in it): the
+ * same number renews it, another drops it. So names made elsewhere show within the TTL at most, as
+ * with the kernel's own caches, while a directory this mount keeps changing stays known.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -36,11 +38,15 @@ export class DirListings {
 
   private live(dir: number): Listing | undefined {
     const l = this.dirs.get(dir);
-    if (l && Date.now() - l.verifiedAt > this.ttlMs) {
-      this.dirs.delete(dir);
-      return undefined;
-    }
-    return l;
+    return l && Date.now() - l.verifiedAt <= this.ttlMs ? l : undefined;
+  }
+
+  /** The master says `dir` is at change_seq `seq` now: a listing of that number is renewed, another dropped. */
+  confirm(dir: number, seq: number): void {
+    const l = this.dirs.get(dir);
+    if (!l) return;
+    if (l.seq === seq) l.verifiedAt = Date.now();
+    else this.dirs.delete(dir);
   }
 
   /** What the listing of `dir` says of `name`, if the mount has one it trusts. */

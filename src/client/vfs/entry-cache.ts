@@ -83,7 +83,16 @@ export class EntryCache {
   async getattr(ino: number): Promise<Cached<Attr>> {
     const cached = this.cachedAttr(ino);
     if (cached) return cached;
-    return { value: this.update(await this.meta.getAttr(ino)), ttlSec: this.ttlSec };
+    return { value: this.told(await this.meta.getAttr(ino)), ttlSec: this.ttlSec };
+  }
+
+  /**
+   * Attributes the master told now (a stat or a lookup, not a change's answer): cached, and for a
+   * directory, its listing confirmed or dropped by its change_seq.
+   */
+  told(attr: Attr): Attr {
+    if (attr.type === fst.FileType.DIRECTORY) this.listings.confirm(attr.ino, attr.changeSeq);
+    return this.update(attr);
   }
 
   /** The inode `name` names in directory `parent` if still trusted. */
@@ -121,7 +130,8 @@ export class EntryCache {
     const asked = this.changeSeq;
     const attr = await this.meta.lookup(parent, name);
     if (this.unchangedSince(parent, asked)) {
-      this.set(parent, name, attr);
+      this.entries.set(entryKey(parent, name), attr.ino);
+      this.told(attr);
       this.countFound(parent);
     }
     return { value: attr, ttlSec: this.ttlSec };

@@ -201,10 +201,13 @@ function failureStatus(e: unknown, log: Logger, method: string): { code: status;
   return { code: s.code, details: s.details, metadata: errnoMetadata(fsErr.code) };
 }
 
+/** One reason for every cancelled gRPC call: grpc-js reports 'cancelled' after many calls end. */
+const CANCELLED = new FsError('EINTR', 'call cancelled by the caller');
+
 function contextOf(call: { getPeer(): string; cancelled: boolean; on(ev: 'cancelled', fn: () => void): unknown }): CallContext {
   const ac = new AbortController();
-  call.on('cancelled', () => ac.abort(new FsError('EINTR', 'call cancelled by the caller')));
-  if (call.cancelled) ac.abort(new FsError('EINTR', 'call cancelled by the caller'));
+  call.on('cancelled', () => ac.abort(CANCELLED));
+  if (call.cancelled) ac.abort(CANCELLED);
   return { signal: ac.signal, peer: call.getPeer() };
 }
 

@@ -11,14 +11,22 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseHostPort } from '../config/address.js';
 import { errnoMetadata } from '../errors/rpc-status.js';
 import { isErrnoName } from '../errors/errno.js';
-import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestPrefix } from './wire-frame.js';
+import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestFrame } from './wire-frame.js';
 
 interface Pending {
   resolve: (body: Buffer) => void;
   reject: (e: ServiceError) => void;
-  timer: NodeJS.Timeout | undefined;
-  cleanup: () => void;
+  /** Date.now() past which the call fails with DEADLINE_EXCEEDED (Infinity: none). */
+  deadline: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
+
+/**
+ * How often calls past their deadline are looked for: one timer per connection instead of one
+ * per call (deadlines are seconds long; a call fails at most this much after its own).
+ */
+const SWEEP_MS = 25;
 
 export function callError(code: status, details: string, metadata = new Metadata()): ServiceError {
   return Object.assign(new Error(`${code} ${status[code] ?? ''}: ${details}`), { code, details, metadata });
@@ -31,6 +39,7 @@ class Connection {
   readonly pending = new Map<number, Pending>();
   private readonly reader = new FrameReader();
   private nextId = 1;
+  private sweeper: NodeJS.Timeout | undefined;
   closed = false;
 
   constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void) {
@@ -56,7 +65,9 @@ class Connection {
       const p = this.pending.get(f.id);
       if (!p) continue; // cancelled or timed out meanwhile
       this.settle(f.id, p);
-      if (f.kind === FrameKind.REPLY) p.resolve(f.body);
+      // An answer after the deadline counts as none, as with gRPC (the sweep is only so often).
+      if (p.deadline < Date.now()) p.reject(callError(status.DEADLINE_EXCEEDED, 'deadline exceeded'));
+      else if (f.kind === FrameKind.REPLY) p.resolve(f.body);
       else if (f.kind === FrameKind.FAILURE) {
         try {
           const fail = parseFailure(f.body);
@@ -70,9 +81,26 @@ class Connection {
 
   private settle(id: number, p: Pending): void {
     this.pending.delete(id);
-    clearTimeout(p.timer);
-    p.cleanup();
-    if (this.pending.size === 0) this.socket.unref();
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    if (this.pending.size === 0) {
+      this.socket.unref();
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Fails the calls past their deadline (telling the server they are given up). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) if (p.deadline <= now) this.giveUp(id, status.DEADLINE_EXCEEDED, 'deadline exceeded');
+  }
+
+  private giveUp(id: number, code: status, details: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.settle(id, p);
+    if (!this.socket.destroyed) this.socket.write(frameHeader(FrameKind.CANCEL, id, 0));
+    p.reject(callError(code, details));
   }
 
   /** Every call in flight fails with `code` (the connection is gone). */
@@ -96,24 +124,21 @@ class Connection {
       let id = this.nextId;
       while (this.pending.has(id)) id = id >= MAX_ID ? 1 : id + 1;
       this.nextId = id >= MAX_ID ? 1 : id + 1;
-      const giveUp = (code: status, details: string): void => {
-        const p = this.pending.get(id);
-        if (!p) return;
-        this.settle(id, p);
-        if (!this.socket.destroyed) this.socket.write(frameHeader(FrameKind.CANCEL, id, 0));
-        reject(callError(code, details));
-      };
-      const onAbort = (): void => giveUp(status.CANCELLED, 'call aborted');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(status.DEADLINE_EXCEEDED, 'deadline exceeded'), timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, cleanup: () => signal?.removeEventListener('abort', onAbort) });
-      this.socket.ref();
-      const prefix = requestPrefix(method, timeoutMs ?? 0);
-      this.socket.cork();
-      this.socket.write(frameHeader(FrameKind.REQUEST, id, prefix.length + payload.length));
-      this.socket.write(prefix);
-      if (payload.length > 0) this.socket.write(payload);
-      this.socket.uncork();
+      const onAbort = signal && ((): void => this.giveUp(id, status.CANCELLED, 'call aborted'));
+      if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
+      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+      if (this.pending.size === 0) {
+        this.socket.ref();
+        this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      }
+      this.pending.set(id, { resolve, reject, deadline, signal, onAbort });
+      const frame = requestFrame(id, method, timeoutMs ?? 0, payload);
+      if (frame.length === 1) this.socket.write(frame[0]!);
+      else {
+        this.socket.cork();
+        for (const b of frame) this.socket.write(b);
+        this.socket.uncork();
+      }
     });
   }
 }

@@ -52,6 +52,46 @@ export function frameHeader(kind: FrameKindValue, id: number, bodyBytes: number)
   return h;
 }
 
+/** Bodies up to this size go out in one buffer with their header (one copy, one write). */
+const JOIN_BELOW = 64 * 1024;
+
+/**
+ * A whole frame as the buffers to write: header and body joined when the body is small (a copy is
+ * cheaper than a second buffer through the socket), else apart.
+ */
+export function frameBuffers(kind: FrameKindValue, id: number, body: Buffer): Buffer[] {
+  if (body.length >= JOIN_BELOW) return [frameHeader(kind, id, body.length), body];
+  const f = Buffer.allocUnsafe(HEAD + body.length);
+  f.writeUInt32BE(body.length + 5, 0);
+  f.writeUInt8(kind, 4);
+  f.writeUInt32BE(id, 5);
+  body.copy(f, HEAD);
+  return [f];
+}
+
+const methodBytes = new Map<string, Buffer>();
+
+/** A REQUEST frame (header, method, timeout, payload) as the buffers to write. */
+export function requestFrame(id: number, method: string, timeoutMs: number, payload: Buffer): Buffer[] {
+  let path = methodBytes.get(method);
+  if (!path) {
+    path = Buffer.from(method, 'utf8');
+    if (methodBytes.size < 1000) methodBytes.set(method, path);
+  }
+  const prefix = 2 + path.length + 4;
+  const small = payload.length < JOIN_BELOW;
+  const f = Buffer.allocUnsafe(HEAD + prefix + (small ? payload.length : 0));
+  f.writeUInt32BE(prefix + payload.length + 5, 0);
+  f.writeUInt8(FrameKind.REQUEST, 4);
+  f.writeUInt32BE(id, 5);
+  f.writeUInt16BE(path.length, HEAD);
+  path.copy(f, HEAD + 2);
+  f.writeUInt32BE(Math.max(0, Math.min(0xffff_ffff, Math.ceil(timeoutMs))), HEAD + 2 + path.length);
+  if (!small) return [f, payload];
+  payload.copy(f, HEAD + prefix);
+  return [f];
+}
+
 /** The part of a REQUEST body before the payload. */
 export function requestPrefix(method: string, timeoutMs: number): Buffer {
   const path = Buffer.from(method, 'utf8');

@@ -9,7 +9,7 @@ import { status, type Metadata } from '@grpc/grpc-js';
 import { FsError } from '../errors/errno.js';
 import { ERRNO_TRAILER } from '../errors/rpc-status.js';
 import type { Logger } from '../log/logger.js';
-import { FrameKind, FrameReader, failureBody, frameHeader, parseRequest, type FrameKindValue } from './wire-frame.js';
+import { FrameKind, FrameReader, failureBody, frameBuffers, parseRequest, type FrameKindValue } from './wire-frame.js';
 
 /** What a call handler knows about its call besides the request. */
 export interface CallContext {
@@ -34,10 +34,60 @@ export interface WireMethod {
 
 function send(socket: Socket, kind: FrameKindValue, id: number, body: Buffer): void {
   if (socket.destroyed || !socket.writable) return;
+  const frame = frameBuffers(kind, id, body);
+  if (frame.length === 1) {
+    socket.write(frame[0]!);
+    return;
+  }
   socket.cork();
-  socket.write(frameHeader(kind, id, body.length));
-  if (body.length > 0) socket.write(body);
+  for (const b of frame) socket.write(b);
   socket.uncork();
+}
+
+/**
+ * A call's context, its signal made only if the handler asks for it (most never do): an
+ * AbortController and a deadline timer per call would cost more than many handlers.
+ */
+class WireCall implements CallContext {
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Why it ended early, before anyone asked for the signal. */
+  private reason: FsError | undefined;
+
+  constructor(
+    readonly peer: string,
+    private readonly method: string,
+    /** Date.now() at which the caller stops waiting (0: never). */
+    private readonly deadline: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      const left = this.deadline - Date.now();
+      if (this.reason) this.controller.abort(this.reason);
+      else if (this.deadline > 0 && left <= 0) this.controller.abort(this.expired());
+      else if (this.deadline > 0) {
+        this.timer = setTimeout(() => this.controller?.abort(this.expired()), left);
+        this.timer.unref();
+      }
+    }
+    return this.controller.signal;
+  }
+
+  private expired(): FsError {
+    return new FsError('ETIMEDOUT', `${this.method}: deadline passed`);
+  }
+
+  /** The caller cancelled or went away. */
+  abort(reason: FsError): void {
+    this.reason ??= reason;
+    this.controller?.abort(reason);
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function sendFailure(socket: Socket, id: number, f: CallFailure): void {
@@ -48,7 +98,7 @@ function sendFailure(socket: Socket, id: number, f: CallFailure): void {
 /** Serves the calls of `socket` (its preface already read; `rest` is what came after it). */
 export function serveWireConnection(socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger): void {
   const reader = new FrameReader();
-  const inFlight = new Map<number, AbortController>();
+  const inFlight = new Map<number, WireCall>();
   const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   socket.setNoDelay(true);
 
@@ -74,12 +124,10 @@ export function serveWireConnection(socket: Socket, rest: Buffer, methods: Reado
       sendFailure(socket, id, { code: status.INVALID_ARGUMENT, details: `undecodable ${method} request: ${(e as Error).message}` });
       return;
     }
-    const ac = new AbortController();
+    // The caller stops waiting at its deadline; the handler is told then too, if it listens.
+    const ac = new WireCall(peer, method, timeoutMs > 0 ? Date.now() + timeoutMs : 0);
     inFlight.set(id, ac);
-    // The caller stops waiting at its deadline; the handler is told then too.
-    const timer = timeoutMs > 0 ? setTimeout(() => ac.abort(new FsError('ETIMEDOUT', `${method}: deadline passed`)), timeoutMs) : undefined;
-    timer?.unref();
-    m.invoke(request, { signal: ac.signal, peer }).then(
+    m.invoke(request, ac).then(
       (res) => {
         if (inFlight.get(id) !== ac) return;
         let bytes: Buffer;
@@ -96,7 +144,7 @@ export function serveWireConnection(socket: Socket, rest: Buffer, methods: Reado
         if (inFlight.get(id) === ac) sendFailure(socket, id, f);
       },
     ).finally(() => {
-      clearTimeout(timer);
+      ac.done();
       if (inFlight.get(id) === ac) inFlight.delete(id);
     });
   };

@@ -67,6 +67,37 @@ export class WriteQueue {
     }
   }
 
+  /** One mutation alone in its transaction: no savepoint, a failure rolls back the transaction. */
+  private async runAlone(p: Pending, outcomes: { ok: boolean; value: unknown }[]): Promise<void> {
+    let value: unknown;
+    try {
+      value = await p.body(this.conn);
+    } catch (e) {
+      await this.conn.run('ROLLBACK');
+      outcomes.push({ ok: false, value: e });
+      return;
+    }
+    await this.conn.run('COMMIT');
+    outcomes.push({ ok: true, value });
+  }
+
+  /** Several mutations in one transaction, each in its own savepoint. */
+  private async runGroup(group: Pending[], outcomes: { ok: boolean; value: unknown }[]): Promise<void> {
+    for (const p of group) {
+      await this.conn.run('SAVEPOINT m');
+      try {
+        const value = await p.body(this.conn);
+        await this.conn.run('RELEASE m');
+        outcomes.push({ ok: true, value });
+      } catch (e) {
+        await this.conn.run('ROLLBACK TO m');
+        await this.conn.run('RELEASE m');
+        outcomes.push({ ok: false, value: e });
+      }
+    }
+    await this.conn.run('COMMIT');
+  }
+
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0) {
@@ -74,19 +105,8 @@ export class WriteQueue {
       const outcomes: { ok: boolean; value: unknown }[] = [];
       try {
         await this.begin();
-        for (const p of group) {
-          await this.conn.run('SAVEPOINT m');
-          try {
-            const value = await p.body(this.conn);
-            await this.conn.run('RELEASE m');
-            outcomes.push({ ok: true, value });
-          } catch (e) {
-            await this.conn.run('ROLLBACK TO m');
-            await this.conn.run('RELEASE m');
-            outcomes.push({ ok: false, value: e });
-          }
-        }
-        await this.conn.run('COMMIT');
+        if (group.length === 1) await this.runAlone(group[0]!, outcomes);
+        else await this.runGroup(group, outcomes);
       } catch (e) {
         // BEGIN or COMMIT failed: nothing in this group is durable.
         await this.conn.run('ROLLBACK').catch(() => undefined);

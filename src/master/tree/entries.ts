@@ -5,18 +5,18 @@
  */
 import type { Reader, Tx } from '../db/sqlite.js';
 import { FsError } from '../../common/errors/errno.js';
-import { INODE_COLUMNS, getInode, type InodeRow } from './inode-row.js';
+import { INODE_COLUMNS, getInode, inodeFromValues, type InodeRow } from './inode-row.js';
 import { requireDirectory } from './checks.js';
 
 /** INODE_COLUMNS qualified with the `i` alias, for joins with dentries. */
 export const JOINED_INODE_COLUMNS = INODE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ');
 
+const FIND_CHILD = `SELECT ${JOINED_INODE_COLUMNS} FROM dentries d JOIN inodes i ON i.ino = d.ino WHERE d.parent = ? AND d.name = ?`;
+
 /** The inode named `name` in directory `parent`, read in one statement (one snapshot). */
 export async function findChild(q: Reader, parent: number, name: string): Promise<InodeRow | undefined> {
-  return q.get<InodeRow>(
-    `SELECT ${JOINED_INODE_COLUMNS} FROM dentries d JOIN inodes i ON i.ino = d.ino WHERE d.parent = ? AND d.name = ?`,
-    [parent, name],
-  );
+  const v = await q.getRaw(FIND_CHILD, [parent, name]);
+  return v && inodeFromValues(v);
 }
 
 /** Like findChild, but a missing name is ENOENT. */

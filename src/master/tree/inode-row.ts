@@ -3,7 +3,7 @@
  * that reads inodes (tree operations, chunk operations, admin).
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, SqlValue, Tx } from '../db/sqlite.js';
 import { FsError } from '../../common/errors/errno.js';
 
 export interface InodeRow {
@@ -51,11 +51,41 @@ export function rowToAttr(r: InodeRow): fst.IAttr {
   };
 }
 
+/**
+ * An inode row from the values of INODE_COLUMNS at `at` in `v` (a raw row: arrays are much
+ * cheaper for SQLite to hand over than objects of 19 named columns).
+ */
+export function inodeFromValues(v: SqlValue[], at = 0): InodeRow {
+  return {
+    ino: v[at] as number,
+    type: v[at + 1] as number,
+    mode: v[at + 2] as number,
+    uid: v[at + 3] as number,
+    gid: v[at + 4] as number,
+    nlink: v[at + 5] as number,
+    size: v[at + 6] as number,
+    atime_s: v[at + 7] as number,
+    atime_ns: v[at + 8] as number,
+    mtime_s: v[at + 9] as number,
+    mtime_ns: v[at + 10] as number,
+    ctime_s: v[at + 11] as number,
+    ctime_ns: v[at + 12] as number,
+    rdev: v[at + 13] as number,
+    replication: v[at + 14] as number,
+    parent: v[at + 15] as number | null,
+    target: v[at + 16] as string | null,
+    has_xattrs: v[at + 17] as number,
+    change_seq: v[at + 18] as number,
+  };
+}
+
+const GET_INODE = `SELECT ${INODE_COLUMNS} FROM inodes WHERE ino = ?`;
+
 /** Reads one inode or fails with ENOENT. */
 export async function getInode(db: Reader | Tx, ino: number): Promise<InodeRow> {
-  const row = await db.get<InodeRow>(`SELECT ${INODE_COLUMNS} FROM inodes WHERE ino = ?`, [ino]);
-  if (!row) throw new FsError('ENOENT', `no inode ${ino}`);
-  return row;
+  const v = await db.getRaw(GET_INODE, [ino]);
+  if (!v) throw new FsError('ENOENT', `no inode ${ino}`);
+  return inodeFromValues(v);
 }
 
 // Wall clock at start plus the monotonic clock since: nanosecond times that never go backwards

@@ -5,8 +5,11 @@
  */
 import type { fst } from '../../proto-gen/fst.js';
 import type { Reader } from '../db/sqlite.js';
-import { rowToAttr, type InodeRow } from './inode-row.js';
+import { inodeFromValues, rowToAttr } from './inode-row.js';
 import { JOINED_INODE_COLUMNS, getDir } from './entries.js';
+
+const READDIR_WITH_ATTRS = `SELECT d.name AS name, ${JOINED_INODE_COLUMNS} FROM dentries d JOIN inodes i ON i.ino = d.ino
+       WHERE d.parent = ? AND d.name > ? ORDER BY d.name LIMIT ?`;
 
 export const READDIR_DEFAULT_LIMIT = 1000;
 export const READDIR_MAX_LIMIT = 10_000;
@@ -39,12 +42,11 @@ export async function readdir(q: Reader, ino: number, after: string, limit: numb
   // One row more than asked tells whether another page exists, without a second query.
   let entries: ReaddirEntry[];
   if (withAttrs) {
-    const rows = await q.all<InodeRow & { name: string }>(
-      `SELECT d.name AS name, ${JOINED_INODE_COLUMNS} FROM dentries d JOIN inodes i ON i.ino = d.ino
-       WHERE d.parent = ? AND d.name > ? ORDER BY d.name LIMIT ?`,
-      [dir.ino, after, n + 1],
-    );
-    entries = rows.map((r) => ({ name: r.name, ino: r.ino, type: r.type, attr: rowToAttr(r) }));
+    const rows = await q.allRaw(READDIR_WITH_ATTRS, [dir.ino, after, n + 1]);
+    entries = rows.map((v) => {
+      const r = inodeFromValues(v, 1);
+      return { name: v[0] as string, ino: r.ino, type: r.type, attr: rowToAttr(r) };
+    });
   } else {
     entries = await q.all<{ name: string; ino: number; type: number }>(
       'SELECT name, ino, type FROM dentries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?',

@@ -1,0 +1,56 @@
+/**
+ * A warm-up before the first timed row of each group, once per target: a few hundred operations
+ * of every kind the group times, in a scratch directory removed afterwards, untimed. Daemons run
+ * for weeks; what a user meets is their steady state, not the first seconds after a start (Node's
+ * just-in-time compiler needs some thousand calls of a path before it runs at speed, and SQLite
+ * its first statements prepared). Every target gets the same warm-up.
+ */
+import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, symlink, unlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Target } from '../targets.js';
+import { entryName, SMALL, expected } from './common.js';
+
+/** Operations of each kind in a warm-up. */
+export const WARM_UP_OPS = 300;
+
+const done = new Set<string>();
+
+async function metadata(dir: string): Promise<void> {
+  const n = (p: string, i: number): string => join(dir, entryName(p, i));
+  for (let i = 0; i < WARM_UP_OPS; i++) await mkdir(n('d', i));
+  for (let i = 0; i < WARM_UP_OPS; i++) await symlink(entryName('f', i), n('l', i));
+  for (let i = 0; i < WARM_UP_OPS; i++) await (await open(n('f', i), 'wx')).close();
+  for (let i = 0; i < WARM_UP_OPS; i++) await chmod(n('f', i), 0o640);
+  for (let i = 0; i < WARM_UP_OPS; i++) await utimes(n('f', i), 1, 1);
+  for (let i = 0; i < WARM_UP_OPS; i++) await rename(n('f', i), n('r', i));
+  for (let i = 0; i < WARM_UP_OPS; i++) await unlink(n('r', i));
+  for (let i = 0; i < WARM_UP_OPS; i++) await rmdir(n('d', i));
+}
+
+async function smallFiles(dir: string): Promise<void> {
+  for (const fsync of [false, true]) {
+    for (let i = 0; i < WARM_UP_OPS; i++) {
+      const fh = await open(join(dir, entryName(fsync ? 's' : 'f', i)), 'wx');
+      await fh.write(expected(i * SMALL, SMALL), 0, SMALL, 0);
+      if (fsync) await fh.sync();
+      await fh.close();
+    }
+  }
+  for (let i = 0; i < WARM_UP_OPS; i++) {
+    await readFile(join(dir, entryName('f', i)));
+    await stat(join(dir, entryName('f', i)));
+  }
+}
+
+const groups = { metadata, smallFiles };
+
+/** Runs the warm-up of `group` on `t`, once. */
+export async function warmUp(t: Target, group: keyof typeof groups): Promise<void> {
+  const key = `${t.name}:${group}`;
+  if (done.has(key)) return;
+  done.add(key);
+  const dir = join(t.dir, `warm-up-${group}`);
+  await mkdir(dir);
+  await groups[group](dir);
+  await rm(dir, { recursive: true, force: true });
+}
