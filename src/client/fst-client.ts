@@ -42,6 +42,8 @@ export interface FstClientOptions {
   writeTimeoutMs?: number;
   /** The identity sent with every request. @default this process's uid, gid and groups */
   caller?: Caller;
+  /** A session for directory delegations (the mount's; absent: none). */
+  session?: string;
   writeback?: WritebackOptions;
   read?: ReadOptions;
   logger?: Logger;
@@ -69,7 +71,7 @@ export class FstClient {
     parseHostPort(options.master, 'master address');
     this.log = options.logger ?? silentLogger;
     this.meta = new MetaClient(options.master, {
-      timeoutMs: options.rpcTimeoutMs, retryForMs: options.retryForMs, caller: options.caller,
+      timeoutMs: options.rpcTimeoutMs, retryForMs: options.retryForMs, caller: options.caller, session: options.session,
     });
     this.chunks = new ChunkClient({
       retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,

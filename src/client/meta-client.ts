@@ -4,9 +4,10 @@
  * live above it, so that the FUSE layer and the path API share one implementation of the protocol.
  * Every method throws FsError with the master's errno.
  */
-import { FsError } from '../common/errors/errno.js';
+import { FsError, isErrnoName } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
+import type { MethodDescriptor } from '../common/rpc/service-def.js';
 import { INLINE_LIMIT } from '../common/ids.js';
 import {
   fst, toAttr, toChunkLocation, toDirEntry, toParentAttr, wireNumber,
@@ -138,13 +139,83 @@ const xattrFlag: Record<XattrMode, fst.XattrFlag> = {
   replace: fst.XattrFlag.XATTR_REPLACE,
 };
 
+/** A directory the master delegated to this session, and its change_seq at the grant. */
+export interface DirGrant {
+  dir: number;
+  changeSeq: number;
+}
+
+export interface DelegateResult {
+  granted: DirGrant[];
+  /** Reserved inode numbers [firstIno, firstIno + inoCount). */
+  firstIno: number;
+  inoCount: number;
+  leaseMs: number;
+  /** The master's clock when it answered (ms since the epoch). */
+  masterNowMs: number;
+}
+
+/** One failed change of a batch: its index and error. */
+export interface ChangeFailure {
+  index: number;
+  error: FsError;
+}
+
 export class MetaClient {
   readonly rpc: RpcClient;
   private readonly caller: Caller;
+  /** This client's session, for directory delegations (empty: none). */
+  readonly session: string;
+  /** What every call waits for first (a mount's changes not yet applied, change-queue.ts). */
+  private barrier: (() => Promise<void> | undefined) | undefined;
 
-  constructor(readonly address: string, options: RpcClientOptions & { caller?: Caller } = {}) {
+  constructor(readonly address: string, options: RpcClientOptions & { caller?: Caller; session?: string } = {}) {
     this.rpc = new RpcClient(address, options);
     this.caller = options.caller ?? processCaller();
+    this.session = options.session ?? '';
+  }
+
+  /** Makes every call but the delegation calls wait for `barrier` (when it returns a promise). */
+  setBarrier(barrier: () => Promise<void> | undefined): void {
+    this.barrier = barrier;
+  }
+
+  /**
+   * A unary call after the barrier, with this client's session (the namespace requests carry a
+   * `session` field; on the others it is not a field, and encoding ignores it).
+   */
+  private call<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions = {},
+  ): Promise<Res> {
+    if (this.session !== '') (request as { session?: string }).session = this.session;
+    const wait = this.barrier?.();
+    return wait ? wait.then(() => this.rpc.unary(m, request, opts)) : this.rpc.unary(m, request, opts);
+  }
+
+  /** Takes and gives back directories, and reserves inode numbers (see DelegateRequest). */
+  async delegate(acquire: readonly number[], release: readonly number[], reserveInos: number, opts: RpcCallOptions = {}): Promise<DelegateResult> {
+    const res = await this.rpc.unary(MasterMethods.Delegate, { session: this.session, acquire: [...acquire], release: [...release], reserveInos }, opts);
+    return {
+      granted: res.granted.map((g) => ({ dir: wireNumber(g.dir, 'dir'), changeSeq: wireNumber(g.changeSeq, 'change_seq') })),
+      firstIno: wireNumber(res.firstIno, 'first_ino'), inoCount: res.inoCount, leaseMs: res.leaseMs,
+      masterNowMs: res.now ? wireNumber(res.now.sec) * 1000 + Math.floor((res.now.nsec ?? 0) / 1e6) : Date.now(),
+    };
+  }
+
+  /** Sends changes answered in delegated directories; answers those that failed and the directories recalled. */
+  async applyChanges(changes: fst.IChange[], opts: RpcCallOptions = {}): Promise<{ failures: ChangeFailure[]; recalled: number[] }> {
+    const res = await this.rpc.unary(MasterMethods.ApplyChanges, { session: this.session, changes }, opts);
+    const failures: ChangeFailure[] = [];
+    res.results.forEach((r, index) => {
+      if (r.errno) failures.push({ index, error: new FsError(isErrnoName(r.errno) ? r.errno : 'EIO', r.message ?? '') });
+    });
+    return { failures, recalled: res.recalled.map((d) => wireNumber(d, 'dir')) };
+  }
+
+  /** Waits up to `waitMs` for the master to ask back some of this session's directories. */
+  async awaitRecall(waitMs: number, opts: RpcCallOptions = {}): Promise<number[]> {
+    const res = await this.rpc.unary(MasterMethods.AwaitRecall, { session: this.session, waitMs }, { timeoutMs: waitMs + 10_000, ...opts });
+    return res.recalled.map((d) => wireNumber(d, 'dir'));
   }
 
   private who(opts: MetaCallOptions): Caller {
@@ -153,19 +224,19 @@ export class MetaClient {
 
   /** lookup: the attributes of `name` in directory `parent`. */
   async lookup(parent: number, name: string, opts: MetaCallOptions = {}): Promise<Attr> {
-    const res = await this.rpc.unary(MasterMethods.Lookup, { parent, name }, opts);
+    const res = await this.call(MasterMethods.Lookup, { parent, name }, opts);
     return toAttr(res.attr, 'Lookup');
   }
 
   /** stat(2) by inode. */
   async getAttr(ino: number, opts: MetaCallOptions = {}): Promise<Attr> {
-    const res = await this.rpc.unary(MasterMethods.GetAttr, { ino }, opts);
+    const res = await this.call(MasterMethods.GetAttr, { ino }, opts);
     return toAttr(res.attr, 'GetAttr');
   }
 
   /** stat(2) plus a small file's inline bytes: what open needs to read the file with no other call. */
   async getAttrWithData(ino: number, opts: MetaCallOptions = {}): Promise<AttrWithData> {
-    const res = await this.rpc.unary(MasterMethods.GetAttr, { ino, withData: true }, opts);
+    const res = await this.call(MasterMethods.GetAttr, { ino, withData: true }, opts);
     return { attr: toAttr(res.attr, 'GetAttr'), inline: res.inline ? bufferOf(res.inlineData) : undefined };
   }
 
@@ -173,7 +244,7 @@ export class MetaClient {
 
   /** The largest file the master keeps inline (asked once per client; 0 when it keeps none). */
   inlineMax(opts: MetaCallOptions = {}): Promise<number> {
-    this.inlineMaxAnswer ??= this.rpc.unary(MasterMethods.Statfs, {}, opts).then(
+    this.inlineMaxAnswer ??= this.call(MasterMethods.Statfs, {}, opts).then(
       (res) => Math.min(INLINE_LIMIT, wireNumber(res.inlineMax)),
       (e: unknown) => {
         this.inlineMaxAnswer = undefined;
@@ -190,19 +261,19 @@ export class MetaClient {
   async writeInline(ino: number, data: Buffer, o: { sync?: boolean; expectCtime?: Timespec } = {}, opts: MetaCallOptions = {}): Promise<Attr> {
     const req: fst.IWriteInlineRequest = { ino, data, sync: o.sync ?? false };
     if (o.expectCtime) req.expectCtime = o.expectCtime;
-    const res = await this.rpc.unary(MasterMethods.WriteInline, req, opts);
+    const res = await this.call(MasterMethods.WriteInline, req, opts);
     return toAttr(res.attr, 'WriteInline');
   }
 
   /** chmod, chown, truncate, utimensat: applies `changes`, returns the new attributes. */
   async setAttr(ino: number, changes: AttrChanges, opts: MetaCallOptions = {}): Promise<Attr> {
-    const res = await this.rpc.unary(MasterMethods.SetAttr, setAttrRequest(ino, changes, this.who(opts)), opts);
+    const res = await this.call(MasterMethods.SetAttr, setAttrRequest(ino, changes, this.who(opts)), opts);
     return toAttr(res.attr, 'SetAttr');
   }
 
   /** mknod(2) / open(O_CREAT): a regular file by default. */
   async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<Created & { created: boolean }> {
-    const res = await this.rpc.unary(MasterMethods.Mknod, {
+    const res = await this.call(MasterMethods.Mknod, {
       parent, name, mode: mode & 0o7777, type: o.type ?? fst.FileType.REGULAR, rdev: o.rdev ?? 0,
       exclusive: o.exclusive ?? false, caller: this.who(opts),
     }, opts);
@@ -211,7 +282,7 @@ export class MetaClient {
 
   /** mkdir(2). */
   async mkdir(parent: number, name: string, mode: number, opts: MetaCallOptions = {}): Promise<Created> {
-    const res = await this.rpc.unary(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller: this.who(opts) }, opts);
+    const res = await this.call(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller: this.who(opts) }, opts);
     return { attr: toAttr(res.attr, 'Mkdir'), parentAttr: toParentAttr(res.parentAttr, 'Mkdir') };
   }
 
@@ -220,19 +291,19 @@ export class MetaClient {
    * if it loses its last link here the master keeps it as an orphan (see updateOrphans).
    */
   async unlink(parent: number, name: string, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Unlinked> {
-    const res = await this.rpc.unary(MasterMethods.Unlink, { parent, name, caller: this.who(opts), keepIno: opts.keepIno ?? 0 }, opts);
+    const res = await this.call(MasterMethods.Unlink, { parent, name, caller: this.who(opts), keepIno: opts.keepIno ?? 0 }, opts);
     return { nlink: res.nlink, parentAttr: toParentAttr(res.parentAttr, 'Unlink') };
   }
 
   /** rmdir(2). */
   async rmdir(parent: number, name: string, opts: MetaCallOptions = {}): Promise<ParentChange> {
-    const res = await this.rpc.unary(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
+    const res = await this.call(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
     return { parentAttr: toParentAttr(res.parentAttr, 'Rmdir') };
   }
 
   /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE); `keepIno` as for unlink, for a replaced target. */
   async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Renamed> {
-    const res = await this.rpc.unary(MasterMethods.Rename, {
+    const res = await this.call(MasterMethods.Rename, {
       parent, name, newParent, newName, noReplace, caller: this.who(opts), keepIno: opts.keepIno ?? 0,
     }, opts);
     return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename') };
@@ -240,25 +311,25 @@ export class MetaClient {
 
   /** link(2): a new name for `ino`. */
   async link(ino: number, newParent: number, newName: string, opts: MetaCallOptions = {}): Promise<Linked> {
-    const res = await this.rpc.unary(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, opts);
+    const res = await this.call(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, opts);
     return { attr: toAttr(res.attr, 'Link'), newParentAttr: toParentAttr(res.newParentAttr, 'Link') };
   }
 
   /** symlink(2). */
   async symlink(parent: number, name: string, target: string, opts: MetaCallOptions = {}): Promise<Created> {
-    const res = await this.rpc.unary(MasterMethods.Symlink, { parent, name, target, caller: this.who(opts) }, opts);
+    const res = await this.call(MasterMethods.Symlink, { parent, name, target, caller: this.who(opts) }, opts);
     return { attr: toAttr(res.attr, 'Symlink'), parentAttr: toParentAttr(res.parentAttr, 'Symlink') };
   }
 
   /** readlink(2). */
   async readlink(ino: number, opts: MetaCallOptions = {}): Promise<string> {
-    const res = await this.rpc.unary(MasterMethods.Readlink, { ino }, opts);
+    const res = await this.call(MasterMethods.Readlink, { ino }, opts);
     return res.target;
   }
 
   /** One page of getdents(2): entries after `after`, in name order. */
   async readdir(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean } = {}, opts: MetaCallOptions = {}): Promise<ReaddirPage> {
-    const res = await this.rpc.unary(MasterMethods.Readdir, {
+    const res = await this.call(MasterMethods.Readdir, {
       ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
     }, opts);
     return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
@@ -266,7 +337,7 @@ export class MetaClient {
 
   /** statfs(2). */
   async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
-    const res = await this.rpc.unary(MasterMethods.Statfs, {}, opts);
+    const res = await this.call(MasterMethods.Statfs, {}, opts);
     return {
       totalBytes: wireNumber(res.totalBytes), freeBytes: wireNumber(res.freeBytes),
       files: wireNumber(res.files), chunkSize: wireNumber(res.chunkSize),
@@ -275,29 +346,29 @@ export class MetaClient {
 
   /** getxattr(2). */
   async getXattr(ino: number, name: string, opts: MetaCallOptions = {}): Promise<Buffer> {
-    const res = await this.rpc.unary(MasterMethods.GetXattr, { ino, name }, opts);
+    const res = await this.call(MasterMethods.GetXattr, { ino, name }, opts);
     return Buffer.from(res.value.buffer, res.value.byteOffset, res.value.byteLength);
   }
 
   /** setxattr(2); `mode` is XATTR_CREATE / XATTR_REPLACE or neither. */
   async setXattr(ino: number, name: string, value: Uint8Array, mode: XattrMode = 'any', opts: MetaCallOptions = {}): Promise<void> {
-    await this.rpc.unary(MasterMethods.SetXattr, { ino, name, value, flags: xattrFlag[mode], caller: this.who(opts) }, opts);
+    await this.call(MasterMethods.SetXattr, { ino, name, value, flags: xattrFlag[mode], caller: this.who(opts) }, opts);
   }
 
   /** listxattr(2). */
   async listXattr(ino: number, opts: MetaCallOptions = {}): Promise<string[]> {
-    const res = await this.rpc.unary(MasterMethods.ListXattr, { ino }, opts);
+    const res = await this.call(MasterMethods.ListXattr, { ino }, opts);
     return res.names;
   }
 
   /** removexattr(2). */
   async removeXattr(ino: number, name: string, opts: MetaCallOptions = {}): Promise<void> {
-    await this.rpc.unary(MasterMethods.RemoveXattr, { ino, name, caller: this.who(opts) }, opts);
+    await this.call(MasterMethods.RemoveXattr, { ino, name, caller: this.who(opts) }, opts);
   }
 
   /** The file size and the chunks overlapping [offset, offset + length); absent indexes are holes. */
   async locateChunks(ino: number, offset: number, length: number, opts: MetaCallOptions = {}): Promise<LocateResult> {
-    const res = await this.rpc.unary(MasterMethods.LocateChunks, { ino, offset, length }, opts);
+    const res = await this.call(MasterMethods.LocateChunks, { ino, offset, length }, opts);
     const located: LocateResult = { size: wireNumber(res.size, 'size'), chunks: res.chunks.map(toChunkLocation) };
     if (res.inline) located.inline = bufferOf(res.inlineData);
     return located;
@@ -309,7 +380,7 @@ export class MetaClient {
    * so the master forms a new replica set; that may wait for an unreachable primary's lease.
    */
   async allocateChunk(ino: number, index: number, opts: MetaCallOptions & { failedVersion?: number } = {}): Promise<ChunkAllocation> {
-    const res = await this.rpc.unary(MasterMethods.AllocateChunk, { ino, index, failedVersion: opts.failedVersion ?? 0 }, opts);
+    const res = await this.call(MasterMethods.AllocateChunk, { ino, index, failedVersion: opts.failedVersion ?? 0 }, opts);
     if (!res.chunk) throw new FsError('EIO', 'AllocateChunk: no chunk in the answer');
     return { loc: toChunkLocation(res.chunk), created: res.created === true, leaseMs: res.leaseMs ?? 0 };
   }
@@ -318,13 +389,13 @@ export class MetaClient {
   async commitWrite(ino: number, end: number, mtime: Timespec | undefined, opts: MetaCallOptions & { sync?: boolean } = {}): Promise<Attr> {
     const req: fst.ICommitWriteRequest = { ino, end, sync: opts.sync ?? false };
     if (mtime) req.mtime = mtime;
-    const res = await this.rpc.unary(MasterMethods.CommitWrite, req, opts);
+    const res = await this.call(MasterMethods.CommitWrite, req, opts);
     return toAttr(res.attr, 'CommitWrite');
   }
 
   /** Returns once every change the master committed so far is on its disk (fsync). */
   async syncMetadata(opts: MetaCallOptions = {}): Promise<void> {
-    await this.rpc.unary(MasterMethods.SyncMetadata, {}, opts);
+    await this.call(MasterMethods.SyncMetadata, {}, opts);
   }
 
   /**
@@ -332,7 +403,7 @@ export class MetaClient {
    * Answers the inodes of `keep` that are no orphans any more.
    */
   async updateOrphans(keep: readonly number[], release: readonly number[], opts: MetaCallOptions = {}): Promise<number[]> {
-    const res = await this.rpc.unary(MasterMethods.UpdateOrphans, { keep: [...keep], release: [...release] }, opts);
+    const res = await this.call(MasterMethods.UpdateOrphans, { keep: [...keep], release: [...release] }, opts);
     return res.gone.map((g) => wireNumber(g, 'ino'));
   }
 

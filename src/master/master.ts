@@ -17,6 +17,7 @@ import { ChunkManager } from './chunks/chunk-manager.js';
 import { MasterDb } from './db/database.js';
 import { adminServiceHandlers } from './rpc/admin-service.js';
 import { masterServiceHandlers } from './rpc/master-service.js';
+import { Delegations } from './sessions/delegations.js';
 import { registryServiceHandlers } from './rpc/registry-service.js';
 import { ServerRegistry } from './servers/registry.js';
 import { readCounters } from './tree/counters.js';
@@ -102,7 +103,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
   const server = createRpcServer(log);
   const inlineMax = Math.max(0, Math.min(INLINE_LIMIT, opts.inlineMaxBytes ?? INLINE_LIMIT));
-  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax), log, metrics?.rpcServer);
+  const delegations = new Delegations();
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations), log, metrics?.rpcServer);
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
   addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);
   const listen = opts.listen ?? '127.0.0.1:9420';
@@ -115,6 +117,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
       metricsServer = await startMetricsServer({ listen: opts.metricsListen, metrics, health, log });
     }
   } catch (e) {
+    delegations.close();
     server.forceShutdown();
     registry.stop();
     await db.close();
@@ -132,6 +135,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
   const shutdown = async (): Promise<void> => {
     clearInterval(orphanSweep);
+    // Answers the mounts' waiting AwaitRecall calls, so that draining does not wait for them.
+    delegations.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();

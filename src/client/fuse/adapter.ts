@@ -189,8 +189,7 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       case Op.RELEASEDIR:
         return answer(op, req, () => vfs.releasedir(a1), ok0(req));
       case Op.FSYNCDIR:
-        // Every namespace change is committed by the master before it is answered.
-        return answer(op, req, () => undefined, ok0(req));
+        return answer(op, req, () => vfs.fsyncdir(), ok0(req));
       case Op.STATFS:
         return answer(op, req, () => vfs.statfs(), (st) => b.replyStatfs(s(), req, statfsNumbers(st)));
       case Op.SETXATTR:

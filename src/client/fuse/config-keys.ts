@@ -20,6 +20,10 @@ export const MOUNT_CONFIG_KEYS: ConfigSchema = [
     name: 'attr-timeout', type: 'non-negative-number', default: 1, placeholder: 'seconds',
     description: 'how long the kernel caches attributes (at most entry-timeout; 0: every stat asks fst-mount, which caches them per inode)',
   },
+  {
+    name: 'delegate-dirs', type: 'bool', default: true,
+    description: 'take directories this mount changes from the master while nobody else uses them, and answer mkdir, symlink, unlink, rmdir and rename in them at once (sent in batches; fsync or fsyncdir waits for them)',
+  },
   { name: 'cache-size', type: 'non-negative-number', default: 256, placeholder: 'MiB', description: 'read cache shared by all open files, in MiB' },
   { name: 'read-ahead', type: 'non-negative-number', default: 32, placeholder: 'MiB', description: 'largest read-ahead window per open file, in MiB' },
   {

@@ -5,6 +5,7 @@
  * connection) it stops too. With `metricsListen` it serves /metrics and /health (200 while
  * mounted) over HTTP, from before the mount until after the unmount.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FsError } from '../../common/errors/errno.js';
@@ -31,6 +32,8 @@ export interface MountOptions {
   entryTimeoutSec?: number;
   /** Seconds the kernel trusts attributes (never longer than fst-mount does). @default 1 */
   attrTimeoutSec?: number;
+  /** Answer namespace changes in directories delegated to this mount (delegated-dirs.ts). @default true */
+  delegateDirs?: boolean;
   allowOther?: boolean;
   /** Bytes of the shared read cache. @default 256 MiB */
   cacheBytes?: number;
@@ -59,7 +62,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   const lifecycle = new ServiceLifecycle('fst-mount', log);
   lifecycle.transition('starting');
   const timeout = o.masterTimeoutMs ?? 60_000;
-  const client = new FstClient({ master: o.master, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000), logger: log, connectTimeoutMs: 5_000 });
+  const client = new FstClient({ master: o.master, session: (o.delegateDirs ?? true) ? randomUUID() : undefined, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000), logger: log, connectTimeoutMs: 5_000 });
   try {
     await client.connect();
   } catch (e) {
@@ -111,7 +114,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   const shutdown = async (): Promise<void> => {
     const errors = await vfs.flushAll();
     for (const err of errors) log.error('data could not be flushed before unmount', { err });
-    vfs.close();
+    await vfs.close().catch((err: unknown) => log.warn('giving delegated directories back failed', { err }));
     // Unmounts (lazily, if a process is still inside) and ends the connection.
     binding.close(mounted);
     await metricsServer?.close();

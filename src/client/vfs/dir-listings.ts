@@ -21,6 +21,8 @@ interface Listing {
   seq: number;
   /** When the master last confirmed it (Date.now()). */
   verifiedAt: number;
+  /** The directory is delegated to this mount (delegated-dirs.ts): nobody else changes it, so the listing holds with no TTL. */
+  delegated: boolean;
 }
 
 /** What a listing says of one name: its inode, or `absent`; and for how long that holds. */
@@ -38,7 +40,7 @@ export class DirListings {
 
   private live(dir: number): Listing | undefined {
     const l = this.dirs.get(dir);
-    return l && Date.now() - l.verifiedAt <= this.ttlMs ? l : undefined;
+    return l && (l.delegated || Date.now() - l.verifiedAt <= this.ttlMs) ? l : undefined;
   }
 
   /** The master says `dir` is at change_seq `seq` now: a listing of that number is renewed, another dropped. */
@@ -53,13 +55,41 @@ export class DirListings {
   find(dir: number, name: string): ListedName | undefined {
     const l = this.live(dir);
     if (!l) return undefined;
-    const ttlSec = Math.max(0, this.ttlMs - (Date.now() - l.verifiedAt)) / 1000;
+    const ttlSec = l.delegated ? this.ttlMs / 1000 : Math.max(0, this.ttlMs - (Date.now() - l.verifiedAt)) / 1000;
     return { ino: l.names.get(name) ?? 'absent', ttlSec };
   }
 
   /** The whole of `dir`, read at `seq`. */
   listed(dir: number, seq: number, entries: Iterable<[string, number]>): void {
-    this.dirs.set(dir, { names: new Map(entries), seq, verifiedAt: Date.now() });
+    // Read whole while delegated here: still nobody else's changes in it.
+    const delegated = this.dirs.get(dir)?.delegated === true;
+    this.dirs.set(dir, { names: new Map(entries), seq, verifiedAt: Date.now(), delegated });
+  }
+
+  /**
+   * `dir` is delegated to this mount, at change_seq `seq`: a listing of that number holds until
+   * `undelegate`. False when there is no such listing (it must be read first).
+   */
+  delegate(dir: number, seq: number): boolean {
+    const l = this.dirs.get(dir);
+    if (!l || l.seq !== seq) return false;
+    l.delegated = true;
+    l.verifiedAt = Date.now();
+    return true;
+  }
+
+  /** The delegation of `dir` ended: its listing is trusted for one TTL from now, as after a change. */
+  undelegate(dir: number): void {
+    const l = this.dirs.get(dir);
+    if (!l?.delegated) return;
+    l.delegated = false;
+    l.verifiedAt = Date.now();
+  }
+
+  /** The listing of a delegated directory: its change_seq and names (undefined when not delegated). */
+  delegated(dir: number): { seq: number; names: ReadonlyMap<string, number> } | undefined {
+    const l = this.dirs.get(dir);
+    return l?.delegated ? l : undefined;
   }
 
   /** A directory this mount just made: empty at `seq`. */
@@ -83,6 +113,11 @@ export class DirListings {
     l.verifiedAt = Date.now();
     // Its size changed: set again so that the LRU counts it.
     this.dirs.set(dir, l);
+  }
+
+  /** The change_seq of the listing of `dir`, if there is one. */
+  seqOf(dir: number): number | undefined {
+    return this.dirs.get(dir)?.seq;
   }
 
   /** The inode `name` has in the listing of `dir`, if any (trusted or not: for moving it). */

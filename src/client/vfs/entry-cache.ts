@@ -161,7 +161,7 @@ export class EntryCache {
     this.found.delete(dir);
     const scan = this.listWhole(dir, SCAN_MAX_ENTRIES)
       // Only an optimisation: a failed listing leaves each name to its own lookup.
-      .catch(() => undefined)
+      .then(() => undefined, () => undefined)
       .finally(() => this.scans.delete(dir));
     this.scans.set(dir, scan);
   }
@@ -170,7 +170,7 @@ export class EntryCache {
    * Lists directory `dir` with attributes (at most `max` entries) and caches every entry; when the
    * listing is whole and of one change_seq, the directory becomes known whole (dir-listings.ts).
    */
-  async listWhole(dir: number, max: number): Promise<void> {
+  async listWhole(dir: number, max: number): Promise<boolean> {
     const asked = this.changeSeq;
     const names: [string, number][] = [];
     const found: [string, Attr][] = [];
@@ -193,9 +193,16 @@ export class EntryCache {
       after = last.name;
     }
     // A change this mount made meanwhile may be missing from it.
-    if (!this.unchangedSince(dir, asked)) return;
+    if (!this.unchangedSince(dir, asked)) return false;
     for (const [name, attr] of found) this.set(dir, name, attr);
-    if (whole && seq !== undefined) this.listings.listed(dir, seq, names);
+    if (!whole || seq === undefined) return false;
+    this.listings.listed(dir, seq, names);
+    return true;
+  }
+
+  /** The last attributes seen of `ino`, however old. */
+  lastAttr(ino: number): Attr | undefined {
+    return this.lastAttrs.get(ino);
   }
 
   /** `name` in `parent` names the inode `attr` describes (fresh from the master or a change made here). */

@@ -4,6 +4,7 @@ import { FsError } from '../../common/errors/errno.js';
 import { fst, type Attr } from '../types.js';
 import { shown, staleIfGone } from './ops-attr.js';
 import { callerOf, type OpContext, type Timed } from './op-context.js';
+import { mkdirHere, renameHere, rmdirHere, symlinkHere, unlinkHere } from './ops-delegated.js';
 import type { VfsState } from './vfs-state.js';
 
 /** renameat2 flags. */
@@ -35,6 +36,8 @@ export async function mknod(s: VfsState, parent: number, name: string, mode: num
 }
 
 export async function mkdir(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Promise<Attr> {
+  const here = mkdirHere(s, parent, name, mode, ctx);
+  if (here) return here;
   const { attr, parentAttr } = await adding(s, parent, () => s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) }));
   s.entries.added(parent, name, attr, parentAttr);
   s.entries.noteNoXattrs(attr.ino);
@@ -42,6 +45,8 @@ export async function mkdir(s: VfsState, parent: number, name: string, mode: num
 }
 
 export async function symlink(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Promise<Attr> {
+  const here = symlinkHere(s, parent, name, target, ctx);
+  if (here) return here;
   const { attr, parentAttr } = await adding(s, parent, () => s.meta.symlink(parent, name, target, { caller: callerOf(ctx) }));
   s.entries.added(parent, name, attr, parentAttr);
   s.entries.noteNoXattrs(attr.ino);
@@ -54,7 +59,10 @@ export async function symlink(s: VfsState, parent: number, name: string, target:
  */
 export async function adding<T>(s: VfsState, parent: number, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    const done = await call();
+    // This mount changes the directory: it may take it and answer the next changes itself.
+    s.delegated?.want(parent);
+    return done;
   } catch (e) {
     s.entries.dirChanged(parent, undefined);
     throw e;
@@ -72,6 +80,7 @@ export async function readlink(s: VfsState, ino: number): Promise<string> {
 }
 
 export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  if (unlinkHere(s, parent, name, ctx)) return;
   const victim = s.entries.cachedEntry(parent, name);
   let dirAttr: Attr | undefined;
   try {
@@ -79,6 +88,7 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
     const res = await s.meta.unlink(parent, name, { caller: callerOf(ctx), keepIno });
     dirAttr = res.parentAttr;
     if (res.nlink === 0 && keepIno !== 0) s.orphans.kept(keepIno);
+    s.delegated?.want(parent);
   } finally {
     // nlink and ctime moved; after a failure nothing is known of the directory.
     if (victim !== undefined) s.entries.forgetAttr(victim);
@@ -87,10 +97,13 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
 }
 
 export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  if (rmdirHere(s, parent, name, ctx)) return;
   const victim = s.entries.cachedEntry(parent, name);
   let dirAttr: Attr | undefined;
   try {
     dirAttr = (await s.meta.rmdir(parent, name, { caller: callerOf(ctx) })).parentAttr;
+    s.delegated?.want(parent);
+    wantSubdirs(s, parent);
   } finally {
     if (victim !== undefined) {
       s.entries.forgetAttr(victim);
@@ -100,9 +113,28 @@ export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpCo
   }
 }
 
+/** Most subdirectories asked for at once by wantSubdirs. */
+const SUBDIRS_WANTED = 2048;
+
+/**
+ * An rmdir in a directory: more may follow (`rm -r`, a cleanup). Removing one here needs it held as
+ * well as its parent (only then is "empty" sure), so its known-empty siblings are asked for too.
+ */
+function wantSubdirs(s: VfsState, parent: number): void {
+  const listing = s.delegated && s.entries.listings.delegated(parent);
+  if (!listing) return;
+  let n = 0;
+  for (const ino of listing.names.values()) {
+    if (s.entries.lastAttr(ino)?.type !== fst.FileType.DIRECTORY || s.entries.listings.seqOf(ino) === undefined) continue;
+    s.delegated!.want(ino);
+    if (++n >= SUBDIRS_WANTED) break;
+  }
+}
+
 /** rename(2) and renameat2 with RENAME_NOREPLACE (RENAME_EXCHANGE is not supported: EINVAL). */
 export async function rename(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
   if ((flags & ~RENAME_NOREPLACE) !== 0) throw new FsError('EINVAL', `rename flags ${flags} are not supported`);
+  if (renameHere(s, parent, name, newParent, newName, flags, ctx)) return;
   const moved = s.entries.cachedEntry(parent, name);
   const replaced = s.entries.cachedEntry(newParent, newName);
   let dirAttr: Attr | undefined;
@@ -112,6 +144,8 @@ export async function rename(s: VfsState, parent: number, name: string, newParen
     const res = await s.meta.rename(parent, name, newParent, newName, (flags & RENAME_NOREPLACE) !== 0, { caller: callerOf(ctx), keepIno });
     dirAttr = res.parentAttr;
     newDirAttr = res.newParentAttr;
+    s.delegated?.want(parent);
+    if (newParent !== parent) s.delegated?.want(newParent);
     // The master keeps it only if this was its last link; releasing one it freed is harmless.
     if (keepIno !== 0 && keepIno !== moved) s.orphans.kept(keepIno);
   } finally {

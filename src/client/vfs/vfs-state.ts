@@ -5,6 +5,8 @@ import type { ChunkClient } from '../chunk-client.js';
 import type { MetaClient } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
+import type { ChangeQueue } from './change-queue.js';
+import type { DelegatedDirs } from './delegated-dirs.js';
 import type { DirHandleTable } from './dir-handles.js';
 import type { EntryCache } from './entry-cache.js';
 import type { HandleTable } from './handles.js';
@@ -29,6 +31,9 @@ export interface VfsState {
   handles: HandleTable;
   dirs: DirHandleTable;
   orphans: OrphanTracker;
+  /** Directories delegated to this mount, and the changes it answered there (absent: the master answers everything). */
+  delegated: DelegatedDirs | undefined;
+  changes: ChangeQueue | undefined;
   kernel: KernelCache | undefined;
   read: ReadOptions;
   writeback: WritebackOptions;

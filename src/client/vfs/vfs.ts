@@ -14,6 +14,8 @@ import type { WritebackOptions } from '../writeback/file-writer.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
+import { ChangeQueue } from './change-queue.js';
+import { DelegatedDirs } from './delegated-dirs.js';
 import { DirHandleTable } from './dir-handles.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
@@ -57,7 +59,10 @@ export class Vfs {
       meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
       memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
     });
+    const delegated = o.meta.session === '' ? undefined : this.delegations(o.meta, entries, o.log);
     this.s = {
+      delegated,
+      changes: delegated?.queue,
       meta: o.meta,
       chunks: o.chunks,
       entries,
@@ -71,6 +76,24 @@ export class Vfs {
       writeback,
       log: o.log,
     };
+  }
+
+  /**
+   * Directory delegations (delegated-dirs.ts), for a MetaClient with a session: a granted directory
+   * is answered here once its listing is known whole at the grant's change_seq (read now if not).
+   */
+  private delegations(meta: MetaClient, entries: EntryCache, log: Logger): DelegatedDirs {
+    const delegated: DelegatedDirs = new DelegatedDirs(meta, log, (dir, seq) => {
+      if (entries.listings.delegate(dir, seq)) return;
+      entries.listWhole(dir, 100_000).then((whole) => {
+        const seqNow = entries.listings.seqOf(dir);
+        if (whole && seqNow !== undefined && delegated.isHeld(dir)) entries.listings.delegate(dir, seqNow);
+      }, (err: unknown) => log.debug('listing a delegated directory failed', { dir, err }));
+    }, (dir) => entries.listings.undelegate(dir));
+    const queue = new ChangeQueue(meta, log, (dirs) => delegated.recalled(dirs));
+    delegated.queue = queue;
+    meta.setBarrier(() => queue.barrier());
+    return delegated;
   }
 
   /** Sets the kernel cache hooks once mounted (the mount exists only after the Vfs). */
@@ -120,8 +143,16 @@ export class Vfs {
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
   /** close(2) of one descriptor (may be called several times for dup'ed descriptors). */
   flush(fh: number): Promise<void> { return fileOps.flush(this.s, fh); }
-  /** fsync(2). */
-  fsync(fh: number): Promise<void> { return fileOps.fsync(this.s, fh); }
+  /** fsync(2); also reports a namespace change of this mount the master refused. */
+  async fsync(fh: number): Promise<void> {
+    await fileOps.fsync(this.s, fh);
+    await this.s.changes?.flush();
+  }
+  /** fsync(2) of a directory: every change made here so far is applied and on the master's disk. */
+  async fsyncdir(): Promise<void> {
+    await this.s.changes?.flush();
+    await this.s.meta.syncMetadata();
+  }
   /** The last close of a descriptor. */
   release(fh: number): Promise<void> { return fileOps.release(this.s, fh); }
 
@@ -147,9 +178,10 @@ export class Vfs {
     return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
   }
 
-  /** Stops background work (orphan renewals). */
-  close(): void {
+  /** Stops background work (orphan renewals), sends the changes still queued and gives the delegated directories back. */
+  async close(): Promise<void> {
     this.s.orphans.stop();
+    await this.s.delegated?.close();
   }
 
   /** Bytes of written data held in memory by all open files. */

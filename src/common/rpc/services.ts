@@ -30,6 +30,9 @@ export const MasterMethods = {
   UpdateOrphans: method(M, 'UpdateOrphans', 'unary', fst.UpdateOrphansRequest, fst.UpdateOrphansResponse),
   WriteInline: method(M, 'WriteInline', 'unary', fst.WriteInlineRequest, fst.WriteInlineResponse),
   SyncMetadata: method(M, 'SyncMetadata', 'unary', fst.SyncMetadataRequest, fst.SyncMetadataResponse),
+  Delegate: method(M, 'Delegate', 'unary', fst.DelegateRequest, fst.DelegateResponse),
+  ApplyChanges: method(M, 'ApplyChanges', 'unary', fst.ApplyChangesRequest, fst.ApplyChangesResponse),
+  AwaitRecall: method(M, 'AwaitRecall', 'unary', fst.AwaitRecallRequest, fst.AwaitRecallResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';

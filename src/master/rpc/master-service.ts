@@ -3,12 +3,14 @@
  * Truncation is the one operation that needs both: the chunk holding the new end of file is cut on
  * the chunkservers first, then the namespace updates the size and drops chunks past it.
  */
-import type { fst } from '../../proto-gen/fst.js';
+import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { MasterMethods } from '../../common/rpc/services.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { Namespace } from '../tree/namespace.js';
+import type { Delegations } from '../sessions/delegations.js';
+import { applyChanges } from './apply-changes.js';
 import { callerArg, inoArg, nameArg, optionalIno } from './request-checks.js';
 
 const SET_ATTR_SIZE = 8;
@@ -19,28 +21,82 @@ export function masterServiceHandlers(
   totals: () => { capacity: number; free: number },
   /** Largest file kept inline (`--inline-max`); 0: none. */
   inlineMax = 0,
+  delegations?: Delegations,
 ): ServiceHandlers<typeof MasterMethods> {
+  /**
+   * Runs a call in directories `dirs` once no other session holds them (sessions/delegations.ts);
+   * `mutates`: it changes their entries. Without delegations (tests of the handlers alone) it just runs.
+   */
+  const inDirs = <T>(session: string | null | undefined, dirs: number[], mutates: boolean, call: () => Promise<T>): Promise<T> =>
+    delegations ? delegations.during(session ?? '', dirs, mutates, call) : call();
+  /** Directories named by `names` in `parent` that another session holds (a removed or replaced one). */
+  const heldChildren = async (session: string | null | undefined, parent: number, names: string[]): Promise<number[]> => {
+    if (!delegations?.any) return [];
+    const held: number[] = [];
+    for (const name of names) {
+      const child = await ns.lookup(parent, name).catch(() => undefined);
+      if (child?.ino && delegations.heldByOther(session ?? '', Number(child.ino))) held.push(Number(child.ino));
+    }
+    return held;
+  };
   return {
-    Lookup: async (r) => ({ attr: await ns.lookup(inoArg(r.parent, 'parent'), nameArg(r.name)) }),
-    GetAttr: async (r) => (r.withData ? ns.getattrWithData(inoArg(r.ino)) : { attr: await ns.getattr(inoArg(r.ino)) }),
+    Lookup: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      return inDirs(r.session, [parent], false, async () => ({ attr: await ns.lookup(parent, nameArg(r.name)) }));
+    },
+    GetAttr: async (r) => {
+      const ino = inoArg(r.ino);
+      return inDirs(r.session, [ino], false, async () => (r.withData ? ns.getattrWithData(ino) : { attr: await ns.getattr(ino) }));
+    },
     SetAttr: async (r) => {
       const ino = inoArg(r.ino);
       if (r.fields & SET_ATTR_SIZE) {
         if (!Number.isSafeInteger(r.size) || r.size < 0) throw new FsError('EINVAL', `invalid size ${r.size}`);
         return { attr: await chunks.truncate(ino, r.size, () => ns.setattr(ino, r, callerArg(r.caller))) };
       }
-      return { attr: await ns.setattr(ino, r, callerArg(r.caller)) };
+      return inDirs(r.session, [ino], true, async () => ({ attr: await ns.setattr(ino, r, callerArg(r.caller)) }));
     },
     // Namespace mutations answer with their response's fields, the parents' attributes included.
-    Mknod: async (r) => ns.mknod(inoArg(r.parent, 'parent'), nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive),
-    Mkdir: async (r) => ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode, callerArg(r.caller)),
-    Unlink: async (r) => ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller), optionalIno(r.keepIno)),
-    Rmdir: async (r) => ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller)),
-    Rename: async (r) => ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), r.noReplace, callerArg(r.caller), optionalIno(r.keepIno)),
-    Link: async (r) => ns.link(inoArg(r.ino), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'), callerArg(r.caller)),
-    Symlink: async (r) => ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)),
+    Mknod: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      return inDirs(r.session, [parent], true, () => ns.mknod(parent, nameArg(r.name), r.type, r.mode, r.rdev, callerArg(r.caller), r.exclusive));
+    },
+    Mkdir: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      return inDirs(r.session, [parent], true, () => ns.mkdir(parent, nameArg(r.name), r.mode, callerArg(r.caller)));
+    },
+    Unlink: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      return inDirs(r.session, [parent], true, () => ns.unlink(parent, nameArg(r.name), callerArg(r.caller), optionalIno(r.keepIno)));
+    },
+    Rmdir: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      const name = nameArg(r.name);
+      // A directory another mount holds may hold names it has not sent yet: recalled first.
+      const dirs = [parent, ...(await heldChildren(r.session, parent, [name]))];
+      return inDirs(r.session, dirs, true, () => ns.rmdir(parent, name, callerArg(r.caller)));
+    },
+    Rename: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      const newParent = inoArg(r.newParent, 'new_parent');
+      const name = nameArg(r.name);
+      const newName = nameArg(r.newName, 'new_name');
+      const dirs = [parent, newParent, ...(await heldChildren(r.session, newParent, [newName]))];
+      return inDirs(r.session, dirs, true, () => ns.rename(parent, name, newParent, newName, r.noReplace, callerArg(r.caller), optionalIno(r.keepIno)));
+    },
+    Link: async (r) => {
+      const newParent = inoArg(r.newParent, 'new_parent');
+      return inDirs(r.session, [newParent], true, () => ns.link(inoArg(r.ino), newParent, nameArg(r.newName, 'new_name'), callerArg(r.caller)));
+    },
+    Symlink: async (r) => {
+      const parent = inoArg(r.parent, 'parent');
+      return inDirs(r.session, [parent], true, () => ns.symlink(parent, nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)));
+    },
     Readlink: async (r) => ({ target: await ns.readlink(inoArg(r.ino)) }),
-    Readdir: async (r) => ns.readdir(inoArg(r.ino), r.after, r.limit, r.withAttrs),
+    Readdir: async (r) => {
+      const ino = inoArg(r.ino);
+      return inDirs(r.session, [ino], false, () => ns.readdir(ino, r.after, r.limit, r.withAttrs));
+    },
     Statfs: async () => {
       const counts = await ns.statfsCounts();
       const t = totals();
@@ -67,6 +123,35 @@ export function masterServiceHandlers(
       const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
       const expectCtime = r.expectCtime ? { sec: Number(r.expectCtime.sec), nsec: r.expectCtime.nsec ?? 0 } : undefined;
       return { attr: await ns.writeInline({ ino: inoArg(r.ino), data, expectCtime, maxBytes: inlineMax }, r.sync) };
+    },
+    Delegate: async (r) => {
+      if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
+      if (r.session === '') throw new FsError('EINVAL', 'Delegate needs a session');
+      if (r.acquire.length + r.release.length > 10_000) throw new FsError('EINVAL', 'too many directories in one call');
+      if (r.reserveInos > 65_536) throw new FsError('EINVAL', `cannot reserve ${r.reserveInos} inode numbers at once`);
+      delegations.release(r.session, r.release.map((d) => inoArg(d, 'release')));
+      const granted: fst.IDirGrant[] = [];
+      for (const dir of delegations.acquire(r.session, r.acquire.map((d) => inoArg(d, 'acquire')))) {
+        const attr = await ns.getattr(dir).catch(() => undefined);
+        if (attr?.type === fst.FileType.DIRECTORY) granted.push({ dir, changeSeq: attr.changeSeq ?? 0 });
+        else delegations.release(r.session, [dir]);
+      }
+      const firstIno = r.reserveInos > 0 ? await ns.reserveInos(r.reserveInos) : 0;
+      const now = Date.now();
+      return {
+        granted, firstIno, inoCount: firstIno ? r.reserveInos : 0, leaseMs: delegations.leaseMs,
+        now: { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 },
+      };
+    },
+    ApplyChanges: async (r) => {
+      if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
+      const results = await applyChanges(ns, delegations, r.session, r.changes);
+      return { results, recalled: delegations.recalledOf(r.session) };
+    },
+    AwaitRecall: async (r) => {
+      if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
+      if (r.session === '') throw new FsError('EINVAL', 'AwaitRecall needs a session');
+      return { recalled: await delegations.awaitRecall(r.session, Math.min(r.waitMs, 30_000)) };
     },
     UpdateOrphans: async (r) => {
       if (r.keep.length + r.release.length > 100_000) throw new FsError('EINVAL', 'too many orphans in one call');

@@ -2,6 +2,7 @@
  * The `counters` table: running totals kept in the same transaction as the change they count, so
  * statfs never needs COUNT(*) over 10 million rows, and the inode number allocator.
  */
+import { FsError } from '../../common/errors/errno.js';
 import type { Reader, Tx } from '../db/sqlite.js';
 
 export type CountedKind = 'files' | 'directories' | 'chunks';
@@ -41,5 +42,25 @@ export async function allocIno(tx: Tx): Promise<number> {
   await tx.run("INSERT INTO counters (name, value) VALUES ('next_ino', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [
     ino + 1,
   ]);
+  return ino;
+}
+
+/**
+ * Reserves `count` inode numbers for a mount that creates in delegated directories without asking
+ * (ApplyChanges brings them back one by one); numbers it never uses are simply never used.
+ */
+export async function reserveInos(tx: Tx, count: number): Promise<number> {
+  const first = await allocIno(tx);
+  await tx.run("UPDATE counters SET value = ? WHERE name = 'next_ino'", [first + count]);
+  return first;
+}
+
+/** Checks a number a mount gave a new inode: reserved (below next_ino) and not in use. */
+export async function reservedIno(tx: Tx, ino: number): Promise<number> {
+  const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_ino'");
+  if (!Number.isSafeInteger(ino) || ino < 2 || ino >= (counter?.value ?? 0)) {
+    throw new FsError('EINVAL', `inode number ${ino} was never reserved`);
+  }
+  if (await tx.get('SELECT 1 AS x FROM inodes WHERE ino = ?', [ino])) throw new FsError('EEXIST', `inode number ${ino} is in use`);
   return ino;
 }

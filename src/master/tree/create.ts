@@ -7,7 +7,7 @@ import { fst } from '../../proto-gen/fst.js';
 import type { Tx } from '../db/sqlite.js';
 import type { InodeRow } from './inode-row.js';
 import { MAY_EXEC, MAY_WRITE, S_ISGID, checkAccess, checkName, creationMode, type Cred } from './checks.js';
-import { addCounter, allocIno } from './counters.js';
+import { addCounter, allocIno, reservedIno } from './counters.js';
 import { findChild, getDir, insertEntry } from './entries.js';
 import { insertInode, touchDir, type Timespec } from './inode-writes.js';
 
@@ -58,6 +58,8 @@ export async function createInode(
   spec: NewInode,
   cred: Cred | undefined,
   now: Timespec,
+  /** The number a mount gave it (reserved by Delegate); absent: the next free one. */
+  presetIno?: number,
 ): Promise<InodeRow> {
   const isDir = spec.type === fst.FileType.DIRECTORY;
   // A setgid directory hands its group to new entries, and its setgid bit to new subdirectories.
@@ -66,7 +68,7 @@ export async function createInode(
   let mode = creationMode(spec.mode, isDir, gid, cred);
   if (isDir && inheritGid) mode |= S_ISGID;
   const row: InodeRow = {
-    ino: await allocIno(tx),
+    ino: presetIno === undefined ? await allocIno(tx) : await reservedIno(tx, presetIno),
     type: spec.type,
     mode,
     uid: cred?.uid ?? 0,

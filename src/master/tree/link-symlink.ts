@@ -7,6 +7,7 @@ import { getattr } from './attr.js';
 import { PATH_MAX, rejectDots, type Cred } from './checks.js';
 import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
 import { insertEntry } from './entries.js';
+import { stampTime, type Stamp } from './stamp.js';
 import { touchCtime, touchDir } from './inode-writes.js';
 
 /** What link answers: the inode (new nlink and ctime) and the new name's directory as committed. */
@@ -40,7 +41,7 @@ export async function link(tx: Tx, ino: number, newParent: number, newName: stri
 }
 
 /** symlink: a new symbolic link holding `target` as given (never resolved by the master). */
-export async function symlink(tx: Tx, parent: number, name: string, target: string, cred: Cred | undefined): Promise<CreateResult> {
+export async function symlink(tx: Tx, parent: number, name: string, target: string, cred: Cred | undefined, stamp?: Stamp): Promise<CreateResult> {
   rejectDots(name, 'EEXIST', 'symlink');
   // As symlink(2): an empty target is ENOENT; a NUL could not pass through the C API.
   if (target === '') throw new FsError('ENOENT', 'empty symlink target');
@@ -50,7 +51,7 @@ export async function symlink(tx: Tx, parent: number, name: string, target: stri
   const { dir, existing } = await prepareCreate(tx, parent, name, cred);
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
-  const row = await createInode(tx, dir, name, { type: fst.FileType.SYMLINK, mode: 0o777, size, target }, cred, nowTimespec());
+  const row = await createInode(tx, dir, name, { type: fst.FileType.SYMLINK, mode: 0o777, size, target }, cred, stampTime(stamp), stamp?.ino);
   return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
 }
 

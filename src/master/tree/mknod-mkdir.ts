@@ -6,6 +6,7 @@ import { nowTimespec, rowToAttr } from './inode-row.js';
 import { getattr } from './attr.js';
 import { S_ISGID, S_ISUID, isDots, rejectDots, type Cred } from './checks.js';
 import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
+import { stampTime, type Stamp } from './stamp.js';
 
 const MKNOD_TYPES: ReadonlySet<number> = new Set([
   fst.FileType.REGULAR, fst.FileType.FIFO, fst.FileType.CHAR_DEVICE, fst.FileType.BLOCK_DEVICE, fst.FileType.SOCKET,
@@ -46,12 +47,12 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
 }
 
 /** mkdir: a new empty directory (nlink 2); the parent gains a link for the new "..". */
-export async function mkdir(tx: Tx, parent: number, name: string, mode: number, cred: Cred | undefined): Promise<CreateResult> {
+export async function mkdir(tx: Tx, parent: number, name: string, mode: number, cred: Cred | undefined, stamp?: Stamp): Promise<CreateResult> {
   rejectDots(name, 'EEXIST', 'mkdir');
   const { dir, existing } = await prepareCreate(tx, parent, name, cred);
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
   // Linux ignores setuid and setgid in mkdir's mode; setgid comes only from the parent.
-  const row = await createInode(tx, dir, name, { type: fst.FileType.DIRECTORY, mode: mode & ~(S_ISGID | S_ISUID) }, cred, nowTimespec());
+  const row = await createInode(tx, dir, name, { type: fst.FileType.DIRECTORY, mode: mode & ~(S_ISGID | S_ISUID) }, cred, stampTime(stamp), stamp?.ino);
   return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
 }

@@ -26,6 +26,8 @@ import { readdir, type ReaddirResult } from './readdir.js';
 import { rename, type RenameResult } from './rename.js';
 import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rmdir.js';
 import { getxattr, listxattr, removexattr, setxattr } from './xattr.js';
+import { reserveInos } from './counters.js';
+import type { Stamp } from './stamp.js';
 
 export type { Caller } from './checks.js';
 export type { SetAttrInput } from './attr.js';
@@ -36,6 +38,7 @@ export type { MknodResult } from './mknod-mkdir.js';
 export type { RenameResult } from './rename.js';
 export type { RemoveResult, UnlinkResult } from './unlink-rmdir.js';
 export type { ReaddirEntry, ReaddirResult } from './readdir.js';
+export type { Stamp } from './stamp.js';
 
 /** What the namespace needs of the database (tests may wrap it). */
 export type NamespaceDb = Pick<MasterDb, 'write' | 'reader'>;
@@ -90,23 +93,23 @@ export class Namespace {
   }
 
   /** mkdir(2). */
-  mkdir(parent: number, name: string, mode: number, caller?: Caller): Promise<CreateResult> {
-    return this.db.write((tx) => mkdir(tx, parent, name, mode, toCred(caller)));
+  mkdir(parent: number, name: string, mode: number, caller?: Caller, stamp?: Stamp): Promise<CreateResult> {
+    return this.db.write((tx) => mkdir(tx, parent, name, mode, toCred(caller), stamp));
   }
 
   /** unlink(2): returns the links left on the inode (0 = freed, or an orphan if it is `keepIno`). */
-  unlink(parent: number, name: string, caller?: Caller, keepIno = 0): Promise<UnlinkResult> {
-    return this.db.write((tx) => unlink(tx, parent, name, toCred(caller), keepIno));
+  unlink(parent: number, name: string, caller?: Caller, keepIno = 0, stamp?: Stamp): Promise<UnlinkResult> {
+    return this.db.write((tx) => unlink(tx, parent, name, toCred(caller), keepIno, stamp));
   }
 
   /** rmdir(2). */
-  rmdir(parent: number, name: string, caller?: Caller): Promise<RemoveResult> {
-    return this.db.write((tx) => rmdir(tx, parent, name, toCred(caller)));
+  rmdir(parent: number, name: string, caller?: Caller, stamp?: Stamp): Promise<RemoveResult> {
+    return this.db.write((tx) => rmdir(tx, parent, name, toCred(caller), stamp));
   }
 
   /** rename(2); renameat2(RENAME_NOREPLACE) with `noReplace`. */
-  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller, keepIno = 0): Promise<RenameResult> {
-    return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace, keepIno }, toCred(caller)));
+  rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, caller?: Caller, keepIno = 0, stamp?: Stamp): Promise<RenameResult> {
+    return this.db.write((tx) => rename(tx, { parent, name, newParent, newName, noReplace, keepIno }, toCred(caller), stamp));
   }
 
   /** Renews the orphans a client keeps open and frees those it closed; answers which are gone. */
@@ -128,8 +131,13 @@ export class Namespace {
   }
 
   /** symlink(2). */
-  symlink(parent: number, name: string, target: string, caller?: Caller): Promise<CreateResult> {
-    return this.db.write((tx) => symlink(tx, parent, name, target, toCred(caller)));
+  symlink(parent: number, name: string, target: string, caller?: Caller, stamp?: Stamp): Promise<CreateResult> {
+    return this.db.write((tx) => symlink(tx, parent, name, target, toCred(caller), stamp));
+  }
+
+  /** Reserves `count` inode numbers for a mount's creations in delegated directories; answers the first. */
+  reserveInos(count: number): Promise<number> {
+    return this.db.write((tx) => reserveInos(tx, count));
   }
 
   /** readlink(2). */

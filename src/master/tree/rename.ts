@@ -7,7 +7,7 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { Tx } from '../db/sqlite.js';
-import { nowTimespec, rowToAttr, type InodeRow } from './inode-row.js';
+import { rowToAttr, type InodeRow } from './inode-row.js';
 import { getattr } from './attr.js';
 import {
   MAY_EXEC, MAY_WRITE, checkAccess, checkName, checkSticky, isDots, rejectDots, type Cred,
@@ -15,6 +15,7 @@ import {
 import { deleteEntry, findChild, getChild, getDir, insertEntry, isEmptyDir, parentOf } from './entries.js';
 import { freeInode } from './free-inode.js';
 import { dropLink, touchCtime, touchDir } from './inode-writes.js';
+import { checkExpected, stampTime, type Stamp } from './stamp.js';
 
 export interface RenameArgs {
   parent: number;
@@ -61,7 +62,7 @@ async function checkReplace(tx: Tx, moved: InodeRow, target: InodeRow): Promise<
  * rename: moves `name` in `parent` to `newName` in `newParent`, replacing what is there. "." or
  * ".." as either name is EBUSY, as on Linux (EEXIST for the new name with noReplace).
  */
-export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Promise<RenameResult> {
+export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stamp?: Stamp): Promise<RenameResult> {
   checkName(a.name, 'lookup');
   checkName(a.newName, 'create');
   rejectDots(a.name, 'EBUSY', 'rename');
@@ -72,6 +73,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Pro
   checkAccess(srcDir, cred, MAY_EXEC);
   checkAccess(dstDir, cred, MAY_EXEC);
   const moved = await getChild(tx, srcDir.ino, a.name);
+  checkExpected(stamp, moved);
   const target = await findChild(tx, dstDir.ino, a.newName);
   // POSIX: two names of the same inode: rename does nothing and succeeds.
   if (target?.ino === moved.ino) return { parentAttr: rowToAttr(srcDir), newParentAttr: rowToAttr(dstDir) };
@@ -91,7 +93,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined): Pro
   }
   if (target) await checkReplace(tx, moved, target);
 
-  const now = nowTimespec();
+  const now = stampTime(stamp);
   // Link-count changes of the two parents: a directory's ".." moves from one to the other; a
   // replaced directory takes its ".." link to the destination with it.
   let srcDelta = 0;

@@ -1,0 +1,114 @@
+/**
+ * Changes this mount answered itself in directories delegated to it (delegated-dirs.ts), on their
+ * way to the master. The first change goes out at once; those made while a batch is on its way go
+ * together in the next one, so a busy mount sends few calls and an idle one waits for nothing.
+ *
+ * Every other master call of this mount waits until the changes queued before it are applied
+ * (`barrier`, installed on the MetaClient): the master never sees a file created in a directory
+ * it has not made yet, and reads see this mount's own changes. A change the master refuses (only
+ * possible when another client changed the directory against the delegation's promise, e.g. across
+ * a master restart) is logged, undone in the caches by `onFailure`, and reported by the next
+ * `flush` (fsync, fsyncdir) as EIO, the way a lost write-back is.
+ */
+import { FsError } from '../../common/errors/errno.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { MetaClient } from '../meta-client.js';
+import type { fst } from '../types.js';
+
+/** Most changes sent in one call. */
+const MAX_BATCH = 512;
+
+export interface QueuedChange {
+  change: fst.IChange;
+  /** The directories it touched (their delegations must not be given back before it is applied). */
+  dirs: number[];
+  /** Called when the master refused it. */
+  onFailure: (error: FsError) => void;
+}
+
+export class ChangeQueue {
+  private pending: QueuedChange[] = [];
+  private sending: Promise<void> | undefined;
+  /** Resolves when everything queued so far is applied. */
+  private drained: Promise<void> | undefined;
+  private resolveDrained: (() => void) | undefined;
+  private failures = 0;
+  /** Changes queued or on their way, per directory. */
+  private readonly inFlight = new Map<number, number>();
+
+  constructor(
+    private readonly meta: MetaClient,
+    private readonly log: Logger,
+    /** The master asks these directories back (the caller gives them back once applied). */
+    private readonly onRecalled: (dirs: number[]) => void,
+  ) {}
+
+  /** Queues a change; it goes out at once unless a batch is on its way. */
+  add(q: QueuedChange): void {
+    this.pending.push(q);
+    for (const d of q.dirs) this.inFlight.set(d, (this.inFlight.get(d) ?? 0) + 1);
+    if (!this.drained) this.drained = new Promise<void>((r) => (this.resolveDrained = r));
+    this.sending ??= this.send();
+  }
+
+  /** Whether changes in `dir` are still to be applied. */
+  busy(dir: number): boolean {
+    return this.inFlight.has(dir);
+  }
+
+  /** Undefined when nothing is queued; else resolves once everything queued now is applied. */
+  barrier(): Promise<void> | undefined {
+    return this.drained;
+  }
+
+  /** Waits for everything queued; EIO if a change failed since the last flush. */
+  async flush(): Promise<void> {
+    await this.drained;
+    if (this.failures > 0) {
+      const n = this.failures;
+      this.failures = 0;
+      throw new FsError('EIO', `${n} namespace change(s) this mount answered were refused by the master (see its log)`);
+    }
+  }
+
+  private async send(): Promise<void> {
+    // Later changes join the next batch; one batch at a time keeps them in order.
+    await Promise.resolve();
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      let failures: { index: number; error: FsError }[];
+      let recalled: number[] = [];
+      try {
+        ({ failures, recalled } = await this.meta.applyChanges(batch.map((q) => q.change), { timeoutMs: 60_000, retryForMs: 60_000 }));
+      } catch (e) {
+        const error = e instanceof FsError ? e : new FsError('EIO', String(e));
+        failures = batch.map((_, index) => ({ index, error }));
+      }
+      for (const { index, error } of failures) {
+        const q = batch[index]!;
+        this.failures++;
+        this.log.error('a namespace change answered by this mount was refused by the master', { errno: error.code, err: error.message, change: describe(q.change) });
+        q.onFailure(error);
+      }
+      for (const q of batch) {
+        for (const d of q.dirs) {
+          const n = (this.inFlight.get(d) ?? 1) - 1;
+          if (n <= 0) this.inFlight.delete(d);
+          else this.inFlight.set(d, n);
+        }
+      }
+      if (recalled.length > 0) this.onRecalled(recalled);
+    }
+    this.sending = undefined;
+    const resolve = this.resolveDrained;
+    this.drained = undefined;
+    this.resolveDrained = undefined;
+    resolve?.();
+  }
+}
+
+function describe(c: fst.IChange): string {
+  const op = c.mkdir ? 'mkdir' : c.symlink ? 'symlink' : c.unlink ? 'unlink' : c.rmdir ? 'rmdir' : 'rename';
+  const r = c.mkdir ?? c.symlink ?? c.unlink ?? c.rmdir ?? c.rename;
+  return `${op} ${String(r?.parent)}/${JSON.stringify(r?.name)}`;
+}

@@ -1,0 +1,161 @@
+/**
+ * mkdir, symlink, unlink, rmdir and rename answered by this mount alone, in directories delegated
+ * to it (delegated-dirs.ts) whose listing it holds: what the master would answer is known here, so
+ * the caller gets it at once and the change follows in a batch (change-queue.ts). Each function
+ * answers undefined (or false) when the case is not one it can decide alone; the caller then asks
+ * the master as before. The kernel has already checked permissions (default_permissions), the
+ * sticky bit and the types of the names involved; the master checks everything again when the
+ * change arrives.
+ */
+import { fst, type Attr, type Timespec } from '../types.js';
+import { callerOf, type OpContext } from './op-context.js';
+import type { VfsState } from './vfs-state.js';
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+/** A directory this mount may change alone now: its attributes and listing, of one change_seq. */
+interface OwnDir {
+  attr: Attr;
+  names: ReadonlyMap<string, number>;
+}
+
+function ownDir(s: VfsState, dir: number): OwnDir | undefined {
+  if (!s.delegated?.holds(dir)) return undefined;
+  const listing = s.entries.listings.delegated(dir);
+  const attr = s.entries.lastAttr(dir);
+  if (!listing || !attr || attr.type !== fst.FileType.DIRECTORY || attr.changeSeq !== listing.seq) return undefined;
+  return { attr, names: listing.names };
+}
+
+/** The directory after one change of its entries: what the master's touchDir will write. */
+function changedDir(attr: Attr, now: Timespec, nlinkDelta: number): Attr {
+  return { ...attr, mtime: now, ctime: now, nlink: attr.nlink + nlinkDelta, changeSeq: attr.changeSeq + 1 };
+}
+
+function plainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && Buffer.byteLength(name) <= NAME_MAX;
+}
+
+/**
+ * Queues a change; should the master refuse it, what this mount knows of the directories it
+ * touched is dropped (and their delegations given back), so the next call asks the master.
+ */
+function queue(s: VfsState, change: fst.IChange, dirs: number[], forget: number[] = []): void {
+  s.changes!.add({
+    change,
+    dirs,
+    onFailure: () => {
+      for (const d of dirs) {
+        s.entries.dirChanged(d, undefined);
+        s.delegated?.giveBack(d);
+      }
+      for (const ino of forget) {
+        s.entries.forgetAttr(ino);
+        s.entries.listings.forget(ino);
+      }
+    },
+  });
+}
+
+/** A new inode's attributes as the master's createInode makes them. */
+function newInode(s: VfsState, dir: Attr, ino: number, type: fst.FileType, mode: number, size: number, now: Timespec, ctx: OpContext): Attr {
+  // A setgid directory hands its group to new entries (and its setgid bit to new subdirectories).
+  const inheritGid = (dir.mode & S_ISGID) !== 0;
+  return {
+    ino, type, mode, uid: ctx.uid, gid: inheritGid ? dir.gid : ctx.gid, nlink: type === fst.FileType.DIRECTORY ? 2 : 1, size,
+    atime: now, mtime: now, ctime: now, rdev: 0, replication: dir.replication, hasXattrs: false, changeSeq: 0,
+  };
+}
+
+export function mkdirHere(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Attr | undefined {
+  const dir = plainName(name) ? ownDir(s, parent) : undefined;
+  if (!dir || dir.names.has(name)) return undefined;
+  const ino = s.delegated!.takeIno();
+  if (ino === undefined) return undefined;
+  const now = s.delegated!.now();
+  const bits = (mode & 0o7777 & ~(S_ISGID | S_ISUID)) | (dir.attr.mode & S_ISGID);
+  const attr = newInode(s, dir.attr, ino, fst.FileType.DIRECTORY, bits, 0, now, ctx);
+  queue(s, { mkdir: { parent, name, mode: mode & 0o7777, caller: callerOf(ctx) }, ino, time: now }, [parent], [ino]);
+  s.entries.added(parent, name, attr, changedDir(dir.attr, now, 1));
+  s.entries.noteNoXattrs(ino);
+  // Nobody else can know it yet: it is this mount's, empty, from the start (the master agrees when the change arrives).
+  s.delegated!.made(ino);
+  s.entries.listings.delegate(ino, 0);
+  return attr;
+}
+
+export function symlinkHere(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Attr | undefined {
+  const size = Buffer.byteLength(target);
+  const dir = plainName(name) && size > 0 && size < PATH_MAX && !target.includes('\0') ? ownDir(s, parent) : undefined;
+  if (!dir || dir.names.has(name)) return undefined;
+  const ino = s.delegated!.takeIno();
+  if (ino === undefined) return undefined;
+  const now = s.delegated!.now();
+  const attr = newInode(s, dir.attr, ino, fst.FileType.SYMLINK, 0o777, size, now, ctx);
+  queue(s, { symlink: { parent, name, target, caller: callerOf(ctx) }, ino, time: now }, [parent], [ino]);
+  s.entries.added(parent, name, attr, changedDir(dir.attr, now, 0));
+  s.entries.noteNoXattrs(ino);
+  return attr;
+}
+
+/** The inode's attributes after losing one link (or forgotten when none is left to show). */
+function lostLink(s: VfsState, ino: number, now: Timespec): void {
+  const a = s.entries.lastAttr(ino);
+  if (a && a.nlink > 1) s.entries.update({ ...a, nlink: a.nlink - 1, ctime: now });
+  else s.entries.forgetAttr(ino);
+}
+
+export function unlinkHere(s: VfsState, parent: number, name: string, ctx: OpContext): boolean {
+  const dir = ownDir(s, parent);
+  const ino = dir?.names.get(name);
+  // A file open here needs the master's answer (it may be kept as an orphan, orphans.ts).
+  if (!dir || ino === undefined || s.files.isOpen(ino) || s.entries.lastAttr(ino)?.type === fst.FileType.DIRECTORY) return false;
+  const now = s.delegated!.now();
+  queue(s, { unlink: { parent, name, caller: callerOf(ctx) }, ino, time: now }, [parent], [ino]);
+  lostLink(s, ino, now);
+  s.entries.removed(parent, name, changedDir(dir.attr, now, 0));
+  return true;
+}
+
+export function rmdirHere(s: VfsState, parent: number, name: string, ctx: OpContext): boolean {
+  const dir = ownDir(s, parent);
+  const ino = dir?.names.get(name);
+  // Empty is known only of a directory held here too (nobody else can add to it meanwhile).
+  const victim = ino === undefined ? undefined : ownDir(s, ino);
+  if (!dir || ino === undefined || !victim || victim.names.size > 0) return false;
+  const now = s.delegated!.now();
+  queue(s, { rmdir: { parent, name, caller: callerOf(ctx) }, ino, time: now }, [parent, ino], [ino]);
+  s.entries.forgetAttr(ino);
+  s.entries.listings.forget(ino);
+  s.entries.removed(parent, name, changedDir(dir.attr, now, -1));
+  s.delegated!.giveBack(ino);
+  return true;
+}
+
+export function renameHere(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): boolean {
+  if (flags !== 0 || !plainName(newName)) return false;
+  const src = ownDir(s, parent);
+  const dst = newParent === parent ? src : ownDir(s, newParent);
+  const ino = src?.names.get(name);
+  if (!src || !dst || ino === undefined) return false;
+  const moved = s.entries.lastAttr(ino);
+  // A directory moves only within its parent here (moving it elsewhere changes its ".." and link counts).
+  if (!moved || (moved.type === fst.FileType.DIRECTORY && newParent !== parent)) return false;
+  const target = dst.names.get(newName);
+  if (target !== undefined) {
+    const t = s.entries.lastAttr(target);
+    // Replacing a directory, an open file or the inode itself (two names of one file) is the master's to judge.
+    if (target === ino || !t || t.type === fst.FileType.DIRECTORY || moved.type === fst.FileType.DIRECTORY || s.files.isOpen(target)) return false;
+  }
+  const now = s.delegated!.now();
+  const forget = target === undefined ? [ino] : [ino, target];
+  queue(s, { rename: { parent, name, newParent, newName, caller: callerOf(ctx) }, ino, time: now }, newParent === parent ? [parent] : [parent, newParent], forget);
+  s.entries.update({ ...moved, ctime: now });
+  if (target !== undefined) lostLink(s, target, now);
+  const srcAttr = changedDir(src.attr, now, 0);
+  s.entries.renamed(parent, name, newParent, newName, srcAttr, newParent === parent ? srcAttr : changedDir(dst.attr, now, 0));
+  return true;
+}

@@ -1,0 +1,85 @@
+/**
+ * ApplyChanges: a batch of changes a mount already answered in directories delegated to it
+ * (sessions/delegations.ts). Each runs as the same call would alone, with the time and inode
+ * numbers the mount gave, and all of them are queued at once so that the writer commits them
+ * together (db/txn.ts groups them, each in its own savepoint: a failing one is undone alone).
+ */
+import type { fst } from '../../proto-gen/fst.js';
+import { FsError } from '../../common/errors/errno.js';
+import { toErrno } from '../../common/errors/to-errno.js';
+import type { Delegations } from '../sessions/delegations.js';
+import type { Namespace, Stamp } from '../tree/namespace.js';
+import { callerArg, inoArg, nameArg } from './request-checks.js';
+
+/** Most changes in one batch. */
+export const MAX_CHANGES = 1024;
+
+/** The directories a change touches (new directories it makes are granted to the session after). */
+function dirsOf(c: fst.IChange): number[] {
+  const req = c.mkdir ?? c.symlink ?? c.unlink ?? c.rmdir;
+  if (req) return [inoArg(req.parent, 'parent')];
+  if (c.rename) return [inoArg(c.rename.parent, 'parent'), inoArg(c.rename.newParent, 'new_parent')];
+  throw new FsError('EINVAL', 'a change without an operation');
+}
+
+function stampOf(c: fst.IChange): Stamp {
+  const stamp: Stamp = { ino: inoArg(c.ino) };
+  if (c.time) stamp.now = { sec: Number(c.time.sec ?? 0), nsec: c.time.nsec ?? 0 };
+  return stamp;
+}
+
+async function applyOne(ns: Namespace, c: fst.IChange): Promise<void> {
+  const stamp = stampOf(c);
+  if (c.mkdir) {
+    const r = c.mkdir;
+    await ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode ?? 0, callerArg(r.caller), stamp);
+  } else if (c.symlink) {
+    const r = c.symlink;
+    await ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller), stamp);
+  } else if (c.unlink) {
+    const r = c.unlink;
+    await ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller), 0, stamp);
+  } else if (c.rmdir) {
+    const r = c.rmdir;
+    await ns.rmdir(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller), stamp);
+  } else if (c.rename) {
+    const r = c.rename;
+    await ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'),
+      false, callerArg(r.caller), 0, stamp);
+  }
+}
+
+export async function applyChanges(ns: Namespace, delegations: Delegations, session: string, changes: fst.IChange[]): Promise<fst.IChangeResult[]> {
+  if (session === '') throw new FsError('EINVAL', 'ApplyChanges needs a session');
+  if (changes.length > MAX_CHANGES) throw new FsError('EINVAL', `more than ${MAX_CHANGES} changes in one batch`);
+  const touched = new Set<number>();
+  const dirs = changes.map((c) => {
+    try {
+      const d = dirsOf(c);
+      d.forEach((x) => touched.add(x));
+      return d;
+    } catch (e) {
+      return e as Error;
+    }
+  });
+  // After a restart the master holds no delegation: the mount takes back those nobody else took.
+  delegations.acquire(session, [...touched]);
+  const outcomes = await Promise.allSettled(changes.map((c, i) => {
+    const d = dirs[i]!;
+    if (d instanceof Error) return Promise.reject(d);
+    return delegations.during(session, d, true, () => applyOne(ns, c));
+  }));
+  const results: fst.IChangeResult[] = [];
+  outcomes.forEach((o, i) => {
+    if (o.status === 'fulfilled') {
+      // A directory made here is the session's alone until it releases it.
+      const made = changes[i]!.mkdir ? inoArg(changes[i]!.ino) : 0;
+      if (made) delegations.acquire(session, [made]);
+      results.push({});
+    } else {
+      const err: unknown = o.reason;
+      results.push({ errno: toErrno(err), message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  return results;
+}

@@ -1,0 +1,185 @@
+/**
+ * Directory delegations: a mount's session may hold a directory alone, answering mkdir, symlink,
+ * unlink, rmdir and rename in it at once and sending them later in batches (ApplyChanges). While
+ * it holds one, every other caller's call in that directory first recalls it and waits: the holder
+ * sends what it has not sent yet and releases it. A holder that stops calling (its process died,
+ * its network went) loses its delegations `leaseMs` after its last call, like a chunk lease.
+ *
+ * Kept in memory only: after a restart the master holds none, and a mount's next batch takes its
+ * directories again if nobody else did meanwhile (otherwise its changes are checked as anyone's).
+ */
+
+interface Held {
+  session: string;
+  /** Another caller waits for it: the holder is told, and it is not granted again until released. */
+  recalled: boolean;
+  waiters: (() => void)[];
+}
+
+interface Session {
+  dirs: Set<number>;
+  lastSeen: number;
+  /** An AwaitRecall waiting to tell this session what to give back. */
+  poll: ((dirs: number[]) => void) | undefined;
+}
+
+export class Delegations {
+  private readonly byDir = new Map<number, Held>();
+  private readonly sessions = new Map<string, Session>();
+  /** Per directory: calls of others running in it now (no grant while one runs). */
+  private readonly busy = new Map<number, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(readonly leaseMs = 5000, private readonly now: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.expire(), Math.max(50, Math.floor(leaseMs / 5)));
+    this.sweeper.unref();
+  }
+
+  private session(id: string): Session {
+    let s = this.sessions.get(id);
+    if (!s) {
+      s = { dirs: new Set(), lastSeen: this.now(), poll: undefined };
+      this.sessions.set(id, s);
+    }
+    s.lastSeen = this.now();
+    return s;
+  }
+
+  /** A call of `session` arrived: its delegations run on. */
+  seen(session: string): void {
+    if (session !== '') this.session(session);
+  }
+
+  /** Grants each of `dirs` that no other session holds and no other caller is changing now. */
+  acquire(session: string, dirs: readonly number[]): number[] {
+    const s = this.session(session);
+    const granted: number[] = [];
+    for (const dir of dirs) {
+      const held = this.byDir.get(dir);
+      if (held) {
+        if (held.session === session && !held.recalled) granted.push(dir);
+        continue;
+      }
+      if ((this.busy.get(dir) ?? 0) > 0) continue;
+      this.byDir.set(dir, { session, recalled: false, waiters: [] });
+      s.dirs.add(dir);
+      granted.push(dir);
+    }
+    return granted;
+  }
+
+  release(session: string, dirs: readonly number[]): void {
+    for (const dir of dirs) {
+      const held = this.byDir.get(dir);
+      if (held?.session === session) this.drop(dir, held);
+    }
+  }
+
+  private drop(dir: number, held: Held): void {
+    this.byDir.delete(dir);
+    this.sessions.get(held.session)?.dirs.delete(dir);
+    for (const w of held.waiters) w();
+  }
+
+  /** Whether `dir` is delegated to someone other than `session`. */
+  heldByOther(session: string, dir: number): boolean {
+    const held = this.byDir.get(dir);
+    return held !== undefined && held.session !== session;
+  }
+
+  /** Whether any directory is delegated (calls skip looking up what they touch when none is). */
+  get any(): boolean {
+    return this.byDir.size > 0;
+  }
+
+  /**
+   * Runs `call` once none of `dirs` is delegated to another session, counting it as running in
+   * them meanwhile. `mutates`: it changes them (no grant of them until it is done). The caller's
+   * own session runs through its own delegations, and a mutation of its takes a free directory it
+   * touches (a mount whose delegations a restarted master forgot).
+   */
+  async during<T>(session: string, dirs: readonly number[], mutates: boolean, call: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const blocking = dirs.filter((d) => this.heldByOther(session, d));
+      if (blocking.length === 0) break;
+      await Promise.all(blocking.map((d) => this.recall(d)));
+    }
+    if (!mutates) return call();
+    if (session !== '') this.seen(session);
+    for (const d of dirs) this.busy.set(d, (this.busy.get(d) ?? 0) + 1);
+    try {
+      return await call();
+    } finally {
+      for (const d of dirs) {
+        const n = (this.busy.get(d) ?? 1) - 1;
+        if (n <= 0) this.busy.delete(d);
+        else this.busy.set(d, n);
+      }
+    }
+  }
+
+  /** Asks the holder of `dir` to give it back; resolves when it did or its lease ran out. */
+  private recall(dir: number): Promise<void> {
+    const held = this.byDir.get(dir);
+    if (!held) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      held.waiters.push(resolve);
+      if (!held.recalled) {
+        held.recalled = true;
+        const s = this.sessions.get(held.session);
+        if (s?.poll) {
+          const poll = s.poll;
+          s.poll = undefined;
+          poll(this.recalledOf(held.session));
+        }
+      }
+    });
+  }
+
+  /** The delegations of `session` that others wait for. */
+  recalledOf(session: string): number[] {
+    const s = this.sessions.get(session);
+    if (!s) return [];
+    return [...s.dirs].filter((d) => this.byDir.get(d)?.recalled === true);
+  }
+
+  /** Answers at once with what `session` must give back, or waits up to `waitMs` for a recall. */
+  awaitRecall(session: string, waitMs: number): Promise<number[]> {
+    const s = this.session(session);
+    const now = this.recalledOf(session);
+    if (now.length > 0 || waitMs <= 0) return Promise.resolve(now);
+    s.poll?.([]);
+    return new Promise<number[]>((resolve) => {
+      const timer = setTimeout(() => {
+        if (s.poll === answer) s.poll = undefined;
+        resolve([]);
+      }, waitMs);
+      const answer = (dirs: number[]): void => {
+        clearTimeout(timer);
+        resolve(dirs);
+      };
+      s.poll = answer;
+    });
+  }
+
+  /** Drops the delegations of sessions silent for longer than the lease. */
+  expire(): void {
+    const limit = this.now() - this.leaseMs;
+    for (const [id, s] of this.sessions) {
+      if (s.lastSeen >= limit) continue;
+      for (const dir of s.dirs) {
+        const held = this.byDir.get(dir);
+        if (held) this.drop(dir, held);
+      }
+      s.poll?.([]);
+      this.sessions.delete(id);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const [dir, held] of this.byDir) this.drop(dir, held);
+    for (const s of this.sessions.values()) s.poll?.([]);
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Directories delegated to a mount (client/vfs/delegated-dirs.ts, master/sessions/delegations.ts):
+ * through real mounts of a real cluster, a mount answers mkdir, symlink, rename, unlink and rmdir
+ * in a directory it holds and the master ends with exactly what it told its callers; another mount
+ * sees those changes at once (its calls recall the delegation first); fsyncdir makes them durable;
+ * a mount killed while holding a directory delays others by its lease at most; a restarted master
+ * gets the changes of directories it forgot it had delegated.
+ */
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FuseMount } from '../helpers/fuse-mount.js';
+import { waitFor } from '../helpers/probes.js';
+import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+
+/** fsync(2) of a directory through the mount (FUSE FSYNCDIR). */
+function fsyncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The address in a daemon's "metrics listening" log line. */
+function metricsAddress(tail: string[]): string {
+  for (const line of tail) {
+    try {
+      const rec = JSON.parse(line) as { msg?: string; address?: string };
+      if (rec.msg === 'metrics listening' && rec.address) return rec.address;
+    } catch {
+      // not JSON
+    }
+  }
+  throw new Error('no "metrics listening" line in the log');
+}
+
+/** How many calls of `method` the master has handled. */
+async function calls(address: string, method: string): Promise<number> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const m = new RegExp(`^fst_rpc_server_handling_seconds_count\\{service="fst\\.MasterService",method="${method}"\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** What both mounts must agree on for one entry. */
+function describeEntry(path: string): string {
+  const st = lstatSync(path, { bigint: false });
+  const target = st.isSymbolicLink() ? ` -> ${readlinkSync(path)}` : '';
+  return `ino=${st.ino} mode=${st.mode.toString(8)} uid=${st.uid} gid=${st.gid} nlink=${st.nlink} size=${st.size} mtime=${st.mtimeMs} ctime=${st.ctimeMs}${target}`;
+}
+
+function describeTree(dir: string): string[] {
+  return readdirSync(dir).sort().map((name) => `${name}: ${describeEntry(`${dir}/${name}`)}`);
+}
+
+describe('directories delegated to a mount', () => {
+  let cluster: ProcessCluster;
+  let a: FuseMount;
+  let b: FuseMount;
+  let masterMetrics: string;
+  beforeAll(async () => {
+    cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--metrics-listen', '127.0.0.1:0'] });
+    masterMetrics = metricsAddress(cluster.master.tail);
+    a = await FuseMount.start(cluster.masterAddress);
+    b = await FuseMount.start(cluster.masterAddress);
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await cluster?.stop();
+  });
+
+  it('answers mkdir, symlink, rename, unlink and rmdir itself, and the master ends with exactly what it answered', async () => {
+    const mkdirsBefore = await calls(masterMetrics, 'Mkdir');
+    const batchesBefore = await calls(masterMetrics, 'ApplyChanges');
+    const w = a.path('w');
+    mkdirSync(w);
+    for (let i = 0; i < 300; i++) {
+      mkdirSync(`${w}/d${i}`, 0o750);
+      symlinkSync(`target-${i}`, `${w}/l${i}`);
+    }
+    for (let i = 0; i < 100; i++) renameSync(`${w}/l${i}`, `${w}/r${i}`);
+    for (let i = 0; i < 50; i++) unlinkSync(`${w}/r${i}`);
+    for (let i = 0; i < 100; i++) rmdirSync(`${w}/d${i}`);
+    mkdirSync(`${w}/d250/inner`);
+    symlinkSync('deep', `${w}/d250/inner/link`);
+    fsyncDir(w);
+
+    // Most of it never waited for the master: it went in batches.
+    expect(await calls(masterMetrics, 'ApplyChanges')).toBeGreaterThan(batchesBefore);
+    expect((await calls(masterMetrics, 'Mkdir')) - mkdirsBefore).toBeLessThan(150);
+
+    // The other mount reads the master: every name, inode number, mode, owner, link count, size,
+    // time and target is what the first mount told its callers.
+    const seenByA = describeTree(w);
+    expect(seenByA).toHaveLength(200 + 300 - 50);
+    expect(describeTree(b.path('w'))).toEqual(seenByA);
+    expect(describeEntry(b.path('w'))).toBe(describeEntry(w));
+    expect(describeTree(b.path('w/d250/inner'))).toEqual(describeTree(`${w}/d250/inner`));
+    expect(readlinkSync(b.path('w/r60'))).toBe('target-60');
+    expect(lstatSync(b.path('w/d200')).mode & 0o7777).toBe(0o750);
+  });
+
+  it('shows another mount each change at once (its calls recall the directory), then gives way to it', async () => {
+    const w = a.path('w2');
+    mkdirSync(w);
+    for (let i = 0; i < 50; i++) mkdirSync(`${w}/x${i}`);
+    for (let i = 0; i < 20; i++) symlinkSync('t', `${w}/s${i}`);
+    // No waiting: the other mount's first listing and lookups wait for these to reach the master.
+    expect(readdirSync(b.path('w2'))).toHaveLength(70);
+    expect(lstatSync(b.path('w2/x49')).isDirectory()).toBe(true);
+    expect(readlinkSync(b.path('w2/s19'))).toBe('t');
+    // A name made by the other mount is not made twice, whichever mount asks.
+    mkdirSync(b.path('w2/from-b'));
+    expect(() => mkdirSync(`${w}/from-b`)).toThrow(/EEXIST/);
+    rmdirSync(b.path('w2/x3'));
+    await waitFor('the removal on one mount to show on the other', () => readdirSync(w).includes('x3') === false);
+    expect(() => rmdirSync(`${w}/x3`)).toThrow(/ENOENT/);
+    expect(readdirSync(b.path('w2')).sort()).toEqual(readdirSync(w).sort());
+  });
+
+  it('makes what fsyncdir covered survive a kill -9 of the mount', async () => {
+    const c = await FuseMount.start(cluster.masterAddress);
+    try {
+      const w = c.path('w3');
+      mkdirSync(w);
+      for (let i = 0; i < 200; i++) mkdirSync(`${w}/k${i}`);
+      for (let i = 0; i < 100; i++) rmdirSync(`${w}/k${i}`);
+      fsyncDir(w);
+      await c.process.kill();
+    } finally {
+      await c.stop();
+    }
+    const names = readdirSync(b.path('w3'));
+    expect(names).toHaveLength(100);
+    expect(names.every((n) => Number(n.slice(1)) >= 100)).toBe(true);
+  });
+
+  it('lets others change a directory held by a mount that was killed, once its lease runs out', async () => {
+    const c = await FuseMount.start(cluster.masterAddress);
+    try {
+      mkdirSync(c.path('w4'));
+      for (let i = 0; i < 50; i++) mkdirSync(c.path(`w4/k${i}`));
+      fsyncDir(c.path('w4'));
+      await c.process.kill();
+    } finally {
+      await c.stop();
+    }
+    mkdirSync(b.path('w4/after'));
+    expect(readdirSync(b.path('w4'))).toHaveLength(51);
+  });
+
+  it('sends changes made across a master restart to the new master', async () => {
+    const w = a.path('w5');
+    mkdirSync(w);
+    for (let i = 0; i < 50; i++) mkdirSync(`${w}/before${i}`);
+    fsyncDir(w);
+    await cluster.restartMaster('term');
+    for (let i = 0; i < 50; i++) mkdirSync(`${w}/after${i}`);
+    fsyncDir(w);
+    expect(readdirSync(b.path('w5'))).toHaveLength(100);
+    expect(describeTree(b.path('w5'))).toEqual(describeTree(w));
+  });
+});
