@@ -1,7 +1,9 @@
 /**
  * Changes this mount answered itself in directories delegated to it (delegated-dirs.ts), on their
- * way to the master. The first change goes out at once; those made while a batch is on its way go
- * together in the next one, so a busy mount sends few calls and an idle one waits for nothing.
+ * way to the master. They wait up to BATCH_DELAY_MS (or until BATCH_FULL are queued) to go out
+ * together: nobody waits for them meanwhile, and one call per change would cost the mount more than
+ * the change itself (a socket write and an answer each). Whoever does wait (a call of this mount
+ * behind the barrier, fsync, a recall) sends them at once.
  *
  * Every other master call of this mount waits until the changes queued before it are applied
  * (`barrier`, installed on the MetaClient): the master never sees a file created in a directory
@@ -17,6 +19,9 @@ import type { fst } from '../types.js';
 
 /** Most changes sent in one call. */
 const MAX_BATCH = 512;
+/** How long a change may wait for others to go with it, and how many go out without waiting. */
+const BATCH_DELAY_MS = 5;
+const BATCH_FULL = 128;
 
 export interface QueuedChange {
   change: fst.IChange;
@@ -29,6 +34,7 @@ export interface QueuedChange {
 export class ChangeQueue {
   private pending: QueuedChange[] = [];
   private sending: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   /** Resolves when everything queued so far is applied. */
   private drained: Promise<void> | undefined;
   private resolveDrained: (() => void) | undefined;
@@ -48,6 +54,13 @@ export class ChangeQueue {
     this.pending.push(q);
     for (const d of q.dirs) this.inFlight.set(d, (this.inFlight.get(d) ?? 0) + 1);
     if (!this.drained) this.drained = new Promise<void>((r) => (this.resolveDrained = r));
+    if (this.pending.length >= BATCH_FULL) this.sendNow();
+    else this.timer ??= setTimeout(() => this.sendNow(), BATCH_DELAY_MS);
+  }
+
+  private sendNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.sending ??= this.send();
   }
 
@@ -56,14 +69,15 @@ export class ChangeQueue {
     return this.inFlight.has(dir);
   }
 
-  /** Undefined when nothing is queued; else resolves once everything queued now is applied. */
+  /** Undefined when nothing is queued; else sends it now and resolves once everything queued is applied. */
   barrier(): Promise<void> | undefined {
+    if (this.drained && !this.sending) this.sendNow();
     return this.drained;
   }
 
   /** Waits for everything queued; EIO if a change failed since the last flush. */
   async flush(): Promise<void> {
-    await this.drained;
+    await this.barrier();
     if (this.failures > 0) {
       const n = this.failures;
       this.failures = 0;

@@ -119,6 +119,12 @@ export class DelegatedDirs {
     }
   }
 
+  /** `dir` is gone (removed here): the master drops its delegation with it. */
+  forget(dir: number): void {
+    if (this.held.delete(dir)) this.onEnded(dir);
+    this.toRelease.delete(dir);
+  }
+
   /** Gives `dir` back once its queued changes are applied. */
   giveBack(dir: number): void {
     if (!this.held.has(dir)) return;
@@ -136,14 +142,16 @@ export class DelegatedDirs {
     if (this.requesting || this.stopped) return;
     this.requesting = this.exchange().finally(() => {
       this.requesting = undefined;
-      const more = this.wanted.size > 0 || this.toRelease.size > 0 || this.inos.end - this.inos.next < LOW_WATER;
+      const more = this.wanted.size > 0 || this.inos.end - this.inos.next < LOW_WATER
+        || [...this.toRelease].some((d) => !this.queue?.busy(d) || this.held.get(d)?.recalled);
       if (more && !this.stopped) setImmediate(() => this.request());
     });
   }
 
   private async exchange(): Promise<void> {
-    // Changes still queued in a directory keep it until they are applied.
-    await this.queue?.barrier();
+    // Changes still queued in a directory keep it until they are applied: sent now when someone
+    // waits for it (a recall), else left for a later round.
+    if ([...this.toRelease].some((d) => this.held.get(d)?.recalled && this.queue?.busy(d))) await this.queue?.barrier();
     const release = [...this.toRelease].filter((d) => !this.queue?.busy(d));
     const acquire = [...this.wanted];
     this.wanted.clear();

@@ -131,7 +131,8 @@ export function rmdirHere(s: VfsState, parent: number, name: string, ctx: OpCont
   s.entries.forgetAttr(ino);
   s.entries.listings.forget(ino);
   s.entries.removed(parent, name, changedDir(dir.attr, now, -1));
-  s.delegated!.giveBack(ino);
+  // The master lets go of it when the removal arrives.
+  s.delegated!.forget(ino);
   return true;
 }
 

@@ -3,6 +3,7 @@
  * the .proto definitions so that they cannot drift.
  */
 import { fst } from '../../proto-gen/fst.js';
+import { encodeReaddirResponse } from './listing-encoder.js';
 import { method } from './service-def.js';
 
 const M = 'fst.MasterService';
@@ -18,7 +19,8 @@ export const MasterMethods = {
   Link: method(M, 'Link', 'unary', fst.LinkRequest, fst.LinkResponse),
   Symlink: method(M, 'Symlink', 'unary', fst.SymlinkRequest, fst.SymlinkResponse),
   Readlink: method(M, 'Readlink', 'unary', fst.ReadlinkRequest, fst.ReadlinkResponse),
-  Readdir: method(M, 'Readdir', 'unary', fst.ReaddirRequest, fst.ReaddirResponse),
+  // Its answer, the largest on the metadata path, has an encoder of its own (listing-encoder.ts).
+  Readdir: { ...method(M, 'Readdir', 'unary', fst.ReaddirRequest, fst.ReaddirResponse), serializeResponse: encodeReaddirResponse },
   Statfs: method(M, 'Statfs', 'unary', fst.StatfsRequest, fst.StatfsResponse),
   GetXattr: method(M, 'GetXattr', 'unary', fst.GetXattrRequest, fst.GetXattrResponse),
   SetXattr: method(M, 'SetXattr', 'unary', fst.SetXattrRequest, fst.SetXattrResponse),

@@ -72,9 +72,10 @@ export async function applyChanges(ns: Namespace, delegations: Delegations, sess
   const results: fst.IChangeResult[] = [];
   outcomes.forEach((o, i) => {
     if (o.status === 'fulfilled') {
-      // A directory made here is the session's alone until it releases it.
-      const made = changes[i]!.mkdir ? inoArg(changes[i]!.ino) : 0;
-      if (made) delegations.acquire(session, [made]);
+      // A directory made here is the session's alone until it releases it; one removed is nobody's.
+      const c = changes[i]!;
+      if (c.mkdir) delegations.acquire(session, [inoArg(c.ino)]);
+      if (c.rmdir) delegations.release(session, [inoArg(c.ino)]);
       results.push({});
     } else {
       const err: unknown = o.reason;
