@@ -13,9 +13,9 @@ import { entryName, SMALL, expected } from './common.js';
 /**
  * Operations of each kind in a warm-up (FST_BENCH_WARM_UP): fst-mount and fst-master reach their
  * steady speed on a path after a few thousand calls of it (measured: mkdir at 2,100/s in the first
- * 2,000 after a start, 3,900/s from the 6,000th on).
+ * 2,000 after a start, 3,500/s from the 4,000th on).
  */
-export const WARM_UP_OPS = Number(process.env.FST_BENCH_WARM_UP ?? 2000);
+export const WARM_UP_OPS = Number(process.env.FST_BENCH_WARM_UP ?? 5000);
 
 const done = new Set<string>();
 
