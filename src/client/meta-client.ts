@@ -153,6 +153,8 @@ export interface DelegateResult {
   leaseMs: number;
   /** The master's clock when it answered (ms since the epoch). */
   masterNowMs: number;
+  /** The master process's delegation table (DelegateResponse.epoch). */
+  epoch: string;
 }
 
 /** One failed change of a batch: its index and error. */
@@ -199,23 +201,24 @@ export class MetaClient {
       granted: res.granted.map((g) => ({ dir: wireNumber(g.dir, 'dir'), changeSeq: wireNumber(g.changeSeq, 'change_seq') })),
       firstIno: wireNumber(res.firstIno, 'first_ino'), inoCount: res.inoCount, leaseMs: res.leaseMs,
       masterNowMs: res.now ? wireNumber(res.now.sec) * 1000 + Math.floor((res.now.nsec ?? 0) / 1e6) : Date.now(),
+      epoch: res.epoch,
     };
   }
 
   /** Sends changes answered in delegated directories; answers those that failed and the directories recalled. */
-  async applyChanges(changes: fst.IChange[], opts: RpcCallOptions = {}): Promise<{ failures: ChangeFailure[]; recalled: number[] }> {
+  async applyChanges(changes: fst.IChange[], opts: RpcCallOptions = {}): Promise<{ failures: ChangeFailure[]; recalled: number[]; epoch: string }> {
     const res = await this.rpc.unary(MasterMethods.ApplyChanges, { session: this.session, changes }, opts);
     const failures: ChangeFailure[] = [];
     res.results.forEach((r, index) => {
       if (r.errno) failures.push({ index, error: new FsError(isErrnoName(r.errno) ? r.errno : 'EIO', r.message ?? '') });
     });
-    return { failures, recalled: res.recalled.map((d) => wireNumber(d, 'dir')) };
+    return { failures, recalled: res.recalled.map((d) => wireNumber(d, 'dir')), epoch: res.epoch };
   }
 
   /** Waits up to `waitMs` for the master to ask back some of this session's directories. */
-  async awaitRecall(waitMs: number, opts: RpcCallOptions = {}): Promise<number[]> {
+  async awaitRecall(waitMs: number, opts: RpcCallOptions = {}): Promise<{ recalled: number[]; epoch: string }> {
     const res = await this.rpc.unary(MasterMethods.AwaitRecall, { session: this.session, waitMs }, { timeoutMs: waitMs + 10_000, ...opts });
-    return res.recalled.map((d) => wireNumber(d, 'dir'));
+    return { recalled: res.recalled.map((d) => wireNumber(d, 'dir')), epoch: res.epoch };
   }
 
   private who(opts: MetaCallOptions): Caller {

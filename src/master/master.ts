@@ -103,7 +103,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
   const server = createRpcServer(log);
   const inlineMax = Math.max(0, Math.min(INLINE_LIMIT, opts.inlineMaxBytes ?? INLINE_LIMIT));
-  const delegations = new Delegations();
+  const delegations = new Delegations(undefined, undefined, !db.created);
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations), log, metrics?.rpcServer);
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
   addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);

@@ -161,4 +161,17 @@ describe('directories delegated to a mount', () => {
     expect(readdirSync(b.path('w5'))).toHaveLength(100);
     expect(describeTree(b.path('w5'))).toEqual(describeTree(w));
   });
+
+  it('after a master restart, stops answering in the directories it held before another mount changes them', async () => {
+    const w = a.path('w6');
+    mkdirSync(w);
+    for (let i = 0; i < 50; i++) mkdirSync(`${w}/k${i}`);
+    await cluster.restartMaster('term');
+    // The new master forgot the delegation; the other mount's change waits out the old one's trust.
+    mkdirSync(b.path('w6/from-b'));
+    expect(() => mkdirSync(`${w}/from-b`)).toThrow(/EEXIST/);
+    fsyncDir(w);
+    expect(describeTree(b.path('w6'))).toEqual(describeTree(w));
+    expect(readdirSync(w)).toHaveLength(51);
+  });
 });

@@ -45,8 +45,8 @@ export class ChangeQueue {
   constructor(
     private readonly meta: MetaClient,
     private readonly log: Logger,
-    /** The master asks these directories back (the caller gives them back once applied). */
-    private readonly onRecalled: (dirs: number[]) => void,
+    /** The master asks these directories back (the caller gives them back once applied); `epoch`: its DelegateResponse.epoch. */
+    private readonly onAnswer: (recalled: number[], epoch: string) => void,
   ) {}
 
   /** Queues a change; it goes out at once unless a batch is on its way. */
@@ -92,8 +92,9 @@ export class ChangeQueue {
       const batch = this.pending.splice(0, MAX_BATCH);
       let failures: { index: number; error: FsError }[];
       let recalled: number[] = [];
+      let epoch: string | undefined;
       try {
-        ({ failures, recalled } = await this.meta.applyChanges(batch.map((q) => q.change), { timeoutMs: 60_000, retryForMs: 60_000 }));
+        ({ failures, recalled, epoch } = await this.meta.applyChanges(batch.map((q) => q.change), { timeoutMs: 60_000, retryForMs: 60_000 }));
       } catch (e) {
         const error = e instanceof FsError ? e : new FsError('EIO', String(e));
         failures = batch.map((_, index) => ({ index, error }));
@@ -111,7 +112,7 @@ export class ChangeQueue {
           else this.inFlight.set(d, n);
         }
       }
-      if (recalled.length > 0) this.onRecalled(recalled);
+      if (epoch !== undefined) this.onAnswer(recalled, epoch);
     }
     this.sending = undefined;
     const resolve = this.resolveDrained;

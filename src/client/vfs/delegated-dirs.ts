@@ -45,6 +45,8 @@ export class DelegatedDirs {
   /** master clock - local clock, ms. */
   private clockOffsetMs = 0;
   private inos = { next: 0, end: 0 };
+  /** The master's delegation table these were granted by (DelegateResponse.epoch). */
+  private epoch = '';
   private polling = false;
   private stopped = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -108,6 +110,22 @@ export class DelegatedDirs {
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
   }
 
+  /**
+   * The master answered with its epoch: another one than these delegations came from (it restarted)
+   * forgot them, and anyone may have changed those directories since: none is trusted any more.
+   * Queued changes still go (the master checks them as any call); the directories are asked for again.
+   */
+  answeredBy(epoch: string): void {
+    if (epoch === this.epoch) return;
+    if (this.epoch !== '' && this.held.size > 0) {
+      this.log.warn('the master restarted: directories delegated to this mount are asked for again', { dirs: this.held.size });
+      for (const dir of this.held.keys()) this.onEnded(dir);
+      this.held.clear();
+      this.toRelease.clear();
+    }
+    this.epoch = epoch;
+  }
+
   /** The master wants these back: no more answers here; given back once their changes are applied. */
   recalled(dirs: number[]): void {
     if (this.recalledAt.size > 10_000) this.recalledAt.clear();
@@ -165,6 +183,7 @@ export class DelegatedDirs {
     const sentAt = Date.now();
     try {
       const res = await this.meta.delegate(acquire, release, reserve);
+      this.answeredBy(res.epoch);
       this.leaseMs = res.leaseMs;
       this.clockOffsetMs = res.masterNowMs - Date.now();
       this.heard(sentAt);
@@ -189,7 +208,8 @@ export class DelegatedDirs {
       while (!this.stopped && this.held.size > 0) {
         const sentAt = Date.now();
         try {
-          const recalled = await this.meta.awaitRecall(POLL_MS);
+          const { recalled, epoch } = await this.meta.awaitRecall(POLL_MS);
+          this.answeredBy(epoch);
           this.heard(sentAt);
           if (recalled.length > 0) this.recalled(recalled);
         } catch (e) {

@@ -90,7 +90,10 @@ export class Vfs {
         if (whole && seqNow !== undefined && delegated.isHeld(dir)) entries.listings.delegate(dir, seqNow);
       }, (err: unknown) => log.debug('listing a delegated directory failed', { dir, err }));
     }, (dir) => entries.listings.undelegate(dir));
-    const queue = new ChangeQueue(meta, log, (dirs) => delegated.recalled(dirs));
+    const queue = new ChangeQueue(meta, log, (recalled, epoch) => {
+      delegated.answeredBy(epoch);
+      if (recalled.length > 0) delegated.recalled(recalled);
+    });
     delegated.queue = queue;
     meta.setBarrier(() => queue.barrier());
     return delegated;

@@ -37,6 +37,8 @@ export class MasterDb {
     private readonly queue: WriteQueue,
     readonly path: string,
     private readonly log: FileHandle | undefined,
+    /** The database was made by this open (a namespace nobody used before). */
+    readonly created: boolean,
   ) {}
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
@@ -45,14 +47,14 @@ export class MasterDb {
     const writer = await SqliteConnection.open(path, 'write');
     const sync = opts.sync === 'full' ? 'FULL' : 'NORMAL';
     await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;`);
-    await migrate(writer, opts.defaultReplication);
+    const created = await migrate(writer, opts.defaultReplication);
     const reader = await SqliteConnection.open(path, 'read');
     await reader.exec(`PRAGMA busy_timeout=5000; PRAGMA mmap_size=${READER_MMAP_BYTES};`);
     // The write-ahead log stays while connections are open (a checkpoint rewinds it, never removes
     // it): syncing this handle makes every commit so far durable, in the thread pool.
     const log = sync === 'FULL' ? undefined : await open(`${path}-wal`, 'r');
     const queue = new WriteQueue(writer, log && (() => log.datasync()));
-    return new MasterDb(writer, reader, queue, path, log);
+    return new MasterDb(writer, reader, queue, path, log, created);
   }
 
   /** One atomic mutation through the single writer queue; `durable`: answered once on disk. */
@@ -69,7 +71,8 @@ export class MasterDb {
   }
 }
 
-async function migrate(db: SqliteConnection, defaultReplication: number): Promise<void> {
+/** Brings the schema up to date; true when it made a new database. */
+async function migrate(db: SqliteConnection, defaultReplication: number): Promise<boolean> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   const version = row?.user_version ?? 0;
   if (version > SCHEMA_VERSION) {
@@ -87,7 +90,7 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
     );
     await db.exec(`INSERT INTO counters (name, value) VALUES ('next_chunk_id', 1), ('next_ino', 2), ('files', 0), ('directories', 1), ('chunks', 0);
       PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
-    return;
+    return true;
   }
   // One step per version, each in its own transaction, so that an old database climbs them all.
   if (version <= 1) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V2_FROM_V1} PRAGMA user_version = 2; COMMIT;`);
@@ -95,4 +98,5 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
   if (version <= 3) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V4_FROM_V3} PRAGMA user_version = 4; COMMIT;`);
   if (version <= 4) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V5_FROM_V4} PRAGMA user_version = 5; COMMIT;`);
   if (version <= 5) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V6_FROM_V5} PRAGMA user_version = 6; COMMIT;`);
+  return false;
 }

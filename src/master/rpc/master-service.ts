@@ -139,19 +139,19 @@ export function masterServiceHandlers(
       const firstIno = r.reserveInos > 0 ? await ns.reserveInos(r.reserveInos) : 0;
       const now = Date.now();
       return {
-        granted, firstIno, inoCount: firstIno ? r.reserveInos : 0, leaseMs: delegations.leaseMs,
+        granted, firstIno, inoCount: firstIno ? r.reserveInos : 0, leaseMs: delegations.leaseMs, epoch: delegations.epoch,
         now: { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 },
       };
     },
     ApplyChanges: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
       const results = await applyChanges(ns, delegations, r.session, r.changes);
-      return { results, recalled: delegations.recalledOf(r.session) };
+      return { results, recalled: delegations.recalledOf(r.session), epoch: delegations.epoch };
     },
     AwaitRecall: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
       if (r.session === '') throw new FsError('EINVAL', 'AwaitRecall needs a session');
-      return { recalled: await delegations.awaitRecall(r.session, Math.min(r.waitMs, 30_000)) };
+      return { recalled: await delegations.awaitRecall(r.session, Math.min(r.waitMs, 30_000)), epoch: delegations.epoch };
     },
     UpdateOrphans: async (r) => {
       if (r.keep.length + r.release.length > 100_000) throw new FsError('EINVAL', 'too many orphans in one call');

@@ -8,6 +8,10 @@
  * Kept in memory only: after a restart the master holds none, and a mount's next batch takes its
  * directories again if nobody else did meanwhile (otherwise its changes are checked as anyone's).
  */
+import { randomUUID } from 'node:crypto';
+
+/** Added to the grace for clocks and calls in flight. */
+const GRACE_MARGIN_MS = 500;
 
 interface Held {
   session: string;
@@ -29,8 +33,19 @@ export class Delegations {
   /** Per directory: calls of others running in it now (no grant while one runs). */
   private readonly busy = new Map<number, number>();
   private readonly sweeper: NodeJS.Timeout;
+  /** This table's life (random): a mount that sees another one knows its delegations were forgotten. */
+  readonly epoch = randomUUID();
 
-  constructor(readonly leaseMs = 5000, private readonly now: () => number = Date.now) {
+  /** Until then (a restart's grace), changes wait: delegations of the master before may still be trusted by their mounts. */
+  private graceUntil = 0;
+
+  /**
+   * `restarted`: the namespace was served before (not a new database). A mount trusts its
+   * delegations for half a lease after its last answer from the master that granted them, so for
+   * that long after a restart nobody else may change any directory: changes wait until then.
+   */
+  constructor(readonly leaseMs = 5000, private readonly now: () => number = Date.now, restarted = false) {
+    if (restarted) this.graceUntil = this.now() + Math.ceil(leaseMs / 2) + GRACE_MARGIN_MS;
     this.sweeper = setInterval(() => this.expire(), Math.max(50, Math.floor(leaseMs / 5)));
     this.sweeper.unref();
   }
@@ -94,11 +109,13 @@ export class Delegations {
 
   /**
    * Runs `call` once none of `dirs` is delegated to another session, counting it as running in
-   * them meanwhile. `mutates`: it changes them (no grant of them until it is done). The caller's
-   * own session runs through its own delegations, and a mutation of its takes a free directory it
-   * touches (a mount whose delegations a restarted master forgot).
+   * them meanwhile. `mutates`: it changes them (no grant of them until it is done; during a
+   * restart's grace it waits for the grace to end first). The caller's own session runs through its
+   * own delegations.
    */
   async during<T>(session: string, dirs: readonly number[], mutates: boolean, call: () => Promise<T>): Promise<T> {
+    const grace = mutates ? this.graceUntil - this.now() : 0;
+    if (grace > 0) await new Promise((r) => setTimeout(r, grace));
     for (;;) {
       const blocking = dirs.filter((d) => this.heldByOther(session, d));
       if (blocking.length === 0) break;
