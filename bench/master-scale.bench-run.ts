@@ -16,7 +16,8 @@ import { MetaClient } from '../src/client/meta-client.js';
 import { fst } from '../src/client/types.js';
 import { ensureBuilt } from '../test/helpers/build.js';
 import { monotonicUs, topSelfTime } from './master-scale/profile-summary.js';
-import { concurrentThroughput, randomBelow, seededRandom, sequentialLatency } from './master-scale/sampling.js';
+import { concurrentThroughput, sequentialLatency } from './master-scale/sampling.js';
+import { Rng } from '../test/fuse/differential/rng.js';
 import { ScaleMaster, type MasterCpu } from './master-scale/scale-master.js';
 import { MiB, fmt, printScaleTable, type SizeResult } from './master-scale/scale-table.js';
 import { FILES_PER_DIR, ScaleTree, fileName } from './master-scale/scale-tree.js';
@@ -78,8 +79,8 @@ describe(`fst-master alone, ${SIZES.map(labelOf).join(', ')} files`, () => {
   });
 
   /** Lookup of a random existing file, checked against the inode its Mknod answered. */
-  const lookupOp = (client: MetaClient, rand: () => number) => async (): Promise<void> => {
-    const k = randomBelow(rand, tree.count);
+  const lookupOp = (client: MetaClient, rng: Rng) => async (): Promise<void> => {
+    const k = rng.int(0, tree.count - 1);
     const a = await client.lookup(tree.dirIno[Math.floor(k / FILES_PER_DIR)]!, fileName(k % FILES_PER_DIR));
     if (a.ino !== tree.fileIno[k] || a.type !== fst.FileType.REGULAR) throw new Error(`lookup of file ${k} answered inode ${a.ino} type ${a.type}`);
   };
@@ -127,24 +128,24 @@ describe(`fst-master alone, ${SIZES.map(labelOf).join(', ')} files`, () => {
       expect(fs.files).toBe(tree.count + tree.dirs + 1);
 
       // Latency one call at a time, then lookup throughput; creates are stopped.
-      const lookup = await sequentialLatency(lookupOp(client, seededRandom(1)), SAMPLES, WARMUP);
-      const rand = seededRandom(2);
+      const lookup = await sequentialLatency(lookupOp(client, new Rng(1)), SAMPLES, WARMUP);
+      const rng2 = new Rng(2);
       const getattr = await sequentialLatency(async () => {
-        const k = randomBelow(rand, tree.count);
+        const k = rng2.int(0, tree.count - 1);
         const a = await client.getAttr(tree.fileIno[k]!);
         if (a.ino !== tree.fileIno[k] || a.type !== fst.FileType.REGULAR || a.size !== 0) throw new Error(`getattr of file ${k} answered ${JSON.stringify(a)}`);
       }, SAMPLES, WARMUP);
       const fullDirs = Math.floor(tree.count / FILES_PER_DIR);
-      const rand3 = seededRandom(3);
+      const rng3 = new Rng(3);
       const readdir = await sequentialLatency(async () => {
-        const d = randomBelow(rand3, fullDirs);
+        const d = rng3.int(0, fullDirs - 1);
         const page = await client.readdir(tree.dirIno[d]!, { limit: FILES_PER_DIR, withAttrs: true });
         const wrong = page.entries.findIndex((e, i) => e.name !== fileName(i) || e.ino !== tree.fileIno[d * FILES_PER_DIR + i] || e.attr?.ino !== e.ino);
         if (page.entries.length !== FILES_PER_DIR || page.more || wrong >= 0) {
           throw new Error(`readdir of directory ${d}: ${page.entries.length} entries, more=${page.more}, first wrong entry ${wrong}`);
         }
       }, SAMPLES, WARMUP);
-      const lookup16 = await concurrentThroughput(lookupOp(client, seededRandom(4)), SAMPLES * 5, CONCURRENT);
+      const lookup16 = await concurrentThroughput(lookupOp(client, new Rng(4)), SAMPLES * 5, CONCURRENT);
 
       const result: SizeResult = {
         label, files: tree.count, dirs: tree.dirs, step: { files: step.files, dirs: step.dirs, seconds: step.seconds, cpu },

@@ -1,23 +1,8 @@
 /**
- * Latency and throughput sampling for the master-scale benchmark: a seeded random source (the same
- * names and inodes are asked on every run), calls timed one at a time, and calls kept `inFlight`
- * at once for a throughput figure.
+ * Latency and throughput sampling for the master-scale benchmark: calls timed one at a time, and
+ * calls kept `inFlight` at once for a throughput figure. (Names and inodes are picked with the
+ * differential tester's seeded Rng, so every run asks the same ones.)
  */
-
-/** mulberry32: a small seeded generator, good enough to pick names and inodes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** An integer in [0, n). */
-export const randomBelow = (rand: () => number, n: number): number => Math.floor(rand() * n);
 
 export interface Latency {
   samples: number;

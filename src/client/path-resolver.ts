@@ -9,15 +9,12 @@
  * add a per-parent TTL cache in front of the same lookups.
  */
 import { FsError } from '../common/errors/errno.js';
-import { ROOT_INO } from '../common/ids.js';
+import { NAME_MAX, ROOT_INO } from '../common/ids.js';
 import type { MetaCallOptions, MetaClient } from './meta-client.js';
 import { fst, type Attr } from './types.js';
 
 /** Most symlinks followed while resolving one path (Linux's MAXSYMLINKS). */
 export const MAX_SYMLINKS = 40;
-/** Longest name of one component (NAME_MAX). */
-export const NAME_MAX = 255;
-
 /** The components of `names` with "", "." and ".." applied lexically (".." at the root stays there). */
 export function normalizeComponents(names: readonly string[]): string[] {
   const out: string[] = [];

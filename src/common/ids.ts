@@ -18,6 +18,16 @@ export const CHECKSUM_BLOCK = 64 * 1024;
  */
 export const INLINE_LIMIT = 64 * 1024;
 
+/** Longest name of one directory entry, in UTF-8 bytes (Linux NAME_MAX). */
+export const NAME_MAX = 255;
+/** Longest symlink target, in UTF-8 bytes including the terminating NUL on Linux (PATH_MAX). */
+export const PATH_MAX = 4096;
+
+/** A name a directory entry can have (the master refuses the others with EINVAL or ENAMETOOLONG). */
+export function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') && Buffer.byteLength(name) <= NAME_MAX;
+}
+
 /** Largest data message on the wire. */
 export const DATA_MESSAGE_BYTES = 1024 * 1024;
 

@@ -318,95 +318,85 @@ describe('Vfs', () => {
       v.releasedir(fh);
     }
   });
-});
 
-describe('Vfs: directories known whole', () => {
-  let cluster: RealCluster;
-  let client: FstClient;
-  beforeAll(async () => {
-    cluster = await startRealCluster({ chunkservers: 1, replication: 1 });
-    client = await cluster.client();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
-  /** A Vfs on its own MetaClient with a long TTL, recording the name of every master RPC it makes. */
-  function countedVfs(ttlMs = 60_000): { v: Vfs; calls: string[]; close: () => void } {
-    const meta = new MetaClient(cluster.address);
-    const calls: string[] = [];
-    const unary = meta.rpc.unary.bind(meta.rpc);
-    vi.spyOn(meta.rpc, 'unary').mockImplementation((m, req, opts) => {
-      calls.push(m.path.slice(m.path.lastIndexOf('/') + 1));
-      return unary(m, req, opts);
-    });
-    return { v: new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: ttlMs }), calls, close: () => meta.close() };
-  }
-
-  it('answers lookups in a directory it made from what it knows, until someone else changes it', async () => {
-    const { v, calls, close } = countedVfs();
-    try {
-      const d = (await v.mkdir(ROOT, 'made-here', 0o755, ctx)).ino;
-      calls.length = 0;
-      // Creating names in it: the kernel's lookup of each new name costs no master call.
-      for (let i = 0; i < 5; i++) {
-        await expect(v.lookup(d, `f${i}`)).rejects.toMatchObject({ code: 'ENOENT' });
-        await v.mkdir(d, `f${i}`, 0o755, ctx);
-      }
-      await v.rename(d, 'f0', d, 'g0', 0, ctx);
-      await v.unlink(d, 'nope', ctx).catch(() => undefined);
-      expect(calls.filter((c) => c === 'Lookup')).toEqual([]);
-      // A name made by another client is noticed at this mount's next change (its change number
-      // skips one), and looked up from then on.
-      await client.writeFile('/made-here/other', 'x');
-      await v.mkdir(d, 'f9', 0o755, ctx);
-      calls.length = 0;
-      expect((await v.lookup(d, 'other')).value.size).toBe(1);
-      expect(calls).toEqual(['Lookup']);
-    } finally {
-      close();
+  describe('directories known whole', () => {
+    /** A Vfs on its own MetaClient with a long TTL, recording the name of every master RPC it makes. */
+    function countedVfs(ttlMs = 60_000): { v: Vfs; calls: string[]; close: () => void } {
+      const meta = new MetaClient(cluster.address);
+      const calls: string[] = [];
+      const unary = meta.rpc.unary.bind(meta.rpc);
+      vi.spyOn(meta.rpc, 'unary').mockImplementation((m, req, opts) => {
+        calls.push(m.path.slice(m.path.lastIndexOf('/') + 1));
+        return unary(m, req, opts);
+      });
+      return { v: new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: ttlMs }), calls, close: () => meta.close() };
     }
-  });
 
-  it('learns a directory read to its end, and renames and removes by what it learnt', async () => {
-    await client.mkdir('/read-whole');
-    for (let i = 0; i < 20; i++) await client.writeFile(`/read-whole/f${i}`, `${i}`);
-    const { v, calls, close } = countedVfs();
-    try {
-      const d = (await v.lookup(ROOT, 'read-whole')).value.ino;
-      const fh = await v.opendir(d);
-      expect((await v.readdir(fh, 0, 100)).names).toHaveLength(22);
-      v.releasedir(fh);
-      calls.length = 0;
-      await expect(v.lookup(d, 'absent')).rejects.toMatchObject({ code: 'ENOENT' });
-      expect((await v.lookup(d, 'f3')).value.size).toBe(1);
-      await v.unlink(d, 'f3', ctx);
-      await expect(v.lookup(d, 'f3')).rejects.toMatchObject({ code: 'ENOENT' });
-      await v.rename(d, 'f4', d, 'moved', 0, ctx);
-      expect((await v.lookup(d, 'moved')).value.size).toBe(1);
-      expect(calls).toEqual(['Unlink', 'Rename']);
-    } finally {
-      close();
-    }
-  });
-
-  it('trusts a listing no longer than the TTL without a change of its own', async () => {
-    const { v, calls, close } = countedVfs(300);
-    try {
-      const d = (await v.mkdir(ROOT, 'short-ttl', 0o755, ctx)).ino;
-      await client.writeFile('/short-ttl/late', 'x');
-      // Within the TTL the directory may look as it was (like the kernel's own negative entries)...
-      // ...and once it has passed, the master is asked again.
-      await waitFor('the listing to expire', async () => {
-        try {
-          return (await v.lookup(d, 'late')).value.size === 1;
-        } catch {
-          return false;
+    it('answers lookups in a directory it made from what it knows, until someone else changes it', async () => {
+      const { v, calls, close } = countedVfs();
+      try {
+        const d = (await v.mkdir(ROOT, 'made-here', 0o755, ctx)).ino;
+        calls.length = 0;
+        // Creating names in it: the kernel's lookup of each new name costs no master call.
+        for (let i = 0; i < 5; i++) {
+          await expect(v.lookup(d, `f${i}`)).rejects.toMatchObject({ code: 'ENOENT' });
+          await v.mkdir(d, `f${i}`, 0o755, ctx);
         }
-      }, undefined, 50);
-      expect(calls).toContain('Lookup');
-    } finally {
-      close();
-    }
+        await v.rename(d, 'f0', d, 'g0', 0, ctx);
+        await v.unlink(d, 'nope', ctx).catch(() => undefined);
+        expect(calls.filter((c) => c === 'Lookup')).toEqual([]);
+        // A name made by another client is noticed at this mount's next change (its change number
+        // skips one), and looked up from then on.
+        await client.writeFile('/made-here/other', 'x');
+        await v.mkdir(d, 'f9', 0o755, ctx);
+        calls.length = 0;
+        expect((await v.lookup(d, 'other')).value.size).toBe(1);
+        expect(calls).toEqual(['Lookup']);
+      } finally {
+        close();
+      }
+    });
+
+    it('learns a directory read to its end, and renames and removes by what it learnt', async () => {
+      await client.mkdir('/read-whole');
+      for (let i = 0; i < 20; i++) await client.writeFile(`/read-whole/f${i}`, `${i}`);
+      const { v, calls, close } = countedVfs();
+      try {
+        const d = (await v.lookup(ROOT, 'read-whole')).value.ino;
+        const fh = await v.opendir(d);
+        expect((await v.readdir(fh, 0, 100)).names).toHaveLength(22);
+        v.releasedir(fh);
+        calls.length = 0;
+        await expect(v.lookup(d, 'absent')).rejects.toMatchObject({ code: 'ENOENT' });
+        expect((await v.lookup(d, 'f3')).value.size).toBe(1);
+        await v.unlink(d, 'f3', ctx);
+        await expect(v.lookup(d, 'f3')).rejects.toMatchObject({ code: 'ENOENT' });
+        await v.rename(d, 'f4', d, 'moved', 0, ctx);
+        expect((await v.lookup(d, 'moved')).value.size).toBe(1);
+        expect(calls).toEqual(['Unlink', 'Rename']);
+      } finally {
+        close();
+      }
+    });
+
+    it('trusts a listing no longer than the TTL without a change of its own', async () => {
+      const { v, calls, close } = countedVfs(300);
+      try {
+        const d = (await v.mkdir(ROOT, 'short-ttl', 0o755, ctx)).ino;
+        await client.writeFile('/short-ttl/late', 'x');
+        // Within the TTL the directory may look as it was (like the kernel's own negative entries)...
+        // ...and once it has passed, the master is asked again.
+        await waitFor('the listing to expire', async () => {
+          try {
+            return (await v.lookup(d, 'late')).value.size === 1;
+          } catch {
+            return false;
+          }
+        }, undefined, 50);
+        expect(calls).toContain('Lookup');
+      } finally {
+        close();
+      }
+    });
   });
 });

@@ -72,6 +72,30 @@ describe('malformed requests', () => {
     expect(unknown.err?.code).toBe(status.UNIMPLEMENTED);
   });
 
+  it('master refuses malformed delegation calls, and each malformed change of a batch alone', async () => {
+    const noSession = await rawCall(cluster.masterAddress, MasterMethods.ApplyChanges.path, MasterMethods.ApplyChanges.serializeRequest({ changes: [{}] }));
+    expect(noSession.err?.metadata.get(ERRNO_TRAILER)[0]).toBe('EINVAL');
+    const tooMany = await rawCall(cluster.masterAddress, MasterMethods.Delegate.path, MasterMethods.Delegate.serializeRequest({ session: 's', reserveInos: 1_000_000 }));
+    expect(tooMany.err?.metadata.get(ERRNO_TRAILER)[0]).toBe('EINVAL');
+    // A change without an operation, one with inode 0, one never reserved: each fails on its own;
+    // a good one beside them is applied.
+    const made = await rawCall(cluster.masterAddress, MasterMethods.Delegate.path, MasterMethods.Delegate.serializeRequest({ session: 's', reserveInos: 1 }));
+    const ino = Number(MasterMethods.Delegate.deserializeResponse(made.res!).firstIno);
+    const time = { sec: 1_700_000_000, nsec: 0 };
+    const batch = MasterMethods.ApplyChanges.serializeRequest({ session: 's', changes: [
+      { ino: 5, time },
+      { mkdir: { parent: 0, name: 'bad-parent', mode: 0o755 }, ino, time },
+      { mkdir: { parent: 1, name: 'never-reserved', mode: 0o755 }, ino: ino + 1_000_000, time },
+      { mkdir: { parent: 1, name: 'good', mode: 0o755 }, ino, time },
+    ] });
+    const r = await rawCall(cluster.masterAddress, MasterMethods.ApplyChanges.path, batch);
+    expect(r.err).toBeNull();
+    const results = MasterMethods.ApplyChanges.deserializeResponse(r.res!).results.map((x) => x.errno);
+    expect(results).toEqual(['EINVAL', 'EINVAL', 'EINVAL', '']);
+    const st = await adminStatus(cluster.masterAddress);
+    expect(st.servers).toHaveLength(1);
+  });
+
   it('chunkserver answers garbage and bad ranges with errors and keeps serving', async () => {
     const cs = cluster.chunkservers[0]!.process.address;
     const garbageErr = await rawStream(cs, ChunkserverMethods.ReadChunk.path, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff]));

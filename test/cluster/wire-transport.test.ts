@@ -11,7 +11,7 @@ import { errnoOfServiceError, isServiceError } from '../../src/common/errors/rpc
 import { WireChannel } from '../../src/common/rpc/wire-client.js';
 import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestPrefix } from '../../src/common/rpc/wire-frame.js';
 import { MasterMethods } from '../../src/common/rpc/services.js';
-import { codeOf } from '../helpers/probes.js';
+import { codeOf, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 /** Sends raw bytes after the preface; resolves with the frames answered until the server closes or `want` arrive. */
@@ -25,7 +25,8 @@ function raw(address: string, bytes: Buffer, want: number): Promise<{ frames: { 
       s.destroy();
       resolve({ frames, closed });
     };
-    const timer = setTimeout(() => done(false), 10_000);
+    // A deadline, not a wait: a server that neither answers nor closes fails the test's checks.
+    const timer = setTimeout(() => done(false), WAIT_MS);
     s.on('data', (d: Buffer) => {
       frames.push(...reader.push(d));
       if (frames.length >= want) {

@@ -65,6 +65,19 @@ describe('Delegations', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
   });
 
+  it('makes the session an unknown inode number was reserved for send its changes first', async () => {
+    make();
+    d.reservedFor('a', 100, 10);
+    d.acquire('a', [10]);
+    expect(d.flushMaker('b', 200)).toBeUndefined();
+    expect(d.flushMaker('a', 105)).toBeUndefined();
+    const flushed = d.flushMaker('b', 105);
+    expect(flushed).toBeDefined();
+    expect(await d.awaitRecall('a', 60_000)).toEqual([10]);
+    d.release('a', [10]);
+    await flushed;
+  });
+
   it('drops the delegations of a session silent for longer than the lease, and wakes who waited', async () => {
     make(1000);
     d.acquire('a', [10]);

@@ -13,6 +13,7 @@
  * `flush` (fsync, fsyncdir) as EIO, the way a lost write-back is.
  */
 import { FsError } from '../../common/errors/errno.js';
+import { toFsError } from '../../common/errors/to-errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { MetaClient } from '../meta-client.js';
 import type { fst } from '../types.js';
@@ -39,6 +40,8 @@ export class ChangeQueue {
   private drained: Promise<void> | undefined;
   private resolveDrained: (() => void) | undefined;
   private failures = 0;
+  /** Changes were applied since the last `sync` (committed by the master, maybe not on its disk yet). */
+  private appliedUnsynced = false;
   /** Changes queued or on their way, per directory. */
   private readonly inFlight = new Map<number, number>();
 
@@ -85,6 +88,14 @@ export class ChangeQueue {
     }
   }
 
+  /** flush, then the master's log on disk if changes were applied since the last sync (fsync). */
+  async sync(): Promise<void> {
+    await this.flush();
+    if (!this.appliedUnsynced) return;
+    this.appliedUnsynced = false;
+    await this.meta.syncMetadata();
+  }
+
   private async send(): Promise<void> {
     // Later changes join the next batch; one batch at a time keeps them in order.
     await Promise.resolve();
@@ -96,7 +107,7 @@ export class ChangeQueue {
       try {
         ({ failures, recalled, epoch } = await this.meta.applyChanges(batch.map((q) => q.change), { timeoutMs: 60_000, retryForMs: 60_000 }));
       } catch (e) {
-        const error = e instanceof FsError ? e : new FsError('EIO', String(e));
+        const error = toFsError(e);
         failures = batch.map((_, index) => ({ index, error }));
       }
       for (const { index, error } of failures) {
@@ -113,6 +124,7 @@ export class ChangeQueue {
         }
       }
       if (epoch !== undefined) this.onAnswer(recalled, epoch);
+      if (failures.length < batch.length) this.appliedUnsynced = true;
     }
     this.sending = undefined;
     const resolve = this.resolveDrained;

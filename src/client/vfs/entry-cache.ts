@@ -19,6 +19,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { FsError } from '../../common/errors/errno.js';
+import { isPlainName } from '../../common/ids.js';
 import type { MetaClient } from '../meta-client.js';
 import { fst, type Attr } from '../types.js';
 import { DirListings } from './dir-listings.js';
@@ -348,10 +349,3 @@ function olderCtime(a: Attr, b: Attr): boolean {
   return a.ctime.sec < b.ctime.sec || (a.ctime.sec === b.ctime.sec && a.ctime.nsec < b.ctime.nsec);
 }
 
-/** NAME_MAX: the longest name, in bytes. */
-const NAME_MAX = 255;
-
-/** A name a directory entry can have (the master refuses the others with EINVAL or ENAMETOOLONG). */
-function isPlainName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') && Buffer.byteLength(name) <= NAME_MAX;
-}

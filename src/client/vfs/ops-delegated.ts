@@ -7,14 +7,13 @@
  * sticky bit and the types of the names involved; the master checks everything again when the
  * change arrives.
  */
+import { isPlainName, PATH_MAX } from '../../common/ids.js';
 import { fst, type Attr, type Timespec } from '../types.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
-const NAME_MAX = 255;
-const PATH_MAX = 4096;
 
 /** A directory this mount may change alone now: its attributes and listing, of one change_seq. */
 interface OwnDir {
@@ -33,10 +32,6 @@ function ownDir(s: VfsState, dir: number): OwnDir | undefined {
 /** The directory after one change of its entries: what the master's touchDir will write. */
 function changedDir(attr: Attr, now: Timespec, nlinkDelta: number): Attr {
   return { ...attr, mtime: now, ctime: now, nlink: attr.nlink + nlinkDelta, changeSeq: attr.changeSeq + 1 };
-}
-
-function plainName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && Buffer.byteLength(name) <= NAME_MAX;
 }
 
 /**
@@ -61,7 +56,7 @@ function queue(s: VfsState, change: fst.IChange, dirs: number[], forget: number[
 }
 
 /** A new inode's attributes as the master's createInode makes them. */
-function newInode(s: VfsState, dir: Attr, ino: number, type: fst.FileType, mode: number, size: number, now: Timespec, ctx: OpContext): Attr {
+function newInode(dir: Attr, ino: number, type: fst.FileType, mode: number, size: number, now: Timespec, ctx: OpContext): Attr {
   // A setgid directory hands its group to new entries (and its setgid bit to new subdirectories).
   const inheritGid = (dir.mode & S_ISGID) !== 0;
   return {
@@ -71,13 +66,13 @@ function newInode(s: VfsState, dir: Attr, ino: number, type: fst.FileType, mode:
 }
 
 export function mkdirHere(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Attr | undefined {
-  const dir = plainName(name) ? ownDir(s, parent) : undefined;
+  const dir = isPlainName(name) ? ownDir(s, parent) : undefined;
   if (!dir || dir.names.has(name)) return undefined;
   const ino = s.delegated!.takeIno();
   if (ino === undefined) return undefined;
   const now = s.delegated!.now();
   const bits = (mode & 0o7777 & ~(S_ISGID | S_ISUID)) | (dir.attr.mode & S_ISGID);
-  const attr = newInode(s, dir.attr, ino, fst.FileType.DIRECTORY, bits, 0, now, ctx);
+  const attr = newInode(dir.attr, ino, fst.FileType.DIRECTORY, bits, 0, now, ctx);
   queue(s, { mkdir: { parent, name, mode: mode & 0o7777, caller: callerOf(ctx) }, ino, time: now }, [parent], [ino]);
   s.entries.added(parent, name, attr, changedDir(dir.attr, now, 1));
   s.entries.noteNoXattrs(ino);
@@ -89,12 +84,12 @@ export function mkdirHere(s: VfsState, parent: number, name: string, mode: numbe
 
 export function symlinkHere(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Attr | undefined {
   const size = Buffer.byteLength(target);
-  const dir = plainName(name) && size > 0 && size < PATH_MAX && !target.includes('\0') ? ownDir(s, parent) : undefined;
+  const dir = isPlainName(name) && size > 0 && size < PATH_MAX && !target.includes('\0') ? ownDir(s, parent) : undefined;
   if (!dir || dir.names.has(name)) return undefined;
   const ino = s.delegated!.takeIno();
   if (ino === undefined) return undefined;
   const now = s.delegated!.now();
-  const attr = newInode(s, dir.attr, ino, fst.FileType.SYMLINK, 0o777, size, now, ctx);
+  const attr = newInode(dir.attr, ino, fst.FileType.SYMLINK, 0o777, size, now, ctx);
   queue(s, { symlink: { parent, name, target, caller: callerOf(ctx) }, ino, time: now }, [parent], [ino]);
   s.entries.added(parent, name, attr, changedDir(dir.attr, now, 0));
   s.entries.noteNoXattrs(ino);
@@ -137,7 +132,7 @@ export function rmdirHere(s: VfsState, parent: number, name: string, ctx: OpCont
 }
 
 export function renameHere(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): boolean {
-  if (flags !== 0 || !plainName(newName)) return false;
+  if (flags !== 0 || !isPlainName(newName)) return false;
   const src = ownDir(s, parent);
   const dst = newParent === parent ? src : ownDir(s, newParent);
   const ino = src?.names.get(name);

@@ -83,8 +83,7 @@ export async function open(s: VfsState, ino: number, flags: number): Promise<Ope
 /** create(2) / open(O_CREAT) of a name the kernel found missing. */
 export async function create(s: VfsState, parent: number, name: string, mode: number, flags: number, ctx: OpContext): Promise<{ attr: Attr } & Opened> {
   const exclusive = (flags & constants.O_EXCL) !== 0;
-  const { attr, created, parentAttr } = await adding(s, parent, () => s.meta.mknod(parent, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) }));
-  s.entries.added(parent, name, attr, parentAttr);
+  const { attr, created } = await adding(s, parent, name, () => s.meta.mknod(parent, name, mode & 0o7777, { exclusive }, { caller: callerOf(ctx) }));
   if (created) s.entries.noteNoXattrs(attr.ino);
   // A new file is empty; an existing one (O_CREAT without O_EXCL) is read when written.
   const h = openHandle(s, attr, { ...accessOf(flags), writable: true }, created ? { inline: undefined } : undefined);

@@ -29,8 +29,7 @@ export async function mknod(s: VfsState, parent: number, name: string, mode: num
   const fmt = mode & constants.S_IFMT;
   const type = fmt === 0 ? fst.FileType.REGULAR : typeOfMode[fmt];
   if (type === undefined) throw new FsError('EINVAL', `mknod of file type 0${fmt.toString(8)}`);
-  const { attr, parentAttr } = await adding(s, parent, () => s.meta.mknod(parent, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) }));
-  s.entries.added(parent, name, attr, parentAttr);
+  const { attr } = await adding(s, parent, name, () => s.meta.mknod(parent, name, mode & 0o7777, { type, rdev, exclusive: true }, { caller: callerOf(ctx) }));
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
@@ -38,8 +37,7 @@ export async function mknod(s: VfsState, parent: number, name: string, mode: num
 export async function mkdir(s: VfsState, parent: number, name: string, mode: number, ctx: OpContext): Promise<Attr> {
   const here = mkdirHere(s, parent, name, mode, ctx);
   if (here) return here;
-  const { attr, parentAttr } = await adding(s, parent, () => s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) }));
-  s.entries.added(parent, name, attr, parentAttr);
+  const { attr } = await adding(s, parent, name, () => s.meta.mkdir(parent, name, mode, { caller: callerOf(ctx) }));
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
@@ -47,31 +45,35 @@ export async function mkdir(s: VfsState, parent: number, name: string, mode: num
 export async function symlink(s: VfsState, parent: number, name: string, target: string, ctx: OpContext): Promise<Attr> {
   const here = symlinkHere(s, parent, name, target, ctx);
   if (here) return here;
-  const { attr, parentAttr } = await adding(s, parent, () => s.meta.symlink(parent, name, target, { caller: callerOf(ctx) }));
-  s.entries.added(parent, name, attr, parentAttr);
+  const { attr } = await adding(s, parent, name, () => s.meta.symlink(parent, name, target, { caller: callerOf(ctx) }));
   s.entries.noteNoXattrs(attr.ino);
   return attr;
 }
 
 /**
- * Runs a call that adds `name` to `parent`; a failure (EEXIST: a listing of the directory missed a
- * name made elsewhere) leaves nothing known of the directory.
+ * Runs a call of the master that adds `name` to `parent`, and caches its answer (the inode, and the
+ * directory as committed). A failure (EEXIST: a listing of the directory missed a name made
+ * elsewhere) leaves nothing known of the directory.
  */
-export async function adding<T>(s: VfsState, parent: number, call: () => Promise<T>): Promise<T> {
+export async function adding<T extends { attr: Attr; parentAttr: Attr | undefined }>(s: VfsState, parent: number, name: string, call: () => Promise<T>): Promise<T> {
+  let done: T;
   try {
-    const done = await call();
-    // This mount changes the directory: it may take it and answer the next changes itself.
-    s.delegated?.want(parent);
-    return done;
+    done = await call();
   } catch (e) {
     s.entries.dirChanged(parent, undefined);
     throw e;
   }
+  s.entries.added(parent, name, done.attr, done.parentAttr);
+  // This mount changes the directory: it may take it and answer the next changes itself.
+  s.delegated?.want(parent);
+  return done;
 }
 
 export async function link(s: VfsState, ino: number, newParent: number, newName: string, ctx: OpContext): Promise<Attr> {
-  const { attr, newParentAttr } = await adding(s, newParent, () => s.meta.link(ino, newParent, newName, { caller: callerOf(ctx) }).catch(staleIfGone));
-  s.entries.added(newParent, newName, attr, newParentAttr);
+  const { attr } = await adding(s, newParent, newName, async () => {
+    const linked = await s.meta.link(ino, newParent, newName, { caller: callerOf(ctx) }).catch(staleIfGone);
+    return { attr: linked.attr, parentAttr: linked.newParentAttr };
+  });
   return shown(s, attr);
 }
 

@@ -146,10 +146,13 @@ export class Vfs {
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
   /** close(2) of one descriptor (may be called several times for dup'ed descriptors). */
   flush(fh: number): Promise<void> { return fileOps.flush(this.s, fh); }
-  /** fsync(2); also reports a namespace change of this mount the master refused. */
+  /**
+   * fsync(2); the namespace changes this mount answered itself are made durable too (and one the
+   * master refused is reported, EIO).
+   */
   async fsync(fh: number): Promise<void> {
     await fileOps.fsync(this.s, fh);
-    await this.s.changes?.flush();
+    await this.s.changes?.sync();
   }
   /** fsync(2) of a directory: every change made here so far is applied and on the master's disk. */
   async fsyncdir(): Promise<void> {

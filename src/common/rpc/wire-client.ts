@@ -82,15 +82,20 @@ class Connection {
   private settle(id: number, p: Pending): void {
     this.pending.delete(id);
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
-    if (this.pending.size === 0) {
-      this.socket.unref();
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    if (this.pending.size === 0) this.socket.unref();
   }
 
-  /** Fails the calls past their deadline (telling the server they are given up). */
+  /**
+   * Fails the calls past their deadline (telling the server they are given up). The sweeper stops
+   * at its first round with no call in flight, not at every answer: one call after another would
+   * otherwise make and clear a timer each.
+   */
   private sweep(): void {
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
     const now = Date.now();
     for (const [id, p] of this.pending) if (p.deadline <= now) this.giveUp(id, status.DEADLINE_EXCEEDED, 'deadline exceeded');
   }
@@ -109,6 +114,8 @@ class Connection {
       this.closed = true;
       this.onClose(this);
     }
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const [id, p] of [...this.pending]) {
       this.settle(id, p);
       p.reject(callError(code, details));
@@ -127,9 +134,10 @@ class Connection {
       const onAbort = signal && ((): void => this.giveUp(id, status.CANCELLED, 'call aborted'));
       if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
       const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-      if (this.pending.size === 0) {
-        this.socket.ref();
+      if (this.pending.size === 0) this.socket.ref();
+      if (!this.sweeper) {
         this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+        this.sweeper.unref();
       }
       this.pending.set(id, { resolve, reject, deadline, signal, onAbort });
       const frame = requestFrame(id, method, timeoutMs ?? 0, payload);

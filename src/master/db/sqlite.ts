@@ -113,11 +113,6 @@ export class SqliteConnection {
     }
   }
 
-  /** exec, synchronously. */
-  execSync(sql: string): void {
-    this.db.exec(sql);
-  }
-
   close(): Promise<void> {
     this.statements.clear();
     this.rawStatements.clear();

@@ -14,12 +14,12 @@ import { callerArg, inoArg, nameArg } from './request-checks.js';
 /** Most changes in one batch. */
 export const MAX_CHANGES = 1024;
 
-/** The directories a change touches (new directories it makes are granted to the session after). */
+/** The directories a change touches ([] for a change without an operation: applyOne refuses it). */
 function dirsOf(c: fst.IChange): number[] {
   const req = c.mkdir ?? c.symlink ?? c.unlink ?? c.rmdir;
   if (req) return [inoArg(req.parent, 'parent')];
   if (c.rename) return [inoArg(c.rename.parent, 'parent'), inoArg(c.rename.newParent, 'new_parent')];
-  throw new FsError('EINVAL', 'a change without an operation');
+  return [];
 }
 
 function stampOf(c: fst.IChange): Stamp {
@@ -46,29 +46,25 @@ async function applyOne(ns: Namespace, c: fst.IChange): Promise<void> {
     const r = c.rename;
     await ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'),
       false, callerArg(r.caller), 0, stamp);
+  } else {
+    throw new FsError('EINVAL', 'a change without an operation');
   }
 }
 
 export async function applyChanges(ns: Namespace, delegations: Delegations, session: string, changes: fst.IChange[]): Promise<fst.IChangeResult[]> {
   if (session === '') throw new FsError('EINVAL', 'ApplyChanges needs a session');
   if (changes.length > MAX_CHANGES) throw new FsError('EINVAL', `more than ${MAX_CHANGES} changes in one batch`);
-  const touched = new Set<number>();
+  // A malformed change fails alone (its directories read as none; applyOne refuses it).
   const dirs = changes.map((c) => {
     try {
-      const d = dirsOf(c);
-      d.forEach((x) => touched.add(x));
-      return d;
-    } catch (e) {
-      return e as Error;
+      return dirsOf(c);
+    } catch {
+      return [];
     }
   });
   // After a restart the master holds no delegation: the mount takes back those nobody else took.
-  delegations.acquire(session, [...touched]);
-  const outcomes = await Promise.allSettled(changes.map((c, i) => {
-    const d = dirs[i]!;
-    if (d instanceof Error) return Promise.reject(d);
-    return delegations.during(session, d, true, () => applyOne(ns, c));
-  }));
+  delegations.acquire(session, [...new Set(dirs.flat())]);
+  const outcomes = await Promise.allSettled(changes.map((c, i) => delegations.during(session, dirs[i]!, true, () => applyOne(ns, c))));
   const results: fst.IChangeResult[] = [];
   outcomes.forEach((o, i) => {
     if (o.status === 'fulfilled') {

@@ -28,7 +28,22 @@ export function masterServiceHandlers(
    * `mutates`: it changes their entries. Without delegations (tests of the handlers alone) it just runs.
    */
   const inDirs = <T>(session: string | null | undefined, dirs: number[], mutates: boolean, call: () => Promise<T>): Promise<T> =>
-    delegations ? delegations.during(session ?? '', dirs, mutates, call) : call();
+    // A read has nothing to wait for while nothing is delegated (every Lookup and GetAttr passes here).
+    delegations && (mutates || delegations.any) ? delegations.during(session ?? '', dirs, mutates, call) : call();
+  /**
+   * A call about inode `ino`: one that another mount made and has not sent yet (its number came to
+   * the caller from that mount, e.g. through the kernel) is asked again once that mount sent it.
+   */
+  const onIno = async <T>(session: string | null | undefined, ino: number, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (e) {
+      const flushed = e instanceof FsError && e.code === 'ENOENT' ? delegations?.flushMaker(session ?? '', ino) : undefined;
+      if (!flushed) throw e;
+      await flushed;
+      return call();
+    }
+  };
   /** Directories named by `names` in `parent` that another session holds (a removed or replaced one). */
   const heldChildren = async (session: string | null | undefined, parent: number, names: string[]): Promise<number[]> => {
     if (!delegations?.any) return [];
@@ -46,7 +61,7 @@ export function masterServiceHandlers(
     },
     GetAttr: async (r) => {
       const ino = inoArg(r.ino);
-      return inDirs(r.session, [ino], false, async () => (r.withData ? ns.getattrWithData(ino) : { attr: await ns.getattr(ino) }));
+      return onIno(r.session, ino, () => inDirs(r.session, [ino], false, async () => (r.withData ? ns.getattrWithData(ino) : { attr: await ns.getattr(ino) })));
     },
     SetAttr: async (r) => {
       const ino = inoArg(r.ino);
@@ -54,7 +69,7 @@ export function masterServiceHandlers(
         if (!Number.isSafeInteger(r.size) || r.size < 0) throw new FsError('EINVAL', `invalid size ${r.size}`);
         return { attr: await chunks.truncate(ino, r.size, () => ns.setattr(ino, r, callerArg(r.caller))) };
       }
-      return inDirs(r.session, [ino], true, async () => ({ attr: await ns.setattr(ino, r, callerArg(r.caller)) }));
+      return onIno(r.session, ino, () => inDirs(r.session, [ino], true, async () => ({ attr: await ns.setattr(ino, r, callerArg(r.caller)) })));
     },
     // Namespace mutations answer with their response's fields, the parents' attributes included.
     Mknod: async (r) => {
@@ -92,10 +107,13 @@ export function masterServiceHandlers(
       const parent = inoArg(r.parent, 'parent');
       return inDirs(r.session, [parent], true, () => ns.symlink(parent, nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller)));
     },
-    Readlink: async (r) => ({ target: await ns.readlink(inoArg(r.ino)) }),
+    Readlink: async (r) => {
+      const ino = inoArg(r.ino);
+      return onIno(undefined, ino, async () => ({ target: await ns.readlink(ino) }));
+    },
     Readdir: async (r) => {
       const ino = inoArg(r.ino);
-      return inDirs(r.session, [ino], false, () => ns.readdir(ino, r.after, r.limit, r.withAttrs));
+      return onIno(r.session, ino, () => inDirs(r.session, [ino], false, () => ns.readdir(ino, r.after, r.limit, r.withAttrs)));
     },
     Statfs: async () => {
       const counts = await ns.statfsCounts();
@@ -137,6 +155,7 @@ export function masterServiceHandlers(
         else delegations.release(r.session, [dir]);
       }
       const firstIno = r.reserveInos > 0 ? await ns.reserveInos(r.reserveInos) : 0;
+      if (firstIno) delegations.reservedFor(r.session, firstIno, r.reserveInos);
       const now = Date.now();
       return {
         granted, firstIno, inoCount: firstIno ? r.reserveInos : 0, leaseMs: delegations.leaseMs, epoch: delegations.epoch,

@@ -22,6 +22,8 @@ interface Held {
 
 interface Session {
   dirs: Set<number>;
+  /** Inode numbers reserved for it (Delegate), [first, end): it may have given some that the master has not seen yet. */
+  reserved: { first: number; end: number }[];
   lastSeen: number;
   /** An AwaitRecall waiting to tell this session what to give back. */
   poll: ((dirs: number[]) => void) | undefined;
@@ -53,7 +55,7 @@ export class Delegations {
   private session(id: string): Session {
     let s = this.sessions.get(id);
     if (!s) {
-      s = { dirs: new Set(), lastSeen: this.now(), poll: undefined };
+      s = { dirs: new Set(), reserved: [], lastSeen: this.now(), poll: undefined };
       this.sessions.set(id, s);
     }
     s.lastSeen = this.now();
@@ -151,6 +153,26 @@ export class Delegations {
         }
       }
     });
+  }
+
+  /** Inode numbers [first, first + count) were reserved for `session` (the last few ranges are kept). */
+  reservedFor(session: string, first: number, count: number): void {
+    const s = this.session(session);
+    s.reserved.push({ first, end: first + count });
+    if (s.reserved.length > 4) s.reserved.shift();
+  }
+
+  /**
+   * An inode `session` asked for is not in the database: if another session may have made it and
+   * not sent the change yet (the number is from its reserved range), recalls every directory that
+   * session holds (it sends its queue first) and resolves when that is done; undefined otherwise.
+   */
+  flushMaker(session: string, ino: number): Promise<void> | undefined {
+    for (const [id, s] of this.sessions) {
+      if (id === session || !s.reserved.some((r) => ino >= r.first && ino < r.end)) continue;
+      return Promise.all([...s.dirs].map((d) => this.recall(d))).then(() => undefined);
+    }
+    return undefined;
   }
 
   /** The delegations of `session` that others wait for. */

@@ -9,12 +9,8 @@
  */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError, type ErrnoName } from '../../common/errors/errno.js';
+import { NAME_MAX } from '../../common/ids.js';
 import type { InodeRow } from './inode-row.js';
-
-/** Longest name of one entry, in UTF-8 bytes (Linux NAME_MAX). */
-export const NAME_MAX = 255;
-/** Longest symlink target, in UTF-8 bytes including the terminating NUL on Linux (PATH_MAX). */
-export const PATH_MAX = 4096;
 
 export const MAY_READ = 4;
 export const MAY_WRITE = 2;

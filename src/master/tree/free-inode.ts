@@ -7,6 +7,7 @@
 import { fst } from '../../proto-gen/fst.js';
 import type { Tx } from '../db/sqlite.js';
 import { addCounter } from './counters.js';
+import { dropInline } from './inline-data.js';
 import type { InodeRow } from './inode-row.js';
 
 /** Queues chunks `fromIdx` and beyond of `ino` for deletion; returns how many. */
@@ -24,11 +25,11 @@ export async function dropChunks(tx: Tx, ino: number, fromIdx: number): Promise<
 export async function freeInode(tx: Tx, row: InodeRow): Promise<void> {
   if (row.type === fst.FileType.REGULAR) {
     await dropChunks(tx, row.ino, 0);
+    await dropInline(tx, row.ino);
     await addCounter(tx, 'files', -1);
   } else if (row.type === fst.FileType.DIRECTORY) {
     await addCounter(tx, 'directories', -1);
   }
   await tx.run('DELETE FROM xattrs WHERE ino = ?', [row.ino]);
-  if (row.type === fst.FileType.REGULAR) await tx.run('DELETE FROM inline_data WHERE ino = ?', [row.ino]);
   await tx.run('DELETE FROM inodes WHERE ino = ?', [row.ino]);
 }
