@@ -250,23 +250,53 @@ static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
   call(OP_FSYNC, req, a, 3, NULL, NULL, NULL, 0);
 }
 
+/*
+ * Directories are opened and closed here, without JavaScript: `find`, `du` and `rm -r` open every
+ * directory, read it once and close it, and each request that wakes the JS thread costs as much as
+ * the listing itself. A directory's first readdir reaches JavaScript with no handle; JavaScript
+ * keeps one (and names it in its reply) only when the listing did not fit in that reply. When a
+ * reply held the listing's end, the readdir that follows it (the kernel asks until it gets an empty
+ * piece) is answered here, and releasedir goes to JavaScript only when it keeps a handle.
+ */
+struct dir_open {
+  double js_fh;    /* JavaScript's handle for this open directory; 0 = none */
+  int64_t end_off; /* offset at or past which the listing is known to have ended; -1 = unknown */
+};
+
+static struct dir_open *dir_of(struct fuse_file_info *fi) { return (struct dir_open *)(uintptr_t)fi->fh; }
+
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  double a[] = { D(ino), D(fi->flags) };
-  call(OP_OPENDIR, req, a, 2, NULL, NULL, NULL, 0);
+  (void)ino;
+  struct dir_open *d = malloc(sizeof *d);
+  if (!d) { fuse_reply_err(req, ENOMEM); return; }
+  d->js_fh = 0;
+  d->end_off = -1;
+  fi->fh = (uint64_t)(uintptr_t)d;
+  if (fuse_reply_open(req, fi) != 0) free(d); /* the open was interrupted: no releasedir comes */
+}
+
+/* readdir(plus): a0 ino, a1 JavaScript's handle (0 = none), a2 size, a3 offset, a4 the open directory (for replyDir). */
+static void readdir_any(int op, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  struct dir_open *d = dir_of(fi);
+  if (d->end_off >= 0 && off >= d->end_off) { fuse_reply_buf(req, NULL, 0); return; }
+  double a[] = { D(ino), d->js_fh, D(size), D(off), D((uintptr_t)d) };
+  call(op, req, a, 5, NULL, NULL, NULL, 0);
 }
 
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-  double a[] = { D(ino), fh_of(fi), D(size), D(off) };
-  call(OP_READDIR, req, a, 4, NULL, NULL, NULL, 0);
+  readdir_any(OP_READDIR, req, ino, size, off, fi);
 }
 
 static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-  double a[] = { D(ino), fh_of(fi), D(size), D(off) };
-  call(OP_READDIRPLUS, req, a, 4, NULL, NULL, NULL, 0);
+  readdir_any(OP_READDIRPLUS, req, ino, size, off, fi);
 }
 
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  double a[] = { D(ino), fh_of(fi) };
+  struct dir_open *d = dir_of(fi);
+  double js_fh = d->js_fh;
+  free(d);
+  if (js_fh == 0) { fuse_reply_err(req, 0); return; }
+  double a[] = { D(ino), js_fh };
   call(OP_RELEASEDIR, req, a, 2, NULL, NULL, NULL, 0);
 }
 
@@ -767,11 +797,13 @@ static napi_value js_reply_statfs(napi_env env, napi_callback_info info) {
 
 /*
  * replyDir(session, req, size, plus, names[], attrs Float64Array (AT_COUNT per name), firstOffset,
- * entryTimeout, attrTimeout) -> entries that fitted. Entry i gets offset firstOffset + i + 1 (the
- * offset the kernel passes back to continue after it). Without plus only ino and mode are used.
+ * entryTimeout, attrTimeout, dir, jsFh, end) -> entries that fitted. Entry i gets offset
+ * firstOffset + i + 1 (the offset the kernel passes back to continue after it). Without plus only
+ * ino and mode are used. `dir` is the open directory the request came with: it now carries jsFh,
+ * and, when `end` says the names run to the listing's end and all of them fitted, where it ended.
  */
 static napi_value js_reply_dir(napi_env env, napi_callback_info info) {
-  REPLY_PROLOGUE(9);
+  REPLY_PROLOGUE(12);
   size_t size = (size_t)arg_double(env, argv[2]);
   bool plus = false;
   napi_get_value_bool(env, argv[3], &plus);
@@ -810,6 +842,13 @@ static napi_value js_reply_dir(napi_env env, napi_callback_info info) {
     if (need > size - pos) break;
     pos += need;
     added++;
+  }
+  struct dir_open *d = (struct dir_open *)(uintptr_t)arg_double(env, argv[9]);
+  if (d) {
+    bool end = false;
+    napi_get_value_bool(env, argv[11], &end);
+    d->js_fh = arg_double(env, argv[10]);
+    d->end_off = end && added == count ? (int64_t)first + count : -1;
   }
   fuse_reply_buf(req, buf, pos);
   free(buf);

@@ -30,6 +30,8 @@ const FILE = 0o100644;
 const T_2001 = Date.UTC(2001, 1, 3, 4, 5, 6) / 1000;
 const INITIAL = { sec: 1_000_000_000, nsec: 111_111_111 }; // 2001-09-09 01:46:40.111111111
 const OPEN_FH = 42;
+/** The handle the long directory's listing keeps (the binding sends it back, and releasedir). */
+const DIR_FH = 7;
 const MANY = 300;
 /** Counts above 2^32 in every 64-bit statfs field (2^40 blocks of 4 KiB: 4 PiB). */
 const STATFS = [4096, 4096, 2 ** 40, 2 ** 40 - 7, 2 ** 33 + 1, 2 ** 35, 2 ** 34 + 3, 2 ** 34, 255];
@@ -52,6 +54,7 @@ function memoryFs(session: () => Session, timeoutSec: () => number) {
   let nextIno = 1000;
   const calls: Call[] = [];
   const exits: number[] = [];
+  const replies: { ino: number; offset: number; fitted: number }[] = [];
   const attr = (n: Node): Float64Array => Float64Array.from([
     n.ino, n.mode, 1, n.uid, n.gid, 0, 0, 0, n.atime.sec, n.atime.nsec, n.mtime.sec, n.mtime.nsec, n.ctime.sec, n.ctime.nsec, 4096,
   ]);
@@ -99,24 +102,26 @@ function memoryFs(session: () => Session, timeoutSec: () => number) {
       }
       case Op.OPEN:
         return b.replyOpen(s, req, OPEN_FH, 0);
-      case Op.OPENDIR:
-        return b.replyOpen(s, req, 7, 0);
       case Op.READDIR:
       case Op.READDIRPLUS: {
-        calls.push({ op, ino: a0 });
+        calls.push({ op, ino: a0, fh: a1 });
         const kids = [...nodes.values()].filter((n) => n.parent === a0 && n.ino !== 1).sort((x, y) => x.name.localeCompare(y.name));
         const all = [nodes.get(a0)!, nodes.get(a0)!, ...kids].slice(a3);
         const names = [...(a3 === 0 ? ['.', '..'] : a3 === 1 ? ['..'] : []), ...kids.slice(Math.max(0, a3 - 2)).map((n) => n.name)];
         const attrs = new Float64Array(all.length * ATTR_FIELDS);
         all.forEach((n, i) => attrs.set(attr(n), i * ATTR_FIELDS));
-        b.replyDir(s, req, a2, op === Op.READDIRPLUS, names, attrs, a3, timeoutSec(), timeoutSec());
+        // Every reply offers the listing's end; a long one (more than fits) names a handle to keep.
+        const fitted = b.replyDir(s, req, a2, op === Op.READDIRPLUS, names, attrs, a3, timeoutSec(), timeoutSec(), _a4, names.length > 20 ? DIR_FH : 0, true);
+        replies.push({ ino: a0, offset: a3, fitted });
         return;
       }
       case Op.STATFS:
         return b.replyStatfs(s, req, Float64Array.from(STATFS));
+      case Op.RELEASEDIR:
+        calls.push({ op, ino: a0, fh: a1 });
+        return b.replyErr(s, req, 0);
       case Op.FLUSH:
       case Op.RELEASE:
-      case Op.RELEASEDIR:
         return b.replyErr(s, req, 0);
       case Op.EXIT:
         exits.push(a0);
@@ -126,7 +131,7 @@ function memoryFs(session: () => Session, timeoutSec: () => number) {
         return b.replyErr(s, req, 38); // ENOSYS
     }
   };
-  return { dispatch, nodes, calls, exits };
+  return { dispatch, nodes, calls, exits, replies };
 }
 
 async function isMounted(mnt: string): Promise<boolean> {
@@ -261,6 +266,29 @@ describe('native FUSE binding (libfuse3 low-level)', () => {
     expect(memfs.calls.filter((c) => c.op === Op.READDIRPLUS).length).toBeGreaterThan(1);
     // readdirplus gave the kernel every entry's attributes: ls -l needed no lookup per entry.
     expect(memfs.calls.filter((c) => c.op === Op.LOOKUP && c.ino === 3)).toEqual([]);
+  });
+
+  it('opens and closes directories itself, and answers the read after a listing\'s end', async () => {
+    const rootReads = (): Call[] => memfs.calls.filter((c) => c.op === Op.READDIRPLUS && c.ino === 1);
+    expect((await sh('ls', '-a', mnt)).split('\n')).toEqual(['.', '..', 'big-ino', 'file', 'many']);
+    expect((await sh('ls', mnt)).split('\n')).toEqual(['big-ino', 'file', 'many']);
+    // One request per listing reaches JavaScript: the empty read that ends each was answered in C.
+    expect(rootReads()).toEqual([{ op: Op.READDIRPLUS, ino: 1, fh: 0 }, { op: Op.READDIRPLUS, ino: 1, fh: 0 }]);
+    // No handle was kept, so no releasedir came.
+    expect(memfs.calls.filter((c) => c.op === Op.RELEASEDIR)).toEqual([]);
+
+    // A listing longer than a reply: the handle named in the first reply comes back with every
+    // later piece and with releasedir. Pieces that left names out did not end the listing; the
+    // one that ended it was the last to reach JavaScript.
+    expect((await sh('ls', join(mnt, 'many'))).split('\n')).toHaveLength(MANY);
+    const manyReads = memfs.calls.filter((c) => c.op === Op.READDIRPLUS && c.ino === 3);
+    expect(manyReads.length).toBeGreaterThan(1);
+    expect(manyReads[0]!.fh).toBe(0);
+    expect(manyReads.slice(1).every((c) => c.fh === DIR_FH)).toBe(true);
+    const last = memfs.replies.filter((r) => r.ino === 3).pop()!;
+    expect(last.offset + last.fitted).toBe(MANY + 2);
+    await waitFor('releasedir of the long listing', () => (memfs.calls.some((c) => c.op === Op.RELEASEDIR) ? true : undefined), undefined, 20);
+    expect(memfs.calls.filter((c) => c.op === Op.RELEASEDIR)).toEqual([{ op: Op.RELEASEDIR, ino: 3, fh: DIR_FH }]);
   });
 
   it('lets the kernel keep an answer for the timeout it carries, and drops attributes on request', async () => {

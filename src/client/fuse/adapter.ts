@@ -13,6 +13,7 @@ import type { Attr } from '../types.js';
 import type { Vfs } from '../vfs/vfs.js';
 import type { OpContext, Timed } from '../vfs/op-context.js';
 import type { SetattrChanges } from '../vfs/ops-attr.js';
+import type { DirPiece } from '../vfs/ops-dir.js';
 import { Op, OpenFlag, SetAttrBit, type Dispatch, type FuseBinding, type Session } from './binding.js';
 import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 
@@ -38,9 +39,23 @@ export interface AdapterOptions {
 
 const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k.toLowerCase()]));
 
-/** Smallest directory entry the kernel's buffer can hold, to bound what a piece asks for. */
-const MIN_DIRENT = 32;
-const MIN_DIRENTPLUS = 152;
+/** Bytes of a directory entry before its name (struct fuse_dirent, and with fuse_entry_out before it). */
+const DIRENT_HEAD = 24;
+const DIRENTPLUS_HEAD = 152;
+/** Smallest entry the kernel's buffer can hold (a name of one byte), to bound what a piece asks for. */
+const MIN_DIRENT = DIRENT_HEAD + 8;
+const MIN_DIRENTPLUS = DIRENTPLUS_HEAD + 8;
+
+/** How many of `names` fit in a reply of `size` bytes (each entry padded to 8 bytes, as fuse_add_direntry does). */
+function direntsFitting(names: readonly string[], size: number, plus: boolean): number {
+  const head = plus ? DIRENTPLUS_HEAD : DIRENT_HEAD;
+  let used = 0;
+  for (let i = 0; i < names.length; i++) {
+    used += (head + Buffer.byteLength(names[i]!) + 7) & ~7;
+    if (used > size) return i;
+  }
+  return names.length;
+}
 const BUF = new Float64Array(ATTR_FIELDS);
 
 function xattrList(names: string[]): Buffer {
@@ -116,12 +131,30 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
     return c;
   }
 
-  function readdir(req: number, plus: boolean, fh: number, size: number, offset: number): void {
-    const max = Math.ceil(size / (plus ? MIN_DIRENTPLUS : MIN_DIRENT)) + 1;
-    answer(plus ? Op.READDIRPLUS : Op.READDIR, req, () => vfs.readdir(fh, offset, max), (piece) => {
-      const attrs = new Float64Array(piece.attrs.length * ATTR_FIELDS);
-      piece.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
-      b.replyDir(s(), req, size, plus, piece.names, attrs, offset, o.entryTimeoutSec, o.attrTimeoutSec);
+  /**
+   * A piece of an open directory. The binding opens directories itself and passes `jsFh` 0 until a
+   * reply names a handle: one is opened here, and kept only when the listing did not end in this
+   * reply (a directory read whole in one piece, as most are, leaves nothing open here).
+   */
+  function readdir(req: number, plus: boolean, ino: number, jsFh: number, size: number, offset: number, dir: number): void {
+    const max = Math.floor(size / (plus ? MIN_DIRENTPLUS : MIN_DIRENT));
+    answer(plus ? Op.READDIRPLUS : Op.READDIR, req, async () => {
+      const fh = jsFh || (await vfs.opendir(ino));
+      let piece: DirPiece;
+      try {
+        piece = await vfs.readdir(fh, offset, max);
+      } catch (e) {
+        if (!jsFh) vfs.releasedir(fh);
+        throw e;
+      }
+      const fit = direntsFitting(piece.names, size, plus);
+      const end = piece.end && fit === piece.names.length;
+      if (end && !jsFh) vfs.releasedir(fh);
+      return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: end && !jsFh ? 0 : fh };
+    }, (p) => {
+      const attrs = new Float64Array(p.attrs.length * ATTR_FIELDS);
+      p.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
+      b.replyDir(s(), req, size, plus, p.names, attrs, offset, o.entryTimeoutSec, o.attrTimeoutSec, dir, p.fh, p.end);
     });
   }
 
@@ -180,12 +213,10 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
         return answer(op, req, () => vfs.release(a1), ok0(req));
       case Op.FSYNC:
         return answer(op, req, () => vfs.fsync(a1), ok0(req));
-      case Op.OPENDIR:
-        return answer(op, req, () => vfs.opendir(a0), (fh) => b.replyOpen(s(), req, fh, 0));
       case Op.READDIR:
-        return readdir(req, false, a1, a2, a3);
+        return readdir(req, false, a0, a1, a2, a3, _a4);
       case Op.READDIRPLUS:
-        return readdir(req, true, a1, a2, a3);
+        return readdir(req, true, a0, a1, a2, a3, _a4);
       case Op.RELEASEDIR:
         return answer(op, req, () => vfs.releasedir(a1), ok0(req));
       case Op.FSYNCDIR:

@@ -59,7 +59,12 @@ export interface FuseBinding {
   replyXattr(s: Session, req: number, size: number): void;
   replyReadlink(s: Session, req: number, target: string): void;
   replyStatfs(s: Session, req: number, st: Float64Array): void;
-  replyDir(s: Session, req: number, size: number, plus: boolean, names: string[], attrs: Float64Array, firstOffset: number, entryTimeout: number, attrTimeout: number): number;
+  /**
+   * `dir` is the open directory the READDIR(PLUS) request named (its a4); it is told JavaScript's
+   * handle for it (0 = none: releasedir will not come here) and whether `names` end the listing.
+   */
+  replyDir(s: Session, req: number, size: number, plus: boolean, names: string[], attrs: Float64Array, firstOffset: number,
+    entryTimeout: number, attrTimeout: number, dir: number, jsFh: number, end: boolean): number;
   notify(s: Session, kind: number, parent: number, ino: number, off: number, len: number, name: string | undefined, token: number): number;
   invalAttr(s: Session, ino: number): number;
 }

@@ -9,6 +9,8 @@ import type { VfsState } from './vfs-state.js';
 export interface DirPiece {
   names: string[];
   attrs: Attr[];
+  /** The names run to the end of the listing (read whole by this handle). */
+  end: boolean;
 }
 
 export async function opendir(s: VfsState, ino: number): Promise<number> {
@@ -39,7 +41,8 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
     names.push(i === 0 ? '.' : '..');
     attrs.push(d.self);
   }
-  for (let i = first; i < d.entries.length && names.length < max; i++) {
+  let i = first;
+  for (; i < d.entries.length && names.length < max; i++) {
     const e = d.entries[i]!;
     // Every entry keeps its place (the offsets count them); one without attributes (a master that
     // sent none) shows its inode and type only, and is not cached.
@@ -47,7 +50,7 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
     names.push(e.name);
     attrs.push(e.attr ? shown(s, e.attr) : bareAttr(e.ino, e.type));
   }
-  return { names, attrs };
+  return { names, attrs, end: !d.more && i >= d.entries.length };
 }
 
 export function releasedir(s: VfsState, fh: number): void {
