@@ -338,6 +338,21 @@ export class MetaClient {
     return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
   }
 
+  /**
+   * The first pages (with attributes) of the directories `inos`, those the master could list at
+   * once (ReaddirMany: a read-ahead, which leaves out what it cannot answer without waiting).
+   */
+  async readdirMany(inos: number[], limits: { perDir: number; total: number }, opts: MetaCallOptions = {}): Promise<Map<number, ReaddirPage>> {
+    const res = await this.call(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total }, opts);
+    const pages = new Map<number, ReaddirPage>();
+    for (const l of res.listings) {
+      const p = l.page;
+      if (!p) continue;
+      pages.set(wireNumber(l.ino, 'inode number'), { entries: (p.entries ?? []).map(toDirEntry), more: p.more === true, changeSeq: wireNumber(p.changeSeq, 'change_seq') });
+    }
+    return pages;
+  }
+
   /** statfs(2). */
   async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
     const res = await this.call(MasterMethods.Statfs, {}, opts);

@@ -1,7 +1,8 @@
 /**
  * Malformed gRPC requests — undecodable bytes, and well-formed messages with nonsense in them — are
  * answered with an error status (and an errno trailer where the daemon understood the request),
- * and the daemons keep serving.
+ * and the daemons keep serving. Also the calls a mount makes only for itself (delegation,
+ * ReaddirMany), checked at the wire where their edge cases are easiest to reach.
  */
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,40 @@ describe('malformed requests', () => {
     expect(results).toEqual(['EINVAL', 'EINVAL', 'EINVAL', '']);
     const st = await adminStatus(cluster.masterAddress);
     expect(st.servers).toHaveLength(1);
+  });
+
+  it('master answers ReaddirMany with what it can list at once, recalls nothing, and refuses a bad inode', async () => {
+    const call = async <K extends 'Mkdir' | 'Delegate' | 'ReaddirMany'>(method: K, req: Parameters<(typeof MasterMethods)[K]['serializeRequest']>[0]) => {
+      const m = MasterMethods[method];
+      const r = await rawCall(cluster.masterAddress, m.path, (m.serializeRequest as (x: typeof req) => Buffer)(req));
+      return { err: r.err, res: r.res && (m.deserializeResponse(r.res) as ReturnType<(typeof MasterMethods)[K]['deserializeResponse']>) };
+    };
+    const mkdir = async (parent: number, name: string): Promise<number> => Number((await call('Mkdir', { parent, name, mode: 0o755 })).res!.attr!.ino);
+    const listed = await mkdir(1, 'many-listed');
+    for (const n of ['x', 'y', 'z']) await mkdir(listed, n);
+    const empty = await mkdir(1, 'many-empty');
+    const held = await mkdir(1, 'many-held');
+    expect((await call('Delegate', { session: 'holder', acquire: [held] })).res!.granted.map((g) => Number(g.dir))).toEqual([held]);
+
+    // Held by another session, or no such inode: left out, not waited for.
+    const all = await call('ReaddirMany', { session: 'reader', inos: [listed, held, 987_654_321, empty] });
+    expect(all.err).toBeNull();
+    const byIno = new Map(all.res!.listings.map((l) => [Number(l.ino), l.page?.entries ?? []]));
+    expect([...byIno.keys()]).toEqual([listed, empty]);
+    expect(byIno.get(listed)!.map((e) => e.name)).toEqual(['x', 'y', 'z']);
+    expect(byIno.get(listed)![0]!.attr?.mode).toBeTruthy();
+    expect(byIno.get(empty)).toEqual([]);
+    // The holder still holds its directory: nothing was recalled.
+    expect((await call('Delegate', { session: 'reader', acquire: [held] })).res!.granted).toEqual([]);
+
+    // The entry budget ends the listing: a first page cut short says there is more.
+    const cut = await call('ReaddirMany', { session: 'reader', inos: [listed, empty], maxEntries: 2 });
+    expect(cut.res!.listings).toHaveLength(1);
+    expect((cut.res!.listings[0]!.page!.entries ?? []).map((e) => e.name)).toEqual(['x', 'y']);
+    expect(cut.res!.listings[0]!.page!.more).toBe(true);
+
+    const bad = await call('ReaddirMany', { session: 'reader', inos: [listed, 0] });
+    expect(bad.err?.metadata.get(ERRNO_TRAILER)[0]).toBe('EINVAL');
   });
 
   it('chunkserver answers garbage and bad ranges with errors and keeps serving', async () => {

@@ -10,6 +10,7 @@ import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, read
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { waitFor } from '../helpers/probes.js';
+import { masterCalls, metricsAddress } from '../helpers/metrics.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 /** fsync(2) of a directory through the mount (FUSE FSYNCDIR). */
@@ -20,26 +21,6 @@ function fsyncDir(path: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** The address in a daemon's "metrics listening" log line. */
-function metricsAddress(tail: string[]): string {
-  for (const line of tail) {
-    try {
-      const rec = JSON.parse(line) as { msg?: string; address?: string };
-      if (rec.msg === 'metrics listening' && rec.address) return rec.address;
-    } catch {
-      // not JSON
-    }
-  }
-  throw new Error('no "metrics listening" line in the log');
-}
-
-/** How many calls of `method` the master has handled. */
-async function calls(address: string, method: string): Promise<number> {
-  const text = await (await fetch(`http://${address}/metrics`)).text();
-  const m = new RegExp(`^fst_rpc_server_handling_seconds_count\\{service="fst\\.MasterService",method="${method}"\\} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
 }
 
 /** What both mounts must agree on for one entry. */
@@ -71,8 +52,8 @@ describe('directories delegated to a mount', () => {
   });
 
   it('answers mkdir, symlink, rename, unlink and rmdir itself, and the master ends with exactly what it answered', async () => {
-    const mkdirsBefore = await calls(masterMetrics, 'Mkdir');
-    const batchesBefore = await calls(masterMetrics, 'ApplyChanges');
+    const mkdirsBefore = await masterCalls(masterMetrics, 'Mkdir');
+    const batchesBefore = await masterCalls(masterMetrics, 'ApplyChanges');
     const w = a.path('w');
     mkdirSync(w);
     for (let i = 0; i < 300; i++) {
@@ -87,8 +68,8 @@ describe('directories delegated to a mount', () => {
     fsyncDir(w);
 
     // Most of it never waited for the master: it went in batches.
-    expect(await calls(masterMetrics, 'ApplyChanges')).toBeGreaterThan(batchesBefore);
-    expect((await calls(masterMetrics, 'Mkdir')) - mkdirsBefore).toBeLessThan(150);
+    expect(await masterCalls(masterMetrics, 'ApplyChanges')).toBeGreaterThan(batchesBefore);
+    expect((await masterCalls(masterMetrics, 'Mkdir')) - mkdirsBefore).toBeLessThan(150);
 
     // The other mount reads the master: every name, inode number, mode, owner, link count, size,
     // time and target is what the first mount told its callers.

@@ -1,6 +1,6 @@
-/** The hand-written ReaddirResponse encoder against protobufjs: what it writes decodes to what was given. */
+/** The hand-written ReaddirResponse and ReaddirManyResponse encoders against protobufjs: what they write decodes to what was given. */
 import { describe, expect, it } from 'vitest';
-import { encodeReaddirResponse } from '../../src/common/rpc/listing-encoder.js';
+import { encodeReaddirManyResponse, encodeReaddirResponse } from '../../src/common/rpc/listing-encoder.js';
 import { fst } from '../../src/proto-gen/fst.js';
 
 const attr = (ino: number, over: Partial<fst.IAttr> = {}): fst.IAttr => ({
@@ -58,5 +58,24 @@ describe('encodeReaddirResponse', () => {
   it('matches protobufjs on a page of a thousand entries', () => {
     const entries = Array.from({ length: 1000 }, (_, i) => ({ name: `file-${i}`, ino: 100 + i, type: fst.FileType.REGULAR, attr: attr(100 + i, { size: i * 1000 }) }));
     expect(roundTrip({ entries, more: true, changeSeq: 9 }).entries).toHaveLength(1000);
+  });
+});
+
+describe('encodeReaddirManyResponse', () => {
+  it('wraps each page in its DirListing as protobufjs does, pages empty and full alike', () => {
+    const res: fst.IReaddirManyResponse = {
+      listings: [
+        { ino: 7, page: { entries: [{ name: 'x', ino: 8, type: fst.FileType.REGULAR, attr: attr(8) }], more: true, changeSeq: 3 } },
+        { ino: 2 ** 40 + 1, page: { entries: [], more: false, changeSeq: 0 } },
+        { ino: 9, page: { entries: Array.from({ length: 300 }, (_, i) => ({ name: `n${i}`, ino: 1000 + i, type: fst.FileType.DIRECTORY, attr: attr(1000 + i) })), more: false, changeSeq: 12 } },
+      ],
+    };
+    const decoded = fst.ReaddirManyResponse.decode(encodeReaddirManyResponse(res));
+    expect(fst.ReaddirManyResponse.toObject(decoded, { defaults: true })).toEqual(
+      fst.ReaddirManyResponse.toObject(fst.ReaddirManyResponse.decode(fst.ReaddirManyResponse.encode(res).finish()), { defaults: true }),
+    );
+    expect(decoded.listings.map((l) => Number(l.ino))).toEqual([7, 2 ** 40 + 1, 9]);
+    expect(decoded.listings[2]!.page!.entries).toHaveLength(300);
+    expect(encodeReaddirManyResponse({ listings: [] })).toHaveLength(0);
   });
 });

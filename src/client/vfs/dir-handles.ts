@@ -7,6 +7,7 @@
 import { FsError } from '../../common/errors/errno.js';
 import type { MetaClient } from '../meta-client.js';
 import type { Attr, DirEntry } from '../types.js';
+import type { ListingReadAhead } from './listing-read-ahead.js';
 
 /** Entries asked of the master at once. */
 const PAGE = 1000;
@@ -45,10 +46,16 @@ export class DirHandleTable {
   }
 }
 
-/** Makes sure entries [0, count) of the directory's children are read (fewer at its end). */
-export async function readAhead(meta: MetaClient, d: DirHandle, count: number): Promise<void> {
+/**
+ * Makes sure entries [0, count) of the directory's children are read (fewer at its end). The first
+ * page may have been read ahead (listing-read-ahead.ts); every page read asks ahead for the
+ * subdirectories it names.
+ */
+export async function readAhead(meta: MetaClient, d: DirHandle, count: number, ahead?: ListingReadAhead): Promise<void> {
   while (d.more && d.entries.length < count) {
-    const page = await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true });
+    const first = d.after === '' && d.entries.length === 0;
+    const page = (first ? await ahead?.take(d.ino) : undefined) ?? (await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true }));
+    ahead?.listed(page.entries);
     d.seq = d.seq === undefined || d.seq === page.changeSeq ? page.changeSeq : 'mixed';
     d.entries.push(...page.entries);
     const last = page.entries[page.entries.length - 1];

@@ -29,7 +29,7 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
   const first = Math.max(0, offset - 2);
   const reading = d.more;
   const asked = s.entries.changes;
-  await readAhead(s.meta, d, first + max);
+  await readAhead(s.meta, d, first + max, s.listingsAhead);
   // Read to its end in pages of one change_seq, with no change of this mount meanwhile: the
   // directory is known whole (a `rm -r`, a `cp` into it, then need no lookups of its names).
   if (reading && !d.more && typeof d.seq === 'number' && s.entries.unchangedSince(d.ino, asked)) {

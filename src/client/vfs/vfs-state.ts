@@ -10,6 +10,7 @@ import type { DelegatedDirs } from './delegated-dirs.js';
 import type { DirHandleTable } from './dir-handles.js';
 import type { EntryCache } from './entry-cache.js';
 import type { HandleTable } from './handles.js';
+import type { ListingReadAhead } from './listing-read-ahead.js';
 import type { OpenFileTable } from './open-files.js';
 import type { OrphanTracker } from './orphans.js';
 
@@ -30,6 +31,8 @@ export interface VfsState {
   files: OpenFileTable;
   handles: HandleTable;
   dirs: DirHandleTable;
+  /** First pages of directories a tree walk is about to open (absent: every listing asks the master). */
+  listingsAhead: ListingReadAhead | undefined;
   orphans: OrphanTracker;
   /** Directories delegated to this mount, and the changes it answered there (absent: the master answers everything). */
   delegated: DelegatedDirs | undefined;

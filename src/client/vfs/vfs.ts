@@ -16,6 +16,7 @@ import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js
 import { MemoryBudget } from '../writeback/memory-budget.js';
 import { ChangeQueue } from './change-queue.js';
 import { DelegatedDirs } from './delegated-dirs.js';
+import { ListingReadAhead } from './listing-read-ahead.js';
 import { DirHandleTable } from './dir-handles.js';
 import { EntryCache } from './entry-cache.js';
 import { HandleTable } from './handles.js';
@@ -70,6 +71,7 @@ export class Vfs {
       files,
       handles: new HandleTable(),
       dirs: new DirHandleTable(),
+      listingsAhead: new ListingReadAhead(o.meta, entries, o.log),
       orphans: new OrphanTracker(o.meta, entries, files, o.log),
       kernel: o.kernel,
       read: o.read ?? {},

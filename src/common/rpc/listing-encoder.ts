@@ -141,3 +141,21 @@ export function encodeReaddirResponse(res: fst.IReaddirResponse): Buffer {
   if (o.pos !== total) throw new Error(`ReaddirResponse encoder wrote ${o.pos} bytes, sized ${total}`);
   return o.buf;
 }
+
+/** The ReaddirManyResponse wire bytes of `res`: each page by encodeReaddirResponse, wrapped in its DirListing. */
+export function encodeReaddirManyResponse(res: fst.IReaddirManyResponse): Buffer {
+  const parts: Buffer[] = [];
+  for (const l of res.listings ?? []) {
+    const page = encodeReaddirResponse(l.page ?? {});
+    const ino = num(l.ino);
+    const body = varField(ino) + 1 + varintSize(page.length) + page.length;
+    const head = new Out(Buffer.allocUnsafe(1 + varintSize(body) + varField(ino) + 1 + varintSize(page.length)));
+    head.tag(1, WIRE_LEN);
+    head.varint(body);
+    writeVar(head, 1, ino);
+    head.tag(2, WIRE_LEN);
+    head.varint(page.length);
+    parts.push(head.buf, page);
+  }
+  return Buffer.concat(parts);
+}

@@ -3,7 +3,7 @@
  * the .proto definitions so that they cannot drift.
  */
 import { fst } from '../../proto-gen/fst.js';
-import { encodeReaddirResponse } from './listing-encoder.js';
+import { encodeReaddirManyResponse, encodeReaddirResponse } from './listing-encoder.js';
 import { method } from './service-def.js';
 
 const M = 'fst.MasterService';
@@ -21,6 +21,9 @@ export const MasterMethods = {
   Readlink: method(M, 'Readlink', 'unary', fst.ReadlinkRequest, fst.ReadlinkResponse),
   // Its answer, the largest on the metadata path, has an encoder of its own (listing-encoder.ts).
   Readdir: { ...method(M, 'Readdir', 'unary', fst.ReaddirRequest, fst.ReaddirResponse), serializeResponse: encodeReaddirResponse },
+  ReaddirMany: {
+    ...method(M, 'ReaddirMany', 'unary', fst.ReaddirManyRequest, fst.ReaddirManyResponse), serializeResponse: encodeReaddirManyResponse,
+  },
   Statfs: method(M, 'Statfs', 'unary', fst.StatfsRequest, fst.StatfsResponse),
   GetXattr: method(M, 'GetXattr', 'unary', fst.GetXattrRequest, fst.GetXattrResponse),
   SetXattr: method(M, 'SetXattr', 'unary', fst.SetXattrRequest, fst.SetXattrResponse),

@@ -11,6 +11,7 @@ import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { Namespace } from '../tree/namespace.js';
 import type { Delegations } from '../sessions/delegations.js';
 import { applyChanges } from './apply-changes.js';
+import { readdirMany } from './readdir-many.js';
 import { callerArg, inoArg, nameArg, optionalIno } from './request-checks.js';
 
 const SET_ATTR_SIZE = 8;
@@ -115,6 +116,7 @@ export function masterServiceHandlers(
       const ino = inoArg(r.ino);
       return onIno(r.session, ino, () => inDirs(r.session, [ino], false, () => ns.readdir(ino, r.after, r.limit, r.withAttrs)));
     },
+    ReaddirMany: (r) => readdirMany(ns, delegations, r),
     Statfs: async () => {
       const counts = await ns.statfsCounts();
       const t = totals();

@@ -1,0 +1,96 @@
+/**
+ * Read-ahead of directory listings for tree walks. `find`, `du`, `ls -lR` and `rm -r` list a
+ * directory, then open its subdirectories one after another; each opening used to wait for a
+ * master round trip (two process wakeups each way, and the master's work) while both sides sat
+ * idle in between. When a listing names subdirectories, their first pages are asked for at once, in
+ * one ReaddirMany call, and are waiting when the walker gets there.
+ *
+ * A page read ahead is a listing as the master had it at one moment, like any other: it is used
+ * only within half the entry TTL of being asked for (so nothing it says is trusted longer than
+ * one and a half TTLs), only by the first read of its directory, and not at all if this mount
+ * changed that directory since it was asked for. Unused pages expire; the master's side of a call
+ * is bounded by an entry budget (master/rpc/readdir-many.ts).
+ */
+import { FsError } from '../../common/errors/errno.js';
+import type { Logger } from '../../common/log/logger.js';
+import type { MetaClient, ReaddirPage } from '../meta-client.js';
+import { fst, type DirEntry } from '../types.js';
+import type { EntryCache } from './entry-cache.js';
+
+/** Subdirectories asked for per listing read. */
+const DIRS_PER_CALL = 64;
+/** Entries per call in all, and per directory (a longer directory continues page by page). */
+const ENTRIES_PER_CALL = 4000;
+const ENTRIES_PER_DIR = 1000;
+/** Pages kept waiting at most (the oldest go first). */
+const MAX_WAITING = 1024;
+
+interface Waiting {
+  page: ReaddirPage;
+  /** When it was asked for (Date.now()). */
+  at: number;
+  /** This mount's change count when it was asked for (EntryCache.unchangedSince). */
+  asked: number;
+}
+
+export class ListingReadAhead {
+  private readonly waiting = new Map<number, Waiting>();
+  /** Directories asked for and not answered yet: awaiting the function's promise sends the call if it was not yet. */
+  private readonly asking = new Map<number, () => Promise<void>>();
+  private disabled = false;
+
+  constructor(
+    private readonly meta: MetaClient,
+    private readonly entries: EntryCache,
+    private readonly log: Logger,
+  ) {}
+
+  private get maxAgeMs(): number {
+    return this.entries.ttlMs / 2;
+  }
+
+  /** A listing (a page of one) was read: ask ahead for its subdirectories' first pages. */
+  listed(entries: readonly DirEntry[]): void {
+    if (this.disabled || this.maxAgeMs <= 0) return;
+    const dirs: number[] = [];
+    for (const e of entries) {
+      if (e.type !== fst.FileType.DIRECTORY || this.waiting.has(e.ino) || this.asking.has(e.ino)) continue;
+      dirs.push(e.ino);
+      if (dirs.length === DIRS_PER_CALL) break;
+    }
+    if (dirs.length === 0) return;
+    const at = Date.now();
+    const asked = this.entries.changes;
+    let call: Promise<void> | undefined;
+    const ask = (): Promise<void> => (call ??= this.meta.readdirMany(dirs, { perDir: ENTRIES_PER_DIR, total: ENTRIES_PER_CALL }).then((pages) => {
+      for (const [ino, page] of pages) this.keep(ino, { page, at, asked });
+    }, (e: unknown) => {
+      // A master without ReaddirMany: stop asking. Anything else (a master restarting, a timeout)
+      // costs only the read-ahead; the walker's own reads report it if it lasts.
+      if (e instanceof FsError && e.code === 'ENOSYS') this.disabled = true;
+      else this.log.debug('listing read-ahead failed', { err: e });
+    }).finally(() => {
+      for (const d of dirs) this.asking.delete(d);
+    }));
+    // Sent after the listing that named them is answered: writing to the master's socket costs a
+    // wakeup of the master, which the walker need not wait for. A take() before then sends it at once.
+    for (const d of dirs) this.asking.set(d, ask);
+    setImmediate(() => void ask());
+  }
+
+  private keep(ino: number, w: Waiting): void {
+    this.waiting.delete(ino);
+    this.waiting.set(ino, w);
+    if (this.waiting.size > MAX_WAITING) this.waiting.delete(this.waiting.keys().next().value!);
+  }
+
+  /** The first page of `dir` read ahead, still fresh and untouched by this mount; it is used up. */
+  async take(dir: number): Promise<ReaddirPage | undefined> {
+    await this.asking.get(dir)?.();
+    const w = this.waiting.get(dir);
+    if (!w) return undefined;
+    this.waiting.delete(dir);
+    if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;
+    return w.page;
+  }
+}
