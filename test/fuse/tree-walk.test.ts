@@ -1,10 +1,10 @@
 /**
  * Tree walks through a real mount of a real cluster: the first pages of the subdirectories a
  * listing names are read ahead in one ReaddirMany call (client/vfs/listing-read-ahead.ts), and what
- * the walker sees stays right: every entry once, and a directory this mount changed after reading
- * it ahead listed afresh.
+ * the walker sees stays right: every entry once, and a directory this mount changed (or changed the
+ * attributes of something in) after reading it ahead listed afresh.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { masterCalls, metricsAddress } from '../helpers/metrics.js';
@@ -56,5 +56,19 @@ describe('tree walks', () => {
     writeFileSync(a.path('p/s/new-file'), 'y');
     mkdirSync(a.path('p/s/new-dir'));
     expect(readdirSync(a.path('p/s')).sort()).toEqual(['new-dir', 'new-file', 'old']);
+  });
+
+  it('lists afresh a directory whose entries this mount changed after reading it ahead (mode, size, links)', async () => {
+    mkdirSync(a.path('q'));
+    mkdirSync(a.path('q/s'));
+    writeFileSync(a.path('q/s/f'), 'x');
+    // Listing q reads q/s ahead, with f as it is now; then f changes without q/s changing.
+    expect(readdirSync(a.path('q'))).toEqual(['s']);
+    chmodSync(a.path('q/s/f'), 0o600);
+    appendFileSync(a.path('q/s/f'), 'more');
+    linkSync(a.path('q/s/f'), a.path('q/elsewhere'));
+    // ls -l takes the attributes from the listing (readdirplus): they must be the new ones.
+    const line = (await sh('ls -ln q/s', a.dir)).split('\n').find((l) => l.endsWith(' f'));
+    expect(line).toMatch(/^-rw------- 2 \d+ \d+ 5 /);
   });
 });

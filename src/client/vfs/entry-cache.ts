@@ -52,6 +52,9 @@ export class EntryCache {
   private readonly changedAt = new Map<number, number>();
   /** What a directory missing from `changedAt` counts as (its entries were dropped to bound it). */
   private changedFloor = 0;
+  /** Per inode, the count when its cached attributes last changed or were forgotten; and its floor. */
+  private readonly attrChangedAt = new Map<number, number>();
+  private attrChangedFloor = 0;
 
   /** The last attributes seen of each inode, however old, for names a listing vouches for. */
   private readonly lastAttrs: LRUCache<number, Attr>;
@@ -216,6 +219,7 @@ export class EntryCache {
   update(attr: Attr): Attr {
     this.attrs.set(attr.ino, attr);
     this.lastAttrs.set(attr.ino, attr);
+    this.noteAttrChange(attr.ino);
     return attr;
   }
 
@@ -229,12 +233,12 @@ export class EntryCache {
   dirChanged(dir: number, dirAttr: Attr | undefined): void {
     this.noteChange(dir);
     if (!dirAttr) {
-      this.attrs.delete(dir);
+      this.forgetAttr(dir);
       this.listings.forget(dir);
       return;
     }
     const cached = this.attrs.get(dirAttr.ino);
-    if (cached && olderCtime(dirAttr, cached)) this.attrs.delete(dirAttr.ino);
+    if (cached && olderCtime(dirAttr, cached)) this.forgetAttr(dirAttr.ino);
     else this.update(dirAttr);
   }
 
@@ -295,6 +299,22 @@ export class EntryCache {
     return (this.changedAt.get(dir) ?? this.changedFloor) <= seq;
   }
 
+  /**
+   * Whether the attributes cached of `ino` stayed as they were since `changeSeq` was `seq` (a
+   * listing asked for then still tells them right, as far as this mount knows).
+   */
+  attrsUnchangedSince(ino: number, seq: number): boolean {
+    return (this.attrChangedAt.get(ino) ?? this.attrChangedFloor) <= seq;
+  }
+
+  private noteAttrChange(ino: number): void {
+    if (this.attrChangedAt.size >= 200_000) {
+      this.attrChangedAt.clear();
+      this.attrChangedFloor = this.changeSeq + 1;
+    }
+    this.attrChangedAt.set(ino, ++this.changeSeq);
+  }
+
   private noteChange(dir: number): void {
     this.recentlyChanged.set(dir, true);
     if (this.changedAt.size >= 100_000) {
@@ -313,6 +333,7 @@ export class EntryCache {
   /** Forgets an inode's attributes (its nlink, ctime or size changed): the next stat asks. */
   forgetAttr(ino: number): void {
     this.attrs.delete(ino);
+    this.noteAttrChange(ino);
   }
 
   isXattrAbsent(ino: number, name: string): boolean {

@@ -8,7 +8,7 @@
  * A page read ahead is a listing as the master had it at one moment, like any other: it is used
  * only within half the entry TTL of being asked for (so nothing it says is trusted longer than
  * one and a half TTLs), only by the first read of its directory, and not at all if this mount
- * changed that directory since it was asked for. Unused pages expire; the master's side of a call
+ * changed that directory, or the attributes of anything in it, since it was asked for. Unused pages expire; the master's side of a call
  * is bounded by an entry budget (master/rpc/readdir-many.ts).
  */
 import { FsError } from '../../common/errors/errno.js';
@@ -91,6 +91,9 @@ export class ListingReadAhead {
     if (!w) return undefined;
     this.waiting.delete(dir);
     if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;
+    // An entry whose attributes changed through this mount since (a write, a chmod, a link
+    // elsewhere) would be shown as it was: list afresh.
+    if (w.page.entries.some((e) => !this.entries.attrsUnchangedSince(e.ino, w.asked))) return undefined;
     return w.page;
   }
 }
