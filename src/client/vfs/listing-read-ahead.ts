@@ -22,8 +22,9 @@ const DIRS_PER_CALL = 64;
 /** Entries per call in all, and per directory (a longer directory continues page by page). */
 const ENTRIES_PER_CALL = 4000;
 const ENTRIES_PER_DIR = 1000;
-/** Pages kept waiting at most (the oldest go first). */
+/** Pages, and entries in them, kept waiting at most (the oldest go first): a few MiB. */
 const MAX_WAITING = 1024;
+export const MAX_WAITING_ENTRIES = 20_000;
 
 interface Waiting {
   page: ReaddirPage;
@@ -34,7 +35,9 @@ interface Waiting {
 }
 
 export class ListingReadAhead {
+  /** In the order they arrived (so the oldest first). */
   private readonly waiting = new Map<number, Waiting>();
+  private waitingEntries = 0;
   /** Directories asked for and not answered yet: awaiting the function's promise sends the call if it was not yet. */
   private readonly asking = new Map<number, () => Promise<void>>();
   private disabled = false;
@@ -79,17 +82,31 @@ export class ListingReadAhead {
   }
 
   private keep(ino: number, w: Waiting): void {
-    this.waiting.delete(ino);
+    this.drop(ino);
     this.waiting.set(ino, w);
-    if (this.waiting.size > MAX_WAITING) this.waiting.delete(this.waiting.keys().next().value!);
+    this.waitingEntries += w.page.entries.length;
+    // Unused pages go when too old to be used, or to make room (oldest first).
+    const now = Date.now();
+    for (const [oldest, o] of this.waiting) {
+      if (this.waiting.size <= MAX_WAITING && this.waitingEntries <= MAX_WAITING_ENTRIES && now - o.at <= this.maxAgeMs) break;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(ino: number): Waiting | undefined {
+    const w = this.waiting.get(ino);
+    if (w) {
+      this.waiting.delete(ino);
+      this.waitingEntries -= w.page.entries.length;
+    }
+    return w;
   }
 
   /** The first page of `dir` read ahead, still fresh and untouched by this mount; it is used up. */
   async take(dir: number): Promise<ReaddirPage | undefined> {
     await this.asking.get(dir)?.();
-    const w = this.waiting.get(dir);
+    const w = this.drop(dir);
     if (!w) return undefined;
-    this.waiting.delete(dir);
     if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;
     // An entry whose attributes changed through this mount since (a write, a chmod, a link
     // elsewhere) would be shown as it was: list afresh.
