@@ -8,8 +8,9 @@
  * A page read ahead is a listing as the master had it at one moment, like any other: it is used
  * only within half the entry TTL of being asked for (so nothing it says is trusted longer than
  * one and a half TTLs), only by the first read of its directory, and not at all if this mount
- * changed that directory, or the attributes of anything in it, since it was asked for. Unused pages expire; the master's side of a call
- * is bounded by an entry budget (master/rpc/readdir-many.ts).
+ * changed that directory, or the attributes of anything in it, since it was asked for. Unused
+ * pages expire, and what waits is bounded; the master's side of a call is bounded by an entry
+ * budget (master/rpc/readdir-many.ts).
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
@@ -38,7 +39,7 @@ export class ListingReadAhead {
   /** In the order they arrived (so the oldest first). */
   private readonly waiting = new Map<number, Waiting>();
   private waitingEntries = 0;
-  /** Directories asked for and not answered yet: awaiting the function's promise sends the call if it was not yet. */
+  /** Directories asked for and not answered yet; calling the function sends the call now if it is not sent yet. */
   private readonly asking = new Map<number, () => Promise<void>>();
   private disabled = false;
 
