@@ -6,7 +6,7 @@
  * a mount killed while holding a directory delays others by its lease at most; a restarted master
  * gets the changes of directories it forgot it had delegated.
  */
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { waitFor } from '../helpers/probes.js';
@@ -80,6 +80,24 @@ describe('directories delegated to a mount', () => {
     expect(describeTree(b.path('w/d250/inner'))).toEqual(describeTree(`${w}/d250/inner`));
     expect(readlinkSync(b.path('w/r60'))).toBe('target-60');
     expect(lstatSync(b.path('w/d200')).mode & 0o7777).toBe(0o750);
+  });
+
+  it('shows nlink 0 through a descriptor of a file unlinked after it was renamed here', () => {
+    // The rename is answered under the delegation, so the new name is known only from the
+    // listing; the unlink (an open file: the master's) must still drop the cached attributes.
+    const d = a.path('renamed-then-unlinked');
+    mkdirSync(d);
+    writeFileSync(`${d}/f`, 'x');
+    renameSync(`${d}/f`, `${d}/g`);
+    const fd = openSync(`${d}/g`, 'r+');
+    try {
+      expect(fstatSync(fd).nlink).toBe(1);
+      unlinkSync(`${d}/g`);
+      expect(fstatSync(fd).nlink).toBe(0);
+      expect(readdirSync(d)).toEqual([]);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('shows another mount each change at once (its calls recall the directory), then gives way to it', async () => {

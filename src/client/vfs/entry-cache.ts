@@ -105,6 +105,14 @@ export class EntryCache {
   }
 
   /**
+   * The inode `name` names in `parent` as far as this mount knows (a cached name, or a listing held
+   * even if no longer trusted): whose cached attributes a removal or rename of the name must drop.
+   */
+  knownIno(parent: number, name: string): number | undefined {
+    return this.cachedEntry(parent, name) ?? this.listings.inoOf(parent, name);
+  }
+
+  /**
    * lookup: from the cache while both the name and the inode's attributes are trusted, else from
    * the master (ENOENT when absent). The TTL is the shorter of the two. A name a listing vouches for
    * may come with the last attributes seen, however old, and `attrTtlSec` 0 (ask before using

@@ -83,10 +83,12 @@ export async function readlink(s: VfsState, ino: number): Promise<string> {
 
 export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
   if (unlinkHere(s, parent, name, ctx)) return;
-  const victim = s.entries.cachedEntry(parent, name);
+  let victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
     const keepIno = await s.orphans.keepCandidate(parent, name);
+    // An open file's inode is known even when its name was not cached: its nlink changes too.
+    if (keepIno !== 0) victim = keepIno;
     const res = await s.meta.unlink(parent, name, { caller: callerOf(ctx), keepIno });
     dirAttr = res.parentAttr;
     if (res.nlink === 0 && keepIno !== 0) s.orphans.kept(keepIno);
@@ -100,7 +102,7 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
 
 export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
   if (rmdirHere(s, parent, name, ctx)) return;
-  const victim = s.entries.cachedEntry(parent, name);
+  const victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
     dirAttr = (await s.meta.rmdir(parent, name, { caller: callerOf(ctx) })).parentAttr;
@@ -137,12 +139,13 @@ function wantSubdirs(s: VfsState, parent: number): void {
 export async function rename(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
   if ((flags & ~RENAME_NOREPLACE) !== 0) throw new FsError('EINVAL', `rename flags ${flags} are not supported`);
   if (renameHere(s, parent, name, newParent, newName, flags, ctx)) return;
-  const moved = s.entries.cachedEntry(parent, name);
-  const replaced = s.entries.cachedEntry(newParent, newName);
+  const moved = s.entries.knownIno(parent, name);
+  let replaced = s.entries.knownIno(newParent, newName);
   let dirAttr: Attr | undefined;
   let newDirAttr: Attr | undefined;
   try {
     const keepIno = (flags & RENAME_NOREPLACE) !== 0 ? 0 : await s.orphans.keepCandidate(newParent, newName);
+    if (keepIno !== 0) replaced = keepIno;
     const res = await s.meta.rename(parent, name, newParent, newName, (flags & RENAME_NOREPLACE) !== 0, { caller: callerOf(ctx), keepIno });
     dirAttr = res.parentAttr;
     newDirAttr = res.newParentAttr;
