@@ -143,7 +143,7 @@ describe('Vfs', () => {
   });
 
   /** A Vfs on its own MetaClient, recording the name of every master RPC it makes. */
-  function countedVfs(): { v: Vfs; calls: string[]; close: () => void } {
+  function countedVfs(ttlMs = 60_000): { v: Vfs; calls: string[]; close: () => void } {
     const meta = new MetaClient(cluster.address);
     const calls: string[] = [];
     const unary = meta.rpc.unary.bind(meta.rpc);
@@ -151,8 +151,8 @@ describe('Vfs', () => {
       calls.push(m.path.slice(m.path.lastIndexOf('/') + 1));
       return unary(m, req, opts);
     });
-    // A long TTL: no entry may expire by itself during the test.
-    const v = new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: 60_000 });
+    // A long TTL by default: no entry may expire by itself during the test.
+    const v = new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: ttlMs });
     return { v, calls, close: () => meta.close() };
   }
 
@@ -320,18 +320,6 @@ describe('Vfs', () => {
   });
 
   describe('directories known whole', () => {
-    /** A Vfs on its own MetaClient with a long TTL, recording the name of every master RPC it makes. */
-    function countedVfs(ttlMs = 60_000): { v: Vfs; calls: string[]; close: () => void } {
-      const meta = new MetaClient(cluster.address);
-      const calls: string[] = [];
-      const unary = meta.rpc.unary.bind(meta.rpc);
-      vi.spyOn(meta.rpc, 'unary').mockImplementation((m, req, opts) => {
-        calls.push(m.path.slice(m.path.lastIndexOf('/') + 1));
-        return unary(m, req, opts);
-      });
-      return { v: new Vfs({ meta, chunks: client.chunks, log: silentLogger, entryTtlMs: ttlMs }), calls, close: () => meta.close() };
-    }
-
     it('answers lookups in a directory it made from what it knows, until someone else changes it', async () => {
       const { v, calls, close } = countedVfs();
       try {

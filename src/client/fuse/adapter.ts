@@ -149,8 +149,10 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       }
       const fit = direntsFitting(piece.names, size, plus);
       const end = piece.end && fit === piece.names.length;
-      if (end && !jsFh) vfs.releasedir(fh);
-      return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: end && !jsFh ? 0 : fh };
+      // A handle opened for this one piece is not kept once the listing ended in it.
+      const kept = end && !jsFh ? 0 : fh;
+      if (kept === 0) vfs.releasedir(fh);
+      return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: kept };
     }, (p) => {
       const attrs = new Float64Array(p.attrs.length * ATTR_FIELDS);
       p.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
