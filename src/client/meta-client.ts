@@ -163,13 +163,16 @@ export interface ChangeFailure {
   error: FsError;
 }
 
+/** What a call waits for: every change this mount queued, or given a scope only those touching its inodes. */
+export type Barrier = (scope?: readonly number[]) => Promise<void> | undefined;
+
 export class MetaClient {
   readonly rpc: RpcClient;
   private readonly caller: Caller;
   /** This client's session, for directory delegations (empty: none). */
   readonly session: string;
   /** What every call waits for first (a mount's changes not yet applied, change-queue.ts). */
-  private barrier: (() => Promise<void> | undefined) | undefined;
+  private barrier: Barrier | undefined;
 
   constructor(readonly address: string, options: RpcClientOptions & { caller?: Caller; session?: string } = {}) {
     this.rpc = new RpcClient(address, options);
@@ -178,7 +181,7 @@ export class MetaClient {
   }
 
   /** Makes every call but the delegation calls wait for `barrier` (when it returns a promise). */
-  setBarrier(barrier: () => Promise<void> | undefined): void {
+  setBarrier(barrier: Barrier): void {
     this.barrier = barrier;
   }
 
@@ -192,6 +195,26 @@ export class MetaClient {
     if (this.session !== '') (request as { session?: string }).session = this.session;
     const wait = this.barrier?.();
     return wait ? wait.then(() => this.rpc.unary(m, request, opts)) : this.rpc.unary(m, request, opts);
+  }
+
+  /**
+   * A read of what `scope` names (listings, attributes): waits only for the queued changes touching
+   * those inodes. An answer naming another inode a queued change touches (an entry renamed or
+   * removed, a subdirectory changed) may show it as it was: then it is read again after them all.
+   */
+  private async read<ReqI, Req extends ReqI, ResI, Res extends ResI>(
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions, scope: readonly number[], named: (res: Res) => Iterable<number>,
+  ): Promise<Res> {
+    if (this.session !== '') (request as { session?: string }).session = this.session;
+    const wait = this.barrier?.(scope);
+    if (wait) await wait;
+    const res = await this.rpc.unary(m, request, opts);
+    const barrier = this.barrier;
+    if (!barrier) return res;
+    for (const ino of named(res)) {
+      if (barrier([ino])) return this.call(m, request, opts);
+    }
+    return res;
   }
 
   /** Takes and gives back directories, and reserves inode numbers (see DelegateRequest). */
@@ -332,9 +355,9 @@ export class MetaClient {
 
   /** One page of getdents(2): entries after `after`, in name order. */
   async readdir(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean } = {}, opts: MetaCallOptions = {}): Promise<ReaddirPage> {
-    const res = await this.call(MasterMethods.Readdir, {
+    const res = await this.read(MasterMethods.Readdir, {
       ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
-    }, opts);
+    }, opts, [ino], (r) => r.entries.map((e) => wireNumber(e.ino, 'inode number')));
     return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
   }
 
@@ -343,7 +366,8 @@ export class MetaClient {
    * once (ReaddirMany: a read-ahead, which leaves out what it cannot answer without waiting).
    */
   async readdirMany(inos: number[], limits: { perDir: number; total: number }, opts: MetaCallOptions = {}): Promise<Map<number, ReaddirPage>> {
-    const res = await this.call(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total }, opts);
+    const res = await this.read(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total }, opts, inos,
+      (r) => r.listings.flatMap((l) => (l.page?.entries ?? []).map((e) => wireNumber(e.ino, 'inode number'))));
     const pages = new Map<number, ReaddirPage>();
     for (const l of res.listings) {
       const p = l.page;

@@ -6,9 +6,9 @@
  * a mount killed while holding a directory delays others by its lease at most; a restarted master
  * gets the changes of directories it forgot it had delegated.
  */
-import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FuseMount } from '../helpers/fuse-mount.js';
+import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { waitFor } from '../helpers/probes.js';
 import { masterCalls, metricsAddress } from '../helpers/metrics.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
@@ -97,6 +97,42 @@ describe('directories delegated to a mount', () => {
       expect(readdirSync(d)).toEqual([]);
     } finally {
       closeSync(fd);
+    }
+  });
+
+  it('removes a tree with rm -r answering the removals itself, from the first in each directory', async () => {
+    // Made by the other mount, so that this one holds none of it: it asks for each directory as it
+    // lists it while removing, and waits for that answer rather than remove through the master.
+    const dirs = 12;
+    mkdirSync(b.path('gone'));
+    for (let i = 0; i < dirs; i++) {
+      mkdirSync(b.path(`gone/d${i}`));
+      for (let j = 0; j < 6; j++) writeFileSync(b.path(`gone/d${i}/f${j}`), `${i}.${j}`);
+    }
+    expect((await sh('find gone -type f', a.dir)).trim().split('\n')).toHaveLength(dirs * 6);
+    const calls = async (): Promise<number> => (await masterCalls(masterMetrics, 'Unlink')) + (await masterCalls(masterMetrics, 'Rmdir'));
+    const removalsBefore = await calls();
+    await sh('rm -rf gone', a.dir);
+    expect(existsSync(a.path('gone'))).toBe(false);
+    // Asking the master for the first removal in each directory would be 1 + 7 per directory.
+    expect((await calls()) - removalsBefore).toBeLessThan(dirs / 2);
+    fsyncDir(a.dir);
+    await waitFor('the other mount to see the tree gone', () => !existsSync(b.path('gone')));
+  });
+
+  it('lists a hard link with its new link count right after the other name was removed here', () => {
+    // The removal is answered here and reaches the master in a batch a few milliseconds later; a
+    // listing of the other directory read meanwhile (its attributes cached by the kernel from
+    // READDIRPLUS) must not show the master's count from before it.
+    mkdirSync(a.path('hl'));
+    mkdirSync(a.path('hl/a'));
+    mkdirSync(a.path('hl/c'));
+    for (let i = 0; i < 20; i++) {
+      writeFileSync(a.path(`hl/a/f${i}`), 'x');
+      linkSync(a.path(`hl/a/f${i}`), a.path(`hl/c/g${i}`));
+      unlinkSync(a.path(`hl/a/f${i}`));
+      expect(readdirSync(a.path('hl/c'))).toContain(`g${i}`);
+      expect(lstatSync(a.path(`hl/c/g${i}`)).nlink).toBe(1);
     }
   });
 

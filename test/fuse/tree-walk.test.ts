@@ -47,6 +47,18 @@ describe('tree walks', () => {
     expect((await masterCalls(masterMetrics, 'Readdir')) - readdirs).toBeLessThan(dirs);
   });
 
+  it('lists a directory opened again at once from the listing just read, and afresh after a change', async () => {
+    mkdirSync(a.path('twice'));
+    for (let i = 0; i < 5; i++) writeFileSync(a.path(`twice/f${i}`), 'x');
+    const readdirs = await masterCalls(masterMetrics, 'Readdir');
+    // rm -r opens every directory twice (once to see whether it is empty).
+    expect(readdirSync(a.path('twice'))).toHaveLength(5);
+    expect(readdirSync(a.path('twice'))).toHaveLength(5);
+    expect((await masterCalls(masterMetrics, 'Readdir')) - readdirs).toBe(1);
+    writeFileSync(a.path('twice/new'), 'y');
+    expect(readdirSync(a.path('twice'))).toHaveLength(6);
+  });
+
   it('lists afresh a directory it changed after reading it ahead', async () => {
     mkdirSync(a.path('p'));
     mkdirSync(a.path('p/s'));

@@ -42,7 +42,7 @@ describe('ListingReadAhead', () => {
     ahead.listed([dirEntry(5), { name: 'file', ino: 6, type: fst.FileType.REGULAR }, dirEntry(7)]);
     const page = await ahead.take(5);
     expect(asked).toEqual([[5, 7]]);
-    expect(page?.entries.map((e) => e.name)).toEqual(['f0', 'f1', 'f2']);
+    expect(page?.page.entries.map((e) => e.name)).toEqual(['f0', 'f1', 'f2']);
     expect(await ahead.take(5)).toBeUndefined();
     expect(await ahead.take(6)).toBeUndefined();
     // Asked for already: not again.
@@ -67,7 +67,34 @@ describe('ListingReadAhead', () => {
     entries.forgetAttr(5 * 10_000 + 1);
     expect(await ahead.take(5)).toBeUndefined();
     // Untouched and young enough: used.
-    expect((await ahead.take(6))?.entries).toHaveLength(2);
+    expect((await ahead.take(6))?.page.entries).toHaveLength(2);
+  });
+
+  it('keeps a listing read whole for the next opening, within the age limit counted from its first read', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setImmediate'] });
+    const { meta, asked } = fakeMaster(2);
+    const entries = new EntryCache(meta, 1000);
+    const ahead = new ListingReadAhead(meta, entries, silentLogger);
+    ahead.listed([dirEntry(1), dirEntry(2)]);
+    await vi.runAllTimersAsync();
+    // A change here since the first read: kept, but not handed out.
+    const other = await ahead.take(2);
+    ahead.keepForReopen(2, other!);
+    entries.dirChanged(2, undefined);
+    expect(await ahead.take(2)).toBeUndefined();
+
+    const first = await ahead.take(1);
+    expect(first?.reused).toBeFalsy();
+    vi.advanceTimersByTime(300);
+    ahead.keepForReopen(1, first!);
+    const again = await ahead.take(1);
+    expect(again?.page).toBe(first?.page);
+    expect(again?.reused).toBe(true);
+    // Past half the TTL from the first read: not kept again, however recently it was served.
+    vi.advanceTimersByTime(201);
+    ahead.keepForReopen(1, again!);
+    expect(await ahead.take(1)).toBeUndefined();
+    expect(asked).toEqual([[1, 2]]);
   });
 
   it('keeps no more than its bound of entries waiting, dropping the oldest pages', async () => {

@@ -7,7 +7,10 @@
  *
  * Every other master call of this mount waits until the changes queued before it are applied
  * (`barrier`, installed on the MetaClient): the master never sees a file created in a directory
- * it has not made yet, and reads see this mount's own changes. A change the master refuses (only
+ * it has not made yet, and reads see this mount's own changes. Reads of listings and attributes
+ * wait only for the changes touching what they read (a scoped barrier, checked again against the
+ * inodes the answer names): a walk that removes what it lists does not wait for each directory's
+ * removals to reach the master before listing the next. A change the master refuses (only
  * possible when another client changed the directory against the delegation's promise, e.g. across
  * a master restart) is logged, undone in the caches by `onFailure`, and reported by the next
  * `flush` (fsync, fsyncdir) as EIO, the way a lost write-back is.
@@ -26,8 +29,11 @@ const BATCH_FULL = 128;
 
 export interface QueuedChange {
   change: fst.IChange;
-  /** The directories it touched (their delegations must not be given back before it is applied). */
-  dirs: number[];
+  /**
+   * The inodes it touches: its directories (their delegations must not be given back before it is
+   * applied) and the inodes it makes, removes or moves (a read naming one waits for it).
+   */
+  inos: number[];
   /** Called when the master refused it. */
   onFailure: (error: FsError) => void;
 }
@@ -42,7 +48,7 @@ export class ChangeQueue {
   private failures = 0;
   /** Changes were applied since the last `sync` (committed by the master, maybe not on its disk yet). */
   private appliedUnsynced = false;
-  /** Changes queued or on their way, per directory. */
+  /** Changes queued or on their way, per inode they touch. */
   private readonly inFlight = new Map<number, number>();
 
   constructor(
@@ -55,7 +61,7 @@ export class ChangeQueue {
   /** Queues a change; it goes out at once unless a batch is on its way. */
   add(q: QueuedChange): void {
     this.pending.push(q);
-    for (const d of q.dirs) this.inFlight.set(d, (this.inFlight.get(d) ?? 0) + 1);
+    for (const d of q.inos) this.inFlight.set(d, (this.inFlight.get(d) ?? 0) + 1);
     if (!this.drained) this.drained = new Promise<void>((r) => (this.resolveDrained = r));
     if (this.pending.length >= BATCH_FULL) this.sendNow();
     else this.timer ??= setTimeout(() => this.sendNow(), BATCH_DELAY_MS);
@@ -67,13 +73,17 @@ export class ChangeQueue {
     this.sending ??= this.send();
   }
 
-  /** Whether changes in `dir` are still to be applied. */
-  busy(dir: number): boolean {
-    return this.inFlight.has(dir);
+  /** Whether changes touching `ino` (in directory `ino`, or of that inode) are still to be applied. */
+  busy(ino: number): boolean {
+    return this.inFlight.has(ino);
   }
 
-  /** Undefined when nothing is queued; else sends it now and resolves once everything queued is applied. */
-  barrier(): Promise<void> | undefined {
+  /**
+   * Undefined when nothing is queued (or, given a `scope`, nothing touching those inodes); else
+   * sends the queue now and resolves once everything queued is applied.
+   */
+  barrier(scope?: readonly number[]): Promise<void> | undefined {
+    if (scope && !scope.some((ino) => this.inFlight.has(ino))) return undefined;
     if (this.drained && !this.sending) this.sendNow();
     return this.drained;
   }
@@ -117,7 +127,7 @@ export class ChangeQueue {
         q.onFailure(error);
       }
       for (const q of batch) {
-        for (const d of q.dirs) {
+        for (const d of q.inos) {
           const n = (this.inFlight.get(d) ?? 1) - 1;
           if (n <= 0) this.inFlight.delete(d);
           else this.inFlight.set(d, n);

@@ -37,6 +37,10 @@ export class DelegatedDirs {
   /** When each directory was last recalled (Date.now()). */
   private readonly recalledAt = new Map<number, number>();
   private readonly wanted = new Set<number>();
+  /** Asked for in the Delegate call on its way. */
+  private readonly asking = new Set<number>();
+  /** When this mount last changed a directory (Date.now()). */
+  private lastChangeAt = 0;
   private readonly toRelease = new Set<number>();
   private requesting: Promise<void> | undefined;
   private leaseMs = 0;
@@ -57,8 +61,11 @@ export class DelegatedDirs {
     private readonly log: Logger,
     /** A delegation was granted: `changeSeq` of the directory then. Answers whether its listing is known. */
     private readonly onGranted: (dir: number, changeSeq: number) => void,
-    /** A delegation ends (given back or no longer trusted). */
-    private readonly onEnded: (dir: number) => void,
+    /**
+     * A delegation ends: given back unasked (`recalled` false), or recalled or no longer trusted
+     * (`recalled` true: another client changes the directory next, so its listing here is stale).
+     */
+    private readonly onEnded: (dir: number, recalled: boolean) => void,
   ) {
     this.sweeper = setInterval(() => this.sweep(), IDLE_MS / 2);
     this.sweeper.unref();
@@ -68,7 +75,7 @@ export class DelegatedDirs {
   holds(dir: number): boolean {
     const h = this.held.get(dir);
     if (!h || h.recalled || Date.now() > this.trustedUntil) return false;
-    h.lastUse = Date.now();
+    h.lastUse = this.lastChangeAt = Date.now();
     return true;
   }
 
@@ -85,7 +92,34 @@ export class DelegatedDirs {
 
   /** Asks for `dir` in the background (this mount just changed it through the master). */
   want(dir: number): void {
-    if (this.stopped || this.held.has(dir) || this.wanted.has(dir)) return;
+    this.lastChangeAt = Date.now();
+    this.ask(dir);
+  }
+
+  /**
+   * A directory was just listed whole: asked for too while this mount is changing directories (a
+   * `rm -r` lists each directory and then empties it; held by then, its removals are answered here
+   * from the first one on). A mount that only reads asks for nothing.
+   */
+  listed(dir: number): void {
+    if (Date.now() - this.lastChangeAt < IDLE_MS) this.ask(dir);
+  }
+
+  /**
+   * When `dir` is asked for now: resolves once that was answered (granted or not). A change there
+   * waits for it rather than go to the master, whose answer would come no sooner.
+   */
+  asked(dir: number): Promise<void> | undefined {
+    if (!this.wanted.has(dir) && !this.asking.has(dir)) return undefined;
+    return (async () => {
+      for (let i = 0; i < 4 && (this.wanted.has(dir) || this.asking.has(dir)); i++) {
+        await (this.requesting ?? new Promise((r) => setImmediate(r)));
+      }
+    })();
+  }
+
+  private ask(dir: number): void {
+    if (this.stopped || this.held.has(dir) || this.wanted.has(dir) || this.asking.has(dir)) return;
     // Another client works there too: leave it alone for a while rather than pass it back and forth.
     if ((this.recalledAt.get(dir) ?? -Infinity) > Date.now() - RECALL_BACKOFF_MS) return;
     this.wanted.add(dir);
@@ -119,7 +153,7 @@ export class DelegatedDirs {
     if (epoch === this.epoch) return;
     if (this.epoch !== '' && this.held.size > 0) {
       this.log.warn('the master restarted: directories delegated to this mount are asked for again', { dirs: this.held.size });
-      for (const dir of this.held.keys()) this.onEnded(dir);
+      for (const dir of this.held.keys()) this.onEnded(dir, true);
       this.held.clear();
       this.toRelease.clear();
     }
@@ -139,7 +173,7 @@ export class DelegatedDirs {
 
   /** `dir` is gone (removed here): the master drops its delegation with it. */
   forget(dir: number): void {
-    if (this.held.delete(dir)) this.onEnded(dir);
+    if (this.held.delete(dir)) this.onEnded(dir, false);
     this.toRelease.delete(dir);
   }
 
@@ -173,10 +207,12 @@ export class DelegatedDirs {
     const release = [...this.toRelease].filter((d) => !this.queue?.busy(d));
     const acquire = [...this.wanted];
     this.wanted.clear();
+    for (const d of acquire) this.asking.add(d);
     for (const d of release) {
       this.toRelease.delete(d);
+      const recalled = this.held.get(d)?.recalled === true;
       this.held.delete(d);
-      this.onEnded(d);
+      this.onEnded(d, recalled);
     }
     const reserve = this.inos.end - this.inos.next < LOW_WATER ? RESERVE : 0;
     if (acquire.length === 0 && release.length === 0 && reserve === 0) return;
@@ -197,6 +233,8 @@ export class DelegatedDirs {
       // A master without delegations (ENOSYS) or unreachable: this mount keeps asking it for every change.
       this.log.debug('Delegate failed', { err: e });
       if (release.length > 0) this.log.warn('could not give directories back to the master; they lapse with the lease', { dirs: release.length });
+    } finally {
+      for (const d of acquire) this.asking.delete(d);
     }
   }
 

@@ -54,8 +54,11 @@ export class DirHandleTable {
 export async function readAhead(meta: MetaClient, d: DirHandle, count: number, ahead?: ListingReadAhead): Promise<void> {
   while (d.more && d.entries.length < count) {
     const first = d.after === '' && d.entries.length === 0;
-    const page = (first ? await ahead?.take(d.ino) : undefined) ?? (await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true }));
-    ahead?.listed(page.entries);
+    const kept = first ? await ahead?.take(d.ino) : undefined;
+    const stamp = kept ?? ahead?.stamp();
+    const page = kept?.page ?? (await meta.readdir(d.ino, { after: d.after, limit: PAGE, withAttrs: true }));
+    if (!kept?.reused) ahead?.listed(page.entries);
+    if (first && !page.more && stamp) ahead?.keepForReopen(d.ino, { page, at: stamp.at, asked: stamp.asked });
     d.seq = d.seq === undefined || d.seq === page.changeSeq ? page.changeSeq : 'mixed';
     d.entries.push(...page.entries);
     const last = page.entries[page.entries.length - 1];

@@ -21,7 +21,7 @@ import { LRUCache } from 'lru-cache';
 import { FsError } from '../../common/errors/errno.js';
 import { isPlainName } from '../../common/ids.js';
 import type { MetaClient } from '../meta-client.js';
-import { fst, type Attr } from '../types.js';
+import { fst, type Attr, type Timespec } from '../types.js';
 import { DirListings } from './dir-listings.js';
 import type { Timed } from './op-context.js';
 
@@ -225,9 +225,12 @@ export class EntryCache {
 
   /** New attributes of an inode, whatever names it has; returns them. */
   update(attr: Attr): Attr {
+    const last = this.lastAttrs.get(attr.ino);
     this.attrs.set(attr.ino, attr);
     this.lastAttrs.set(attr.ino, attr);
-    this.noteAttrChange(attr.ino);
+    // The same attributes again (a listing or lookup refreshing them) change nothing a listing
+    // read before could show wrongly: only a difference counts (attrsUnchangedSince).
+    if (!last || !sameAttrs(last, attr)) this.noteAttrChange(attr.ino);
     return attr;
   }
 
@@ -372,6 +375,15 @@ export class EntryCache {
     this.absentXattrs.clear();
     this.listings.clear();
   }
+}
+
+const sameTime = (a: Timespec, b: Timespec): boolean => a.sec === b.sec && a.nsec === b.nsec;
+
+/** Every field of two attribute sets is equal. */
+export function sameAttrs(a: Attr, b: Attr): boolean {
+  return a.ino === b.ino && a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.nlink === b.nlink
+    && a.size === b.size && a.rdev === b.rdev && a.replication === b.replication && a.hasXattrs === b.hasXattrs
+    && a.changeSeq === b.changeSeq && sameTime(a.mtime, b.mtime) && sameTime(a.ctime, b.ctime) && sameTime(a.atime, b.atime);
 }
 
 function olderCtime(a: Attr, b: Attr): boolean {

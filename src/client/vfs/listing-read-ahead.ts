@@ -27,17 +27,20 @@ const ENTRIES_PER_DIR = 1000;
 const MAX_WAITING = 1024;
 export const MAX_WAITING_ENTRIES = 20_000;
 
-interface Waiting {
+/** A first page of a listing, and when it was read. */
+export interface ListedPage {
   page: ReaddirPage;
   /** When it was asked for (Date.now()). */
   at: number;
   /** This mount's change count when it was asked for (EntryCache.unchangedSince). */
   asked: number;
+  /** Served once already (a directory opened again): its subdirectories were asked ahead then. */
+  reused?: boolean;
 }
 
 export class ListingReadAhead {
   /** In the order they arrived (so the oldest first). */
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new Map<number, ListedPage>();
   private waitingEntries = 0;
   /** Directories asked for and not answered yet; calling the function sends the call now if it is not sent yet. */
   private readonly asking = new Map<number, () => Promise<void>>();
@@ -82,7 +85,7 @@ export class ListingReadAhead {
     setImmediate(() => void ask());
   }
 
-  private keep(ino: number, w: Waiting): void {
+  private keep(ino: number, w: ListedPage): void {
     this.drop(ino);
     this.waiting.set(ino, w);
     this.waitingEntries += w.page.entries.length;
@@ -94,7 +97,7 @@ export class ListingReadAhead {
     }
   }
 
-  private drop(ino: number): Waiting | undefined {
+  private drop(ino: number): ListedPage | undefined {
     const w = this.waiting.get(ino);
     if (w) {
       this.waiting.delete(ino);
@@ -103,8 +106,23 @@ export class ListingReadAhead {
     return w;
   }
 
-  /** The first page of `dir` read ahead, still fresh and untouched by this mount; it is used up. */
-  async take(dir: number): Promise<ReaddirPage | undefined> {
+  /** What a page about to be read from the master is stamped with (for `keepForReopen`). */
+  stamp(): { at: number; asked: number } {
+    return { at: Date.now(), asked: this.entries.changes };
+  }
+
+  /**
+   * A whole listing (one page) was just read: the next opening of the directory may use it too,
+   * within the same age limit counted from when it was first asked for. `rm -r` opens every
+   * directory twice (once to see whether it is empty), and would otherwise ask the master again.
+   */
+  keepForReopen(dir: number, l: ListedPage): void {
+    if (this.disabled || Date.now() - l.at > this.maxAgeMs) return;
+    this.keep(dir, { ...l, reused: true });
+  }
+
+  /** The first page of `dir` read ahead (or kept), still fresh and untouched by this mount; it is used up. */
+  async take(dir: number): Promise<ListedPage | undefined> {
     await this.asking.get(dir)?.();
     const w = this.drop(dir);
     if (!w) return undefined;
@@ -112,6 +130,6 @@ export class ListingReadAhead {
     // An entry whose attributes changed through this mount since (a write, a chmod, a link
     // elsewhere) would be shown as it was: list afresh.
     if (w.page.entries.some((e) => !this.entries.attrsUnchangedSince(e.ino, w.asked))) return undefined;
-    return w.page;
+    return w;
   }
 }

@@ -41,7 +41,7 @@ function changedDir(attr: Attr, now: Timespec, nlinkDelta: number): Attr {
 function queue(s: VfsState, change: fst.IChange, dirs: number[], forget: number[] = []): void {
   s.changes!.add({
     change,
-    dirs,
+    inos: [...dirs, ...forget],
     onFailure: () => {
       for (const d of dirs) {
         s.entries.dirChanged(d, undefined);

@@ -34,6 +34,7 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
   // directory is known whole (a `rm -r`, a `cp` into it, then need no lookups of its names).
   if (reading && !d.more && typeof d.seq === 'number' && s.entries.unchangedSince(d.ino, asked)) {
     s.entries.listings.listed(d.ino, d.seq, d.entries.map((e) => [e.name, e.ino]));
+    s.delegated?.listed(d.ino);
   }
   const names: string[] = [];
   const attrs: Attr[] = [];

@@ -83,6 +83,12 @@ export async function readlink(s: VfsState, ino: number): Promise<string> {
 
 export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
   if (unlinkHere(s, parent, name, ctx)) return;
+  // This directory is being asked for: once held, the change is answered here.
+  const asked = s.delegated?.asked(parent);
+  if (asked) {
+    await asked;
+    if (unlinkHere(s, parent, name, ctx)) return;
+  }
   let victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
@@ -102,6 +108,12 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
 
 export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
   if (rmdirHere(s, parent, name, ctx)) return;
+  // This directory is being asked for: once held, the change is answered here.
+  const asked = s.delegated?.asked(parent);
+  if (asked) {
+    await asked;
+    if (rmdirHere(s, parent, name, ctx)) return;
+  }
   const victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {

@@ -91,13 +91,17 @@ export class Vfs {
         const seqNow = entries.listings.seqOf(dir);
         if (whole && seqNow !== undefined && delegated.isHeld(dir)) entries.listings.delegate(dir, seqNow);
       }, (err: unknown) => log.debug('listing a delegated directory failed', { dir, err }));
-    }, (dir) => entries.listings.undelegate(dir));
+    }, (dir, recalled) => {
+      // Recalled: another client is about to change it, so the listing is not trusted any longer.
+      if (recalled) entries.listings.forget(dir);
+      else entries.listings.undelegate(dir);
+    });
     const queue = new ChangeQueue(meta, log, (recalled, epoch) => {
       delegated.answeredBy(epoch);
       if (recalled.length > 0) delegated.recalled(recalled);
     });
     delegated.queue = queue;
-    meta.setBarrier(() => queue.barrier());
+    meta.setBarrier((scope) => queue.barrier(scope));
     return delegated;
   }
 
