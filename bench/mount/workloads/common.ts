@@ -35,6 +35,11 @@ export interface Workload {
   cold: boolean;
   /** Workloads whose results this one uses (run first even when not asked for). */
   needs: string[];
+  /**
+   * Times it runs on each target (targets taking turns), the median reported: for read-only
+   * workloads short enough that one run is mostly noise. Default 1.
+   */
+  rounds?: number;
   run: (t: Target, p: BenchParams) => Promise<number>;
 }
 
