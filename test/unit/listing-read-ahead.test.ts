@@ -50,6 +50,25 @@ describe('ListingReadAhead', () => {
     expect(asked).toHaveLength(1);
   });
 
+  it('asks one level further in one more call when the pages name subdirectories, and no further', async () => {
+    // Every directory d holds two subdirectories, 10d and 10d + 1.
+    const asked: number[][] = [];
+    const meta = {
+      readdirMany: (inos: number[]): Promise<Map<number, ReaddirPage>> => {
+        asked.push(inos);
+        return Promise.resolve(new Map(inos.map((ino) => [ino, { entries: [dirEntry(ino * 10), dirEntry(ino * 10 + 1)], more: false, changeSeq: 1 }])));
+      },
+    } as unknown as MetaClient;
+    const ahead = new ListingReadAhead(meta, new EntryCache(meta, 1000), silentLogger);
+    ahead.listed([dirEntry(1), dirEntry(2)]);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(asked).toEqual([[1, 2], [10, 11, 20, 21]]);
+    expect((await ahead.take(10))?.page.entries.map((e) => e.ino)).toEqual([100, 101]);
+    expect(await ahead.take(100)).toBeUndefined();
+    expect(asked).toHaveLength(2);
+  });
+
   it('does not hand out a page once older than half the entry TTL, or after a change here', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setImmediate'] });
     const { meta } = fakeMaster(2);

@@ -58,6 +58,17 @@ export class ListingReadAhead {
 
   /** A listing (a page of one) was read: ask ahead for its subdirectories' first pages. */
   listed(entries: readonly DirEntry[]): void {
+    this.askAhead(entries, 1);
+  }
+
+  /**
+   * Asks for the first pages of the subdirectories `entries` names, in one call. The pages of a
+   * call made for the walker's own listing (`depth` 1) name subdirectories too: those are asked for
+   * at once in one more call (depth 2), so that a walker going down from a directory to its first
+   * subdirectory, and on down, finds the pages there rather than waiting for each level in turn.
+   * Deeper is not asked: a listing costs the master at most two calls of ENTRIES_PER_CALL.
+   */
+  private askAhead(entries: Iterable<DirEntry>, depth: number): void {
     if (this.disabled || this.maxAgeMs <= 0) return;
     const dirs: number[] = [];
     for (const e of entries) {
@@ -71,6 +82,7 @@ export class ListingReadAhead {
     let call: Promise<void> | undefined;
     const ask = (): Promise<void> => (call ??= this.meta.readdirMany(dirs, { perDir: ENTRIES_PER_DIR, total: ENTRIES_PER_CALL }).then((pages) => {
       for (const [ino, page] of pages) this.keep(ino, { page, at, asked });
+      if (depth < 2) this.askAhead([...pages.values()].flatMap((p) => p.entries), depth + 1);
     }, (e: unknown) => {
       // A master without ReaddirMany: stop asking. Anything else (a master restarting, a timeout)
       // costs only the read-ahead; the walker's own reads report it if it lasts.
