@@ -14,7 +14,7 @@
  * The mount process serves the kernel, this process only issues syscalls, so async node:fs calls on
  * the mount are safe here.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,9 @@ describe('fst-mount against a local directory (differential)', () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
     mount = await FuseMount.start(cluster.masterAddress);
     local = await mkdtemp(join(tmpdir(), 'fst-diff-local-'));
+    // A seed's tree reaches the directory holding it through a symlink to "..": that directory
+    // must look the same on both sides (the mount's root is 755; mkdtemp makes 700).
+    await chmod(local, (await stat(mount.dir)).mode & 0o7777);
   });
 
   afterAll(async () => {
