@@ -50,6 +50,8 @@ export class ChangeQueue {
   private appliedUnsynced = false;
   /** Changes queued or on their way, per inode they touch. */
   private readonly inFlight = new Map<number, number>();
+  /** Someone waits for the queue (a barrier): batches go one after another until it is empty. */
+  private awaited = false;
 
   constructor(
     private readonly meta: MetaClient,
@@ -58,7 +60,7 @@ export class ChangeQueue {
     private readonly onAnswer: (recalled: number[], epoch: string) => void,
   ) {}
 
-  /** Queues a change; it goes out at once unless a batch is on its way. */
+  /** Queues a change; it goes out within BATCH_DELAY_MS, with those queued meanwhile. */
   add(q: QueuedChange): void {
     this.pending.push(q);
     for (const d of q.inos) this.inFlight.set(d, (this.inFlight.get(d) ?? 0) + 1);
@@ -84,7 +86,10 @@ export class ChangeQueue {
    */
   barrier(scope?: readonly number[]): Promise<void> | undefined {
     if (scope && !scope.some((ino) => this.inFlight.has(ino))) return undefined;
-    if (this.drained && !this.sending) this.sendNow();
+    if (this.drained) {
+      this.awaited = true;
+      if (!this.sending) this.sendNow();
+    }
     return this.drained;
   }
 
@@ -135,7 +140,15 @@ export class ChangeQueue {
       }
       if (epoch !== undefined) this.onAnswer(recalled, epoch);
       if (failures.length < batch.length) this.appliedUnsynced = true;
+      // Nobody waits: what came meanwhile (one round trip's worth) waits for more to go with it,
+      // rather than follow at once in a small batch (each costs a socket write and a transaction).
+      if (!this.awaited && this.pending.length > 0 && this.pending.length < BATCH_FULL) {
+        this.sending = undefined;
+        this.timer ??= setTimeout(() => this.sendNow(), BATCH_DELAY_MS);
+        return;
+      }
     }
+    this.awaited = false;
     this.sending = undefined;
     const resolve = this.resolveDrained;
     this.drained = undefined;
