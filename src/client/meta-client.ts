@@ -164,7 +164,12 @@ export interface ChangeFailure {
 }
 
 /** What a call waits for: every change this mount queued, or given a scope only those touching its inodes. */
-export type Barrier = (scope?: readonly number[]) => Promise<void> | undefined;
+export type Barrier = (scope?: Iterable<number>) => Promise<void> | undefined;
+
+/** The inode numbers of a listing's entries, decoded only when iterated. */
+function* entryInos(entries: Iterable<fst.IDirEntry>): Iterable<number> {
+  for (const e of entries) yield wireNumber(e.ino, 'inode number');
+}
 
 export class MetaClient {
   readonly rpc: RpcClient;
@@ -187,34 +192,28 @@ export class MetaClient {
 
   /**
    * A unary call after the barrier, with this client's session (the namespace requests carry a
-   * `session` field; on the others it is not a field, and encoding ignores it).
+   * `session` field; on the others it is not a field, and encoding ignores it). With a `scope`, it
+   * waits only for the queued changes touching those inodes.
    */
   private call<ReqI, Req extends ReqI, ResI, Res extends ResI>(
-    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions = {},
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions = {}, scope?: Iterable<number>,
   ): Promise<Res> {
     if (this.session !== '') (request as { session?: string }).session = this.session;
-    const wait = this.barrier?.();
+    const wait = this.barrier?.(scope);
     return wait ? wait.then(() => this.rpc.unary(m, request, opts)) : this.rpc.unary(m, request, opts);
   }
 
   /**
-   * A read of what `scope` names (listings, attributes): waits only for the queued changes touching
-   * those inodes. An answer naming another inode a queued change touches (an entry renamed or
-   * removed, a subdirectory changed) may show it as it was: then it is read again after them all.
+   * A read of the listings `scope` names: waits only for the queued changes touching them. An
+   * answer naming another inode a queued change touches (an entry renamed or removed, a
+   * subdirectory changed) may show it as it was: then it is read again after them all. `named`
+   * is iterated only while changes are queued.
    */
   private async read<ReqI, Req extends ReqI, ResI, Res extends ResI>(
-    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions, scope: readonly number[], named: (res: Res) => Iterable<number>,
+    m: MethodDescriptor<ReqI, Req, ResI, Res, 'unary'>, request: ReqI, opts: RpcCallOptions, scope: Iterable<number>, named: (res: Res) => Iterable<number>,
   ): Promise<Res> {
-    if (this.session !== '') (request as { session?: string }).session = this.session;
-    const wait = this.barrier?.(scope);
-    if (wait) await wait;
-    const res = await this.rpc.unary(m, request, opts);
-    const barrier = this.barrier;
-    if (!barrier) return res;
-    for (const ino of named(res)) {
-      if (barrier([ino])) return this.call(m, request, opts);
-    }
-    return res;
+    const res = await this.call(m, request, opts, scope);
+    return this.barrier?.(named(res)) ? this.call(m, request, opts) : res;
   }
 
   /** Takes and gives back directories, and reserves inode numbers (see DelegateRequest). */
@@ -357,7 +356,7 @@ export class MetaClient {
   async readdir(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean } = {}, opts: MetaCallOptions = {}): Promise<ReaddirPage> {
     const res = await this.read(MasterMethods.Readdir, {
       ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
-    }, opts, [ino], (r) => r.entries.map((e) => wireNumber(e.ino, 'inode number')));
+    }, opts, [ino], (r) => entryInos(r.entries));
     return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
   }
 
@@ -367,7 +366,7 @@ export class MetaClient {
    */
   async readdirMany(inos: number[], limits: { perDir: number; total: number }, opts: MetaCallOptions = {}): Promise<Map<number, ReaddirPage>> {
     const res = await this.read(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total }, opts, inos,
-      (r) => r.listings.flatMap((l) => (l.page?.entries ?? []).map((e) => wireNumber(e.ino, 'inode number'))));
+      function* (r) { for (const l of r.listings) yield* entryInos(l.page?.entries ?? []); });
     const pages = new Map<number, ReaddirPage>();
     for (const l of res.listings) {
       const p = l.page;

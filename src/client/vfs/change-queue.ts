@@ -80,12 +80,18 @@ export class ChangeQueue {
     return this.inFlight.has(ino);
   }
 
+  private touchesAny(inos: Iterable<number>): boolean {
+    if (this.inFlight.size === 0) return false;
+    for (const ino of inos) if (this.inFlight.has(ino)) return true;
+    return false;
+  }
+
   /**
    * Undefined when nothing is queued (or, given a `scope`, nothing touching those inodes); else
    * sends the queue now and resolves once everything queued is applied.
    */
-  barrier(scope?: readonly number[]): Promise<void> | undefined {
-    if (scope && !scope.some((ino) => this.inFlight.has(ino))) return undefined;
+  barrier(scope?: Iterable<number>): Promise<void> | undefined {
+    if (scope && !this.touchesAny(scope)) return undefined;
     if (this.drained) {
       this.awaited = true;
       if (!this.sending) this.sendNow();

@@ -7,10 +7,10 @@
  *
  * A page read ahead is a listing as the master had it at one moment, like any other: it is used
  * only within half the entry TTL of being asked for (so nothing it says is trusted longer than
- * one and a half TTLs), only by the first read of its directory, and not at all if this mount
- * changed that directory, or the attributes of anything in it, since it was asked for. Unused
- * pages expire, and what waits is bounded; the master's side of a call is bounded by an entry
- * budget (master/rpc/readdir-many.ts).
+ * one and a half TTLs), by the first read of an opening of its directory (a listing read whole is
+ * kept for the next opening the same way), and not at all if this mount changed that directory, or
+ * the attributes of anything in it, since it was asked for. Unused pages expire, and what waits is
+ * bounded; the master's side of a call is bounded by an entry budget (master/rpc/readdir-many.ts).
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';

@@ -81,14 +81,20 @@ export async function readlink(s: VfsState, ino: number): Promise<string> {
   return s.meta.readlink(ino).catch(staleIfGone);
 }
 
-export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
-  if (unlinkHere(s, parent, name, ctx)) return;
-  // This directory is being asked for: once held, the change is answered here.
+/**
+ * Answers a change in `parent` here when this mount may (`here`); when the directory is being
+ * asked for, waits for that answer first, which comes no later than the master's would.
+ */
+async function answeredHere(s: VfsState, parent: number, here: () => boolean): Promise<boolean> {
+  if (here()) return true;
   const asked = s.delegated?.asked(parent);
-  if (asked) {
-    await asked;
-    if (unlinkHere(s, parent, name, ctx)) return;
-  }
+  if (!asked) return false;
+  await asked;
+  return here();
+}
+
+export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  if (await answeredHere(s, parent, () => unlinkHere(s, parent, name, ctx))) return;
   let victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
@@ -107,13 +113,7 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
 }
 
 export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
-  if (rmdirHere(s, parent, name, ctx)) return;
-  // This directory is being asked for: once held, the change is answered here.
-  const asked = s.delegated?.asked(parent);
-  if (asked) {
-    await asked;
-    if (rmdirHere(s, parent, name, ctx)) return;
-  }
+  if (await answeredHere(s, parent, () => rmdirHere(s, parent, name, ctx))) return;
   const victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
