@@ -50,6 +50,13 @@ enum op {
   OP_NOTIFY_DONE = 98, OP_EXIT = 99
 };
 
+/* Where a directory's listing ended, by inode, for sessions without opendir (see ll_opendir). */
+#define DIR_END_SLOTS 4096
+struct dir_end {
+  uint64_t ino;
+  int64_t off;
+};
+
 /* A kernel notification for the notifier thread. */
 struct notice {
   int kind; /* 1: inval_entry, 2: inval_inode (data), 3: delete */
@@ -73,6 +80,8 @@ struct session {
   int closed;   /* no reply goes out any more */
   int exited;   /* the connection ended (unmounted) */
   unsigned want;
+  int no_opendir; /* the kernel opens and closes directories without asking (see ll_opendir) */
+  struct dir_end dir_ends[DIR_END_SLOTS];
   unsigned max_write;
   unsigned max_readahead;
   /* notifier thread and its queue; completions come back through notify_tsfn */
@@ -143,6 +152,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn) {
   struct session *s = userdata;
   /* Exactly what JavaScript asked for, of what the kernel offers (libfuse's defaults are off). */
   conn->want = s->want & conn->capable;
+  s->no_opendir = (conn->want & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
   if (s->max_write) conn->max_write = s->max_write;
   if (s->max_readahead) conn->max_readahead = s->max_readahead;
   conn->max_background = 64;
@@ -251,13 +261,22 @@ static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 }
 
 /*
- * Directories are opened and closed here, without JavaScript: `find`, `du` and `rm -r` open every
+ * Directories are opened and closed without JavaScript: `find`, `du` and `rm -r` open every
  * directory, read it once and close it, and each request that wakes the JS thread costs as much as
- * the listing itself. A directory's first readdir reaches JavaScript with no handle; JavaScript
- * keeps one (and names it in its reply) only when the listing did not fit in that reply. When a
- * reply held the listing's end, the readdir that follows it (the kernel asks until it gets an empty
- * piece) is answered here, and releasedir goes to JavaScript only when it keeps a handle.
+ * the listing itself. Where the kernel allows it (FUSE_CAP_NO_OPENDIR_SUPPORT, when JavaScript asks
+ * for it), the first opendir is answered ENOSYS, and from then on the kernel sends neither opendir
+ * nor releasedir: two requests fewer per directory walked. It then caches listings in the
+ * directory's page cache itself, dropped when the directory's mtime or change count moves.
+ *
+ * A directory's first readdir reaches JavaScript with no handle; JavaScript keeps one only when the
+ * listing did not fit in that reply, and says which through the offsets it gives the entries
+ * (lowlevel: the offset the kernel passes back to continue). When a reply held the listing's end,
+ * the readdir that follows it (the kernel asks until it gets an empty piece) is answered here: from
+ * the open directory when there is one, else from a small table of listings' ends by inode, which
+ * holds the exact offset the end was given (a stale slot only sends the request on to JavaScript).
  */
+static struct dir_end *dir_end_of(struct session *s, uint64_t ino) { return &s->dir_ends[ino & (DIR_END_SLOTS - 1)]; }
+
 struct dir_open {
   double js_fh;    /* JavaScript's handle for this open directory; 0 = none */
   int64_t end_off; /* offset at or past which the listing is known to have ended; -1 = unknown */
@@ -267,6 +286,8 @@ static struct dir_open *dir_of(struct fuse_file_info *fi) { return (struct dir_o
 
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
+  struct session *s = fuse_req_userdata(req);
+  if (s->no_opendir) { fuse_reply_err(req, ENOSYS); return; }
   struct dir_open *d = malloc(sizeof *d);
   if (!d) { fuse_reply_err(req, ENOMEM); return; }
   d->js_fh = 0;
@@ -275,11 +296,20 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
   if (fuse_reply_open(req, fi) != 0) free(d); /* the open was interrupted: no releasedir comes */
 }
 
-/* readdir(plus): a0 ino, a1 JavaScript's handle (0 = none), a2 size, a3 offset, a4 the open directory (for replyDir). */
+/*
+ * readdir(plus): a0 ino, a1 JavaScript's handle (0 = none), a2 size, a3 offset, a4 the open
+ * directory for replyDir (0: none, the kernel did not open it here).
+ */
 static void readdir_any(int op, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
   struct dir_open *d = dir_of(fi);
-  if (d->end_off >= 0 && off >= d->end_off) { fuse_reply_buf(req, NULL, 0); return; }
-  double a[] = { D(ino), d->js_fh, D(size), D(off), D((uintptr_t)d) };
+  if (!d) {
+    struct dir_end *e = dir_end_of(fuse_req_userdata(req), ino);
+    if (off > 0 && e->ino == ino && e->off == off) { fuse_reply_buf(req, NULL, 0); return; }
+  } else if (d->end_off >= 0 && off >= d->end_off) {
+    fuse_reply_buf(req, NULL, 0);
+    return;
+  }
+  double a[] = { D(ino), d ? d->js_fh : 0, D(size), D(off), D((uintptr_t)d) };
   call(op, req, a, 5, NULL, NULL, NULL, 0);
 }
 
@@ -293,6 +323,7 @@ static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   struct dir_open *d = dir_of(fi);
+  if (!d) { fuse_reply_err(req, 0); return; }
   double js_fh = d->js_fh;
   free(d);
   if (js_fh == 0) { fuse_reply_err(req, 0); return; }
@@ -797,13 +828,14 @@ static napi_value js_reply_statfs(napi_env env, napi_callback_info info) {
 
 /*
  * replyDir(session, req, size, plus, names[], attrs Float64Array (AT_COUNT per name), firstOffset,
- * entryTimeout, attrTimeout, dir, jsFh, end) -> entries that fitted. Entry i gets offset
+ * entryTimeout, attrTimeout, dir, jsFh, end, ino) -> entries that fitted. Entry i gets offset
  * firstOffset + i + 1 (the offset the kernel passes back to continue after it). Without plus only
- * ino and mode are used. `dir` is the open directory the request came with: it now carries jsFh,
- * and, when `end` says the names run to the listing's end and all of them fitted, where it ended.
+ * ino and mode are used. `dir` is the open directory the request came with (0: none): it now
+ * carries jsFh. When `end` says the names run to the listing's end and all of them fitted, where it
+ * ended is kept (in `dir`, or by `ino` when there is none).
  */
 static napi_value js_reply_dir(napi_env env, napi_callback_info info) {
-  REPLY_PROLOGUE(12);
+  REPLY_PROLOGUE(13);
   size_t size = (size_t)arg_double(env, argv[2]);
   bool plus = false;
   napi_get_value_bool(env, argv[3], &plus);
@@ -844,11 +876,17 @@ static napi_value js_reply_dir(napi_env env, napi_callback_info info) {
     added++;
   }
   struct dir_open *d = (struct dir_open *)(uintptr_t)arg_double(env, argv[9]);
+  bool end = false;
+  napi_get_value_bool(env, argv[11], &end);
+  int64_t end_off = end && added == count ? (int64_t)first + count : -1;
   if (d) {
-    bool end = false;
-    napi_get_value_bool(env, argv[11], &end);
     d->js_fh = arg_double(env, argv[10]);
-    d->end_off = end && added == count ? (int64_t)first + count : -1;
+    d->end_off = end_off;
+  } else {
+    uint64_t ino = (uint64_t)arg_double(env, argv[12]);
+    struct dir_end *e = dir_end_of(s, ino);
+    if (end_off >= 0) { e->ino = ino; e->off = end_off; }
+    else if (e->ino == ino) e->ino = 0;
   }
   fuse_reply_buf(req, buf, pos);
   free(buf);
@@ -924,6 +962,7 @@ static napi_value capabilities(napi_env env) {
     { "PARALLEL_DIROPS", FUSE_CAP_PARALLEL_DIROPS }, { "AUTO_INVAL_DATA", FUSE_CAP_AUTO_INVAL_DATA },
     { "CACHE_SYMLINKS", FUSE_CAP_CACHE_SYMLINKS }, { "EXPLICIT_INVAL_DATA", FUSE_CAP_EXPLICIT_INVAL_DATA },
     { "IOCTL_DIR", FUSE_CAP_IOCTL_DIR }, { "HANDLE_KILLPRIV", FUSE_CAP_HANDLE_KILLPRIV },
+    { "NO_OPENDIR_SUPPORT", FUSE_CAP_NO_OPENDIR_SUPPORT },
   };
   for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) napi_set_named_property(env, o, caps[i].name, num(env, caps[i].v));
   return o;

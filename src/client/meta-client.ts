@@ -74,6 +74,12 @@ export interface ReaddirPage {
   changeSeq: number;
 }
 
+export interface ReaddirManyResult {
+  pages: Map<number, ReaddirPage>;
+  /** Subdirectories found and not listed (with `descend`), in walk order. */
+  unlisted: number[];
+}
+
 export interface LocateResult {
   size: number;
   chunks: ChunkLocation[];
@@ -362,10 +368,12 @@ export class MetaClient {
 
   /**
    * The first pages (with attributes) of the directories `inos`, those the master could list at
-   * once (ReaddirMany: a read-ahead, which leaves out what it cannot answer without waiting).
+   * once (ReaddirMany: a read-ahead, which leaves out what it cannot answer without waiting). With
+   * `descend`, also of the subdirectories they name, depth first, until `total` entries; `unlisted`
+   * are the subdirectories found and not listed, in the order a walk reaches them.
    */
-  async readdirMany(inos: number[], limits: { perDir: number; total: number }, opts: MetaCallOptions = {}): Promise<Map<number, ReaddirPage>> {
-    const res = await this.read(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total }, opts, inos,
+  async readdirMany(inos: number[], limits: { perDir: number; total: number; descend?: boolean }, opts: MetaCallOptions = {}): Promise<ReaddirManyResult> {
+    const res = await this.read(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total, descend: limits.descend ?? false }, opts, inos,
       function* (r) { for (const l of r.listings) yield* entryInos(l.page?.entries ?? []); });
     const pages = new Map<number, ReaddirPage>();
     for (const l of res.listings) {
@@ -373,7 +381,7 @@ export class MetaClient {
       if (!p) continue;
       pages.set(wireNumber(l.ino, 'inode number'), { entries: (p.entries ?? []).map(toDirEntry), more: p.more === true, changeSeq: wireNumber(p.changeSeq, 'change_seq') });
     }
-    return pages;
+    return { pages, unlisted: (res.unlisted ?? []).map((v) => wireNumber(v, 'inode number')) };
   }
 
   /** statfs(2). */

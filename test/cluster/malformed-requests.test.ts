@@ -127,6 +127,20 @@ describe('malformed requests', () => {
     expect((cut.res!.listings[0]!.page!.entries ?? []).map((e) => e.name)).toEqual(['x', 'y']);
     expect(cut.res!.listings[0]!.page!.more).toBe(true);
 
+    // Descending: the subdirectories too, depth first in name order, whole pages within the
+    // budget, and where it stopped (in the order a walk reaches them).
+    const [x, y, z] = byIno.get(listed)!.map((e) => Number(e.ino));
+    const x1 = await mkdir(x!, 'x1');
+    const x2 = await mkdir(x!, 'x2');
+    const tree = await call('ReaddirMany', { session: 'reader', inos: [listed, empty], descend: true });
+    expect(tree.res!.listings.map((l) => Number(l.ino))).toEqual([listed, x, x1, x2, y, z, empty]);
+    expect((tree.res!.listings[1]!.page!.entries ?? []).map((e) => e.name)).toEqual(['x1', 'x2']);
+    expect(tree.res!.unlisted).toEqual([]);
+    const part = await call('ReaddirMany', { session: 'reader', inos: [listed, empty], descend: true, maxEntries: 4 });
+    expect(part.res!.listings.map((l) => Number(l.ino))).toEqual([listed, x]);
+    expect(part.res!.listings.every((l) => l.page!.more !== true)).toBe(true);
+    expect(part.res!.unlisted.map(Number)).toEqual([x1, x2, y, z, empty]);
+
     const bad = await call('ReaddirMany', { session: 'reader', inos: [listed, 0] });
     expect(bad.err?.metadata.get(ERRNO_TRAILER)[0]).toBe('EINVAL');
   });

@@ -11,7 +11,7 @@
  * thread on the mount: shell commands and node:fs/promises run outside it.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,7 +111,7 @@ function memoryFs(session: () => Session, timeoutSec: () => number) {
         const attrs = new Float64Array(all.length * ATTR_FIELDS);
         all.forEach((n, i) => attrs.set(attr(n), i * ATTR_FIELDS));
         // Every reply offers the listing's end; a long one (more than fits) names a handle to keep.
-        const fitted = b.replyDir(s, req, a2, op === Op.READDIRPLUS, names, attrs, a3, timeoutSec(), timeoutSec(), _a4, names.length > 20 ? DIR_FH : 0, true);
+        const fitted = b.replyDir(s, req, a2, op === Op.READDIRPLUS, names, attrs, a3, timeoutSec(), timeoutSec(), _a4, names.length > 20 ? DIR_FH : 0, true, a0);
         replies.push({ ino: a0, offset: a3, fitted });
         return;
       }
@@ -289,6 +289,35 @@ describe('native FUSE binding (libfuse3 low-level)', () => {
     expect(last.offset + last.fitted).toBe(MANY + 2);
     await waitFor('releasedir of the long listing', () => (memfs.calls.some((c) => c.op === Op.RELEASEDIR) ? true : undefined), undefined, 20);
     expect(memfs.calls.filter((c) => c.op === Op.RELEASEDIR)).toEqual([{ op: Op.RELEASEDIR, ino: 3, fh: DIR_FH }]);
+  });
+
+  it('lets the kernel open directories without a request, ending listings in C and caching them itself', async () => {
+    b.close(session!);
+    await waitFor('the first mount gone', async () => ((await isMounted(mnt)) ? undefined : true));
+    memfs = memoryFs(() => session!, () => timeout);
+    session = b.mount(mnt, ['-o', 'fsname=fsttest,subtype=fsttest,default_permissions,allow_other'],
+      capMask(b, ['READDIRPLUS', 'ASYNC_READ', 'NO_OPENDIR_SUPPORT']), 1 << 20, 1 << 20, memfs.dispatch);
+    const reads = (ino: number): Call[] => memfs.calls.filter((c) => c.op === Op.READDIRPLUS && c.ino === ino);
+    expect((await sh('ls', '-a', mnt)).split('\n')).toEqual(['.', '..', 'big-ino', 'file', 'many']);
+    // One request reached JavaScript, with no handle: no opendir, no releasedir, and the empty
+    // read that ends the listing was answered in C from where the reply said it ended.
+    expect(reads(1)).toEqual([{ op: Op.READDIRPLUS, ino: 1, fh: 0 }]);
+    // The kernel keeps the listing itself now, until the directory changes.
+    expect((await sh('ls', mnt)).split('\n')).toEqual(['big-ino', 'file', 'many']);
+    expect(reads(1)).toHaveLength(1);
+    await writeFile(join(mnt, 'new'), '');
+    expect((await sh('ls', mnt)).split('\n')).toEqual(['big-ino', 'file', 'many', 'new']);
+    expect(reads(1)).toHaveLength(2);
+
+    // A listing longer than a reply continues from the offsets the replies gave, every entry once.
+    const names = (await sh('ls', join(mnt, 'many'))).split('\n');
+    expect(names).toHaveLength(MANY);
+    expect(new Set(names).size).toBe(MANY);
+    expect(reads(3).length).toBeGreaterThan(1);
+    expect(reads(3).every((c) => c.fh === 0)).toBe(true);
+    const last = memfs.replies.filter((r) => r.ino === 3).pop()!;
+    expect(last.offset + last.fitted).toBe(MANY + 2);
+    expect(memfs.calls.filter((c) => c.op === Op.RELEASEDIR)).toEqual([]);
   });
 
   it('lets the kernel keep an answer for the timeout it carries, and drops attributes on request', async () => {

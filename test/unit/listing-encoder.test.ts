@@ -77,5 +77,9 @@ describe('encodeReaddirManyResponse', () => {
     expect(decoded.listings.map((l) => Number(l.ino))).toEqual([7, 2 ** 40 + 1, 9]);
     expect(decoded.listings[2]!.page!.entries).toHaveLength(300);
     expect(encodeReaddirManyResponse({ listings: [] })).toHaveLength(0);
+    // Directories left unlisted (a descending call), packed.
+    const withRest = fst.ReaddirManyResponse.decode(encodeReaddirManyResponse({ ...res, unlisted: [5, 300, 2 ** 40 + 3] }));
+    expect(withRest.unlisted.map(Number)).toEqual([5, 300, 2 ** 40 + 3]);
+    expect(withRest.listings).toHaveLength(3);
   });
 });

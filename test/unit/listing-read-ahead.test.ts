@@ -6,29 +6,45 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/common/log/logger.js';
-import type { MetaClient, ReaddirPage } from '../../src/client/meta-client.js';
+import type { MetaClient, ReaddirManyResult, ReaddirPage } from '../../src/client/meta-client.js';
 import { fst, type DirEntry } from '../../src/client/types.js';
 import { EntryCache } from '../../src/client/vfs/entry-cache.js';
 import { ListingReadAhead, MAX_WAITING_ENTRIES } from '../../src/client/vfs/listing-read-ahead.js';
 
 const dirEntry = (ino: number): DirEntry => ({ name: `d${ino}`, ino, type: fst.FileType.DIRECTORY });
 
-/** A master whose every directory holds `perDir` files; records the directories each call asked for. */
-function fakeMaster(perDir: number) {
+/**
+ * A master whose every directory holds `perDir` files, and below `subdirsBelow` two subdirectories
+ * (10d and 10d + 1); each call lists the directories asked and leaves their subdirectories
+ * unlisted (as if its budget ran out there). Records what each call asked for, and its budget.
+ */
+function fakeMaster(perDir: number, subdirsBelow = 0) {
   const asked: number[][] = [];
+  const budgets: number[] = [];
   const meta = {
-    readdirMany: (inos: number[]): Promise<Map<number, ReaddirPage>> => {
+    readdirMany: (inos: number[], limits: { total: number; descend?: boolean }): Promise<ReaddirManyResult> => {
       asked.push(inos);
+      budgets.push(limits.total);
       const pages = new Map<number, ReaddirPage>();
+      const unlisted: number[] = [];
       for (const ino of inos) {
-        const entries = Array.from({ length: perDir }, (_, i): DirEntry => ({ name: `f${i}`, ino: ino * 10_000 + i, type: fst.FileType.REGULAR }));
+        const subdirs = ino < subdirsBelow ? [ino * 10, ino * 10 + 1] : [];
+        const entries = [
+          ...subdirs.map(dirEntry),
+          ...Array.from({ length: perDir }, (_, i): DirEntry => ({ name: `f${i}`, ino: ino * 10_000 + i, type: fst.FileType.REGULAR })),
+        ];
         pages.set(ino, { entries, more: false, changeSeq: 1 });
+        if (limits.descend) unlisted.push(...subdirs);
       }
-      return Promise.resolve(pages);
+      return Promise.resolve({ pages, unlisted });
     },
   };
-  return { meta: meta as unknown as MetaClient, asked };
+  return { meta: meta as unknown as MetaClient, asked, budgets };
 }
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('ListingReadAhead', () => {
   afterEach(() => {
@@ -50,23 +66,40 @@ describe('ListingReadAhead', () => {
     expect(asked).toHaveLength(1);
   });
 
-  it('asks one level further in one more call when the pages name subdirectories, and no further', async () => {
-    // Every directory d holds two subdirectories, 10d and 10d + 1.
-    const asked: number[][] = [];
-    const meta = {
-      readdirMany: (inos: number[]): Promise<Map<number, ReaddirPage>> => {
-        asked.push(inos);
-        return Promise.resolve(new Map(inos.map((ino) => [ino, { entries: [dirEntry(ino * 10), dirEntry(ino * 10 + 1)], more: false, changeSeq: 1 }])));
-      },
-    } as unknown as MetaClient;
+  it('goes on from where a call stopped, each call asking for more, until the tree is listed', async () => {
+    // Directories below 100 have two subdirectories each: 1 and 2, then 10, 11, 20, 21, then 100...
+    const { meta, asked, budgets } = fakeMaster(1, 100);
     const ahead = new ListingReadAhead(meta, new EntryCache(meta, 1000), silentLogger);
     ahead.listed([dirEntry(1), dirEntry(2)]);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(asked).toEqual([[1, 2], [10, 11, 20, 21]]);
-    expect((await ahead.take(10))?.page.entries.map((e) => e.ino)).toEqual([100, 101]);
-    expect(await ahead.take(100)).toBeUndefined();
-    expect(asked).toHaveLength(2);
+    await settle();
+    expect(asked).toEqual([[1, 2], [10, 11, 20, 21], [100, 101, 110, 111, 200, 201, 210, 211]]);
+    expect(budgets[1]!).toBeGreaterThan(budgets[0]!);
+    expect(budgets[2]!).toBeGreaterThan(budgets[1]!);
+    // The walker's own listing names subdirectories waiting already: nothing more is asked.
+    const one = await ahead.take(1);
+    ahead.listed(one!.page.entries);
+    await settle();
+    expect(asked).toHaveLength(3);
+    for (const d of [10, 101, 211]) expect((await ahead.take(d))?.page.entries.length).toBeGreaterThan(0);
+  });
+
+  it('stops going on while the walker is far behind, and goes on once it catches up', async () => {
+    // Every directory holds 1000 files and two subdirectories: the tree has no end.
+    const { meta, asked } = fakeMaster(1000, Number.MAX_SAFE_INTEGER);
+    const ahead = new ListingReadAhead(meta, new EntryCache(meta, 60_000), silentLogger);
+    ahead.listed([dirEntry(1)]);
+    await settle();
+    const stopped = asked.length;
+    const waiting = asked.flat();
+    expect(waiting.length * 1000).toBeLessThan(MAX_WAITING_ENTRIES);
+    await settle();
+    expect(asked).toHaveLength(stopped);
+    // The walker uses the pages: the read-ahead goes on from where it stopped.
+    for (const d of waiting) expect(await ahead.take(d)).toBeDefined();
+    await settle();
+    expect(asked.length).toBeGreaterThan(stopped);
+    const next = asked[stopped]!;
+    expect(next.every((d) => !waiting.includes(d))).toBe(true);
   });
 
   it('does not hand out a page once older than half the entry TTL, or after a change here', async () => {

@@ -57,6 +57,11 @@ function direntsFitting(names: readonly string[], size: number, plus: boolean): 
   return names.length;
 }
 const BUF = new Float64Array(ATTR_FIELDS);
+/**
+ * A directory entry's offset is a listing handle's number times this, plus the entry's place in
+ * the listing (handles stay below MAX_HANDLE: the product stays an exact double and a valid off_t).
+ */
+const COOKIE_SPAN = 2 ** 33;
 
 function xattrList(names: string[]): Buffer {
   return Buffer.from(names.map((n) => `${n}\0`).join(''));
@@ -132,31 +137,39 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   }
 
   /**
-   * A piece of an open directory. The binding opens directories itself and passes `jsFh` 0 until a
-   * reply names a handle: one is opened here, and kept only when the listing did not end in this
-   * reply (a directory read whole in one piece, as most are, leaves nothing open here).
+   * A piece of a directory. The binding opens directories itself, or the kernel opens them without
+   * asking (`dir` 0), and a listing's first piece comes with no handle: one is opened here, and kept
+   * only when the listing did not end in this piece (a directory read whole in one piece, as most
+   * are, leaves nothing open here). A kept handle is named by the offsets its entries get, its
+   * number times COOKIE_SPAN plus their place, so that the next piece finds it with or without an
+   * open directory to carry it; one no longer open (dropped unfinished, dir-handles.ts) is read
+   * afresh from the same place. Without an open directory no releasedir comes: the handle goes when
+   * its listing ended.
    */
   function readdir(req: number, plus: boolean, ino: number, jsFh: number, size: number, offset: number, dir: number): void {
     const max = Math.floor(size / (plus ? MIN_DIRENTPLUS : MIN_DIRENT));
+    const place = offset % COOKIE_SPAN;
+    const named = jsFh || Math.floor(offset / COOKIE_SPAN);
     answer(plus ? Op.READDIRPLUS : Op.READDIR, req, async () => {
-      const fh = jsFh || (await vfs.opendir(ino));
+      const continuing = named !== 0 && vfs.holdsDir(named, ino);
+      const fh = continuing ? named : await vfs.opendir(ino);
       let piece: DirPiece;
       try {
-        piece = await vfs.readdir(fh, offset, max);
+        piece = await vfs.readdir(fh, place, max);
       } catch (e) {
-        if (!jsFh) vfs.releasedir(fh);
+        if (!continuing) vfs.releasedir(fh);
         throw e;
       }
       const fit = direntsFitting(piece.names, size, plus);
       const end = piece.end && fit === piece.names.length;
-      // A handle opened for this one piece is not kept once the listing ended in it.
-      const kept = end && !jsFh ? 0 : fh;
+      // Released now once the listing ended, unless the open directory carries it (its releasedir will).
+      const kept = end && !(dir !== 0 && fh === jsFh) ? 0 : fh;
       if (kept === 0) vfs.releasedir(fh);
       return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: kept };
     }, (p) => {
       const attrs = new Float64Array(p.attrs.length * ATTR_FIELDS);
       p.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
-      b.replyDir(s(), req, size, plus, p.names, attrs, offset, o.entryTimeoutSec, o.attrTimeoutSec, dir, p.fh, p.end);
+      b.replyDir(s(), req, size, plus, p.names, attrs, p.fh * COOKIE_SPAN + place, o.entryTimeoutSec, o.attrTimeoutSec, dir, p.fh, p.end, ino);
     });
   }
 

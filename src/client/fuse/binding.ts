@@ -29,7 +29,7 @@ export const SetAttrBit = {
 export type CapName =
   | 'ASYNC_READ' | 'ATOMIC_O_TRUNC' | 'EXPORT_SUPPORT' | 'DONT_MASK' | 'READDIRPLUS' | 'READDIRPLUS_AUTO'
   | 'ASYNC_DIO' | 'WRITEBACK_CACHE' | 'PARALLEL_DIROPS' | 'AUTO_INVAL_DATA' | 'CACHE_SYMLINKS'
-  | 'EXPLICIT_INVAL_DATA' | 'IOCTL_DIR' | 'HANDLE_KILLPRIV';
+  | 'EXPLICIT_INVAL_DATA' | 'IOCTL_DIR' | 'HANDLE_KILLPRIV' | 'NO_OPENDIR_SUPPORT';
 
 /** An opaque mounted session. */
 export type Session = { readonly __brand: 'fst_fuse session' };
@@ -60,11 +60,12 @@ export interface FuseBinding {
   replyReadlink(s: Session, req: number, target: string): void;
   replyStatfs(s: Session, req: number, st: Float64Array): void;
   /**
-   * `dir` is the open directory the READDIR(PLUS) request named (its a4); it is told JavaScript's
-   * handle for it (0 = none: releasedir will not come here) and whether `names` end the listing.
+   * `dir` is the open directory the READDIR(PLUS) request named (its a4; 0 when the kernel opened
+   * the directory without asking); it is told JavaScript's handle for it (0 = none: releasedir will
+   * not come here). Whether `names` end the listing is kept with `dir`, or by `ino` without one.
    */
   replyDir(s: Session, req: number, size: number, plus: boolean, names: string[], attrs: Float64Array, firstOffset: number,
-    entryTimeout: number, attrTimeout: number, dir: number, jsFh: number, end: boolean): number;
+    entryTimeout: number, attrTimeout: number, dir: number, jsFh: number, end: boolean, ino: number): number;
   notify(s: Session, kind: number, parent: number, ino: number, off: number, len: number, name: string | undefined, token: number): number;
   invalAttr(s: Session, ino: number): number;
 }

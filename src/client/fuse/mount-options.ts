@@ -24,12 +24,15 @@ export const MAX_READAHEAD = 1024 * 1024;
  *   `du` need no lookup per entry.
  * - CACHE_SYMLINKS: a symlink's target never changes (a new link is a new inode).
  * - ASYNC_DIO: direct I/O requests in parallel.
+ * - NO_OPENDIR_SUPPORT: the kernel opens and closes directories without a request each (two
+ *   requests fewer per directory a walk opens), and keeps listings in its own cache until the
+ *   directory's mtime moves (fst_fuse.c).
  * Not asked: WRITEBACK_CACHE (fst-mount buffers writes itself, and close must report their
  * errors), HANDLE_KILLPRIV (the kernel clears set-id bits with a setattr), ATOMIC_O_TRUNC (O_TRUNC
  * arrives as a setattr), AUTO_INVAL_DATA (the kernel drops a file's pages at every open instead),
  * locks (the kernel keeps POSIX and flock locks local to this machine).
  */
-export const WANTED_CAPS: readonly CapName[] = ['ASYNC_READ', 'PARALLEL_DIROPS', 'READDIRPLUS', 'CACHE_SYMLINKS', 'ASYNC_DIO'];
+export const WANTED_CAPS: readonly CapName[] = ['ASYNC_READ', 'PARALLEL_DIROPS', 'READDIRPLUS', 'CACHE_SYMLINKS', 'ASYNC_DIO', 'NO_OPENDIR_SUPPORT'];
 
 /** The libfuse3 session arguments (`-o` mount options). */
 export function fuseArgs(t: MountTuning): string[] {

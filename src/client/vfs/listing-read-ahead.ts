@@ -1,9 +1,13 @@
 /**
  * Read-ahead of directory listings for tree walks. `find`, `du`, `ls -lR` and `rm -r` list a
- * directory, then open its subdirectories one after another; each opening used to wait for a
- * master round trip (two process wakeups each way, and the master's work) while both sides sat
- * idle in between. When a listing names subdirectories, their first pages are asked for at once, in
- * one ReaddirMany call, and are waiting when the walker gets there.
+ * directory, then open its subdirectories one after another, depth first in name order; each
+ * opening used to wait for a master round trip (two process wakeups each way, and the master's
+ * work) while both sides sat idle in between. When a listing names subdirectories, their first
+ * pages, and those of the subdirectories below them, are asked for in one ReaddirMany call that
+ * descends in the walker's own order (master/rpc/readdir-many.ts), so the pages the walker needs
+ * first come first. Where a call stopped (its entry budget), the next one goes on at once, while
+ * the walker is less than LEAD_ENTRIES behind: a walk of a few thousand entries costs a few calls
+ * instead of one per directory or two, and the master and the mount do each call's work in bulk.
  *
  * A page read ahead is a listing as the master had it at one moment, like any other: it is used
  * only within half the entry TTL of being asked for (so nothing it says is trusted longer than
@@ -18,11 +22,21 @@ import type { MetaClient, ReaddirPage } from '../meta-client.js';
 import { fst, type DirEntry } from '../types.js';
 import type { EntryCache } from './entry-cache.js';
 
-/** Subdirectories asked for per listing read. */
-const DIRS_PER_CALL = 64;
-/** Entries per call in all, and per directory (a longer directory continues page by page). */
-const ENTRIES_PER_CALL = 4000;
+/** Directories asked for per call (the master looks at no more). */
+const DIRS_PER_CALL = 256;
+/**
+ * Entries per call in all. The first call of a walk is small (the walker waits for it), and each
+ * call that goes on from another asks for CALL_GROWTH times as many, up to MAX_CALL_ENTRIES: a
+ * call then takes less time than the walker takes to use the pages of the one before, and the
+ * mount's event loop, which answers the walker too, is never held up by one large answer.
+ * Per directory a page is at most ENTRIES_PER_DIR (a longer directory continues page by page).
+ */
+const FIRST_CALL_ENTRIES = 300;
+const CALL_GROWTH = 1.5;
+const MAX_CALL_ENTRIES = 4000;
 const ENTRIES_PER_DIR = 1000;
+/** Calls go on from where the last stopped while fewer entries than this wait unused. */
+const LEAD_ENTRIES = 8000;
 /** Pages, and entries in them, kept waiting at most (the oldest go first): a few MiB. */
 const MAX_WAITING = 1024;
 export const MAX_WAITING_ENTRIES = 20_000;
@@ -44,6 +58,10 @@ export class ListingReadAhead {
   private waitingEntries = 0;
   /** Directories asked for and not answered yet; calling the function sends the call now if it is not sent yet. */
   private readonly asking = new Map<number, () => Promise<void>>();
+  /** Where the last call stopped when the walker was too far behind to go on: asked for once it catches up. */
+  private frontier: number[] = [];
+  private frontierAt = 0;
+  private frontierBudget = 0;
   private disabled = false;
 
   constructor(
@@ -56,40 +74,44 @@ export class ListingReadAhead {
     return this.entries.ttlMs / 2;
   }
 
-  /** A listing (a page of one) was read: ask ahead for its subdirectories' first pages. */
+  /** A listing (a page of one) was read: ask ahead for the tree below its subdirectories. */
   listed(entries: readonly DirEntry[]): void {
-    this.askAhead(entries, 1);
+    const dirs: number[] = [];
+    for (const e of entries) if (e.type === fst.FileType.DIRECTORY) dirs.push(e.ino);
+    this.askAhead(dirs, FIRST_CALL_ENTRIES);
   }
 
   /**
-   * Asks for the first pages of the subdirectories `entries` names, in one call. The pages of a
-   * call made for the walker's own listing (`depth` 1) name subdirectories too: those are asked for
-   * at once in one more call (depth 2), so that a walker going down from a directory to its first
-   * subdirectory, and on down, finds the pages there rather than waiting for each level in turn.
-   * Deeper is not asked: a listing costs the master at most two calls of ENTRIES_PER_CALL.
+   * Asks, in one call, for the listings of `dirs` not waiting or asked for already, and of the
+   * directories below them, depth first, within `budget` entries. When the call stopped short, the
+   * next goes on from there (or later, from `take`, if the walker is too far behind).
    */
-  private askAhead(entries: Iterable<DirEntry>, depth: number): void {
+  private askAhead(candidates: Iterable<number>, budget: number): void {
     if (this.disabled || this.maxAgeMs <= 0) return;
     const dirs: number[] = [];
-    for (const e of entries) {
-      if (e.type !== fst.FileType.DIRECTORY || this.waiting.has(e.ino) || this.asking.has(e.ino)) continue;
-      dirs.push(e.ino);
+    for (const d of candidates) {
+      if (this.waiting.has(d) || this.asking.has(d)) continue;
+      dirs.push(d);
       if (dirs.length === DIRS_PER_CALL) break;
     }
     if (dirs.length === 0) return;
     const at = Date.now();
     const asked = this.entries.changes;
     let call: Promise<void> | undefined;
-    const ask = (): Promise<void> => (call ??= this.meta.readdirMany(dirs, { perDir: ENTRIES_PER_DIR, total: ENTRIES_PER_CALL }).then((pages) => {
+    const answered = (): void => {
+      for (const d of dirs) this.asking.delete(d);
+    };
+    const ask = (): Promise<void> => (call ??= this.meta.readdirMany(dirs, { perDir: ENTRIES_PER_DIR, total: budget, descend: true }).then(({ pages, unlisted }) => {
+      // Before going on: what this call did not list is asked for again by the next.
+      answered();
       for (const [ino, page] of pages) this.keep(ino, { page, at, asked });
-      if (depth < 2) this.askAhead([...pages.values()].flatMap((p) => p.entries), depth + 1);
+      this.goOn(unlisted, Math.min(MAX_CALL_ENTRIES, Math.round(budget * CALL_GROWTH)));
     }, (e: unknown) => {
+      answered();
       // A master without ReaddirMany: stop asking. Anything else (a master restarting, a timeout)
       // costs only the read-ahead; the walker's own reads report it if it lasts.
       if (e instanceof FsError && e.code === 'ENOSYS') this.disabled = true;
       else this.log.debug('listing read-ahead failed', { err: e });
-    }).finally(() => {
-      for (const d of dirs) this.asking.delete(d);
     }));
     // Sent after the listing that named them is answered: writing to the master's socket costs a
     // wakeup of the master, which the walker need not wait for. A take() before then sends it at once.
@@ -97,11 +119,28 @@ export class ListingReadAhead {
     setImmediate(() => void ask());
   }
 
+  /** Goes on from where a call stopped, now if the walker is close enough behind, else once it catches up. */
+  private goOn(unlisted: number[], budget: number): void {
+    this.dropExpired();
+    if (this.waitingEntries < LEAD_ENTRIES) {
+      this.frontier = [];
+      this.askAhead(unlisted, budget);
+    } else {
+      this.frontier = unlisted;
+      this.frontierBudget = budget;
+      this.frontierAt = Date.now();
+    }
+  }
+
   private keep(ino: number, w: ListedPage): void {
     this.drop(ino);
     this.waiting.set(ino, w);
     this.waitingEntries += w.page.entries.length;
-    // Unused pages go when too old to be used, or to make room (oldest first).
+    this.dropExpired();
+  }
+
+  /** Unused pages go when too old to be used, or to make room (oldest first). */
+  private dropExpired(): void {
     const now = Date.now();
     for (const [oldest, o] of this.waiting) {
       if (this.waiting.size <= MAX_WAITING && this.waitingEntries <= MAX_WAITING_ENTRIES && now - o.at <= this.maxAgeMs) break;
@@ -137,6 +176,11 @@ export class ListingReadAhead {
   async take(dir: number): Promise<ListedPage | undefined> {
     await this.asking.get(dir)?.();
     const w = this.drop(dir);
+    if (this.frontier.length > 0 && this.waitingEntries < LEAD_ENTRIES / 2) {
+      // Only for the walk that left it: later, nobody may be coming.
+      if (Date.now() - this.frontierAt <= this.maxAgeMs) this.goOn(this.frontier, this.frontierBudget);
+      else this.frontier = [];
+    }
     if (!w) return undefined;
     if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;
     // An entry whose attributes changed through this mount since (a write, a chmod, a link

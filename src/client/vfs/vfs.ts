@@ -174,6 +174,8 @@ export class Vfs {
   readdir(fh: number, offset: number, max: number): Promise<dirOps.DirPiece> { return dirOps.readdir(this.s, fh, offset, max); }
   /** closedir(3). */
   releasedir(fh: number): void { dirOps.releasedir(this.s, fh); }
+  /** Whether `fh` is a listing of directory `ino` still being read (one left unfinished is dropped in time). */
+  holdsDir(fh: number, ino: number): boolean { return this.s.dirs.holds(fh, ino); }
 
   /** getxattr(2). */
   getxattr(ino: number, name: string): Promise<Buffer> { return xattrOps.getxattr(this.s, ino, name); }

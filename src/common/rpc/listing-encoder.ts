@@ -145,6 +145,16 @@ export function encodeReaddirResponse(res: fst.IReaddirResponse): Buffer {
 /** The ReaddirManyResponse wire bytes of `res`: each page by encodeReaddirResponse, wrapped in its DirListing. */
 export function encodeReaddirManyResponse(res: fst.IReaddirManyResponse): Buffer {
   const parts: Buffer[] = [];
+  const unlisted = (res.unlisted ?? []).map(num);
+  if (unlisted.length > 0) {
+    // Packed, as proto3 writes repeated scalars; field order does not matter to a decoder.
+    const body = unlisted.reduce((n, v) => n + varintSize(v), 0);
+    const out = new Out(Buffer.allocUnsafe(1 + varintSize(body) + body));
+    out.tag(2, WIRE_LEN);
+    out.varint(body);
+    for (const v of unlisted) out.varint(v);
+    parts.push(out.buf);
+  }
   for (const l of res.listings ?? []) {
     const page = encodeReaddirResponse(l.page ?? {});
     const ino = num(l.ino);
