@@ -21,11 +21,12 @@ function recording(db: MasterDb, seen: Set<string>): NamespaceDb {
     getRaw: (sql: string, params?: SqlParams) => (seen.add(sql), q.getRaw(sql, params)),
     allRaw: (sql: string, params?: SqlParams) => (seen.add(sql), q.allRaw(sql, params)),
   });
-  const reader: Reader & { close(): Promise<void> } = {
+  const reader: NamespaceDb['reader'] = {
     get: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.get(sql, params))) as Reader['get'],
     all: ((sql: string, params?: SqlParams) => (seen.add(sql), db.reader.all(sql, params))) as Reader['all'],
     getRaw: (sql: string, params?: SqlParams) => (seen.add(sql), db.reader.getRaw(sql, params)),
     allRaw: (sql: string, params?: SqlParams) => (seen.add(sql), db.reader.allRaw(sql, params)),
+    dataVersion: () => db.reader.dataVersion(),
     close: () => db.reader.close(),
   };
   return { reader, write: (body) => db.write((tx) => body(wrap(tx))) };

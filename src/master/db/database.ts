@@ -33,7 +33,7 @@ const READER_MMAP_BYTES = 256 * 1024 * 1024;
 export class MasterDb {
   private constructor(
     private readonly writer: SqliteConnection,
-    readonly reader: Reader & { close(): Promise<void> },
+    readonly reader: Reader & Pick<SqliteConnection, 'dataVersion' | 'close'>,
     private readonly queue: WriteQueue,
     readonly path: string,
     private readonly log: FileHandle | undefined,

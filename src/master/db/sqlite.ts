@@ -103,6 +103,14 @@ export class SqliteConnection {
     return { changes: r.changes, lastID: Number(r.lastInsertRowid) };
   }
 
+  /**
+   * A number that changes whenever another connection (the master's writer, or another process)
+   * committed since it was last read: while it stays, everything this connection read still holds.
+   */
+  dataVersion(): number {
+    return (this.prepareRaw('PRAGMA data_version').get() as SqlValue[])[0] as number;
+  }
+
   /** Several statements without parameters (schema, pragmas); nothing is cached. */
   exec(sql: string): Promise<void> {
     try {

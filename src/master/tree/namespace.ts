@@ -23,6 +23,7 @@ import { mkdir, mknod, type MknodResult } from './mknod-mkdir.js';
 import { expireOrphans, releaseOrphan, renewOrphans } from './orphans.js';
 import { inlineData, writeInline, type WriteInlineArgs } from './inline-data.js';
 import { readdir, type ReaddirResult } from './readdir.js';
+import { ListingCache } from './listing-cache.js';
 import { rename, type RenameResult } from './rename.js';
 import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rmdir.js';
 import { getxattr, listxattr, removexattr, setxattr } from './xattr.js';
@@ -44,6 +45,9 @@ export type { Stamp } from './stamp.js';
 export type NamespaceDb = Pick<MasterDb, 'write' | 'reader'>;
 
 export class Namespace {
+  /** Listings read since the last commit, answered again (tree walks). */
+  private readonly listings = new ListingCache();
+
   constructor(private readonly db: NamespaceDb) {}
 
   /** lookup: the inode named `name` in directory `parent` ("." and ".." included). */
@@ -147,7 +151,8 @@ export class Namespace {
 
   /** getdents(2), one page: entries after name `after`, at most `limit` (0 = default 1000, max 10000). */
   readdir(ino: number, after = '', limit = 0, withAttrs = false): Promise<ReaddirResult> {
-    return readdir(this.db.reader, ino, after, limit, withAttrs);
+    const q = this.db.reader;
+    return this.listings.read(q.dataVersion(), ino, after, limit, withAttrs, () => readdir(q, ino, after, limit, withAttrs));
   }
 
   /** The inode and chunk totals statfs(2) reports, from the counters table. */
