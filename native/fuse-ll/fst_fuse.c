@@ -10,10 +10,11 @@
  * Threads: none for requests. The FUSE device is non-blocking and polled by Node's event loop; when
  * it is readable, the JS thread reads every queued request and libfuse's dispatch calls the
  * callbacks below, which call JavaScript at once (one wakeup of one thread per batch of requests,
- * no hand-off between threads). JavaScript answers by calling the reply functions, which write to
- * /dev/fuse. Kernel notifications that can wait on inode locks held by requests in flight (entry
- * and data invalidation) are written by a notifier thread, so that the JS thread can never
- * deadlock against the kernel; attribute-only invalidation takes no lock and is written directly.
+ * no hand-off between threads), and keeps reading briefly when all were answered (on_readable).
+ * JavaScript answers by calling the reply functions, which write to /dev/fuse. Kernel notifications
+ * that can wait on inode locks held by requests in flight (entry and data invalidation) are written
+ * by a notifier thread, so that the JS thread can never deadlock against the kernel; attribute-only
+ * invalidation takes no lock and is written directly.
  *
  * A request handle travels to JavaScript as a number (the fuse_req_t pointer): JavaScript must
  * answer each exactly once (src/client/fuse/lowlevel.ts guarantees it). After the session closed,
@@ -31,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define CHECK(call)                                                                    \
   do {                                                                                 \
@@ -81,6 +84,8 @@ struct session {
   int exited;   /* the connection ended (unmounted) */
   unsigned want;
   int no_opendir; /* the kernel opens and closes directories without asking (see ll_opendir) */
+  int64_t poll_ns;   /* how long to keep reading the device after a burst (see on_readable); 0: never */
+  unsigned pending;  /* requests handed to JavaScript and not answered yet */
   struct dir_end dir_ends[DIR_END_SLOTS];
   unsigned max_write;
   unsigned max_readahead;
@@ -136,6 +141,7 @@ static void call(int op, fuse_req_t req, const double *a, int na, const char *na
   napi_value fn, global;
   napi_get_reference_value(env, s->dispatch, &fn);
   napi_get_global(env, &global);
+  s->pending++;
   napi_status st = napi_make_callback(env, s->actx, global, fn, 16, argv, NULL);
   if (st == napi_pending_exception) {
     /* dispatch catches everything it can; what escapes is a bug: let Node report it. */
@@ -434,7 +440,26 @@ static void stop_polling(struct session *s) {
   }
 }
 
-/* Reads every request queued on the device (at most a batch per wakeup, to let replies out). */
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Longest time one wakeup keeps the JS thread here, so that its other work (the master's answers, timers) is not held up. */
+#define MAX_TURN_NS 2000000
+
+/*
+ * Reads every request queued on the device (at most a batch per wakeup, to let replies out).
+ *
+ * Then, when every request was answered at once (none waits on JavaScript's other work) and the
+ * queue is empty, it keeps reading for up to poll_ns before going back to sleep. A program walking
+ * a tree, or writing a file in pieces, sends its next request a few tens of microseconds after its
+ * last answer; sleeping in between costs a sleep and a wakeup of this thread (in a virtual machine,
+ * each as much as answering the request itself) and the wakeup's delay on the program's next
+ * request. Not with one CPU (the program needs it to send that request), and never while a request
+ * waits on JavaScript (its answer may need the event loop).
+ */
 static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   struct session *s = handle->data;
@@ -445,9 +470,19 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     call_exit(s, 0);
     return;
   }
+  int64_t start = s->poll_ns > 0 ? now_ns() : 0;
+  int64_t idle_since = -1;
   for (int i = 0; i < 256 && s->polling; i++) {
     int res = fuse_session_receive_buf(s->se, &s->buf);
-    if (res == -EAGAIN) return;
+    if (res == -EAGAIN) {
+      if (s->poll_ns == 0 || s->pending > 0) return;
+      int64_t now = now_ns();
+      if (idle_since < 0) idle_since = now;
+      if (now - idle_since > s->poll_ns || now - start > MAX_TURN_NS) return;
+      i--; /* reading nothing does not count against the batch */
+      continue;
+    }
+    idle_since = -1;
     if (res == -EINTR) continue;
     if (res <= 0 || fuse_session_exited(s->se)) {
       /* 0: the kernel ended the connection (unmounted) */
@@ -534,10 +569,10 @@ static double arg_double(napi_env env, napi_value v) {
   return d;
 }
 
-/* mount(mountpoint, args[], want, maxWrite, maxReadahead, dispatch) -> session */
+/* mount(mountpoint, args[], want, maxWrite, maxReadahead, dispatch[, pollMicros]) -> session */
 static napi_value js_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 6) { napi_throw_type_error(env, NULL, "fst_fuse.mount: 6 arguments expected"); return NULL; }
   char mountpoint[4096];
@@ -562,6 +597,9 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   s->want = (unsigned)arg_double(env, argv[2]);
   s->max_write = (unsigned)arg_double(env, argv[3]);
   s->max_readahead = (unsigned)arg_double(env, argv[4]);
+  /* argv[6]: microseconds to keep reading after a burst (on_readable); ignored with one CPU. */
+  double poll_us = argc > 6 ? arg_double(env, argv[6]) : 0;
+  s->poll_ns = poll_us > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1 ? (int64_t)(poll_us * 1000) : 0;
   pthread_mutex_init(&s->nlock, NULL);
   pthread_cond_init(&s->ncond, NULL);
 
@@ -703,6 +741,7 @@ static void fill_open(struct fuse_file_info *fi, double fh, unsigned flags) {
   if (!s) return NULL;                                                      \
   fuse_req_t req = req_of(env, argv[1]);                                    \
   if (!req) return NULL;                                                    \
+  if (s->pending > 0) s->pending--;                                         \
   if (s->closed) return NULL;
 
 /* replyErr(session, req, errno) (0 = success without data) */

@@ -46,7 +46,8 @@ export type Dispatch = (
 
 export interface FuseBinding {
   CAP: Record<CapName, number>;
-  mount(mountpoint: string, args: string[], want: number, maxWrite: number, maxReadahead: number, dispatch: Dispatch): Session;
+  /** `pollMicros`: how long to keep reading requests after a burst was answered at once (0: none). */
+  mount(mountpoint: string, args: string[], want: number, maxWrite: number, maxReadahead: number, dispatch: Dispatch, pollMicros?: number): Session;
   close(s: Session): void;
   replyErr(s: Session, req: number, errno: number): void;
   replyNone(s: Session, req: number): void;

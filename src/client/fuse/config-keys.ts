@@ -24,6 +24,10 @@ export const MOUNT_CONFIG_KEYS: ConfigSchema = [
     name: 'delegate-dirs', type: 'bool', default: true,
     description: 'take directories this mount changes from the master while nobody else uses them, and answer mkdir, symlink, unlink, rmdir and rename in them at once (sent in batches; fsync or fsyncdir waits for them)',
   },
+  {
+    name: 'request-poll', type: 'non-negative-number', default: 200, placeholder: 'microseconds',
+    description: 'after answering every FUSE request it had at once, keep reading for the next for this long before sleeping (a program walking a tree or writing in pieces asks again within tens of microseconds); 0: sleep at once. Off with one CPU',
+  },
   { name: 'cache-size', type: 'non-negative-number', default: 256, placeholder: 'MiB', description: 'read cache shared by all open files, in MiB' },
   { name: 'read-ahead', type: 'non-negative-number', default: 32, placeholder: 'MiB', description: 'largest read-ahead window per open file, in MiB' },
   {

@@ -69,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
     mount = await startMount({
       master: c.string('master'), mountpoint, allowOther: c.boolean('allow-other'), masterTimeoutMs: c.number('master-timeout') * 1000,
       entryTimeoutSec: c.number('entry-timeout'), delegateDirs: c.boolean('delegate-dirs'), attrTimeoutSec: c.number('attr-timeout'), cacheBytes: c.number('cache-size') * MiB,
+      requestPollMicros: c.number('request-poll'),
       read: { readAheadBytes: Math.max(4, c.number('read-ahead')) * MiB }, writeback: { budgetBytes: Math.min(128, Math.max(1, writebackBudget)) * MiB },
       writebackMemoryBytes: Math.max(1, writebackBudget) * MiB, metricsListen: c.optionalString('metrics-listen'), log,
     });

@@ -35,6 +35,8 @@ export interface MountOptions {
   /** Answer namespace changes in directories delegated to this mount (delegated-dirs.ts). @default true */
   delegateDirs?: boolean;
   allowOther?: boolean;
+  /** Microseconds to keep reading FUSE requests after a burst was answered (fst_fuse.c, on_readable); 0: none. @default 200 */
+  requestPollMicros?: number;
   /** Bytes of the shared read cache. @default 256 MiB */
   cacheBytes?: number;
   read?: ReadOptions;
@@ -97,7 +99,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     }
     await mkdir(mountpoint, { recursive: true });
     try {
-      session = binding.mount(mountpoint, fuseArgs({ allowOther: o.allowOther ?? false, fsname: o.master }), capMask(binding, WANTED_CAPS), MAX_IO, MAX_READAHEAD, dispatch);
+      session = binding.mount(mountpoint, fuseArgs({ allowOther: o.allowOther ?? false, fsname: o.master }), capMask(binding, WANTED_CAPS), MAX_IO, MAX_READAHEAD, dispatch, o.requestPollMicros ?? 200);
     } catch (e) {
       throw new FsError('EIO', `FUSE mount of ${mountpoint} failed: ${(e as Error).message}`, { cause: e });
     }
