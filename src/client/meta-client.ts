@@ -9,8 +9,9 @@ import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common
 import { MasterMethods } from '../common/rpc/services.js';
 import type { MethodDescriptor } from '../common/rpc/service-def.js';
 import { INLINE_LIMIT } from '../common/ids.js';
+import { decodeReaddirManyPages, decodeReaddirPage } from './listing-decoder.js';
 import {
-  fst, toAttr, toChunkLocation, toDirEntry, toParentAttr, wireNumber,
+  fst, toAttr, toChunkLocation, toParentAttr, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
 } from './types.js';
 
@@ -176,6 +177,10 @@ export type Barrier = (scope?: Iterable<number>) => Promise<void> | undefined;
 function* entryInos(entries: Iterable<fst.IDirEntry>): Iterable<number> {
   for (const e of entries) yield wireNumber(e.ino, 'inode number');
 }
+
+/** Readdir and ReaddirMany with their answers decoded straight into DirEntry (listing-decoder.ts). */
+const READDIR = { ...MasterMethods.Readdir, deserializeResponse: decodeReaddirPage };
+const READDIR_MANY = { ...MasterMethods.ReaddirMany, deserializeResponse: decodeReaddirManyPages };
 
 export class MetaClient {
   readonly rpc: RpcClient;
@@ -360,10 +365,9 @@ export class MetaClient {
 
   /** One page of getdents(2): entries after `after`, in name order. */
   async readdir(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean } = {}, opts: MetaCallOptions = {}): Promise<ReaddirPage> {
-    const res = await this.read(MasterMethods.Readdir, {
+    return this.read(READDIR, {
       ino, after: page.after ?? '', limit: page.limit ?? 0, withAttrs: page.withAttrs ?? false,
     }, opts, [ino], (r) => entryInos(r.entries));
-    return { entries: res.entries.map(toDirEntry), more: res.more, changeSeq: wireNumber(res.changeSeq, 'change_seq') };
   }
 
   /**
@@ -373,15 +377,8 @@ export class MetaClient {
    * are the subdirectories found and not listed, in the order a walk reaches them.
    */
   async readdirMany(inos: number[], limits: { perDir: number; total: number; descend?: boolean }, opts: MetaCallOptions = {}): Promise<ReaddirManyResult> {
-    const res = await this.read(MasterMethods.ReaddirMany, { inos, limit: limits.perDir, maxEntries: limits.total, descend: limits.descend ?? false }, opts, inos,
-      function* (r) { for (const l of r.listings) yield* entryInos(l.page?.entries ?? []); });
-    const pages = new Map<number, ReaddirPage>();
-    for (const l of res.listings) {
-      const p = l.page;
-      if (!p) continue;
-      pages.set(wireNumber(l.ino, 'inode number'), { entries: (p.entries ?? []).map(toDirEntry), more: p.more === true, changeSeq: wireNumber(p.changeSeq, 'change_seq') });
-    }
-    return { pages, unlisted: (res.unlisted ?? []).map((v) => wireNumber(v, 'inode number')) };
+    return this.read(READDIR_MANY, { inos, limit: limits.perDir, maxEntries: limits.total, descend: limits.descend ?? false }, opts, inos,
+      function* (r) { for (const p of r.pages.values()) yield* entryInos(p.entries); });
   }
 
   /** statfs(2). */
