@@ -21,23 +21,36 @@ const FIXED32 = 5;
 const malformed = (what: string): FsError => new FsError('EIO', `malformed ${what} from the master`);
 
 class Reader {
-  pos: number;
+  pos = 0;
+  /** Where the message being read ends: nothing in it may be read past. */
+  limit: number;
 
-  constructor(readonly buf: Buffer, start: number, readonly end: number) {
-    this.pos = start;
+  constructor(readonly buf: Buffer) {
+    this.limit = buf.length;
+  }
+
+  /** A length-delimited message read by `read`, which must end exactly where its length says. */
+  message<T>(read: (r: Reader) => T): T {
+    const end = this.sub();
+    const outer = this.limit;
+    this.limit = end;
+    const value = read(this);
+    if (this.pos !== end) throw malformed('message');
+    this.limit = outer;
+    return value;
   }
 
   /** An unsigned varint up to 2^53, or (`signed`) an int64 (a time before 1970: ten bytes). */
   varint(signed = false): number {
     const { buf } = this;
-    if (this.pos >= this.end) throw malformed('varint');
+    if (this.pos >= this.limit) throw malformed('varint');
     let b = buf[this.pos++]!;
     if (b < 0x80) return b;
     const start = this.pos - 1;
     let value = b & 0x7f;
     let scale = 0x80;
     for (let i = 1; i < 10; i++) {
-      if (this.pos >= this.end) throw malformed('varint');
+      if (this.pos >= this.limit) throw malformed('varint');
       b = buf[this.pos++]!;
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
@@ -59,11 +72,11 @@ class Reader {
     return n;
   }
 
-  /** The end of a length-delimited field starting here. */
+  /** The end of a length-delimited field starting here (its length read). */
   sub(): number {
     const len = this.varint();
     const end = this.pos + len;
-    if (end > this.end) throw malformed('length');
+    if (end > this.limit) throw malformed('length');
     return end;
   }
 
@@ -73,13 +86,13 @@ class Reader {
     else if (wire === LEN) this.pos = this.sub();
     else if (wire === FIXED32) this.pos += 4;
     else throw malformed(`wire type ${wire}`);
-    if (this.pos > this.end) throw malformed('field');
+    if (this.pos > this.limit) throw malformed('field');
   }
 }
 
-function timespec(r: Reader, end: number): Timespec {
+function timespec(r: Reader): Timespec {
   const t = { sec: 0, nsec: 0 };
-  while (r.pos < end) {
+  while (r.pos < r.limit) {
     const tag = r.varint();
     const field = tag >>> 3;
     if (field === 1 && (tag & 7) === VARINT) t.sec = r.varint(true);
@@ -89,12 +102,12 @@ function timespec(r: Reader, end: number): Timespec {
   return t;
 }
 
-function attr(r: Reader, end: number): Attr {
+function attr(r: Reader): Attr {
   const a: Attr = {
     ino: 0, type: fst.FileType.FILE_TYPE_UNSPECIFIED, mode: 0, uid: 0, gid: 0, nlink: 0, size: 0,
     atime: ZERO, mtime: ZERO, ctime: ZERO, rdev: 0, replication: 0, hasXattrs: false, changeSeq: 0,
   };
-  while (r.pos < end) {
+  while (r.pos < r.limit) {
     // Cases are tags as on the wire: field number << 3 | wire type.
     const t = r.varint();
     switch (t) {
@@ -105,9 +118,9 @@ function attr(r: Reader, end: number): Attr {
       case 40: /* 5, varint */ a.gid = r.varint(); break;
       case 48: /* 6, varint */ a.nlink = r.varint(); break;
       case 56: /* 7, varint */ a.size = r.varint(); break;
-      case 66: /* 8, len */ a.atime = timespec(r, r.sub()); break;
-      case 74: /* 9, len */ a.mtime = timespec(r, r.sub()); break;
-      case 82: /* 10, len */ a.ctime = timespec(r, r.sub()); break;
+      case 66: /* 8, len */ a.atime = r.message(timespec); break;
+      case 74: /* 9, len */ a.mtime = r.message(timespec); break;
+      case 82: /* 10, len */ a.ctime = r.message(timespec); break;
       case 88: /* 11, varint */ a.rdev = r.varint(); break;
       case 96: /* 12, varint */ a.replication = r.varint(); break;
       case 104: /* 13, varint */ a.hasXattrs = r.varint() !== 0; break;
@@ -124,9 +137,9 @@ function attr(r: Reader, end: number): Attr {
 
 const ZERO: Timespec = Object.freeze({ sec: 0, nsec: 0 });
 
-function dirEntry(r: Reader, end: number): DirEntry {
+function dirEntry(r: Reader): DirEntry {
   const e: DirEntry = { name: '', ino: 0, type: fst.FileType.FILE_TYPE_UNSPECIFIED };
-  while (r.pos < end) {
+  while (r.pos < r.limit) {
     const tag = r.varint();
     const field = tag >>> 3;
     const wire = tag & 7;
@@ -136,19 +149,19 @@ function dirEntry(r: Reader, end: number): DirEntry {
       r.pos = stop;
     } else if (field === 2 && wire === VARINT) e.ino = r.varint();
     else if (field === 3 && wire === VARINT) e.type = r.varint();
-    else if (field === 4 && wire === LEN) e.attr = attr(r, r.sub());
+    else if (field === 4 && wire === LEN) e.attr = r.message(attr);
     else r.skip(wire);
   }
   return e;
 }
 
-function page(r: Reader, end: number): ReaddirPage {
+function page(r: Reader): ReaddirPage {
   const p: ReaddirPage = { entries: [], more: false, changeSeq: 0 };
-  while (r.pos < end) {
+  while (r.pos < r.limit) {
     const tag = r.varint();
     const field = tag >>> 3;
     const wire = tag & 7;
-    if (field === 1 && wire === LEN) p.entries.push(dirEntry(r, r.sub()));
+    if (field === 1 && wire === LEN) p.entries.push(r.message(dirEntry));
     else if (field === 2 && wire === VARINT) p.more = r.varint() !== 0;
     else if (field === 3 && wire === VARINT) p.changeSeq = r.varint();
     else r.skip(wire);
@@ -156,37 +169,40 @@ function page(r: Reader, end: number): ReaddirPage {
   return p;
 }
 
+/** A DirListing: its directory and its page (none when absent). */
+function listing(r: Reader): { ino: number; page?: ReaddirPage } {
+  const l: { ino: number; page?: ReaddirPage } = { ino: 0 };
+  while (r.pos < r.limit) {
+    const t = r.varint();
+    if (t === 8 /* 1, varint */) l.ino = r.varint();
+    else if (t === 18 /* 2, len */) l.page = r.message(page);
+    else r.skip(t & 7);
+  }
+  return l;
+}
+
 /** A ReaddirResponse's bytes as a page of DirEntry. */
 export function decodeReaddirPage(bytes: Buffer): ReaddirPage {
-  return page(new Reader(bytes, 0, bytes.length), bytes.length);
+  return page(new Reader(bytes));
 }
 
 /** A ReaddirManyResponse's bytes as pages by directory, and the directories left unlisted. */
 export function decodeReaddirManyPages(bytes: Buffer): ReaddirManyResult {
-  const r = new Reader(bytes, 0, bytes.length);
+  const r = new Reader(bytes);
   const res: ReaddirManyResult = { pages: new Map(), unlisted: [] };
-  while (r.pos < bytes.length) {
+  while (r.pos < r.limit) {
     const tag = r.varint();
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1 && wire === LEN) {
-      const end = r.sub();
-      let ino = 0;
-      let p: ReaddirPage | undefined;
-      while (r.pos < end) {
-        const t = r.varint();
-        if (t >>> 3 === 1 && (t & 7) === VARINT) ino = r.varint();
-        else if (t >>> 3 === 2 && (t & 7) === LEN) p = page(r, r.sub());
-        else r.skip(t & 7);
-      }
-      if (p) res.pages.set(ino, p);
-    } else if (field === 2 && wire === LEN) {
-      const end = r.sub();
-      while (r.pos < end) res.unlisted.push(r.varint());
-    } else if (field === 2 && wire === VARINT) {
+    if (tag === 10 /* 1, len */) {
+      const l = r.message(listing);
+      if (l.page) res.pages.set(l.ino, l.page);
+    } else if (tag === 18 /* 2, len: packed */) {
+      r.message((m) => {
+        while (m.pos < m.limit) res.unlisted.push(m.varint());
+      });
+    } else if (tag === 16 /* 2, varint */) {
       res.unlisted.push(r.varint());
     } else {
-      r.skip(wire);
+      r.skip(tag & 7);
     }
   }
   return res;

@@ -173,9 +173,9 @@ export interface ChangeFailure {
 /** What a call waits for: every change this mount queued, or given a scope only those touching its inodes. */
 export type Barrier = (scope?: Iterable<number>) => Promise<void> | undefined;
 
-/** The inode numbers of a listing's entries, decoded only when iterated. */
-function* entryInos(entries: Iterable<fst.IDirEntry>): Iterable<number> {
-  for (const e of entries) yield wireNumber(e.ino, 'inode number');
+/** The inode numbers of a listing's entries, gathered only when iterated. */
+function* entryInos(entries: Iterable<DirEntry>): Iterable<number> {
+  for (const e of entries) yield e.ino;
 }
 
 /** Readdir and ReaddirMany with their answers decoded straight into DirEntry (listing-decoder.ts). */

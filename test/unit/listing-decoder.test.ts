@@ -68,6 +68,8 @@ describe('listing decoder', () => {
     expect(() => decodeReaddirPage(good.subarray(0, good.length - 3))).toThrow(expect.objectContaining({ code: 'EIO' }));
     expect(() => decodeReaddirPage(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]))).toThrow(expect.objectContaining({ code: 'EIO' }));
     expect(() => decodeReaddirPage(Buffer.from([0x0f]))).toThrow(expect.objectContaining({ code: 'EIO' }));
+    // An attribute message whose last field runs past the length it was given.
+    expect(() => decodeReaddirPage(Buffer.from([0x0a, 0x05, 0x22, 0x02, 0x08, 0x96, 0x01]))).toThrow(expect.objectContaining({ code: 'EIO' }));
     // An inode number past 2^53.
     const huge = Buffer.from([0x0a, 0x0b, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     expect(() => decodeReaddirPage(huge)).toThrow(expect.objectContaining({ code: 'EIO' }));

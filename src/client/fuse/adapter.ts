@@ -163,7 +163,8 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       const fit = direntsFitting(piece.names, size, plus);
       const end = piece.end && fit === piece.names.length;
       // Released now once the listing ended, unless the open directory carries it (its releasedir will).
-      const kept = end && !(dir !== 0 && fh === jsFh) ? 0 : fh;
+      const carried = dir !== 0 && fh === jsFh;
+      const kept = end && !carried ? 0 : fh;
       if (kept === 0) vfs.releasedir(fh);
       return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: kept };
     }, (p) => {

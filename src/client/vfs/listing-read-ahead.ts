@@ -59,9 +59,7 @@ export class ListingReadAhead {
   /** Directories asked for and not answered yet; calling the function sends the call now if it is not sent yet. */
   private readonly asking = new Map<number, () => Promise<void>>();
   /** Where the last call stopped when the walker was too far behind to go on: asked for once it catches up. */
-  private frontier: number[] = [];
-  private frontierAt = 0;
-  private frontierBudget = 0;
+  private frontier: { dirs: number[]; budget: number; at: number } | undefined;
   private disabled = false;
 
   constructor(
@@ -123,12 +121,10 @@ export class ListingReadAhead {
   private goOn(unlisted: number[], budget: number): void {
     this.dropExpired();
     if (this.waitingEntries < LEAD_ENTRIES) {
-      this.frontier = [];
+      this.frontier = undefined;
       this.askAhead(unlisted, budget);
     } else {
-      this.frontier = unlisted;
-      this.frontierBudget = budget;
-      this.frontierAt = Date.now();
+      this.frontier = { dirs: unlisted, budget, at: Date.now() };
     }
   }
 
@@ -176,10 +172,11 @@ export class ListingReadAhead {
   async take(dir: number): Promise<ListedPage | undefined> {
     await this.asking.get(dir)?.();
     const w = this.drop(dir);
-    if (this.frontier.length > 0 && this.waitingEntries < LEAD_ENTRIES / 2) {
+    const f = this.frontier;
+    if (f && this.waitingEntries < LEAD_ENTRIES / 2) {
       // Only for the walk that left it: later, nobody may be coming.
-      if (Date.now() - this.frontierAt <= this.maxAgeMs) this.goOn(this.frontier, this.frontierBudget);
-      else this.frontier = [];
+      if (Date.now() - f.at <= this.maxAgeMs) this.goOn(f.dirs, f.budget);
+      else this.frontier = undefined;
     }
     if (!w) return undefined;
     if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;

@@ -8,18 +8,14 @@
  * exactly what a query would read now. Pages are shared and must not be changed.
  */
 import { LRUCache } from 'lru-cache';
-import type { ReaddirResult } from './readdir.js';
+import { pageSize, type ReaddirResult } from './readdir.js';
 
 /** Entries held in all (a few MiB of pages). */
 const MAX_ENTRIES = 50_000;
 
-interface CachedPage {
-  version: number;
-  page: ReaddirResult;
-}
-
 export class ListingCache {
-  private readonly pages = new LRUCache<string, CachedPage>({ maxSize: MAX_ENTRIES, sizeCalculation: (p) => p.page.entries.length + 1 });
+  /** Every page held was read at `version`. */
+  private readonly pages = new LRUCache<string, ReaddirResult>({ maxSize: MAX_ENTRIES, sizeCalculation: (p) => p.entries.length + 1 });
   private version = -1;
 
   /** The page `load` reads, or the one it read last time with the same arguments, if nothing was committed since. */
@@ -29,11 +25,13 @@ export class ListingCache {
       this.pages.clear();
       this.version = version;
     }
-    const key = `${ino}/${limit}/${withAttrs ? 1 : 0}/${after}`;
+    // Pages of the same size share a key (0 asks for the default page).
+    const key = `${ino}/${pageSize(limit)}/${withAttrs ? 1 : 0}/${after}`;
     const hit = this.pages.get(key);
-    if (hit && hit.version === version) return hit.page;
+    if (hit) return hit;
     const page = await load();
-    this.pages.set(key, { version, page });
+    // Kept only if nothing was committed while it was read.
+    if (this.version === version) this.pages.set(key, page);
     return page;
   }
 }
