@@ -150,6 +150,8 @@ const xattrFlag: Record<XattrMode, fst.XattrFlag> = {
 export interface DirGrant {
   dir: number;
   changeSeq: number;
+  /** Attributes of its entries read from now on stay exact while it is held (DirGrant.attrs). */
+  attrs: boolean;
 }
 
 export interface DelegateResult {
@@ -231,7 +233,7 @@ export class MetaClient {
   async delegate(acquire: readonly number[], release: readonly number[], reserveInos: number, opts: RpcCallOptions = {}): Promise<DelegateResult> {
     const res = await this.rpc.unary(MasterMethods.Delegate, { session: this.session, acquire: [...acquire], release: [...release], reserveInos }, opts);
     return {
-      granted: res.granted.map((g) => ({ dir: wireNumber(g.dir, 'dir'), changeSeq: wireNumber(g.changeSeq, 'change_seq') })),
+      granted: res.granted.map((g) => ({ dir: wireNumber(g.dir, 'dir'), changeSeq: wireNumber(g.changeSeq, 'change_seq'), attrs: g.attrs === true })),
       firstIno: wireNumber(res.firstIno, 'first_ino'), inoCount: res.inoCount, leaseMs: res.leaseMs,
       masterNowMs: res.now ? wireNumber(res.now.sec) * 1000 + Math.floor((res.now.nsec ?? 0) / 1e6) : Date.now(),
       epoch: res.epoch,

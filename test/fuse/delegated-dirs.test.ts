@@ -1,12 +1,13 @@
 /**
  * Directories delegated to a mount (client/vfs/delegated-dirs.ts, master/sessions/delegations.ts):
  * through real mounts of a real cluster, a mount answers mkdir, symlink, rename, unlink and rmdir
- * in a directory it holds and the master ends with exactly what it told its callers; another mount
+ * in a directory it holds, and chmod, chown and utimens of the files there, and the master ends with
+ * exactly what it told its callers; another mount
  * sees those changes at once (its calls recall the delegation first); fsyncdir makes them durable;
  * a mount killed while holding a directory delays others by its lease at most; a restarted master
  * gets the changes of directories it forgot it had delegated.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { waitFor } from '../helpers/probes.js';
@@ -152,6 +153,51 @@ describe('directories delegated to a mount', () => {
     await waitFor('the removal on one mount to show on the other', () => readdirSync(w).includes('x3') === false);
     expect(() => rmdirSync(`${w}/x3`)).toThrow(/ENOENT/);
     expect(readdirSync(b.path('w2')).sort()).toEqual(readdirSync(w).sort());
+  });
+
+  it('answers chmod, chown and utimens of files in a directory it holds; another mount sees each at once, and its writes are kept', async () => {
+    const w = a.path('attrs');
+    mkdirSync(w);
+    const n = 40;
+    for (let i = 0; i < n; i++) writeFileSync(`${w}/f${i}`, `file ${i}`);
+    // The other mount opens f0 now: its write later reaches the master by inode alone, with no name looked up.
+    const fdB = openSync(b.path('attrs/f0'), 'r+');
+    try {
+      /** Changes f1..f(n-1) on the first mount until a whole round of them reaches the master as no SetAttr. */
+      const answeredHere = (change: (path: string, i: number) => void) => waitFor('attribute changes answered by the mount', async () => {
+        const before = await masterCalls(masterMetrics, 'SetAttr');
+        for (let i = 1; i < n; i++) change(`${w}/f${i}`, i);
+        return (await masterCalls(masterMetrics, 'SetAttr')) === before;
+      });
+      await answeredHere((p) => chmodSync(p, 0o640));
+      const time = new Date('2001-02-03T04:05:06Z');
+      for (let i = 1; i < n; i++) {
+        chmodSync(`${w}/f${i}`, i < 5 ? 0o4755 : 0o600 + (i % 8));
+        utimesSync(`${w}/f${i}`, time, time);
+      }
+      // chown drops setuid, as on Linux.
+      for (let i = 1; i < 5; i++) chownSync(`${w}/f${i}`, 1000 + i, 2000 + i);
+      // The other mount looks at these files for the first time: what the first mount answered, at once.
+      for (let i = 1; i < n; i++) {
+        const mine = lstatSync(`${w}/f${i}`);
+        const theirs = lstatSync(b.path(`attrs/f${i}`));
+        expect(theirs.mode & 0o7777, `f${i}`).toBe(i < 5 ? 0o755 : 0o600 + (i % 8));
+        expect([theirs.uid, theirs.gid], `f${i}`).toEqual(i < 5 ? [1000 + i, 2000 + i] : [0, 0]);
+        expect([theirs.mode, theirs.uid, theirs.gid, theirs.size, theirs.mtimeMs, theirs.atimeMs, theirs.ctimeMs], `f${i}`)
+          .toEqual([mine.mode, mine.uid, mine.gid, mine.size, time.getTime(), time.getTime(), mine.ctimeMs]);
+      }
+
+      // Held again with its files' attributes; the other mount writes f0 through its descriptor: the
+      // commit recalls the directory, and the first mount's next chmod of f0 shows the new size.
+      await answeredHere((p, i) => chmodSync(p, 0o600 + (i % 8)));
+      const text = 'written by the other mount, longer than before';
+      writeSync(fdB, text, 0);
+      fsyncSync(fdB);
+      chmodSync(`${w}/f0`, 0o604);
+      expect(statSync(`${w}/f0`).size).toBe(text.length);
+    } finally {
+      closeSync(fdB);
+    }
   });
 
   it('makes what fsyncdir covered survive a kill -9 of the mount', async () => {

@@ -59,8 +59,11 @@ export class DelegatedDirs {
   constructor(
     private readonly meta: MetaClient,
     private readonly log: Logger,
-    /** A delegation was granted: `changeSeq` of the directory then. Answers whether its listing is known. */
-    private readonly onGranted: (dir: number, changeSeq: number) => void,
+    /**
+     * A delegation was granted: `changeSeq` of the directory then; `attrs`: attributes of its
+     * entries read from now on stay exact while it is held.
+     */
+    private readonly onGranted: (dir: number, changeSeq: number, attrs: boolean) => void,
     /**
      * A delegation ends: given back unasked (`recalled` false), or recalled or no longer trusted
      * (`recalled` true: another client changes the directory next, so its listing here is stale).
@@ -226,7 +229,7 @@ export class DelegatedDirs {
       if (res.inoCount > 0) this.inos = { next: res.firstIno, end: res.firstIno + res.inoCount };
       for (const g of res.granted) {
         this.held.set(g.dir, { lastUse: Date.now(), recalled: false });
-        this.onGranted(g.dir, g.changeSeq);
+        this.onGranted(g.dir, g.changeSeq, g.attrs);
       }
       if (this.held.size > 0) this.poll();
     } catch (e) {

@@ -21,8 +21,10 @@ import { LRUCache } from 'lru-cache';
 import { FsError } from '../../common/errors/errno.js';
 import { isPlainName } from '../../common/ids.js';
 import type { MetaClient } from '../meta-client.js';
-import { fst, type Attr, type Timespec } from '../types.js';
+import { fst, type Attr } from '../types.js';
 import { DirListings } from './dir-listings.js';
+import { ExactAttrs } from './exact-attrs.js';
+import { sameAttrs } from './same-attrs.js';
 import type { Timed } from './op-context.js';
 
 const SCAN_AFTER_FOUND = 4;
@@ -60,6 +62,15 @@ export class EntryCache {
   private readonly lastAttrs: LRUCache<number, Attr>;
   /** Directories known whole (dir-listings.ts). */
   readonly listings: DirListings;
+  /** Attributes known exactly in delegated directories (exact-attrs.ts). */
+  readonly exact = new ExactAttrs();
+  /**
+   * Per inode: the directory it was last seen named in (where a change of its attributes asks for
+   * a delegation). A hint only: a plain map, emptied when full (set for every entry of a listing,
+   * where an LRU's upkeep would show).
+   */
+  private readonly parents = new Map<number, number>();
+  private readonly maxParents: number;
 
   constructor(private readonly meta: MetaClient, readonly ttlMs: number, maxEntries = 200_000) {
     const ttl = Math.max(1, ttlMs);
@@ -68,6 +79,7 @@ export class EntryCache {
     this.entries = new LRUCache<string, number>({ max: maxEntries, ttl });
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
     this.lastAttrs = new LRUCache<number, Attr>({ max: maxEntries });
+    this.maxParents = maxEntries;
     this.listings = new DirListings(ttl);
     this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
   }
@@ -87,7 +99,11 @@ export class EntryCache {
   async getattr(ino: number): Promise<Cached<Attr>> {
     const cached = this.cachedAttr(ino);
     if (cached) return cached;
-    return { value: this.told(await this.meta.getAttr(ino)), ttlSec: this.ttlSec };
+    const asked = this.changeSeq;
+    const attr = await this.meta.getAttr(ino);
+    // Changed through this mount meanwhile (the answer may be older than that change): the newer stands.
+    const newer = this.attrsUnchangedSince(ino, asked) ? undefined : this.cachedAttr(ino);
+    return newer ?? { value: this.told(attr), ttlSec: this.ttlSec };
   }
 
   /**
@@ -181,8 +197,10 @@ export class EntryCache {
   /**
    * Lists directory `dir` with attributes (at most `max` entries) and caches every entry; when the
    * listing is whole and of one change_seq, the directory becomes known whole (dir-listings.ts).
+   * `grant`: the token of the delegation this listing is read for, whose attributes are exact
+   * (exact-attrs.ts): those of entries heard of meanwhile are left out.
    */
-  async listWhole(dir: number, max: number): Promise<boolean> {
+  async listWhole(dir: number, max: number, grant?: number): Promise<boolean> {
     const asked = this.changeSeq;
     const names: [string, number][] = [];
     const found: [string, Attr][] = [];
@@ -209,7 +227,28 @@ export class EntryCache {
     for (const [name, attr] of found) this.set(dir, name, attr);
     if (!whole || seq === undefined) return false;
     this.listings.listed(dir, seq, names);
+    if (grant !== undefined) this.exact.fill(dir, grant, found, (ino) => this.attrsUnchangedSince(ino, asked));
     return true;
+  }
+
+  /**
+   * Reads the listing of delegated `dir` with its files' attributes, if its grant vouches for them
+   * and they are not read yet (exact-attrs.ts); resolves whether the listing was whole.
+   */
+  async readExact(dir: number, token = this.exact.toRead(dir)): Promise<boolean> {
+    if (token === undefined) return false;
+    let whole = false;
+    try {
+      whole = await this.listWhole(dir, 100_000, token);
+      return whole;
+    } finally {
+      if (!whole) this.exact.unread(dir, token);
+    }
+  }
+
+  /** The directory `ino` was last seen named in, if remembered. */
+  parentOf(ino: number): number | undefined {
+    return this.parents.get(ino);
   }
 
   /** The last attributes seen of `ino`, however old. */
@@ -220,6 +259,8 @@ export class EntryCache {
   /** `name` in `parent` names the inode `attr` describes (fresh from the master or a change made here). */
   set(parent: number, name: string, attr: Attr): void {
     this.entries.set(entryKey(parent, name), attr.ino);
+    if (this.parents.size >= this.maxParents) this.parents.clear();
+    this.parents.set(attr.ino, parent);
     this.update(attr);
   }
 
@@ -228,6 +269,7 @@ export class EntryCache {
     const last = this.lastAttrs.get(attr.ino);
     this.attrs.set(attr.ino, attr);
     this.lastAttrs.set(attr.ino, attr);
+    this.exact.heard(attr);
     // The same attributes again (a listing or lookup refreshing them) change nothing a listing
     // read before could show wrongly: only a difference counts (attrsUnchangedSince).
     if (!last || !sameAttrs(last, attr)) this.noteAttrChange(attr.ino);
@@ -344,6 +386,7 @@ export class EntryCache {
   /** Forgets an inode's attributes (its nlink, ctime or size changed): the next stat asks. */
   forgetAttr(ino: number): void {
     this.attrs.delete(ino);
+    this.exact.forget(ino);
     this.noteAttrChange(ino);
   }
 
@@ -374,16 +417,9 @@ export class EntryCache {
     this.lastAttrs.clear();
     this.absentXattrs.clear();
     this.listings.clear();
+    this.exact.clear();
+    this.parents.clear();
   }
-}
-
-const sameTime = (a: Timespec, b: Timespec): boolean => a.sec === b.sec && a.nsec === b.nsec;
-
-/** Every field of two attribute sets is equal. */
-export function sameAttrs(a: Attr, b: Attr): boolean {
-  return a.ino === b.ino && a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.nlink === b.nlink
-    && a.size === b.size && a.rdev === b.rdev && a.replication === b.replication && a.hasXattrs === b.hasXattrs
-    && a.changeSeq === b.changeSeq && sameTime(a.mtime, b.mtime) && sameTime(a.ctime, b.ctime) && sameTime(a.atime, b.atime);
 }
 
 function olderCtime(a: Attr, b: Attr): boolean {

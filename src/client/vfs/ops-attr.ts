@@ -4,6 +4,7 @@ import { toFsError } from '../../common/errors/to-errno.js';
 import type { AttrChanges, StatfsResult } from '../meta-client.js';
 import type { Attr, Timespec } from '../types.js';
 import { callerOf, type OpContext, type Timed } from './op-context.js';
+import { setattrHere } from './ops-delegated.js';
 import type { VfsState } from './vfs-state.js';
 
 /** A time as utimens hands it over: exact, the master's now (UTIME_NOW), or unchanged (UTIME_OMIT). */
@@ -43,11 +44,28 @@ export async function setattr(s: VfsState, ino: number, c: SetattrChanges, fh: n
   // Pending data would commit after this change and overwrite an explicit mtime or a new size:
   // send it first.
   if (open?.hasWriter && (c.mtime !== undefined || c.size !== undefined)) await open.flush();
+  const here = setattrHere(s, ino, c, ctx);
+  if (here) return shown(s, here);
+  const grant = s.entries.exact.grantOf(ino);
   const updated = await s.meta.setAttr(ino, c, { caller: callerOf(ctx) }).catch(staleIfGone);
+  if (grant !== undefined) s.entries.exact.learned(updated, grant);
+  else wantExactAttrs(s, ino);
   if (c.size !== undefined) open?.truncated(updated);
   else if (open) open.attr = updated;
   s.entries.update(updated);
   return shown(s, updated);
+}
+
+/**
+ * An attribute change of `ino` went to the master: after a few in one directory, that directory is
+ * asked for, with its files' attributes, so that the next ones are answered here (ops-delegated.ts).
+ */
+function wantExactAttrs(s: VfsState, ino: number): void {
+  const dir = s.delegated ? s.entries.parentOf(ino) : undefined;
+  if (dir === undefined || !s.entries.exact.sentToMaster(dir)) return;
+  // Held already (for changes of its names): its files' attributes are read under that grant.
+  if (s.delegated!.isHeld(dir)) s.entries.readExact(dir).catch((err: unknown) => s.log.debug('reading attributes in a delegated directory failed', { dir, err }));
+  else s.delegated!.want(dir);
 }
 
 export function statfs(s: VfsState): Promise<StatfsResult> {

@@ -1,6 +1,7 @@
 /**
  * mkdir, symlink, unlink, rmdir and rename answered by this mount alone, in directories delegated
- * to it (delegated-dirs.ts) whose listing it holds: what the master would answer is known here, so
+ * to it (delegated-dirs.ts) whose listing it holds, and chmod, chown and utimens of the files named
+ * there whose attributes it knows exactly (exact-attrs.ts): what the master would answer is known here, so
  * the caller gets it at once and the change follows in a batch (change-queue.ts). Each function
  * answers undefined (or false) when the case is not one it can decide alone; the caller then asks
  * the master as before. The kernel has already checked permissions (default_permissions), the
@@ -8,12 +9,15 @@
  * change arrives.
  */
 import { isPlainName, PATH_MAX } from '../../common/ids.js';
-import { fst, type Attr, type Timespec } from '../types.js';
+import { setAttrRequest } from '../meta-client.js';
+import { fst, type Attr, type Caller, type Timespec } from '../types.js';
+import type { SetattrChanges } from './ops-attr.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
+const S_IXGRP = 0o010;
 
 /** A directory this mount may change alone now: its attributes and listing, of one change_seq. */
 interface OwnDir {
@@ -79,6 +83,8 @@ export function mkdirHere(s: VfsState, parent: number, name: string, mode: numbe
   // Nobody else can know it yet: it is this mount's, empty, from the start (the master agrees when the change arrives).
   s.delegated!.made(ino);
   s.entries.listings.delegate(ino, 0);
+  // Every inode named in it will have been made under this delegation: their attributes are exact.
+  s.entries.exact.granted(ino, true);
   return attr;
 }
 
@@ -154,4 +160,59 @@ export function renameHere(s: VfsState, parent: number, name: string, newParent:
   const srcAttr = changedDir(src.attr, now, 0);
   s.entries.renamed(parent, name, newParent, newName, srcAttr, newParent === parent ? srcAttr : changedDir(dst.attr, now, 0));
   return true;
+}
+
+const inGroup = (caller: Caller, gid: number): boolean => caller.gid === gid || (caller.groups ?? []).includes(gid);
+
+/**
+ * The mode after chmod/chown as the master's resultingMode makes it, when this caller may make the
+ * change as the master's checkSetattr judges it; undefined for what the master must judge (a
+ * refusal and its errno, utimens to now by a non-owner with write permission).
+ */
+function modeAfter(a: Attr, c: SetattrChanges, caller: Caller): number | undefined {
+  const root = caller.uid === 0;
+  if (!root) {
+    if (caller.uid !== a.uid) return undefined;
+    if (c.uid !== undefined && c.uid !== a.uid) return undefined;
+    if (c.gid !== undefined && c.gid !== a.gid && !inGroup(caller, c.gid)) return undefined;
+  }
+  const gid = c.gid ?? a.gid;
+  if (c.mode !== undefined) {
+    const mode = c.mode & 0o7777;
+    return root || inGroup(caller, gid) ? mode : mode & ~S_ISGID;
+  }
+  let mode = a.mode;
+  if (c.uid !== undefined || c.gid !== undefined) {
+    mode &= ~S_ISUID;
+    if (mode & S_IXGRP) mode &= ~S_ISGID;
+  }
+  return mode;
+}
+
+/**
+ * chmod, chown, utimens of a file named in a directory this mount holds, whose attributes it knows
+ * exactly and which is not open here (an open file's pending writes set its size and mtime): the
+ * new attributes, or undefined when the master must answer (a size, a refusal, a file with
+ * several names).
+ */
+export function setattrHere(s: VfsState, ino: number, c: SetattrChanges, ctx: OpContext): Attr | undefined {
+  if (c.size !== undefined || !s.delegated) return undefined;
+  if (c.mode === undefined && c.uid === undefined && c.gid === undefined && c.atime === undefined && c.mtime === undefined) return undefined;
+  const known = s.entries.exact.get(ino);
+  if (!known || s.files.isOpen(ino)) return undefined;
+  const dir = ownDir(s, known.dir);
+  if (!dir || dir.names.get(known.name) !== ino) return undefined;
+  const caller = callerOf(ctx);
+  const a = known.attr;
+  const mode = modeAfter(a, c, caller);
+  if (mode === undefined) return undefined;
+  const now = s.delegated.now();
+  const time = (t: SetattrChanges['atime'], was: Timespec): Timespec => (t === 'now' ? now : t ?? was);
+  const attr: Attr = {
+    ...a, mode, uid: c.uid ?? a.uid, gid: c.gid ?? a.gid, atime: time(c.atime, a.atime), mtime: time(c.mtime, a.mtime), ctime: now,
+  };
+  queue(s, { setattr: setAttrRequest(ino, c, caller), parent: known.dir, ino, time: now }, [known.dir], [ino]);
+  s.entries.exact.changedHere(attr);
+  s.entries.update(attr);
+  return attr;
 }

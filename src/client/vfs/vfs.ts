@@ -82,16 +82,22 @@ export class Vfs {
 
   /**
    * Directory delegations (delegated-dirs.ts), for a MetaClient with a session: a granted directory
-   * is answered here once its listing is known whole at the grant's change_seq (read now if not).
+   * is answered here once its listing is known whole at the grant's change_seq (read now if not,
+   * or again with its files' attributes when this mount has been changing those: exact-attrs.ts).
    */
   private delegations(meta: MetaClient, entries: EntryCache, log: Logger): DelegatedDirs {
-    const delegated: DelegatedDirs = new DelegatedDirs(meta, log, (dir, seq) => {
-      if (entries.listings.delegate(dir, seq)) return;
-      entries.listWhole(dir, 100_000).then((whole) => {
+    const delegated: DelegatedDirs = new DelegatedDirs(meta, log, (dir, seq, attrs) => {
+      entries.exact.granted(dir, attrs);
+      // Its files' attributes are read with the listing when they will be exact and this mount has
+      // been changing them; a listing read anyway brings them too.
+      if (!entries.exact.wanted(dir) && entries.listings.delegate(dir, seq)) return;
+      const read = entries.exact.toRead(dir);
+      (read === undefined ? entries.listWhole(dir, 100_000) : entries.readExact(dir, read)).then((whole) => {
         const seqNow = entries.listings.seqOf(dir);
         if (whole && seqNow !== undefined && delegated.isHeld(dir)) entries.listings.delegate(dir, seqNow);
       }, (err: unknown) => log.debug('listing a delegated directory failed', { dir, err }));
     }, (dir, recalled) => {
+      entries.exact.dropDir(dir);
       // Recalled: another client is about to change it, so the listing is not trusted any longer.
       if (recalled) entries.listings.forget(dir);
       else entries.listings.undelegate(dir);

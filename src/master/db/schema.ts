@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -35,6 +35,7 @@ CREATE TABLE dentries (
   type INTEGER NOT NULL,
   PRIMARY KEY (parent, name)
 ) WITHOUT ROWID;
+CREATE INDEX dentries_by_ino ON dentries (ino); -- the names of an inode (see V7)
 CREATE TABLE chunks (
   ino INTEGER NOT NULL,
   idx INTEGER NOT NULL,             -- chunk index in the file
@@ -166,4 +167,14 @@ CREATE TABLE inline_data (
   data BLOB NOT NULL
 );
 ALTER TABLE inodes ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+`;
+
+/**
+ * Version 7: the names of an inode by its number. A call about an inode (stat, chmod, a write's
+ * commit) from one mount finds the directories that name it, so that a directory another mount
+ * holds (sessions/delegations.ts), which may answer attribute changes of its files itself, is
+ * recalled first.
+ */
+export const SCHEMA_V7_FROM_V6 = `
+CREATE INDEX dentries_by_ino ON dentries (ino);
 `;

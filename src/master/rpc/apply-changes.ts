@@ -1,10 +1,11 @@
 /**
  * ApplyChanges: a batch of changes a mount already answered in directories delegated to it
- * (sessions/delegations.ts). Each runs as the same call would alone, with the time and inode
+ * (sessions/delegations.ts): names made, removed and moved there, and attributes changed of the
+ * inodes named there. Each runs as the same call would alone, with the time and inode
  * numbers the mount gave, and all of them are queued at once so that the writer commits them
  * together (db/txn.ts groups them, each in its own savepoint: a failing one is undone alone).
  */
-import type { fst } from '../../proto-gen/fst.js';
+import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { toErrno } from '../../common/errors/to-errno.js';
 import type { Delegations } from '../sessions/delegations.js';
@@ -19,6 +20,7 @@ function dirsOf(c: fst.IChange): number[] {
   const req = c.mkdir ?? c.symlink ?? c.unlink ?? c.rmdir;
   if (req) return [inoArg(req.parent, 'parent')];
   if (c.rename) return [inoArg(c.rename.parent, 'parent'), inoArg(c.rename.newParent, 'new_parent')];
+  if (c.setattr) return [inoArg(c.parent, 'parent')];
   return [];
 }
 
@@ -46,6 +48,11 @@ async function applyOne(ns: Namespace, c: fst.IChange): Promise<void> {
     const r = c.rename;
     await ns.rename(inoArg(r.parent, 'parent'), nameArg(r.name), inoArg(r.newParent, 'new_parent'), nameArg(r.newName, 'new_name'),
       false, callerArg(r.caller), 0, stamp);
+  } else if (c.setattr) {
+    const r = c.setattr;
+    // Sizes go to the master directly (the chunks past the new end are cut first).
+    if ((r.fields ?? 0) & fst.SetAttrField.SET_ATTR_SIZE) throw new FsError('EINVAL', 'a size change cannot be queued');
+    await ns.setattr(inoArg(r.ino), r, callerArg(r.caller), stamp);
   } else {
     throw new FsError('EINVAL', 'a change without an operation');
   }

@@ -45,6 +45,21 @@ export function masterServiceHandlers(
       return call();
     }
   };
+  /**
+   * A call about inode `ino` itself (its attributes or data): a directory naming it that another
+   * session holds is recalled first, since its holder may answer attribute changes of the inodes
+   * named there itself (ApplyChanges `setattr`). `changes`: the call changes the inode; counted
+   * while it runs (Delegations.changingInode).
+   */
+  const aboutIno = <T>(session: string | null | undefined, ino: number, changes: boolean, call: () => Promise<T>): Promise<T> => {
+    if (!delegations) return call();
+    const s = session ?? '';
+    const run = async (): Promise<T> => {
+      if (!delegations.heldByOthers(s)) return call();
+      return delegations.during(s, await ns.namingDirs(ino), false, call);
+    };
+    return changes ? delegations.changingInode(s, run) : run();
+  };
   /** Directories named by `names` in `parent` that another session holds (a removed or replaced one). */
   const heldChildren = async (session: string | null | undefined, parent: number, names: string[]): Promise<number[]> => {
     if (!delegations?.any) return [];
@@ -62,15 +77,15 @@ export function masterServiceHandlers(
     },
     GetAttr: async (r) => {
       const ino = inoArg(r.ino);
-      return onIno(r.session, ino, () => inDirs(r.session, [ino], false, async () => (r.withData ? ns.getattrWithData(ino) : { attr: await ns.getattr(ino) })));
+      return onIno(r.session, ino, () => aboutIno(r.session, ino, false, () => inDirs(r.session, [ino], false, async () => (r.withData ? ns.getattrWithData(ino) : { attr: await ns.getattr(ino) }))));
     },
     SetAttr: async (r) => {
       const ino = inoArg(r.ino);
       if (r.fields & SET_ATTR_SIZE) {
         if (!Number.isSafeInteger(r.size) || r.size < 0) throw new FsError('EINVAL', `invalid size ${r.size}`);
-        return { attr: await chunks.truncate(ino, r.size, () => ns.setattr(ino, r, callerArg(r.caller))) };
+        return aboutIno(r.session, ino, true, async () => ({ attr: await chunks.truncate(ino, r.size, () => ns.setattr(ino, r, callerArg(r.caller))) }));
       }
-      return onIno(r.session, ino, () => inDirs(r.session, [ino], true, async () => ({ attr: await ns.setattr(ino, r, callerArg(r.caller)) })));
+      return onIno(r.session, ino, () => aboutIno(r.session, ino, true, () => inDirs(r.session, [ino], true, async () => ({ attr: await ns.setattr(ino, r, callerArg(r.caller)) }))));
     },
     // Namespace mutations answer with their response's fields, the parents' attributes included.
     Mknod: async (r) => {
@@ -102,7 +117,8 @@ export function masterServiceHandlers(
     },
     Link: async (r) => {
       const newParent = inoArg(r.newParent, 'new_parent');
-      return inDirs(r.session, [newParent], true, () => ns.link(inoArg(r.ino), newParent, nameArg(r.newName, 'new_name'), callerArg(r.caller)));
+      const ino = inoArg(r.ino);
+      return aboutIno(r.session, ino, true, () => inDirs(r.session, [newParent], true, () => ns.link(ino, newParent, nameArg(r.newName, 'new_name'), callerArg(r.caller))));
     },
     Symlink: async (r) => {
       const parent = inoArg(r.parent, 'parent');
@@ -124,17 +140,22 @@ export function masterServiceHandlers(
     },
     GetXattr: async (r) => ({ value: await ns.getxattr(inoArg(r.ino), nameArg(r.name)) }),
     SetXattr: async (r) => {
-      await ns.setxattr(inoArg(r.ino), nameArg(r.name), Buffer.from(r.value), r.flags, callerArg(r.caller));
+      const ino = inoArg(r.ino);
+      await aboutIno(r.session, ino, true, () => ns.setxattr(ino, nameArg(r.name), Buffer.from(r.value), r.flags, callerArg(r.caller)));
       return {};
     },
     ListXattr: async (r) => ({ names: await ns.listxattr(inoArg(r.ino)) }),
     RemoveXattr: async (r) => {
-      await ns.removexattr(inoArg(r.ino), nameArg(r.name), callerArg(r.caller));
+      const ino = inoArg(r.ino);
+      await aboutIno(r.session, ino, true, () => ns.removexattr(ino, nameArg(r.name), callerArg(r.caller)));
       return {};
     },
     LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
     AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index, r.failedVersion),
-    CommitWrite: async (r) => ({ attr: await chunks.commitWrite(inoArg(r.ino), r.end, r.mtime as fst.ITimespec | null, r.sync) }),
+    CommitWrite: async (r) => {
+      const ino = inoArg(r.ino);
+      return aboutIno(r.session, ino, true, async () => ({ attr: await chunks.commitWrite(ino, r.end, r.mtime as fst.ITimespec | null, r.sync) }));
+    },
     SyncMetadata: async () => {
       await ns.syncMetadata();
       return {};
@@ -142,7 +163,8 @@ export function masterServiceHandlers(
     WriteInline: async (r) => {
       const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
       const expectCtime = r.expectCtime ? { sec: Number(r.expectCtime.sec), nsec: r.expectCtime.nsec ?? 0 } : undefined;
-      return { attr: await ns.writeInline({ ino: inoArg(r.ino), data, expectCtime, maxBytes: inlineMax }, r.sync) };
+      const ino = inoArg(r.ino);
+      return aboutIno(r.session, ino, true, async () => ({ attr: await ns.writeInline({ ino, data, expectCtime, maxBytes: inlineMax }, r.sync) }));
     },
     Delegate: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
@@ -152,8 +174,9 @@ export function masterServiceHandlers(
       delegations.release(r.session, r.release.map((d) => inoArg(d, 'release')));
       const granted: fst.IDirGrant[] = [];
       for (const dir of delegations.acquire(r.session, r.acquire.map((d) => inoArg(d, 'acquire')))) {
+        const attrs = delegations.attrsExactFor(r.session);
         const attr = await ns.getattr(dir).catch(() => undefined);
-        if (attr?.type === fst.FileType.DIRECTORY) granted.push({ dir, changeSeq: attr.changeSeq ?? 0 });
+        if (attr?.type === fst.FileType.DIRECTORY) granted.push({ dir, changeSeq: attr.changeSeq ?? 0, attrs });
         else delegations.release(r.session, [dir]);
       }
       const firstIno = r.reserveInos > 0 ? await ns.reserveInos(r.reserveInos) : 0;

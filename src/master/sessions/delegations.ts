@@ -1,8 +1,9 @@
 /**
  * Directory delegations: a mount's session may hold a directory alone, answering mkdir, symlink,
- * unlink, rmdir and rename in it at once and sending them later in batches (ApplyChanges). While
- * it holds one, every other caller's call in that directory first recalls it and waits: the holder
- * sends what it has not sent yet and releases it. A holder that stops calling (its process died,
+ * unlink, rmdir and rename in it, and attribute changes of the files named in it, at once and
+ * sending them later in batches (ApplyChanges). While it holds one, every other caller's call in
+ * that directory, or about an inode it names, first recalls it and waits: the holder sends what
+ * it has not sent yet and releases it. A holder that stops calling (its process died,
  * its network went) loses its delegations `leaseMs` after its last call, like a chunk lease.
  *
  * Kept in memory only: after a restart the master holds none, and a mount's next batch takes its
@@ -102,6 +103,41 @@ export class Delegations {
   heldByOther(session: string, dir: number): boolean {
     const held = this.byDir.get(dir);
     return held !== undefined && held.session !== session;
+  }
+
+  /** Whether a session other than `session` holds any directory (calls about an inode skip finding its directories otherwise). */
+  heldByOthers(session: string): boolean {
+    for (const [id, s] of this.sessions) if (id !== session && s.dirs.size > 0) return true;
+    return false;
+  }
+
+  /** Per session ('' for callers without one): calls changing an inode running now. */
+  private readonly inodeChanges = new Map<string, number>();
+
+  /**
+   * Runs `call`, which changes an inode's attributes or data, counted as such while it runs: a
+   * directory granted to another session meanwhile comes without `attrs` (what its holder reads of
+   * its entries now may miss this change).
+   */
+  async changingInode<T>(session: string, call: () => Promise<T>): Promise<T> {
+    this.inodeChanges.set(session, (this.inodeChanges.get(session) ?? 0) + 1);
+    try {
+      return await call();
+    } finally {
+      const n = (this.inodeChanges.get(session) ?? 1) - 1;
+      if (n <= 0) this.inodeChanges.delete(session);
+      else this.inodeChanges.set(session, n);
+    }
+  }
+
+  /**
+   * Whether attributes `session` reads from now on of the entries of a directory it holds are
+   * exact while it holds it: no other session is changing an inode now (every later call of
+   * another session about one of them recalls the directory first).
+   */
+  attrsExactFor(session: string): boolean {
+    for (const id of this.inodeChanges.keys()) if (id !== session) return false;
+    return true;
   }
 
   /** Whether any directory is delegated (calls skip looking up what they touch when none is). */

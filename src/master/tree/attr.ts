@@ -39,9 +39,9 @@ function checkSize(size: number | null | undefined): number {
 /**
  * setattr: applies the selected fields and returns the new attributes. A shrinking size queues
  * the chunks wholly past the new end for deletion (the chunk holding the new end was already cut
- * on the chunkservers by the caller). Any change moves ctime to now unless SET_ATTR_CTIME gives it.
+ * on the chunkservers by the caller). Any change moves ctime to `now` unless SET_ATTR_CTIME gives it.
  */
-export async function setattr(tx: Tx, ino: number, req: SetAttrInput, cred: Cred | undefined): Promise<fst.IAttr> {
+export async function setattr(tx: Tx, ino: number, req: SetAttrInput, cred: Cred | undefined, now = nowTimespec()): Promise<fst.IAttr> {
   const row = await getInode(tx, ino);
   const f = req.fields ?? 0;
   if (f === 0) return rowToAttr(row);
@@ -51,7 +51,6 @@ export async function setattr(tx: Tx, ino: number, req: SetAttrInput, cred: Cred
   const atime = f & F.SET_ATTR_ATIME && !(f & F.SET_ATTR_ATIME_NOW) ? timespec(req.atime, 'atime') : undefined;
   const mtime = f & F.SET_ATTR_MTIME && !(f & F.SET_ATTR_MTIME_NOW) ? timespec(req.mtime, 'mtime') : undefined;
   const ctime = f & F.SET_ATTR_CTIME ? timespec(req.ctime, 'ctime') : undefined;
-  const now = nowTimespec();
 
   const next: InodeRow = { ...row };
   if (f & F.SET_ATTR_UID) next.uid = req.uid ?? 0;

@@ -45,6 +45,12 @@ export async function isEmptyDir(q: Reader, ino: number): Promise<boolean> {
   return (await q.get('SELECT 1 AS x FROM dentries WHERE parent = ? LIMIT 1', [ino])) === undefined;
 }
 
+/** The directories holding a name of inode `ino` (dentries_by_ino): none for the root or an orphan. */
+export async function namingDirs(q: Reader, ino: number): Promise<number[]> {
+  const rows = await q.all<{ parent: number }>('SELECT parent FROM dentries WHERE ino = ?', [ino]);
+  return rows.map((r) => r.parent);
+}
+
 /** The `parent` column of a directory (root is its own parent). */
 export async function parentOf(q: Reader, dirIno: number): Promise<number> {
   const row = await q.get<{ parent: number | null }>('SELECT parent FROM inodes WHERE ino = ?', [dirIno]);

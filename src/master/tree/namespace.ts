@@ -29,6 +29,7 @@ import { rmdir, unlink, type RemoveResult, type UnlinkResult } from './unlink-rm
 import { getxattr, listxattr, removexattr, setxattr } from './xattr.js';
 import { reserveInos } from './counters.js';
 import type { Stamp } from './stamp.js';
+import { namingDirs } from './entries.js';
 
 export type { Caller } from './checks.js';
 export type { SetAttrInput } from './attr.js';
@@ -78,9 +79,17 @@ export class Namespace {
     return this.db.write((tx) => writeInline(tx, args), { durable: sync });
   }
 
-  /** chmod, chown, truncate, utimensat: the fields selected by `req.fields` (SetAttrField bits). */
-  setattr(ino: number, req: SetAttrInput, caller?: Caller): Promise<fst.IAttr> {
-    return this.db.write((tx) => setattr(tx, ino, req, toCred(caller)));
+  /**
+   * chmod, chown, truncate, utimensat: the fields selected by `req.fields` (SetAttrField bits);
+   * `stamp.now`: the time a mount already told for it (ApplyChanges).
+   */
+  setattr(ino: number, req: SetAttrInput, caller?: Caller, stamp?: Stamp): Promise<fst.IAttr> {
+    return this.db.write((tx) => setattr(tx, ino, req, toCred(caller), stamp?.now));
+  }
+
+  /** The directories holding a name of `ino`, as committed. */
+  namingDirs(ino: number): Promise<number[]> {
+    return namingDirs(this.db.reader, ino);
   }
 
   /** mknod(2) / open(O_CREAT[|O_EXCL]): a regular file, fifo, device or socket. */
