@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from './master-scale/sampling.js';
 import { moosefsMissing, startMoosefs } from './mount/moosefs.js';
 import { stageSourceTree } from './mount/source-tree.js';
-import { dropCaches } from './mount/system.js';
+import { dropCaches, waitForQuiet } from './mount/system.js';
 import { startBindfs, startFst, startLocal, type Target, type TargetName } from './mount/targets.js';
 import { rowNumber, selectWorkloads, type BenchParams } from './mount/workloads.js';
 import { printComparison, type ComparisonRow } from './report.js';
@@ -78,6 +78,8 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
     for (const t of targets) process.stdout.write(`  ${t.name}: ${t.describe}\n`);
     const baseline = BASELINES.find((b) => targets.some((t) => t.name === b));
     const rows: ComparisonRow[] = [];
+    /** Runs that started before the machine was quiet (waitForQuiet gave up). */
+    let notQuiet = 0;
     for (const w of WORKLOADS) {
       const row: ComparisonRow = { workload: `${rowNumber(w)}. ${w.title(params)}`, unit: w.unit, lowerIsBetter: w.unit === 's', caches: w.cold ? 'cold' : 'warm', values: {} };
       const rounds = w.rounds ?? 1;
@@ -89,6 +91,7 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
           // a second: a round starts cold only once that has passed since the target's last one.
           const since = performance.now() - (lastEnd.get(t.name) ?? -Infinity);
           if (since < ROUND_GAP_MS) await new Promise((r) => setTimeout(r, ROUND_GAP_MS - since));
+          if (!(await waitForQuiet())) notQuiet++;
           if (w.cold && !(await dropCaches())) row.caches = 'cached';
           const t0 = process.hrtime.bigint();
           const value = await w.run(t, params);
@@ -115,6 +118,7 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
       [
         '^ a rate, higher is better; v seconds, lower is better. A ratio above 1 beats the baseline on every row.',
         'cold: sync + drop_caches before each target; warm: not dropped; cached: dropping failed (not root).',
+        `Each run starts once the CPUs are less than 35% busy over 250 ms (the idle daemons of both targets use about 15%), so that background work of the run before (chunk deletion) is done; ${notQuiet} started after waiting 5 s in vain.`,
         'Write workloads end with syncfs inside the timing; fst-mount also sends and commits each file at close, mfsmount flushes to the chunkservers at close.',
         `source tree: ${params.tree.describe}`,
         ...targets.map((t) => `${t.name}: ${t.describe}`),

@@ -69,3 +69,29 @@ export async function isMounted(dir: string): Promise<boolean> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Busy and total time of all CPUs so far, in jiffies (/proc/stat; iowait counts as idle). */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+}
+
+/**
+ * Waits until the CPUs are less than `maxBusy` busy over one `windowMs`, for at most `timeoutMs`;
+ * answers whether they were. A target's background work after a workload (MooseFS chunkservers
+ * deleting the chunks of removed files, FST's chunk collection) would otherwise slow down the next
+ * target's run, and which target runs next is an accident of the order.
+ */
+export async function waitForQuiet(maxBusy = 0.35, windowMs = 250, timeoutMs = 5000): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  let prev = await cpuTimes();
+  while (performance.now() < end) {
+    await sleep(windowMs);
+    const now = await cpuTimes();
+    const busy = (now.busy - prev.busy) / Math.max(1, now.total - prev.total);
+    prev = now;
+    if (busy < maxBusy) return true;
+  }
+  return false;
+}

@@ -66,6 +66,19 @@ export class DirListings {
     this.dirs.set(dir, { names: new Map(entries), seq, verifiedAt: Date.now(), delegated });
   }
 
+  /** The whole of `dir`, read at `seq`, as the entries of a listing. */
+  listedEntries(dir: number, seq: number, entries: readonly { name: string; ino: number }[]): void {
+    // The listing held of the same change_seq has the same names: renewed, not built again.
+    const held = this.dirs.get(dir);
+    if (held?.seq === seq && held.names.size === entries.length) {
+      held.verifiedAt = Date.now();
+      return;
+    }
+    const names = new Map<string, number>();
+    for (const e of entries) names.set(e.name, e.ino);
+    this.dirs.set(dir, { names, seq, verifiedAt: Date.now(), delegated: this.dirs.get(dir)?.delegated === true });
+  }
+
   /**
    * `dir` is delegated to this mount, at change_seq `seq`: a listing of that number holds until
    * `undelegate`. False when there is no such listing (it must be read first).

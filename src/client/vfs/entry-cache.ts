@@ -264,15 +264,31 @@ export class EntryCache {
     this.update(attr);
   }
 
+  /**
+   * The attributes of an inode named in the listing of `parent` held in `listings` (which answers
+   * lookups of the name): only the attributes are cached.
+   */
+  listedAttr(parent: number, attr: Attr): void {
+    if (this.parents.size >= this.maxParents) this.parents.clear();
+    this.parents.set(attr.ino, parent);
+    this.update(attr);
+  }
+
   /** New attributes of an inode, whatever names it has; returns them. */
   update(attr: Attr): Attr {
     const last = this.lastAttrs.get(attr.ino);
+    // The same attributes again (a listing or lookup refreshing them) change nothing a listing
+    // read before could show wrongly: only a difference counts (attrsUnchangedSince). The object
+    // already cached stays (renewed): a tree walked again then leaves only short-lived garbage,
+    // not a new generation of cached objects for the old-space collector.
+    if (last && sameAttrs(last, attr)) {
+      this.attrs.set(attr.ino, last);
+      return attr;
+    }
     this.attrs.set(attr.ino, attr);
     this.lastAttrs.set(attr.ino, attr);
     this.exact.heard(attr);
-    // The same attributes again (a listing or lookup refreshing them) change nothing a listing
-    // read before could show wrongly: only a difference counts (attrsUnchangedSince).
-    if (!last || !sameAttrs(last, attr)) this.noteAttrChange(attr.ino);
+    this.noteAttrChange(attr.ino);
     return attr;
   }
 

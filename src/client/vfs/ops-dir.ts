@@ -33,9 +33,12 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
   // Read to its end in pages of one change_seq, with no change of this mount meanwhile: the
   // directory is known whole (a `rm -r`, a `cp` into it, then need no lookups of its names).
   if (reading && !d.more && typeof d.seq === 'number' && s.entries.unchangedSince(d.ino, asked)) {
-    s.entries.listings.listed(d.ino, d.seq, d.entries.map((e) => [e.name, e.ino]));
+    s.entries.listings.listedEntries(d.ino, d.seq, d.entries);
     s.delegated?.listed(d.ino);
   }
+  // Names a listing of this very read holds need no entry of their own in the cache (a lookup
+  // finds them there): only their attributes are kept.
+  const named = !d.more && d.seq === s.entries.listings.seqOf(d.ino);
   const names: string[] = [];
   const attrs: Attr[] = [];
   for (let i = offset; i < 2 && names.length < max; i++) {
@@ -47,7 +50,10 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
     const e = d.entries[i]!;
     // Every entry keeps its place (the offsets count them); one without attributes (a master that
     // sent none) shows its inode and type only, and is not cached.
-    if (e.attr) s.entries.set(d.ino, e.name, e.attr);
+    if (e.attr) {
+      if (named) s.entries.listedAttr(d.ino, e.attr);
+      else s.entries.set(d.ino, e.name, e.attr);
+    }
     names.push(e.name);
     attrs.push(e.attr ? shown(s, e.attr) : bareAttr(e.ino, e.type));
   }
