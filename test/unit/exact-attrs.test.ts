@@ -76,6 +76,19 @@ describe('exact attributes in a delegated directory', () => {
     expect(e.get(1)).toBeUndefined();
   });
 
+  it('takes what the master answered to a create sent under a grant that vouches for attributes, and nothing under another', () => {
+    const e = new ExactAttrs();
+    e.granted(DIR, true);
+    const token = e.exactGrant(DIR)!;
+    e.made(DIR, token, 'new', file(7));
+    expect(e.get(7)).toMatchObject({ dir: DIR, name: 'new' });
+    e.granted(DIR, true);
+    e.made(DIR, token, 'late', file(8));
+    expect(e.get(8)).toBeUndefined();
+    e.granted(DIR, false);
+    expect(e.exactGrant(DIR)).toBeUndefined();
+  });
+
   it('asks for a directory after a few attribute changes of its files went to the master', () => {
     const e = new ExactAttrs();
     expect([1, 2, 3, 4].map(() => e.sentToMaster(DIR))).toEqual([false, false, false, true]);

@@ -93,9 +93,11 @@ export class DelegatedDirs {
     this.trustedUntil = Math.max(this.trustedUntil, sentAt + this.leaseMs / 2);
   }
 
-  /** Asks for `dir` in the background (this mount just changed it through the master). */
+  /** Asks for `dir` in the background (this mount just changed it through the master); one held is in use. */
   want(dir: number): void {
     this.lastChangeAt = Date.now();
+    const h = this.held.get(dir);
+    if (h) h.lastUse = this.lastChangeAt;
     this.ask(dir);
   }
 

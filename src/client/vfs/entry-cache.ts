@@ -47,6 +47,8 @@ export class EntryCache {
   private readonly found: LRUCache<number, number>;
   /** Per directory inode: its listing in progress. */
   private readonly scans = new Map<number, Promise<void>>();
+  /** Directories being listed for their exact attributes (readExact). */
+  private readonly exactReads = new Set<number>();
   /** Directories changed through this mount within the TTL. */
   private readonly recentlyChanged: LRUCache<number, true>;
   /** Counts changes made through this mount; per directory, the count at its last change. */
@@ -185,7 +187,7 @@ export class EntryCache {
     if (this.recentlyChanged.has(dir)) return;
     const found = (this.found.get(dir) ?? 0) + 1;
     this.found.set(dir, found);
-    if (found < SCAN_AFTER_FOUND || this.scans.has(dir)) return;
+    if (found < SCAN_AFTER_FOUND || this.scans.has(dir) || this.exactReads.has(dir)) return;
     this.found.delete(dir);
     const scan = this.listWhole(dir, SCAN_MAX_ENTRIES)
       // Only an optimisation: a failed listing leaves each name to its own lookup.
@@ -238,10 +240,13 @@ export class EntryCache {
   async readExact(dir: number, token = this.exact.toRead(dir)): Promise<boolean> {
     if (token === undefined) return false;
     let whole = false;
+    // No scan of the directory starts meanwhile (countFound): this listing brings every name too.
+    this.exactReads.add(dir);
     try {
       whole = await this.listWhole(dir, 100_000, token);
       return whole;
     } finally {
+      this.exactReads.delete(dir);
       if (!whole) this.exact.unread(dir, token);
     }
   }

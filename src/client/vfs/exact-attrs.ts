@@ -91,6 +91,21 @@ export class ExactAttrs {
     this.sent.delete(dir);
   }
 
+  /** The token of the grant `dir` is held under, when it vouches for attributes (for `made`). */
+  exactGrant(dir: number): number | undefined {
+    const g = this.grants.get(dir);
+    return g?.exact ? g.token : undefined;
+  }
+
+  /**
+   * This mount made `name` in `dir` through the master with a call sent under grant `token`: the
+   * master's answer `attr` is exact, as if the listing had told it.
+   */
+  made(dir: number, token: number, name: string, attr: Attr): void {
+    if (this.grants.get(dir)?.token !== token) return;
+    this.fill(dir, token, [[name, attr]], () => true);
+  }
+
   /** What is known of `ino`: the directory and name it was listed under, and its attributes. */
   get(ino: number): Readonly<Known & { attr: Attr }> | undefined {
     const k = this.byIno.get(ino);

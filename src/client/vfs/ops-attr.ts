@@ -4,7 +4,7 @@ import { toFsError } from '../../common/errors/to-errno.js';
 import type { AttrChanges, StatfsResult } from '../meta-client.js';
 import type { Attr, Timespec } from '../types.js';
 import { callerOf, type OpContext, type Timed } from './op-context.js';
-import { setattrHere } from './ops-delegated.js';
+import { exactHere, setattrHere } from './ops-delegated.js';
 import type { VfsState } from './vfs-state.js';
 
 /** A time as utimens hands it over: exact, the master's now (UTIME_NOW), or unchanged (UTIME_OMIT). */
@@ -31,7 +31,9 @@ export function staleIfGone(e: unknown): never {
 /** stat by inode (`fh`: fstat of an open descriptor). */
 export async function getattr(s: VfsState, ino: number, fh?: number): Promise<Timed<Attr>> {
   const file = fh === undefined ? s.files.get(ino) : s.handles.get(fh).file;
-  const cached = await s.entries.getattr(ino).catch(staleIfGone);
+  // Known exactly in a directory held here (nobody else changes it meanwhile): no need to ask.
+  const exact = exactHere(s, ino);
+  const cached = exact ? { value: exact.attr, ttlSec: s.entries.ttlSec } : await s.entries.getattr(ino).catch(staleIfGone);
   return { value: file ? file.view(cached.value) : cached.value, ttlSec: cached.ttlSec };
 }
 

@@ -190,18 +190,36 @@ function modeAfter(a: Attr, c: SetattrChanges, caller: Caller): number | undefin
 }
 
 /**
+ * The attributes of `ino` as this mount knows them exactly (exact-attrs.ts), in a directory it
+ * holds now, still under the name it was listed under: what the master has, with this mount's
+ * changes not sent yet.
+ */
+export function exactHere(s: VfsState, ino: number): { dir: number; attr: Attr } | undefined {
+  const known = s.delegated ? s.entries.exact.get(ino) : undefined;
+  if (!known) return undefined;
+  const dir = ownDir(s, known.dir);
+  return dir?.names.get(known.name) === ino ? known : undefined;
+}
+
+/** The attributes of what `name` names in `parent`, when this mount holds `parent` and knows them exactly. */
+export function exactNamed(s: VfsState, parent: number, name: string): Attr | undefined {
+  const ino = s.entries.listings.delegated(parent)?.names.get(name);
+  if (ino === undefined) return undefined;
+  const known = exactHere(s, ino);
+  return known?.dir === parent ? known.attr : undefined;
+}
+
+/**
  * chmod, chown, utimens of a file named in a directory this mount holds, whose attributes it knows
  * exactly and which is not open here (an open file's pending writes set its size and mtime): the
  * new attributes, or undefined when the master must answer (a size, a refusal, a file with
  * several names).
  */
 export function setattrHere(s: VfsState, ino: number, c: SetattrChanges, ctx: OpContext): Attr | undefined {
-  if (c.size !== undefined || !s.delegated) return undefined;
+  if (c.size !== undefined) return undefined;
   if (c.mode === undefined && c.uid === undefined && c.gid === undefined && c.atime === undefined && c.mtime === undefined) return undefined;
-  const known = s.entries.exact.get(ino);
-  if (!known || s.files.isOpen(ino)) return undefined;
-  const dir = ownDir(s, known.dir);
-  if (!dir || dir.names.get(known.name) !== ino) return undefined;
+  const known = s.files.isOpen(ino) ? undefined : exactHere(s, ino);
+  if (!known || !s.delegated) return undefined;
   const caller = callerOf(ctx);
   const a = known.attr;
   const mode = modeAfter(a, c, caller);

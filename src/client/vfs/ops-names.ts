@@ -4,13 +4,17 @@ import { FsError } from '../../common/errors/errno.js';
 import { fst, type Attr } from '../types.js';
 import { shown, staleIfGone } from './ops-attr.js';
 import { callerOf, type OpContext, type Timed } from './op-context.js';
-import { mkdirHere, renameHere, rmdirHere, symlinkHere, unlinkHere } from './ops-delegated.js';
+import { exactNamed, mkdirHere, renameHere, rmdirHere, symlinkHere, unlinkHere } from './ops-delegated.js';
 import type { VfsState } from './vfs-state.js';
 
 /** renameat2 flags. */
 const RENAME_NOREPLACE = 1;
 
 export async function lookup(s: VfsState, parent: number, name: string): Promise<Timed<Attr>> {
+  // A name in a directory held here whose attributes are known exactly: answered whole, for the
+  // full TTL (the kernel then needs no getattr before a chmod of it).
+  const exact = s.delegated ? exactNamed(s, parent, name) : undefined;
+  if (exact) return { value: shown(s, exact), ttlSec: s.entries.ttlSec };
   // A file open here is never answered with old attributes: its size must not go back.
   const found = await s.entries.lookup(parent, name, (ino) => !s.files.isOpen(ino));
   return { value: shown(s, found.value), ttlSec: found.ttlSec };
@@ -57,6 +61,7 @@ export async function symlink(s: VfsState, parent: number, name: string, target:
  */
 export async function adding<T extends { attr: Attr; parentAttr: Attr | undefined }>(s: VfsState, parent: number, name: string, call: () => Promise<T>): Promise<T> {
   let done: T;
+  const grant = s.entries.exact.exactGrant(parent);
   try {
     done = await call();
   } catch (e) {
@@ -64,6 +69,8 @@ export async function adding<T extends { attr: Attr; parentAttr: Attr | undefine
     throw e;
   }
   s.entries.added(parent, name, done.attr, done.parentAttr);
+  // Asked under a grant that vouches for attributes: the answer is exact (exact-attrs.ts).
+  if (grant !== undefined) s.entries.exact.made(parent, grant, name, done.attr);
   // This mount changes the directory: it may take it and answer the next changes itself.
   s.delegated?.want(parent);
   return done;
