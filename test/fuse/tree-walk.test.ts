@@ -4,7 +4,7 @@
  * the walker sees stays right: every entry once, and a directory this mount changed (or changed the
  * attributes of something in) after reading it ahead listed afresh.
  */
-import { appendFileSync, chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, linkSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { masterCalls, metricsAddress } from '../helpers/metrics.js';
@@ -82,5 +82,21 @@ describe('tree walks', () => {
     // ls -l takes the attributes from the listing (readdirplus): they must be the new ones.
     const line = (await sh('ls -ln q/s', a.dir)).split('\n').find((l) => l.endsWith(' f'));
     expect(line).toMatch(/^-rw------- 2 \d+ \d+ 5 /);
+  });
+
+  it('lists a directory read ahead with the size of a file this mount is writing in it', async () => {
+    mkdirSync(a.path('w'));
+    mkdirSync(a.path('w/s'));
+    writeFileSync(a.path('w/s/f'), 'x');
+    expect(readdirSync(a.path('w'))).toEqual(['s']);
+    // Written and still open: its size is ahead of what the master said when w/s was read ahead.
+    const fd = openSync(a.path('w/s/f'), 'r+');
+    try {
+      writeSync(fd, 'longer now', 0);
+      const line = (await sh('ls -ln w/s', a.dir)).split('\n').find((l) => l.endsWith(' f'));
+      expect(line).toMatch(/^-\S+ 1 \d+ \d+ 10 /);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
