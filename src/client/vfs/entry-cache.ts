@@ -264,9 +264,7 @@ export class EntryCache {
   /** `name` in `parent` names the inode `attr` describes (fresh from the master or a change made here). */
   set(parent: number, name: string, attr: Attr): void {
     this.entries.set(entryKey(parent, name), attr.ino);
-    if (this.parents.size >= this.maxParents) this.parents.clear();
-    this.parents.set(attr.ino, parent);
-    this.update(attr);
+    this.listedAttr(parent, attr);
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
+import { RunningCounts } from '../../common/running-counts.js';
 import type { LocateResult, MetaClient } from '../meta-client.js';
 import type { Attr, ChunkLocation } from '../types.js';
 import { FileWriter, type WritebackOptions } from '../writeback/file-writer.js';
@@ -194,7 +195,7 @@ export function newer(a: Attr, b: Attr): Attr {
 export class OpenFileTable {
   private readonly files = new Map<number, OpenFile>();
   /** Opens under way per inode (asking the master), counted as open by a removal meanwhile. */
-  private readonly opening = new Map<number, number>();
+  private readonly opening = new RunningCounts<number>();
 
   constructor(private readonly deps: OpenFileDeps) {}
 
@@ -244,14 +245,7 @@ export class OpenFileTable {
    * Runs an open of `ino` (its master call included) counting the inode as open meanwhile, so that
    * a removal racing it keeps the inode for it (orphans.ts).
    */
-  async whileOpening<T>(ino: number, fn: () => Promise<T>): Promise<T> {
-    this.opening.set(ino, (this.opening.get(ino) ?? 0) + 1);
-    try {
-      return await fn();
-    } finally {
-      const n = (this.opening.get(ino) ?? 1) - 1;
-      if (n <= 0) this.opening.delete(ino);
-      else this.opening.set(ino, n);
-    }
+  whileOpening<T>(ino: number, fn: () => Promise<T>): Promise<T> {
+    return this.opening.around([ino], fn);
   }
 }

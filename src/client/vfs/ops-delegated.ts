@@ -9,15 +9,13 @@
  * change arrives.
  */
 import { isPlainName, PATH_MAX } from '../../common/ids.js';
+import { S_ISGID, S_ISUID, toCred } from '../../common/permissions.js';
+import { checkSetattr, resultingMode } from '../../common/setattr-checks.js';
 import { setAttrRequest } from '../meta-client.js';
 import { fst, type Attr, type Caller, type Timespec } from '../types.js';
 import type { SetattrChanges } from './ops-attr.js';
 import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
-
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
-const S_IXGRP = 0o010;
 
 /** A directory this mount may change alone now: its attributes and listing, of one change_seq. */
 interface OwnDir {
@@ -162,31 +160,19 @@ export function renameHere(s: VfsState, parent: number, name: string, newParent:
   return true;
 }
 
-const inGroup = (caller: Caller, gid: number): boolean => caller.gid === gid || (caller.groups ?? []).includes(gid);
-
 /**
- * The mode after chmod/chown as the master's resultingMode makes it, when this caller may make the
- * change as the master's checkSetattr judges it; undefined for what the master must judge (a
- * refusal and its errno, utimens to now by a non-owner with write permission).
+ * The mode after a chmod or chown as the master will make it, when this caller may make the change
+ * by the master's own rules (common/setattr-checks.ts); undefined when it may not: the master then
+ * answers, with its errno.
  */
-function modeAfter(a: Attr, c: SetattrChanges, caller: Caller): number | undefined {
-  const root = caller.uid === 0;
-  if (!root) {
-    if (caller.uid !== a.uid) return undefined;
-    if (c.uid !== undefined && c.uid !== a.uid) return undefined;
-    if (c.gid !== undefined && c.gid !== a.gid && !inGroup(caller, c.gid)) return undefined;
+function modeAfter(a: Attr, req: fst.ISetAttrRequest, caller: Caller): number | undefined {
+  const cred = toCred(caller);
+  try {
+    checkSetattr(a, req, cred);
+  } catch {
+    return undefined;
   }
-  const gid = c.gid ?? a.gid;
-  if (c.mode !== undefined) {
-    const mode = c.mode & 0o7777;
-    return root || inGroup(caller, gid) ? mode : mode & ~S_ISGID;
-  }
-  let mode = a.mode;
-  if (c.uid !== undefined || c.gid !== undefined) {
-    mode &= ~S_ISUID;
-    if (mode & S_IXGRP) mode &= ~S_ISGID;
-  }
-  return mode;
+  return resultingMode(a, req, req.gid ?? a.gid, cred);
 }
 
 /**
@@ -222,14 +208,15 @@ export function setattrHere(s: VfsState, ino: number, c: SetattrChanges, ctx: Op
   if (!known || !s.delegated) return undefined;
   const caller = callerOf(ctx);
   const a = known.attr;
-  const mode = modeAfter(a, c, caller);
+  const req = setAttrRequest(ino, c, caller);
+  const mode = modeAfter(a, req, caller);
   if (mode === undefined) return undefined;
   const now = s.delegated.now();
   const time = (t: SetattrChanges['atime'], was: Timespec): Timespec => (t === 'now' ? now : t ?? was);
   const attr: Attr = {
     ...a, mode, uid: c.uid ?? a.uid, gid: c.gid ?? a.gid, atime: time(c.atime, a.atime), mtime: time(c.mtime, a.mtime), ctime: now,
   };
-  queue(s, { setattr: setAttrRequest(ino, c, caller), parent: known.dir, ino, time: now }, [known.dir], [ino]);
+  queue(s, { setattr: req, parent: known.dir, ino, time: now }, [known.dir], [ino]);
   s.entries.exact.changedHere(attr);
   s.entries.update(attr);
   return attr;

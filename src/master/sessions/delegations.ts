@@ -10,6 +10,7 @@
  * directories again if nobody else did meanwhile (otherwise its changes are checked as anyone's).
  */
 import { randomUUID } from 'node:crypto';
+import { RunningCounts } from '../../common/running-counts.js';
 
 /** Added to the grace for clocks and calls in flight. */
 const GRACE_MARGIN_MS = 500;
@@ -34,7 +35,7 @@ export class Delegations {
   private readonly byDir = new Map<number, Held>();
   private readonly sessions = new Map<string, Session>();
   /** Per directory: calls of others running in it now (no grant while one runs). */
-  private readonly busy = new Map<number, number>();
+  private readonly busy = new RunningCounts<number>();
   private readonly sweeper: NodeJS.Timeout;
   /** This table's life (random): a mount that sees another one knows its delegations were forgotten. */
   readonly epoch = randomUUID();
@@ -78,7 +79,7 @@ export class Delegations {
         if (held.session === session && !held.recalled) granted.push(dir);
         continue;
       }
-      if ((this.busy.get(dir) ?? 0) > 0) continue;
+      if (this.busy.has(dir)) continue;
       this.byDir.set(dir, { session, recalled: false, waiters: [] });
       s.dirs.add(dir);
       granted.push(dir);
@@ -112,22 +113,15 @@ export class Delegations {
   }
 
   /** Per session ('' for callers without one): calls changing an inode running now. */
-  private readonly inodeChanges = new Map<string, number>();
+  private readonly inodeChanges = new RunningCounts<string>();
 
   /**
    * Runs `call`, which changes an inode's attributes or data, counted as such while it runs: a
    * directory granted to another session meanwhile comes without `attrs` (what its holder reads of
    * its entries now may miss this change).
    */
-  async changingInode<T>(session: string, call: () => Promise<T>): Promise<T> {
-    this.inodeChanges.set(session, (this.inodeChanges.get(session) ?? 0) + 1);
-    try {
-      return await call();
-    } finally {
-      const n = (this.inodeChanges.get(session) ?? 1) - 1;
-      if (n <= 0) this.inodeChanges.delete(session);
-      else this.inodeChanges.set(session, n);
-    }
+  changingInode<T>(session: string, call: () => Promise<T>): Promise<T> {
+    return this.inodeChanges.around([session], call);
   }
 
   /**
@@ -161,16 +155,7 @@ export class Delegations {
     }
     if (!mutates) return call();
     if (session !== '') this.seen(session);
-    for (const d of dirs) this.busy.set(d, (this.busy.get(d) ?? 0) + 1);
-    try {
-      return await call();
-    } finally {
-      for (const d of dirs) {
-        const n = (this.busy.get(d) ?? 1) - 1;
-        if (n <= 0) this.busy.delete(d);
-        else this.busy.set(d, n);
-      }
-    }
+    return this.busy.around(dirs, call);
   }
 
   /** Asks the holder of `dir` to give it back; resolves when it did or its lease ran out. */

@@ -8,12 +8,12 @@ import { CHUNK_SIZE } from '../../common/ids.js';
 import type { Reader, Tx } from '../db/sqlite.js';
 import { getInode, nowTimespec, rowToAttr, type InodeRow } from './inode-row.js';
 import type { Cred } from './checks.js';
-import { checkSetattr, resultingMode, type SetAttrInput } from './attr-checks.js';
+import { checkSetattr, resultingMode, type SetAttrInput } from '../../common/setattr-checks.js';
 import { dropChunks } from './free-inode.js';
 import { truncateInline } from './inline-data.js';
 import { setTime, updateInode, type Timespec } from './inode-writes.js';
 
-export type { SetAttrInput } from './attr-checks.js';
+export type { SetAttrInput } from '../../common/setattr-checks.js';
 
 const F = fst.SetAttrField;
 

@@ -3,70 +3,20 @@
  * database: operations load the rows, these functions judge them (JuiceFS keeps its checks in
  * base.go apart from the storage engines for the same reason: one place to read the rules).
  *
- * Permissions follow simplified POSIX: a caller with uid 0, or no caller at all (a trusted
- * in-process request), passes every check. Others get the owner, group or other class of the mode
- * bits. ACLs and capabilities other than "is root" do not exist in FST.
+ * The permission rules themselves (who owns, who may read or write) are in
+ * common/permissions.ts, shared with fst-mount, which judges the changes it answers itself the same
+ * way; they are re-exported here.
  */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError, type ErrnoName } from '../../common/errors/errno.js';
 import { NAME_MAX } from '../../common/ids.js';
+import { S_ISGID, S_ISVTX, S_IXGRP, inGroup, isPrivileged, type Cred } from '../../common/permissions.js';
 import type { InodeRow } from './inode-row.js';
 
-export const MAY_READ = 4;
-export const MAY_WRITE = 2;
-export const MAY_EXEC = 1;
-
-export const S_ISUID = 0o4000;
-export const S_ISGID = 0o2000;
-export const S_ISVTX = 0o1000;
-export const S_IXGRP = 0o010;
-
-/** Who asks, resolved from the wire Caller. `undefined` means a trusted internal request. */
-export interface Cred {
-  uid: number;
-  gid: number;
-  groups: readonly number[];
-}
-
-/** The wire Caller as the tree operations accept it (absent = trusted). */
-export type Caller = fst.ICaller | null | undefined;
-
-export function toCred(caller: Caller): Cred | undefined {
-  if (!caller) return undefined;
-  return { uid: caller.uid ?? 0, gid: caller.gid ?? 0, groups: caller.groups ?? [] };
-}
-
-/** True for root and for trusted internal requests. */
-export function isPrivileged(cred: Cred | undefined): cred is undefined | (Cred & { uid: 0 }) {
-  return cred === undefined || cred.uid === 0;
-}
-
-export function inGroup(cred: Cred, gid: number): boolean {
-  return cred.gid === gid || cred.groups.includes(gid);
-}
-
-export function isOwner(row: InodeRow, cred: Cred | undefined): boolean {
-  return isPrivileged(cred) || cred.uid === row.uid;
-}
-
-/** True when `cred` holds every bit of `mask` (MAY_*) on `row`. */
-export function hasAccess(row: InodeRow, cred: Cred | undefined, mask: number): boolean {
-  if (isPrivileged(cred)) return true;
-  const shift = cred.uid === row.uid ? 6 : inGroup(cred, row.gid) ? 3 : 0;
-  return ((row.mode >> shift) & mask) === mask;
-}
-
-/** EACCES unless `cred` holds every bit of `mask` on `row`. */
-export function checkAccess(row: InodeRow, cred: Cred | undefined, mask: number): void {
-  if (!hasAccess(row, cred, mask)) {
-    throw new FsError('EACCES', `permission denied on inode ${row.ino}`);
-  }
-}
-
-/** EPERM unless `cred` owns `row` (chmod, explicit utimes, chown). */
-export function checkOwner(row: InodeRow, cred: Cred | undefined): void {
-  if (!isOwner(row, cred)) throw new FsError('EPERM', `not the owner of inode ${row.ino}`);
-}
+export {
+  MAY_EXEC, MAY_READ, MAY_WRITE, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, checkAccess, checkOwner, hasAccess, inGroup, isOwner,
+  isPrivileged, toCred, type Caller, type Cred,
+} from '../../common/permissions.js';
 
 /**
  * In a sticky directory (/tmp), only the owner of an entry or of the directory may remove or

@@ -1,15 +1,15 @@
 /**
  * Who may change which attribute (chmod, chown, truncate, utimensat), judged before setattr
  * writes anything. Simplified POSIX as Linux applies it in setattr_prepare / chown_ok /
- * utimes_common; root and trusted callers pass every check.
+ * utimes_common; root and trusted callers pass every check. The master applies them to every
+ * setattr (master/tree/attr.ts); fst-mount to those it answers itself (client/vfs/ops-delegated.ts).
  */
-import { fst } from '../../proto-gen/fst.js';
-import { FsError } from '../../common/errors/errno.js';
-import type { InodeRow } from './inode-row.js';
+import { fst } from '../proto-gen/fst.js';
+import { FsError } from './errors/errno.js';
 import {
   MAY_WRITE, S_ISGID, S_ISUID, S_IXGRP, checkAccess, checkOwner, hasAccess, inGroup, isOwner, isPrivileged,
-  type Cred,
-} from './checks.js';
+  type Cred, type Owned,
+} from './permissions.js';
 
 const F = fst.SetAttrField;
 
@@ -25,7 +25,7 @@ export interface SetAttrInput {
 }
 
 /** Throws the errno Linux would give for this setattr by this caller. */
-export function checkSetattr(row: InodeRow, req: SetAttrInput, cred: Cred | undefined): void {
+export function checkSetattr(row: Owned, req: SetAttrInput, cred: Cred | undefined): void {
   const f = req.fields ?? 0;
   if (f & F.SET_ATTR_SIZE) {
     if (row.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', `inode ${row.ino} is a directory`);
@@ -64,7 +64,7 @@ export function checkSetattr(row: InodeRow, req: SetAttrInput, cred: Cred | unde
  * chown of a non-directory drops setuid, and setgid when group-executable (so that a file given
  * away keeps no privilege); an explicit mode in the same request wins.
  */
-export function resultingMode(row: InodeRow, req: SetAttrInput, gid: number, cred: Cred | undefined): number {
+export function resultingMode(row: Owned, req: SetAttrInput, gid: number, cred: Cred | undefined): number {
   const f = req.fields ?? 0;
   if (f & F.SET_ATTR_MODE) {
     let mode = (req.mode ?? 0) & 0o7777;
