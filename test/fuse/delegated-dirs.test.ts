@@ -121,6 +121,36 @@ describe('directories delegated to a mount', () => {
     await waitFor('the other mount to see the tree gone', () => !existsSync(b.path('gone')));
   });
 
+  it('removes a tree listed a while ago with rm -r asking ahead for the directories it will empty', async () => {
+    // Listed here, then left alone past the entry TTL and the delegations' idle time: the kernel
+    // serves the listings from its own cache and asks again for every name, and this mount holds
+    // nothing. The first removal asks for its directory; each directory granted during the removal
+    // brings its subdirectories' grants before `rm` reaches them.
+    const top = 4;
+    const sub = 4;
+    mkdirSync(b.path('old'));
+    for (let i = 0; i < top; i++) {
+      for (let j = 0; j < sub; j++) {
+        mkdirSync(b.path(`old/d${i}/e${j}`), { recursive: true });
+        for (let k = 0; k < 5; k++) writeFileSync(b.path(`old/d${i}/e${j}/f${k}`), `${i}.${j}.${k}`);
+      }
+      writeFileSync(b.path(`old/d${i}/g`), `${i}`);
+    }
+    const dirs = 1 + top + top * sub;
+    expect((await sh('find old -type f', a.dir)).trim().split('\n')).toHaveLength(top * sub * 5 + top);
+    await new Promise((r) => setTimeout(r, 2500));
+    const calls = async (): Promise<number> =>
+      (await masterCalls(masterMetrics, 'Unlink')) + (await masterCalls(masterMetrics, 'Rmdir')) + (await masterCalls(masterMetrics, 'Lookup'));
+    const before = await calls();
+    await sh('rm -rf old', a.dir);
+    expect(existsSync(a.path('old'))).toBe(false);
+    // Asking the master in each directory until it is granted costs a lookup and a removal or more
+    // per directory (39 calls here without asking ahead); only the first directories reached need it.
+    expect((await calls()) - before).toBeLessThan(dirs / 2);
+    fsyncDir(a.dir);
+    await waitFor('the other mount to see the tree gone', () => !existsSync(b.path('old')));
+  });
+
   it('lists a hard link with its new link count right after the other name was removed here', () => {
     // The removal is answered here and reaches the master in a batch a few milliseconds later; a
     // listing of the other directory read meanwhile (its attributes cached by the kernel from

@@ -26,6 +26,8 @@ const LOW_WATER = 256;
 const RECALL_BACKOFF_MS = 2000;
 /** How long an AwaitRecall call waits at the master (it also renews the lease). */
 const POLL_MS = 1000;
+/** Subdirectories are asked for ahead (askingAhead) only while fewer directories than this are held. */
+const AHEAD_MAX = 8192;
 
 interface Held {
   lastUse: number;
@@ -41,6 +43,8 @@ export class DelegatedDirs {
   private readonly asking = new Set<number>();
   /** When this mount last changed a directory (Date.now()). */
   private lastChangeAt = 0;
+  /** When this mount last removed a name (Date.now()). */
+  private lastRemovalAt = 0;
   private readonly toRelease = new Set<number>();
   private requesting: Promise<void> | undefined;
   private leaseMs = 0;
@@ -102,12 +106,26 @@ export class DelegatedDirs {
   }
 
   /**
-   * A directory was just listed whole: asked for too while this mount is changing directories (a
-   * `rm -r` lists each directory and then empties it; held by then, its removals are answered here
-   * from the first one on). A mount that only reads asks for nothing.
+   * A directory was just listed whole or looked up: asked for too while this mount is changing
+   * directories (a `rm -r` looks up each directory, lists it and then empties it; held by then, its
+   * removals are answered here from the first one on). A mount that only reads asks for nothing.
    */
-  listed(dir: number): void {
+  seen(dir: number): void {
     if (Date.now() - this.lastChangeAt < IDLE_MS) this.ask(dir);
+  }
+
+  /** A name is being removed (unlink, rmdir): the subdirectories of directories granted meanwhile are asked for ahead. */
+  removing(): void {
+    this.lastRemovalAt = Date.now();
+  }
+
+  /**
+   * Whether to ask ahead for the subdirectories of a directory just granted: names were removed
+   * within IDLE_MS (a `rm -r` empties every directory below the one it started in, each reached
+   * after its parent was listed), and no more than AHEAD_MAX directories are held.
+   */
+  get askingAhead(): boolean {
+    return Date.now() - this.lastRemovalAt < IDLE_MS && this.held.size < AHEAD_MAX;
   }
 
   /**

@@ -135,8 +135,30 @@ export class EntryCache {
    * the master (ENOENT when absent). The TTL is the shorter of the two. A name a listing vouches for
    * may come with the last attributes seen, however old, and `attrTtlSec` 0 (ask before using
    * them), unless `lastSeen` refuses that inode (a file open here: its size must not go back).
+   * `beforeAsking` may name something to wait for before the master is asked (a grant of `parent`).
    */
-  async lookup(parent: number, name: string, lastSeen?: (ino: number) => boolean): Promise<Cached<Attr>> {
+  async lookup(parent: number, name: string, lastSeen?: (ino: number) => boolean, beforeAsking?: () => Promise<void> | undefined): Promise<Cached<Attr>> {
+    const known = await this.lookupKnown(parent, name, lastSeen);
+    if (known) return known;
+    // Something under way may make the answer known here (a grant of the directory): waited for once.
+    const waiting = beforeAsking?.();
+    if (waiting) {
+      await waiting;
+      const now = await this.lookupKnown(parent, name, lastSeen);
+      if (now) return now;
+    }
+    const asked = this.changeSeq;
+    const attr = await this.meta.lookup(parent, name);
+    if (this.unchangedSince(parent, asked)) {
+      this.entries.set(entryKey(parent, name), attr.ino);
+      this.told(attr);
+      this.countFound(parent);
+    }
+    return { value: attr, ttlSec: this.ttlSec };
+  }
+
+  /** `lookup` as far as this mount knows without asking the master (ENOENT from a listing known whole). */
+  private async lookupKnown(parent: number, name: string, lastSeen?: (ino: number) => boolean): Promise<Cached<Attr> | undefined> {
     const hit = this.peekEntry(parent, name);
     if (hit) return hit;
     // A listing of the directory under way may bring this name.
@@ -157,14 +179,7 @@ export class EntryCache {
       const last = lastSeen?.(listed.ino) === false ? undefined : this.lastAttrs.get(listed.ino);
       if (last) return { value: last, ttlSec: listed.ttlSec, attrTtlSec: 0 };
     }
-    const asked = this.changeSeq;
-    const attr = await this.meta.lookup(parent, name);
-    if (this.unchangedSince(parent, asked)) {
-      this.entries.set(entryKey(parent, name), attr.ino);
-      this.told(attr);
-      this.countFound(parent);
-    }
-    return { value: attr, ttlSec: this.ttlSec };
+    return undefined;
   }
 
   private peekEntry(parent: number, name: string): Cached<Attr> | undefined {

@@ -34,7 +34,7 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
   // directory is known whole (a `rm -r`, a `cp` into it, then need no lookups of its names).
   if (reading && !d.more && typeof d.seq === 'number' && s.entries.unchangedSince(d.ino, asked)) {
     s.entries.listings.listedEntries(d.ino, d.seq, d.entries);
-    s.delegated?.listed(d.ino);
+    s.delegated?.seen(d.ino);
   }
   // Names a listing of this very read holds need no entry of their own in the cache (a lookup
   // finds them there): only their attributes are kept.

@@ -15,8 +15,12 @@ export async function lookup(s: VfsState, parent: number, name: string): Promise
   // full TTL (the kernel then needs no getattr before a chmod of it).
   const exact = s.delegated ? exactNamed(s, parent, name) : undefined;
   if (exact) return { value: shown(s, exact), ttlSec: s.entries.ttlSec };
-  // A file open here is never answered with old attributes: its size must not go back.
-  const found = await s.entries.lookup(parent, name, (ino) => !s.files.isOpen(ino));
+  // A file open here is never answered with old attributes: its size must not go back. A name the
+  // master would be asked for waits for the directory's grant when one is on its way: the listing
+  // then answers, no later than the master would.
+  const found = await s.entries.lookup(parent, name, (ino) => !s.files.isOpen(ino), () => s.delegated?.asked(parent));
+  // A directory looked up while this mount changes others is about to be changed too (`rm -r`).
+  if (found.value.type === fst.FileType.DIRECTORY) s.delegated?.seen(found.value.ino);
   return { value: shown(s, found.value), ttlSec: found.ttlSec };
 }
 
@@ -101,6 +105,7 @@ async function answeredHere(s: VfsState, parent: number, here: () => boolean): P
 }
 
 export async function unlink(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  s.delegated?.removing();
   if (await answeredHere(s, parent, () => unlinkHere(s, parent, name, ctx))) return;
   let victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
@@ -120,13 +125,14 @@ export async function unlink(s: VfsState, parent: number, name: string, ctx: OpC
 }
 
 export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpContext): Promise<void> {
+  s.delegated?.removing();
   if (await answeredHere(s, parent, () => rmdirHere(s, parent, name, ctx))) return;
   const victim = s.entries.knownIno(parent, name);
   let dirAttr: Attr | undefined;
   try {
     dirAttr = (await s.meta.rmdir(parent, name, { caller: callerOf(ctx) })).parentAttr;
     s.delegated?.want(parent);
-    wantSubdirs(s, parent);
+    askSubdirs(s, parent);
   } finally {
     if (victim !== undefined) {
       s.entries.forgetAttr(victim);
@@ -136,14 +142,17 @@ export async function rmdir(s: VfsState, parent: number, name: string, ctx: OpCo
   }
 }
 
-/** Most subdirectories asked for at once by wantSubdirs. */
+/** Most subdirectories asked for at once by askSubdirs. */
 const SUBDIRS_WANTED = 2048;
 
 /**
- * An rmdir in a directory: more may follow (`rm -r`, a cleanup). Removing one here needs it held as
- * well as its parent (only then is "empty" sure), so its known-empty siblings are asked for too.
+ * Asks for the subdirectories of `parent` whose listings this mount knows, when names are being
+ * removed: after an rmdir in it (`rm -r`, a cleanup: removing one here needs it held as well as
+ * its parent, only then is "empty" sure), or once it is granted during a `rm -r` (its
+ * subdirectories are emptied next: held by the time `rm` reaches them, their removals are answered
+ * here from the first one on).
  */
-function wantSubdirs(s: VfsState, parent: number): void {
+export function askSubdirs(s: VfsState, parent: number): void {
   const listing = s.delegated && s.entries.listings.delegated(parent);
   if (!listing) return;
   let n = 0;

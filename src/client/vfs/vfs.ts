@@ -88,13 +88,17 @@ export class Vfs {
   private delegations(meta: MetaClient, entries: EntryCache, log: Logger): DelegatedDirs {
     const delegated: DelegatedDirs = new DelegatedDirs(meta, log, (dir, seq, attrs) => {
       entries.exact.granted(dir, attrs);
+      // During a `rm -r`, its subdirectories are asked for as soon as its listing is in hand.
+      const ahead = (): void => {
+        if (delegated.askingAhead) nameOps.askSubdirs(this.s, dir);
+      };
       // Its files' attributes are read with the listing when they will be exact and this mount has
       // been changing them; a listing read anyway brings them too.
-      if (!entries.exact.wanted(dir) && entries.listings.delegate(dir, seq)) return;
+      if (!entries.exact.wanted(dir) && entries.listings.delegate(dir, seq)) return ahead();
       const read = entries.exact.toRead(dir);
       (read === undefined ? entries.listWhole(dir, 100_000) : entries.readExact(dir, read)).then((whole) => {
         const seqNow = entries.listings.seqOf(dir);
-        if (whole && seqNow !== undefined && delegated.isHeld(dir)) entries.listings.delegate(dir, seqNow);
+        if (whole && seqNow !== undefined && delegated.isHeld(dir) && entries.listings.delegate(dir, seqNow)) ahead();
       }, (err: unknown) => log.debug('listing a delegated directory failed', { dir, err }));
     }, (dir, recalled) => {
       entries.exact.dropDir(dir);
