@@ -47,6 +47,28 @@ describe('tree walks', () => {
     expect((await masterCalls(masterMetrics, 'Readdir')) - readdirs).toBeLessThan(dirs);
   });
 
+  it('reads a tree walked again after the kernel forgot it ahead as the first time, not one directory at a time', async () => {
+    mkdirSync(a.path('again'));
+    for (let i = 0; i < 5; i++) {
+      for (let j = 0; j < 3; j++) {
+        mkdirSync(a.path(`again/d${i}/e${j}`), { recursive: true });
+        writeFileSync(a.path(`again/d${i}/e${j}/f`), `${i}.${j}`);
+      }
+    }
+    const entries = 1 + 5 + 5 * 3 * 2;
+    expect((await sh('find again', a.dir)).trim().split('\n')).toHaveLength(entries);
+    // The first walk leaves every listing it read kept for a reopening; past their age limit (half
+    // the entry TTL) they are of no use, and the second walk must ask ahead for them again.
+    await new Promise((r) => setTimeout(r, 1000));
+    // The kernel forgets its dentries, inodes and cached listings: the walk reaches fst-mount again.
+    writeFileSync('/proc/sys/vm/drop_caches', '2');
+    const readdirs = await masterCalls(masterMetrics, 'Readdir');
+    expect((await sh('find again', a.dir)).trim().split('\n')).toHaveLength(entries);
+    // Only the top of the walk is read alone (6 calls when stale pages kept the subdirectories of
+    // the top from being asked for again: each was then read alone, its subtree asked for late).
+    expect((await masterCalls(masterMetrics, 'Readdir')) - readdirs).toBeLessThanOrEqual(2);
+  });
+
   it('lists a directory opened again at once from the listing just read, and afresh after a change', async () => {
     mkdirSync(a.path('twice'));
     for (let i = 0; i < 5; i++) writeFileSync(a.path(`twice/f${i}`), 'x');

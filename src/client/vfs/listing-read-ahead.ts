@@ -87,13 +87,19 @@ export class ListingReadAhead {
   private askAhead(candidates: Iterable<number>, budget: number): void {
     if (this.disabled || this.maxAgeMs <= 0) return;
     const dirs: number[] = [];
+    const now = Date.now();
     for (const d of candidates) {
-      if (this.waiting.has(d) || this.asking.has(d)) continue;
+      if (this.asking.has(d)) continue;
+      // A page too old to be used is asked for again, not left to fail the walker's take (a page
+      // kept for reopening by the last walk of this tree, which the next walk finds here).
+      const w = this.waiting.get(d);
+      if (w && now - w.at <= this.maxAgeMs) continue;
+      if (w) this.drop(d);
       dirs.push(d);
       if (dirs.length === DIRS_PER_CALL) break;
     }
     if (dirs.length === 0) return;
-    const at = Date.now();
+    const at = now;
     const asked = this.entries.changes;
     let call: Promise<void> | undefined;
     const answered = (): void => {
