@@ -22,6 +22,7 @@ import { stageSourceTree } from './mount/source-tree.js';
 import { dropCaches, waitForQuiet } from './mount/system.js';
 import { startBindfs, startFst, startLocal, type Target, type TargetName } from './mount/targets.js';
 import { rowNumber, selectWorkloads, type BenchParams } from './mount/workloads.js';
+import { ROUND_GAP_MS } from './mount/workloads/common.js';
 import { printComparison, type ComparisonRow } from './report.js';
 
 const MiB = 1024 * 1024;
@@ -33,8 +34,6 @@ const WORKLOADS = selectWorkloads(list(env.FST_BENCH_ONLY));
 /** The ratios' baseline: the first of these that runs. */
 const BASELINES: TargetName[] = ['moosefs', 'bindfs'];
 const PROFILING = Boolean(env.FST_BENCH_CPU_PROF);
-/** Between two rounds of one workload on one target (see Workload.rounds). */
-const ROUND_GAP_MS = 1500;
 
 describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
   let root = '';
@@ -87,8 +86,7 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
       const lastEnd = new Map<string, number>();
       for (let round = 1; round <= rounds; round++) {
         for (const t of targets) {
-          // Client caches (FST's entry cache, mfsmount's attribute and directory caches) last about
-          // a second: a round starts cold only once that has passed since the target's last one.
+          // A round starts cold only once the client caches expired (ROUND_GAP_MS).
           const since = performance.now() - (lastEnd.get(t.name) ?? -Infinity);
           if (since < ROUND_GAP_MS) await new Promise((r) => setTimeout(r, ROUND_GAP_MS - since));
           if (!(await waitForQuiet())) notQuiet++;

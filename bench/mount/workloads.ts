@@ -18,8 +18,12 @@ export type { BenchParams, Workload } from './workloads/common.js';
 const mib = (p: BenchParams): string => `${p.bytes / MiB} MiB`;
 const n = (p: BenchParams): string => `${p.files}`;
 
-/** The cold walks of the copied tree take a fraction of a second each: one run is mostly noise. */
-const TREE_READ_ROUNDS = 5;
+/**
+ * The cold walks of the copied tree take a fraction of a second each: one run is mostly noise, and
+ * five left a median that moved by 20% between runs (single `find`s of fst-mount took 0.09-0.18 s
+ * in one run, MooseFS's 0.11-0.12 s).
+ */
+const TREE_READ_ROUNDS = 9;
 
 export const WORKLOADS: Workload[] = [
   { id: 'seq-write', title: (p) => `seq write ${mib(p)} (1 MiB, fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite },

@@ -15,6 +15,13 @@ export const MiB = 1024 * KiB;
 /** The small files' size. */
 export const SMALL = 4 * KiB;
 
+/**
+ * Between two cold rounds of one workload on one target: client caches (FST's entry cache,
+ * mfsmount's attribute and directory caches) last about a second, and a round starts cold only once
+ * that has passed since the target's last one.
+ */
+export const ROUND_GAP_MS = 1500;
+
 export interface BenchParams {
   /** Size of the big file. */
   bytes: number;

@@ -35,7 +35,7 @@ async function countGood(n: number, ok: (i: number) => Promise<boolean | string>
 }
 
 export async function mkdirs(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   await mkdir(metaDir(t), { recursive: true });
   const rate = await timedOps(t, p.files, (i) => mkdir(entry(t, 'd', i)));
   check((await countEntries(metaDir(t), 'd', (e) => e.isDirectory())) === p.files, `${p.files} directories made`);
@@ -43,7 +43,7 @@ export async function mkdirs(t: Target, p: BenchParams): Promise<number> {
 }
 
 export async function symlinks(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   await mkdir(metaDir(t), { recursive: true });
   const rate = await timedOps(t, p.files, (i) => symlink(entryName('f', i), entry(t, 'l', i)));
   check((await countEntries(metaDir(t), 'l', (e) => e.isSymbolicLink())) === p.files, `${p.files} symlinks made`);
@@ -51,7 +51,7 @@ export async function symlinks(t: Target, p: BenchParams): Promise<number> {
 }
 
 export async function chmods(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   await ensureFiles(t, p);
   const rate = await timedOps(t, p.files, (i) => chmod(entry(t, 'f', i), 0o640));
   const { good, bad } = await countGood(p.files, async (i) => {
@@ -63,7 +63,7 @@ export async function chmods(t: Target, p: BenchParams): Promise<number> {
 }
 
 export async function utimens(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   await ensureFiles(t, p);
   const rate = await timedOps(t, p.files, (i) => utimes(entry(t, 'f', i), TIME, TIME));
   const { good, bad } = await countGood(p.files, async (i) => {
@@ -75,7 +75,7 @@ export async function utimens(t: Target, p: BenchParams): Promise<number> {
 }
 
 export async function renames(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   await ensureFiles(t, p);
   const rate = await timedOps(t, p.files, (i) => rename(entry(t, 'f', i), entry(t, 'r', i)));
   const [from, to] = [await countEntries(metaDir(t), 'f'), await countEntries(metaDir(t), 'r', (e) => e.isFile())];
@@ -85,7 +85,7 @@ export async function renames(t: Target, p: BenchParams): Promise<number> {
 
 /** Unlinks the files `renames` left. */
 export async function unlinks(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   const rate = await timedOps(t, p.files, (i) => unlink(entry(t, 'r', i)));
   check((await countEntries(metaDir(t), 'r')) === 0, `${p.files} files unlinked`);
   return rate;
@@ -93,7 +93,7 @@ export async function unlinks(t: Target, p: BenchParams): Promise<number> {
 
 /** Removes the directories `mkdirs` made. */
 export async function rmdirs(t: Target, p: BenchParams): Promise<number> {
-  await warmUp(t, 'metadata');
+  await warmUp(t, 'metadata', p);
   const rate = await timedOps(t, p.files, (i) => rmdir(entry(t, 'd', i)));
   check((await countEntries(metaDir(t), 'd')) === 0, `${p.files} directories removed`);
   return rate;

@@ -13,7 +13,7 @@ const smallDir = (t: Target): string => join(t.dir, 'small');
 const fsyncDir = (t: Target): string => join(t.dir, 'small-fsync');
 
 async function writeFiles(t: Target, p: BenchParams, dir: string, fsync: boolean): Promise<number> {
-  await warmUp(t, 'smallFiles');
+  await warmUp(t, 'smallFiles', p);
   await mkdir(dir);
   const s = await timedChange(t, async () => {
     for (let i = 0; i < p.files; i++) {

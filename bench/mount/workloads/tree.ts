@@ -10,6 +10,7 @@ import { warmSourceTree, type SourceTree } from '../source-tree.js';
 import { countTree, q, sh } from '../system.js';
 import type { Target } from '../targets.js';
 import { check, seconds, timedChange, type BenchParams } from './common.js';
+import { warmUp } from './warm-up.js';
 
 const copyDir = (t: Target): string => join(t.dir, 'cp');
 
@@ -26,6 +27,7 @@ async function timedRead(cmd: string): Promise<{ s: number; out: string }> {
 }
 
 export async function cpTree(t: Target, p: BenchParams): Promise<number> {
+  await warmUp(t, 'tree', p);
   await warmSourceTree(p.tree);
   const s = await timedChange(t, () => sh(`cp -r ${q(p.tree.dir)} ${q(copyDir(t))}`));
   await checkCopy(copyDir(t), p.tree);
@@ -54,6 +56,7 @@ export async function duTree(t: Target): Promise<number> {
 }
 
 export async function untarTree(t: Target, p: BenchParams): Promise<number> {
+  await warmUp(t, 'tree', p);
   await warmSourceTree(p.tree);
   await mkdir(join(t.dir, 'untar'));
   const s = await timedChange(t, () => sh(`tar xf ${q(p.tree.tarball)} -C ${q(join(t.dir, 'untar'))}`));

@@ -7,8 +7,9 @@
  */
 import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dropCaches, q, sh } from '../system.js';
 import type { Target } from '../targets.js';
-import { entryName, SMALL, expected } from './common.js';
+import { entryName, expected, ROUND_GAP_MS, SMALL, type BenchParams } from './common.js';
 
 /**
  * Operations of each kind in a warm-up (FST_BENCH_WARM_UP): fst-mount and fst-master reach their
@@ -46,15 +47,33 @@ async function smallFiles(dir: string): Promise<void> {
   }
 }
 
-const groups = { metadata, smallFiles };
+/**
+ * Cold walks of a tree, each as the timed ones run it (caches dropped, the client's own expired):
+ * a walk of the bench tree sends about 160 directory reads, and fst-mount's listing path runs at
+ * its steady speed after some thousands (measured on a fresh mount: cold `find` at a median of
+ * 108 ms over its first 12 walks, 85-90 ms from the 40th on).
+ */
+const TREE_WALKS = 30;
+
+async function tree(dir: string, p: BenchParams): Promise<void> {
+  await sh(`cp -r ${q(p.tree.dir)} ${q(join(dir, 'tree'))}`);
+  const walks = [`find ${q(dir)}`, `ls -lR ${q(dir)}`, `du -s ${q(dir)}`];
+  for (let i = 0; i < TREE_WALKS; i++) {
+    await new Promise((r) => setTimeout(r, ROUND_GAP_MS));
+    await dropCaches();
+    await sh(`${walks[i % walks.length]!} > /dev/null`);
+  }
+}
+
+const groups: Record<'metadata' | 'smallFiles' | 'tree', (dir: string, p: BenchParams) => Promise<void>> = { metadata, smallFiles, tree };
 
 /** Runs the warm-up of `group` on `t`, once. */
-export async function warmUp(t: Target, group: keyof typeof groups): Promise<void> {
+export async function warmUp(t: Target, group: keyof typeof groups, p: BenchParams): Promise<void> {
   const key = `${t.name}:${group}`;
   if (done.has(key)) return;
   done.add(key);
   const dir = join(t.dir, `warm-up-${group}`);
   await mkdir(dir);
-  await groups[group](dir);
+  await groups[group](dir, p);
   await rm(dir, { recursive: true, force: true });
 }
