@@ -8,6 +8,7 @@ import { appendFileSync, chmodSync, closeSync, linkSync, mkdirSync, openSync, re
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { masterCalls, metricsAddress } from '../helpers/metrics.js';
+import { olderThan } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 describe('tree walks', () => {
@@ -58,8 +59,9 @@ describe('tree walks', () => {
     const entries = 1 + 5 + 5 * 3 * 2;
     expect((await sh('find again', a.dir)).trim().split('\n')).toHaveLength(entries);
     // The first walk leaves every listing it read kept for a reopening; past their age limit (half
-    // the entry TTL) they are of no use, and the second walk must ask ahead for them again.
-    await new Promise((r) => setTimeout(r, 1000));
+    // fst-mount's default entry TTL of 1 s) they are of no use, and the second walk must ask ahead
+    // for them again.
+    await olderThan(Date.now(), 1000, 'the listings kept from the first walk to pass their age limit');
     // The kernel forgets its dentries, inodes and cached listings: the walk reaches fst-mount again.
     writeFileSync('/proc/sys/vm/drop_caches', '2');
     const readdirs = await masterCalls(masterMetrics, 'Readdir');

@@ -53,3 +53,12 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits until `ms` have passed since `since` (Date.now()): for a test whose precondition is age
+ * itself (caches past their TTL), which a busy machine only makes truer. Nothing that must happen
+ * meanwhile may be assumed: wait for that with `waitFor`.
+ */
+export async function olderThan(since: number, ms: number, what: string): Promise<void> {
+  await waitFor(what, () => Date.now() - since > ms, ms + WAIT_MS, 50);
+}

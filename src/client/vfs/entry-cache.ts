@@ -138,13 +138,15 @@ export class EntryCache {
    * `beforeAsking` may name something to wait for before the master is asked (a grant of `parent`).
    */
   async lookup(parent: number, name: string, lastSeen?: (ino: number) => boolean, beforeAsking?: () => Promise<void> | undefined): Promise<Cached<Attr>> {
-    const known = await this.lookupKnown(parent, name, lastSeen);
+    const known = this.knownNow(parent, name, lastSeen);
     if (known) return known;
-    // Something under way may make the answer known here (a grant of the directory): waited for once.
-    const waiting = beforeAsking?.();
-    if (waiting) {
+    // Something under way may bring the answer here, each waited for once: a listing of the
+    // directory in progress, then what the caller names (a grant of the directory).
+    for (const wait of [() => this.scans.get(parent), beforeAsking]) {
+      const waiting = wait?.();
+      if (!waiting) continue;
       await waiting;
-      const now = await this.lookupKnown(parent, name, lastSeen);
+      const now = this.knownNow(parent, name, lastSeen);
       if (now) return now;
     }
     const asked = this.changeSeq;
@@ -157,17 +159,10 @@ export class EntryCache {
     return { value: attr, ttlSec: this.ttlSec };
   }
 
-  /** `lookup` as far as this mount knows without asking the master (ENOENT from a listing known whole). */
-  private async lookupKnown(parent: number, name: string, lastSeen?: (ino: number) => boolean): Promise<Cached<Attr> | undefined> {
+  /** `lookup` as far as this mount knows now, without waiting (ENOENT from a listing known whole). */
+  private knownNow(parent: number, name: string, lastSeen?: (ino: number) => boolean): Cached<Attr> | undefined {
     const hit = this.peekEntry(parent, name);
     if (hit) return hit;
-    // A listing of the directory under way may bring this name.
-    const scan = this.scans.get(parent);
-    if (scan) {
-      await scan;
-      const listed = this.peekEntry(parent, name);
-      if (listed) return listed;
-    }
     // A directory known whole answers for names it lacks, and for those it holds with the last
     // attributes seen (the kernel is told to ask for fresh ones before it uses them).
     // (Only for names a directory could hold: the master answers the others with their errno.)

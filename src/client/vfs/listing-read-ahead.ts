@@ -72,6 +72,11 @@ export class ListingReadAhead {
     return this.entries.ttlMs / 2;
   }
 
+  /** Whether something asked for at `at` may still be used (within maxAgeMs). */
+  private fresh(at: number, now = Date.now()): boolean {
+    return now - at <= this.maxAgeMs;
+  }
+
   /** A listing (a page of one) was read: ask ahead for the tree below its subdirectories. */
   listed(entries: readonly DirEntry[]): void {
     const dirs: number[] = [];
@@ -93,13 +98,12 @@ export class ListingReadAhead {
       // A page too old to be used is asked for again, not left to fail the walker's take (a page
       // kept for reopening by the last walk of this tree, which the next walk finds here).
       const w = this.waiting.get(d);
-      if (w && now - w.at <= this.maxAgeMs) continue;
+      if (w && this.fresh(w.at, now)) continue;
       if (w) this.drop(d);
       dirs.push(d);
       if (dirs.length === DIRS_PER_CALL) break;
     }
     if (dirs.length === 0) return;
-    const at = now;
     const asked = this.entries.changes;
     let call: Promise<void> | undefined;
     const answered = (): void => {
@@ -108,7 +112,7 @@ export class ListingReadAhead {
     const ask = (): Promise<void> => (call ??= this.meta.readdirMany(dirs, { perDir: ENTRIES_PER_DIR, total: budget, descend: true }).then(({ pages, unlisted }) => {
       // Before going on: what this call did not list is asked for again by the next.
       answered();
-      for (const [ino, page] of pages) this.keep(ino, { page, at, asked });
+      for (const [ino, page] of pages) this.keep(ino, { page, at: now, asked });
       this.goOn(unlisted, Math.min(MAX_CALL_ENTRIES, Math.round(budget * CALL_GROWTH)));
     }, (e: unknown) => {
       answered();
@@ -145,7 +149,7 @@ export class ListingReadAhead {
   private dropExpired(): void {
     const now = Date.now();
     for (const [oldest, o] of this.waiting) {
-      if (this.waiting.size <= MAX_WAITING && this.waitingEntries <= MAX_WAITING_ENTRIES && now - o.at <= this.maxAgeMs) break;
+      if (this.waiting.size <= MAX_WAITING && this.waitingEntries <= MAX_WAITING_ENTRIES && this.fresh(o.at, now)) break;
       this.drop(oldest);
     }
   }
@@ -170,7 +174,7 @@ export class ListingReadAhead {
    * directory twice (once to see whether it is empty), and would otherwise ask the master again.
    */
   keepForReopen(dir: number, l: ListedPage): void {
-    if (this.disabled || Date.now() - l.at > this.maxAgeMs) return;
+    if (this.disabled || !this.fresh(l.at)) return;
     this.keep(dir, { ...l, reused: true });
   }
 
@@ -181,11 +185,11 @@ export class ListingReadAhead {
     const f = this.frontier;
     if (f && this.waitingEntries < LEAD_ENTRIES / 2) {
       // Only for the walk that left it: later, nobody may be coming.
-      if (Date.now() - f.at <= this.maxAgeMs) this.goOn(f.dirs, f.budget);
+      if (this.fresh(f.at)) this.goOn(f.dirs, f.budget);
       else this.frontier = undefined;
     }
     if (!w) return undefined;
-    if (Date.now() - w.at > this.maxAgeMs || !this.entries.unchangedSince(dir, w.asked)) return undefined;
+    if (!this.fresh(w.at) || !this.entries.unchangedSince(dir, w.asked)) return undefined;
     // An entry whose attributes changed through this mount since (a write, a chmod, a link
     // elsewhere) would be shown as it was: list afresh.
     if (w.page.entries.some((e) => !this.entries.attrsUnchangedSince(e.ino, w.asked))) return undefined;

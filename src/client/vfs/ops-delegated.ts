@@ -8,6 +8,7 @@
  * sticky bit and the types of the names involved; the master checks everything again when the
  * change arrives.
  */
+import { FsError } from '../../common/errors/errno.js';
 import { isPlainName, PATH_MAX } from '../../common/ids.js';
 import { S_ISGID, S_ISUID, toCred } from '../../common/permissions.js';
 import { checkSetattr, resultingMode } from '../../common/setattr-checks.js';
@@ -169,8 +170,10 @@ function modeAfter(a: Attr, req: fst.ISetAttrRequest, caller: Caller): number | 
   const cred = toCred(caller);
   try {
     checkSetattr(a, req, cred);
-  } catch {
-    return undefined;
+  } catch (e) {
+    // A refusal: the master gives it, with its errno. Anything else is a fault of this code.
+    if (e instanceof FsError) return undefined;
+    throw e;
   }
   return resultingMode(a, req, req.gid ?? a.gid, cred);
 }
