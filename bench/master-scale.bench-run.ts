@@ -21,6 +21,7 @@ import { Rng } from '../test/fuse/differential/rng.js';
 import { ScaleMaster, type MasterCpu } from './master-scale/scale-master.js';
 import { MiB, fmt, printScaleTable, type SizeResult } from './master-scale/scale-table.js';
 import { FILES_PER_DIR, ScaleTree, fileName } from './master-scale/scale-tree.js';
+import { masterTls } from '../test/helpers/credentials.js';
 
 /** A knob: an integer of at least `min` (1e6 and 1e7 are accepted as written). */
 function knob(name: string, byDefault: number, min = 1): number {
@@ -62,7 +63,7 @@ describe(`fst-master alone, ${SIZES.map(labelOf).join(', ')} files`, () => {
   beforeAll(async () => {
     await ensureBuilt('master/main.js', ['src']);
     master = await ScaleMaster.start(CPU_PROF);
-    for (let i = 0; i < CLIENTS; i++) clients.push(new MetaClient(master.address));
+    for (let i = 0; i < CLIENTS; i++) clients.push(new MetaClient(master.address, { tls: await masterTls(master.address) }));
     tree = new ScaleTree(clients, MAX);
     const mem = await master.memory();
     notes.push(`master RSS before the first create: ${fmt(mem.rss / MiB)} MiB (peak ${fmt(mem.hwm / MiB)} MiB)`);

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FstClient } from '../src/client/fst-client.js';
 import { startProcessCluster, type ProcessCluster } from '../test/helpers/process-cluster.js';
 import { printTable, type BenchRow } from './report.js';
+import { loadCredentialsFor } from '../test/helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = Number(process.env.FST_BENCH_MIB ?? 1024) * MiB;
@@ -64,7 +65,7 @@ describe('sequential 1 GiB', () => {
     await rm(join(dir, 'local.bin'));
 
     // FST through the client library.
-    const client = new FstClient({ master: cluster.masterAddress });
+    const client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     t = performance.now();
     const fw = await client.open('/bench.bin', { create: true, write: true, truncate: true });

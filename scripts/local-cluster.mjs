@@ -4,7 +4,7 @@
 // reused on the next start, and the cluster mounted with fst-mount at $FST_MOUNT (default /mnt/fst
 // as root, else .fst-local/mnt). Ctrl-C unmounts (flushing) and stops everything.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,18 +67,33 @@ process.on('SIGTERM', () => shutdown(0));
 // Metrics and health on the gRPC port + 100 (master 9520, chunkservers 9521-9523, mount 9529).
 const metrics = (port) => ['--metrics-listen', `127.0.0.1:${port + 100}`];
 run('master', 'fst-master.js', ['--data', join(state, 'master'), '--listen', master, '--replication', '2', ...metrics(masterPort)]);
-await new Promise((r) => setTimeout(r, 800));
+// The master writes the cluster's admin credential at its first start; everything here uses it.
+const credentials = join(state, 'master', 'admin.credentials');
+for (let waited = 0; !existsSync(credentials); waited += 100) {
+  if (waited > 60_000) {
+    process.stderr.write(`no ${credentials} after a minute; stopping\n`);
+    shutdown(1);
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+await new Promise((r) => setTimeout(r, 300));
 for (let i = 0; i < 3; i++) {
-  run(`cs${i}`, 'fst-chunkserver.js', ['--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`, ...metrics(masterPort + 1 + i)]);
+  run(`cs${i}`, 'fst-chunkserver.js', [
+    '--master', master, '--data', join(state, `cs${i}`), '--listen', `127.0.0.1:${masterPort + 1 + i}`, '--credentials', credentials, ...metrics(masterPort + 1 + i),
+  ]);
 }
 await new Promise((r) => setTimeout(r, 1500));
-run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground', ...metrics(masterPort + 9)]);
+run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground', '--credentials', credentials, ...metrics(masterPort + 9)]);
 await new Promise((r) => setTimeout(r, 1500));
 process.stderr.write(`
 FST is running: master ${master}, 3 chunkservers, replication 2, state in ${state}
+Every port speaks TLS and takes only cluster credentials; the admin one is ${credentials}.
 Mounted at ${mountpoint}. Try, in another shell:
   cp README.md ${mountpoint}/ && cat ${mountpoint}/README.md && ls -l ${mountpoint}
-  FST_MASTER=${master} npx fstadmin status
+  export FST_MASTER=${master} FST_CREDENTIALS=${credentials}
+  npx fstadmin status && npx fst ls -l /
+  npx fstadmin credentials create alice --path /alice --out alice.credentials     (a confined credential)
   curl -s 127.0.0.1:${masterPort + 100}/metrics | grep fst_master_chunks     (and /health)
 Ctrl-C unmounts and stops the cluster.
 `);

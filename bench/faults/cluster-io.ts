@@ -13,6 +13,7 @@ import { adminStatus, type StatusJson } from '../../test/helpers/cli.js';
 import { chunkIdsOnDisk } from '../../test/helpers/files.js';
 import type { ProcessCluster } from '../../test/helpers/process-cluster.js';
 import { sleep } from '../mount/system.js';
+import { loadCredentialsFor } from '../../test/helpers/credentials.js';
 
 export const MiB = 1024 * 1024;
 export const IO = 8 * MiB;
@@ -84,7 +85,7 @@ export async function readBack(client: FstClient, path: string): Promise<{ ms: n
 
 /** Runs `fn` with a connected client of the cluster (logging to `logger`), closed afterwards. */
 export async function withClient<T>(cluster: ProcessCluster, fn: (c: FstClient) => Promise<T>, logger?: Logger): Promise<T> {
-  const client = new FstClient({ master: cluster.masterAddress, logger });
+  const client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress, logger });
   await client.connect();
   try {
     return await fn(client);

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess } from '../../test/helpers/daemon-process.js';
+import { adminCredentialsPath, registerCredentials } from '../../test/helpers/credentials.js';
 
 export interface MasterMemory {
   /** VmRSS and VmHWM (the peak), bytes. */
@@ -58,6 +59,7 @@ export class ScaleMaster {
       const daemon = await DaemonProcess.start('fst-master', 'fst-master.js', [
         '--data', join(root, 'master'), '--listen', '127.0.0.1:0', '--replication', '1',
       ], env);
+      registerCredentials(daemon.address, adminCredentialsPath(join(root, 'master')));
       return new ScaleMaster(root, daemon);
     } catch (e) {
       await rm(root, { recursive: true, force: true });

@@ -9,6 +9,7 @@
  * exit 1 for operational errors and 2 for usage errors; `main` resolves with the exit status.
  */
 import { createProgram, processIo, runProgram, type CliIo } from '../cli/program.js';
+import { registerCredentials } from './commands/credentials.js';
 import { registerDecommission } from './commands/decommission.js';
 import { registerFsck } from './commands/fsck.js';
 import { registerGc } from './commands/gc.js';
@@ -21,7 +22,7 @@ import { registerWaitReady } from './commands/wait-ready.js';
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const program = createProgram('fstadmin', 'FST cluster administration', io);
-  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady]) {
+  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady, registerCredentials]) {
     register(program, io);
   }
   return runProgram(program, argv, io);

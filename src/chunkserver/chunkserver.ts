@@ -15,7 +15,10 @@ import { chunkserverMetrics } from '../common/metrics/chunkserver-metrics.js';
 import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
 import { lifecycleHealth, type HealthReport } from '../common/metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
+import { resolveCredentials } from '../common/security/credentials-file.js';
 import { MasterLink } from './heartbeat.js';
+import { authorizeChunkserverCall } from './rpc/authorize.js';
+import { ChunkAccess, TokenKeyHolder } from './rpc/chunk-access.js';
 import { loadOrCreateUuid } from './identity.js';
 import { advertisedAddress, compileOptions, type ChunkserverConfig, type ChunkserverOptions } from './options.js';
 import { InFlight, createHandlers } from './rpc/handlers.js';
@@ -55,8 +58,10 @@ export class Chunkserver implements AsyncDisposable {
     const log = options.logger ?? createLogger('chunkserver', options.logLevel);
     const lifecycle = new ServiceLifecycle('chunkserver', log);
     lifecycle.transition('starting');
-    const server = createRpcServer(log);
-    const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0 });
+    const credentials = await resolveCredentials(options.credentials);
+    const tokenKey = new TokenKeyHolder();
+    const server = createRpcServer(log, credentials);
+    const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0, tls: credentials && { credentials, server: 'chunkserver' } });
     const metrics = options.metricsListen === undefined ? undefined : new DaemonMetrics('fst-chunkserver');
     let store: ChunkStore | undefined;
     let metricsServer: MetricsServer | undefined;
@@ -70,11 +75,11 @@ export class Chunkserver implements AsyncDisposable {
         chunks: () => opened.index.count, usedBytes: () => opened.index.usedBytes, disks: () => opened.disks.totals(),
         load: () => inFlight.count, registered: () => link.linkState === 'connected',
       });
-      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io }, inFlight), log, metrics?.rpcServer);
+      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io, access: credentials && new ChunkAccess(tokenKey) }, inFlight), log, metrics?.rpcServer, credentials && authorizeChunkserverCall);
       const port = await bindRpcServer(server, formatHostPort(config.listen));
       address = advertisedAddress(config, port);
       const link = new MasterLink({
-        master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log,
+        master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log, credentials, tokenKey,
       });
       if (metrics && options.metricsListen !== undefined) {
         const health = lifecycleHealth('chunkserver', () => lifecycle.state, () => linkHealth(link));

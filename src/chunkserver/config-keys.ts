@@ -3,7 +3,7 @@
  * (`<name> = ...`) and environment variable (`FST_<NAME>`). docs/CONFIG.md is generated from it.
  */
 import type { ConfigSchema } from '../common/config/config-schema.js';
-import { LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
+import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
 
 export const CHUNKSERVER_CONFIG_KEYS: ConfigSchema = [
   { name: 'master', type: 'host-port', required: true, description: 'master address' },
@@ -20,6 +20,7 @@ export const CHUNKSERVER_CONFIG_KEYS: ConfigSchema = [
   { name: 'reserve', type: 'byte-size', default: 0, placeholder: 'bytes', description: 'bytes to keep free on every data directory' },
   { name: 'scrub-rate-mib', type: 'non-negative-number', default: 4, placeholder: 'n', description: 'MiB per second the scrubber reads to verify checksums (0 disables it)' },
   { name: 'scrub-interval-ms', type: 'non-negative-int', default: 3600000, placeholder: 'ms', description: 'rest between two scrub passes, in ms' },
+  CREDENTIALS_KEY,
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,
 ];

@@ -15,6 +15,8 @@ import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { rest } from '../common/lifecycle/rest.js';
 import type { Logger } from '../common/log/logger.js';
 import { RpcClient } from '../common/rpc/client.js';
+import type { Credentials } from '../common/security/credentials-file.js';
+import type { TokenKeyHolder } from './rpc/chunk-access.js';
 import { RegistryMethods } from '../common/rpc/services.js';
 import type { fst } from '../proto-gen/fst.js';
 import { waitDrain } from './rpc/stream-flow.js';
@@ -35,6 +37,10 @@ export interface MasterLinkOptions {
   /** Requests in flight. */
   load: () => number;
   log: Logger;
+  /** This chunkserver's credential (undefined: plaintext). */
+  credentials?: Credentials;
+  /** Receives the key of the master's chunk access tokens at each registration. */
+  tokenKey?: TokenKeyHolder;
 }
 
 type LinkState = 'connecting' | 'connected' | 'disconnected';
@@ -50,7 +56,7 @@ export class MasterLink {
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: MasterLinkOptions) {
-    this.client = new RpcClient(o.master, { timeoutMs: 5_000, retryForMs: 0 });
+    this.client = new RpcClient(o.master, { timeoutMs: 5_000, retryForMs: 0, tls: o.credentials && { credentials: o.credentials, server: 'master' } });
   }
 
   /** Where the link stands: 'connected' once registered and beating. */
@@ -110,10 +116,10 @@ export class MasterLink {
     }
   }
 
-  private stats(serverId: number): fst.IHeartbeatRequest {
+  private stats(serverId: number, registration: Uint8Array): fst.IHeartbeatRequest {
     const { store } = this.o;
     const { capacityBytes, freeBytes } = store.disks.totals();
-    return { serverId, capacityBytes, freeBytes, usedBytes: store.index.usedBytes, load: this.o.load(), chunkCount: store.index.count };
+    return { serverId, registration, capacityBytes, freeBytes, usedBytes: store.index.usedBytes, load: this.o.load(), chunkCount: store.index.count };
   }
 
   /** One registration and heartbeat stream; returns or throws when the stream ends. */
@@ -124,6 +130,7 @@ export class MasterLink {
     const reg = await this.client.unary(RegistryMethods.RegisterChunkserver,
       { uuid: this.o.uuid, address: this.o.address, capacityBytes, freeBytes, rack: this.o.rack ?? '' }, { signal });
     const serverId = peerUint64(reg.serverId, 'server_id');
+    if (reg.tokenKey.length > 0) this.o.tokenKey?.set(Buffer.from(reg.tokenKey));
     registered();
     this.setState('connected', { serverId });
     const interval = reg.heartbeatIntervalMs || DEFAULT_INTERVAL_MS;
@@ -142,7 +149,7 @@ export class MasterLink {
       const all = [...store.index.entries()];
       for (let i = 0; i === 0 || i < all.length; i += REPORT_PAGE) {
         const page = all.slice(i, i + REPORT_PAGE).map(([chunkId, e]) => ({ chunkId, version: e.version, length: e.length }));
-        await this.send(call, { ...this.stats(serverId), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended, signal);
+        await this.send(call, { ...this.stats(serverId, reg.registration), fullReport: true, reportDone: i + REPORT_PAGE >= all.length, chunks: page }, ended, signal);
       }
       for (;;) {
         await Promise.race([rest(interval, signal), ended]);
@@ -154,7 +161,7 @@ export class MasterLink {
         this.changed.clear();
         this.removed.clear();
         this.corrupt.clear();
-        await this.send(call, { ...this.stats(serverId), chunks, removed, corrupt }, ended, signal);
+        await this.send(call, { ...this.stats(serverId, reg.registration), chunks, removed, corrupt }, ended, signal);
       }
     } finally {
       call.cancel();

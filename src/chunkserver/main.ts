@@ -33,6 +33,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     scrubRateBytes: Math.round(c.number('scrub-rate-mib') * 1024 * 1024),
     scrubIntervalMs: c.number('scrub-interval-ms'),
     metricsListen: c.optionalString('metrics-listen'),
+    credentials: c.optionalString('credentials'),
   };
   compileOptions(options); // reports duplicate directories here, as usage errors
   return { options, logLevel: c.choice('log-level', LOG_LEVELS) };

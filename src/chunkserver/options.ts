@@ -3,6 +3,7 @@
  * checked, resolved configuration the daemon runs with. Bad input is FsError EINVAL naming the
  * option, which the CLI prints as one line.
  */
+import type { CredentialsSource } from '../common/security/credentials-file.js';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { FsError } from '../common/errors/errno.js';
@@ -33,6 +34,11 @@ export interface ChunkserverOptions {
   scrubIntervalMs?: number;
   /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
   metricsListen?: string;
+  /**
+   * Its credential (a chunkserver or admin one), loaded or as a file's path: TLS on its port and
+   * towards the master and peers. Undefined: plaintext, for a master run `--insecure`.
+   */
+  credentials?: CredentialsSource;
   /** @default createLogger('chunkserver', logLevel) */
   logger?: Logger;
   /** Used when no logger is given. @default process.env.FST_LOG_LEVEL or 'info' */

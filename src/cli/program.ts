@@ -7,7 +7,10 @@
 import { Command, CommanderError } from 'commander';
 import { parseHostPort } from '../common/config/address.js';
 import { FstClient } from '../client/fst-client.js';
-import { toErrno } from '../common/errors/to-errno.js';
+import { FsError } from '../common/errors/errno.js';
+import { answeredErrno, isServiceError } from '../common/errors/rpc-status.js';
+import { toErrno, toFsError } from '../common/errors/to-errno.js';
+import { readCredentials, type Credentials } from '../common/security/credentials-file.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeFailure, usageError } from './errors.js';
 
 /** The process's streams and environment, or a test's stand-ins. */
@@ -29,6 +32,7 @@ export function createProgram(name: string, description: string, io: CliIo): Com
   return new Command(name)
     .description(description)
     .option('--master <host:port>', 'master address (default: $FST_MASTER)')
+    .option('--credentials <file>', 'credential file to present to the cluster (default: $FST_CREDENTIALS)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -50,15 +54,42 @@ export function masterAddress(program: Command, io: CliIo): string {
   return given;
 }
 
+/**
+ * The credential from --credentials or FST_CREDENTIALS, read; undefined when neither is given (a
+ * plaintext connection, which only a master run --insecure accepts: others say so).
+ */
+export async function cliCredentials(program: Command, io: CliIo): Promise<Credentials | undefined> {
+  const path = (program.opts<{ credentials?: string }>().credentials ?? io.env.FST_CREDENTIALS ?? '').trim();
+  if (!path) return undefined;
+  try {
+    return await readCredentials(path);
+  } catch (e) {
+    throw new CliError((e as Error).message, toErrno(e), EXIT_FAILURE, { cause: e });
+  }
+}
+
+/**
+ * A failure of a call to the master as one line: no answer says so about the master; a refusal
+ * keeps the master's own message (e.g. why a credential is refused).
+ */
+export function masterFailure(master: string, e: unknown): Error {
+  const code = toErrno(e);
+  if (answeredErrno(e) === undefined) return new CliError(`master ${master}`, code === 'EIO' ? 'ETIMEDOUT' : code, EXIT_FAILURE, { cause: e });
+  const cause = (e as { cause?: unknown }).cause;
+  const details = isServiceError(cause) ? cause.details : toFsError(e).message;
+  return new FsError(code, details, { cause: e });
+}
+
 /** A connected client, or a CliError naming the master when it does not answer in time. */
 export async function connectClient(program: Command, io: CliIo): Promise<FstClient> {
   const master = masterAddress(program, io);
-  const client = new FstClient({ master, connectTimeoutMs: MASTER_TIMEOUT_MS, retryForMs: MASTER_TIMEOUT_MS });
+  const credentials = await cliCredentials(program, io);
+  const client = new FstClient({ master, connectTimeoutMs: MASTER_TIMEOUT_MS, retryForMs: MASTER_TIMEOUT_MS, credentials });
   try {
     await client.connect();
   } catch (e) {
     await client.close().catch(() => {});
-    throw new CliError(`master ${master}`, toErrno(e), EXIT_FAILURE, { cause: e });
+    throw masterFailure(master, e);
   }
   return client;
 }

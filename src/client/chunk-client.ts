@@ -70,7 +70,7 @@ export class ChunkClient {
       try {
         const stream = this.pool.get(replica.address).serverStream(
           ChunkserverMethods.ReadChunk,
-          { chunkId: loc.chunkId, version: loc.version, offset: offset + got, length: length - got },
+          { chunkId: loc.chunkId, version: loc.version, offset: offset + got, length: length - got, token: loc.token },
           { timeoutMs: this.readTimeoutMs, signal },
         );
         for await (const msg of stream) {
@@ -123,6 +123,7 @@ export class ChunkClient {
       version: loc.version,
       chain: loc.replicas.slice(1).map((r) => r.address),
       sync: opts.sync === true,
+      token: loc.token,
     };
     let first = true;
     outer: for (const piece of pieces) {

@@ -10,16 +10,16 @@
  *   await h.write(0, data); await h.close();
  *   await fst.close();
  */
+import type { Credentials } from '../common/security/credentials-file.js';
 import { FsError } from '../common/errors/errno.js';
 import { toFsError } from '../common/errors/to-errno.js';
 import { parseHostPort } from '../common/config/address.js';
-import { ROOT_INO } from '../common/ids.js';
 import { silentLogger, type Logger } from '../common/log/logger.js';
 import { ChunkClient } from './chunk-client.js';
 import { FileHandle, accessMode, type OpenFlags } from './file-handle.js';
 import { openAttr } from './open-attr.js';
 import { toFileStat, type FileStat } from './file-stat.js';
-import { MetaClient, type StatfsResult, type XattrMode } from './meta-client.js';
+import { MetaClient, type Identity, type StatfsResult, type XattrMode } from './meta-client.js';
 import { PathResolver, normalizePath } from './path-resolver.js';
 import type { ReadOptions } from './read/file-reader.js';
 import { listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
@@ -44,6 +44,8 @@ export interface FstClientOptions {
   caller?: Caller;
   /** A session for directory delegations (the mount's; absent: none). */
   session?: string;
+  /** The credential presented to the master and chunkservers (TLS); absent: plaintext (`--insecure` clusters). */
+  credentials?: Credentials;
   writeback?: WritebackOptions;
   read?: ReadOptions;
   logger?: Logger;
@@ -63,6 +65,8 @@ export class FstClient {
   readonly meta: MetaClient;
   readonly chunks: ChunkClient;
   readonly resolver: PathResolver;
+  /** What this client's credential allows (GetIdentity), once connected. */
+  identity: Identity | undefined;
   private readonly unsynced: UnsyncedChunks;
   private readonly handles = new Set<FileHandle>();
   private readonly log: Logger;
@@ -72,8 +76,10 @@ export class FstClient {
     this.log = options.logger ?? silentLogger;
     this.meta = new MetaClient(options.master, {
       timeoutMs: options.rpcTimeoutMs, retryForMs: options.retryForMs, caller: options.caller, session: options.session,
+      tls: options.credentials && { credentials: options.credentials, server: 'master' },
     });
     this.chunks = new ChunkClient({
+      tls: options.credentials && { credentials: options.credentials, server: 'chunkserver' },
       retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,
     });
     this.resolver = new PathResolver(this.meta);
@@ -84,7 +90,9 @@ export class FstClient {
   async connect(): Promise<void> {
     const ms = this.options.connectTimeoutMs ?? 5000;
     try {
-      await this.meta.getAttr(ROOT_INO, { timeoutMs: ms, retryForMs: ms });
+      this.identity = await this.meta.getIdentity({ timeoutMs: ms, retryForMs: ms });
+      this.meta.rootIno = this.identity.rootIno;
+      await this.meta.getAttr(this.meta.rootIno, { timeoutMs: ms, retryForMs: ms });
     } catch (e) {
       const err = toFsError(e);
       if (err.code !== 'EIO' && err.code !== 'ETIMEDOUT') throw err;
@@ -174,7 +182,7 @@ export class FstClient {
         return;
       }
       if (!opts.recursive) throw new FsError('EISDIR', 'is a directory');
-      if (target.ino === ROOT_INO) throw new FsError('EBUSY', 'will not remove the root directory');
+      if (target.ino === this.meta.rootIno) throw new FsError('EBUSY', 'will not remove the root directory');
       await removeTree(this.meta, normalizePath(path), target.ino, this.resolver);
     });
   }

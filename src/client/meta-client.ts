@@ -8,12 +8,25 @@ import { FsError, isErrnoName } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
 import type { MethodDescriptor } from '../common/rpc/service-def.js';
-import { INLINE_LIMIT } from '../common/ids.js';
+import { INLINE_LIMIT, ROOT_INO } from '../common/ids.js';
 import { decodeReaddirManyPages, decodeReaddirPage } from './listing-decoder.js';
 import {
   fst, toAttr, toChunkLocation, toParentAttr, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
 } from './types.js';
+import type { CallerMap, IdPair } from '../common/caller-map.js';
+
+/** What the master says this client's credential allows (GetIdentity). */
+export interface Identity {
+  name: string;
+  role: string;
+  readOnly: boolean;
+  /** The subtree it sees as its root. */
+  path: string;
+  /** That subtree's inode: this client's root directory. */
+  rootIno: number;
+  callerMap: CallerMap;
+}
 
 /** Per-call options: deadline, cancellation and, for calls that check permissions, the caller. */
 export interface MetaCallOptions extends RpcCallOptions {
@@ -191,6 +204,11 @@ export class MetaClient {
   readonly session: string;
   /** What every call waits for first (a mount's changes not yet applied, change-queue.ts). */
   private barrier: Barrier | undefined;
+  /**
+   * This client's root directory: the whole tree's, or the subtree its credential is confined to
+   * (set from GetIdentity by FstClient.connect).
+   */
+  rootIno: number = ROOT_INO;
 
   constructor(readonly address: string, options: RpcClientOptions & { caller?: Caller; session?: string } = {}) {
     this.rpc = new RpcClient(address, options);
@@ -381,6 +399,17 @@ export class MetaClient {
   async readdirMany(inos: number[], limits: { perDir: number; total: number; descend?: boolean }, opts: MetaCallOptions = {}): Promise<ReaddirManyResult> {
     return this.read(READDIR_MANY, { inos, limit: limits.perDir, maxEntries: limits.total, descend: limits.descend ?? false }, opts, inos,
       function* (r) { for (const p of r.pages.values()) yield* entryInos(p.entries); });
+  }
+
+  /** What this client's credential allows: read-only, the caller map (root squash, map-all). */
+  async getIdentity(opts: MetaCallOptions = {}): Promise<Identity> {
+    const res = await this.call(MasterMethods.GetIdentity, {}, opts);
+    const pair = (set: boolean | null | undefined, c: fst.ICaller | null | undefined): IdPair | undefined =>
+      (set ? { uid: c?.uid ?? 0, gid: c?.gid ?? 0 } : undefined);
+    return {
+      name: res.name, role: res.role, readOnly: res.readOnly, path: res.path || '/', rootIno: wireNumber(res.rootIno, 'root inode') || ROOT_INO,
+      callerMap: { root: pair(res.squashRoot, res.rootAs), all: pair(res.mapAll, res.allAs) },
+    };
   }
 
   /** statfs(2). */

@@ -9,7 +9,7 @@
  * add a per-parent TTL cache in front of the same lookups.
  */
 import { FsError } from '../common/errors/errno.js';
-import { NAME_MAX, ROOT_INO } from '../common/ids.js';
+import { NAME_MAX } from '../common/ids.js';
 import type { MetaCallOptions, MetaClient } from './meta-client.js';
 import { fst, type Attr } from './types.js';
 
@@ -71,7 +71,7 @@ export class PathResolver {
   async walk(components: readonly string[], follow: boolean, opts: MetaCallOptions = {}): Promise<Attr> {
     let todo = [...components];
     let done: string[] = [];
-    let ino: number = ROOT_INO;
+    let ino: number = this.meta.rootIno;
     let attr: Attr | undefined;
     let links = 0;
     while (todo.length > 0) {
@@ -84,7 +84,7 @@ export class PathResolver {
         const base = target.startsWith('/') ? [] : done;
         todo = normalizeComponents([...base, ...target.split('/'), ...todo]);
         done = [];
-        ino = ROOT_INO;
+        ino = this.meta.rootIno;
         attr = undefined;
         continue;
       }
@@ -95,6 +95,6 @@ export class PathResolver {
       ino = found.ino;
       attr = found;
     }
-    return attr ?? this.meta.getAttr(ROOT_INO, opts);
+    return attr ?? this.meta.getAttr(this.meta.rootIno, opts);
   }
 }

@@ -5,7 +5,6 @@
  */
 import { FsError } from '../common/errors/errno.js';
 import { toFsError } from '../common/errors/to-errno.js';
-import { ROOT_INO } from '../common/ids.js';
 import { kindOf, toFileStat, type FileKind, type FileStat } from './file-stat.js';
 import type { AttrChanges, MetaClient } from './meta-client.js';
 import { parsePath, type PathResolver } from './path-resolver.js';
@@ -46,9 +45,9 @@ export async function listDir(meta: MetaClient, ino: number, withAttrs: boolean)
 /** Creates the missing directories of `path`; returns the last one. */
 export async function mkdirp(meta: MetaClient, resolver: PathResolver, path: string, mode: number): Promise<Attr> {
   const names = parsePath(path);
-  let dir = names.length === 0 ? await meta.getAttr(ROOT_INO) : undefined;
+  let dir = names.length === 0 ? await meta.getAttr(meta.rootIno) : undefined;
   for (let i = 0; i < names.length; i++) {
-    const parentIno = dir?.ino ?? ROOT_INO;
+    const parentIno = dir?.ino ?? meta.rootIno;
     const name = names[i]!;
     let found: Attr;
     try {

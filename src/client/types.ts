@@ -47,6 +47,8 @@ export interface ChunkLocation {
   chunkId: number;
   version: number;
   replicas: Replica[];
+  /** The master's access token for this chunk at this version (empty on insecure clusters). */
+  token?: Uint8Array;
 }
 
 /** One directory entry; `attr` is present when the listing asked for attributes. */
@@ -139,6 +141,7 @@ export function toChunkLocation(c: fst.IChunkLocation): ChunkLocation {
     chunkId: wireNumber(c.chunkId, 'chunk id'),
     version: wireNumber(c.version, 'chunk version'),
     replicas: (c.replicas ?? []).map((r) => ({ serverId: wireNumber(r.serverId, 'server id'), address: r.address ?? '' })),
+    token: c.token ?? undefined,
   };
 }
 

@@ -28,6 +28,10 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
     name: 'sync', type: 'choice', choices: SYNC_MODES, default: 'normal', placeholder: 'mode',
     description: "metadata durability: 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss",
   },
+  {
+    name: 'insecure', type: 'bool', default: false,
+    description: 'serve plaintext without credentials, to anyone who can reach the port: only for a closed test network (logs a warning at every start)',
+  },
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,
 ];

@@ -34,6 +34,7 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     sync: c.choice('sync', SYNC_MODES),
     inlineMaxBytes: c.number('inline-max'),
     metricsListen: c.optionalString('metrics-listen'),
+    insecure: c.boolean('insecure'),
   };
 }
 

@@ -11,7 +11,8 @@ import { lifecycleHealth } from '../common/metrics/health.js';
 import { registerMasterMetrics } from '../common/metrics/master-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
 import { INLINE_LIMIT } from '../common/ids.js';
-import { addService, bindRpcServer, createRpcServer } from '../common/rpc/server.js';
+import { addService, bindRpcServer, createRpcServer, type CallContext } from '../common/rpc/server.js';
+import type { fst } from '../proto-gen/fst.js';
 import { AdminMethods, MasterMethods, RegistryMethods } from '../common/rpc/services.js';
 import { ChunkManager } from './chunks/chunk-manager.js';
 import { MasterDb } from './db/database.js';
@@ -20,6 +21,9 @@ import { masterServiceHandlers } from './rpc/master-service.js';
 import { Delegations } from './sessions/delegations.js';
 import { registryServiceHandlers } from './rpc/registry-service.js';
 import { ServerRegistry } from './servers/registry.js';
+import { authorizeService, callerCredential, identityOf } from './security/authorize.js';
+import { SubtreeRoots } from './security/subtree.js';
+import { loadOrCreateClusterTls } from './security/cluster-tls.js';
 import { readCounters } from './tree/counters.js';
 import { Namespace } from './tree/namespace.js';
 
@@ -55,6 +59,11 @@ export interface MasterOptions {
   inlineMaxBytes?: number;
   /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
   metricsListen?: string;
+  /**
+   * Serve plaintext, without credentials, to anyone who reaches the port (a closed test network
+   * only). Otherwise every port speaks TLS and every call is checked (docs/SECURITY.md). @default false
+   */
+  insecure?: boolean;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -64,6 +73,8 @@ export interface Master {
   /** host:port of /metrics and /health (the bound port when `metricsListen` asked for 0); undefined without. */
   readonly metricsAddress: string | undefined;
   readonly db: MasterDb;
+  /** The admin credential the master wrote at its first start; undefined when insecure. */
+  readonly adminCredentials: string | undefined;
   stop(signal?: string): Promise<void>;
   closed(): Promise<CloseReason>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -78,6 +89,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync });
   const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
   await registry.load();
+  const security = opts.insecure ? undefined : await loadOrCreateClusterTls(opts.dataDir, db, log);
+  if (!security) log.warn('running --insecure: every port is plaintext and anyone who reaches it may do anything');
   const ns = new Namespace(db);
   const chunks = new ChunkManager(db, registry, log, {
     gcIntervalMs: opts.gcIntervalMs ?? 5_000,
@@ -86,6 +99,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     rateBytesPerSec: opts.replicationRateBytes ?? 100 * 1024 * 1024,
     concurrency: opts.replicationConcurrency ?? 2,
     intervalMs: opts.replicationIntervalMs ?? 2_000,
+    tls: security?.master,
   });
   const totals = (): { capacity: number; free: number } =>
     registry.alive().reduce((t, s) => ({ capacity: t.capacity + s.capacity, free: t.free + s.free }), { capacity: 0, free: 0 });
@@ -101,12 +115,18 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     });
   }
 
-  const server = createRpcServer(log);
+  const server = createRpcServer(log, security?.master);
+  const credentials = security?.credentials;
+  const subtrees = new SubtreeRoots(db.reader);
+  const identity = async (ctx: CallContext): Promise<fst.IGetIdentityResponse> => {
+    const rec = callerCredential(credentials, ctx);
+    return identityOf(rec, rec ? await subtrees.rootOf(rec.path) : 1);
+  };
   const inlineMax = Math.max(0, Math.min(INLINE_LIMIT, opts.inlineMaxBytes ?? INLINE_LIMIT));
   const delegations = new Delegations(undefined, undefined, !db.created);
-  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations), log, metrics?.rpcServer);
-  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication), log, metrics?.rpcServer);
-  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log }), log, metrics?.rpcServer);
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
+  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key), log, metrics?.rpcServer, authorizeService('registry', credentials));
+  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials }), log, metrics?.rpcServer, authorizeService('admin', credentials));
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
   let metricsServer: MetricsServer | undefined;
@@ -155,6 +175,6 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   };
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
   return {
-    address, metricsAddress: metricsServer?.address, db, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),
+    address, metricsAddress: metricsServer?.address, db, adminCredentials: security?.adminCredentialsPath, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),
   };
 }

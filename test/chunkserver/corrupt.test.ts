@@ -17,6 +17,7 @@ import { uint64 } from '../../src/chunkserver/rpc/validate.js';
 import { startMaster } from '../../src/master/master.js';
 import { fst } from '../../src/proto-gen/fst.js';
 import { waitFor } from '../helpers/probes.js';
+import { readCredentials } from '../../src/common/security/credentials-file.js';
 import {
   Cleanup, MiB, checksums, clientFor, createChunk, expectErrno, grantLease, pattern, readChunk, startTestServer, tempDir, writeChunk,
 } from './helpers.js';
@@ -47,9 +48,12 @@ describe('corrupt replicas', () => {
     });
     cleanup.add(() => master.stop());
     const dir = join(root, 'cs0');
-    const cs = await startTestServer(cleanup, { master: master.address, dataDirs: [dir] });
-    const c = clientFor(cleanup, cs.address);
-    const m = new RpcClient(master.address, { timeoutMs: 10_000, retryForMs: 5_000 });
+    const admin = await readCredentials(master.adminCredentials!);
+    const cs = await startTestServer(cleanup, { master: master.address, dataDirs: [dir], credentials: admin });
+    // The test reads the chunk as the master would (its own credential).
+    const asMaster = await readCredentials(join(root, 'master', 'tls', 'master.credentials'));
+    const c = clientFor(cleanup, cs.address, { credentials: asMaster, server: 'chunkserver' });
+    const m = new RpcClient(master.address, { timeoutMs: 10_000, retryForMs: 5_000, tls: { credentials: admin, server: 'master' } });
     cleanup.add(() => m.close());
     const replicasOf = (chunkId: number): Promise<unknown[]> => master.db.reader.all('SELECT * FROM replicas WHERE chunk_id = ?', [chunkId]);
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { FsError, type ErrnoName } from '../../src/common/errors/errno.js';
 import { silentLogger } from '../../src/common/log/logger.js';
-import { RpcClient } from '../../src/common/rpc/client.js';
+import { RpcClient, type RpcClientOptions } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { uint64 } from '../../src/chunkserver/rpc/validate.js';
 import { closedPort } from '../helpers/probes.js';
@@ -42,8 +42,9 @@ export async function startTestServer(
   return cs;
 }
 
-export function clientFor(cleanup: Cleanup, address: string): RpcClient {
-  const c = new RpcClient(address, { timeoutMs: 20_000, retryForMs: 0 });
+/** A client of the chunkserver at `address`; `tls` for one started with a credential. */
+export function clientFor(cleanup: Cleanup, address: string, tls?: RpcClientOptions['tls']): RpcClient {
+  const c = new RpcClient(address, { timeoutMs: 20_000, retryForMs: 0, tls });
   cleanup.add(() => c.close());
   return c;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetaClient } from '../../src/client/meta-client.js';
 import { fst } from '../../src/proto-gen/fst.js';
 import { startRealCluster, type RealCluster } from './real-cluster.js';
+import { masterTls } from '../helpers/credentials.js';
 
 const root = { uid: 0, gid: 0, groups: [] };
 
@@ -16,8 +17,8 @@ describe('calls about an inode in a directory another session holds', () => {
   let other: MetaClient;
   beforeAll(async () => {
     cluster = await startRealCluster({ chunkservers: 1, replication: 1 });
-    holder = new MetaClient(cluster.address, { session: 'holder', caller: root });
-    other = new MetaClient(cluster.address, { session: 'other', caller: root });
+    holder = new MetaClient(cluster.address, { tls: await masterTls(cluster.address), session: 'holder', caller: root });
+    other = new MetaClient(cluster.address, { tls: await masterTls(cluster.address), session: 'other', caller: root });
   });
   afterAll(async () => {
     holder?.close();

@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import { startChunkserver, type Chunkserver } from '../../src/chunkserver/chunkserver.js';
 import { FstClient, type FstClientOptions } from '../../src/client/fst-client.js';
 import { silentLogger } from '../../src/common/log/logger.js';
+import { readCredentials, type Credentials } from '../../src/common/security/credentials-file.js';
 import { RpcClient } from '../../src/common/rpc/client.js';
 import { AdminMethods } from '../../src/common/rpc/services.js';
 import { startMaster, type Master } from '../../src/master/master.js';
 import type { fst } from '../../src/proto-gen/fst.js';
+import { forgetCredentials, registerCredentials } from '../helpers/credentials.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 import { waitFor, WAIT_MS } from '../helpers/probes.js';
 
@@ -50,6 +52,8 @@ export class RealCluster implements AsyncDisposable {
   master: Master | undefined;
   readonly chunkservers: ChunkserverSlot[] = [];
   private readonly clients = new Set<FstClient>();
+  /** The master's admin credential (what every client and chunkserver here presents). */
+  credentials: Credentials | undefined;
   private stopped: Promise<void> | undefined;
 
   private constructor(readonly root: string) {}
@@ -61,6 +65,8 @@ export class RealCluster implements AsyncDisposable {
         dataDir: join(c.root, 'master'), listen: '127.0.0.1:0', replication: o.replication ?? 2,
         heartbeatIntervalMs: 300, deadAfterMs: o.deadAfterMs ?? 10_000, gcIntervalMs: 1_000, log: silentLogger,
       });
+      c.credentials = await readCredentials(c.master.adminCredentials!);
+      registerCredentials(c.address, c.master.adminCredentials!);
       const processes = o.processChunkservers ?? 0;
       for (let i = 0; i < processes; i++) {
         const index = c.chunkservers.length;
@@ -68,7 +74,7 @@ export class RealCluster implements AsyncDisposable {
         const slot: ChunkserverSlot = { index, dataDir, address: '', running: true };
         c.chunkservers.push(slot);
         slot.process = await DaemonProcess.start(`fst-chunkserver ${index}`, 'fst-chunkserver.js',
-          ['--master', c.address, '--data', dataDir, '--listen', '127.0.0.1:0']);
+          ['--master', c.address, '--data', dataDir, '--listen', '127.0.0.1:0', '--credentials', c.master.adminCredentials!]);
         slot.address = slot.process.address;
         // One at a time: the registration order fixes the server ids.
         await c.waitForAlive(index + 1);
@@ -77,7 +83,7 @@ export class RealCluster implements AsyncDisposable {
         const index = c.chunkservers.length;
         const dataDir = join(c.root, `cs${index}`);
         const daemon = await startChunkserver({
-          master: c.address, dataDirs: [dataDir], listen: '127.0.0.1:0', logger: silentLogger, shutdownGraceMs: 1_000,
+          master: c.address, dataDirs: [dataDir], listen: '127.0.0.1:0', logger: silentLogger, shutdownGraceMs: 1_000, credentials: c.credentials,
         });
         c.chunkservers.push({ index, dataDir, address: daemon.address, daemon, running: true });
       }
@@ -96,7 +102,7 @@ export class RealCluster implements AsyncDisposable {
 
   /** What `fstadmin status` reports, straight from AdminService. */
   async status(): Promise<fst.GetClusterStatusResponse> {
-    const rpc = new RpcClient(this.address, { retryForMs: 0, timeoutMs: 5_000 });
+    const rpc = new RpcClient(this.address, { retryForMs: 0, timeoutMs: 5_000, tls: { credentials: this.credentials!, server: 'master' } });
     try {
       return await rpc.unary(AdminMethods.GetClusterStatus, {});
     } finally {
@@ -115,7 +121,7 @@ export class RealCluster implements AsyncDisposable {
 
   /** A connected FstClient, closed by stop() if the test does not close it. */
   async client(options: Partial<FstClientOptions> = {}): Promise<FstClient> {
-    const c = new FstClient({ master: this.address, ...options });
+    const c = new FstClient({ master: this.address, credentials: this.credentials, ...options });
     this.clients.add(c);
     await c.connect();
     return c;
@@ -162,6 +168,7 @@ export class RealCluster implements AsyncDisposable {
       await Promise.allSettled([...this.clients].map((c) => c.close()));
       await Promise.allSettled(this.chunkservers.map((s) => s.daemon?.stop()));
       await this.master?.stop().catch(() => undefined);
+      if (this.master) forgetCredentials(this.master.address);
       await rm(this.root, { recursive: true, force: true });
     })();
     return this.stopped;

@@ -144,7 +144,7 @@ describe('Vfs', () => {
 
   /** A Vfs on its own MetaClient, recording the name of every master RPC it makes. */
   function countedVfs(ttlMs = 60_000): { v: Vfs; calls: string[]; close: () => void } {
-    const meta = new MetaClient(cluster.address);
+    const meta = new MetaClient(cluster.address, { tls: { credentials: cluster.credentials!, server: 'master' } });
     const calls: string[] = [];
     const unary = meta.rpc.unary.bind(meta.rpc);
     vi.spyOn(meta.rpc, 'unary').mockImplementation((m, req, opts) => {

@@ -14,6 +14,7 @@ import { adminStatus } from '../helpers/cli.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
 
 describe('chunk reports', () => {
   let cluster: ProcessCluster | undefined;
@@ -29,14 +30,14 @@ describe('chunk reports', () => {
     const before = (await adminStatus(cluster.masterAddress)).servers;
     expect(before).toHaveLength(1);
     // Chunk 1 is issued to a file, which is then deleted: garbage collection removes its copy.
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     await client.writeFile('/gone', randomBytes(100_000)); // past the inline limit: in a chunk
     await client.unlink('/gone');
     const dataDir = cluster.chunkservers[0]!.dataDir;
     await waitFor('deleted file collected', async () => (await chunkIdsOnDisk(dataDir)).length === 0);
     // Chunks created behind the master's back: id 1 was issued (its file is gone), 777777 never was.
-    const cs = new RpcClient(cluster.chunkservers[0]!.process.address);
+    const cs = new RpcClient(cluster.chunkservers[0]!.process.address, { tls: await chunkserverTlsAsMaster(cluster.masterAddress) });
     for (const chunkId of [1, 777777]) await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId, version: 0, newVersion: 1, create: true });
     cs.close();
     // The next beats report both (in one beat or two: a beat may fall between the two calls): 1 is
@@ -64,7 +65,7 @@ describe('chunk reports', () => {
     // Re-replication paused: it would delete the stale replica and copy the chunk back at once
     // (test/cluster/replication.test.ts covers that).
     cluster = await startProcessCluster({ chunkservers: 2, replication: 2, masterArgs: ['--replication-interval-ms', '3600000'] });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     const v1 = randomBytes(3 << 20);
     await client.writeFile('/f', v1);
@@ -89,12 +90,12 @@ describe('chunk reports', () => {
     const ino = (await client.stat('/f')).ino;
     const loc = await client.meta.locateChunks(ino, 0, 1);
     expect(loc.chunks[0]!.replicas.map((r) => r.address)).toEqual([cluster.chunkservers[0]!.process.address]);
-    const fresh = new FstClient({ master: cluster.masterAddress });
+    const fresh = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await fresh.connect();
     expect((await fresh.readFile('/f')).equals(v2)).toBe(true);
     await fresh.close();
     // Even asked directly with the master's version, the stale server refuses (ESTALE).
-    const stale = new RpcClient(cluster.chunkservers[1]!.process.address);
+    const stale = new RpcClient(cluster.chunkservers[1]!.process.address, { tls: await chunkserverTlsAsMaster(cluster.masterAddress) });
     const gen = stale.serverStream(ChunkserverMethods.ReadChunk, { chunkId: loc.chunks[0]!.chunkId, version: loc.chunks[0]!.version, offset: 0, length: 10 });
     await expect((async () => { for await (const _ of gen) { /* drain */ } })()).rejects.toMatchObject({ code: 'ESTALE' });
     stale.close();

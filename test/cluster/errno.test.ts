@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { ROOT_INO } from '../../src/common/ids.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 describe('errno end to end', () => {
   let cluster: ProcessCluster;
   let client: FstClient;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     await client.mkdirp('/d/sub');
     await client.writeFile('/d/file', 'x');

@@ -9,6 +9,7 @@ import { FstClient } from '../../src/client/fst-client.js';
 import { CHUNK_SIZE } from '../../src/common/ids.js';
 import { sha256 } from '../helpers/files.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 
@@ -17,7 +18,7 @@ describe('file contents', () => {
   let client: FstClient;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
   });
   afterAll(async () => {

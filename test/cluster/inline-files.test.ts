@@ -10,13 +10,14 @@ import { FstClient } from '../../src/client/fst-client.js';
 import { INLINE_LIMIT } from '../../src/common/ids.js';
 import { openDb } from '../helpers/master-db.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 describe('small files inline in the metadata', () => {
   let cluster: ProcessCluster;
   let client: FstClient;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 2, replication: 2 });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
   });
   afterAll(async () => {
@@ -86,7 +87,7 @@ describe('small files inline in the metadata', () => {
 
   it('keeps both writes of two clients writing different parts of one small file', async () => {
     await client.writeFile('/shared', Buffer.alloc(100, '.'));
-    const other = new FstClient({ master: cluster.masterAddress });
+    const other = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await other.connect();
     try {
       const a = await client.open('/shared', { write: true });
@@ -117,7 +118,7 @@ describe('small files inline in the metadata', () => {
     await h.write(0, synced);
     await h.fsync();
     await cluster.restartMaster('kill');
-    const again = new FstClient({ master: cluster.masterAddress });
+    const again = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await again.connect();
     try {
       expect((await again.readFile('/closed')).equals(closed)).toBe(true);
@@ -132,7 +133,7 @@ describe('small files inline in the metadata', () => {
 describe('a master that keeps no file inline (--inline-max 0)', () => {
   it('puts small files in chunks', async () => {
     await using cluster = await startProcessCluster({ chunkservers: 1, replication: 1, masterArgs: ['--inline-max', '0'] });
-    const client = new FstClient({ master: cluster.masterAddress });
+    const client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     try {
       await client.writeFile('/tiny', Buffer.from('tiny'));

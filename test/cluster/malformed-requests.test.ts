@@ -4,17 +4,27 @@
  * and the daemons keep serving. Also the calls a mount makes only for itself (delegation,
  * ReaddirMany), checked at the wire where their edge cases are easiest to reach.
  */
-import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { Client, Metadata, credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRNO_TRAILER } from '../../src/common/errors/rpc-status.js';
 import { MasterMethods, ChunkserverMethods } from '../../src/common/rpc/services.js';
+import { readCredentials } from '../../src/common/security/credentials-file.js';
+import { TLS_SERVER_NAME, secureContextOf } from '../../src/common/security/tls-options.js';
 import { adminStatus } from '../helpers/cli.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const identity = (b: Buffer): Buffer => b;
 
+/**
+ * TLS for a raw client of `address`: the admin credential towards the master, the master's own
+ * towards chunkservers (the calls made there are the master's to make). Set once the cluster runs.
+ */
+let tlsFor: (address: string) => ChannelCredentials = () => credentials.createInsecure();
+const TLS_OPTIONS = { 'grpc.ssl_target_name_override': TLS_SERVER_NAME };
+
 function rawCall(address: string, path: string, payload: Buffer): Promise<{ err: ServiceError | null; res?: Buffer }> {
-  const client = new Client(address, credentials.createInsecure());
+  const client = new Client(address, tlsFor(address), TLS_OPTIONS);
   return new Promise((resolve) => {
     client.makeUnaryRequest(path, identity, identity, payload, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
       client.close();
@@ -24,7 +34,7 @@ function rawCall(address: string, path: string, payload: Buffer): Promise<{ err:
 }
 
 function rawStream(address: string, path: string, payload: Buffer): Promise<ServiceError | null> {
-  const client = new Client(address, credentials.createInsecure());
+  const client = new Client(address, tlsFor(address), TLS_OPTIONS);
   return new Promise((resolve) => {
     const call = client.makeServerStreamRequest(path, identity, identity, payload, new Metadata(), { deadline: Date.now() + 10_000 });
     call.on('data', () => undefined);
@@ -43,6 +53,10 @@ describe('malformed requests', () => {
   let cluster: ProcessCluster;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
+    const admin = await readCredentials(cluster.credentials);
+    const master = await readCredentials(join(cluster.masterDataDir, 'tls', 'master.credentials'));
+    const check = { checkServerIdentity: () => undefined };
+    tlsFor = (address) => credentials.createFromSecureContext(secureContextOf(address === cluster.masterAddress ? admin : master), check);
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -18,6 +18,7 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { startMaster, type Master } from '../../src/master/master.js';
 import { closedPort, codeOf, waitFor } from '../helpers/probes.js';
+import { chunkserverTls, loadCredentialsFor, registerCredentials } from '../helpers/credentials.js';
 
 /** A scrape parsed by parse-prometheus-text-format (which must accept it), by family name; `text` as served. */
 type Families = Map<string, PromFamily> & { text?: string };
@@ -77,16 +78,17 @@ describe('daemon metrics and health endpoints', () => {
       dataDir: join(root, 'master'), listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', replication: 2,
       heartbeatIntervalMs: 300, log: silentLogger,
     });
+    registerCredentials(master.address, master.adminCredentials!);
     for (let i = 0; i < 3; i++) {
       chunkservers.push(await startChunkserver({
         master: master.address, dataDirs: [join(root, `cs${i}`)], listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0',
-        logger: silentLogger, shutdownGraceMs: 1_000,
+        logger: silentLogger, shutdownGraceMs: 1_000, credentials: master.adminCredentials,
       }));
     }
     // The master's own gauge says when every chunkserver is alive.
     await waitFor('3 chunkservers alive', async () =>
       (value(await scrape(master?.metricsAddress), 'fst_master_chunkservers', { state: 'alive' }) === 3 ? true : undefined));
-    client = new FstClient({ master: master.address });
+    client = new FstClient({ credentials: await loadCredentialsFor(master.address), master: master.address });
     await client.connect();
     await client.writeFile('/metrics.bin', data);
     for (let i = 0; i < 2; i++) expect((await client.readFile('/metrics.bin')).equals(data)).toBe(true);
@@ -161,7 +163,7 @@ describe('daemon metrics and health endpoints', () => {
 
   it('records the errno a streaming handler ends its stream with', async () => {
     const cs = chunkservers[0]!;
-    const rpc = new RpcClient(cs.address, { retryForMs: 0, timeoutMs: 5_000 });
+    const rpc = new RpcClient(cs.address, { retryForMs: 0, timeoutMs: 5_000, tls: await chunkserverTls(master!.address) });
     try {
       const read = async (): Promise<void> => {
         for await (const _ of rpc.serverStream(ChunkserverMethods.ReadChunk, { chunkId: 987654321, version: 1, offset: 0, length: 10 })) {

@@ -19,6 +19,7 @@ import { adminStatus, runCli } from '../helpers/cli.js';
 import { chunkIdsOnDisk, sha256File, writeRandomFile } from '../helpers/files.js';
 import { codeOf, waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ChunkserverHandle, type ProcessCluster } from '../helpers/process-cluster.js';
+import { chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 
@@ -90,7 +91,7 @@ describe('re-replication', () => {
   it('deletes the stale replica of a chunkserver that missed a version change and keeps the chunk at its goal', async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replace-after-ms', '600000', ...FAST] });
     const master = cluster.masterAddress;
-    client = new FstClient({ master });
+    client = new FstClient({ credentials: await loadCredentialsFor(master), master });
     await client.connect();
     const v1 = randomBytes(3 * MiB);
     await client.writeFile('/f', v1);
@@ -116,7 +117,7 @@ describe('re-replication', () => {
     const ino = (await client.stat('/f')).ino;
     const current = (await client.meta.locateChunks(ino, 0, 1)).chunks[0]!;
     expect(current.replicas.map((r) => r.address)).not.toContain(stale.process.address);
-    const direct = new RpcClient(stale.process.address, { retryForMs: 5_000 });
+    const direct = new RpcClient(stale.process.address, { retryForMs: 5_000, tls: await chunkserverTlsAsMaster(master) });
     try {
       const read = (async () => {
         for await (const _ of direct.serverStream(ChunkserverMethods.ReadChunk, { chunkId, version: current.version, offset: 0, length: MiB })) { /* drain */ }
@@ -135,7 +136,7 @@ describe('re-replication', () => {
     expect(await chunkIdsOnDisk(stale.dataDir)).not.toContain(chunkId);
     expect((await holders(cluster)).get(chunkId)).toHaveLength(2);
 
-    const fresh = new FstClient({ master });
+    const fresh = new FstClient({ credentials: await loadCredentialsFor(master), master });
     await fresh.connect();
     try {
       expect((await fresh.readFile('/f')).equals(Buffer.concat([patch, v1.subarray(MiB)]))).toBe(true);
@@ -147,7 +148,7 @@ describe('re-replication', () => {
   it('counts a replica found corrupt and copies a healthy one in its place', async () => {
     cluster = await startProcessCluster({ chunkservers: 2, replication: 2, masterArgs: ['--replace-after-ms', '600000', ...FAST] });
     const master = cluster.masterAddress;
-    client = new FstClient({ master });
+    client = new FstClient({ credentials: await loadCredentialsFor(master), master });
     await client.connect();
     const data = randomBytes(3 * MiB);
     await client.writeFile('/rot', data);
@@ -161,7 +162,7 @@ describe('re-replication', () => {
       await fh.close();
     }
     // Reading the rotten block makes the chunkserver drop its copy and report it.
-    const cs = new RpcClient(bad.process.address);
+    const cs = new RpcClient(bad.process.address, { tls: await chunkserverTlsAsMaster(master) });
     try {
       const read = (async () => {
         for await (const _ of cs.serverStream(ChunkserverMethods.ReadChunk, { chunkId: loc.chunkId, version: loc.version, offset: 0, length: data.length })) { /* drain */ }
@@ -177,7 +178,7 @@ describe('re-replication', () => {
     expect(st.health).toMatchObject({ underReplicated: 0, missing: 0 });
     // Two chunkservers, goal 2: the healthy copy went back to the server that lost its own.
     expect(await chunkIdsOnDisk(bad.dataDir)).toContain(loc.chunkId);
-    const fresh = new FstClient({ master });
+    const fresh = new FstClient({ credentials: await loadCredentialsFor(master), master });
     await fresh.connect();
     try {
       expect((await fresh.readFile('/rot')).equals(data)).toBe(true);
@@ -189,7 +190,7 @@ describe('re-replication', () => {
   it('copies nothing for a chunkserver back within --replace-after-ms', async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replace-after-ms', '600000', ...FAST] });
     const master = cluster.masterAddress;
-    client = new FstClient({ master });
+    client = new FstClient({ credentials: await loadCredentialsFor(master), master });
     await client.connect();
     await client.writeFile('/g', randomBytes(2 * MiB));
     const [, on] = [...(await holders(cluster))][0]!;

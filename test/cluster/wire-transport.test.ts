@@ -3,7 +3,7 @@
  * flight on one connection, deadlines, cancellation, reconnection after the daemon restarts, and
  * malformed frames from a hostile client (the connection is dropped, the daemon keeps serving).
  */
-import { connect } from 'node:net';
+import { connect } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetaClient } from '../../src/client/meta-client.js';
@@ -13,12 +13,18 @@ import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestPref
 import { MasterMethods } from '../../src/common/rpc/services.js';
 import { codeOf, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { masterTls } from '../helpers/credentials.js';
+import { readCredentials, type Credentials } from '../../src/common/security/credentials-file.js';
+import { ALPN_WIRE, clientTlsOptions } from '../../src/common/security/tls-options.js';
+
+/** The cluster's admin credential (set once the cluster runs): raw connections speak TLS too. */
+let admin: Credentials;
 
 /** Sends raw bytes after the preface; resolves with the frames answered until the server closes or `want` arrive. */
 function raw(address: string, bytes: Buffer, want: number): Promise<{ frames: { kind: number; id: number; body: Buffer }[]; closed: boolean }> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolve) => {
-    const s = connect({ host, port });
+    const s = connect({ host, port, ...clientTlsOptions(admin, 'master', ALPN_WIRE) });
     const reader = new FrameReader();
     const frames: { kind: number; id: number; body: Buffer }[] = [];
     const done = (closed: boolean): void => {
@@ -52,13 +58,14 @@ describe('unary call transport', () => {
   let cluster: ProcessCluster;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
+    admin = await readCredentials(cluster.credentials);
   });
   afterAll(async () => {
     await cluster?.stop();
   });
 
   it('carries many calls at once on one connection, each with its own answer or errno', async () => {
-    const meta = new MetaClient(cluster.masterAddress);
+    const meta = new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress) });
     try {
       const made = await Promise.all(Array.from({ length: 50 }, (_, i) => meta.mkdir(1, `d${i}`, 0o755)));
       const found = await Promise.all(made.map((m, i) => meta.lookup(1, `d${i}`).then((a) => a.ino === m.attr.ino)));
@@ -71,7 +78,7 @@ describe('unary call transport', () => {
   });
 
   it('fails a call at its deadline, and on abort, and serves the next ones', async () => {
-    const ch = new WireChannel(cluster.masterAddress);
+    const ch = new WireChannel(cluster.masterAddress, { credentials: admin, server: 'master' });
     try {
       const payload = MasterMethods.GetAttr.serializeRequest({ ino: 1 });
       const ac = new AbortController();
@@ -87,7 +94,7 @@ describe('unary call transport', () => {
   });
 
   it('answers UNAVAILABLE while the daemon is down, and reconnects once it is back', async () => {
-    const meta = new MetaClient(cluster.masterAddress, { retryForMs: 0 });
+    const meta = new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress), retryForMs: 0 });
     try {
       expect((await meta.getAttr(1)).ino).toBe(1);
       const address = cluster.master.address;
@@ -96,7 +103,7 @@ describe('unary call transport', () => {
       const cause = (err as { cause?: unknown }).cause;
       expect(isServiceError(cause) && cause.code).toBe(status.UNAVAILABLE);
       await cluster.startMaster(address);
-      const again = new MetaClient(cluster.masterAddress, { retryForMs: 20_000 });
+      const again = new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress), retryForMs: 20_000 });
       expect((await again.getAttr(1)).ino).toBe(1);
       again.close();
     } finally {
@@ -121,7 +128,7 @@ describe('unary call transport', () => {
     expect((await raw(cluster.masterAddress, bad, 1)).closed).toBe(true);
     const wrongKind = Buffer.concat([frameHeader(FrameKind.REPLY, 1, 0)]);
     expect((await raw(cluster.masterAddress, wrongKind, 1)).closed).toBe(true);
-    const meta = new MetaClient(cluster.masterAddress);
+    const meta = new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress) });
     expect((await meta.getAttr(1)).ino).toBe(1);
     meta.close();
   });

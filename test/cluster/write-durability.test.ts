@@ -13,6 +13,7 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { codeOf } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { chunkserverTls, chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 
@@ -29,14 +30,14 @@ describe('write durability and chunk creation', () => {
 
   async function start(chunkservers: number): Promise<FstClient> {
     cluster = await startProcessCluster({ chunkservers, replication: 2 });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     return client;
   }
 
   /** The chunk's version as one chunkserver holds it, or the errno it answers. */
   async function versionOn(address: string, chunkId: number): Promise<number | string> {
-    const c = new RpcClient(address, { retryForMs: 0 });
+    const c = new RpcClient(address, { retryForMs: 0, tls: await chunkserverTlsAsMaster(cluster!.masterAddress) });
     rpcs.push(c);
     let version = -1;
     const code = await codeOf(c.unary(ChunkserverMethods.GetChunkChecksums, { chunkId }).then((r) => (version = Number(r.version))));
@@ -54,7 +55,7 @@ describe('write durability and chunk creation', () => {
     // Never written, yet already there (empty) on both replicas.
     for (const r of loc.replicas) expect(await versionOn(r.address, loc.chunkId)).toBe(loc.version);
     // The first write goes through the chain as to any chunk.
-    const chunks = new ChunkClient({ retryForMs: 0 });
+    const chunks = new ChunkClient({ retryForMs: 0, tls: await chunkserverTls(cluster!.masterAddress) });
     rpcs.push(chunks);
     const data = randomBytes(100_000);
     await chunks.writeStream(loc, [{ offset: 0, data }]);
@@ -104,7 +105,7 @@ describe('write durability and chunk creation', () => {
     for (const cs of cluster!.chunkservers) await cluster!.restartChunkserver(cs.index);
     await cluster!.waitForChunkservers(2);
 
-    const fresh = new FstClient({ master: cluster!.masterAddress });
+    const fresh = new FstClient({ credentials: await loadCredentialsFor(cluster!.masterAddress), master: cluster!.masterAddress });
     rpcs.push({ close: () => void fresh.close() });
     await fresh.connect();
     for (const [path, data] of files) expect((await fresh.readFile(path)).equals(data), path).toBe(true);

@@ -16,6 +16,7 @@ import { openDb } from '../helpers/master-db.js';
 import { sha256 } from '../helpers/files.js';
 import { codeOf, waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 const LEASE_MS = 2_000;
@@ -39,7 +40,7 @@ describe('leases and write failover', () => {
 
   async function start(chunkservers: number, extra: string[] = []): Promise<FstClient> {
     cluster = await startProcessCluster({ chunkservers, replication: 2, masterArgs: ['--lease-ms', String(LEASE_MS), ...extra] });
-    client = new FstClient({ master: cluster.masterAddress });
+    client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     await client.connect();
     return client;
   }
@@ -105,7 +106,7 @@ describe('leases and write failover', () => {
     // queued while it was frozen; none when re-replication has deleted its stale copy meanwhile).
     const chunkId = first.loc.chunkId;
     const serverId = first.loc.replicas[0]!.serverId;
-    const woken = new RpcClient(primary.process.address);
+    const woken = new RpcClient(primary.process.address, { tls: await chunkserverTlsAsMaster(cluster!.masterAddress) });
     const rows = await openDb(cluster!.masterDataDir);
     try {
       const held = await waitFor('the master to know what the woken primary holds', async () => {

@@ -22,6 +22,7 @@ import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
 import { NetLab } from '../helpers/netns.js';
 import { waitFor } from '../helpers/probes.js';
+import { adminCredentialsPath, loadCredentialsFor, registerCredentials } from '../helpers/credentials.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -30,8 +31,10 @@ const LEASE_MS = 4_000;
 /** Runs inside the cut-off host: a WriteChunk to the old primary every 100 ms, one JSON line each. */
 const PROBE = `
 import { ChunkClient } from ${JSON.stringify(join(REPO_ROOT, 'dist/client/chunk-client.js'))};
-const [address, chunkId, version] = process.argv.slice(1);
-const chunks = new ChunkClient({ retryForMs: 0, writeTimeoutMs: 2000 });
+import { readCredentials } from ${JSON.stringify(join(REPO_ROOT, 'dist/common/security/credentials-file.js'))};
+const [address, chunkId, version, credentialsFile] = process.argv.slice(1);
+const credentials = await readCredentials(credentialsFile);
+const chunks = new ChunkClient({ retryForMs: 0, writeTimeoutMs: 2000, tls: { credentials, server: 'chunkserver' } });
 const loc = { index: 0, chunkId: Number(chunkId), version: Number(version), replicas: [{ serverId: 0, address }] };
 for (;;) {
   try {
@@ -68,16 +71,18 @@ describe('a partitioned primary', () => {
       '--replication-interval-ms', '500', '--gc-interval-ms', '1000',
     ]);
     daemons.push(master);
+    const credentials = adminCredentialsPath(join(root, 'master'));
+    registerCredentials(master.address, credentials);
     const dataDirs: string[] = [];
     for (const h of lab.hosts) {
       const dir = join(root, `cs${h.index}`);
       dataDirs.push(dir);
       daemons.push(await DaemonProcess.start(`cs${h.index}`, 'fst-chunkserver.js',
-        ['--master', master.address, '--data', dir, '--listen', `${h.address}:0`], {}, 'listening', ['ip', 'netns', 'exec', h.ns]));
+        ['--master', master.address, '--data', dir, '--listen', `${h.address}:0`, '--credentials', credentials], {}, 'listening', ['ip', 'netns', 'exec', h.ns]));
     }
     await waitFor('three live chunkservers', async () => ((await adminStatus(master.address)).servers.filter((s) => s.state === 'alive').length === 3 ? true : undefined));
 
-    client = new FstClient({ master: master.address, writeTimeoutMs: 8_000, readTimeoutMs: 8_000 });
+    client = new FstClient({ credentials: await loadCredentialsFor(master.address), master: master.address, writeTimeoutMs: 8_000, readTimeoutMs: 8_000 });
     await client.connect();
     const expected = randomBytes(MiB);
     const h = await client.open('/p', { create: true, write: true });
@@ -117,7 +122,7 @@ describe('a partitioned primary', () => {
     await waitFor('the writer between two writes', async () => (atGate ? true : undefined));
     const cutAt = Date.now();
     await lab.cut(victim);
-    const probe = lab.exec(victim, process.execPath, ['--input-type=module', '-e', PROBE, primaryAddress, String(first.loc.chunkId), String(first.loc.version)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const probe = lab.exec(victim, process.execPath, ['--input-type=module', '-e', PROBE, primaryAddress, String(first.loc.chunkId), String(first.loc.version), credentials], { stdio: ['ignore', 'pipe', 'inherit'] });
     const results: ProbeResult[] = [];
     createInterface({ input: probe.stdout! }).on('line', (l) => results.push(JSON.parse(l) as ProbeResult));
     gate = undefined;

@@ -16,6 +16,7 @@ import { chunkIdsOnDisk, sha256File, writeRandomFile } from '../helpers/files.js
 import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount, sh } from '../helpers/fuse-mount.js';
 import { startProcessCluster, type ChunkserverHandle } from '../helpers/process-cluster.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * MiB;
@@ -33,7 +34,7 @@ describe('fault: reads fail over to the other replica when a chunkserver dies', 
     const want = await writeRandomFile(join(local, 'big'), SIZE);
     await sh(`cp ${join(local, 'big')} ${writer.path('big')}`);
 
-    const client = new FstClient({ master: cluster.masterAddress });
+    const client = new FstClient({ credentials: await loadCredentialsFor(cluster.masterAddress), master: cluster.masterAddress });
     cleanup.add(() => client.close());
     await client.connect();
     const ino = (await client.stat('/big')).ino;

@@ -13,7 +13,8 @@ describe('mount: master lost and back', () => {
   let mount: FuseMount;
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 2, replication: 2 });
-    mount = await FuseMount.start(cluster.masterAddress, ['--master-timeout', '2']);
+    // No cached names (entry TTL 0): the stat below must reach for the master, not a listing cached a moment ago.
+    mount = await FuseMount.start(cluster.masterAddress, ['--master-timeout', '2', '--entry-timeout', '0']);
   });
   afterAll(async () => {
     await mount?.stop();

@@ -39,7 +39,7 @@ describe('mount metrics and health', () => {
   beforeAll(async () => {
     cluster = await startRealCluster({ chunkservers: 2, replication: 2 });
     dir = await mkdtemp(join(tmpdir(), 'fst-mnt-metrics-'));
-    mount = await startMount({ master: cluster.address, mountpoint: dir, metricsListen: '127.0.0.1:0', log: silentLogger });
+    mount = await startMount({ master: cluster.address, mountpoint: dir, metricsListen: '127.0.0.1:0', log: silentLogger, credentials: cluster.credentials });
   });
 
   afterAll(async () => {

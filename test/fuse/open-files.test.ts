@@ -11,6 +11,7 @@ import { toFsError } from '../../src/common/errors/to-errno.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { masterTls } from '../helpers/credentials.js';
 
 describe('mount: open files and names', () => {
   let cluster: ProcessCluster;
@@ -44,7 +45,7 @@ describe('mount: open files and names', () => {
       closeSync(fd);
     }
     // Once closed (the kernel sends the release after close returns), the master frees it.
-    const meta = new MetaClient(cluster.masterAddress);
+    const meta = new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress) });
     try {
       const gone = await waitFor('the orphan freed', async () => {
         try {

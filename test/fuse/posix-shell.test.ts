@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetaClient } from '../../src/client/meta-client.js';
 import type { Timespec } from '../../src/client/types.js';
 import { MountedCluster, sh, type FuseMount } from '../helpers/fuse-mount.js';
+import { masterTls } from '../helpers/credentials.js';
 
 describe('mount: POSIX through the shell', () => {
   let env: MountedCluster;
@@ -83,7 +84,7 @@ describe('mount: POSIX through the shell', () => {
   it("shows a directory's times and links after each change made in it exactly as the master holds them", async () => {
     // fst-mount keeps a changed directory cached with the attributes the master answered the change
     // with; a stat through the kernel must match what the master itself reports, to the nanosecond.
-    const meta = new MetaClient(env.cluster.masterAddress);
+    const meta = new MetaClient(env.cluster.masterAddress, { tls: await masterTls(env.cluster.masterAddress) });
     const nsOf = (t: Timespec): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
     const asMaster = async (p: string): Promise<BigIntStats> => {
       const st = statSync(mount.path(p), { bigint: true });

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/admin/main.js';
 import type { CliResult } from './cli.js';
+import { withCredentials } from './credentials.js';
 
 /** `fstadmin ARGS` with `env` as its whole environment; its exit status and output. */
 export async function fstadminInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -11,6 +12,6 @@ export async function fstadminInProcess(args: string[], env: NodeJS.ProcessEnv =
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['node', 'fstadmin', ...args], { stdout, stderr, env });
+  const code = await main(['node', 'fstadmin', ...withCredentials(args, env)], { stdout, stderr, env });
   return { code, stdout: out, stderr: err };
 }

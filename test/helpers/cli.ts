@@ -1,6 +1,7 @@
 /** Runs the real CLIs (bin/fst.js, bin/fstadmin.js) as child processes and captures the outcome. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { withCredentials } from './credentials.js';
 import { REPO_ROOT } from './daemon-process.js';
 
 export interface CliResult {
@@ -11,7 +12,7 @@ export interface CliResult {
 
 export function runCli(bin: 'fst' | 'fstadmin', args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'bin', `${bin}.js`), ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 },
+    execFile(process.execPath, [join(REPO_ROOT, 'bin', `${bin}.js`), ...withCredentials(args, env)], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withCredentials } from './credentials.js';
 import { DaemonProcess } from './daemon-process.js';
 import { startProcessCluster, type ProcessCluster } from './process-cluster.js';
 
@@ -23,7 +24,7 @@ export class FuseMount {
   static async start(master: string, extraArgs: string[] = []): Promise<FuseMount> {
     const dir = await mkdtemp(join(tmpdir(), 'fst-mnt-'));
     try {
-      const proc = await DaemonProcess.start('fst-mount', 'fst-mount.js', ['--master', master, dir, '--foreground', ...extraArgs], {}, 'mounted');
+      const proc = await DaemonProcess.start('fst-mount', 'fst-mount.js', withCredentials(['--master', master, dir, '--foreground', ...extraArgs]), {}, 'mounted');
       return new FuseMount(dir, proc);
     } catch (e) {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);

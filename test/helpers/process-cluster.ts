@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adminCredentialsPath, forgetCredentials, registerCredentials } from './credentials.js';
 import { DaemonProcess } from './daemon-process.js';
 import { waitFor, WAIT_MS } from './probes.js';
 
@@ -64,6 +65,17 @@ export class ProcessCluster {
       '--data', this.masterDataDir, '--listen', listen, '--replication', String(this.opts.replication),
       '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs,
     ]);
+    if (!this.insecure) registerCredentials(this.master.address, this.credentials);
+  }
+
+  /** Whether the master runs `--insecure` (plaintext, no credentials). */
+  get insecure(): boolean {
+    return this.opts.masterArgs.includes('--insecure');
+  }
+
+  /** The admin credential the master wrote at its first start. */
+  get credentials(): string {
+    return adminCredentialsPath(this.masterDataDir);
   }
 
   /** Stops the master (SIGTERM or kill -9) and starts it again on the same port and data. */
@@ -85,7 +97,8 @@ export class ProcessCluster {
 
   private spawnChunkserver(dataDir: string, listen: string, index: number): Promise<DaemonProcess> {
     return DaemonProcess.start(`fst-chunkserver-${dataDir}`, 'fst-chunkserver.js', [
-      '--master', this.master.address, '--data', dataDir, '--listen', listen, ...this.opts.chunkserverArgs(index),
+      '--master', this.master.address, '--data', dataDir, '--listen', listen, ...(this.insecure ? [] : ['--credentials', this.credentials]),
+      ...this.opts.chunkserverArgs(index),
     ]);
   }
 
@@ -108,7 +121,10 @@ export class ProcessCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.chunkservers.map((c) => c.process.stop().catch(() => undefined)));
-    if (this.master) await this.master.stop().catch(() => undefined);
+    if (this.master) {
+      await this.master.stop().catch(() => undefined);
+      forgetCredentials(this.master.address);
+    }
     await rm(this.root, { recursive: true, force: true });
   }
 

@@ -138,6 +138,7 @@ describe('Namespace: xattrs', () => {
       await tx.run('DROP TABLE foreign_chunks');
       await tx.run('DROP TABLE orphans');
       await tx.run('DROP INDEX dentries_by_ino');
+      await tx.run('DROP TABLE credentials');
       await tx.run('PRAGMA user_version = 1');
     });
     await fx.reopen();
@@ -148,6 +149,7 @@ describe('Namespace: xattrs', () => {
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM orphans')).toEqual({ n: 0 });
     expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM chunkservers WHERE decommission = 0')).toEqual({ n: 0 });
     expect(await fx.db.reader.get("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'dentries_by_ino'")).toEqual({ name: 'dentries_by_ino' });
+    expect(await fx.db.reader.get('SELECT COUNT(*) AS n FROM credentials')).toEqual({ n: 0 });
   });
 
   it('limits: 64 KiB value, 255-byte name, empty name, namespaces', async () => {

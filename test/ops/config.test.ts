@@ -20,8 +20,9 @@ afterEach(() => cleanup.run());
 beforeAll(() => ensureBuilt('common/config/daemon-config.js', ['src/common/config', 'src/master', 'src/chunkserver', 'src/client/fuse']), 300_000);
 
 /** The master's default replication goal, from `fstadmin status --json`. */
-async function defaultReplication(master: string): Promise<number> {
-  const r = await runCli('fstadmin', ['--master', master, 'status', '--json']);
+/** The master's default goal, asked with the admin credential it wrote into `dataDir`. */
+async function defaultReplication(master: string, dataDir: string): Promise<number> {
+  const r = await runCli('fstadmin', ['--master', master, '--credentials', join(dataDir, 'admin.credentials'), 'status', '--json']);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { defaultReplication: number }).defaultReplication;
 }
@@ -84,12 +85,12 @@ describe('fst-master --config', () => {
     const fromFile = await startDaemon('fst-master', ['--config', config]);
     expect(fromFile.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(existsSync(join(dir, 'meta')), 'data directory from the file').toBe(true);
-    expect(await defaultReplication(fromFile.address)).toBe(3);
+    expect(await defaultReplication(fromFile.address, join(dir, 'meta'))).toBe(3);
     await fromFile.stop();
 
     // A flag beats the file; FST_CONFIG names the file as --config does.
     const overridden = await startDaemon('fst-master', ['--replication', '1', '--data', join(dir, 'meta2')], { FST_CONFIG: config });
-    expect(await defaultReplication(overridden.address)).toBe(1);
+    expect(await defaultReplication(overridden.address, join(dir, 'meta2'))).toBe(1);
     expect(existsSync(join(dir, 'meta2'))).toBe(true);
   });
 

@@ -13,6 +13,7 @@ import { openDb } from '../helpers/master-db.js';
 import { waitFor, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 import { chunkReplicas } from '../helpers/replica-counts.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 const FILES = 24;
@@ -25,7 +26,7 @@ describe('fstadmin decommission', () => {
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 4, replication: 2, masterArgs: ['--replication-interval-ms', '300', '--lease-ms', '1000'] }));
     const master = cluster.masterAddress;
     const admin = (...args: string[]) => runCli('fstadmin', ['--master', master, ...args]);
-    const writer = new FstClient({ master });
+    const writer = new FstClient({ credentials: await loadCredentialsFor(master), master });
     cleanup.add(() => writer.close());
     await writer.connect();
     const want = new Map<string, string>();
@@ -39,7 +40,7 @@ describe('fstadmin decommission', () => {
     expect(before.length).toBeGreaterThan(4);
 
     // The read workload: a client of its own (no shared cache: every read goes to the servers).
-    const reader = new FstClient({ master });
+    const reader = new FstClient({ credentials: await loadCredentialsFor(master), master });
     cleanup.add(() => reader.close());
     await reader.connect();
     const paths = [...want.keys()];

@@ -21,6 +21,7 @@ import { Cleanup } from '../helpers/cleanup.js';
 import { chunkIdsOnDisk, sha256 } from '../helpers/files.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 /** An id this metadata never issued (its next chunk id is a handful). */
@@ -72,7 +73,7 @@ describe('fstadmin fsck', () => {
       // No scrubber: it would find the removed files by itself.
       chunkserverArgs: () => ['--scrub-rate-mib', '0'],
     }));
-    const client = new FstClient({ master: c.masterAddress });
+    const client = new FstClient({ credentials: await loadCredentialsFor(c.masterAddress), master: c.masterAddress });
     await client.connect();
     cleanup.add(() => client.close());
     const files = new Map<string, Buffer>([['/a', randomBytes(3 * MiB)], ['/dir/b', randomBytes(5 * MiB + 17)], ['/dir/c', randomBytes(100_000)]]);
@@ -115,14 +116,14 @@ describe('fstadmin fsck', () => {
     expect(st.health).toMatchObject({ healthy: 3, underReplicated: 0, missing: 0 });
     const again = (await client.meta.locateChunks(ino, 0, 1)).chunks[0]!;
     expect(again.replicas).toHaveLength(2);
-    const reader = new FstClient({ master: c.masterAddress });
+    const reader = new FstClient({ credentials: await loadCredentialsFor(c.masterAddress), master: c.masterAddress });
     await reader.connect();
     cleanup.add(() => reader.close());
     for (const [path, data] of files) expect(sha256(await reader.readFile(path)), path).toBe(sha256(data));
 
     // (c) A chunk this metadata never issued (as after restoring the master from an older backup).
     const holder = c.chunkservers[0]!;
-    const cs = new RpcClient(holder.process.address);
+    const cs = new RpcClient(holder.process.address, { tls: await chunkserverTlsAsMaster(c.masterAddress) });
     await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId: FOREIGN_CHUNK, version: 0, newVersion: 1, create: true, truncate: true, truncateLength: 4096 });
     cs.close();
     // Its full report does not get it deleted: kept, with a warning, for an operator to decide.
@@ -148,11 +149,11 @@ describe('fstadmin fsck', () => {
 
   it("lists a chunkserver's chunks (ListChunks) and refuses bad requests with EINVAL", async () => {
     const c = cleanup.stops(await startProcessCluster({ chunkservers: 1, replication: 1 }));
-    const client = new FstClient({ master: c.masterAddress });
+    const client = new FstClient({ credentials: await loadCredentialsFor(c.masterAddress), master: c.masterAddress });
     await client.connect();
     cleanup.add(() => client.close());
     await client.writeFile('/f', randomBytes(100_000));
-    const cs = new RpcClient(c.chunkservers[0]!.process.address);
+    const cs = new RpcClient(c.chunkservers[0]!.process.address, { tls: await chunkserverTlsAsMaster(c.masterAddress) });
     cleanup.add(() => cs.close());
     const list = async (req: Parameters<typeof ChunkserverMethods.ListChunks.serializeRequest>[0]): Promise<unknown[]> => {
       const out: unknown[] = [];

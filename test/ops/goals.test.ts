@@ -13,6 +13,7 @@ import { openDb } from '../helpers/master-db.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { chunkReplicas } from '../helpers/replica-counts.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 
@@ -31,7 +32,7 @@ describe('fstadmin goal', () => {
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replication-interval-ms', '300', '--lease-ms', '1000'] }));
     const master = cluster.masterAddress;
     const admin = (...args: string[]) => runCli('fstadmin', ['--master', master, ...args]);
-    const client = new FstClient({ master });
+    const client = new FstClient({ credentials: await loadCredentialsFor(master), master });
     cleanup.add(() => client.close());
     await client.connect();
     await client.mkdir('/d');

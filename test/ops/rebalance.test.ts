@@ -17,6 +17,7 @@ import { openDb } from '../helpers/master-db.js';
 import { waitFor, WAIT_MS } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 import { belowGoal, chunkReplicas } from '../helpers/replica-counts.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
 
 const MiB = 1024 * 1024;
 const FILES = 40;
@@ -30,7 +31,7 @@ describe('fstadmin rebalance', () => {
   it('spreads a loaded cluster over a new server, survives a master kill -9, and never leaves a chunk below its goal', async () => {
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--replication-interval-ms', '500', '--lease-ms', '2000'] }));
     const master = cluster.masterAddress;
-    const client = new FstClient({ master });
+    const client = new FstClient({ credentials: await loadCredentialsFor(master), master });
     cleanup.add(() => client.close());
     await client.connect();
     const want = new Map<string, string>();
@@ -62,7 +63,7 @@ describe('fstadmin rebalance', () => {
 
     // Slow enough to be interrupted midway: about 70 MiB to move at 8 MiB/s. Ctrl-C on the
     // command that follows the job stops it.
-    const follower = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'fstadmin.js'), '--master', master, 'rebalance', '--threshold', '10', '--rate-mib', '8'],
+    const follower = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'fstadmin.js'), '--master', master, '--credentials', cluster.credentials, 'rebalance', '--threshold', '10', '--rate-mib', '8'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.add(() => follower.exitCode === null && follower.kill('SIGKILL'));
     let followerErr = '';

@@ -24,6 +24,8 @@ export interface ChainHeader {
   sync: boolean;
   /** Came from the previous replica (this one is a secondary), not from a client. */
   forwarded: boolean;
+  /** The master's write token, passed down the chain (each replica checks it). */
+  token: Uint8Array;
 }
 
 export class ChainForward {
@@ -64,8 +66,8 @@ export class ChainForward {
     if (this.failure) throw this.failure;
     const msg: fst.IWriteChunkRequest = { offset, data };
     if (!this.headerSent) {
-      const { chunkId, version, chain, create, sync } = this.header;
-      msg.header = { chunkId, version, chain: chain.slice(1), create, sync, forwarded: true };
+      const { chunkId, version, chain, create, sync, token } = this.header;
+      msg.header = { chunkId, version, chain: chain.slice(1), create, sync, forwarded: true, token };
       this.headerSent = true;
     }
     if (!this.call.write(msg)) await waitDrain(this.call, signal, this.failed);

@@ -16,6 +16,7 @@ import { listChunks } from './list-chunks.js';
 import { readChunk } from './read-chunk.js';
 import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
+import type { ChunkAccess } from './chunk-access.js';
 
 export interface HandlerDeps {
   store: ChunkStore;
@@ -24,6 +25,8 @@ export interface HandlerDeps {
   self: () => string;
   /** Where data RPCs count their bytes; absent without metrics. */
   io?: ChunkIoCounters;
+  /** Checks chunk access tokens; absent on a chunkserver without a credential (insecure). */
+  access?: ChunkAccess;
 }
 
 /** Requests being served right now. */
@@ -48,7 +51,7 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
   return {
     WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder })),
 
-    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read)),
+    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
 
     ListChunks: inFlight.track((req, call, ctx) => listChunks(req, call, ctx, store, deps.log)),
 

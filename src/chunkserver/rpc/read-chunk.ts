@@ -12,6 +12,7 @@ import type { fst } from '../../proto-gen/fst.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { failServerStream, waitDrain } from './stream-flow.js';
 import { chunkIdOf, rangeOf, versionOf } from './validate.js';
+import type { ChunkAccess } from './chunk-access.js';
 
 type ReadCall = ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkResponse>;
 
@@ -20,9 +21,10 @@ type ReadCall = ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkRespons
  * `sent` counts the bytes handed to the stream.
  */
 export async function readChunk(
-  req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger, sent?: ByteCounter,
+  req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger, sent?: ByteCounter, access?: ChunkAccess,
 ): Promise<void> {
   try {
+    access?.check(ctx, req.token, { chunkId: chunkIdOf(req.chunkId), version: versionOf(req.version), write: false });
     await streamRange(req, call, ctx, store, sent);
   } catch (e) {
     failServerStream(call, e, log, 'ReadChunk');

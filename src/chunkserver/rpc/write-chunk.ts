@@ -26,6 +26,7 @@ import type { fst } from '../../proto-gen/fst.js';
 import { ChainForward, type ChainHeader } from '../replication/chain-forward.js';
 import type { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { ChunkAccess } from './chunk-access.js';
 import { messagesOf } from './stream-flow.js';
 import { addressOf, chunkIdOf, dataOf, versionOf } from './validate.js';
 
@@ -38,6 +39,8 @@ export interface WriteDeps {
   primaryOrder: ChunkLocks;
   /** Where written bytes are counted; absent without metrics. */
   io?: ChunkIoCounters;
+  /** Checks the master's write token; absent on an insecure chunkserver. */
+  access?: ChunkAccess;
 }
 
 type WriteCall = ServerReadableStream<fst.WriteChunkRequest, fst.IWriteChunkResponse>;
@@ -52,7 +55,7 @@ function headerOf(h: fst.IWriteChunkHeader | null | undefined, self: string): Ch
   if (chain.includes(self)) throw new FsError('EINVAL', `replication chain ${chain.join(',')} loops back to ${self}`);
   return {
     chunkId: chunkIdOf(h.chunkId), version: versionOf(h.version), chain,
-    create: h.create === true, sync: h.sync === true, forwarded: h.forwarded === true,
+    create: h.create === true, sync: h.sync === true, forwarded: h.forwarded === true, token: h.token ?? new Uint8Array(0),
   };
 }
 
@@ -68,6 +71,7 @@ export async function writeChunk(call: WriteCall, ctx: CallContext, deps: WriteD
     const first = await messages.next();
     if (first.done) throw new FsError('EINVAL', 'empty WriteChunk stream: no header');
     const header = headerOf(first.value.header, deps.self());
+    deps.access?.check(ctx, header.token, { chunkId: header.chunkId, version: header.version, write: true });
     if (header.forwarded) return await applyStream(call, ctx, deps, header, first.value, messages);
     // Refused at once without a lease, rather than after waiting for the streams ahead. A stream
     // that carries no data (fsync's sync-only stream) changes no bytes and needs no lease: an fsync

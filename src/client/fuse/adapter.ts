@@ -16,6 +16,15 @@ import type { SetattrChanges } from '../vfs/ops-attr.js';
 import type { DirPiece } from '../vfs/ops-dir.js';
 import { Op, OpenFlag, SetAttrBit, type Dispatch, type FuseBinding, type Session } from './binding.js';
 import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
+import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
+
+const NO_GROUPS: number[] = [];
+
+/** Ops whose first argument is an inode (node id); the others carry a file handle or nothing there. */
+const INODE_FIRST: ReadonlySet<number> = new Set([
+  Op.LOOKUP, Op.GETATTR, Op.SETATTR, Op.READLINK, Op.MKNOD, Op.MKDIR, Op.UNLINK, Op.RMDIR, Op.SYMLINK, Op.RENAME, Op.LINK,
+  Op.OPEN, Op.CREATE, Op.READDIR, Op.READDIRPLUS, Op.SETXATTR, Op.GETXATTR, Op.LISTXATTR, Op.REMOVEXATTR, Op.ACCESS,
+]);
 
 export interface AdapterOptions {
   vfs: Vfs;
@@ -29,6 +38,13 @@ export interface AdapterOptions {
   attrTimeoutSec: number;
   /** How long the kernel may remember that a name does not exist. */
   negativeTimeoutSec: number;
+  /** Who callers act as (the credential's root squash or map-all); absent: as the kernel says. */
+  callerMap?: CallerMap;
+  /**
+   * FST's inode the kernel's root (node id 1) stands for: another than 1 when the credential is
+   * confined to a subtree. Node ids are FST's inode numbers otherwise.
+   */
+  rootIno?: number;
   /** The connection ended (unmounted from outside, or closed). */
   onExit: (errno: number) => void;
   /** A kernel notification finished (token, errno). */
@@ -72,6 +88,11 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   const debug = log.level === 'debug';
   const timed = debug || metrics !== undefined;
   const s = (): Session => o.session();
+  const callerMap = o.callerMap && !isIdentityMap(o.callerMap) ? o.callerMap : undefined;
+  /** A confined credential's root inode stands behind the kernel's node id 1 (see AdapterOptions.rootIno). */
+  const root = o.rootIno ?? 1;
+  const kernelAttr = (a: Attr, out: Float64Array, index = 0): Float64Array =>
+    encodeAttr(root !== 1 && a.ino === root ? { ...a, ino: 1 } : a, out, index);
 
   /** The errno name of a failure; logs what is unexpected, and EIO. */
   const errnoName = (op: string, e: unknown): ErrnoName => {
@@ -118,9 +139,9 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   const entryTtl = (left: number): number => Math.min(left, o.entryTimeoutSec);
   const attrTtl = (left: number): number => Math.min(left, o.attrTimeoutSec);
   const entry = (req: number) => (a: Timed<Attr>): void =>
-    b.replyEntry(s(), req, encodeAttr(a.value, BUF), entryTtl(a.ttlSec), attrTtl(a.attrTtlSec ?? a.ttlSec));
+    b.replyEntry(s(), req, kernelAttr(a.value, BUF), entryTtl(a.ttlSec), attrTtl(a.attrTtlSec ?? a.ttlSec));
   /** An inode just made or changed through this mount: trusted for the whole TTL. */
-  const fresh = (req: number) => (a: Attr): void => b.replyEntry(s(), req, encodeAttr(a, BUF), o.entryTimeoutSec, o.attrTimeoutSec);
+  const fresh = (req: number) => (a: Attr): void => b.replyEntry(s(), req, kernelAttr(a, BUF), o.entryTimeoutSec, o.attrTimeoutSec);
 
   function setattrChanges(toSet: number, mode: number, uid: number, gid: number, size: number, times: Buffer | undefined): SetattrChanges {
     const c: SetattrChanges = {};
@@ -169,14 +190,19 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       return { names: piece.names.slice(0, fit), attrs: piece.attrs.slice(0, fit), end, fh: kept };
     }, (p) => {
       const attrs = new Float64Array(p.attrs.length * ATTR_FIELDS);
-      p.attrs.forEach((a, i) => encodeAttr(a, attrs, i));
-      b.replyDir(s(), req, size, plus, p.names, attrs, p.fh * COOKIE_SPAN + place, o.entryTimeoutSec, o.attrTimeoutSec, dir, p.fh, p.end, ino);
+      p.attrs.forEach((a, i) => kernelAttr(a, attrs, i));
+      b.replyDir(s(), req, size, plus, p.names, attrs, p.fh * COOKIE_SPAN + place, o.entryTimeoutSec, o.attrTimeoutSec, dir, p.fh, p.end, ino === root ? 1 : ino);
     });
   }
 
   return (op, req, uid, gid, pid, a0, a1, a2, a3, _a4, a5, a6, _a7, name, name2, data) => {
-    const ctx: OpContext = { uid, gid, pid };
+    const ids = callerMap ? mapCaller({ uid, gid, groups: NO_GROUPS }, callerMap) : undefined;
+    const ctx: OpContext = ids ? { uid: ids.uid, gid: ids.gid, pid } : { uid, gid, pid };
     const nm = name ?? '';
+    if (root !== 1) {
+      if (a0 === 1 && INODE_FIRST.has(op)) a0 = root;
+      if (a1 === 1 && (op === Op.RENAME || op === Op.LINK)) a1 = root;
+    }
     switch (op) {
       case Op.LOOKUP:
         return answer(op, req, () => vfs.lookup(a0, nm), entry(req), (code) => {
@@ -186,10 +212,10 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
           return true;
         });
       case Op.GETATTR:
-        return answer(op, req, () => vfs.getattr(a0, a1 >= 0 ? a1 : undefined), (a) => b.replyAttr(s(), req, encodeAttr(a.value, BUF), attrTtl(a.ttlSec)));
+        return answer(op, req, () => vfs.getattr(a0, a1 >= 0 ? a1 : undefined), (a) => b.replyAttr(s(), req, kernelAttr(a.value, BUF), attrTtl(a.ttlSec)));
       case Op.SETATTR:
         return answer(op, req, () => vfs.setattr(a0, setattrChanges(a2, a3, _a4, a5, a6, data), a1 >= 0 ? a1 : undefined, ctx),
-          (a) => b.replyAttr(s(), req, encodeAttr(a, BUF), o.attrTimeoutSec));
+          (a) => b.replyAttr(s(), req, kernelAttr(a, BUF), o.attrTimeoutSec));
       case Op.READLINK:
         return answer(op, req, () => vfs.readlink(a0), (t) => b.replyReadlink(s(), req, t));
       case Op.MKNOD:
@@ -210,7 +236,7 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
         return answer(op, req, () => vfs.open(a0, a1), (r) => b.replyOpen(s(), req, r.fh, r.keepCache ? OpenFlag.KEEP_CACHE : 0));
       case Op.CREATE:
         return answer(op, req, () => vfs.create(a0, nm, a1, a2, ctx), (r) => {
-          b.replyCreate(s(), req, encodeAttr(r.attr, BUF), o.entryTimeoutSec, o.attrTimeoutSec, r.fh, r.keepCache ? OpenFlag.KEEP_CACHE : 0);
+          b.replyCreate(s(), req, kernelAttr(r.attr, BUF), o.entryTimeoutSec, o.attrTimeoutSec, r.fh, r.keepCache ? OpenFlag.KEEP_CACHE : 0);
         });
       case Op.READ:
         return answer(op, req, () => vfs.read(a1, a3, a2), (buf) => {

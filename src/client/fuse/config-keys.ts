@@ -4,7 +4,7 @@
  * command line may also give `master` and `mountpoint` as arguments, or fstab-style `-o` options.
  */
 import type { ConfigSchema } from '../../common/config/config-schema.js';
-import { LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../../common/config/common-keys.js';
+import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../../common/config/common-keys.js';
 
 export const MOUNT_CONFIG_KEYS: ConfigSchema = [
   { name: 'master', type: 'host-port', required: true, description: 'master address (also the first argument, or -o master=HOST:PORT)' },
@@ -34,6 +34,7 @@ export const MOUNT_CONFIG_KEYS: ConfigSchema = [
     name: 'writeback-budget', type: 'non-negative-number', default: 512, placeholder: 'MiB',
     description: 'most unwritten data buffered by the mount (all open files together), in MiB; writes wait beyond it',
   },
+  CREDENTIALS_KEY,
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,
 ];

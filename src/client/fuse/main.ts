@@ -25,6 +25,7 @@ function applyDashO(flags: Record<string, unknown>, list: unknown): void {
     const [key, value] = opt.split('=', 2);
     if (key === 'allow_other') flags['allow-other'] = true;
     else if (key === 'master' && value) flags.master = value;
+    else if (key === 'credentials' && value) flags.credentials = value;
     else if (key === 'foreground') flags.foreground = true;
   }
 }
@@ -40,7 +41,7 @@ function applyArguments(flags: Record<string, unknown>, args: string[]): void {
 function readConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigValues {
   const program = daemonCommand(NAME, 'Mount an FST cluster as a directory', MOUNT_CONFIG_KEYS)
     .argument('[args...]', '[MASTER] MOUNTPOINT (default /mnt/fst)')
-    .option('-o <options>', 'mount options, comma separated (allow_other, master=HOST:PORT, foreground; others are ignored)');
+    .option('-o <options>', 'mount options, comma separated (allow_other, master=HOST:PORT, credentials=FILE, foreground; others are ignored)');
   const cl: CommandLine = parseCommandLine(program, MOUNT_CONFIG_KEYS, argv, env);
   applyDashO(cl.flags, cl.opts.o);
   applyArguments(cl.flags, cl.args);
@@ -72,6 +73,7 @@ export async function main(argv: string[]): Promise<void> {
       requestPollMicros: c.number('request-poll'),
       read: { readAheadBytes: Math.max(4, c.number('read-ahead')) * MiB }, writeback: { budgetBytes: Math.min(128, Math.max(1, writebackBudget)) * MiB },
       writebackMemoryBytes: Math.max(1, writebackBudget) * MiB, metricsListen: c.optionalString('metrics-listen'), log,
+      credentials: c.optionalString('credentials'),
     });
   } catch (e) {
     const err = toFsError(e);

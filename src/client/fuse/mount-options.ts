@@ -8,6 +8,8 @@ export interface MountTuning {
   allowOther: boolean;
   /** The filesystem name shown in /proc/mounts and df (the master's address). */
   fsname: string;
+  /** Mount read-only (the credential is): the kernel answers EROFS to every change itself. */
+  readOnly?: boolean;
 }
 
 /**
@@ -43,5 +45,6 @@ export function fuseArgs(t: MountTuning): string[] {
     'default_permissions',
   ];
   if (t.allowOther) opts.push('allow_other');
+  if (t.readOnly) opts.push('ro');
   return ['-o', opts.join(',')];
 }

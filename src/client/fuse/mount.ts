@@ -15,6 +15,7 @@ import { DaemonMetrics } from '../../common/metrics/daemon-metrics.js';
 import { lifecycleHealth } from '../../common/metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../../common/metrics/metrics-server.js';
 import { MountMetrics } from '../../common/metrics/mount-metrics.js';
+import { resolveCredentials, type CredentialsSource } from '../../common/security/credentials-file.js';
 import { FstClient } from '../fst-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
@@ -45,6 +46,8 @@ export interface MountOptions {
   writebackMemoryBytes?: number;
   /** host:port of the HTTP server for /metrics (Prometheus) and /health; undefined: none. */
   metricsListen?: string;
+  /** The credential presented to the cluster, loaded or as a file's path; undefined: plaintext (`--insecure` clusters). */
+  credentials?: CredentialsSource;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -64,13 +67,19 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   const lifecycle = new ServiceLifecycle('fst-mount', log);
   lifecycle.transition('starting');
   const timeout = o.masterTimeoutMs ?? 60_000;
-  const client = new FstClient({ master: o.master, session: (o.delegateDirs ?? true) ? randomUUID() : undefined, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000), logger: log, connectTimeoutMs: 5_000 });
+  const credentials = await resolveCredentials(o.credentials);
+  const client = new FstClient({
+    master: o.master, session: (o.delegateDirs ?? true) ? randomUUID() : undefined, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000),
+    logger: log, connectTimeoutMs: 5_000, credentials,
+  });
   try {
     await client.connect();
   } catch (e) {
     await client.close().catch(() => undefined);
     throw e;
   }
+  const identity = client.identity!;
+  if (identity.readOnly) log.info('the credential is read-only: mounting read-only', { credential: identity.name });
   const entryTimeoutSec = o.entryTimeoutSec ?? 1;
   const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, cacheBytes: o.cacheBytes,
     // Buffered data goes out after a second without writes even if no one closes or syncs.
@@ -83,7 +92,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   let stop: (signal?: string) => Promise<void> = () => Promise.resolve();
   const binding = fuseBinding();
   const dispatch = fuseDispatch({
-    vfs, log, binding, metrics, session: () => session!,
+    vfs, log, binding, metrics, session: () => session!, callerMap: identity.callerMap, rootIno: identity.rootIno,
     entryTimeoutSec, attrTimeoutSec: Math.min(entryTimeoutSec, o.attrTimeoutSec ?? 1), negativeTimeoutSec: entryTimeoutSec,
     onExit: () => {
       if (lifecycle.state !== 'running') return;
@@ -99,7 +108,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     }
     await mkdir(mountpoint, { recursive: true });
     try {
-      session = binding.mount(mountpoint, fuseArgs({ allowOther: o.allowOther ?? false, fsname: o.master }), capMask(binding, WANTED_CAPS), MAX_IO, MAX_READAHEAD, dispatch, o.requestPollMicros ?? 200);
+      session = binding.mount(mountpoint, fuseArgs({ allowOther: o.allowOther ?? false, fsname: o.master, readOnly: identity.readOnly }), capMask(binding, WANTED_CAPS), MAX_IO, MAX_READAHEAD, dispatch, o.requestPollMicros ?? 200);
     } catch (e) {
       throw new FsError('EIO', `FUSE mount of ${mountpoint} failed: ${(e as Error).message}`, { cause: e });
     }
@@ -109,7 +118,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     throw e;
   }
   const mounted = session;
-  vfs.kernel = { invalidateAttr: (ino) => void binding.invalAttr(mounted, ino) };
+  vfs.kernel = { invalidateAttr: (ino) => void binding.invalAttr(mounted, ino === identity.rootIno ? 1 : ino) };
   lifecycle.transition('running');
   log.info('mounted', { mountpoint, master: o.master });
 

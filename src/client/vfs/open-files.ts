@@ -15,6 +15,12 @@ import { baseOf, type InlineBase } from '../writeback/inline-writer.js';
 import type { MemoryBudget } from '../writeback/memory-budget.js';
 import type { UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 
+/**
+ * Cached chunk locations are asked for again after this long: their access tokens last ten minutes
+ * (master/security/chunk-tokens.ts), and a read with an expired one costs a refusal per replica.
+ */
+const LOCATIONS_MAX_AGE_MS = 5 * 60_000;
+
 export interface OpenFileDeps {
   meta: MetaClient;
   chunks: ChunkClient;
@@ -84,6 +90,8 @@ export class OpenFile {
 
   private locations = new Map<number, ChunkLocation | null>();
   private locationsGeneration = -1;
+  /** When the cached locations were first asked for: their access tokens expire (see LOCATIONS_MAX_AGE_MS). */
+  private locationsAt = 0;
   private locationsSize = -1;
   /** The file's bytes when it keeps them inline (known with the locations). */
   private locationsInline: Buffer | undefined;
@@ -112,6 +120,7 @@ export class OpenFile {
    * random reads then cost one chunkserver request, not a master request too.
    */
   async locate(offset: number, length: number): Promise<LocateResult> {
+    if (this.locations.size > 0 && performance.now() - this.locationsAt > LOCATIONS_MAX_AGE_MS) this.forgetLocations();
     if (this.locationsGeneration !== this.generation) {
       this.locations.clear();
       this.locationsGeneration = this.generation;
@@ -130,6 +139,7 @@ export class OpenFile {
         this.locationsSize = res.size;
         this.locationsInline = res.inline;
       } else if (gen === this.generation) {
+        if (this.locations.size === 0) this.locationsAt = performance.now();
         const end = Math.min(last, Math.ceil(res.size / CHUNK_SIZE) - 1);
         for (let i = first; i <= end; i++) this.locations.set(i, null);
         for (const c of res.chunks) this.locations.set(c.index, c);

@@ -7,6 +7,11 @@ export const LOG_LEVEL_KEY: ConfigKey = {
   description: 'log level',
 };
 
+export const CREDENTIALS_KEY: ConfigKey = {
+  name: 'credentials', type: 'path', placeholder: 'file', defaultText: 'none: plaintext, for a master run --insecure',
+  description: 'credential file to present to the cluster (TLS); the master writes an admin one to <data>/admin.credentials',
+};
+
 export const METRICS_LISTEN_KEY: ConfigKey = {
   name: 'metrics-listen', type: 'host-port', defaultText: 'none, no metrics server',
   description: 'address of the HTTP server for /metrics (Prometheus) and /health',

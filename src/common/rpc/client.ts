@@ -17,6 +17,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { FsError } from '../errors/errno.js';
+import type { Credentials } from '../security/credentials-file.js';
+import { TLS_SERVER_NAME, serverIdentityCheck, secureContextOf, type ServerKind } from '../security/tls-options.js';
 import { isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
 import { MAX_MESSAGE_BYTES, STREAM_WINDOW_BYTES } from './server.js';
 import type { MethodDescriptor } from './service-def.js';
@@ -36,6 +38,11 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** Default retry window for UNAVAILABLE. @default 10000 */
   retryForMs?: number;
+  /**
+   * This process's credential and the kind of server it calls: TLS checked against the cluster
+   * CA and the server's role. Undefined: plaintext (a cluster run `--insecure`).
+   */
+  tls?: { credentials: Credentials; server: ServerKind };
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -58,7 +65,11 @@ export class RpcClient {
   private readonly retryForMs: number;
 
   constructor(readonly address: string, options: RpcClientOptions = {}) {
-    this.client = new Client(address, credentials.createInsecure(), {
+    const tls = options.tls;
+    const channelCredentials = tls
+      ? credentials.createFromSecureContext(secureContextOf(tls.credentials), { checkServerIdentity: serverIdentityCheck(tls.server) })
+      : credentials.createInsecure();
+    this.client = new Client(address, channelCredentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 30_000,
@@ -68,8 +79,11 @@ export class RpcClient {
       'grpc.enable_retries': 0,
       // Wide receive windows: see STREAM_WINDOW_BYTES in server.ts.
       'grpc-node.flow_control_window': STREAM_WINDOW_BYTES,
+      // Servers are checked by CA and role, not name (tls-options.ts); a fixed name also keeps
+      // node from sending an IP address as the TLS server name (RFC 6066 forbids it).
+      ...(tls ? { 'grpc.ssl_target_name_override': TLS_SERVER_NAME, 'grpc.default_authority': address } : {}),
     });
-    this.wire = new WireChannel(address);
+    this.wire = new WireChannel(address, tls);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryForMs = options.retryForMs ?? 10_000;
   }

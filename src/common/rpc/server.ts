@@ -9,8 +9,14 @@
  * (wire-*.ts: a grpc-js unary call costs ten times the CPU of a plain TCP round trip on a small
  * machine, and the metadata path is made of small calls), streams over gRPC. The first bytes of a
  * connection tell them apart; gRPC connections are handed to grpc-js as they are.
+ *
+ * Given a credential, the server speaks only TLS (tls-options.ts: mutual, the cluster CA as trust
+ * root, ALPN choosing the transport) and every call carries its caller's principal from the
+ * certificate; a plaintext call is answered PERMISSION_DENIED with what to do, then dropped.
+ * Without one (a daemon started `--insecure`), every caller is INSECURE_PRINCIPAL.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import {
   Server,
   ServerCredentials,
@@ -25,6 +31,9 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { parseHostPort } from '../config/address.js';
+import type { Credentials } from '../security/credentials-file.js';
+import { INSECURE_PRINCIPAL, type Principal } from '../security/principal.js';
+import { ALPN_WIRE, principalOfCert, principalOfSocket, serverTlsOptions } from '../security/tls-options.js';
 import { FsError } from '../errors/errno.js';
 import { fsErrorToStatus, isServiceError, errnoMetadata, errnoOfServiceError, statusForErrno } from '../errors/rpc-status.js';
 import { toFsError } from '../errors/to-errno.js';
@@ -94,6 +103,19 @@ function sniff(socket: Socket, done: (wire: boolean, head: Buffer) => void): voi
   socket.on('data', onData);
   socket.once('end', onEnd);
   socket.on('error', () => undefined);
+  socket.resume(); // paused when its first bytes were looked at
+}
+
+/** The first byte of a TLS connection (a handshake record). */
+const TLS_HANDSHAKE = 0x16;
+
+/** Calls `done` with the first bytes of a connection (to be unshifted back by the caller). */
+function firstBytes(socket: Socket, done: (head: Buffer) => void): void {
+  socket.on('error', () => undefined);
+  socket.once('data', (head: Buffer) => {
+    socket.pause();
+    done(head);
+  });
 }
 
 /** A daemon's RPC server: gRPC services and the unary transport, on one port. */
@@ -103,8 +125,10 @@ export class RpcServer {
   readonly wire = new Map<string, WireMethod>();
   private listener: NetServer | undefined;
   private readonly wireSockets = new Set<Socket>();
+  private readonly tlsSockets = new Set<TLSSocket>();
 
-  constructor(private readonly log: Logger) {
+  /** `tls`: the daemon's own credential; undefined serves plaintext to anyone (`--insecure`). */
+  constructor(private readonly log: Logger, readonly tls?: Credentials) {
     this.grpc = new Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -118,17 +142,46 @@ export class RpcServer {
     const { host, port } = parseHostPort(hostPort, 'listen address');
     const injector = this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     widenServerWindows(this.grpc);
-    const listener = createServer({ noDelay: true }, (socket) => {
+    const serve = (socket: Socket, principal: Principal | undefined, refusal = PLAINTEXT_REFUSAL): void => {
       sniff(socket, (wire, head) => {
         if (wire) {
           this.wireSockets.add(socket);
           socket.once('close', () => this.wireSockets.delete(socket));
-          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log);
-        } else {
+          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log, principal, principal ? undefined : refusal);
+        } else if (principal) {
           // HTTP/2 reads what was already buffered on the socket before its own reads.
           socket.unshift(head);
           injector.injectConnection(socket);
+        } else {
+          socket.destroy();
         }
+      });
+    };
+    const tlsServer = this.tls && createTlsServer(serverTlsOptions(this.tls), (secure) => {
+      this.tlsSockets.add(secure);
+      secure.once('close', () => this.tlsSockets.delete(secure));
+      const principal = principalOfSocket(secure);
+      if (secure.alpnProtocol === ALPN_WIRE) serve(secure, principal, untrusted(secure));
+      else if (principal) injector.injectConnection(secure);
+      else secure.destroy();
+    });
+    // A handshake that fails (an unknown CA, no certificate) only closes that connection.
+    tlsServer?.on('tlsClientError', () => undefined);
+    const listener = createServer({ noDelay: true }, (socket) => {
+      if (!tlsServer) {
+        serve(socket, INSECURE_PRINCIPAL);
+        return;
+      }
+      firstBytes(socket, (head) => {
+        // Not a TLS handshake: a plaintext FST client hears why it is refused; anything else is dropped.
+        if (head[0] !== TLS_HANDSHAKE) {
+          socket.unshift(head);
+          serve(socket, undefined);
+          return;
+        }
+        socket.unshift(head);
+        // node:tls checks the client's certificate only for sockets of a tls.Server.
+        tlsServer.emit('connection', socket);
       });
     });
     this.listener = listener;
@@ -149,6 +202,8 @@ export class RpcServer {
     this.listener = undefined;
     for (const s of this.wireSockets) s.destroy();
     this.wireSockets.clear();
+    for (const s of this.tlsSockets) s.destroy();
+    this.tlsSockets.clear();
   }
 
   /** Stops accepting; `done` once gRPC's calls have finished (unary calls in flight are dropped). */
@@ -164,8 +219,8 @@ export class RpcServer {
   }
 }
 
-export function createRpcServer(log: Logger): RpcServer {
-  return new RpcServer(log);
+export function createRpcServer(log: Logger, tls?: Credentials): RpcServer {
+  return new RpcServer(log, tls);
 }
 
 /** Binds host:port (port 0 picks a free one) and resolves with the port bound. */
@@ -204,11 +259,45 @@ function failureStatus(e: unknown, log: Logger, method: string): { code: status;
 /** One reason for every cancelled gRPC call: grpc-js reports 'cancelled' after many calls end. */
 const CANCELLED = new FsError('EINTR', 'call cancelled by the caller');
 
-function contextOf(call: { getPeer(): string; cancelled: boolean; on(ev: 'cancelled', fn: () => void): unknown }): CallContext {
+interface GrpcCall {
+  getPeer(): string;
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+  cancelled: boolean;
+  on(ev: 'cancelled', fn: () => void): unknown;
+}
+
+function contextOf(call: GrpcCall, secure: boolean): CallContext {
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort(CANCELLED));
   if (call.cancelled) ac.abort(CANCELLED);
-  return { signal: ac.signal, peer: call.getPeer() };
+  const principal = secure ? principalOfCert(call.getAuthContext()?.sslPeerCertificate) : INSECURE_PRINCIPAL;
+  return { signal: ac.signal, peer: call.getPeer(), principal };
+}
+
+/**
+ * Decides whether the caller in `ctx` may call `method`; throws an FsError (EACCES, EROFS...) if
+ * not. It may also rewrite what in `request` depends on who calls (the master maps callers' ids
+ * through their credential). Each daemon gives one per service to addService, the one place every
+ * call passes. `request` is undefined for calls that stream requests.
+ */
+export type Authorize = (method: AnyMethod, ctx: CallContext, request: unknown) => void | Promise<void>;
+
+/** What a plaintext caller of a daemon that requires TLS is told. */
+export const NEEDS_CREDENTIAL =
+  'this FST daemon accepts only TLS connections with a cluster credential: pass --credentials FILE ' +
+  "(or FST_CREDENTIALS); the master wrote an admin credential to <data>/admin.credentials at its first start";
+
+const PLAINTEXT_REFUSAL: CallFailure = { code: statusForErrno('EACCES'), details: NEEDS_CREDENTIAL, metadata: errnoMetadata('EACCES') };
+
+/** Why a TLS caller without a principal is refused: its certificate is not one this cluster issued. */
+function untrusted(socket: TLSSocket): CallFailure {
+  const why = socket.authorizationError ? ` (${String(socket.authorizationError)})` : '';
+  const details = `this FST daemon does not accept the credential presented${why}: it was not issued by this cluster's CA`;
+  return { code: statusForErrno('EACCES'), details, metadata: errnoMetadata('EACCES') };
+}
+
+function needPrincipal(ctx: CallContext): void {
+  if (!ctx.principal) throw new FsError('EACCES', NEEDS_CREDENTIAL);
 }
 
 /**
@@ -221,10 +310,19 @@ export function addService<T extends Record<string, AnyMethod>>(
   handlers: ServiceHandlers<T>,
   log: Logger,
   metrics?: RpcServerMetrics,
+  authorize?: Authorize,
 ): void {
   const impl: UntypedServiceImplementation = {};
+  const secure = server.tls !== undefined;
   for (const [key, m] of Object.entries(methods)) {
-    const h = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
+    const handler = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
+    // Every handler's last argument is its CallContext: the caller is checked before it runs.
+    const h = async (...args: unknown[]): Promise<unknown> => {
+      const ctx = args[args.length - 1] as CallContext;
+      needPrincipal(ctx);
+      await authorize?.(m, ctx, m.kind === 'unary' || m.kind === 'server-stream' ? args[0] : undefined);
+      return handler(...args);
+    };
     // Bound once per method: recording a unary call costs a timestamp and no allocation.
     const rec = metrics?.method(m.service, m.name);
     // Calls answered once (unary, client-stream) and calls that end a stream (server-stream, bidi).
@@ -264,7 +362,7 @@ export function addService<T extends Record<string, AnyMethod>>(
     };
     switch (m.kind) {
       case 'unary':
-        impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call.request, contextOf(call)), cb)) as handleUnaryCall<unknown, unknown>;
+        impl[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call.request, contextOf(call, secure)), cb)) as handleUnaryCall<unknown, unknown>;
         server.wire.set(m.path, {
           deserializeRequest: m.deserializeRequest,
           serializeResponse: m.serializeResponse,
@@ -272,13 +370,13 @@ export function addService<T extends Record<string, AnyMethod>>(
         });
         break;
       case 'server-stream':
-        impl[key] = (call: ServerWritableStream<unknown, unknown>) => end(() => h(call.request, call, contextOf(call)), call);
+        impl[key] = (call: ServerWritableStream<unknown, unknown>) => end(() => h(call.request, call, contextOf(call, secure)), call);
         break;
       case 'client-stream':
-        impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call, contextOf(call)), cb)) as handleClientStreamingCall<unknown, unknown>;
+        impl[key] = ((call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => answer(() => h(call, contextOf(call, secure)), cb)) as handleClientStreamingCall<unknown, unknown>;
         break;
       case 'bidi':
-        impl[key] = (call: ServerDuplexStream<unknown, unknown>) => end(() => h(call, contextOf(call)), call);
+        impl[key] = (call: ServerDuplexStream<unknown, unknown>) => end(() => h(call, contextOf(call, secure)), call);
         break;
     }
   }

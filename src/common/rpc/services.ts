@@ -38,6 +38,7 @@ export const MasterMethods = {
   Delegate: method(M, 'Delegate', 'unary', fst.DelegateRequest, fst.DelegateResponse),
   ApplyChanges: method(M, 'ApplyChanges', 'unary', fst.ApplyChangesRequest, fst.ApplyChangesResponse),
   AwaitRecall: method(M, 'AwaitRecall', 'unary', fst.AwaitRecallRequest, fst.AwaitRecallResponse),
+  GetIdentity: method(M, 'GetIdentity', 'unary', fst.GetIdentityRequest, fst.GetIdentityResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';
@@ -58,6 +59,9 @@ export const AdminMethods = {
   CollectGarbage: method(A, 'CollectGarbage', 'unary', fst.CollectGarbageRequest, fst.CollectGarbageResponse),
   DiskUsage: method(A, 'DiskUsage', 'unary', fst.DiskUsageRequest, fst.DiskUsageResponse),
   ForgetChunkserver: method(A, 'ForgetChunkserver', 'unary', fst.ForgetChunkserverRequest, fst.ForgetChunkserverResponse),
+  CreateCredential: method(A, 'CreateCredential', 'unary', fst.CreateCredentialRequest, fst.CreateCredentialResponse),
+  ListCredentials: method(A, 'ListCredentials', 'unary', fst.ListCredentialsRequest, fst.ListCredentialsResponse),
+  RevokeCredential: method(A, 'RevokeCredential', 'unary', fst.RevokeCredentialRequest, fst.RevokeCredentialResponse),
 };
 
 const C = 'fst.ChunkserverService';

@@ -7,10 +7,13 @@
  * with the call in flight, DEADLINE_EXCEEDED at the deadline, CANCELLED when the signal aborts.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseHostPort } from '../config/address.js';
 import { errnoMetadata } from '../errors/rpc-status.js';
 import { isErrnoName } from '../errors/errno.js';
+import type { Credentials } from '../security/credentials-file.js';
+import { ALPN_WIRE, clientTlsOptions, type ServerKind } from '../security/tls-options.js';
 import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestFrame } from './wire-frame.js';
 
 interface Pending {
@@ -32,6 +35,9 @@ export function callError(code: status, details: string, metadata = new Metadata
   return Object.assign(new Error(`${code} ${status[code] ?? ''}: ${details}`), { code, details, metadata });
 }
 
+/** Error codes of a TLS handshake refused (by either side): an alert, or a certificate check. */
+const TLS_REFUSAL = /^ERR_SSL_|^ERR_TLS_|CERT|UNABLE_TO_VERIFY|ERR_FST_SERVER_ROLE/;
+
 /** Call ids wrap at 2^32; an id still in flight is skipped. */
 const MAX_ID = 0xffff_ffff;
 
@@ -42,12 +48,28 @@ class Connection {
   private sweeper: NodeJS.Timeout | undefined;
   closed = false;
 
-  constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void) {
+  constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void, tlsPeer?: string) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', () => undefined);
-    socket.once('close', () => this.fail(status.UNAVAILABLE, 'connection closed'));
+    // A TLS connection that fails between TCP and the end of its handshake failed on trust (the
+    // server's certificate, or the server refusing ours): no retry will change that.
+    let tcp = tlsPeer === undefined;
+    let secured = tlsPeer === undefined;
+    let tlsError: Error | undefined;
+    socket.once('connect', () => (tcp = true));
+    socket.once('secureConnect', () => (secured = true));
+    socket.on('error', (e: Error) => {
+      // With TLS 1.3 the server checks our certificate after our side of the handshake ended: its
+      // refusal arrives as an alert once connected.
+      if ((tcp && !secured) || (tlsPeer !== undefined && TLS_REFUSAL.test(String((e as NodeJS.ErrnoException).code)))) tlsError ??= e;
+    });
+    socket.once('close', () => {
+      if (tlsError || (tcp && !secured)) {
+        const why = tlsError ? tlsError.message : 'the server closed the connection during the handshake (it does not accept this credential)';
+        this.fail(status.UNAUTHENTICATED, `TLS with ${tlsPeer ?? '?'} failed: ${why}`);
+      } else this.fail(status.UNAVAILABLE, 'connection closed');
+    });
     socket.write(PREFACE);
     socket.unref();
   }
@@ -157,7 +179,8 @@ export class WireChannel {
   private readonly port: number;
   private closed = false;
 
-  constructor(readonly address: string) {
+  /** `tls`: this process's credential and the kind of server at `address`; undefined: plaintext. */
+  constructor(readonly address: string, private readonly tls?: { credentials: Credentials; server: ServerKind }) {
     const hp = parseHostPort(address);
     this.host = hp.host.replace(/^\[(.*)\]$/, '$1');
     this.port = hp.port;
@@ -165,10 +188,13 @@ export class WireChannel {
 
   private connection(): Connection {
     if (this.conn && !this.conn.closed) return this.conn;
-    const socket = connect({ host: this.host, port: this.port });
+    const tls = this.tls;
+    const socket = tls
+      ? connectTls({ host: this.host, port: this.port, ...clientTlsOptions(tls.credentials, tls.server, ALPN_WIRE) })
+      : connect({ host: this.host, port: this.port });
     const c = new Connection(socket, (gone) => {
       if (this.conn === gone) this.conn = undefined;
-    });
+    }, tls ? `${tls.server} ${this.address}` : undefined);
     this.conn = c;
     return c;
   }

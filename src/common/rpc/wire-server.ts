@@ -9,6 +9,7 @@ import { status, type Metadata } from '@grpc/grpc-js';
 import { FsError } from '../errors/errno.js';
 import { ERRNO_TRAILER } from '../errors/rpc-status.js';
 import type { Logger } from '../log/logger.js';
+import type { Principal } from '../security/principal.js';
 import { FrameKind, FrameReader, failureBody, frameBuffers, parseRequest, type FrameKindValue } from './wire-frame.js';
 
 /** What a call handler knows about its call besides the request. */
@@ -16,6 +17,11 @@ export interface CallContext {
   /** Aborted when the caller cancels or the deadline passes. */
   readonly signal: AbortSignal;
   readonly peer: string;
+  /**
+   * Who calls, from the connection's TLS certificate (INSECURE_PRINCIPAL on a daemon started
+   * insecure); undefined for a plaintext connection to a daemon that requires TLS.
+   */
+  readonly principal: Principal | undefined;
 }
 
 /** A failure as addService hands it over: a status with the errno trailer. */
@@ -56,6 +62,7 @@ class WireCall implements CallContext {
 
   constructor(
     readonly peer: string,
+    readonly principal: Principal | undefined,
     private readonly method: string,
     /** Date.now() at which the caller stops waiting (0: never). */
     private readonly deadline: number,
@@ -96,7 +103,11 @@ function sendFailure(socket: Socket, id: number, f: CallFailure): void {
 }
 
 /** Serves the calls of `socket` (its preface already read; `rest` is what came after it). */
-export function serveWireConnection(socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger): void {
+export function serveWireConnection(
+  socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger, principal: Principal | undefined,
+  /** Every call of this connection is answered with it (a plaintext caller of a daemon that needs TLS). */
+  refusal?: CallFailure,
+): void {
   const reader = new FrameReader();
   const inFlight = new Map<number, WireCall>();
   const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -112,6 +123,10 @@ export function serveWireConnection(socket: Socket, rest: Buffer, methods: Reado
       sendFailure(socket, id, { code: status.INVALID_ARGUMENT, details: `malformed request frame: ${(e as Error).message}` });
       return;
     }
+    if (refusal) {
+      sendFailure(socket, id, refusal);
+      return;
+    }
     const m = methods.get(method);
     if (!m) {
       sendFailure(socket, id, { code: status.UNIMPLEMENTED, details: `unknown method ${method}` });
@@ -125,7 +140,7 @@ export function serveWireConnection(socket: Socket, rest: Buffer, methods: Reado
       return;
     }
     // The caller stops waiting at its deadline; the handler is told then too, if it listens.
-    const ac = new WireCall(peer, method, timeoutMs > 0 ? Date.now() + timeoutMs : 0);
+    const ac = new WireCall(peer, principal, method, timeoutMs > 0 ? Date.now() + timeoutMs : 0);
     inFlight.set(id, ac);
     m.invoke(request, ac).then(
       (res) => {

@@ -2,6 +2,7 @@
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { MasterDb } from '../db/database.js';
+import type { CredentialRegistry } from '../security/credential-registry.js';
 import type { ServerRegistry } from '../servers/registry.js';
 
 export interface AdminDeps {
@@ -11,4 +12,6 @@ export interface AdminDeps {
   /** The master's --replication: the root's goal on first start. */
   defaultReplication: number;
   log: Logger;
+  /** The cluster's credentials; undefined on a master run `--insecure`. */
+  credentials: CredentialRegistry | undefined;
 }

@@ -91,11 +91,8 @@ async function deleteOnServer(deps: AdminDeps, address: string, chunkId: number,
 async function deleteOrphan(deps: AdminDeps, chunkId: number, a: Extract<RepairAction, { do: 'delete' }>): Promise<RepairOutcome> {
   const address = addressOf(deps, a.serverId);
   if (!address) return { repaired: false, note: 'not deleted: its server is not alive' };
-  const free = await deps.db.write(async (tx) => {
-    if (await tx.get('SELECT 1 AS x FROM chunks WHERE chunk_id = ?', [chunkId])) return false;
-    await tx.run("UPDATE counters SET value = ? WHERE name = 'next_chunk_id' AND value <= ?", [chunkId + 1, chunkId]);
-    return true;
-  });
+  // While its foreign_chunks row stays (until the delete is done), no new chunk takes the id.
+  const free = !(await deps.db.reader.get('SELECT 1 AS x FROM chunks WHERE chunk_id = ?', [chunkId]));
   if (!free) return { repaired: false, note: 'not deleted: a file uses it now' };
   const refused = await deleteOnServer(deps, address, chunkId, a.version);
   if (refused) return refused;

@@ -6,6 +6,7 @@
 import type { fst } from '../../proto-gen/fst.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
 import type { Logger } from '../../common/log/logger.js';
+import type { Credentials } from '../../common/security/credentials-file.js';
 import type { MasterDb } from '../db/database.js';
 import type { ServerRegistry } from '../servers/registry.js';
 import { getInode } from '../tree/inode-row.js';
@@ -25,6 +26,8 @@ export interface ChunkManagerOptions extends ReplicationOptions {
   gcIntervalMs: number;
   /** How long a primary's lease lasts from its grant or last extension. */
   leaseMs: number;
+  /** The master's credential, for TLS to chunkservers; undefined: plaintext (`--insecure`). */
+  tls?: Credentials;
 }
 
 export class ChunkManager {
@@ -35,7 +38,7 @@ export class ChunkManager {
   readonly rebalancer: Rebalancer;
 
   constructor(db: MasterDb, servers: ServerRegistry, log: Logger, opts: ChunkManagerOptions) {
-    const commands = new ChunkserverCommands();
+    const commands = new ChunkserverCommands(undefined, opts.tls);
     this.deps = { db, servers, commands, log, leaseMs: opts.leaseMs };
     this.gc = new ChunkGarbageCollector(db, servers, commands, opts.gcIntervalMs, log);
     this.replication = new ReplicationManager(this.deps, opts, (ino, idx, fn) => this.withChunkLock(ino, idx, fn));

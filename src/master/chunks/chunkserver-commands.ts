@@ -4,6 +4,7 @@
  * means.
  */
 import { RpcClientPool } from '../../common/rpc/client.js';
+import type { Credentials } from '../../common/security/credentials-file.js';
 import { ChunkserverMethods } from '../../common/rpc/services.js';
 
 /** A whole chunk may cross a slow link. */
@@ -44,8 +45,9 @@ export class ChunkserverCommands {
   private readonly pool: RpcClientPool;
 
   /** @param timeoutMs deadline of every call but CopyChunk (leases count on it: see leases.ts) */
-  constructor(readonly timeoutMs = 10_000) {
-    this.pool = new RpcClientPool({ timeoutMs, retryForMs: 0 });
+  /** `tls`: the master's credential (undefined: plaintext, `--insecure`). */
+  constructor(readonly timeoutMs = 10_000, tls?: Credentials) {
+    this.pool = new RpcClientPool({ timeoutMs, retryForMs: 0, tls: tls && { credentials: tls, server: 'chunkserver' } });
   }
 
   setVersion(address: string, req: SetVersionCommand): Promise<{ length: number }> {

@@ -27,8 +27,11 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
     const owner = await tx.get('SELECT ino FROM inodes WHERE ino = ?', [ino]);
     if (!owner) throw new FsError('ENOENT', `inode ${ino} was removed`);
     const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
-    const id = counter!.value;
-    await tx.run("UPDATE counters SET value = value + 1 WHERE name = 'next_chunk_id'");
+    let id = counter!.value;
+    // Ids that chunkservers reported before this metadata issued them are not issued (see
+    // servers/chunk-reports.ts): some server may keep old bytes under them.
+    while (await tx.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [id])) id++;
+    await tx.run("UPDATE counters SET value = ? WHERE name = 'next_chunk_id'", [id + 1]);
     await tx.run('INSERT INTO chunks (ino, idx, chunk_id, version) VALUES (?, ?, ?, 1)', [ino, idx, id]);
     await bumpCounter(tx, 'chunks', 1);
     await recordLease(tx, id, primaryCandidate, 1, leaseExpiry(deps));

@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -99,6 +99,18 @@ CREATE TABLE inline_data (
   ino INTEGER PRIMARY KEY,          -- a small regular file whose bytes live here, not in chunks (see V6)
   data BLOB NOT NULL
 );
+CREATE TABLE credentials (
+  serial TEXT PRIMARY KEY,          -- the certificate's serial number (hex, upper case)
+  name TEXT NOT NULL,               -- the certificate's CN
+  role TEXT NOT NULL,               -- admin | chunkserver | client
+  path TEXT NOT NULL DEFAULT '/',   -- the subtree it is confined to
+  read_only INTEGER NOT NULL DEFAULT 0,
+  map_root TEXT,                    -- 'uid:gid' its root callers become; NULL: nobody (admin: root stays root)
+  map_all TEXT,                     -- 'uid:gid' every caller becomes; NULL: callers keep their ids
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
+) WITHOUT ROWID;
+CREATE INDEX credentials_by_name ON credentials (name);
 `;
 
 /**
@@ -177,4 +189,24 @@ ALTER TABLE inodes ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
  */
 export const SCHEMA_V7_FROM_V6 = `
 CREATE INDEX dentries_by_ino ON dentries (ino);
+`;
+
+/**
+ * Version 8: credentials. Every certificate the cluster CA issued to a client, chunkserver or
+ * operator, with what it may do (master/security/credential-registry.ts); a revoked one is kept so
+ * that its certificate, still validly signed, is refused.
+ */
+export const SCHEMA_V8_FROM_V7 = `
+CREATE TABLE credentials (
+  serial TEXT PRIMARY KEY,          -- the certificate's serial number (hex, upper case)
+  name TEXT NOT NULL,               -- the certificate's CN
+  role TEXT NOT NULL,               -- admin | chunkserver | client
+  path TEXT NOT NULL DEFAULT '/',   -- the subtree it is confined to
+  read_only INTEGER NOT NULL DEFAULT 0,
+  map_root TEXT,                    -- 'uid:gid' its root callers become; NULL: nobody (admin: root stays root)
+  map_all TEXT,                     -- 'uid:gid' every caller becomes; NULL: callers keep their ids
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
+) WITHOUT ROWID;
+CREATE INDEX credentials_by_name ON credentials (name);
 `;

@@ -4,6 +4,7 @@ import type { AdminMethods } from '../../common/rpc/services.js';
 import type { AdminDeps } from '../admin/admin-deps.js';
 import { clusterStatus } from '../admin/cluster-status.js';
 import { collectGarbage } from '../admin/collect-garbage.js';
+import { createCredential, listCredentials, revokeCredential } from '../admin/credentials.js';
 import { decommission, forgetChunkserver } from '../admin/decommission.js';
 import { diskUsage } from '../admin/disk-usage.js';
 import { fsck } from '../admin/fsck.js';
@@ -22,5 +23,8 @@ export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof Ad
     CollectGarbage: () => collectGarbage(deps),
     DiskUsage: (req) => diskUsage(deps, req),
     ForgetChunkserver: (req) => forgetChunkserver(deps, req),
+    CreateCredential: (req) => createCredential(deps, req),
+    ListCredentials: () => listCredentials(deps),
+    RevokeCredential: (req) => revokeCredential(deps, req),
   };
 }

@@ -5,7 +5,9 @@
  */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import type { ServiceHandlers } from '../../common/rpc/server.js';
+import type { CallContext, ServiceHandlers } from '../../common/rpc/server.js';
+import { identityOf } from '../security/authorize.js';
+import type { ChunkTokenSigner } from '../security/chunk-tokens.js';
 import type { MasterMethods } from '../../common/rpc/services.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { Namespace } from '../tree/namespace.js';
@@ -23,6 +25,10 @@ export function masterServiceHandlers(
   /** Largest file kept inline (`--inline-max`); 0: none. */
   inlineMax = 0,
   delegations?: Delegations,
+  /** GetIdentity's answer for a call (what the caller's credential allows). */
+  identity: (ctx: CallContext) => Promise<fst.IGetIdentityResponse> = () => Promise.resolve(identityOf(undefined)),
+  /** Signs the chunk access tokens of the locations handed out; undefined: none (insecure). */
+  tokens?: ChunkTokenSigner,
 ): ServiceHandlers<typeof MasterMethods> {
   /**
    * Runs a call in directories `dirs` once no other session holds them (sessions/delegations.ts);
@@ -150,8 +156,16 @@ export function masterServiceHandlers(
       await aboutIno(r.session, ino, true, () => ns.removexattr(ino, nameArg(r.name), callerArg(r.caller)));
       return {};
     },
-    LocateChunks: async (r) => chunks.locate(inoArg(r.ino), r.offset, r.length),
-    AllocateChunk: (r) => chunks.allocate(inoArg(r.ino), r.index, r.failedVersion),
+    LocateChunks: async (r) => {
+      const res = await chunks.locate(inoArg(r.ino), r.offset, r.length);
+      tokens?.sign(res.chunks ?? [], false);
+      return res;
+    },
+    AllocateChunk: async (r) => {
+      const res = await chunks.allocate(inoArg(r.ino), r.index, r.failedVersion);
+      tokens?.sign([res.chunk], true);
+      return res;
+    },
     CommitWrite: async (r) => {
       const ino = inoArg(r.ino);
       return aboutIno(r.session, ino, true, async () => ({ attr: await chunks.commitWrite(ino, r.end, r.mtime as fst.ITimespec | null, r.sync) }));
@@ -192,6 +206,7 @@ export function masterServiceHandlers(
       const results = await applyChanges(ns, delegations, r.session, r.changes);
       return { results, recalled: delegations.recalledOf(r.session), epoch: delegations.epoch };
     },
+    GetIdentity: (_r, ctx) => identity(ctx),
     AwaitRecall: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
       if (r.session === '') throw new FsError('EINVAL', 'AwaitRecall needs a session');

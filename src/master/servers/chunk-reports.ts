@@ -8,9 +8,12 @@
  *   deleted at once: ids below the `next_chunk_id` counter were issued by this metadata, so their
  *   file is gone (or their creation failed). An id at or above the counter was never issued by this
  *   metadata: the metadata may have been restored from an older backup, and that copy may be the
- *   only one of a file written since. Such chunks are recorded in `foreign_chunks` (and the counter
- *   moves past them, so their ids are never issued), kept, and reported (`unissued`, logged by the
- *   caller) for an operator: `fstadmin fsck` lists them as orphans and `fsck --repair` deletes them.
+ *   only one of a file written since. Such chunks are recorded in `foreign_chunks`, kept, and
+ *   reported (`unissued`, logged by the caller) for an operator: `fstadmin fsck` lists them as
+ *   orphans and `fsck --repair` deletes them. The counter does not move for them (a report may
+ *   come from anyone holding a chunkserver credential, and an id near 2^53 would use up the id
+ *   space): allocation skips the ids recorded there instead (chunks/create-chunk.ts), so a new
+ *   chunk never takes over old bytes.
  * - An older version than the master's is recorded as is: the replica is stale and is never
  *   handed to clients; re-replication (chunks/replication.ts) deletes it from its server once a
  *   current replica is live, and copies the chunk if it is below its goal.
@@ -44,8 +47,6 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
       // Never issued here: remember it, and never issue its id (a new chunk created over a copy
       // that some server keeps at the same version would take over its old bytes).
       await tx.run('INSERT INTO foreign_chunks (chunk_id, first_seen_ms) VALUES (?, ?)', [c.chunkId, Date.now()]);
-      next.value = Math.max(next.value, c.chunkId + 1);
-      await tx.run("UPDATE counters SET value = ? WHERE name = 'next_chunk_id' AND value < ?", [next.value, next.value]);
     }
     out.unissued.push(c.chunkId);
     return;

@@ -22,6 +22,8 @@ export async function serveHeartbeat(
   registry: ServerRegistry,
   log: Logger,
   corrupt: CorruptSink,
+  /** Throws unless `registration` is server `id`'s last registration secret (registry-service.ts). */
+  mayBeatFor: (id: number, registration: Buffer) => void = () => undefined,
 ): Promise<void> {
   let serverId = 0;
   // A generation per full report, unique across master restarts.
@@ -30,10 +32,13 @@ export async function serveHeartbeat(
   let unissued: number[] = [];
   let unissuedCount = 0;
   try {
-    for await (const raw of call) {
+    // Not destroyed when a refusal ends the loop: grpc-js sends the failure's status only through a
+    // stream that can still end (a destroyed one leaves the chunkserver waiting for its deadline).
+    for await (const raw of call.iterator({ destroyOnReturn: false })) {
       const hb = raw as fst.HeartbeatRequest;
       if (serverId === 0) {
         if (!registry.get(hb.serverId)) throw new FsError('ENOENT', `unknown chunkserver id ${hb.serverId}: register first`);
+        mayBeatFor(hb.serverId, Buffer.from(hb.registration));
         serverId = hb.serverId;
         registry.reportStarted(serverId);
       } else if (hb.serverId !== serverId) {

@@ -238,8 +238,16 @@ export class Delegations {
 
   close(): void {
     clearInterval(this.sweeper);
-    for (const [dir, held] of this.byDir) this.drop(dir, held);
-    for (const s of this.sessions.values()) s.poll?.([]);
+    // Every holder hears that its directories are recalled: this master forgets them now, and a
+    // mount must not go on answering in them on the strength of this last answer.
+    const bySession = new Map<string, number[]>();
+    for (const [dir, held] of this.byDir) {
+      const dirs = bySession.get(held.session) ?? [];
+      dirs.push(dir);
+      bySession.set(held.session, dirs);
+      this.drop(dir, held);
+    }
+    for (const [id, s] of this.sessions) s.poll?.(bySession.get(id) ?? []);
     this.sessions.clear();
   }
 }
