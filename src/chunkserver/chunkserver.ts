@@ -37,6 +37,9 @@ function linkHealth(link: MasterLink): HealthReport {
   return { ok: true, details: { masterLink: link.linkState } };
 }
 
+/** The largest request a chunkserver takes (data messages carry at most 1 MiB). */
+const CHUNKSERVER_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 export class Chunkserver implements AsyncDisposable {
   private constructor(
     /** host:port that clients and peers use (the bound port when listening on port 0). */
@@ -60,7 +63,8 @@ export class Chunkserver implements AsyncDisposable {
     lifecycle.transition('starting');
     const credentials = await resolveCredentials(options.credentials);
     const tokenKey = new TokenKeyHolder();
-    const server = createRpcServer(log, credentials);
+    // Requests are WriteChunk messages of at most 1 MiB of data, and small control calls.
+    const server = createRpcServer(log, credentials, CHUNKSERVER_MAX_REQUEST_BYTES);
     const pool = new RpcClientPool({ timeoutMs: 30_000, retryForMs: 0, tls: credentials && { credentials, server: 'chunkserver' } });
     const metrics = options.metricsListen === undefined ? undefined : new DaemonMetrics('fst-chunkserver');
     let store: ChunkStore | undefined;
@@ -75,7 +79,7 @@ export class Chunkserver implements AsyncDisposable {
         chunks: () => opened.index.count, usedBytes: () => opened.index.usedBytes, disks: () => opened.disks.totals(),
         load: () => inFlight.count, registered: () => link.linkState === 'connected',
       });
-      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io, access: credentials && new ChunkAccess(tokenKey) }, inFlight), log, metrics?.rpcServer, credentials && authorizeChunkserverCall);
+      addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io, access: credentials && new ChunkAccess(tokenKey), writeIdleMs: config.writeIdleMs }, inFlight), log, metrics?.rpcServer, credentials && authorizeChunkserverCall);
       const port = await bindRpcServer(server, formatHostPort(config.listen));
       address = advertisedAddress(config, port);
       const link = new MasterLink({

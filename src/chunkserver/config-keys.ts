@@ -20,6 +20,7 @@ export const CHUNKSERVER_CONFIG_KEYS: ConfigSchema = [
   { name: 'reserve', type: 'byte-size', default: 0, placeholder: 'bytes', description: 'bytes to keep free on every data directory' },
   { name: 'scrub-rate-mib', type: 'non-negative-number', default: 4, placeholder: 'n', description: 'MiB per second the scrubber reads to verify checksums (0 disables it)' },
   { name: 'scrub-interval-ms', type: 'non-negative-int', default: 3600000, placeholder: 'ms', description: 'rest between two scrub passes, in ms' },
+  { name: 'write-idle-ms', type: 'positive-int', default: 30000, placeholder: 'ms', description: "a WriteChunk stream silent this long fails, giving up its chunk's turn" },
   CREDENTIALS_KEY,
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,

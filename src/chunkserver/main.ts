@@ -34,6 +34,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     scrubIntervalMs: c.number('scrub-interval-ms'),
     metricsListen: c.optionalString('metrics-listen'),
     credentials: c.optionalString('credentials'),
+    writeIdleMs: c.number('write-idle-ms'),
   };
   compileOptions(options); // reports duplicate directories here, as usage errors
   return { options, logLevel: c.choice('log-level', LOG_LEVELS) };

@@ -28,6 +28,11 @@ export interface ChunkserverOptions {
   reserveBytes?: number;
   /** How long in-flight calls may finish at stop before they are cancelled, in ms. @default 5000 */
   shutdownGraceMs?: number;
+  /**
+   * A WriteChunk stream that sends nothing for this long fails (ETIMEDOUT), giving up its chunk's
+   * turn: a careless or hostile client cannot hold a chunk's writers back. @default 30000
+   */
+  writeIdleMs?: number;
   /** Bytes per second the scrubber reads to verify checksums; 0 disables it. @default 4 MiB */
   scrubRateBytes?: number;
   /** Rest between two scrub passes, in ms. @default 3600000 (one hour) */
@@ -56,10 +61,13 @@ export interface ChunkserverConfig {
   shutdownGraceMs: number;
   scrubRateBytes: number;
   scrubIntervalMs: number;
+  writeIdleMs: number;
 }
 
 export const DEFAULT_SCRUB_RATE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SCRUB_INTERVAL_MS = 3_600_000;
+/** A WriteChunk stream silent this long is ended (it may hold its chunk's turn at the primary). */
+export const DEFAULT_WRITE_IDLE_MS = 30_000;
 
 const WILDCARD = new Set(['0.0.0.0', '[::]', '::']);
 
@@ -104,6 +112,7 @@ export function compileOptions(o: ChunkserverOptions): ChunkserverConfig {
     shutdownGraceMs: count(o.shutdownGraceMs, 5_000, 'shutdown grace'),
     scrubRateBytes: count(o.scrubRateBytes, DEFAULT_SCRUB_RATE_BYTES, 'scrub rate'),
     scrubIntervalMs: count(o.scrubIntervalMs, DEFAULT_SCRUB_INTERVAL_MS, 'scrub interval'),
+    writeIdleMs: count(o.writeIdleMs, DEFAULT_WRITE_IDLE_MS, 'write idle timeout') || DEFAULT_WRITE_IDLE_MS,
   };
 }
 

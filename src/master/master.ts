@@ -27,6 +27,12 @@ import { loadOrCreateClusterTls } from './security/cluster-tls.js';
 import { readCounters } from './tree/counters.js';
 import { Namespace } from './tree/namespace.js';
 
+/**
+ * The largest request the master takes: its biggest are heartbeat pages (10,000 chunk reports),
+ * batches of changes and orphan lists, all well under this.
+ */
+const MASTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 export interface MasterOptions {
   /** Directory holding the SQLite database. */
   dataDir: string;
@@ -115,7 +121,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     });
   }
 
-  const server = createRpcServer(log, security?.master);
+  const server = createRpcServer(log, security?.master, MASTER_MAX_REQUEST_BYTES);
   const credentials = security?.credentials;
   const subtrees = new SubtreeRoots(db.reader);
   const identity = async (ctx: CallContext): Promise<fst.IGetIdentityResponse> => {

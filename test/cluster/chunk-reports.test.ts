@@ -12,6 +12,7 @@ import { RpcClient } from '../../src/common/rpc/client.js';
 import { ChunkserverMethods } from '../../src/common/rpc/services.js';
 import { adminStatus } from '../helpers/cli.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
+import { openDb } from '../helpers/master-db.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { chunkserverTlsAsMaster, loadCredentialsFor } from '../helpers/credentials.js';
@@ -36,26 +37,34 @@ describe('chunk reports', () => {
     await client.unlink('/gone');
     const dataDir = cluster.chunkservers[0]!.dataDir;
     await waitFor('deleted file collected', async () => (await chunkIdsOnDisk(dataDir)).length === 0);
-    // Chunks created behind the master's back: id 1 was issued (its file is gone), 777777 never was.
+    // Chunks created behind the master's back: id 1 was issued (its file is gone), `foreign` never
+    // was: the id after the next one the master will issue.
+    const db = await openDb(cluster.masterDataDir);
+    const foreign = (await db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'"))!.value + 1;
+    await db.close();
     const cs = new RpcClient(cluster.chunkservers[0]!.process.address, { tls: await chunkserverTlsAsMaster(cluster.masterAddress) });
-    for (const chunkId of [1, 777777]) await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId, version: 0, newVersion: 1, create: true });
+    for (const chunkId of [1, foreign]) await cs.unary(ChunkserverMethods.SetChunkVersion, { chunkId, version: 0, newVersion: 1, create: true });
     cs.close();
     // The next beats report both (in one beat or two: a beat may fall between the two calls): 1 is
-    // deleted, 777777 kept with a warning.
+    // deleted, `foreign` kept with a warning.
     const warnings = (): number => cluster!.master.logTail().match(/never issued/g)?.length ?? 0;
     await waitFor('issued orphan deleted', async () => !(await chunkIdsOnDisk(dataDir)).includes(1));
     await waitFor('the warning about the chunk never issued', () => warnings() >= 1);
-    expect(await chunkIdsOnDisk(dataDir)).toEqual([777777]);
+    expect(await chunkIdsOnDisk(dataDir)).toEqual([foreign]);
     expect(warnings()).toBe(1);
     // A full report (a new stream starts with one) keeps it too.
     await cluster.restartChunkserver(0);
     await waitFor('full report applied', () => warnings() >= 2);
-    expect(await chunkIdsOnDisk(dataDir)).toEqual([777777]);
-    // Its id is never issued: a new chunk meeting its old bytes would read them as its own.
-    await client.writeFile('/new', randomBytes(100_000));
-    const { chunks } = await client.meta.locateChunks((await client.stat('/new')).ino, 0, 1000);
-    expect(chunks[0]!.chunkId).toBeGreaterThan(777777);
-    expect(await chunkIdsOnDisk(dataDir)).toContain(777777);
+    expect(await chunkIdsOnDisk(dataDir)).toEqual([foreign]);
+    // Its id is never issued: a new chunk meeting its old bytes would read them as its own. The
+    // two next chunks take the ids on either side of it.
+    const ids: number[] = [];
+    for (const name of ['/new', '/newer']) {
+      await client.writeFile(name, randomBytes(100_000));
+      ids.push((await client.meta.locateChunks((await client.stat(name)).ino, 0, 1000)).chunks[0]!.chunkId);
+    }
+    expect(ids).toEqual([foreign - 1, foreign + 1]);
+    expect(await chunkIdsOnDisk(dataDir)).toContain(foreign);
     const after = (await adminStatus(cluster.masterAddress)).servers;
     expect(after).toHaveLength(1);
     expect(after[0]!.serverId).toBe(before[0]!.serverId);

@@ -32,10 +32,10 @@ const LEASE_MS = 4_000;
 const PROBE = `
 import { ChunkClient } from ${JSON.stringify(join(REPO_ROOT, 'dist/client/chunk-client.js'))};
 import { readCredentials } from ${JSON.stringify(join(REPO_ROOT, 'dist/common/security/credentials-file.js'))};
-const [address, chunkId, version, credentialsFile] = process.argv.slice(1);
+const [address, chunkId, version, credentialsFile, token] = process.argv.slice(1);
 const credentials = await readCredentials(credentialsFile);
 const chunks = new ChunkClient({ retryForMs: 0, writeTimeoutMs: 2000, tls: { credentials, server: 'chunkserver' } });
-const loc = { index: 0, chunkId: Number(chunkId), version: Number(version), replicas: [{ serverId: 0, address }] };
+const loc = { index: 0, chunkId: Number(chunkId), version: Number(version), replicas: [{ serverId: 0, address }], token: Buffer.from(token, 'hex') };
 for (;;) {
   try {
     await chunks.writeStream(loc, [{ offset: 48 * 1024 * 1024, data: Buffer.alloc(4096, 7) }]);
@@ -122,7 +122,8 @@ describe('a partitioned primary', () => {
     await waitFor('the writer between two writes', async () => (atGate ? true : undefined));
     const cutAt = Date.now();
     await lab.cut(victim);
-    const probe = lab.exec(victim, process.execPath, ['--input-type=module', '-e', PROBE, primaryAddress, String(first.loc.chunkId), String(first.loc.version), credentials], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const probe = lab.exec(victim, process.execPath, ['--input-type=module', '-e', PROBE, primaryAddress, String(first.loc.chunkId), String(first.loc.version), credentials,
+      Buffer.from(first.loc.token ?? []).toString('hex')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const results: ProbeResult[] = [];
     createInterface({ input: probe.stdout! }).on('line', (l) => results.push(JSON.parse(l) as ProbeResult));
     gate = undefined;

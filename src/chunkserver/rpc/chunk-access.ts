@@ -1,8 +1,8 @@
 /**
  * The chunkserver's side of chunk access tokens (common/security/chunk-token.ts): ReadChunk and
- * WriteChunk (forwarded ones too) need the master's token for that chunk and version, except reads
- * by the master's own kind (the master, a chunkserver copying a chunk the master asked for, an
- * admin) which carry none. A chunkserver without a credential (a cluster run `--insecure`) checks
+ * WriteChunk (forwarded ones too) need the master's token for that chunk and version, except calls
+ * from the master (which signs them) and reads by a chunkserver copying a chunk the master asked
+ * for, or an admin, which carry none. A chunkserver without a credential (a cluster run `--insecure`) checks
  * nothing.
  */
 import { FsError } from '../../common/errors/errno.js';
@@ -26,6 +26,8 @@ export class ChunkAccess {
   /** Throws EACCES (no or a bad token) or ESTALE (expired, or no key yet: ask the master again). */
   check(ctx: CallContext, token: Uint8Array | null | undefined, want: { chunkId: number; version: number; write: boolean }): void {
     const role = ctx.principal?.role;
+    // The master signs tokens: it needs none of its own.
+    if (role === 'master') return;
     if (!want.write && (!token || token.length === 0) && role !== undefined && PEER_ROLES.has(role)) return;
     const key = this.keys.key;
     if (!key) throw new FsError('ESTALE', `chunk ${want.chunkId}: this chunkserver has not registered with the master yet`);

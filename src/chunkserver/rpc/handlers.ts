@@ -27,7 +27,12 @@ export interface HandlerDeps {
   io?: ChunkIoCounters;
   /** Checks chunk access tokens; absent on a chunkserver without a credential (insecure). */
   access?: ChunkAccess;
+  /** A WriteChunk stream silent this long fails. */
+  writeIdleMs?: number;
 }
+
+/** Client streams queued for one chunk at its primary; more are refused (RESOURCE_EXHAUSTED). */
+const MAX_WRITERS_QUEUED = 256;
 
 /** Requests being served right now. */
 export class InFlight {
@@ -47,9 +52,9 @@ export class InFlight {
 
 export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHandlers<typeof ChunkserverMethods> {
   const { store, pool } = deps;
-  const primaryOrder = new ChunkLocks();
+  const primaryOrder = new ChunkLocks(MAX_WRITERS_QUEUED);
   return {
-    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder })),
+    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder, idleMs: deps.writeIdleMs })),
 
     ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
 

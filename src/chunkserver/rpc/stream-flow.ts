@@ -36,8 +36,11 @@ export function waitDrain(stream: Writable, signal: AbortSignal, failed?: Promis
   });
 }
 
-/** The messages of an incoming stream, ending with an error when `signal` aborts. */
-export async function* messagesOf<T>(stream: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+/**
+ * The messages of an incoming stream, ending with an error when `signal` aborts, or (with
+ * `idleMs`) when the sender sends nothing for that long (ETIMEDOUT).
+ */
+export async function* messagesOf<T>(stream: AsyncIterable<T>, signal: AbortSignal, idleMs?: number): AsyncGenerator<T> {
   const it = stream[Symbol.asyncIterator]();
   let onAbort = (): void => undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -48,9 +51,17 @@ export async function* messagesOf<T>(stream: AsyncIterable<T>, signal: AbortSign
   aborted.catch(() => undefined);
   try {
     for (;;) {
-      const r = await Promise.race([it.next(), aborted]);
-      if (r.done) return;
-      yield r.value;
+      let timer: NodeJS.Timeout | undefined;
+      const idle = idleMs === undefined ? undefined : new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new FsError('ETIMEDOUT', `no message for ${idleMs} ms: stream ended`)), idleMs);
+      });
+      try {
+        const r = await Promise.race(idle ? [it.next(), aborted, idle] : [it.next(), aborted]);
+        if (r.done) return;
+        yield r.value;
+      } finally {
+        clearTimeout(timer);
+      }
     }
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -37,6 +37,8 @@ export interface WriteDeps {
   self: () => string;
   /** Turns of the client streams of each chunk at its primary. */
   primaryOrder: ChunkLocks;
+  /** A stream silent this long fails (it may hold its chunk's turn). */
+  idleMs?: number;
   /** Where written bytes are counted; absent without metrics. */
   io?: ChunkIoCounters;
   /** Checks the master's write token; absent on an insecure chunkserver. */
@@ -66,7 +68,7 @@ function remainingMs(call: ServerReadableStream<unknown, unknown>): number {
 }
 
 export async function writeChunk(call: WriteCall, ctx: CallContext, deps: WriteDeps): Promise<fst.IWriteChunkResponse> {
-  const messages = messagesOf(call, ctx.signal);
+  const messages = messagesOf(call, ctx.signal, deps.idleMs);
   try {
     const first = await messages.next();
     if (first.done) throw new FsError('EINVAL', 'empty WriteChunk stream: no header');

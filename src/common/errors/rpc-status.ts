@@ -64,8 +64,20 @@ export function errnoMetadata(code: ErrnoName): Metadata {
 }
 
 /** What a server handler passes to its callback (or emits) for an FsError. */
+/**
+ * A caller over one of a daemon's limits (calls in flight on a connection, writers queued for a
+ * chunk): RESOURCE_EXHAUSTED on the wire, EAGAIN to the caller, never retried by RpcClient (it
+ * retries UNAVAILABLE only), so an overloading client slows down instead of piling on.
+ */
+export class LimitError extends FsError {
+  constructor(message: string) {
+    super('EAGAIN', message);
+  }
+}
+
 export function fsErrorToStatus(e: FsError): Partial<StatusObject> & { code: status; details: string } {
-  return { code: statusForErrno(e.code), details: e.message, metadata: errnoMetadata(e.code) };
+  const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED : statusForErrno(e.code);
+  return { code, details: e.message, metadata: errnoMetadata(e.code) };
 }
 
 /** The errno of a failed call: the trailer when present, else the status code's meaning. */

@@ -49,6 +49,9 @@ export type { CallContext } from './wire-server.js';
 /** Data messages are kept near 1 MiB; the limit leaves room for metadata-heavy answers. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** gRPC streams one connection may have open at once (a mount reads and writes a few dozen). */
+export const MAX_STREAMS_PER_CONNECTION = 256;
+
 /**
  * HTTP/2 flow-control windows for data streams. The protocol's default of 64 KiB per stream lets a
  * sender have only 64 KiB in flight before the receiver's event loop grants more, which halves a
@@ -127,10 +130,15 @@ export class RpcServer {
   private readonly wireSockets = new Set<Socket>();
   private readonly tlsSockets = new Set<TLSSocket>();
 
-  /** `tls`: the daemon's own credential; undefined serves plaintext to anyone (`--insecure`). */
-  constructor(private readonly log: Logger, readonly tls?: Credentials) {
+  /**
+   * `tls`: the daemon's own credential; undefined serves plaintext to anyone (`--insecure`).
+   * `maxReceiveBytes`: the largest request message it takes (what its calls need, no more).
+   */
+  constructor(private readonly log: Logger, readonly tls?: Credentials, private readonly maxReceiveBytes = MAX_MESSAGE_BYTES) {
     this.grpc = new Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_receive_message_length': maxReceiveBytes,
+      // Streams one connection may have open at once (HTTP/2 SETTINGS): more wait at the client.
+      'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_permit_without_calls': 1,
@@ -147,7 +155,7 @@ export class RpcServer {
         if (wire) {
           this.wireSockets.add(socket);
           socket.once('close', () => this.wireSockets.delete(socket));
-          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log, principal, principal ? undefined : refusal);
+          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log, principal, principal ? undefined : refusal, this.maxReceiveBytes);
         } else if (principal) {
           // HTTP/2 reads what was already buffered on the socket before its own reads.
           socket.unshift(head);
@@ -219,8 +227,8 @@ export class RpcServer {
   }
 }
 
-export function createRpcServer(log: Logger, tls?: Credentials): RpcServer {
-  return new RpcServer(log, tls);
+export function createRpcServer(log: Logger, tls?: Credentials, maxReceiveBytes?: number): RpcServer {
+  return new RpcServer(log, tls, maxReceiveBytes);
 }
 
 /** Binds host:port (port 0 picks a free one) and resolves with the port bound. */

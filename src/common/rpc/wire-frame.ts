@@ -141,7 +141,10 @@ export class FrameReader {
   /** Bytes of the frame being received (length prefix included), once its prefix is in; else 0. */
   private need = 0;
 
-  /** Adds received bytes; returns the frames completed (throws on a frame over MAX_FRAME_BYTES). */
+  /** `maxFrameBytes`: the largest frame taken (a server's limit on requests). */
+  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Adds received bytes; returns the frames completed (throws on a frame over the limit). */
   push(chunk: Buffer): Frame[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -152,7 +155,7 @@ export class FrameReader {
         // The length prefix split over chunks (rare): join them once.
         if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
         const length = this.chunks[0]!.readUInt32BE(0);
-        if (length < 5 || length > MAX_FRAME_BYTES) throw new Error(`bad frame length ${length}`);
+        if (length < 5 || length > this.maxFrameBytes) throw new Error(`bad frame length ${length} (at most ${this.maxFrameBytes})`);
         this.need = 4 + length;
       }
       if (this.buffered < this.need) break;

@@ -7,10 +7,19 @@
 import type { Socket } from 'node:net';
 import { status, type Metadata } from '@grpc/grpc-js';
 import { FsError } from '../errors/errno.js';
-import { ERRNO_TRAILER } from '../errors/rpc-status.js';
+import { ERRNO_TRAILER, errnoMetadata } from '../errors/rpc-status.js';
 import type { Logger } from '../log/logger.js';
 import type { Principal } from '../security/principal.js';
 import { FrameKind, FrameReader, failureBody, frameBuffers, parseRequest, type FrameKindValue } from './wire-frame.js';
+
+/**
+ * Most calls one connection may have in flight; more are answered RESOURCE_EXHAUSTED at once (a
+ * mount keeps a few dozen; each call in flight holds memory and maybe a long wait).
+ */
+export const MAX_CALLS_IN_FLIGHT = 1024;
+
+/** Room in a request frame for its header and method path besides the message. */
+const FRAME_OVERHEAD_BYTES = 64 * 1024;
 
 /** What a call handler knows about its call besides the request. */
 export interface CallContext {
@@ -107,8 +116,10 @@ export function serveWireConnection(
   socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger, principal: Principal | undefined,
   /** Every call of this connection is answered with it (a plaintext caller of a daemon that needs TLS). */
   refusal?: CallFailure,
+  /** The largest request taken: a bigger frame closes the connection. */
+  maxRequestBytes?: number,
 ): void {
-  const reader = new FrameReader();
+  const reader = new FrameReader(maxRequestBytes === undefined ? undefined : maxRequestBytes + FRAME_OVERHEAD_BYTES);
   const inFlight = new Map<number, WireCall>();
   const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   socket.setNoDelay(true);
@@ -125,6 +136,13 @@ export function serveWireConnection(
     }
     if (refusal) {
       sendFailure(socket, id, refusal);
+      return;
+    }
+    if (inFlight.size >= MAX_CALLS_IN_FLIGHT) {
+      sendFailure(socket, id, {
+        code: status.RESOURCE_EXHAUSTED, metadata: errnoMetadata('EAGAIN'),
+        details: `more than ${MAX_CALLS_IN_FLIGHT} calls in flight on this connection: wait for answers first`,
+      });
       return;
     }
     const m = methods.get(method);
