@@ -328,14 +328,22 @@ describe('security: TLS, credentials and chunk tokens', () => {
       expect(await hijacked).toBe('EACCES');
       hijack.cancel();
       expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM replicas WHERE server_id = ?', [victim]))!.n).toBe(replicasBefore);
-      // Its own id, reporting a chunk id far beyond what was issued: set aside, the counter unmoved.
+      // Its own id, reporting a chunk id far beyond what was issued (set aside, the counter
+      // unmoved) and a real chunk at a version far beyond its own (not adopted: the real replicas
+      // stay current).
+      const real = (await db.get<{ chunk_id: number; version: number }>('SELECT chunk_id, version FROM chunks ORDER BY chunk_id LIMIT 1'))!;
       const own = rogue.bidi(RegistryMethods.Heartbeat, { timeoutMs: 60_000 });
       own.on('error', () => undefined);
       own.on('data', () => undefined);
       const far = 2 ** 40;
-      own.write({ serverId: mine.serverId, registration: mine.registration, fullReport: true, reportDone: true, chunks: [{ chunkId: far, version: 1, length: 0 }] });
+      own.write({
+        serverId: mine.serverId, registration: mine.registration, fullReport: true, reportDone: true,
+        chunks: [{ chunkId: real.chunk_id, version: real.version + 1000, length: 0 }, { chunkId: far, version: 1, length: 0 }],
+      });
       await waitFor('the unissued id recorded', async () => ((await db.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [far])) ? true : undefined));
       expect((await db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'"))!.value).toBe(nextBefore);
+      expect((await db.get<{ version: number }>('SELECT version FROM chunks WHERE chunk_id = ?', [real.chunk_id]))!.version).toBe(real.version);
+      expect(await db.get('SELECT 1 AS x FROM replicas WHERE chunk_id = ? AND server_id = ?', [real.chunk_id, Number(mine.serverId)])).toBeUndefined();
       own.cancel();
       await db.close();
     } finally {

@@ -139,6 +139,7 @@ describe('Namespace: xattrs', () => {
       await tx.run('DROP TABLE orphans');
       await tx.run('DROP INDEX dentries_by_ino');
       await tx.run('DROP TABLE credentials');
+      await tx.run('ALTER TABLE chunks DROP COLUMN version_ceiling');
       await tx.run('PRAGMA user_version = 1');
     });
     await fx.reopen();

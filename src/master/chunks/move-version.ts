@@ -65,6 +65,9 @@ export async function moveVersion(deps: ChunkDeps, ino: number, chunkId: number,
 
 async function moveOnce(deps: ChunkDeps, chunkId: number, servers: number[], version: number, newVersion: number, opts: MoveOptions): Promise<{ took: number[]; unknown: boolean }> {
   const { truncateLength, leaseTo } = opts;
+  // Recorded before any replica hears of it: a report of this version after a master crash is
+  // then known as one the master issued (servers/chunk-reports.ts).
+  await deps.db.write((tx) => tx.run('UPDATE chunks SET version_ceiling = MAX(version_ceiling, ?) WHERE chunk_id = ?', [newVersion, chunkId]));
   const results = await Promise.allSettled(servers.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, {
     chunkId, version, newVersion, truncateLength, leaseMs: id === leaseTo ? deps.leaseMs : undefined,
   })));

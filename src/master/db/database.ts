@@ -10,7 +10,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_V6_FROM_V5, SCHEMA_V7_FROM_V6, SCHEMA_V8_FROM_V7, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_V6_FROM_V5, SCHEMA_V7_FROM_V6, SCHEMA_V8_FROM_V7, SCHEMA_V9_FROM_V8, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
 import { WriteQueue } from './txn.js';
 
@@ -100,5 +100,6 @@ async function migrate(db: SqliteConnection, defaultReplication: number): Promis
   if (version <= 5) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V6_FROM_V5} PRAGMA user_version = 6; COMMIT;`);
   if (version <= 6) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V7_FROM_V6} PRAGMA user_version = 7; COMMIT;`);
   if (version <= 7) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V8_FROM_V7} PRAGMA user_version = 8; COMMIT;`);
+  if (version <= 8) await db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V9_FROM_V8} PRAGMA user_version = 9; COMMIT;`);
   return false;
 }

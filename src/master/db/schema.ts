@@ -6,7 +6,7 @@
  * Times are stored as seconds + nanoseconds in two columns: a nanosecond count since the epoch
  * does not fit the 53-bit integers that the sqlite3 driver hands to JavaScript.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
@@ -41,6 +41,7 @@ CREATE TABLE chunks (
   idx INTEGER NOT NULL,             -- chunk index in the file
   chunk_id INTEGER NOT NULL UNIQUE,
   version INTEGER NOT NULL,
+  version_ceiling INTEGER NOT NULL DEFAULT 0, -- highest version ever sent to a replica (see V9)
   PRIMARY KEY (ino, idx)
 ) WITHOUT ROWID;
 CREATE TABLE replicas (
@@ -209,4 +210,14 @@ CREATE TABLE credentials (
   revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
 ) WITHOUT ROWID;
 CREATE INDEX credentials_by_name ON credentials (name);
+`;
+
+/**
+ * Version 9: each chunk's version ceiling, the highest version the master ever asked a replica to
+ * take, recorded before it asks. A chunk report beyond the recorded version is adopted only up to
+ * it (the master died between a move and its record); anything higher was never issued and is
+ * set aside, so a report cannot make the real replicas stale.
+ */
+export const SCHEMA_V9_FROM_V8 = `
+ALTER TABLE chunks ADD COLUMN version_ceiling INTEGER NOT NULL DEFAULT 0;
 `;

@@ -17,7 +17,10 @@
  * - An older version than the master's is recorded as is: the replica is stale and is never
  *   handed to clients; re-replication (chunks/replication.ts) deletes it from its server once a
  *   current replica is live, and copies the chunk if it is below its goal.
- * - A newer version means the master died between bumping replicas and recording it: adopt it.
+ * - A newer version up to the chunk's `version_ceiling` (recorded before every move is sent) means
+ *   the master died between bumping replicas and recording it: adopt it. A version beyond the
+ *   ceiling was never issued (a confused or hostile chunkserver): set aside, never adopted, since
+ *   adopting it would make every real replica stale; reported (`beyond`) for the log.
  */
 import type { MasterDb } from '../db/database.js';
 import type { Tx } from '../db/sqlite.js';
@@ -33,10 +36,12 @@ export interface ReportOutcome {
   orphans: number[];
   /** Unknown chunks this metadata never issued (ids at or above next_chunk_id): kept, for fsck. */
   unissued: number[];
+  /** Chunks reported at a version the master never issued: set aside. */
+  beyond: number[];
 }
 
 async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, next: { value: number }, out: ReportOutcome): Promise<void> {
-  const row = await tx.get<{ version: number }>('SELECT version FROM chunks WHERE chunk_id = ?', [c.chunkId]);
+  const row = await tx.get<{ version: number; version_ceiling: number }>('SELECT version, version_ceiling FROM chunks WHERE chunk_id = ?', [c.chunkId]);
   if (!row) {
     const known = await tx.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [c.chunkId]);
     if (!known && c.chunkId < next.value) {
@@ -51,6 +56,10 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
     out.unissued.push(c.chunkId);
     return;
   }
+  if (c.version > Math.max(row.version, row.version_ceiling)) {
+    out.beyond.push(c.chunkId);
+    return;
+  }
   if (c.version > row.version) await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ?', [c.version, c.chunkId]);
   await tx.run(
     `INSERT INTO replicas (chunk_id, server_id, version, seen_gen) VALUES (?, ?, ?, ?)
@@ -61,12 +70,12 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
 
 /** Applies a page of reported chunks; returns the unknown ones, split by what to do with them. */
 export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number): Promise<ReportOutcome> {
-  if (chunks.length === 0) return Promise.resolve({ orphans: [], unissued: [] });
+  if (chunks.length === 0) return Promise.resolve({ orphans: [], unissued: [], beyond: [] });
   return db.write(async (tx) => {
     const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
     // No counter row cannot happen in a consistent database; then nothing counts as issued.
     const next = { value: counter?.value ?? 0 };
-    const out: ReportOutcome = { orphans: [], unissued: [] };
+    const out: ReportOutcome = { orphans: [], unissued: [], beyond: [] };
     for (const c of chunks) await applyOne(tx, serverId, c, gen, next, out);
     return out;
   });

@@ -46,7 +46,10 @@ export async function serveHeartbeat(
       }
       registry.beat(serverId, { capacity: hb.capacityBytes, used: hb.usedBytes, free: hb.freeBytes, load: hb.load, chunkCount: hb.chunkCount });
       const reported = hb.chunks.map((c) => ({ chunkId: Number(c.chunkId ?? 0), version: Number(c.version ?? 0) }));
-      const { orphans, unissued: kept } = await applyChunkReport(db, serverId, reported, gen);
+      const { orphans, unissued: kept, beyond } = await applyChunkReport(db, serverId, reported, gen);
+      if (beyond.length > 0) {
+        log.warn('chunks reported at a version this master never issued: set aside, not adopted', { serverId, count: beyond.length, chunkIds: beyond.slice(0, 20) });
+      }
       unissuedCount += kept.length;
       if (unissued.length < 20) unissued.push(...kept.slice(0, 20 - unissued.length));
       if (unissuedCount > 0 && (!hb.fullReport || hb.reportDone)) {
