@@ -2,7 +2,7 @@
  * The admin credential of each test cluster, by master address: clusters register theirs when the
  * master starts, and the helpers that run CLIs and mounts against a master (`--master ADDR`) pass
  * it on unless the test gives `--credentials` (or FST_CREDENTIALS) itself. Tests that check what
- * happens without a credential pass `--credentials ''`-free env and set `{ credentials: false }`.
+ * happens without a credential run the command with `FST_CREDENTIALS: ''` in its environment.
  */
 import { dirname, join } from 'node:path';
 import { readCredentials, type Credentials } from '../../src/common/security/credentials-file.js';

@@ -8,7 +8,7 @@
  * (root squash, map-all): handlers only ever see ids the credential allows. A master run
  * `--insecure` has no credentials to check.
  */
-import { IDENTITY_MAP, isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
+import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { Authorize, CallContext } from '../../common/rpc/server.js';
 import type { Role } from '../../common/security/principal.js';
@@ -83,7 +83,7 @@ export function callerCredential(credentials: CredentialRegistry | undefined, ct
 /** GetIdentity's answer: what the caller's credential allows; `rootIno`: its subtree's inode. */
 export function identityOf(rec: CredentialRecord | undefined, rootIno = 1): fst.IGetIdentityResponse {
   if (!rec) return { name: '(insecure)', role: 'admin', readOnly: false, squashRoot: false, mapAll: false, path: '/', rootIno: 1 };
-  const map = rec ? callerMapOf(rec) : IDENTITY_MAP;
+  const map = callerMapOf(rec);
   return {
     name: rec.name, role: rec.role, readOnly: rec.readOnly, path: rec.path, rootIno,
     squashRoot: map.root !== undefined, rootAs: map.root && { uid: map.root.uid, gid: map.root.gid, groups: [map.root.gid] },
