@@ -3,12 +3,12 @@
  * checked, resolved configuration the daemon runs with. Bad input is FsError EINVAL naming the
  * option, which the CLI prints as one line.
  */
-import type { CredentialsSource } from '../common/security/credentials-file.js';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { FsError } from '../common/errors/errno.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../common/config/address.js';
 import type { LogLevel, Logger } from '../common/log/logger.js';
+import type { CredentialsSource } from '../common/security/credentials-file.js';
 
 export interface ChunkserverOptions {
   /** The master's host:port. @default process.env.FST_MASTER */

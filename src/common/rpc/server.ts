@@ -324,12 +324,18 @@ export function addService<T extends Record<string, AnyMethod>>(
   const secure = server.tls !== undefined;
   for (const [key, m] of Object.entries(methods)) {
     const handler = handlers[key as keyof T] as unknown as (...args: unknown[]) => Promise<unknown>;
-    // Every handler's last argument is its CallContext: the caller is checked before it runs.
-    const h = async (...args: unknown[]): Promise<unknown> => {
-      const ctx = args[args.length - 1] as CallContext;
-      needPrincipal(ctx);
-      await authorize?.(m, ctx, m.kind === 'unary' || m.kind === 'server-stream' ? args[0] : undefined);
-      return handler(...args);
+    const carriesRequest = m.kind === 'unary' || m.kind === 'server-stream';
+    // Every handler's last argument is its CallContext: the caller is checked before it runs. A
+    // check that needs no lookup answers at once (no promise), as most calls' do.
+    const h = (...args: unknown[]): Promise<unknown> => {
+      try {
+        const ctx = args[args.length - 1] as CallContext;
+        needPrincipal(ctx);
+        const pending = authorize?.(m, ctx, carriesRequest ? args[0] : undefined);
+        return pending ? pending.then(() => handler(...args)) : handler(...args);
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
     };
     // Bound once per method: recording a unary call costs a timestamp and no allocation.
     const rec = metrics?.method(m.service, m.name);

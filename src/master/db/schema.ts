@@ -8,6 +8,22 @@
  */
 export const SCHEMA_VERSION = 9;
 
+/** The credentials the cluster's CA issued (V8), in new databases and migrated ones alike. */
+const CREDENTIALS_TABLE = `
+CREATE TABLE credentials (
+  serial TEXT PRIMARY KEY,          -- the certificate's serial number (hex, upper case)
+  name TEXT NOT NULL,               -- the certificate's CN
+  role TEXT NOT NULL,               -- admin | chunkserver | client
+  path TEXT NOT NULL DEFAULT '/',   -- the subtree it is confined to
+  read_only INTEGER NOT NULL DEFAULT 0,
+  map_root TEXT,                    -- 'uid:gid' its root callers become; NULL: nobody (admin: root stays root)
+  map_all TEXT,                     -- 'uid:gid' every caller becomes; NULL: callers keep their ids
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
+) WITHOUT ROWID;
+CREATE INDEX credentials_by_name ON credentials (name);
+`;
+
 /** The current schema, as a new database gets it (the name is historical). */
 export const SCHEMA_V1 = `
 CREATE TABLE inodes (
@@ -100,19 +116,7 @@ CREATE TABLE inline_data (
   ino INTEGER PRIMARY KEY,          -- a small regular file whose bytes live here, not in chunks (see V6)
   data BLOB NOT NULL
 );
-CREATE TABLE credentials (
-  serial TEXT PRIMARY KEY,          -- the certificate's serial number (hex, upper case)
-  name TEXT NOT NULL,               -- the certificate's CN
-  role TEXT NOT NULL,               -- admin | chunkserver | client
-  path TEXT NOT NULL DEFAULT '/',   -- the subtree it is confined to
-  read_only INTEGER NOT NULL DEFAULT 0,
-  map_root TEXT,                    -- 'uid:gid' its root callers become; NULL: nobody (admin: root stays root)
-  map_all TEXT,                     -- 'uid:gid' every caller becomes; NULL: callers keep their ids
-  created_ms INTEGER NOT NULL,
-  revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
-) WITHOUT ROWID;
-CREATE INDEX credentials_by_name ON credentials (name);
-`;
+${CREDENTIALS_TABLE}`;
 
 /**
  * Version 2: inodes say whether they have extended attributes, so that every answer carrying
@@ -198,19 +202,7 @@ CREATE INDEX dentries_by_ino ON dentries (ino);
  * that its certificate, still validly signed, is refused.
  */
 export const SCHEMA_V8_FROM_V7 = `
-CREATE TABLE credentials (
-  serial TEXT PRIMARY KEY,          -- the certificate's serial number (hex, upper case)
-  name TEXT NOT NULL,               -- the certificate's CN
-  role TEXT NOT NULL,               -- admin | chunkserver | client
-  path TEXT NOT NULL DEFAULT '/',   -- the subtree it is confined to
-  read_only INTEGER NOT NULL DEFAULT 0,
-  map_root TEXT,                    -- 'uid:gid' its root callers become; NULL: nobody (admin: root stays root)
-  map_all TEXT,                     -- 'uid:gid' every caller becomes; NULL: callers keep their ids
-  created_ms INTEGER NOT NULL,
-  revoked_ms INTEGER                -- set by revoke; the row stays, so the certificate stays refused
-) WITHOUT ROWID;
-CREATE INDEX credentials_by_name ON credentials (name);
-`;
+${CREDENTIALS_TABLE}`;
 
 /**
  * Version 9: each chunk's version ceiling, the highest version the master ever asked a replica to

@@ -61,17 +61,18 @@ export function mapCallers(method: string, request: unknown, map: CallerMap): vo
 export function authorizeService(service: MasterServiceName, credentials: CredentialRegistry | undefined, subtrees?: SubtreeRoots): Authorize | undefined {
   if (!credentials) return undefined;
   const roles: readonly Role[] = SERVICE_ROLES[service];
-  return async (method, ctx, request) => {
+  return (method, ctx, request) => {
     const rec = credentials.check(ctx.principal!);
     if (!roles.includes(rec.role)) {
       throw new FsError('EACCES', `credential '${rec.name}' (${rec.role}) may not call ${method.path}`);
     }
-    if (service !== 'master') return;
+    if (service !== 'master') return undefined;
     if (rec.readOnly && CHANGES.has(method.name)) throw new FsError('EROFS', `credential '${rec.name}' is read-only`);
     mapCallers(method.name, request, callerMapOf(rec));
-    if (rec.path !== '/' && subtrees && typeof request === 'object' && request !== null) {
-      await subtrees.confine(method.name, request as Record<string, unknown>, await subtrees.rootOf(rec.path));
-    }
+    // Only confined credentials need the tree looked at.
+    if (rec.path === '/' || !subtrees || typeof request !== 'object' || request === null) return undefined;
+    const path = rec.path;
+    return subtrees.rootOf(path).then((root) => subtrees.confine(method.name, request as Record<string, unknown>, root));
   };
 }
 
