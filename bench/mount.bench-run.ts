@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from './master-scale/sampling.js';
 import { moosefsMissing, startMoosefs } from './mount/moosefs.js';
 import { stageSourceTree } from './mount/source-tree.js';
+import { cpuByRole, PROCESS_ROLES, type ProcessRole } from './mount/process-cpu.js';
 import { dropCaches, waitForQuiet } from './mount/system.js';
 import { startBindfs, startFst, startLocal, type Target, type TargetName } from './mount/targets.js';
 import { rowNumber, selectWorkloads, type BenchParams } from './mount/workloads.js';
@@ -49,7 +50,6 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
       bytes: Number(env.FST_BENCH_MIB ?? 1024) * MiB,
       files: Number(env.FST_BENCH_FILES ?? 2000),
       randomReads: 20_000,
-      randomDepth: 4,
       tree: await stageSourceTree(root),
     };
     // Pushed one by one, so that afterAll stops whatever started even if a later start fails.
@@ -77,6 +77,8 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
     for (const t of targets) process.stdout.write(`  ${t.name}: ${t.describe}\n`);
     const baseline = BASELINES.find((b) => targets.some((t) => t.name === b));
     const rows: ComparisonRow[] = [];
+    /** CPU seconds per GiB moved, by role, of the workloads that move bytes (the last round of each). */
+    const cpuRows: { workload: string; target: string; perGib: Record<ProcessRole, number> }[] = [];
     /** Runs that started before the machine was quiet (waitForQuiet gave up). */
     let notQuiet = 0;
     for (const w of WORKLOADS) {
@@ -91,9 +93,15 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
           if (since < ROUND_GAP_MS) await new Promise((r) => setTimeout(r, ROUND_GAP_MS - since));
           if (!(await waitForQuiet())) notQuiet++;
           if (w.cold && !(await dropCaches())) row.caches = 'cached';
+          const cpu0 = w.bytes && t.pids ? cpuByRole(t.pids) : undefined;
           const t0 = process.hrtime.bigint();
           const value = await w.run(t, params);
           const t1 = process.hrtime.bigint();
+          if (cpu0 && w.bytes && t.pids) {
+            const cpu1 = cpuByRole(t.pids);
+            const gib = w.bytes(params) / (1024 * MiB);
+            cpuRows.push({ workload: row.workload, target: t.name, perGib: Object.fromEntries(PROCESS_ROLES.map((r) => [r, (cpu1[r] - cpu0[r]) / gib])) as Record<ProcessRole, number> });
+          }
           lastEnd.set(t.name, performance.now());
           samples.set(t.name, [...(samples.get(t.name) ?? []), value]);
           // When profiling, the window on the profiles' clock (CLOCK_MONOTONIC, microseconds).
@@ -124,6 +132,21 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
         `host: ${cpus().length} CPUs, Linux ${release()}, load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       ],
     );
+    printCpu(cpuRows, baseline);
     expect(rows.length).toBe(WORKLOADS.length);
   });
 });
+
+/** CPU seconds per GiB moved by each role of each target, and each target's total against the baseline's. */
+function printCpu(rows: { workload: string; target: string; perGib: Record<ProcessRole, number> }[], baseline: string | undefined): void {
+  if (rows.length === 0) return;
+  const total = (r: { perGib: Record<ProcessRole, number> }): number => PROCESS_ROLES.reduce((n, role) => n + r.perGib[role], 0);
+  const lines = ['\nCPU seconds per GiB moved (user + system, all threads), by role; total / baseline total: below 1 uses less CPU'];
+  lines.push(`${'workload'.padEnd(40)}  ${'target'.padEnd(8)}  ${PROCESS_ROLES.map((r) => r.padStart(12)).join('  ')}  ${'total'.padStart(8)}  ${'vs base'.padStart(8)}`);
+  for (const r of rows) {
+    const base = rows.find((b) => b.workload === r.workload && b.target === baseline);
+    const vs = base && r.target !== baseline && total(base) > 0 ? (total(r) / total(base)).toFixed(2) : '-';
+    lines.push(`${r.workload.slice(0, 40).padEnd(40)}  ${r.target.padEnd(8)}  ${PROCESS_ROLES.map((role) => r.perGib[role].toFixed(2).padStart(12)).join('  ')}  ${total(r).toFixed(2).padStart(8)}  ${vs.padStart(8)}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -50,6 +50,7 @@ export async function startMoosefs(root: string, opts: { fsyncChunks: boolean })
     backing: layout.root,
     describe: `MooseFS ${version}: mfsmount -f -o ${mountOptions(layout)} (other options default) over 1 master + 3 chunkservers`
       + ` at NICE_LEVEL 0 in netns ${c.ns!.name} on ${ADDRESS}, goal 2, trash time 0, HDD_FSYNC_BEFORE_CLOSE ${opts.fsyncChunks ? 1 : '0 (default)'} (${pids}; data in ${layout.root})`,
+    pids: { mount: [c.mount!.pid], master: [c.master!.pid], chunkservers: c.chunkservers.map((cs) => cs.pid) },
     stop: () => c.stop(),
   };
 }

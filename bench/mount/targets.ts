@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FuseMount } from '../../test/helpers/fuse-mount.js';
 import { startProcessCluster, type ProcessCluster } from '../../test/helpers/process-cluster.js';
 import { Child } from './child.js';
+import type { RolePids } from './process-cpu.js';
 import { isMounted, q, sh } from './system.js';
 
 export type TargetName = 'local' | 'bindfs' | 'moosefs' | 'fst';
@@ -22,6 +23,8 @@ export interface Target {
   backing: string;
   /** One line saying what this target is. */
   describe: string;
+  /** The processes serving it, by role (a cluster's; none for a local directory or bindfs). */
+  pids?: RolePids;
   stop(): Promise<void>;
 }
 
@@ -103,6 +106,7 @@ export async function startFst(cpuProfDir?: string): Promise<Target> {
     dir: mount.dir,
     backing: cluster.root,
     describe: `fst-mount ${mount.dir} over 1 master + 3 chunkservers, replication 2 (${pids}; data in ${cluster.root})`,
+    pids: { mount: [mount.process.pid], master: [cluster.master.pid], chunkservers: cluster.chunkservers.map((c) => c.process.pid) },
     stop: async () => {
       await mount.stop().catch(() => undefined);
       await cluster.stop().catch(() => undefined);

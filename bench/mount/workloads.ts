@@ -7,7 +7,7 @@
  * the caller); workloads that change the target start after a syncfs and end with one inside the
  * timing, so every target's bytes are on disk when the clock stops.
  */
-import { randomRead, seqRead, seqWrite } from './workloads/big-file.js';
+import { randomRead, randomRead4, seqRead, seqWrite, seqWrite4 } from './workloads/big-file.js';
 import { MiB, type BenchParams, type Workload } from './workloads/common.js';
 import { chmods, mkdirs, renames, rmdirs, symlinks, unlinks, utimens } from './workloads/metadata.js';
 import { createFiles, createFilesFsync, readFiles, statFiles } from './workloads/small-files.js';
@@ -26,9 +26,12 @@ const n = (p: BenchParams): string => `${p.files}`;
 const TREE_READ_ROUNDS = 9;
 
 export const WORKLOADS: Workload[] = [
-  { id: 'seq-write', title: (p) => `seq write ${mib(p)} (1 MiB, fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite },
-  { id: 'seq-read', title: (p) => `seq read ${mib(p)} (1 MiB)`, unit: 'MB/s', cold: true, needs: ['seq-write'], run: seqRead },
-  { id: 'rand-read', title: (p) => `4K random read (${p.randomReads / 1000}k, QD${p.randomDepth})`, unit: 'IOPS', cold: true, needs: ['seq-write'], run: randomRead },
+  { id: 'seq-write', title: (p) => `seq write ${mib(p)} (1 MiB, fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite, bytes: (p) => p.bytes },
+  { id: 'seq-read', title: (p) => `seq read ${mib(p)} (1 MiB)`, unit: 'MB/s', cold: true, needs: ['seq-write'], run: seqRead, bytes: (p) => p.bytes },
+  { id: 'seq-read-warm', title: (p) => `seq read ${mib(p)} again at once`, unit: 'MB/s', cold: false, needs: ['seq-read'], run: seqRead, bytes: (p) => p.bytes },
+  { id: 'rand-read', title: (p) => `4K random read (${p.randomReads / 1000}k, 1 job)`, unit: 'IOPS', cold: true, needs: ['seq-write'], run: randomRead },
+  { id: 'rand-read-4', title: (p) => `4K random read (${p.randomReads / 1000}k, 4 jobs)`, unit: 'IOPS', cold: true, needs: ['seq-write'], run: randomRead4 },
+  { id: 'seq-write-4', title: (p) => `seq write 4 x ${p.bytes / 4 / MiB} MiB at once (fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite4, bytes: (p) => p.bytes },
   { id: 'create', title: (p) => `create+write+close ${n(p)} x 4K`, unit: 'files/s', cold: false, needs: [], run: createFiles },
   { id: 'create-fsync', title: (p) => `create+write+fsync+close ${n(p)} x 4K`, unit: 'files/s', cold: false, needs: [], run: createFilesFsync },
   { id: 'read-small', title: (p) => `open+read+close ${n(p)} x 4K`, unit: 'files/s', cold: true, needs: ['create'], run: readFiles },
@@ -50,7 +53,7 @@ export const WORKLOADS: Workload[] = [
 
 /** Names for sets of workloads, usable in FST_BENCH_ONLY beside ids (`FST_BENCH_ONLY=small,meta`). */
 export const GROUPS: Record<string, string[]> = {
-  big: ['seq-write', 'seq-read', 'rand-read'],
+  big: ['seq-write', 'seq-read', 'seq-read-warm', 'rand-read', 'rand-read-4', 'seq-write-4'],
   small: ['create', 'create-fsync', 'read-small', 'stat'],
   tree: ['cp-r', 'ls-lR', 'find', 'du', 'untar', 'rm-rf'],
   meta: ['mkdir', 'symlink', 'chmod', 'utimens', 'rename', 'unlink', 'rmdir'],

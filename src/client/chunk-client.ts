@@ -68,6 +68,7 @@ export class ChunkClient {
     const errors: unknown[] = [];
     for (const replica of loc.replicas) {
       try {
+        if (length - got <= DATA_MESSAGE_BYTES) return await this.readOnce(replica.address, loc, offset, length, got, out, signal);
         const stream = this.pool.get(replica.address).serverStream(
           ChunkserverMethods.ReadChunk,
           { chunkId: loc.chunkId, version: loc.version, offset: offset + got, length: length - got, token: loc.token },
@@ -98,6 +99,27 @@ export class ChunkClient {
     }
     const stale = errors.find((e) => toErrno(e) === 'ESTALE');
     throw toFsError(stale ?? errors[errors.length - 1]);
+  }
+
+  /**
+   * The rest of a range (from `got`) in one ReadRange call: small and random reads cost one round
+   * trip on the framed transport, not a stream. No retry on the same replica: the caller moves on
+   * to the next.
+   */
+  private async readOnce(address: string, loc: ChunkLocation, offset: number, length: number, got: number, out: Buffer | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const res = await this.pool.get(address).unary(
+      ChunkserverMethods.ReadRange,
+      { chunkId: loc.chunkId, version: loc.version, offset: offset + got, length: length - got, token: loc.token },
+      { timeoutMs: this.readTimeoutMs, signal, retryForMs: 0 },
+    );
+    const data = asBuffer(res.data);
+    if (data.length > length - got) throw new FsError('EIO', `chunk ${loc.chunkId} at ${address}: ${data.length} bytes for a range of ${length - got}`);
+    if (!out && got === 0 && data.length === length) return data;
+    const whole = out ?? Buffer.allocUnsafe(length);
+    data.copy(whole, got);
+    // A server stops at the chunk's stored length: the rest is a hole.
+    whole.fill(0, got + data.length);
+    return whole;
   }
 
   /**

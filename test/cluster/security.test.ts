@@ -33,11 +33,16 @@ function attempt(cmd: string): Promise<{ code: number; stderr: string }> {
   });
 }
 
-/** Drains a ReadChunk stream; resolves with the errno it failed with, or 'no error'. */
+/**
+ * Reads through both read RPCs (a ReadChunk stream drained, and one ReadRange call); resolves with
+ * the errno they failed with, or 'no error', or both outcomes when they differ.
+ */
 async function readOutcome(rpc: RpcClient, req: fst.IReadChunkRequest): Promise<string> {
-  return codeOf((async () => {
+  const stream = await codeOf((async () => {
     for await (const _ of rpc.serverStream(ChunkserverMethods.ReadChunk, req, { timeoutMs: 10_000 })) { /* drain */ }
   })());
+  const range = await codeOf(rpc.unary(ChunkserverMethods.ReadRange, req, { timeoutMs: 10_000, retryForMs: 0 }));
+  return stream === range ? stream : `ReadChunk: ${stream}, ReadRange: ${range}`;
 }
 
 /** Sends one WriteChunk stream with `header` and 4 KiB of data; resolves with its errno or 'no error'. */
@@ -270,6 +275,8 @@ describe('security: TLS, credentials and chunk tokens', () => {
       const readA = { chunkId: a!.chunkId, version: a!.version, offset: 0, length: 4096 };
       // The master's token opens the chunk it names...
       expect(await readOutcome(rpc, { ...readA, token: a!.token })).toBe('no error');
+      // ReadRange answers at most 1 MiB at once (a stream reads more).
+      expect(await codeOf(rpc.unary(ChunkserverMethods.ReadRange, { ...readA, length: 2 * MiB, token: a!.token }, { retryForMs: 0 }))).toBe('EINVAL');
       // ...and nothing else: none, another chunk's, a forged or an expired one.
       expect(await readOutcome(rpc, readA)).toBe('EACCES');
       if (b!.replicas.some((r) => r.address === holder)) {

@@ -2,7 +2,8 @@
  * /metrics and /health of a real mount: a cluster and an fst-mount (startMount, metricsListen on
  * port 0) in this process, files made and read by shell commands (child processes, so that this
  * process stays free to answer their FUSE requests). The scrape counts the FUSE ops by op and
- * result, the bytes applications moved, and read cache misses then hits when a file is read twice.
+ * result, the bytes applications moved, a second read served by the kernel's pages, and read cache
+ * misses then hits when those pages are dropped.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,7 +81,15 @@ describe('mount metrics and health', () => {
     expect(first('fst_mount_cache_misses_total')).toBeGreaterThanOrEqual(1);
     expect(first('fst_mount_bytes_read_total')).toBe(SIZE);
 
-    // A new open drops the kernel's page cache (no keep_cache): the reads reach fst-mount again.
+    // The file did not change: the next open keeps the kernel's pages, and no read reaches fst-mount.
+    expect(await sh(`md5sum < ${dir}/f.bin`)).toBe(sum);
+    const kept = await scrape(mount?.metricsAddress);
+    expect(kept('fst_mount_bytes_read_total')).toBe(SIZE);
+    expect(kept('fst_fuse_ops_total', { op: 'read', result: 'OK' })).toBe(first('fst_fuse_ops_total', { op: 'read', result: 'OK' }));
+
+    // With the kernel's pages of the file dropped (fadvise DONTNEED), the reads reach fst-mount
+    // again and find the blocks in its own cache.
+    await sh(`dd if=${dir}/f.bin iflag=nocache count=0 status=none`);
     expect(await sh(`md5sum < ${dir}/f.bin`)).toBe(sum);
     const second = await scrape(mount?.metricsAddress);
     expect(second('fst_mount_bytes_read_total')).toBe(2 * SIZE);

@@ -1,6 +1,7 @@
 /**
  * Close-to-open consistency between two mounts of one cluster: what one writes and closes, the
- * other sees (content and size) when it opens the file; the mount process lifecycle (SIGTERM
+ * other sees (content and size) when it opens the file, also where the kernel keeps an unchanged
+ * file's pages across opens; the mount process lifecycle (SIGTERM
  * flushes and unmounts; `fusermount -u` from outside stops it).
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,30 @@ describe('two mounts of one cluster', () => {
     await sh(`head -c 5000000 /dev/urandom > ${a.path('bin')}`);
     expect(await sh(`sha256sum < ${b.path('bin')}`)).toBe(await sh(`sha256sum < ${a.path('bin')}`));
     expect(statSync(b.path('bin')).size).toBe(5_000_000);
+  });
+
+  it('keeps the kernel\'s pages of an unchanged file across opens, and drops them when another mount changed it', async () => {
+    const size = 3 * 1024 * 1024;
+    await sh(`head -c ${size} /dev/urandom > ${a.path('kept.bin')}`);
+    const first = await sh(`sha256sum < ${a.path('kept.bin')}`);
+    // b reads it twice: the second open keeps the pages the first read cached.
+    expect(await sh(`sha256sum < ${b.path('kept.bin')}`)).toBe(first);
+    expect(await sh(`sha256sum < ${b.path('kept.bin')}`)).toBe(first);
+    // a rewrites it in place, the same size; b's next open must drop its pages.
+    for (let round = 0; round < 3; round++) {
+      await sh(`head -c ${size} /dev/urandom | dd of=${a.path('kept.bin')} conv=notrunc status=none`);
+      const now = await sh(`sha256sum < ${a.path('kept.bin')}`);
+      expect(now).not.toBe(first);
+      expect(await sh(`sha256sum < ${b.path('kept.bin')}`)).toBe(now);
+      // Only one block changes: the pages of the rest must not outlive the change either.
+      await sh(`printf 'Z%.0s' $(seq 1 100) | dd of=${a.path('kept.bin')} bs=1 seek=${1024 * 1024 + 7} conv=notrunc status=none`);
+      expect(await sh(`sha256sum < ${b.path('kept.bin')}`)).toBe(await sh(`sha256sum < ${a.path('kept.bin')}`));
+    }
+    // A change b makes itself, then one a makes, each seen by the other at its next open.
+    await sh(`printf 'from b' | dd of=${b.path('kept.bin')} conv=notrunc status=none`);
+    expect(await sh(`head -c 6 ${a.path('kept.bin')}`)).toBe('from b');
+    await sh(`printf 'from a' | dd of=${a.path('kept.bin')} conv=notrunc status=none`);
+    expect(await sh(`head -c 6 ${b.path('kept.bin')}`)).toBe('from a');
   });
 
   it('flushes and unmounts on SIGTERM, and stops when unmounted from outside', async () => {

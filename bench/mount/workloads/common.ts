@@ -27,9 +27,8 @@ export interface BenchParams {
   bytes: number;
   /** Small files created (and read, stat'ed), and entries of each metadata workload. */
   files: number;
-  /** 4 KiB random reads, and how many are in flight. */
+  /** 4 KiB random reads (in all, whatever the number of readers). */
   randomReads: number;
-  randomDepth: number;
   tree: SourceTree;
 }
 
@@ -48,6 +47,8 @@ export interface Workload {
    */
   rounds?: number;
   run: (t: Target, p: BenchParams) => Promise<number>;
+  /** Bytes the workload moves: its CPU time per GiB is reported for the targets that name their processes. */
+  bytes?: (p: BenchParams) => number;
 }
 
 /** 64 MiB of random bytes; the big file and every small file are slices of this pattern repeated. */

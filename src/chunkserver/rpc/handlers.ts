@@ -13,7 +13,7 @@ import { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { copyChunk } from '../replication/copy.js';
 import { listChunks } from './list-chunks.js';
-import { readChunk } from './read-chunk.js';
+import { readChunk, readRange } from './read-chunk.js';
 import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
 import type { ChunkAccess } from './chunk-access.js';
@@ -57,6 +57,8 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
     WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder, idleMs: deps.writeIdleMs })),
 
     ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
+
+    ReadRange: inFlight.track((req, ctx) => readRange(req, ctx, store, deps.io?.read, deps.access)),
 
     ListChunks: inFlight.track((req, call, ctx) => listChunks(req, call, ctx, store, deps.log)),
 

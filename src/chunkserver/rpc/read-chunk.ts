@@ -2,6 +2,7 @@
  * ReadChunk: streams a verified byte range in messages of at most 1 MiB, cut at 1 MiB boundaries
  * of the chunk so that every full message covers 16 whole checksum blocks. The next piece is read
  * from disk while the previous one is sent, and sending waits for the call to drain.
+ * ReadRange: a range of at most 1 MiB in one unary answer (FST's framed transport: no stream).
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { CallContext } from '../../common/rpc/server.js';
@@ -11,6 +12,7 @@ import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
 import type { fst } from '../../proto-gen/fst.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { failServerStream, waitDrain } from './stream-flow.js';
+import { FsError } from '../../common/errors/errno.js';
 import { chunkIdOf, rangeOf, versionOf } from './validate.js';
 import type { ChunkAccess } from './chunk-access.js';
 
@@ -53,4 +55,19 @@ async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallC
     sent?.inc(data.length);
     if (!call.write({ offset: at, data })) await waitDrain(call, ctx.signal);
   }
+}
+
+/** The handler of ReadRange: the same checks as ReadChunk, the bytes in one answer. */
+export async function readRange(
+  req: fst.ReadChunkRequest, ctx: CallContext, store: ChunkStore, sent?: ByteCounter, access?: ChunkAccess,
+): Promise<fst.IReadRangeResponse> {
+  const chunkId = chunkIdOf(req.chunkId);
+  const version = versionOf(req.version);
+  access?.check(ctx, req.token, { chunkId, version, write: false });
+  const { offset, length } = rangeOf(req.offset, req.length);
+  if (length > DATA_MESSAGE_BYTES) throw new FsError('EINVAL', `ReadRange of ${length} bytes: at most ${DATA_MESSAGE_BYTES} (ReadChunk streams more)`);
+  store.index.expect(chunkId, version);
+  const data = length > 0 ? await store.read(chunkId, version, offset, length) : Buffer.alloc(0);
+  sent?.inc(data.length);
+  return { data };
 }

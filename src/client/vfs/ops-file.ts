@@ -58,7 +58,8 @@ function sameData(a: Attr, b: Attr): boolean {
 /**
  * open(2). The attributes come fresh from the master (close-to-open consistency); if they differ
  * from what this mount last knew, the kernel's copy is dropped too (its size would cut reads
- * short). The kernel drops the file's cached pages at every open.
+ * short). The kernel keeps the file's cached pages only if its data has not changed since
+ * (kernel-pages.ts).
  */
 export async function open(s: VfsState, ino: number, flags: number): Promise<Opened> {
   try {
@@ -71,7 +72,9 @@ export async function open(s: VfsState, ino: number, flags: number): Promise<Ope
       // while this one opens): take the newest, or an O_APPEND write would start at an old end.
       const attr = known ? newer(fresh, known) : fresh;
       s.entries.update(attr);
-      return { fh: openHandle(s, attr, accessOf(flags), attr === fresh ? { inline } : undefined).fh, keepCache: false };
+      const elsewhere = s.files.get(ino);
+      const keepCache = s.pages.opening(attr, elsewhere && { attr: elsewhere.attr, writing: elsewhere.hasWriter });
+      return { fh: openHandle(s, attr, accessOf(flags), attr === fresh ? { inline } : undefined).fh, keepCache };
     });
   } catch (e) {
     // A removal kept the inode for this open, which failed: let it go.

@@ -10,6 +10,7 @@ import type { DelegatedDirs } from './delegated-dirs.js';
 import type { DirHandleTable } from './dir-handles.js';
 import type { EntryCache } from './entry-cache.js';
 import type { HandleTable } from './handles.js';
+import type { KernelPages } from './kernel-pages.js';
 import type { ListingReadAhead } from './listing-read-ahead.js';
 import type { OpenFileTable } from './open-files.js';
 import type { OrphanTracker } from './orphans.js';
@@ -38,6 +39,8 @@ export interface VfsState {
   delegated: DelegatedDirs | undefined;
   changes: ChangeQueue | undefined;
   kernel: KernelCache | undefined;
+  /** Which files' pages the kernel may keep at open. */
+  pages: KernelPages;
   read: ReadOptions;
   writeback: WritebackOptions;
   log: Logger;

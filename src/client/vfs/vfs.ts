@@ -26,6 +26,7 @@ import * as fileOps from './ops-file.js';
 import * as nameOps from './ops-names.js';
 import * as xattrOps from './ops-xattr.js';
 import type { OpContext, Timed } from './op-context.js';
+import { KernelPages } from './kernel-pages.js';
 import { OpenFileTable } from './open-files.js';
 import { OrphanTracker } from './orphans.js';
 import type { KernelCache, VfsState } from './vfs-state.js';
@@ -56,8 +57,13 @@ export class Vfs {
     const writeback = o.writeback ?? {};
     this.memory = new MemoryBudget(o.writebackMemoryBytes ?? 512 * 1024 * 1024);
     const entries = new EntryCache(o.meta, o.entryTtlMs ?? 1000);
+    const pages = new KernelPages();
     const files = new OpenFileTable({
-      meta: o.meta, chunks: o.chunks, writeback, log: o.log, onAttr: (a) => entries.update(a),
+      meta: o.meta, chunks: o.chunks, writeback, log: o.log,
+      onAttr: (a) => {
+        entries.update(a);
+        pages.changed(a.ino);
+      },
       memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
     });
     const delegated = o.meta.session === '' ? undefined : this.delegations(o.meta, entries, o.log);
@@ -74,6 +80,7 @@ export class Vfs {
       listingsAhead: new ListingReadAhead(o.meta, entries, o.log),
       orphans: new OrphanTracker(o.meta, entries, files, o.log),
       kernel: o.kernel,
+      pages,
       read: o.read ?? {},
       writeback,
       log: o.log,

@@ -68,6 +68,7 @@ const C = 'fst.ChunkserverService';
 export const ChunkserverMethods = {
   WriteChunk: method(C, 'WriteChunk', 'client-stream', fst.WriteChunkRequest, fst.WriteChunkResponse),
   ReadChunk: method(C, 'ReadChunk', 'server-stream', fst.ReadChunkRequest, fst.ReadChunkResponse),
+  ReadRange: method(C, 'ReadRange', 'unary', fst.ReadChunkRequest, fst.ReadRangeResponse),
   CopyChunk: method(C, 'CopyChunk', 'unary', fst.CopyChunkRequest, fst.CopyChunkResponse),
   DeleteChunk: method(C, 'DeleteChunk', 'unary', fst.DeleteChunkRequest, fst.DeleteChunkResponse),
   GetChunkChecksums: method(C, 'GetChunkChecksums', 'unary', fst.GetChunkChecksumsRequest, fst.GetChunkChecksumsResponse),
