@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // fst-master: the metadata daemon. The code lives in dist/master (built by `npm run build`).
 import { main } from '../dist/master/main.js';
 

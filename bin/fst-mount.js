@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // fst-mount: the FUSE client. The code lives in dist/client/fuse (built by `npm run build`).
 import { main } from '../dist/client/fuse/main.js';
 

@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../dist/common/lifecycle/daemon-node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const state = resolve(process.env.FST_LOCAL_DIR ?? join(root, '.fst-local'));
@@ -25,7 +26,7 @@ let stopping = false;
 function run(name, bin, args) {
   // Own process group: Ctrl-C reaches only this script, which stops the daemons in order (a daemon
   // that got the terminal's SIGINT and then our SIGTERM would take the second as "exit now").
-  const child = spawn(process.execPath, [join(root, 'bin', bin), ...args], { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, join(root, 'bin', bin), ...args], { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
   child.stderr.on('data', (d) => {
     for (const line of d.toString().split('\n').filter(Boolean)) {
       try {

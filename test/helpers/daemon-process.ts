@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DAEMON_NODE_FLAGS } from '../../src/common/lifecycle/daemon-node-flags.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -25,7 +26,8 @@ export class DaemonProcess {
    * daemon's).
    */
   static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}, readyMsg = 'listening', prefix: string[] = []): Promise<DaemonProcess> {
-    const argv = [...prefix, process.execPath, join(REPO_ROOT, 'bin', bin), ...args];
+    // As the daemons start everywhere else (the bin scripts' shebang, the units): see daemon-node-flags.ts.
+    const argv = [...prefix, process.execPath, ...DAEMON_NODE_FLAGS, join(REPO_ROOT, 'bin', bin), ...args];
     const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, FST_LOG_LEVEL: process.env.FST_TEST_LOG_LEVEL ?? 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -14,6 +14,7 @@ import type { CliResult } from '../helpers/cli.js';
 import { unitName } from '../../src/admin/commands/install-units.js';
 import { renderUnit, systemdWord } from '../../src/admin/units/render-unit.js';
 import { readConfigFile } from '../../src/common/config/config-file.js';
+import { DAEMON_BINS, DAEMON_NODE_FLAGS } from '../../src/common/lifecycle/daemon-node-flags.js';
 import { DAEMON_SCHEMAS, resolveConfig, type DaemonKind } from '../../src/common/config/daemon-config.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -62,7 +63,7 @@ describe('fstadmin install-units --root', () => {
 
   it("renders the commands with this node and this package's bin/*.js", async () => {
     const master = await readFile(join(unitDir(), 'fst-master.service'), 'utf8');
-    expect(master).toContain(`ExecStart=${process.execPath} ${join(REPO_ROOT, 'bin/fst-master.js')} --config /etc/fst/master.toml`);
+    expect(master).toContain(`ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${join(REPO_ROOT, 'bin/fst-master.js')} --config /etc/fst/master.toml`);
     expect(master).toContain(`ExecStartPost=${process.execPath} ${join(REPO_ROOT, 'bin/fstadmin.js')} wait-ready --daemon master`);
     for (const name of await readdir(unitDir())) {
       expect(await readFile(join(unitDir(), name), 'utf8')).not.toMatch(/^Exec\w*=.*\/usr\/local\/bin/m);
@@ -100,6 +101,20 @@ describe('fstadmin install-units --root', () => {
     expect(await readFile(unit, 'utf8')).toContain(`ExecStart="${spaced}/node" `);
     const r = await verify(unit);
     expect(r.ourLines, r.stderr).toEqual([]);
+  });
+
+  it('starts the daemons with their node flags also when a bin script runs by its shebang', async () => {
+    for (const bin of DAEMON_BINS) {
+      const script = join(REPO_ROOT, 'bin', `${bin}.js`);
+      expect((await readFile(script, 'utf8')).split('\n')[0]).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+      // The kernel runs it through env -S, which must find node and split the flags.
+      const help = await new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(script, ['--help'], { env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH ?? ''}` } },
+          (err, out) => resolve({ code: err ? Number(err.code ?? 1) : 0, out }));
+      });
+      expect(help.code, `${bin} --help`).toBe(0);
+      expect(help.out).toContain('Usage');
+    }
   });
 
   it('would see a problem in a unit: verify warns about it by name', async () => {

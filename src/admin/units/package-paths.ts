@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DAEMON_BINS, DAEMON_NODE_FLAGS } from '../../common/lifecycle/daemon-node-flags.js';
 
 /** The tools the shipped units run, by the name they have in /usr/local/bin. */
 export const UNIT_TOOLS = ['fst-master', 'fst-chunkserver', 'fst-mount', 'fstadmin'] as const;
@@ -26,10 +27,12 @@ export function shippedSystemdDir(root: string = packageRoot()): string {
 
 /**
  * The argv that runs `tool`: with `binPrefix`, `<binPrefix>/bin/<tool>` (the npm shims, which find
- * node through PATH); otherwise this Node executable and the package's bin/<tool>.js, which works
- * from a checkout and does not depend on PATH.
+ * node through PATH; the script's shebang gives a daemon its node flags); otherwise this Node
+ * executable, a daemon's node flags (DAEMON_NODE_FLAGS) and the package's bin/<tool>.js, which
+ * works from a checkout and does not depend on PATH.
  */
 export function toolCommand(tool: UnitTool, opts: { binPrefix?: string; root?: string; node?: string } = {}): string[] {
   if (opts.binPrefix !== undefined) return [join(opts.binPrefix, 'bin', tool)];
-  return [opts.node ?? process.execPath, join(opts.root ?? packageRoot(), 'bin', `${tool}.js`)];
+  const flags = DAEMON_BINS.includes(tool) ? DAEMON_NODE_FLAGS : [];
+  return [opts.node ?? process.execPath, ...flags, join(opts.root ?? packageRoot(), 'bin', `${tool}.js`)];
 }
