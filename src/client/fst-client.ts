@@ -36,7 +36,7 @@ export interface FstClientOptions {
   rpcTimeoutMs?: number;
   /** How long an unreachable daemon is retried before a call fails. @default 10000 */
   retryForMs?: number;
-  /** Deadline of one ReadChunk stream (a block of at most a few MiB). @default 60000 */
+  /** Deadline of one chunk read (ReadRange, at most 1 MiB). @default 60000 */
   readTimeoutMs?: number;
   /** Deadline of one WriteChunk stream, replication included. @default 120000 */
   writeTimeoutMs?: number;

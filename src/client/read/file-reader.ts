@@ -2,7 +2,7 @@
  * FileReader: reads of one file handle from the chunkservers, with sequential read-ahead.
  *
  * A read near where the previous one ended is sequential: it is served from block-aligned fetches
- * (`blockBytes`, 4 MiB: several 1 MiB messages per ReadChunk request) kept in a small per-handle
+ * (`blockBytes`, 1 MiB: one ReadRange call each, whose answer is the block) kept in a small per-handle
  * cache, and the blocks ahead of it are fetched in the background, the window doubling up to
  * `readAheadBytes`. Blocks behind the reader are dropped. Concurrent reads of a block share its
  * fetch (single flight). Any other read fetches just the range asked, cut into blocks fetched in
@@ -20,11 +20,11 @@ import type { LocateResult, MetaClient } from '../meta-client.js';
 import type { BlockCache } from '../cache/block-cache.js';
 
 export interface ReadOptions {
-  /** Bytes per read-ahead block and per ReadChunk request. @default 4194304 (4 MiB) */
+  /** Bytes per read-ahead block (one ReadRange call when 1 MiB or less). @default 1048576 (1 MiB) */
   blockBytes?: number;
   /** Largest read-ahead window of a sequential reader. @default 33554432 (32 MiB) */
   readAheadBytes?: number;
-  /** ReadChunk streams one handle runs at once. @default 4 */
+  /** Chunk reads one handle runs at once. @default 4 */
   parallelReads?: number;
   /** Bytes per chunk; only tests change it. @default CHUNK_SIZE */
   chunkSize?: number;
@@ -45,7 +45,7 @@ export interface SharedReadCaches {
 }
 
 export const READ_DEFAULTS: Required<ReadOptions> = {
-  blockBytes: 4 * 1024 * 1024,
+  blockBytes: 1024 * 1024,
   readAheadBytes: 32 * 1024 * 1024,
   parallelReads: 4,
   chunkSize: CHUNK_SIZE,

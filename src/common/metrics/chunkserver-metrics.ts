@@ -16,7 +16,7 @@ export interface ChunkIoCounters {
   readonly writtenByClients: ByteCounter;
   /** Written by WriteChunk streams forwarded down a replication chain. */
   readonly writtenByChain: ByteCounter;
-  /** Sent by ReadChunk, to clients and to peers copying a chunk. */
+  /** Sent by ReadChunk and ReadRange, to clients and to peers copying a chunk. */
   readonly read: ByteCounter;
   /** Received by CopyChunk (re-replication and rebalancing into this server). */
   readonly copiedIn: ByteCounter;
@@ -53,7 +53,7 @@ export function chunkserverMetrics(registry: Registry, src: ChunkserverMetricsSo
   const io: ChunkIoCounters = {
     writtenByClients: written.labels('client'),
     writtenByChain: written.labels('chain'),
-    read: counter('fst_chunkserver_bytes_read_total', 'Bytes of chunk data sent by ReadChunk (to clients and to peers copying).'),
+    read: counter('fst_chunkserver_bytes_read_total', 'Bytes of chunk data sent by ReadChunk and ReadRange (to clients and to peers copying).'),
     copiedIn: counter('fst_chunkserver_bytes_copied_total', 'Bytes of chunk data received by CopyChunk (re-replication into this server).'),
   };
   // Both sources exist from the start, at 0.
