@@ -6,15 +6,16 @@
  * the same whatever carried the call: UNAVAILABLE when no connection could be made or it broke
  * with the call in flight, DEADLINE_EXCEEDED at the deadline, CANCELLED when the signal aborts.
  */
-import { connect, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseHostPort } from '../config/address.js';
 import { errnoMetadata } from '../errors/rpc-status.js';
 import { isErrnoName } from '../errors/errno.js';
 import type { Credentials } from '../security/credentials-file.js';
 import { ALPN_WIRE, clientTlsOptions, type ServerKind } from '../security/tls-options.js';
-import { FrameKind, FrameReader, PREFACE, frameHeader, parseFailure, requestFrame } from './wire-frame.js';
+import { FrameSink } from './frame-sink.js';
+import { FrameKind, PREFACE, frameHeader, parseFailure, requestFrame, type Frame } from './wire-frame.js';
 
 interface Pending {
   resolve: (body: Buffer) => void;
@@ -43,15 +44,14 @@ const MAX_ID = 0xffff_ffff;
 
 class Connection {
   readonly pending = new Map<number, Pending>();
-  private readonly reader = new FrameReader();
   private nextId = 1;
   private sweeper: NodeJS.Timeout | undefined;
   closed = false;
 
+  /** `socket` reads into `sink` (its `onread` option), which hands the frames to `receive`. */
   constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void, tlsPeer?: string) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A TLS connection that fails between TCP and the end of its handshake failed on trust (the
     // server's certificate, or the server refusing ours): no retry will change that.
     let tcp = tlsPeer === undefined;
@@ -74,10 +74,11 @@ class Connection {
     socket.unref();
   }
 
-  private receive(chunk: Buffer): void {
-    let frames;
+  /** What the socket read into `sink`. */
+  receive(sink: FrameSink, n: number): void {
+    let frames: Frame[];
     try {
-      frames = this.reader.push(chunk);
+      frames = sink.received(n);
     } catch (e) {
       this.socket.destroy();
       this.fail(status.UNAVAILABLE, `malformed frame from the server: ${(e as Error).message}`);
@@ -189,10 +190,21 @@ export class WireChannel {
   private connection(): Connection {
     if (this.conn && !this.conn.closed) return this.conn;
     const tls = this.tls;
+    const sink = new FrameSink();
+    // The socket reads (and decrypts) straight into the sink's buffers: no Buffer per read, no
+    // stream. Reads begin once connected, after `c` below exists.
+    const onread: OnReadOpts = {
+      buffer: () => sink.next(),
+      callback: (n: number): boolean => {
+        c.receive(sink, n);
+        return true;
+      },
+    };
+    // tls.connect takes onread as net.connect does (node's docs); @types/node lacks the field.
     const socket = tls
-      ? connectTls({ host: this.host, port: this.port, ...clientTlsOptions(tls.credentials, tls.server, ALPN_WIRE) })
-      : connect({ host: this.host, port: this.port });
-    const c = new Connection(socket, (gone) => {
+      ? connectTls({ host: this.host, port: this.port, onread, ...clientTlsOptions(tls.credentials, tls.server, ALPN_WIRE) } as ConnectionOptions)
+      : connect({ host: this.host, port: this.port, onread });
+    const c: Connection = new Connection(socket, (gone) => {
       if (this.conn === gone) this.conn = undefined;
     }, tls ? `${tls.server} ${this.address}` : undefined);
     this.conn = c;
