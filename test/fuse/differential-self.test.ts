@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Root } from './differential/apply.js';
 import { DifferentialMismatch, runSequence, type SequenceReport } from './differential/compare.js';
 import { generateOps, OP_WEIGHTS, type Op, type OpKind } from './differential/ops.js';
+import { sequenceRoot } from './differential/namespace.js';
 import { diffTrees, snapshot } from './differential/tree.js';
 
 const OPS = 400;
@@ -24,9 +25,9 @@ afterEach(async () => {
 
 /** Fresh A and B directories for one seed. */
 async function sides(seed: number): Promise<{ a: string; b: string }> {
-  const a = join(root, `a-${seed}`);
-  const b = join(root, `b-${seed}`);
-  await Promise.all([mkdir(a), mkdir(b)]);
+  const a = sequenceRoot(join(root, `a-${seed}`));
+  const b = sequenceRoot(join(root, `b-${seed}`));
+  await Promise.all([mkdir(a, { recursive: true }), mkdir(b, { recursive: true })]);
   return { a, b };
 }
 

@@ -22,6 +22,7 @@ import { FuseMount } from '../helpers/fuse-mount.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 import { runSequence, type SequenceReport } from './differential/compare.js';
 import { parseWeights } from './differential/ops.js';
+import { sequenceRoot } from './differential/namespace.js';
 import { diffTrees, snapshot } from './differential/tree.js';
 
 function envInt(name: string, fallback: number): number {
@@ -75,9 +76,9 @@ describe('fst-mount against a local directory (differential)', () => {
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: ${OPS} random ops agree step by step and as a tree`, async () => {
-      const a = join(mount!.dir, `seed-${seed}`);
-      const b = join(local!, `seed-${seed}`);
-      await Promise.all([mkdir(a), mkdir(b)]);
+      const a = sequenceRoot(join(mount!.dir, `seed-${seed}`));
+      const b = sequenceRoot(join(local!, `seed-${seed}`));
+      await Promise.all([mkdir(a, { recursive: true }), mkdir(b, { recursive: true })]);
       let report: SequenceReport;
       try {
         report = await runSequence({ seed, ops: OPS, a, b, nameA: 'fuse', nameB: 'local', replay: replay(seed), context: CONTEXT, weights: WEIGHTS });
@@ -96,7 +97,7 @@ describe('fst-mount against a local directory (differential)', () => {
     mount = undefined;
     mount = await FuseMount.start(cluster!.masterAddress);
     for (const seed of passed) {
-      const diffs = diffTrees(await snapshot(join(mount.dir, `seed-${seed}`)), await snapshot(join(local!, `seed-${seed}`)), 'fuse (remounted)', 'local');
+      const diffs = diffTrees(await snapshot(sequenceRoot(join(mount.dir, `seed-${seed}`))), await snapshot(sequenceRoot(join(local!, `seed-${seed}`))), 'fuse (remounted)', 'local');
       expect(diffs, `seed ${seed} after remount; replay: ${replay(seed)}`).toEqual([]);
     }
   });

@@ -14,6 +14,16 @@ export const FILE_NAMES = ['f', 'g', 'h'] as const;
 /** Deepest level a path can have (a/b/f). */
 export const MAX_DEPTH = 3;
 
+/**
+ * Where a sequence runs inside its own directory `dir`: some levels down. A symlink's relative
+ * target climbs as far as the link was deep (`../../f` from `a/b/l`); renamed closer to the root,
+ * the link points above it, and writes through it land there. Without room above the root they
+ * landed beside the test's temp directories (a file `/tmp/b` outlived every run).
+ */
+export function sequenceRoot(dir: string): string {
+  return posix.join(dir, ...Array.from({ length: 2 * MAX_DEPTH }, (_, i) => `up${i}`));
+}
+
 /** 'file' stands for any non-directory when asked for; 'link' is a symlink. */
 export type Kind = 'dir' | 'file' | 'link';
 
