@@ -66,8 +66,12 @@ export async function readRange(
   access?.check(ctx, req.token, { chunkId, version, write: false });
   const { offset, length } = rangeOf(req.offset, req.length);
   if (length > DATA_MESSAGE_BYTES) throw new FsError('EINVAL', `ReadRange of ${length} bytes: at most ${DATA_MESSAGE_BYTES} (ReadChunk streams more)`);
-  store.index.expect(chunkId, version);
-  const data = length > 0 ? await store.read(chunkId, version, offset, length) : Buffer.alloc(0);
+  // store.read checks the chunk and version itself, under the chunk's lock; an empty range reads nothing.
+  if (length === 0) {
+    store.index.expect(chunkId, version);
+    return { data: Buffer.alloc(0) };
+  }
+  const data = await store.read(chunkId, version, offset, length);
   sent?.inc(data.length);
   return { data };
 }

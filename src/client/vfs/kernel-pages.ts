@@ -13,9 +13,11 @@
  *   pages then hold this mount's writes, but another mount may have written in between.
  * So the first open after any change drops the pages, and every open after it keeps them.
  */
+import { LRUCache } from 'lru-cache';
 import type { Attr } from '../types.js';
+import { sameData } from './open-files.js';
 
-/** Records kept; the oldest go first (an inode without a record is only read again). */
+/** Records kept; the least recently opened go first (an inode without a record is only read again). */
 const MAX_RECORDS = 100_000;
 
 /** What another descriptor of the file on this mount sees, at the time of an open. */
@@ -25,28 +27,27 @@ export interface OpenElsewhere {
   writing: boolean;
 }
 
-export function dataStamp(a: Attr): string {
-  return `${a.size}:${a.mtime.sec}.${a.mtime.nsec}:${a.ctime.sec}.${a.ctime.nsec}`;
-}
-
 export class KernelPages {
-  private readonly stamps = new Map<number, string>();
+  /** Per inode, the attributes of the data the kernel's pages hold. */
+  private readonly recorded: LRUCache<number, Attr>;
 
-  constructor(private readonly maxRecords = MAX_RECORDS) {}
+  constructor(maxRecords = MAX_RECORDS) {
+    this.recorded = new LRUCache({ max: maxRecords });
+  }
 
   /**
    * An open of the file whose data `attr` (fresh from the master) names: whether the kernel may
    * keep the pages it has of it. `elsewhere`: the file is open on this mount already.
    */
   opening(attr: Attr, elsewhere: OpenElsewhere | undefined): boolean {
-    const stamp = dataStamp(attr);
-    const keep = this.stamps.get(attr.ino) === stamp;
+    const before = this.recorded.get(attr.ino);
+    const keep = before !== undefined && sameData(before, attr);
     if (!elsewhere) {
-      this.record(attr.ino, stamp);
+      this.recorded.set(attr.ino, attr);
       return keep;
     }
-    if (elsewhere.writing || dataStamp(elsewhere.attr) !== stamp) {
-      this.stamps.delete(attr.ino);
+    if (elsewhere.writing || !sameData(elsewhere.attr, attr)) {
+      this.recorded.delete(attr.ino);
       return false;
     }
     return keep;
@@ -54,15 +55,6 @@ export class KernelPages {
 
   /** This mount changed the file's data. */
   changed(ino: number): void {
-    this.stamps.delete(ino);
-  }
-
-  private record(ino: number, stamp: string): void {
-    this.stamps.delete(ino); // re-inserted last: the newest record goes last
-    this.stamps.set(ino, stamp);
-    if (this.stamps.size > this.maxRecords) {
-      const oldest = this.stamps.keys().next();
-      if (!oldest.done) this.stamps.delete(oldest.value);
-    }
+    this.recorded.delete(ino);
   }
 }

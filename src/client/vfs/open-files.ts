@@ -196,6 +196,14 @@ export class OpenFile {
   }
 }
 
+/**
+ * Whether two attribute sets of one inode name the same data: every change of data moves ctime,
+ * which the master stamps in nanoseconds that never go backwards and no caller can set.
+ */
+export function sameData(a: Attr, b: Attr): boolean {
+  return a.size === b.size && a.mtime.sec === b.mtime.sec && a.mtime.nsec === b.mtime.nsec && a.ctime.sec === b.ctime.sec && a.ctime.nsec === b.ctime.nsec;
+}
+
 /** Of two attribute sets of one inode, the later (ctime moves with every change). */
 export function newer(a: Attr, b: Attr): Attr {
   if (a.ctime.sec !== b.ctime.sec) return a.ctime.sec > b.ctime.sec ? a : b;

@@ -10,7 +10,7 @@ import { FileReader } from '../read/file-reader.js';
 import { overlayPending } from '../writeback/file-writer.js';
 import { fst, type Attr } from '../types.js';
 import type { Handle } from './handles.js';
-import { newer } from './open-files.js';
+import { newer, sameData } from './open-files.js';
 import { staleIfGone } from './ops-attr.js';
 import { adding } from './ops-names.js';
 import { callerOf, type OpContext } from './op-context.js';
@@ -49,10 +49,6 @@ export interface Opened {
   fh: number;
   /** The kernel may keep the pages it cached of this file from before (it did not change). */
   keepCache: boolean;
-}
-
-function sameData(a: Attr, b: Attr): boolean {
-  return a.size === b.size && a.mtime.sec === b.mtime.sec && a.mtime.nsec === b.mtime.nsec && a.ctime.sec === b.ctime.sec && a.ctime.nsec === b.ctime.nsec;
 }
 
 /**

@@ -10,9 +10,7 @@
  * through the stream machinery and, at the frame's end, part of a concatenation. A cold sequential
  * read through a mount spent about a fifth of the mount's CPU there.
  */
-import { MAX_FRAME_BYTES, type Frame } from './wire-frame.js';
-
-const HEAD = 9; // u32 length + u8 kind + u32 id
+import { MAX_FRAME_BYTES, frameBytes, frameOf, type Frame } from './wire-frame.js';
 
 /** The staging buffer; frames longer than a quarter of it get their own. */
 const STAGING_BYTES = 64 * 1024;
@@ -47,9 +45,7 @@ export class FrameSink {
     const frames: Frame[] = [];
     let at = 0;
     while (this.used - at >= 4) {
-      const length = this.staging.readUInt32BE(at);
-      if (length < 5 || length > this.maxFrameBytes) throw new Error(`bad frame length ${length} (at most ${this.maxFrameBytes})`);
-      const total = 4 + length;
+      const total = frameBytes(this.staging.readUInt32BE(at), this.maxFrameBytes);
       const have = this.used - at;
       if (have >= total) {
         // Copied out: the staging buffer is written again by the next read.
@@ -72,8 +68,4 @@ export class FrameSink {
     }
     return frames;
   }
-}
-
-function frameOf(whole: Buffer): Frame {
-  return { kind: whole.readUInt8(4), id: whole.readUInt32BE(5), body: whole.subarray(HEAD) };
 }

@@ -25,6 +25,20 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 64 * 1024;
 
 const HEAD = 9; // u32 length + u8 kind + u32 id
 
+/**
+ * The bytes of a whole frame, length prefix included, from the prefix's value; throws on a frame
+ * over `maxFrameBytes` or shorter than its header.
+ */
+export function frameBytes(length: number, maxFrameBytes: number): number {
+  if (length < 5 || length > maxFrameBytes) throw new Error(`bad frame length ${length} (at most ${maxFrameBytes})`);
+  return 4 + length;
+}
+
+/** The frame `whole` holds (length prefix included); its body is a view. */
+export function frameOf(whole: Buffer): Frame {
+  return { kind: whole.readUInt8(4), id: whole.readUInt32BE(5), body: whole.subarray(HEAD) };
+}
+
 export interface Frame {
   kind: number;
   id: number;
@@ -154,14 +168,12 @@ export class FrameReader {
         if (this.buffered < 4) break;
         // The length prefix split over chunks (rare): join them once.
         if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-        const length = this.chunks[0]!.readUInt32BE(0);
-        if (length < 5 || length > this.maxFrameBytes) throw new Error(`bad frame length ${length} (at most ${this.maxFrameBytes})`);
-        this.need = 4 + length;
+        this.need = frameBytes(this.chunks[0]!.readUInt32BE(0), this.maxFrameBytes);
       }
       if (this.buffered < this.need) break;
       const whole = this.take(this.need);
       this.need = 0;
-      frames.push({ kind: whole.readUInt8(4), id: whole.readUInt32BE(5), body: whole.subarray(HEAD) });
+      frames.push(frameOf(whole));
     }
     return frames;
   }
