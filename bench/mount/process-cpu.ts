@@ -14,15 +14,14 @@ export type RolePids = Record<ProcessRole, number[]>;
 /** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on every Linux we run). */
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU seconds of one process, all its threads (0 once it is gone). */
+/**
+ * User + system CPU seconds of one process, all its threads. A process that is gone throws (its
+ * CPU time is lost with it: counting it as 0 would understate the target).
+ */
 function cpuOf(pid: number): number {
-  try {
-    // Fields after the command (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  // Fields after the command (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 /** CPU seconds used so far by each role. */
