@@ -10,7 +10,8 @@
  * Knobs: FST_BENCH_MIB (1024), FST_BENCH_FILES (2000), FST_BENCH_ONLY (workload ids or groups:
  * big, small, tree, meta, small-meta), FST_BENCH_TARGETS (local,bindfs,moosefs,fst),
  * FST_BENCH_MFS_FSYNC (1: MooseFS chunkservers fsync at chunk close), FST_BENCH_CPU_PROF (a
- * directory: CPU profiles of the FST daemons).
+ * directory: CPU profiles of the FST daemons), FST_BENCH_BASE (another built checkout, run as
+ * target fst-base for an A/B of two commits in one run).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ import { printComparison, type ComparisonRow } from './report.js';
 const MiB = 1024 * 1024;
 const env = process.env;
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
-const KNOWN: TargetName[] = ['local', 'bindfs', 'moosefs', 'fst'];
+const KNOWN: TargetName[] = ['local', 'bindfs', 'moosefs', 'fst', 'fst-base'];
 const TARGETS = (list(env.FST_BENCH_TARGETS) ?? KNOWN) as TargetName[];
 const WORKLOADS = selectWorkloads(list(env.FST_BENCH_ONLY));
 /** The ratios' baseline: the first of these that runs. */
@@ -64,6 +65,10 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
         } else targets.push(await startMoosefs(root, { fsyncChunks: env.FST_BENCH_MFS_FSYNC === '1' }));
       }
       if (name === 'fst') targets.push(await startFst(env.FST_BENCH_CPU_PROF));
+      if (name === 'fst-base') {
+        if (!env.FST_BENCH_BASE) throw new Error('target fst-base needs FST_BENCH_BASE: the directory of another built checkout');
+        targets.push(await startFst(env.FST_BENCH_CPU_PROF, env.FST_BENCH_BASE));
+      }
     }
   });
 

@@ -13,7 +13,7 @@ import { Child } from './child.js';
 import type { RolePids } from './process-cpu.js';
 import { isMounted, q, sh } from './system.js';
 
-export type TargetName = 'local' | 'bindfs' | 'moosefs' | 'fst';
+export type TargetName = 'local' | 'bindfs' | 'moosefs' | 'fst' | 'fst-base';
 
 export interface Target {
   name: TargetName;
@@ -86,11 +86,16 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
  * temp directories. With `cpuProfDir`, every daemon writes a CPU profile there when it stops
  * (bench/cpu-profile.mjs).
  */
-export async function startFst(cpuProfDir?: string): Promise<Target> {
+/**
+ * FST from this checkout (`fst`) or, with `baseRoot`, from another one, built (`fst-base`: an A/B of
+ * two commits in the same run, e.g. a `git worktree` of the previous commit with `npm run build`).
+ */
+export async function startFst(cpuProfDir?: string, baseRoot?: string): Promise<Target> {
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
   const env: Record<string, string> = cpuProfDir
     ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, '..', 'cpu-profile.mjs')}`.trim(), FST_CPU_PROF_DIR: cpuProfDir }
     : {};
+  if (baseRoot) env.FST_BIN_ROOT = baseRoot;
   const { cluster, mount } = await withEnv(env, async () => {
     const cluster: ProcessCluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
     try {
@@ -102,10 +107,10 @@ export async function startFst(cpuProfDir?: string): Promise<Target> {
   });
   const pids = `master ${cluster.master.pid}, chunkservers ${cluster.chunkservers.map((c) => c.process.pid).join(' ')}, fst-mount ${mount.process.pid}`;
   return {
-    name: 'fst',
+    name: baseRoot ? 'fst-base' : 'fst',
     dir: mount.dir,
     backing: cluster.root,
-    describe: `fst-mount ${mount.dir} over 1 master + 3 chunkservers, replication 2 (${pids}; data in ${cluster.root})`,
+    describe: `${baseRoot ? `the build in ${baseRoot}: ` : ''}fst-mount ${mount.dir} over 1 master + 3 chunkservers, replication 2 (${pids}; data in ${cluster.root})`,
     pids: { mount: [mount.process.pid], master: [cluster.master.pid], chunkservers: cluster.chunkservers.map((c) => c.process.pid) },
     stop: async () => {
       await mount.stop().catch(() => undefined);

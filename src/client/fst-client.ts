@@ -38,7 +38,7 @@ export interface FstClientOptions {
   retryForMs?: number;
   /** Deadline of one chunk read (ReadRange, at most 1 MiB). @default 60000 */
   readTimeoutMs?: number;
-  /** Deadline of one WriteChunk stream, replication included. @default 120000 */
+  /** Deadline of one WriteRange call, replication included. @default 120000 */
   writeTimeoutMs?: number;
   /** The identity sent with every request. @default this process's uid, gid and groups */
   caller?: Caller;

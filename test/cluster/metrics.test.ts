@@ -156,7 +156,7 @@ describe('daemon metrics and health endpoints', () => {
     expect(total('fst_chunkserver_chunks')).toBeGreaterThanOrEqual(2);
     expect(total('fst_chunkserver_used_bytes')).toBeGreaterThanOrEqual(2 * data.length);
     expect(total('fst_chunkserver_master_connected')).toBe(3);
-    expect(total('fst_rpc_server_handled_total', { method: 'WriteChunk', code: 'OK' })).toBeGreaterThanOrEqual(2);
+    expect(total('fst_rpc_server_handled_total', { method: 'WriteRange', code: 'OK' })).toBeGreaterThanOrEqual(2);
     // Clients read in ReadRange calls of at most 1 MiB (ReadChunk streams are for copies).
     expect(total('fst_rpc_server_handled_total', { method: 'ReadRange', code: 'OK' })).toBeGreaterThanOrEqual(2);
     for (const s of scrapes) expect(s.get('fst_rpc_server_handling_seconds')?.type).toBe('HISTOGRAM');

@@ -10,6 +10,12 @@ import { DAEMON_NODE_FLAGS } from '../../src/common/lifecycle/daemon-node-flags.
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
+/**
+ * The checkout whose bin/ (and so dist/) the daemons run: this one, or FST_BIN_ROOT's (the mount
+ * benchmark's `fst-base` target runs an older build beside this one).
+ */
+const binRoot = (): string => process.env.FST_BIN_ROOT ?? REPO_ROOT;
+
 export class DaemonProcess {
   /** The last 200 lines the daemon wrote on stderr (for failure messages). */
   readonly tail: string[] = [];
@@ -27,7 +33,7 @@ export class DaemonProcess {
    */
   static async start(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}, readyMsg = 'listening', prefix: string[] = []): Promise<DaemonProcess> {
     // As the daemons start everywhere else (the bin scripts' shebang, the units): see daemon-node-flags.ts.
-    const argv = [...prefix, process.execPath, ...DAEMON_NODE_FLAGS, join(REPO_ROOT, 'bin', bin), ...args];
+    const argv = [...prefix, process.execPath, ...DAEMON_NODE_FLAGS, join(binRoot(), 'bin', bin), ...args];
     const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, FST_LOG_LEVEL: process.env.FST_TEST_LOG_LEVEL ?? 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,17 +1,18 @@
 /**
- * Pipelined chain replication (MooseFS, GFS): a replica that receives a WriteChunk with a non-empty
- * chain opens its own WriteChunk to chain[0], passing the rest of the chain, and forwards every
- * message as it arrives, before writing it locally, so that all replicas write in parallel. The
- * downstream's answer arrives only once every later replica has its data on disk. What it sends is
- * marked `forwarded`: the next replica is a secondary, which needs no lease.
+ * Pipelined chain replication (MooseFS, GFS): a replica that receives a write with a non-empty chain
+ * sends each piece on to chain[0] as a WriteRange call (passing the rest of the chain, marked
+ * `forwarded`: the next replica is a secondary, which needs no lease), in the same tick as it queues
+ * the piece's local write, so that all replicas write in parallel. A replica queues what it
+ * receives on one connection in the order it arrives, and sends it on in that order: every replica
+ * of a chunk applies its writes in the primary's order, whichever writers and calls they came from.
+ * The downstream's answer to a piece arrives once every later replica has written it.
  */
-import type { ClientWritableStream } from '@grpc/grpc-js';
+import { setMaxListeners } from 'node:events';
 import { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
-import type { RpcClientPool } from '../../common/rpc/client.js';
+import type { RpcClient, RpcClientPool } from '../../common/rpc/client.js';
 import { ChunkserverMethods } from '../../common/rpc/services.js';
 import type { fst } from '../../proto-gen/fst.js';
-import { waitDrain } from '../rpc/stream-flow.js';
 
 export interface ChainHeader {
   chunkId: number;
@@ -28,32 +29,30 @@ export interface ChainHeader {
   token: Uint8Array;
 }
 
+/** Bytes of pieces a stream may have unanswered downstream before it waits for the oldest... */
+export const FORWARD_WINDOW_BYTES = 8 * 1024 * 1024;
+/** ...and pieces (a stream of small messages). */
+export const FORWARD_WINDOW_PIECES = 16;
+
 export class ChainForward {
   readonly next: string;
-  private readonly call: ClientWritableStream<fst.IWriteChunkRequest>;
-  private readonly response: Promise<fst.WriteChunkResponse>;
-  /** Rejects as soon as the downstream fails; never resolves. */
-  private readonly failed: Promise<never>;
-  private failure: FsError | undefined;
-  private headerSent = false;
+  private readonly client: RpcClient;
+  private readonly header: fst.IWriteChunkHeader;
+  private readonly signal: AbortSignal;
   private readonly ac = new AbortController();
+  /** The first downstream failure: every later piece fails with it at once. */
+  private failure: FsError | undefined;
 
-  constructor(pool: RpcClientPool, private readonly header: ChainHeader, opts: { timeoutMs: number; signal: AbortSignal }) {
+  constructor(pool: RpcClientPool, header: ChainHeader, private readonly opts: { timeoutMs: number; signal: AbortSignal }) {
     const next = header.chain[0];
     if (next === undefined) throw new FsError('EINVAL', 'empty replication chain');
     this.next = next;
-    const { call, response } = pool.get(next).clientStream(ChunkserverMethods.WriteChunk, {
-      timeoutMs: opts.timeoutMs,
-      signal: AbortSignal.any([opts.signal, this.ac.signal]),
-    });
-    this.call = call;
-    this.response = response.catch((e: unknown) => {
-      throw (this.failure ??= this.describe(e));
-    });
-    this.failed = this.response.then(() => new Promise<never>(() => undefined));
-    this.failed.catch(() => undefined);
-    // Errors also arrive through the response; the event must merely not go unhandled.
-    call.on('error', () => undefined);
+    this.client = pool.get(next);
+    const { chunkId, version, chain, create, sync, token } = header;
+    this.header = { chunkId, version, chain: chain.slice(1), create, sync, forwarded: true, token };
+    this.signal = AbortSignal.any([opts.signal, this.ac.signal]);
+    // Every piece in flight listens to it.
+    setMaxListeners(FORWARD_WINDOW_PIECES + 2, this.signal);
   }
 
   private describe(e: unknown): FsError {
@@ -61,27 +60,25 @@ export class ChainForward {
     return err.message.includes(this.next) ? err : new FsError(err.code, `replica ${this.next}: ${err.message}`, { cause: e });
   }
 
-  /** Sends one message downstream, waiting while the downstream is slower than we are. */
-  async send(offset: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
-    if (this.failure) throw this.failure;
-    const msg: fst.IWriteChunkRequest = { offset, data };
-    if (!this.headerSent) {
-      const { chunkId, version, chain, create, sync, token } = this.header;
-      msg.header = { chunkId, version, chain: chain.slice(1), create, sync, forwarded: true, token };
-      this.headerSent = true;
-    }
-    if (!this.call.write(msg)) await waitDrain(this.call, signal, this.failed);
-    if (this.failure) throw this.failure;
+  /**
+   * Sends one piece downstream now (the frame is written before this returns); resolves with the
+   * downstream's answer. With `commit` the downstream also makes what it received durable.
+   */
+  piece(offset: number, data: Uint8Array, commit: boolean): Promise<fst.WriteChunkResponse> {
+    if (this.failure) return Promise.reject(this.failure);
+    const p = this.client.unary(
+      ChunkserverMethods.WriteRange,
+      { header: this.header, offset, data, commit },
+      // No retry: a piece sent again could land after a later one.
+      { timeoutMs: this.opts.timeoutMs, signal: this.signal, retryForMs: 0 },
+    ).catch((e: unknown) => {
+      throw (this.failure ??= this.describe(e));
+    });
+    p.catch(() => undefined); // the caller may stop listening once one piece failed
+    return p;
   }
 
-  /** Ends the stream and waits for the downstream's answer (every later replica synced). */
-  async finish(): Promise<fst.WriteChunkResponse> {
-    if (!this.headerSent) await this.send(0, new Uint8Array(0), this.ac.signal);
-    this.call.end();
-    return this.response;
-  }
-
-  /** Cancels the downstream call (the local write failed or the caller went away). */
+  /** Cancels the pieces in flight downstream (the local write failed or the caller went away). */
   abort(): void {
     this.ac.abort(new FsError('ECANCELED', 'upstream write failed'));
   }

@@ -16,6 +16,7 @@ import { listChunks } from './list-chunks.js';
 import { readChunk, readRange } from './read-chunk.js';
 import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
+import { writeRange } from './write-range.js';
 import type { ChunkAccess } from './chunk-access.js';
 
 export interface HandlerDeps {
@@ -55,6 +56,8 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
   const primaryOrder = new ChunkLocks(MAX_WRITERS_QUEUED);
   return {
     WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder, idleMs: deps.writeIdleMs })),
+
+    WriteRange: inFlight.track((req, ctx) => writeRange(req, ctx, { ...deps, primaryOrder })),
 
     ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
 

@@ -1,16 +1,18 @@
 /**
  * WriteChunk: a client stream of {offset, data} messages for one chunk, the first carrying the
- * header {chunk_id, version, chain, create, sync, forwarded}. Each message is forwarded down the
- * chain (when there is one) and then written locally; the call succeeds only when the local write
- * is done and the downstream replica has answered OK, so an acknowledged write is on every replica.
+ * header {chunk_id, version, chain, create, sync, forwarded}. Each message is sent down the chain
+ * (when there is one) as a WriteRange piece in the same tick as it is queued here (chain-forward.ts),
+ * and a commit follows the last; the call succeeds only when the local write is done and the
+ * downstream replica has answered every piece and the commit, so an acknowledged write is on every
+ * replica. Mounts and clients write with WriteRange (write-range.ts); this stream stays for callers
+ * that want one call per session.
  *
  * A stream from a client (not `forwarded`) makes this server the chunk's primary (GFS): it needs an
  * unexpired lease on the chunk at the header's version (leases.ts) when the stream starts, before
  * each message is written and before the answer, else ESTALE (the client asks the master again).
  * The primary runs the client streams of one chunk one after another, from header to answer, so
- * that every replica applies them in the same order. Secondaries (forwarded streams) take neither
- * the lease nor that turn: the primary's order reaches them through the chain, and two chains that
- * list the same servers in different orders cannot deadlock.
+ * that one stream's writes are not interleaved with another's; WriteRange pieces take no turn. Every
+ * replica applies the writes in the primary's order whatever their source (chain-forward.ts).
  *
  * Without `sync` "done" means written to the operating system, checksums and length included (a
  * chunkserver killed afterwards loses nothing; a machine losing power may): that is what a client's
@@ -23,7 +25,7 @@ import type { ChunkIoCounters } from '../../common/metrics/chunkserver-metrics.j
 import type { CallContext } from '../../common/rpc/server.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { fst } from '../../proto-gen/fst.js';
-import { ChainForward, type ChainHeader } from '../replication/chain-forward.js';
+import { ChainForward, FORWARD_WINDOW_BYTES, FORWARD_WINDOW_PIECES, type ChainHeader } from '../replication/chain-forward.js';
 import type { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { ChunkAccess } from './chunk-access.js';
@@ -49,9 +51,9 @@ type WriteCall = ServerReadableStream<fst.WriteChunkRequest, fst.IWriteChunkResp
 type Messages = AsyncGenerator<fst.WriteChunkRequest>;
 
 /** Deadline of the downstream call when the caller gave none. */
-const DEFAULT_CHAIN_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_CHAIN_TIMEOUT_MS = 5 * 60_000;
 
-function headerOf(h: fst.IWriteChunkHeader | null | undefined, self: string): ChainHeader {
+export function headerOf(h: fst.IWriteChunkHeader | null | undefined, self: string): ChainHeader {
   if (!h) throw new FsError('EINVAL', 'the first WriteChunk message must carry a header');
   const chain = (h.chain ?? []).map((a, i) => addressOf(a, `chain[${i}]`));
   if (chain.includes(self)) throw new FsError('EINVAL', `replication chain ${chain.join(',')} loops back to ${self}`);
@@ -93,16 +95,28 @@ async function applyStream(
   const { chunkId, version } = header;
   const leaseCheck = header.forwarded ? undefined : (): void => store.leases.check(chunkId, version);
   let forward: ChainForward | undefined;
+  /** Pieces sent downstream and not yet answered, oldest first, with their sizes. */
+  const downstream: Array<{ answer: Promise<unknown>; bytes: number }> = [];
+  let downstreamBytes = 0;
   let bytesWritten = 0;
   const written = header.forwarded ? deps.io?.writtenByChain : deps.io?.writtenByClients;
   const apply = async (msg: fst.WriteChunkRequest): Promise<void> => {
     const { offset, data } = dataOf(msg.offset, msg.data);
-    if (data.length > 0) leaseCheck?.();
-    await forward?.send(offset, data, ctx.signal);
     if (data.length === 0) return;
+    leaseCheck?.();
+    // Sent on and queued here in the same tick (chain-forward.ts: every replica's order is ours).
+    if (forward) {
+      downstream.push({ answer: forward.piece(offset, data, false), bytes: data.length });
+      downstreamBytes += data.length;
+    }
     await store.write(chunkId, version, offset, data, leaseCheck);
     bytesWritten += data.length;
     written?.inc(data.length);
+    while (downstreamBytes > FORWARD_WINDOW_BYTES || downstream.length >= FORWARD_WINDOW_PIECES) {
+      const oldest = downstream.shift()!;
+      downstreamBytes -= oldest.bytes;
+      await oldest.answer;
+    }
   };
   try {
     // Refuse a stale or unknown chunk before involving the rest of the chain, except a new
@@ -122,9 +136,11 @@ async function applyStream(
       }
       await apply(msg);
     }
-    const [local, downstream] = await Promise.allSettled([store.flush(chunkId, version, header.sync), forward?.finish()]);
+    for (const d of downstream) await d.answer;
+    // The commit goes down after every piece was answered; the local flush is queued after ours.
+    const [local, down] = await Promise.allSettled([store.flush(chunkId, version, header.sync), forward?.piece(0, EMPTY, true)]);
     // The downstream's errno wins: it is the replica that failed, and its message says which.
-    if (downstream.status === 'rejected') throw downstream.reason;
+    if (down.status === 'rejected') throw down.reason;
     if (local.status === 'rejected') throw local.reason;
     // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.
     if (bytesWritten > 0) leaseCheck?.();
@@ -134,3 +150,5 @@ async function applyStream(
     throw e;
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -7,7 +7,7 @@
  * the extent's spare capacity; when that is full, a new adjacent extent with twice the capacity
  * (up to 1 MiB) is started instead of reallocating and copying the old one, so a stream of small
  * sequential writes (FUSE's 128 KiB, an application's 4 KiB) costs one copy per byte and ends up
- * as 1 MiB extents, the size of a WriteChunk message.
+ * as 1 MiB extents, the size of a WriteRange piece.
  */
 import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
 
@@ -18,7 +18,7 @@ export interface Extent {
   buf: Buffer;
 }
 
-/** Extents grown by sequential writes stop at this capacity (one WriteChunk message). */
+/** Extents grown by sequential writes stop at this capacity (one WriteRange piece). */
 export const GROWN_EXTENT_MAX = DATA_MESSAGE_BYTES;
 
 export class ChunkExtents {

@@ -27,7 +27,7 @@ export function replaceChainVia(meta: MetaClient): ReplaceChain {
 }
 
 /**
- * Syncs one chunk on its replicas (an empty WriteChunk stream that asks for sync). A replica that
+ * Syncs one chunk on its replicas (a WriteRange commit alone that asks for sync). A replica that
  * moved the chunk to a newer version (a version change syncs it) leaves nothing of ours to sync.
  * When the chain is broken (a replica gone or missing the chunk), `replace` has the master move the
  * chunk to the replicas that answer and copy it to new ones: a version move syncs each replica that

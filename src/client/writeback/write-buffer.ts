@@ -1,7 +1,7 @@
 /**
  * The dirty data of one file handle, as file -> chunk -> extents: a write is cut at chunk
  * boundaries and each piece goes to that chunk's ChunkExtents. A flush takes a whole WriteBuffer
- * and turns it into one job per chunk (`chunkJobs`), which is what a WriteChunk stream carries.
+ * and turns it into one job per chunk (`chunkJobs`), which ChunkClient.writeStream sends.
  */
 import { CHUNK_SIZE } from '../../common/ids.js';
 import { ChunkExtents } from './chunk-extents.js';

@@ -12,9 +12,9 @@ export interface ByteCounter {
 
 /** Where the chunkserver's data RPCs count their bytes (absent when the daemon has no metrics). */
 export interface ChunkIoCounters {
-  /** Written by WriteChunk streams from clients (this server is the chunk's primary). */
+  /** Written for clients (WriteRange, WriteChunk streams): this server is the chunk's primary. */
   readonly writtenByClients: ByteCounter;
-  /** Written by WriteChunk streams forwarded down a replication chain. */
+  /** Written for the previous replica of a chain (forwarded pieces). */
   readonly writtenByChain: ByteCounter;
   /** Sent by ReadChunk and ReadRange, to clients and to peers copying a chunk. */
   readonly read: ByteCounter;
@@ -36,7 +36,7 @@ export interface ChunkserverMetricsSource {
 export function chunkserverMetrics(registry: Registry, src: ChunkserverMetricsSource): ChunkIoCounters {
   const written = new Counter({
     name: 'fst_chunkserver_bytes_written_total',
-    help: 'Bytes written to chunks by WriteChunk, by source: client (this server is the primary) or chain (forwarded by the previous replica).',
+    help: 'Bytes written to chunks by WriteRange and WriteChunk, by source: client (this server is the primary) or chain (forwarded by the previous replica).',
     labelNames: ['source'],
     registers: [registry],
   });

@@ -116,7 +116,7 @@ export class RpcClient {
     opts: RpcCallOptions = {},
   ): Promise<Res> {
     const retryUntil = Date.now() + (opts.retryForMs ?? this.retryForMs);
-    const payload = m.serializeRequest(request);
+    const payload = m.serializeRequestParts ? m.serializeRequestParts(request) : m.serializeRequest(request);
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {

@@ -23,6 +23,12 @@ export interface MethodDescriptor<ReqI, Req extends ReqI, ResI, Res extends ResI
   readonly path: string;
   readonly kind: Kind;
   readonly serializeRequest: (value: ReqI) => Buffer;
+  /**
+   * The request as buffers to send one after another, for a message whose large bytes field should
+   * go out as the sender's own buffer rather than be copied into an encoding (FST's framed transport
+   * only; gRPC uses serializeRequest).
+   */
+  readonly serializeRequestParts?: (value: ReqI) => Buffer[];
   readonly deserializeRequest: (bytes: Buffer) => Req;
   readonly serializeResponse: (value: ResI) => Buffer;
   readonly deserializeResponse: (bytes: Buffer) => Res;

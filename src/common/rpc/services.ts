@@ -4,6 +4,7 @@
  */
 import { fst } from '../../proto-gen/fst.js';
 import { encodeReaddirManyResponse, encodeReaddirResponse } from './listing-encoder.js';
+import { encodeWriteRangeParts } from './write-range-encoder.js';
 import { method } from './service-def.js';
 
 const M = 'fst.MasterService';
@@ -67,6 +68,8 @@ export const AdminMethods = {
 const C = 'fst.ChunkserverService';
 export const ChunkserverMethods = {
   WriteChunk: method(C, 'WriteChunk', 'client-stream', fst.WriteChunkRequest, fst.WriteChunkResponse),
+  // Its data goes out as the writer's buffer, not copied into the encoding (write-range-encoder.ts).
+  WriteRange: { ...method(C, 'WriteRange', 'unary', fst.WriteRangeRequest, fst.WriteChunkResponse), serializeRequestParts: encodeWriteRangeParts },
   ReadChunk: method(C, 'ReadChunk', 'server-stream', fst.ReadChunkRequest, fst.ReadChunkResponse),
   ReadRange: method(C, 'ReadRange', 'unary', fst.ReadChunkRequest, fst.ReadRangeResponse),
   CopyChunk: method(C, 'CopyChunk', 'unary', fst.CopyChunkRequest, fst.CopyChunkResponse),

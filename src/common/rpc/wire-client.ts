@@ -145,7 +145,7 @@ class Connection {
     }
   }
 
-  call(method: string, payload: Buffer, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+  call(method: string, payload: Buffer | readonly Buffer[], timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       if (signal?.aborted) {
         reject(callError(status.CANCELLED, 'call aborted'));
@@ -211,8 +211,8 @@ export class WireChannel {
     return c;
   }
 
-  /** One call: the response's bytes, or a ServiceError. */
-  call(method: string, payload: Buffer, timeoutMs: number | undefined, signal?: AbortSignal): Promise<Buffer> {
+  /** One call: the response's bytes, or a ServiceError. `payload` may come in parts, sent as they are. */
+  call(method: string, payload: Buffer | readonly Buffer[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<Buffer> {
     if (this.closed) return Promise.reject(callError(status.UNAVAILABLE, 'channel closed'));
     return this.connection().call(method, payload, timeoutMs, signal);
   }

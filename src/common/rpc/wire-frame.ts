@@ -85,25 +85,34 @@ export function frameBuffers(kind: FrameKindValue, id: number, body: Buffer): Bu
 
 const methodBytes = new Map<string, Buffer>();
 
-/** A REQUEST frame (header, method, timeout, payload) as the buffers to write. */
-export function requestFrame(id: number, method: string, timeoutMs: number, payload: Buffer): Buffer[] {
+/**
+ * A REQUEST frame (header, method, timeout, payload) as the buffers to write. The payload may come
+ * in parts (serializeRequestParts): small ones are joined with the header, large ones go as given.
+ */
+export function requestFrame(id: number, method: string, timeoutMs: number, payload: Buffer | readonly Buffer[]): Buffer[] {
   let path = methodBytes.get(method);
   if (!path) {
     path = Buffer.from(method, 'utf8');
     if (methodBytes.size < 1000) methodBytes.set(method, path);
   }
+  const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+  let payloadBytes = 0;
+  for (const p of parts) payloadBytes += p.length;
+  // The leading parts joined with the header, up to the first large one.
+  let joined = 0;
+  let joinedBytes = 0;
+  while (joined < parts.length && parts[joined]!.length < JOIN_BELOW) joinedBytes += parts[joined++]!.length;
   const prefix = 2 + path.length + 4;
-  const small = payload.length < JOIN_BELOW;
-  const f = Buffer.allocUnsafe(HEAD + prefix + (small ? payload.length : 0));
-  f.writeUInt32BE(prefix + payload.length + 5, 0);
+  const f = Buffer.allocUnsafe(HEAD + prefix + joinedBytes);
+  f.writeUInt32BE(prefix + payloadBytes + 5, 0);
   f.writeUInt8(FrameKind.REQUEST, 4);
   f.writeUInt32BE(id, 5);
   f.writeUInt16BE(path.length, HEAD);
   path.copy(f, HEAD + 2);
   f.writeUInt32BE(Math.max(0, Math.min(0xffff_ffff, Math.ceil(timeoutMs))), HEAD + 2 + path.length);
-  if (!small) return [f, payload];
-  payload.copy(f, HEAD + prefix);
-  return [f];
+  let at = HEAD + prefix;
+  for (let i = 0; i < joined; i++) at += parts[i]!.copy(f, at);
+  return joined === parts.length ? [f] : [f, ...parts.slice(joined)];
 }
 
 /** The part of a REQUEST body before the payload. */
