@@ -7,7 +7,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { CallContext } from '../../common/rpc/server.js';
-import { checkChunkToken } from '../../common/security/chunk-token.js';
+import { SignedTokens, checkChunkToken } from '../../common/security/chunk-token.js';
 
 /** The token key as the master gave it at the last registration (in memory only). */
 export class TokenKeyHolder {
@@ -21,6 +21,8 @@ export class TokenKeyHolder {
 const PEER_ROLES = new Set(['master', 'chunkserver', 'admin']);
 
 export class ChunkAccess {
+  private readonly signed = new SignedTokens();
+
   constructor(private readonly keys: TokenKeyHolder) {}
 
   /** Throws EACCES (no or a bad token) or ESTALE (expired, or no key yet: ask the master again). */
@@ -31,6 +33,6 @@ export class ChunkAccess {
     if (!want.write && (!token || token.length === 0) && role !== undefined && PEER_ROLES.has(role)) return;
     const key = this.keys.key;
     if (!key) throw new FsError('ESTALE', `chunk ${want.chunkId}: this chunkserver has not registered with the master yet`);
-    checkChunkToken(key, token, want);
+    checkChunkToken(key, token, want, Date.now(), this.signed);
   }
 }
