@@ -23,7 +23,7 @@ import { stageSourceTree } from './mount/source-tree.js';
 import { cpuByRole, PROCESS_ROLES, type ProcessRole } from './mount/process-cpu.js';
 import { dropCaches, waitForQuiet } from './mount/system.js';
 import { startBindfs, startFst, startLocal, type Target, type TargetName } from './mount/targets.js';
-import { rowNumber, selectWorkloads, type BenchParams } from './mount/workloads.js';
+import { rowNumber, selectWorkloads, type BenchParams, type Workload } from './mount/workloads.js';
 import { ROUND_GAP_MS } from './mount/workloads/common.js';
 import { printComparison, type ComparisonRow } from './report.js';
 
@@ -86,37 +86,53 @@ describe('fst-mount vs local directory, bindfs passthrough and MooseFS', () => {
     const cpuRows: { workload: string; target: string; perGib: Record<ProcessRole, number> }[] = [];
     /** Runs that started before the machine was quiet (waitForQuiet gave up). */
     let notQuiet = 0;
+    // A workload and those that follow it run together on each target (see Workload.follows).
+    const batches: Workload[][] = [];
     for (const w of WORKLOADS) {
-      const row: ComparisonRow = { workload: `${rowNumber(w)}. ${w.title(params)}`, unit: w.unit, lowerIsBetter: w.unit === 's', caches: w.cold ? 'cold' : 'warm', values: {} };
-      const rounds = w.rounds ?? 1;
-      const samples = new Map<string, number[]>();
+      const lead = batches[batches.length - 1];
+      if (w.follows && lead?.some((x) => x.id === w.follows)) lead.push(w);
+      else batches.push([w]);
+    }
+    for (const batch of batches) {
+      const rowOf = new Map<Workload, ComparisonRow>(batch.map((w) => [w, {
+        workload: `${rowNumber(w)}. ${w.title(params)}`, unit: w.unit, lowerIsBetter: w.unit === 's', caches: w.cold ? 'cold' : 'warm', values: {},
+      }]));
+      const rounds = batch[0]!.rounds ?? 1;
+      const samples = new Map<Workload, Map<string, number[]>>(batch.map((w) => [w, new Map()]));
       const lastEnd = new Map<string, number>();
       for (let round = 1; round <= rounds; round++) {
         for (const t of targets) {
-          // A round starts cold only once the client caches expired (ROUND_GAP_MS).
-          const since = performance.now() - (lastEnd.get(t.name) ?? -Infinity);
-          if (since < ROUND_GAP_MS) await new Promise((r) => setTimeout(r, ROUND_GAP_MS - since));
-          if (!(await waitForQuiet())) notQuiet++;
-          if (w.cold && !(await dropCaches())) row.caches = 'cached';
-          const cpu0 = w.bytes && t.pids ? cpuByRole(t.pids) : undefined;
-          const t0 = process.hrtime.bigint();
-          const value = await w.run(t, params);
-          const t1 = process.hrtime.bigint();
-          if (cpu0 && w.bytes && t.pids) {
-            const cpu1 = cpuByRole(t.pids);
-            const gib = w.bytes(params) / (1024 * MiB);
-            cpuRows.push({ workload: row.workload, target: t.name, perGib: Object.fromEntries(PROCESS_ROLES.map((r) => [r, (cpu1[r] - cpu0[r]) / gib])) as Record<ProcessRole, number> });
+          for (const w of batch) {
+            const row = rowOf.get(w)!;
+            // A round starts cold only once the client caches expired (ROUND_GAP_MS).
+            const since = performance.now() - (lastEnd.get(t.name) ?? -Infinity);
+            if (w === batch[0] && since < ROUND_GAP_MS) await new Promise((r) => setTimeout(r, ROUND_GAP_MS - since));
+            if (!(await waitForQuiet())) notQuiet++;
+            if (w.cold && !(await dropCaches())) row.caches = 'cached';
+            const cpu0 = w.bytes && t.pids ? cpuByRole(t.pids) : undefined;
+            const t0 = process.hrtime.bigint();
+            const value = await w.run(t, params);
+            const t1 = process.hrtime.bigint();
+            if (cpu0 && w.bytes && t.pids) {
+              const cpu1 = cpuByRole(t.pids);
+              const gib = w.bytes(params) / (1024 * MiB);
+              cpuRows.push({ workload: row.workload, target: t.name, perGib: Object.fromEntries(PROCESS_ROLES.map((r) => [r, (cpu1[r] - cpu0[r]) / gib])) as Record<ProcessRole, number> });
+            }
+            lastEnd.set(t.name, performance.now());
+            const mine = samples.get(w)!;
+            mine.set(t.name, [...(mine.get(t.name) ?? []), value]);
+            // When profiling, the window on the profiles' clock (CLOCK_MONOTONIC, microseconds).
+            const window = PROFILING ? ` [monotonic us ${t0 / 1000n}-${t1 / 1000n}]` : '';
+            const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
+            process.stdout.write(`  ${w.id.padEnd(12)} ${t.name.padEnd(7)} ${value.toFixed(2)} ${w.unit} (${(Number(t1 - t0) / 1e9).toFixed(1)} s)${of}${window}\n`);
           }
-          lastEnd.set(t.name, performance.now());
-          samples.set(t.name, [...(samples.get(t.name) ?? []), value]);
-          // When profiling, the window on the profiles' clock (CLOCK_MONOTONIC, microseconds).
-          const window = PROFILING ? ` [monotonic us ${t0 / 1000n}-${t1 / 1000n}]` : '';
-          const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
-          process.stdout.write(`  ${w.id.padEnd(12)} ${t.name.padEnd(7)} ${value.toFixed(2)} ${w.unit} (${(Number(t1 - t0) / 1e9).toFixed(1)} s)${of}${window}\n`);
         }
       }
-      for (const [name, values] of samples) row.values[name] = percentile(Float64Array.from(values).sort(), 50);
-      rows.push(row);
+      for (const w of batch) {
+        const row = rowOf.get(w)!;
+        for (const [name, values] of samples.get(w)!) row.values[name] = percentile(Float64Array.from(values).sort(), 50);
+        rows.push(row);
+      }
     }
     const ratio = baseline
       ? `ratio to ${baseline}, above 1 is better on every row: figure / ${baseline} figure for rates, ${baseline} seconds / seconds for times`

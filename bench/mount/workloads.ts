@@ -28,7 +28,7 @@ const TREE_READ_ROUNDS = 9;
 export const WORKLOADS: Workload[] = [
   { id: 'seq-write', title: (p) => `seq write ${mib(p)} (1 MiB, fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite, bytes: (p) => p.bytes },
   { id: 'seq-read', title: (p) => `seq read ${mib(p)} (1 MiB)`, unit: 'MB/s', cold: true, needs: ['seq-write'], run: seqRead, bytes: (p) => p.bytes },
-  { id: 'seq-read-warm', title: (p) => `seq read ${mib(p)} again at once`, unit: 'MB/s', cold: false, needs: ['seq-read'], run: seqRead, bytes: (p) => p.bytes },
+  { id: 'seq-read-warm', title: (p) => `seq read ${mib(p)} again at once`, unit: 'MB/s', cold: false, needs: ['seq-read'], follows: 'seq-read', run: seqRead, bytes: (p) => p.bytes },
   { id: 'rand-read', title: (p) => `4K random read (${p.randomReads / 1000}k, 1 job)`, unit: 'IOPS', cold: true, needs: ['seq-write'], run: randomRead },
   { id: 'rand-read-4', title: (p) => `4K random read (${p.randomReads / 1000}k, 4 jobs)`, unit: 'IOPS', cold: true, needs: ['seq-write'], run: randomRead4 },
   { id: 'seq-write-4', title: (p) => `seq write 4 x ${p.bytes / 4 / MiB} MiB at once (fsync)`, unit: 'MB/s', cold: false, needs: [], run: seqWrite4, bytes: (p) => p.bytes },

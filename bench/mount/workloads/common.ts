@@ -46,6 +46,12 @@ export interface Workload {
    * workloads short enough that one run is mostly noise. Default 1.
    */
   rounds?: number;
+  /**
+   * Runs on each target right after this workload ran there (same round), before the next target
+   * runs anything: another target's cold start drops every cache, which would make a warm re-read
+   * measured after it cold.
+   */
+  follows?: string;
   run: (t: Target, p: BenchParams) => Promise<number>;
   /** Bytes the workload moves: its CPU time per GiB is reported for the targets that name their processes. */
   bytes?: (p: BenchParams) => number;
