@@ -17,8 +17,7 @@ import type { DirPiece } from '../vfs/ops-dir.js';
 import { Op, OpenFlag, SetAttrBit, type Dispatch, type FuseBinding, type Session } from './binding.js';
 import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
-
-const NO_GROUPS: number[] = [];
+import { CallerGroups } from './caller-groups.js';
 
 /** Ops whose first argument is an inode (node id); the others carry a file handle or nothing there. */
 const INODE_FIRST: ReadonlySet<number> = new Set([
@@ -89,6 +88,7 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   const timed = debug || metrics !== undefined;
   const s = (): Session => o.session();
   const callerMap = o.callerMap && !isIdentityMap(o.callerMap) ? o.callerMap : undefined;
+  const callerGroups = new CallerGroups();
   /** A confined credential's root inode stands behind the kernel's node id 1 (see AdapterOptions.rootIno). */
   const root = o.rootIno ?? 1;
   const kernelAttr = (a: Attr, out: Float64Array, index = 0): Float64Array =>
@@ -196,8 +196,9 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   }
 
   return (op, req, uid, gid, pid, a0, a1, a2, a3, _a4, a5, a6, _a7, name, name2, data) => {
-    const ids = callerMap ? mapCaller({ uid, gid, groups: NO_GROUPS }, callerMap) : undefined;
-    const ctx: OpContext = ids ? { uid: ids.uid, gid: ids.gid, pid } : { uid, gid, pid };
+    const groups = callerGroups.of(pid);
+    const ids = callerMap ? mapCaller({ uid, gid, groups: groups as number[] }, callerMap) : undefined;
+    const ctx: OpContext = ids ? { uid: ids.uid, gid: ids.gid, pid, groups: ids.groups } : { uid, gid, pid, groups };
     const nm = name ?? '';
     if (root !== 1) {
       if (a0 === 1 && INODE_FIRST.has(op)) a0 = root;
