@@ -42,6 +42,8 @@ export interface AttrChanges {
   atime?: Timespec | 'now';
   mtime?: Timespec | 'now';
   ctime?: Timespec;
+  /** Through a descriptor opened for writing (ftruncate): no write permission check now. */
+  writeHandle?: boolean;
 }
 
 export interface MknodOptions {
@@ -149,6 +151,7 @@ export function setAttrRequest(ino: number, c: AttrChanges, caller: Caller): fst
   if (c.mtime === 'now') fields |= F.SET_ATTR_MTIME_NOW;
   else if (c.mtime) { fields |= F.SET_ATTR_MTIME; req.mtime = c.mtime; }
   if (c.ctime) { fields |= F.SET_ATTR_CTIME; req.ctime = c.ctime; }
+  if (c.writeHandle) req.writeHandle = true;
   req.fields = fields;
   return req;
 }

@@ -22,6 +22,22 @@ export interface SetAttrInput {
   atime?: fst.ITimespec | null;
   mtime?: fst.ITimespec | null;
   ctime?: fst.ITimespec | null;
+  /**
+   * The change comes through a descriptor the caller opened for writing (ftruncate): its open
+   * checked write permission, and Linux does not check it again, whatever the mode is now.
+   */
+  writeHandle?: boolean | null;
+}
+
+/**
+ * Whether a mode change only drops S_ISUID and/or S_ISGID, and drops at least one: what the kernel
+ * asks for, as the writer, when someone who is not the owner writes to or truncates a set-id file
+ * (file_remove_privs). Dropping a privilege needs only write permission, as the write did.
+ */
+function onlyDropsSetId(row: Owned, req: SetAttrInput): boolean {
+  const mode = (req.mode ?? 0) & 0o7777;
+  const dropped = row.mode & ~mode;
+  return dropped !== 0 && (dropped & ~(S_ISUID | S_ISGID)) === 0 && (mode & ~row.mode) === 0;
 }
 
 /** Throws the errno Linux would give for this setattr by this caller. */
@@ -33,7 +49,7 @@ export function checkSetattr(row: Owned, req: SetAttrInput, cred: Cred | undefin
   }
   if (isPrivileged(cred)) return;
 
-  if (f & F.SET_ATTR_MODE) checkOwner(row, cred);
+  if (f & F.SET_ATTR_MODE && !(onlyDropsSetId(row, req) && (req.writeHandle || hasAccess(row, cred, MAY_WRITE)))) checkOwner(row, cred);
   // chown: only root gives a file away; the owner may "change" it to itself.
   if (f & F.SET_ATTR_UID && (req.uid ?? 0) !== row.uid) {
     throw new FsError('EPERM', `only root may change the owner of inode ${row.ino}`);
@@ -56,7 +72,7 @@ export function checkSetattr(row: Owned, req: SetAttrInput, cred: Cred | undefin
   }
   // ctime is the kernel's own record; setting it is for restoring metadata, by root.
   if (f & F.SET_ATTR_CTIME) throw new FsError('EPERM', 'only root may set ctime');
-  if (f & F.SET_ATTR_SIZE) checkAccess(row, cred, MAY_WRITE);
+  if (f & F.SET_ATTR_SIZE && !req.writeHandle) checkAccess(row, cred, MAY_WRITE);
 }
 
 /**

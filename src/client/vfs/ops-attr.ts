@@ -49,7 +49,9 @@ export async function setattr(s: VfsState, ino: number, c: SetattrChanges, fh: n
   const here = setattrHere(s, ino, c, ctx);
   if (here) return shown(s, here);
   const grant = s.entries.exact.grantOf(ino);
-  const updated = await s.meta.setAttr(ino, c, { caller: callerOf(ctx) }).catch(staleIfGone);
+  // ftruncate through a descriptor open for writing needs no write permission now (Linux).
+  const changes = handle && c.size !== undefined ? { ...c, writeHandle: true } : c;
+  const updated = await s.meta.setAttr(ino, changes, { caller: callerOf(ctx) }).catch(staleIfGone);
   if (grant !== undefined) s.entries.exact.learned(updated, grant);
   else wantExactAttrs(s, ino);
   if (c.size !== undefined) open?.truncated(updated);
