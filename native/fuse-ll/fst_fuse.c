@@ -50,6 +50,7 @@ enum op {
   OP_SYMLINK, OP_RENAME, OP_LINK, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_RELEASE, OP_FSYNC,
   OP_OPENDIR, OP_READDIR, OP_READDIRPLUS, OP_RELEASEDIR, OP_FSYNCDIR, OP_STATFS, OP_SETXATTR,
   OP_GETXATTR, OP_LISTXATTR, OP_REMOVEXATTR, OP_ACCESS, OP_CREATE, OP_FORGET, OP_INTERRUPT,
+  OP_FALLOCATE,
   OP_NOTIFY_DONE = 98, OP_EXIT = 99
 };
 
@@ -377,6 +378,12 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
   call(OP_CREATE, req, a, 3, name, NULL, NULL, 0);
 }
 
+/* fallocate: a0 ino, a1 fh, a2 mode (FALLOC_FL_* bits), a3 offset, a4 length. */
+static void ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, struct fuse_file_info *fi) {
+  double a[] = { D(ino), fh_of(fi), D(mode), D(offset), D(length) };
+  call(OP_FALLOCATE, req, a, 5, NULL, NULL, NULL, 0);
+}
+
 static const struct fuse_lowlevel_ops ll_ops = {
   .init = ll_init,
   .lookup = ll_lookup,
@@ -410,6 +417,7 @@ static const struct fuse_lowlevel_ops ll_ops = {
   .removexattr = ll_removexattr,
   .access = ll_access,
   .create = ll_create,
+  .fallocate = ll_fallocate,
 };
 
 /* ------------------------------------------------------------------ the device, polled */

@@ -256,6 +256,8 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
         return answer(op, req, () => vfs.release(a1), ok0(req));
       case Op.FSYNC:
         return answer(op, req, () => vfs.fsync(a1), ok0(req));
+      case Op.FALLOCATE:
+        return answer(op, req, () => vfs.fallocate(a1, a2, a3, _a4, ctx), ok0(req));
       case Op.READDIR:
         return readdir(req, false, a0, a1, a2, a3, _a4);
       case Op.READDIRPLUS:

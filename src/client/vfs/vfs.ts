@@ -11,6 +11,7 @@ import type { MetaClient, StatfsResult } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
+import { fallocate } from './fallocate.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
@@ -167,6 +168,10 @@ export class Vfs {
   read(fh: number, position: number, length: number): Promise<Buffer> { return fileOps.read(this.s, fh, position, length); }
   /** pwrite(2). */
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
+  /** fallocate(2): modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE (vfs/fallocate.ts). */
+  fallocate(fh: number, mode: number, offset: number, length: number, ctx: OpContext): Promise<void> {
+    return fallocate(this.s, fh, mode, offset, length, ctx, (ino, size, h, c) => attrOps.setattr(this.s, ino, { size }, h, c));
+  }
   /** close(2) of one descriptor (may be called several times for dup'ed descriptors). */
   flush(fh: number): Promise<void> { return fileOps.flush(this.s, fh); }
   /**
