@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ enum op {
   OP_SYMLINK, OP_RENAME, OP_LINK, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_RELEASE, OP_FSYNC,
   OP_OPENDIR, OP_READDIR, OP_READDIRPLUS, OP_RELEASEDIR, OP_FSYNCDIR, OP_STATFS, OP_SETXATTR,
   OP_GETXATTR, OP_LISTXATTR, OP_REMOVEXATTR, OP_ACCESS, OP_CREATE, OP_FORGET, OP_INTERRUPT,
-  OP_FALLOCATE,
+  OP_FALLOCATE, OP_GETLK, OP_SETLK, OP_FLOCK,
   OP_NOTIFY_DONE = 98, OP_EXIT = 99
 };
 
@@ -252,14 +253,27 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
   call(OP_WRITE, req, a, 5, NULL, NULL, buf, size);
 }
 
-static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  double a[] = { D(ino), fh_of(fi), D(fi->lock_owner) };
-  call(OP_FLUSH, req, a, 3, NULL, NULL, NULL, 0);
+/*
+ * A lock owner (64 bits, a scrambled kernel pointer) as 16 hex digits: a double would lose bits, and
+ * two owners must never look alike.
+ */
+static const char *owner_hex(uint64_t owner, char out[17]) {
+  snprintf(out, 17, "%016llx", (unsigned long long)owner);
+  return out;
 }
 
+/* flush: a0 ino, a1 fh; name: the lock owner (its POSIX locks go at every close). */
+static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  char owner[17];
+  double a[] = { D(ino), fh_of(fi), D(fi->lock_owner) };
+  call(OP_FLUSH, req, a, 3, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
+}
+
+/* release: a0 ino, a1 fh, a2 open flags, a3 1 when the file's flock must go; name: the lock owner. */
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  double a[] = { D(ino), fh_of(fi), D(fi->flags) };
-  call(OP_RELEASE, req, a, 3, NULL, NULL, NULL, 0);
+  char owner[17];
+  double a[] = { D(ino), fh_of(fi), D(fi->flags), D(fi->flock_release) };
+  call(OP_RELEASE, req, a, 4, fi->flock_release ? owner_hex(fi->lock_owner, owner) : NULL, NULL, NULL, 0);
 }
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
@@ -384,6 +398,30 @@ static void ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
   call(OP_FALLOCATE, req, a, 5, NULL, NULL, NULL, 0);
 }
 
+/*
+ * getlk: a0 ino, a1 fh, a2 type (F_RDLCK, F_WRLCK), a3 start, a4 length (0: to the end), a5 pid;
+ * name: the lock owner. Answered with replyLock.
+ */
+static void ll_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock) {
+  char owner[17];
+  double a[] = { D(ino), fh_of(fi), D(lock->l_type), D(lock->l_start), D(lock->l_len), D(lock->l_pid) };
+  call(OP_GETLK, req, a, 6, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
+}
+
+/* setlk: as getlk, a2 also F_UNLCK, and a6 1 to wait for a conflicting lock to go (F_SETLKW). */
+static void ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock, int sleep) {
+  char owner[17];
+  double a[] = { D(ino), fh_of(fi), D(lock->l_type), D(lock->l_start), D(lock->l_len), D(lock->l_pid), D(sleep) };
+  call(OP_SETLK, req, a, 7, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
+}
+
+/* flock: a0 ino, a1 fh, a2 operation (LOCK_SH, LOCK_EX, LOCK_UN, | LOCK_NB); name: the lock owner. */
+static void ll_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op) {
+  char owner[17];
+  double a[] = { D(ino), fh_of(fi), D(op) };
+  call(OP_FLOCK, req, a, 3, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
+}
+
 static const struct fuse_lowlevel_ops ll_ops = {
   .init = ll_init,
   .lookup = ll_lookup,
@@ -418,6 +456,9 @@ static const struct fuse_lowlevel_ops ll_ops = {
   .access = ll_access,
   .create = ll_create,
   .fallocate = ll_fallocate,
+  .getlk = ll_getlk,
+  .setlk = ll_setlk,
+  .flock = ll_flock,
 };
 
 /* ------------------------------------------------------------------ the device, polled */
@@ -832,6 +873,20 @@ static napi_value js_reply_write(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* replyLock(session, req, type, start, length, pid): getlk's answer (type F_UNLCK: no conflict). */
+static napi_value js_reply_lock(napi_env env, napi_callback_info info) {
+  REPLY_PROLOGUE(6);
+  struct flock lk;
+  memset(&lk, 0, sizeof lk);
+  lk.l_type = (short)arg_double(env, argv[2]);
+  lk.l_whence = SEEK_SET;
+  lk.l_start = (off_t)arg_double(env, argv[3]);
+  lk.l_len = (off_t)arg_double(env, argv[4]);
+  lk.l_pid = (pid_t)arg_double(env, argv[5]);
+  fuse_reply_lock(req, &lk);
+  return NULL;
+}
+
 /* replyXattrSize(session, req, size) */
 static napi_value js_reply_xattr(napi_env env, napi_callback_info info) {
   REPLY_PROLOGUE(3);
@@ -1010,6 +1065,7 @@ static napi_value capabilities(napi_env env) {
     { "CACHE_SYMLINKS", FUSE_CAP_CACHE_SYMLINKS }, { "EXPLICIT_INVAL_DATA", FUSE_CAP_EXPLICIT_INVAL_DATA },
     { "IOCTL_DIR", FUSE_CAP_IOCTL_DIR }, { "HANDLE_KILLPRIV", FUSE_CAP_HANDLE_KILLPRIV },
     { "NO_OPENDIR_SUPPORT", FUSE_CAP_NO_OPENDIR_SUPPORT },
+    { "POSIX_LOCKS", FUSE_CAP_POSIX_LOCKS }, { "FLOCK_LOCKS", FUSE_CAP_FLOCK_LOCKS },
   };
   for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) napi_set_named_property(env, o, caps[i].name, num(env, caps[i].v));
   return o;
@@ -1027,6 +1083,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
     { "replyOpen", NULL, js_reply_open, NULL, NULL, NULL, napi_default, NULL },
     { "replyBuf", NULL, js_reply_buf, NULL, NULL, NULL, napi_default, NULL },
     { "replyWrite", NULL, js_reply_write, NULL, NULL, NULL, napi_default, NULL },
+    { "replyLock", NULL, js_reply_lock, NULL, NULL, NULL, napi_default, NULL },
     { "replyXattr", NULL, js_reply_xattr, NULL, NULL, NULL, napi_default, NULL },
     { "replyReadlink", NULL, js_reply_readlink, NULL, NULL, NULL, napi_default, NULL },
     { "replyStatfs", NULL, js_reply_statfs, NULL, NULL, NULL, napi_default, NULL },

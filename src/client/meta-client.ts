@@ -416,6 +416,14 @@ export class MetaClient {
   }
 
   /** statfs(2). */
+  /**
+   * One Lock call (file locks shared by all mounts, master/locks/lock-table.ts). Not behind the
+   * barrier: a lock names an inode, not a directory entry, and must not wait for queued changes.
+   */
+  lock(request: fst.ILockRequest, opts: MetaCallOptions = {}): Promise<fst.LockResponse> {
+    return this.rpc.unary(MasterMethods.Lock, request, opts);
+  }
+
   async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
     const res = await this.call(MasterMethods.Statfs, {}, opts);
     return {

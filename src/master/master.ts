@@ -18,6 +18,7 @@ import { ChunkManager } from './chunks/chunk-manager.js';
 import { MasterDb } from './db/database.js';
 import { adminServiceHandlers } from './rpc/admin-service.js';
 import { masterServiceHandlers } from './rpc/master-service.js';
+import { LockTable } from './locks/lock-table.js';
 import { Delegations } from './sessions/delegations.js';
 import { registryServiceHandlers } from './rpc/registry-service.js';
 import { ServerRegistry } from './servers/registry.js';
@@ -130,7 +131,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   };
   const inlineMax = Math.max(0, Math.min(INLINE_LIMIT, opts.inlineMaxBytes ?? INLINE_LIMIT));
   const delegations = new Delegations(undefined, undefined, !db.created);
-  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
+  const locks = new LockTable();
+  addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens, locks), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key), log, metrics?.rpcServer, authorizeService('registry', credentials));
   addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials }), log, metrics?.rpcServer, authorizeService('admin', credentials));
   const listen = opts.listen ?? '127.0.0.1:9420';
@@ -144,6 +146,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     }
   } catch (e) {
     delegations.close();
+    locks.close();
     server.forceShutdown();
     registry.stop();
     await db.close();
@@ -163,6 +166,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     clearInterval(orphanSweep);
     // Answers the mounts' waiting AwaitRecall calls, so that draining does not wait for them.
     delegations.close();
+    locks.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();

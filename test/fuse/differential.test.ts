@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
+import { installHelpers } from './differential/apply.js';
 import { runSequence, type SequenceReport } from './differential/compare.js';
 import { parseWeights } from './differential/ops.js';
 import { sequenceRoot } from './differential/namespace.js';
@@ -57,8 +58,10 @@ describe('fst-mount against a local directory (differential)', () => {
 
   beforeAll(async () => {
     cluster = await startProcessCluster({ chunkservers: 3, replication: 2 });
-    mount = await FuseMount.start(cluster.masterAddress);
+    // Some ops run as other users (chgrp to a supplementary group, writes to set-id files).
+    mount = await FuseMount.start(cluster.masterAddress, ['--allow-other']);
     local = await mkdtemp(join(tmpdir(), 'fst-diff-local-'));
+    await installHelpers(join(local, 'helpers'));
     // A seed's tree reaches the directory holding it through a symlink to "..": that directory
     // must look the same on both sides (the mount's root is 755; mkdtemp makes 700).
     await chmod(local, (await stat(mount.dir)).mode & 0o7777);
@@ -95,7 +98,7 @@ describe('fst-mount against a local directory (differential)', () => {
     if (passed.length === 0) return;
     await mount!.stop();
     mount = undefined;
-    mount = await FuseMount.start(cluster!.masterAddress);
+    mount = await FuseMount.start(cluster!.masterAddress, ['--allow-other']);
     for (const seed of passed) {
       const diffs = diffTrees(await snapshot(sequenceRoot(join(mount.dir, `seed-${seed}`))), await snapshot(sequenceRoot(join(local!, `seed-${seed}`))), 'fuse (remounted)', 'local');
       expect(diffs, `seed ${seed} after remount; replay: ${replay(seed)}`).toEqual([]);

@@ -19,10 +19,19 @@ import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
 import { CallerGroups } from './caller-groups.js';
 
+/** fcntl lock types and flock(2) operations (Linux). */
+const F_RDLCK = 0;
+const F_WRLCK = 1;
+const F_UNLCK = 2;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
 /** Ops whose first argument is an inode (node id); the others carry a file handle or nothing there. */
 const INODE_FIRST: ReadonlySet<number> = new Set([
   Op.LOOKUP, Op.GETATTR, Op.SETATTR, Op.READLINK, Op.MKNOD, Op.MKDIR, Op.UNLINK, Op.RMDIR, Op.SYMLINK, Op.RENAME, Op.LINK,
   Op.OPEN, Op.CREATE, Op.READDIR, Op.READDIRPLUS, Op.SETXATTR, Op.GETXATTR, Op.LISTXATTR, Op.REMOVEXATTR, Op.ACCESS,
+  Op.FLUSH, Op.RELEASE, Op.GETLK, Op.SETLK, Op.FLOCK,
 ]);
 
 export interface AdapterOptions {
@@ -251,9 +260,29 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
           b.replyWrite(s(), req, n);
         });
       case Op.FLUSH:
-        return answer(op, req, () => vfs.flush(a1), ok0(req));
+        // Every close by a POSIX lock owner drops its locks on the file, whatever the flush gives.
+        return answer(op, req, () => Promise.allSettled([vfs.flush(a1), vfs.locks.closed(a0, nm, 'posix')]).then(([f]) => {
+          if (f.status === 'rejected') throw f.reason;
+        }), ok0(req));
       case Op.RELEASE:
-        return answer(op, req, () => vfs.release(a1), ok0(req));
+        return answer(op, req, async () => {
+          // The last close of an open file drops its flock (FUSE_RELEASE_FLOCK_UNLOCK).
+          if (a3 === 1 && name !== undefined) await vfs.locks.closed(a0, name, 'flock').catch((err: unknown) => log.warn('releasing an flock failed', { err }));
+          await vfs.release(a1);
+        }, ok0(req));
+      case Op.GETLK: {
+        const type = a2 === F_WRLCK ? 'write' : 'read';
+        return answer(op, req, () => vfs.locks.test(a0, nm, type, { start: a3, length: _a4 }, a5),
+          (c) => (c ? b.replyLock(s(), req, c.type === 'write' ? F_WRLCK : F_RDLCK, c.start, c.length, c.pid) : b.replyLock(s(), req, F_UNLCK, a3, _a4, 0)));
+      }
+      case Op.SETLK: {
+        const type = a2 === F_WRLCK ? 'write' : a2 === F_RDLCK ? 'read' : 'unlock';
+        return answer(op, req, () => vfs.locks.set(a0, nm, 'posix', type, { start: a3, length: _a4 }, a5, a6 === 1), ok0(req));
+      }
+      case Op.FLOCK: {
+        const type = a2 & LOCK_UN ? 'unlock' : a2 & LOCK_EX ? 'write' : 'read';
+        return answer(op, req, () => vfs.locks.set(a0, nm, 'flock', type, { start: 0, length: 0 }, pid, (a2 & LOCK_NB) === 0), ok0(req));
+      }
       case Op.FSYNC:
         return answer(op, req, () => vfs.fsync(a1), ok0(req));
       case Op.FALLOCATE:

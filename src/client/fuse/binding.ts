@@ -13,7 +13,7 @@ export const Op = {
   LOOKUP: 1, GETATTR: 2, SETATTR: 3, READLINK: 4, MKNOD: 5, MKDIR: 6, UNLINK: 7, RMDIR: 8,
   SYMLINK: 9, RENAME: 10, LINK: 11, OPEN: 12, READ: 13, WRITE: 14, FLUSH: 15, RELEASE: 16, FSYNC: 17,
   OPENDIR: 18, READDIR: 19, READDIRPLUS: 20, RELEASEDIR: 21, FSYNCDIR: 22, STATFS: 23, SETXATTR: 24,
-  GETXATTR: 25, LISTXATTR: 26, REMOVEXATTR: 27, ACCESS: 28, CREATE: 29, FALLOCATE: 32,
+  GETXATTR: 25, LISTXATTR: 26, REMOVEXATTR: 27, ACCESS: 28, CREATE: 29, FALLOCATE: 32, GETLK: 33, SETLK: 34, FLOCK: 35,
   NOTIFY_DONE: 98, EXIT: 99,
 } as const;
 
@@ -29,7 +29,7 @@ export const SetAttrBit = {
 export type CapName =
   | 'ASYNC_READ' | 'ATOMIC_O_TRUNC' | 'EXPORT_SUPPORT' | 'DONT_MASK' | 'READDIRPLUS' | 'READDIRPLUS_AUTO'
   | 'ASYNC_DIO' | 'WRITEBACK_CACHE' | 'PARALLEL_DIROPS' | 'AUTO_INVAL_DATA' | 'CACHE_SYMLINKS'
-  | 'EXPLICIT_INVAL_DATA' | 'IOCTL_DIR' | 'HANDLE_KILLPRIV' | 'NO_OPENDIR_SUPPORT';
+  | 'EXPLICIT_INVAL_DATA' | 'IOCTL_DIR' | 'HANDLE_KILLPRIV' | 'NO_OPENDIR_SUPPORT' | 'POSIX_LOCKS' | 'FLOCK_LOCKS';
 
 /** An opaque mounted session. */
 export type Session = { readonly __brand: 'fst_fuse session' };
@@ -57,6 +57,8 @@ export interface FuseBinding {
   replyOpen(s: Session, req: number, fh: number, openFlags: number): void;
   replyBuf(s: Session, req: number, data: Buffer | undefined): void;
   replyWrite(s: Session, req: number, count: number): void;
+  /** getlk's answer: `type` F_UNLCK (2) when nothing conflicts; `length` 0: to the end of the file. */
+  replyLock(s: Session, req: number, type: number, start: number, length: number, pid: number): void;
   replyXattr(s: Session, req: number, size: number): void;
   replyReadlink(s: Session, req: number, target: string): void;
   replyStatfs(s: Session, req: number, st: Float64Array): void;

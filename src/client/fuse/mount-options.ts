@@ -31,10 +31,14 @@ export const MAX_READAHEAD = 1024 * 1024;
  *   directory's mtime moves (fst_fuse.c).
  * Not asked: WRITEBACK_CACHE (fst-mount buffers writes itself, and close must report their
  * errors), HANDLE_KILLPRIV (the kernel clears set-id bits with a setattr), ATOMIC_O_TRUNC (O_TRUNC
- * arrives as a setattr), AUTO_INVAL_DATA (the kernel drops a file's pages at every open instead),
- * locks (the kernel keeps POSIX and flock locks local to this machine).
+ * arrives as a setattr), AUTO_INVAL_DATA (the kernel drops a file's pages at every open instead).
+ * - POSIX_LOCKS, FLOCK_LOCKS: fcntl and flock locks come to fst-mount, which keeps them at the
+ *   master, so that processes on every mount see them (without, the kernel keeps them local to
+ *   this machine).
  */
-export const WANTED_CAPS: readonly CapName[] = ['ASYNC_READ', 'PARALLEL_DIROPS', 'READDIRPLUS', 'CACHE_SYMLINKS', 'ASYNC_DIO', 'NO_OPENDIR_SUPPORT'];
+export const WANTED_CAPS: readonly CapName[] = [
+  'ASYNC_READ', 'PARALLEL_DIROPS', 'READDIRPLUS', 'CACHE_SYMLINKS', 'ASYNC_DIO', 'NO_OPENDIR_SUPPORT', 'POSIX_LOCKS', 'FLOCK_LOCKS',
+];
 
 /** The libfuse3 session arguments (`-o` mount options). */
 export function fuseArgs(t: MountTuning): string[] {

@@ -12,6 +12,7 @@ import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
 import { fallocate } from './fallocate.js';
+import { FileLocks } from './file-locks.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { replaceChainVia, UnsyncedChunks } from '../writeback/unsynced-chunks.js';
 import { MemoryBudget } from '../writeback/memory-budget.js';
@@ -53,6 +54,8 @@ export interface VfsOptions {
 export class Vfs {
   private readonly s: VfsState;
   private readonly memory: MemoryBudget;
+  /** flock and fcntl locks, kept by the master for every mount (file-locks.ts). */
+  readonly locks: FileLocks;
 
   constructor(o: VfsOptions) {
     const writeback = o.writeback ?? {};
@@ -68,6 +71,7 @@ export class Vfs {
       memory: this.memory, unsynced: new UnsyncedChunks(o.chunks, o.log, { replace: replaceChainVia(o.meta) }),
     });
     const delegated = o.meta.session === '' ? undefined : this.delegations(o.meta, entries, o.log);
+    this.locks = new FileLocks(o.meta, o.log, o.meta.session);
     this.s = {
       delegated,
       changes: delegated?.queue,
@@ -217,6 +221,7 @@ export class Vfs {
   /** Stops background work (orphan renewals), sends the changes still queued and gives the delegated directories back. */
   async close(): Promise<void> {
     this.s.orphans.stop();
+    this.locks.close();
     await this.s.delegated?.close();
   }
 

@@ -9,7 +9,7 @@ export const ERRNO_NAMES = [
   'EPERM', 'ENOENT', 'EIO', 'EBADF', 'EAGAIN', 'EACCES', 'EBUSY', 'EEXIST', 'EXDEV', 'ENOTDIR',
   'EISDIR', 'EINVAL', 'EMFILE', 'EFBIG', 'ENOSPC', 'EROFS', 'EMLINK', 'ERANGE', 'ENAMETOOLONG',
   'ENOSYS', 'ENOTEMPTY', 'ELOOP', 'ENODATA', 'EOVERFLOW', 'ENOTSUP', 'ETIMEDOUT', 'EINTR', 'ESTALE',
-  'E2BIG', 'ENXIO', 'ECANCELED',
+  'E2BIG', 'ENXIO', 'ECANCELED', 'ENOLCK',
 ] as const;
 
 export type ErrnoName = (typeof ERRNO_NAMES)[number];
@@ -65,6 +65,7 @@ const descriptions: Partial<Record<ErrnoName, string>> = {
   ESTALE: 'Stale file handle',
   E2BIG: 'Argument list too long',
   ECANCELED: 'Operation canceled',
+  ENOLCK: 'No locks available',
 };
 
 export function describeErrno(name: ErrnoName): string {

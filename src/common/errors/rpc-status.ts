@@ -21,6 +21,7 @@ const statusOfErrno: Partial<Record<ErrnoName, status>> = {
   EXDEV: status.FAILED_PRECONDITION,
   EMLINK: status.FAILED_PRECONDITION,
   ENOSPC: status.RESOURCE_EXHAUSTED,
+  ENOLCK: status.RESOURCE_EXHAUSTED,
   EFBIG: status.OUT_OF_RANGE,
   ERANGE: status.OUT_OF_RANGE,
   EINVAL: status.INVALID_ARGUMENT,

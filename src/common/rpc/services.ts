@@ -40,6 +40,7 @@ export const MasterMethods = {
   ApplyChanges: method(M, 'ApplyChanges', 'unary', fst.ApplyChangesRequest, fst.ApplyChangesResponse),
   AwaitRecall: method(M, 'AwaitRecall', 'unary', fst.AwaitRecallRequest, fst.AwaitRecallResponse),
   GetIdentity: method(M, 'GetIdentity', 'unary', fst.GetIdentityRequest, fst.GetIdentityResponse),
+  Lock: method(M, 'Lock', 'unary', fst.LockRequest, fst.LockResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';

@@ -13,6 +13,8 @@ import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { Namespace } from '../tree/namespace.js';
 import type { Delegations } from '../sessions/delegations.js';
 import { applyChanges } from './apply-changes.js';
+import { LockTable } from '../locks/lock-table.js';
+import { lock } from './lock-rpc.js';
 import { readdirMany } from './readdir-many.js';
 import { callerArg, inoArg, nameArg, optionalIno } from './request-checks.js';
 
@@ -29,6 +31,8 @@ export function masterServiceHandlers(
   identity: (ctx: CallContext) => Promise<fst.IGetIdentityResponse> = () => Promise.resolve(identityOf(undefined)),
   /** Signs the chunk access tokens of the locations handed out; undefined: none (insecure). */
   tokens?: ChunkTokenSigner,
+  /** flock and fcntl locks of the mounts. */
+  locks: LockTable = new LockTable(),
 ): ServiceHandlers<typeof MasterMethods> {
   /**
    * Runs a call in directories `dirs` once no other session holds them (sessions/delegations.ts);
@@ -207,6 +211,7 @@ export function masterServiceHandlers(
       return { results, recalled: delegations.recalledOf(r.session), epoch: delegations.epoch };
     },
     GetIdentity: (_r, ctx) => identity(ctx),
+    Lock: async (r) => lock(locks, r),
     AwaitRecall: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
       if (r.session === '') throw new FsError('EINVAL', 'AwaitRecall needs a session');

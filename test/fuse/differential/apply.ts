@@ -9,10 +9,11 @@
  * both roots identically. An fd op whose id is not in the table (its open failed on this root)
  * answers EBADF, as the syscall would on a closed descriptor.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import {
-  chmod, link, lstat, mkdir, open, readdir, readlink, rename, rmdir, stat, symlink, truncate, unlink, type FileHandle,
+  chmod, chown, link, lstat, mkdir, open, readdir, readlink, rename, rmdir, stat, symlink, truncate, unlink, writeFile, type FileHandle,
 } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +24,93 @@ export type Outcome =
   | { ok: true; value: unknown; detail?: { data?: Buffer; ino?: number } }
   | { ok: false; code: string };
 
+/** Who runs the ops of other users (setpriv, real credentials: FUSE sees only uid, gid and pid). */
+export const USER = ['setpriv', '--reuid=1234', '--regid=5678', '--groups=5678,6000'];
+export const OTHER = ['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups'];
+
+/** What another user does (argv: op path arg; a write's bytes on stdin); prints "ok" or the errno name. */
+const USER_OP = `
+const fs = require('node:fs');
+const [op, path, arg] = process.argv.slice(2);
+try {
+  if (op === 'chgrp') fs.chownSync(path, -1, Number(arg));
+  else {
+    const data = fs.readFileSync(0);
+    const fd = fs.openSync(path, fs.constants.O_WRONLY);
+    try { fs.writeSync(fd, data, 0, data.length, 0); } finally { fs.closeSync(fd); }
+  }
+  process.stdout.write('ok');
+} catch (e) {
+  process.stdout.write(e.code || String(e));
+}
+`;
+
+/** fallocate(2) by its C name (argv: path mode offset length); prints "ok" or the errno name. */
+const FALLOCATE = `
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+path, mode, off, ln = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+try:
+    fd = os.open(path, os.O_RDWR)
+except OSError as e:
+    print(errno.errorcode[e.errno], end='')
+    sys.exit(0)
+r = libc.fallocate(fd, mode, off, ln)
+err = ctypes.get_errno()
+try:
+    os.close(fd)
+except OSError as e:
+    if r == 0:
+        r, err = -1, e.errno
+print('ok' if r == 0 else errno.errorcode[err], end='')
+`;
+
+let helpers: string | undefined;
+
+/** Writes the helper programs into `dir` (readable by the other users); call before applying ops. */
+export async function installHelpers(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await writeFile(join(dir, 'user-op.cjs'), USER_OP, { mode: 0o644 });
+  await writeFile(join(dir, 'fallocate.py'), FALLOCATE, { mode: 0o644 });
+  helpers = dir;
+}
+
+function helper(name: string): string {
+  if (!helpers) throw new Error('differential: installHelpers() was not called');
+  return join(helpers, name);
+}
+
+/**
+ * Runs a program to its end: its stdout as the outcome ("ok" or an errno name). `fd3`: a descriptor
+ * the program gets as its fd 3 (flock locks that open file, not a new one).
+ */
+function runProgram(argv: string[], input?: Buffer, fd3?: number): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...(fd3 === undefined ? [] : [fd3])] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (fd3 !== undefined) resolve(code === 0 ? ok(null) : code === 75 ? { ok: false, code: 'EWOULDBLOCK' } : { ok: false, code: `exit ${code}: ${err.trim()}` });
+      else if (out === 'ok') resolve(ok(null));
+      else if (/^E[A-Z0-9]+$/.test(out)) resolve({ ok: false, code: out });
+      else reject(new Error(`${argv.join(' ')} exited ${code}: ${out} ${err}`));
+    });
+    child.stdin!.end(input);
+  });
+}
+
 /** libfuse's silly-rename of a file unlinked (or renamed over) while open: `.fuse_hidden<ino><n>`. */
 export const isFuseHidden = (name: string): boolean => name.startsWith('.fuse_hidden');
 
 /** One side of the comparison: a directory and its table of open descriptors. */
 export class Root {
   readonly fds = new Map<string, FileHandle>();
+  /** Descriptors that took an flock: unlocked before they close (see run, 'close'). */
+  readonly flocked = new Set<string>();
   constructor(readonly dir: string, readonly name: string) {}
 
   abs(p: string): string {
@@ -65,16 +147,16 @@ export function fileType(st: Stats): FileType {
 }
 
 /**
- * What of a stat must agree: type, permission bits, link count, and the size of regular files and
- * symlinks. Not compared, on purpose: st_ino and st_dev (each filesystem numbers its own), times
- * (set by two clocks at different moments), uid/gid (same caller on both sides anyway), st_blocks
+ * What of a stat must agree: type, permission bits, link count, owner and group, and the size of
+ * regular files and symlinks. Not compared, on purpose: st_ino and st_dev (each filesystem numbers
+ * its own), times (set by two clocks at different moments), st_blocks
  * and st_blksize (allocation policy: FST reports the size rounded up, ext4 real extents), and the
  * size of directories (ext4 reports allocated directory blocks, FST its own figure; POSIX leaves it
  * unspecified).
  */
-export function statValue(st: Stats): { type: FileType; mode: string; nlink: number; size?: number } {
+export function statValue(st: Stats): { type: FileType; mode: string; nlink: number; uid: number; gid: number; size?: number } {
   const type = fileType(st);
-  const v = { type, mode: (st.mode & 0o7777).toString(8), nlink: st.nlink };
+  const v = { type, mode: (st.mode & 0o7777).toString(8), nlink: st.nlink, uid: st.uid, gid: st.gid };
   return type === 'dir' ? v : { ...v, size: st.size };
 }
 
@@ -133,7 +215,16 @@ async function run(root: Root, op: Op): Promise<Outcome> {
       case 'close':
         // The descriptor is gone whatever close answers (close(2) never leaves it open).
         root.fds.delete(op.id);
+        // An flock goes at the last close; through FUSE the kernel sends that release after close
+        // returned, so a later flock could still meet it: unlock first, on both sides alike.
+        if (root.flocked.delete(op.id)) await runProgram(['flock', '-u', '3'], undefined, fh.fd);
         return unit(fh.close());
+      case 'flock': {
+        const flag = op.lock === 'sh' ? '-s' : op.lock === 'ex' ? '-x' : '-u';
+        const out = await runProgram(['flock', '-n', '-E', '75', flag, '3'], undefined, fh.fd);
+        if (out.ok && op.lock !== 'un') root.flocked.add(op.id);
+        return out;
+      }
     }
   }
   switch (op.kind) {
@@ -155,6 +246,14 @@ async function run(root: Root, op: Op): Promise<Outcome> {
     case 'symlink': return unit(symlink(op.target, root.abs(op.path)));
     case 'readlink': return ok(await readlink(root.abs(op.path)));
     case 'chmod': return unit(chmod(root.abs(op.path), op.mode));
+    case 'chgrp':
+      return op.user
+        ? runProgram([...USER, process.execPath, helper('user-op.cjs'), 'chgrp', root.abs(op.path), String(op.gid)])
+        : unit(chown(root.abs(op.path), -1, op.gid));
+    case 'uwrite':
+      return runProgram([...OTHER, process.execPath, helper('user-op.cjs'), 'write', root.abs(op.path)], payload(op.data, op.len));
+    case 'fallocate':
+      return runProgram(['python3', helper('fallocate.py'), root.abs(op.path), String(op.mode), String(op.offset), String(op.len)]);
     case 'stat': return statOutcome(await (op.follow ? stat : lstat)(root.abs(op.path)));
     case 'readdir': {
       const entries = await readdir(root.abs(op.path), { withFileTypes: true });

@@ -46,7 +46,15 @@ export type Op =
   | { kind: 'ftruncate'; id: string; size: number }
   | { kind: 'fstat'; id: string }
   | { kind: 'fsync'; id: string }
-  | { kind: 'close'; id: string };
+  | { kind: 'close'; id: string }
+  /** chown(path, -1, gid), by root or (`user`) by a user in groups 5678 and 6000 (apply.ts USER). */
+  | { kind: 'chgrp'; path: string; gid: number; user: boolean }
+  /** open(O_WRONLY) and pwrite at 0 by another user (uid 4321, no groups): clears set-id bits. */
+  | { kind: 'uwrite'; path: string; len: number; data: number }
+  /** flock(LOCK_NB) on a descriptor: shared, exclusive or unlock. */
+  | { kind: 'flock'; id: string; lock: 'sh' | 'ex' | 'un' }
+  /** fallocate(2) on the path opened O_RDWR: mode 0, KEEP_SIZE (1) or PUNCH_HOLE|KEEP_SIZE (3). */
+  | { kind: 'fallocate'; path: string; mode: 0 | 1 | 3; offset: number; len: number };
 
 export type OpKind = Op['kind'];
 
@@ -61,8 +69,9 @@ export const OP_WEIGHTS: Readonly<Record<OpKind, number>> = {
   create: 9, write: 10, read: 7, truncate: 5, rename: 8, unlink: 5, mkdir: 8, rmdir: 4, link: 3,
   symlink: 3, readlink: 2, chmod: 3, stat: 8, readdir: 5,
   open: 5, fwrite: 9, fread: 6, ftruncate: 2, fstat: 3, fsync: 1, close: 4,
+  chgrp: 2, uwrite: 2, flock: 3, fallocate: 3,
 };
-const FD_KINDS: ReadonlySet<OpKind> = new Set(['fwrite', 'fread', 'ftruncate', 'fstat', 'fsync', 'close']);
+const FD_KINDS: ReadonlySet<OpKind> = new Set(['fwrite', 'fread', 'ftruncate', 'fstat', 'fsync', 'close', 'flock']);
 
 export class OpGenerator {
   private readonly rng: Rng;
@@ -120,7 +129,7 @@ export class OpGenerator {
       case 'readlink':
         return { kind, path: this.old(this.rng.chance(0.7) ? 'link' : 'file') };
       case 'chmod':
-        return { kind, path: this.old(), mode: r.chance(0.5) ? r.int(0, 0o777) : r.pick([...FILE_MODES, ...DIR_MODES]) };
+        return { kind, path: this.old(), mode: r.chance(0.4) ? r.int(0, 0o777) : r.chance(0.5) ? r.pick(SETID_MODES) : r.pick([...FILE_MODES, ...DIR_MODES]) };
       case 'stat':
         return { kind, path: this.old(), follow: r.chance(0.3) };
       case 'readdir':
@@ -148,6 +157,14 @@ export class OpGenerator {
         this.open.delete(id);
         return { kind, id };
       }
+      case 'chgrp':
+        return { kind, path: this.old(), gid: r.pick([0, 5678, 6000, 7000]), user: r.chance(0.7) };
+      case 'uwrite':
+        return { kind, path: this.old('file'), len: this.ioSize(), data: r.u32() };
+      case 'flock':
+        return { kind, id: this.fd(), lock: r.pick(['sh', 'ex', 'ex', 'un'] as const) };
+      case 'fallocate':
+        return { kind, path: this.old('file'), mode: r.pick([0, 1, 3, 3] as const), offset: this.offset(), len: this.ioSize() };
     }
   }
 
@@ -251,6 +268,8 @@ export class OpGenerator {
 
 const FILE_MODES = [0o644, 0o600, 0o666, 0o755, 0o400, 0o640] as const;
 const DIR_MODES = [0o755, 0o700, 0o777, 0o555, 0o750] as const;
+/** Set-user-id and set-group-id modes, writable by others (uwrite then clears the bits) or not. */
+const SETID_MODES = [0o4755, 0o2755, 0o6777, 0o6666, 0o6777, 0o2777] as const;
 
 /** Parses `link=0,fwrite=20` (the FST_DIFF_WEIGHTS syntax) into weight overrides. */
 export function parseWeights(spec: string | undefined): Partial<Record<OpKind, number>> {
@@ -295,5 +314,9 @@ function describeRaw(op: Op): string {
     case 'ftruncate': return `ftruncate ${op.id} ${op.size}`;
     case 'fstat': case 'fsync': case 'close': return `${op.kind} ${op.id}`;
     case 'unlink': case 'rmdir': case 'readlink': case 'readdir': return `${op.kind} ${op.path}`;
+    case 'chgrp': return `chgrp ${op.path} ${op.gid}${op.user ? ' (as uid 1234, groups 5678,6000)' : ''}`;
+    case 'uwrite': return `write ${op.path} @0 +${op.len} data=${op.data} (as uid 4321)`;
+    case 'flock': return `flock ${op.id} ${op.lock} (LOCK_NB)`;
+    case 'fallocate': return `fallocate ${op.path} mode=${op.mode} @${op.offset} +${op.len}`;
   }
 }

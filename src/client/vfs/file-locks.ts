@@ -1,0 +1,115 @@
+/**
+ * flock(2) and fcntl(2) locks of this mount's processes, kept by the master (Lock calls,
+ * master/locks/lock-table.ts) so that processes on other mounts see them. Every lock belongs to
+ * (this mount's lock session, the kernel's lock owner). A request that must wait (F_SETLKW, flock
+ * without LOCK_NB) asks again, from every 20 ms up to every 500 ms, until it is granted or its owner
+ * closes the file (a process killed while waiting: its lock must not be granted after it is gone).
+ * While it holds any lock the mount renews its session well within the master's lease, so that
+ * the locks of a mount that died go a few seconds later. Closes release: a POSIX owner's locks on
+ * the file at every close (flush) by that owner, an flock at the last close of its open file.
+ */
+import { randomUUID } from 'node:crypto';
+import { FsError } from '../../common/errors/errno.js';
+import type { Logger } from '../../common/log/logger.js';
+import { fst } from '../types.js';
+import type { MetaClient } from '../meta-client.js';
+
+export type LockKind = 'posix' | 'flock';
+export type LockType = 'read' | 'write' | 'unlock';
+
+export interface LockRange {
+  start: number;
+  /** 0: to the end of the file. */
+  length: number;
+}
+
+export interface Conflict extends LockRange {
+  type: 'read' | 'write';
+  pid: number;
+}
+
+const WIRE_KIND = { posix: fst.LockKind.LOCK_POSIX, flock: fst.LockKind.LOCK_FLOCK } as const;
+const WIRE_TYPE = { read: fst.LockType.LOCK_READ, write: fst.LockType.LOCK_WRITE, unlock: fst.LockType.LOCK_UNLOCK } as const;
+const FIRST_RETRY_MS = 20;
+const MAX_RETRY_MS = 500;
+
+const keyOf = (ino: number, owner: string, kind: LockKind): string => `${ino}:${kind}:${owner}`;
+
+export class FileLocks {
+  readonly session: string;
+  /** Locks this mount may hold (ino, kind, owner): what closes release and renewal keeps alive. */
+  private readonly held = new Set<string>();
+  /** Closes per (ino, kind, owner), so that a waiting request sees its owner go. */
+  private readonly closes = new Map<string, number>();
+  private renewer: NodeJS.Timeout | undefined;
+  private leaseMs = 5000;
+
+  constructor(private readonly meta: MetaClient, private readonly log: Logger, session?: string) {
+    this.session = session || randomUUID();
+  }
+
+  /** F_SETLK(W) and flock: takes, changes or drops a lock; EAGAIN when it conflicts and `wait` is false. */
+  async set(ino: number, owner: string, kind: LockKind, type: LockType, range: LockRange, pid: number, wait: boolean): Promise<void> {
+    const key = keyOf(ino, owner, kind);
+    const closesAtStart = this.closes.get(key) ?? 0;
+    for (let delay = FIRST_RETRY_MS; ; delay = Math.min(MAX_RETRY_MS, delay * 2)) {
+      const res = await this.call(fst.LockOp.LOCK_SET, ino, owner, kind, type, range, pid);
+      if (res.granted) {
+        if (type !== 'unlock') this.hold(key);
+        else if (kind === 'flock') this.held.delete(key);
+        return;
+      }
+      if (!wait) throw new FsError('EAGAIN', `inode ${ino} is locked by pid ${res.conflictPid} of some mount`);
+      await new Promise((r) => setTimeout(r, delay));
+      if ((this.closes.get(key) ?? 0) !== closesAtStart) throw new FsError('EINTR', 'the lock owner closed the file while waiting');
+    }
+  }
+
+  /** F_GETLK: the lock that `type` over `range` would conflict with, or undefined. */
+  async test(ino: number, owner: string, type: 'read' | 'write', range: LockRange, pid: number): Promise<Conflict | undefined> {
+    const res = await this.call(fst.LockOp.LOCK_TEST, ino, owner, 'posix', type, range, pid);
+    if (res.granted) return undefined;
+    return {
+      type: res.conflictType === fst.LockType.LOCK_WRITE ? 'write' : 'read',
+      start: Number(res.conflictStart), length: Number(res.conflictLength), pid: res.conflictPid,
+    };
+  }
+
+  /** A close by `owner`: its locks of `kind` on `ino` go (nothing is asked when it took none). */
+  async closed(ino: number, owner: string, kind: LockKind): Promise<void> {
+    const key = keyOf(ino, owner, kind);
+    this.closes.set(key, (this.closes.get(key) ?? 0) + 1);
+    if (this.closes.size > 10_000) this.closes.clear();
+    if (!this.held.delete(key)) return;
+    await this.call(fst.LockOp.LOCK_RELEASE_OWNER, ino, owner, kind, 'unlock', { start: 0, length: 0 }, 0);
+    this.stopRenewingIfIdle();
+  }
+
+  close(): void {
+    clearInterval(this.renewer);
+    this.renewer = undefined;
+  }
+
+  private async call(op: fst.LockOp, ino: number, owner: string, kind: LockKind, type: LockType, range: LockRange, pid: number): Promise<fst.LockResponse> {
+    const res = await this.meta.lock({
+      session: this.session, op, ino, owner, kind: WIRE_KIND[kind], type: WIRE_TYPE[type], start: range.start, length: range.length, pid,
+    });
+    if (res.leaseMs > 0) this.leaseMs = res.leaseMs;
+    return res;
+  }
+
+  private hold(key: string): void {
+    this.held.add(key);
+    if (this.renewer) return;
+    this.renewer = setInterval(() => {
+      this.meta.lock({ session: this.session, op: fst.LockOp.LOCK_RENEW }).catch((err: unknown) => this.log.warn('renewing file locks failed', { err }));
+    }, Math.max(100, Math.floor(this.leaseMs / 4)));
+    this.renewer.unref();
+  }
+
+  private stopRenewingIfIdle(): void {
+    if (this.held.size > 0) return;
+    clearInterval(this.renewer);
+    this.renewer = undefined;
+  }
+}
