@@ -330,6 +330,12 @@ export class MetaClient {
     return toAttr(res.attr, 'SetAttr');
   }
 
+  /** fallocate PUNCH_HOLE's whole chunks inside [offset, offset + length): dropped at the master. */
+  async punchHole(ino: number, offset: number, length: number, opts: MetaCallOptions = {}): Promise<Attr> {
+    const res = await this.call(MasterMethods.PunchHole, { ino, offset, length, caller: this.who(opts) }, opts, [ino]);
+    return toAttr(res.attr, 'PunchHole');
+  }
+
   /** mknod(2) / open(O_CREAT): a regular file by default. */
   async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<Created & { created: boolean }> {
     const res = await this.call(MasterMethods.Mknod, {

@@ -8,6 +8,7 @@
  * FST does not do, answer EOPNOTSUPP (ext4 does them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminStatus } from '../helpers/cli.js';
 import { MountedCluster, sh } from '../helpers/fuse-mount.js';
 
 /** The steps in `dir`: one line each with the outcome, then size and sha256 of the file. */
@@ -63,5 +64,23 @@ describe('mount: fallocate', () => {
       expect(out, flag).toMatch(/Operation not supported/);
     }
     expect(await sh(`stat -c %s ${mc.mount.path('z')}`)).toBe('100000\n');
+  });
+
+  it('frees the 64 MiB chunks a punched hole covers whole, and zeros the rest of the range, as a local file reads', async () => {
+    const MiB = 1024 * 1024;
+    // Three chunks: [0, 64 MiB), [64, 128), and 1,000 bytes of a third.
+    const source = `${mc.local}/big-source`;
+    await sh(`head -c ${128 * MiB + 1000} /dev/urandom > ${source} && cp ${source} ${mc.local}/big && cp ${source} ${mc.mount.path('big')}`);
+    const before = (await adminStatus(mc.cluster.masterAddress)).chunks;
+    const punch = (f: string): Promise<string> => sh(`fallocate -p -o 1000 -l ${128 * MiB} ${f} && stat -c %s ${f} && sha256sum < ${f}`);
+    const local = await punch(`${mc.local}/big`);
+    expect(await punch(mc.mount.path('big'))).toBe(local);
+    // The second chunk, and the third, covered up to the end of the file, are gone from the master
+    // (their replicas are collected), not rewritten as zeros; the first was written with zeros.
+    expect((await adminStatus(mc.cluster.masterAddress)).chunks).toBe(before - 2);
+    // A fresh read (caches dropped) still sees the hole and the data around it.
+    await sh('sync && echo 3 > /proc/sys/vm/drop_caches');
+    expect(await sh(`sha256sum < ${mc.mount.path('big')}`)).toBe(local.split('\n')[1] + '\n');
+    expect(await sh(`head -c 1000 ${mc.mount.path('big')} | cmp - <(head -c 1000 ${source}) && echo same`)).toBe('same\n');
   });
 });

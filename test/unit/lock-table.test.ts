@@ -4,7 +4,7 @@
  * stops renewing loses its locks after the lease.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FsError } from '../../src/common/errors/errno.js';
+import type { FsError } from '../../src/common/errors/errno.js';
 import { LockTable, MAX_LOCKS_PER_FILE, type LockAsk } from '../../src/master/locks/lock-table.js';
 
 let table: LockTable | undefined;

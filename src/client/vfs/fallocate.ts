@@ -3,13 +3,15 @@
  * written. So mode 0 grows the file to offset + length (the new range reads as zeros) and
  * FALLOC_FL_KEEP_SIZE changes nothing, both after checking that the cluster has room for the bytes
  * past the end (ENOSPC otherwise, before anything changed). FALLOC_FL_PUNCH_HOLE|KEEP_SIZE makes the
- * range inside the file read as zeros by writing zeros through the descriptor's write-back, in order
- * with its other writes (the space is not given back). Other modes: EOPNOTSUPP, as a filesystem
+ * range inside the file read as zeros: the 64 MiB chunks wholly inside it are dropped at the master
+ * (PunchHole: they read as holes and their space is freed), the rest is written with zeros through
+ * the descriptor's write-back, in order with its other writes. Other modes: EOPNOTSUPP, as a filesystem
  * without them answers (ENOTSUP is EOPNOTSUPP on Linux; glibc's posix_fallocate then writes zeros itself).
  */
 import { FsError } from '../../common/errors/errno.js';
+import { CHUNK_SIZE } from '../../common/ids.js';
 import type { Attr } from '../types.js';
-import type { OpContext } from './op-context.js';
+import { callerOf, type OpContext } from './op-context.js';
 import type { VfsState } from './vfs-state.js';
 
 /** linux/falloc.h */
@@ -30,10 +32,32 @@ export async function fallocate(
   }
   const file = h.file;
   if (mode === (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
-    const end = Math.min(offset + length, file.size);
-    for (let at = offset; at < end; at += ZEROS.length) {
-      file.pendingMtimeMs = Date.now();
-      await file.writer().write(at, ZEROS.subarray(0, Math.min(ZEROS.length, end - at)));
+    const size = file.size;
+    const end = Math.min(offset + length, size);
+    if (end <= offset) return;
+    // Whole chunks inside the range are dropped at the master (their space is freed); the rest
+    // of the range is written with zeros.
+    const first = Math.ceil(offset / CHUNK_SIZE);
+    const stop = offset + length >= size ? Math.ceil(size / CHUNK_SIZE) : Math.floor(end / CHUNK_SIZE);
+    if (stop > first) {
+      // Pending writes into those chunks must not land after they are gone.
+      await file.flush();
+      const attr = await s.meta.punchHole(file.ino, first * CHUNK_SIZE, (stop - first) * CHUNK_SIZE, { caller: callerOf(ctx) });
+      // Cached blocks, locations and write allocations of the dropped chunks go.
+      file.truncated(attr);
+      s.entries.update(attr);
+    }
+    const zero = async (from: number, to: number): Promise<void> => {
+      for (let at = from; at < to; at += ZEROS.length) {
+        file.pendingMtimeMs = Date.now();
+        await file.writer().write(at, ZEROS.subarray(0, Math.min(ZEROS.length, to - at)));
+      }
+    };
+    if (stop > first) {
+      await zero(offset, Math.min(end, first * CHUNK_SIZE));
+      await zero(Math.max(offset, stop * CHUNK_SIZE), end);
+    } else {
+      await zero(offset, end);
     }
     return;
   }

@@ -41,6 +41,7 @@ export const MasterMethods = {
   AwaitRecall: method(M, 'AwaitRecall', 'unary', fst.AwaitRecallRequest, fst.AwaitRecallResponse),
   GetIdentity: method(M, 'GetIdentity', 'unary', fst.GetIdentityRequest, fst.GetIdentityResponse),
   Lock: method(M, 'Lock', 'unary', fst.LockRequest, fst.LockResponse),
+  PunchHole: method(M, 'PunchHole', 'unary', fst.PunchHoleRequest, fst.PunchHoleResponse),
 };
 
 const R = 'fst.ChunkserverRegistryService';

@@ -212,6 +212,13 @@ export function masterServiceHandlers(
     },
     GetIdentity: (_r, ctx) => identity(ctx),
     Lock: async (r) => lock(locks, r),
+    PunchHole: (r) => {
+      const ino = inoArg(r.ino);
+      return aboutIno(r.session, ino, true, async () => {
+        const { attr, freed } = await ns.punchHole(ino, Number(r.offset), Number(r.length));
+        return { attr, chunksFreed: freed };
+      });
+    },
     AwaitRecall: async (r) => {
       if (!delegations) throw new FsError('ENOSYS', 'this master delegates no directories');
       if (r.session === '') throw new FsError('EINVAL', 'AwaitRecall needs a session');

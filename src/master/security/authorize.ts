@@ -27,7 +27,7 @@ export type MasterServiceName = keyof typeof SERVICE_ROLES;
 /** MasterService calls that change the namespace or file data: refused to read-only credentials. */
 const CHANGES = new Set([
   'SetAttr', 'Mknod', 'Mkdir', 'Unlink', 'Rmdir', 'Rename', 'Link', 'Symlink', 'SetXattr', 'RemoveXattr',
-  'AllocateChunk', 'CommitWrite', 'WriteInline', 'Delegate', 'ApplyChanges',
+  'AllocateChunk', 'CommitWrite', 'WriteInline', 'Delegate', 'ApplyChanges', 'PunchHole',
 ]);
 
 /** A request's caller, as sent (absent: the request claims root, as clients without ids do). */

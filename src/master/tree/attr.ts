@@ -9,7 +9,7 @@ import type { Reader, Tx } from '../db/sqlite.js';
 import { getInode, nowTimespec, rowToAttr, type InodeRow } from './inode-row.js';
 import type { Cred } from './checks.js';
 import { checkSetattr, resultingMode, type SetAttrInput } from '../../common/setattr-checks.js';
-import { dropChunks } from './free-inode.js';
+import { dropChunkRange, dropChunks } from './free-inode.js';
 import { truncateInline } from './inline-data.js';
 import { setTime, updateInode, type Timespec } from './inode-writes.js';
 
@@ -72,4 +72,29 @@ export async function setattr(tx: Tx, ino: number, req: SetAttrInput, cred: Cred
   setTime(next, 'ctime', ctime ?? now);
   await updateInode(tx, next);
   return rowToAttr(next);
+}
+
+/**
+ * fallocate(PUNCH_HOLE|KEEP_SIZE)'s part at the master: drops the chunks lying wholly inside
+ * [offset, offset + length) of the file (the last chunk counts when the range covers it up to the
+ * file's end), so that they read as zeros and their space is given back; the mount writes zeros
+ * over the rest of the range. mtime and ctime move, the size does not. Through a descriptor opened
+ * for writing only (the mount checked it), as Linux does not check the mode again.
+ */
+export async function punchHole(tx: Tx, ino: number, offset: number, length: number, now = nowTimespec()): Promise<{ attr: fst.IAttr; freed: number }> {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0 || !Number.isSafeInteger(offset + length)) {
+    throw new FsError('EINVAL', `invalid range ${offset}+${length}`);
+  }
+  const row = await getInode(tx, ino);
+  if (row.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', `inode ${ino} is a directory`);
+  if (row.type !== fst.FileType.REGULAR) throw new FsError('EINVAL', `cannot punch a hole in inode ${ino}`);
+  const end = offset + length;
+  const first = Math.ceil(offset / CHUNK_SIZE);
+  const stop = end >= row.size ? Math.ceil(row.size / CHUNK_SIZE) : Math.floor(end / CHUNK_SIZE);
+  const freed = stop > first ? await dropChunkRange(tx, ino, first, stop) : 0;
+  const next: InodeRow = { ...row };
+  setTime(next, 'mtime', now);
+  setTime(next, 'ctime', now);
+  await updateInode(tx, next);
+  return { attr: rowToAttr(next), freed };
 }

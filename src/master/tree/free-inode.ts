@@ -21,6 +21,17 @@ export async function dropChunks(tx: Tx, ino: number, fromIdx: number): Promise<
   return changes;
 }
 
+/** Queues chunks [fromIdx, toIdx) of `ino` for deletion (a punched hole); returns how many. */
+export async function dropChunkRange(tx: Tx, ino: number, fromIdx: number, toIdx: number): Promise<number> {
+  await tx.run(
+    'INSERT OR IGNORE INTO deleted_chunks (chunk_id, deleted_ms) SELECT chunk_id, ? FROM chunks WHERE ino = ? AND idx >= ? AND idx < ?',
+    [Date.now(), ino, fromIdx, toIdx],
+  );
+  const { changes } = await tx.run('DELETE FROM chunks WHERE ino = ? AND idx >= ? AND idx < ?', [ino, fromIdx, toIdx]);
+  await addCounter(tx, 'chunks', -changes);
+  return changes;
+}
+
 /** Deletes an inode that no name refers to any more, with its chunks and xattrs. */
 export async function freeInode(tx: Tx, row: InodeRow): Promise<void> {
   if (row.type === fst.FileType.REGULAR) {

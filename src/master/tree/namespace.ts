@@ -14,7 +14,7 @@
 import { fst } from '../../proto-gen/fst.js';
 import type { MasterDb } from '../db/database.js';
 import { toCred, type Caller } from './checks.js';
-import { getattr, setattr, type SetAttrInput } from './attr.js';
+import { getattr, punchHole, setattr, type SetAttrInput } from './attr.js';
 import { readCounters, type FsCounts } from './counters.js';
 import type { CreateResult } from './create.js';
 import { link, readlink, symlink, type LinkResult } from './link-symlink.js';
@@ -85,6 +85,11 @@ export class Namespace {
    */
   setattr(ino: number, req: SetAttrInput, caller?: Caller, stamp?: Stamp): Promise<fst.IAttr> {
     return this.db.write((tx) => setattr(tx, ino, req, toCred(caller), stamp?.now));
+  }
+
+  /** Drops the chunks wholly inside a punched hole (tree/attr.ts punchHole). */
+  punchHole(ino: number, offset: number, length: number): Promise<{ attr: fst.IAttr; freed: number }> {
+    return this.db.write((tx) => punchHole(tx, ino, offset, length));
   }
 
   /** The directories holding a name of `ino`, as committed. */
