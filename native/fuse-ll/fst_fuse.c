@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -408,10 +409,26 @@ static void ll_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, 
   call(OP_GETLK, req, a, 6, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
 }
 
+/*
+ * The kernel interrupted a request that waits for a lock (a signal the caller handles, such as
+ * flock -w's alarm): dispatch(OP_INTERRUPT, req) tells JavaScript to stop waiting and answer EINTR.
+ * It is not a request of its own: nothing answers it, so it is not counted as pending. Called by
+ * libfuse on this thread, while it dispatches the INTERRUPT request (or at once on registration
+ * when the interrupt came first).
+ */
+static void on_lock_interrupt(fuse_req_t req, void *data) {
+  struct session *s = data;
+  call(OP_INTERRUPT, req, NULL, 0, NULL, NULL, NULL, 0);
+  if (s->pending > 0) s->pending--;
+}
+
 /* setlk: as getlk, a2 also F_UNLCK, and a6 1 to wait for a conflicting lock to go (F_SETLKW). */
 static void ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct flock *lock, int sleep) {
   char owner[17];
   double a[] = { D(ino), fh_of(fi), D(lock->l_type), D(lock->l_start), D(lock->l_len), D(lock->l_pid), D(sleep) };
+  /* Before the call: JavaScript may answer within it (and the request be gone). An interrupt that
+     came first is delivered at once, before the request: JavaScript keeps it for the request. */
+  if (sleep) fuse_req_interrupt_func(req, on_lock_interrupt, fuse_req_userdata(req));
   call(OP_SETLK, req, a, 7, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
 }
 
@@ -419,6 +436,7 @@ static void ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, 
 static void ll_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op) {
   char owner[17];
   double a[] = { D(ino), fh_of(fi), D(op) };
+  if (!(op & LOCK_NB)) fuse_req_interrupt_func(req, on_lock_interrupt, fuse_req_userdata(req));
   call(OP_FLOCK, req, a, 3, owner_hex(fi->lock_owner, owner), NULL, NULL, 0);
 }
 

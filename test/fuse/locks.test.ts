@@ -2,8 +2,9 @@
  * flock(2) and fcntl locks across two mounts of one cluster, compared with the same two processes
  * on a local file: a lock held through one mount blocks the other's as it does locally (flock -n
  * refused, byte ranges conflicting or not by overlap, F_GETLK naming the holder); a waiting flock
- * gets the lock once the holder lets go; a holder killed with kill -9 frees its lock; so does a
- * mount killed with kill -9, within its lock lease. The holders are real processes (python's fcntl).
+ * gets the lock once the holder lets go, and one interrupted by a handled signal (flock -w) gives
+ * up; a holder killed with kill -9 frees its lock; so does a mount killed with kill -9, within its
+ * lock lease. The holders are real processes (python's fcntl).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -132,6 +133,23 @@ describe('mount: locks across mounts', () => {
       await exited(killed.child);
       await waitFor(`the ${kind} lock of a killed holder to go`, () => sh(probe).then(() => true), 30_000, 100);
     }
+  });
+
+  it('stops a wait the caller interrupts with a signal it handles (flock -w), as a local wait does', async () => {
+    const outcome = async (holderPath: string, waiterPath: string): Promise<string> => {
+      const h = await hold('flock', holderPath);
+      // flock -w arms a timer whose handler interrupts the wait; exit 1 means it gave up. Were the
+      // interrupt lost, the wait would last until the holder lets go, which it does only after.
+      const code = await sh(`flock -w 1 -x ${waiterPath} true; echo $?`, undefined, 60_000);
+      h.release();
+      await exited(h.child);
+      return `exit ${code.trim()}`;
+    };
+    await writeFile(`${mc.local}/w`, '');
+    await writeFile(mc.mount.path('w'), '');
+    const local = await outcome(`${mc.local}/w`, `${mc.local}/w`);
+    expect(local).toBe('exit 1');
+    expect(await outcome(mc.mount.path('w'), other.path('w'))).toBe(local);
   });
 
   it('frees the locks of a mount killed with kill -9 within its lease', async () => {

@@ -18,6 +18,7 @@ import { Op, OpenFlag, SetAttrBit, type Dispatch, type FuseBinding, type Session
 import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
 import { CallerGroups } from './caller-groups.js';
+import { LockWaits } from './lock-waits.js';
 
 /** fcntl lock types and flock(2) operations (Linux). */
 const F_RDLCK = 0;
@@ -98,6 +99,7 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
   const s = (): Session => o.session();
   const callerMap = o.callerMap && !isIdentityMap(o.callerMap) ? o.callerMap : undefined;
   const callerGroups = new CallerGroups();
+  const lockWaits = new LockWaits();
   /** A confined credential's root inode stands behind the kernel's node id 1 (see AdapterOptions.rootIno). */
   const root = o.rootIno ?? 1;
   const kernelAttr = (a: Attr, out: Float64Array, index = 0): Float64Array =>
@@ -277,12 +279,20 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       }
       case Op.SETLK: {
         const type = a2 === F_WRLCK ? 'write' : a2 === F_RDLCK ? 'read' : 'unlock';
-        return answer(op, req, () => vfs.locks.set(a0, nm, 'posix', type, { start: a3, length: _a4 }, a5, a6 === 1), ok0(req));
+        const wait = a6 === 1 ? lockWaits.start(req) : undefined;
+        return answer(op, req, () => vfs.locks.set(a0, nm, 'posix', type, { start: a3, length: _a4 }, a5, wait !== undefined, wait)
+          .finally(() => lockWaits.end(req)), ok0(req));
       }
       case Op.FLOCK: {
         const type = a2 & LOCK_UN ? 'unlock' : a2 & LOCK_EX ? 'write' : 'read';
-        return answer(op, req, () => vfs.locks.set(a0, nm, 'flock', type, { start: 0, length: 0 }, pid, (a2 & LOCK_NB) === 0), ok0(req));
+        const wait = (a2 & LOCK_NB) === 0 ? lockWaits.start(req) : undefined;
+        return answer(op, req, () => vfs.locks.set(a0, nm, 'flock', type, { start: 0, length: 0 }, pid, wait !== undefined, wait)
+          .finally(() => lockWaits.end(req)), ok0(req));
       }
+      case Op.INTERRUPT:
+        // Not a request: nothing is answered. The interrupted lock wait answers EINTR.
+        lockWaits.interrupt(req);
+        return;
       case Op.FSYNC:
         return answer(op, req, () => vfs.fsync(a1), ok0(req));
       case Op.FALLOCATE:

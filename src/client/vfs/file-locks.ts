@@ -2,8 +2,9 @@
  * flock(2) and fcntl(2) locks of this mount's processes, kept by the master (Lock calls,
  * master/locks/lock-table.ts) so that processes on other mounts see them. Every lock belongs to
  * (this mount's lock session, the kernel's lock owner). A request that must wait (F_SETLKW, flock
- * without LOCK_NB) asks again, from every 20 ms up to every 500 ms, until it is granted or its owner
- * closes the file (a process killed while waiting: its lock must not be granted after it is gone).
+ * without LOCK_NB) asks again, from every 20 ms up to every 500 ms, until it is granted, the kernel
+ * interrupts it (a signal the caller handles: EINTR), or its owner closes the file (a process killed
+ * while waiting: its lock must not be granted after it is gone).
  * While it holds any lock the mount renews its session well within the master's lease, so that
  * the locks of a mount that died go a few seconds later. Closes release: a POSIX owner's locks on
  * the file at every close (flush) by that owner, an flock at the last close of its open file.
@@ -33,6 +34,19 @@ const WIRE_TYPE = { read: fst.LockType.LOCK_READ, write: fst.LockType.LOCK_WRITE
 const FIRST_RETRY_MS = 20;
 const MAX_RETRY_MS = 500;
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 const keyOf = (ino: number, owner: string, kind: LockKind): string => `${ino}:${kind}:${owner}`;
 
 export class FileLocks {
@@ -49,10 +63,15 @@ export class FileLocks {
   }
 
   /** F_SETLK(W) and flock: takes, changes or drops a lock; EAGAIN when it conflicts and `wait` is false. */
-  async set(ino: number, owner: string, kind: LockKind, type: LockType, range: LockRange, pid: number, wait: boolean): Promise<void> {
+  async set(
+    ino: number, owner: string, kind: LockKind, type: LockType, range: LockRange, pid: number, wait: boolean,
+    /** Aborts a wait (the kernel interrupted the request): EINTR. */
+    interrupted?: AbortSignal,
+  ): Promise<void> {
     const key = keyOf(ino, owner, kind);
     const closesAtStart = this.closes.get(key) ?? 0;
     for (let delay = FIRST_RETRY_MS; ; delay = Math.min(MAX_RETRY_MS, delay * 2)) {
+      if (interrupted?.aborted) throw new FsError('EINTR', 'interrupted while waiting for a lock');
       const res = await this.call(fst.LockOp.LOCK_SET, ino, owner, kind, type, range, pid);
       if (res.granted) {
         if (type !== 'unlock') this.hold(key);
@@ -60,7 +79,7 @@ export class FileLocks {
         return;
       }
       if (!wait) throw new FsError('EAGAIN', `inode ${ino} is locked by pid ${res.conflictPid} of some mount`);
-      await new Promise((r) => setTimeout(r, delay));
+      await pause(delay, interrupted);
       if ((this.closes.get(key) ?? 0) !== closesAtStart) throw new FsError('EINTR', 'the lock owner closed the file while waiting');
     }
   }
