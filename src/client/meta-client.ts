@@ -421,7 +421,6 @@ export class MetaClient {
     };
   }
 
-  /** statfs(2). */
   /**
    * One Lock call (file locks shared by all mounts, master/locks/lock-table.ts). Not behind the
    * barrier: a lock names an inode, not a directory entry, and must not wait for queued changes.
@@ -430,6 +429,7 @@ export class MetaClient {
     return this.rpc.unary(MasterMethods.Lock, request, opts);
   }
 
+  /** statfs(2). */
   async statfs(opts: MetaCallOptions = {}): Promise<StatfsResult> {
     const res = await this.call(MasterMethods.Statfs, {}, opts);
     return {

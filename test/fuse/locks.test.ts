@@ -135,6 +135,28 @@ describe('mount: locks across mounts', () => {
     }
   });
 
+  it('gives the next holder, on another mount, what the last one wrote before unlocking, its file still open', async () => {
+    await writeFile(mc.mount.path('u'), '');
+    // Writes under the lock, unlocks, and keeps the file open (its data not flushed by a close).
+    const writer = spawn('python3', ['-c', `
+import fcntl, sys
+f = open(sys.argv[1], 'r+')
+fcntl.lockf(f, fcntl.LOCK_EX)
+f.write('written under the lock')
+f.flush()
+fcntl.lockf(f, fcntl.LOCK_UN)
+print('unlocked', flush=True)
+sys.stdin.readline()
+`, mc.mount.path('u')]);
+    holders.push(writer);
+    await new Promise<void>((resolve, reject) => {
+      writer.stdout.on('data', (d: Buffer) => d.toString().includes('unlocked') && resolve());
+      writer.once('exit', (code) => reject(new Error(`writer exited with ${code}`)));
+    });
+    const read = await sh(`python3 -c "import fcntl; f = open('${other.path('u')}', 'r+'); fcntl.lockf(f, fcntl.LOCK_EX); print(f.read(), end='')"`);
+    expect(read).toBe('written under the lock');
+  });
+
   it('stops a wait the caller interrupts with a signal it handles (flock -w), as a local wait does', async () => {
     const outcome = async (holderPath: string, waiterPath: string): Promise<string> => {
       const h = await hold('flock', holderPath);

@@ -8,9 +8,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MountedCluster, sh } from '../helpers/fuse-mount.js';
+import { sh, type MountedCluster } from '../helpers/fuse-mount.js';
+import { OTHER, startForUsers } from '../helpers/posix-users.js';
 
-const USER = 'setpriv --reuid=1234 --regid=5678 --clear-groups';
 
 /** A node program doing the steps in `dir`, printing one line per step (outcome, size, mode). */
 const program = `
@@ -48,8 +48,8 @@ console.log('content: ' + data.length + ' ' + data.subarray(0, 3).toString() + '
 describe('mount: rights of an open descriptor', () => {
   let mc: MountedCluster;
   beforeAll(async () => {
-    mc = await MountedCluster.start(['--allow-other']);
-    await sh(`chmod 755 ${mc.mount.dir} ${mc.local} && mkdir -m 1777 ${mc.mount.path('p')} ${mc.local}/p`);
+    mc = await startForUsers();
+    await sh(`mkdir -m 1777 ${mc.mount.path('p')} ${mc.local}/p`);
     await writeFile(join(mc.local, 'steps.cjs'), program, { mode: 0o644 });
   });
   afterAll(async () => {
@@ -57,7 +57,7 @@ describe('mount: rights of an open descriptor', () => {
   });
 
   it('lets a descriptor opened for writing ftruncate and write whatever the mode is now, as a local filesystem does', async () => {
-    const run = (dir: string): Promise<string> => sh(`${USER} ${process.execPath} ${mc.local}/steps.cjs ${dir}/p`);
+    const run = (dir: string): Promise<string> => sh(`${OTHER} ${process.execPath} ${mc.local}/steps.cjs ${dir}/p`);
     const local = await run(mc.local);
     const mounted = await run(mc.mount.dir);
     expect(local).toMatch(/^ftruncate it: ok size=100 mode=0$/m);

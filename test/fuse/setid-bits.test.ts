@@ -6,16 +6,11 @@
  * The users are real processes made by setpriv.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MountedCluster, sh } from '../helpers/fuse-mount.js';
+import type { MountedCluster } from '../helpers/fuse-mount.js';
+import { OTHER, USER, localAndMounted, startForUsers, step } from '../helpers/posix-users.js';
 
-const USER = 'setpriv --reuid=1234 --regid=5678 --groups=5678,6000';
-const OTHER = 'setpriv --reuid=4321 --regid=4321 --clear-groups';
-
-/** The steps in `dir`: one line each with its outcome ("ok" or the error) and stat afterwards. */
+/** The steps in `dir`: one line each with its outcome and stat afterwards (posix-users.ts step). */
 function steps(dir: string): string {
-  const as = (who: string, cmd: string): string => `${who} bash -c ${JSON.stringify(cmd)} 2>&1 | sed 's/^.*: //' | tr -d '\\n'`;
-  const step = (name: string, who: string, cmd: string, stat: string): string =>
-    `echo "${name}: $(${as(who, `${cmd} && echo ok`)}) $(stat -c '%u:%g %a' ${stat} 2>/dev/null)"`;
   return [
     `cd ${dir}`,
     'mkdir -m 1777 p',
@@ -43,16 +38,14 @@ function steps(dir: string): string {
 describe('mount: set-id bits', () => {
   let mc: MountedCluster;
   beforeAll(async () => {
-    mc = await MountedCluster.start(['--allow-other']);
-    await sh(`chmod 755 ${mc.mount.dir} ${mc.local}`);
+    mc = await startForUsers();
   });
   afterAll(async () => {
     await mc?.stop();
   });
 
   it('clears set-id bits on writes by others and on chown, and keeps them on set-gid directories, as a local filesystem does', async () => {
-    const local = await sh(steps(mc.local));
-    const mounted = await sh(steps(mc.mount.dir));
+    const { local, mounted } = await localAndMounted(mc, steps);
     // The steps did what they should locally: the write succeeded and cleared both bits.
     expect(local).toMatch(/^write by another user: ok 0:0 777$/m);
     expect(local).toMatch(/^file in a set-gid dir: ok 4321:6000 /m);

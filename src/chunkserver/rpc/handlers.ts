@@ -53,11 +53,11 @@ export class InFlight {
 
 export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHandlers<typeof ChunkserverMethods> {
   const { store, pool } = deps;
-  const primaryOrder = new ChunkLocks(MAX_WRITERS_QUEUED);
+  const writeDeps = { ...deps, primaryOrder: new ChunkLocks(MAX_WRITERS_QUEUED), idleMs: deps.writeIdleMs };
   return {
-    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, { ...deps, primaryOrder, idleMs: deps.writeIdleMs })),
+    WriteChunk: inFlight.track((call, ctx) => writeChunk(call, ctx, writeDeps)),
 
-    WriteRange: inFlight.track((req, ctx) => writeRange(req, ctx, { ...deps, primaryOrder })),
+    WriteRange: inFlight.track((req, ctx) => writeRange(req, ctx, writeDeps)),
 
     ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
 

@@ -39,13 +39,11 @@ export async function writeRange(req: fst.WriteRangeRequest, ctx: CallContext, d
   if (data.length > 0) steps.push(store.write(chunkId, version, offset, data, leaseCheck));
   if (commit) steps.push(store.flush(chunkId, version, header.sync));
   if (steps.length === 0) steps.push(Promise.resolve(store.index.expect(chunkId, version).length));
+  // Both settle before the answer: nothing is left in flight to cancel when one failed.
   const [local, down] = await Promise.allSettled([Promise.all(steps), downstream]);
   // The downstream's errno wins: it is the replica that failed, and its message says which.
   if (down.status === 'rejected') throw down.reason;
-  if (local.status === 'rejected') {
-    forward?.abort();
-    throw local.reason;
-  }
+  if (local.status === 'rejected') throw local.reason;
   if (data.length > 0) {
     (header.forwarded ? deps.io?.writtenByChain : deps.io?.writtenByClients)?.inc(data.length);
     // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.

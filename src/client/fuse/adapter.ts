@@ -19,6 +19,19 @@ import { ATTR_FIELDS, encodeAttr, encodeNegative } from './stat.js';
 import { isIdentityMap, mapCaller, type CallerMap } from '../../common/caller-map.js';
 import { CallerGroups } from './caller-groups.js';
 import { LockWaits } from './lock-waits.js';
+import type { LockKind, LockRange, LockType } from '../vfs/file-locks.js';
+
+const NO_GROUPS: number[] = [];
+
+/** A FUSE request's caller; its supplementary groups are read when first asked for. */
+class FuseCaller implements OpContext {
+  private known: readonly number[] | undefined;
+  constructor(readonly uid: number, readonly gid: number, readonly pid: number, private readonly lookup: CallerGroups) {}
+
+  get groups(): readonly number[] {
+    return (this.known ??= this.lookup.of(this.pid));
+  }
+}
 
 /** fcntl lock types and flock(2) operations (Linux). */
 const F_RDLCK = 0;
@@ -206,10 +219,29 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
     });
   }
 
+  /**
+   * F_SETLK(W) and flock. Before a lock is dropped or weakened the descriptor's pending writes are
+   * sent, so that the next holder, on any mount, reads them (NFS does the same); a write error
+   * stays with the descriptor's writer, which returns it at its next write, fsync or close.
+   */
+  function setLock(op: number, req: number, ino: number, fh: number, owner: string, kind: LockKind, type: LockType, range: LockRange, pid: number, wait: boolean): void {
+    const interrupted = wait ? lockWaits.start(req) : undefined;
+    answer(op, req, async () => {
+      try {
+        if (type !== 'write' && fh >= 0) await vfs.flush(fh).catch(() => undefined);
+        await vfs.locks.set(ino, owner, kind, type, range, pid, wait, interrupted);
+      } finally {
+        lockWaits.end(req);
+      }
+    }, ok0(req));
+  }
+
   return (op, req, uid, gid, pid, a0, a1, a2, a3, _a4, a5, a6, _a7, name, name2, data) => {
-    const groups = callerGroups.of(pid);
-    const ids = callerMap ? mapCaller({ uid, gid, groups: groups as number[] }, callerMap) : undefined;
-    const ctx: OpContext = ids ? { uid: ids.uid, gid: ids.gid, pid, groups: ids.groups } : { uid, gid, pid, groups };
+    const asked = { uid, gid, groups: NO_GROUPS };
+    const ids = callerMap ? mapCaller(asked, callerMap) : asked;
+    // A caller mapped by the credential has the groups of its mapping; any other's are read from
+    // /proc only if the operation sends a caller to the master (not for reads and writes).
+    const ctx: OpContext = ids === asked ? new FuseCaller(uid, gid, pid, callerGroups) : { uid: ids.uid, gid: ids.gid, pid, groups: ids.groups };
     const nm = name ?? '';
     if (root !== 1) {
       if (a0 === 1 && INODE_FIRST.has(op)) a0 = root;
@@ -262,14 +294,19 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
           b.replyWrite(s(), req, n);
         });
       case Op.FLUSH:
-        // Every close by a POSIX lock owner drops its locks on the file, whatever the flush gives.
-        return answer(op, req, () => Promise.allSettled([vfs.flush(a1), vfs.locks.closed(a0, nm, 'posix')]).then(([f]) => {
-          if (f.status === 'rejected') throw f.reason;
-        }), ok0(req));
+        // Every close by a POSIX lock owner drops its locks on the file, whatever the flush gives,
+        // and after it: the next holder, on any mount, must find the data written under the lock.
+        return answer(op, req, async () => {
+          try {
+            await vfs.flush(a1);
+          } finally {
+            await vfs.locks.closed(a0, nm, 'posix');
+          }
+        }, ok0(req));
       case Op.RELEASE:
         return answer(op, req, async () => {
           // The last close of an open file drops its flock (FUSE_RELEASE_FLOCK_UNLOCK).
-          if (a3 === 1 && name !== undefined) await vfs.locks.closed(a0, name, 'flock').catch((err: unknown) => log.warn('releasing an flock failed', { err }));
+          if (a3 === 1 && name !== undefined) await vfs.locks.closed(a0, name, 'flock');
           await vfs.release(a1);
         }, ok0(req));
       case Op.GETLK: {
@@ -279,15 +316,11 @@ export function fuseDispatch(o: AdapterOptions): Dispatch {
       }
       case Op.SETLK: {
         const type = a2 === F_WRLCK ? 'write' : a2 === F_RDLCK ? 'read' : 'unlock';
-        const wait = a6 === 1 ? lockWaits.start(req) : undefined;
-        return answer(op, req, () => vfs.locks.set(a0, nm, 'posix', type, { start: a3, length: _a4 }, a5, wait !== undefined, wait)
-          .finally(() => lockWaits.end(req)), ok0(req));
+        return setLock(op, req, a0, a1, nm, 'posix', type, { start: a3, length: _a4 }, a5, a6 === 1);
       }
       case Op.FLOCK: {
         const type = a2 & LOCK_UN ? 'unlock' : a2 & LOCK_EX ? 'write' : 'read';
-        const wait = (a2 & LOCK_NB) === 0 ? lockWaits.start(req) : undefined;
-        return answer(op, req, () => vfs.locks.set(a0, nm, 'flock', type, { start: 0, length: 0 }, pid, wait !== undefined, wait)
-          .finally(() => lockWaits.end(req)), ok0(req));
+        return setLock(op, req, a0, a1, nm, 'flock', type, { start: 0, length: 0 }, pid, (a2 & LOCK_NB) === 0);
       }
       case Op.INTERRUPT:
         // Not a request: nothing is answered. The interrupted lock wait answers EINTR.

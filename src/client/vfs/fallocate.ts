@@ -10,8 +10,8 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
-import type { Attr } from '../types.js';
 import { callerOf, type OpContext } from './op-context.js';
+import { setattr } from './ops-attr.js';
 import type { VfsState } from './vfs-state.js';
 
 /** linux/falloc.h */
@@ -21,10 +21,7 @@ export const FALLOC_FL_PUNCH_HOLE = 0x02;
 /** Zeros written per call when punching a hole. */
 const ZEROS = Buffer.alloc(1024 * 1024);
 
-export async function fallocate(
-  s: VfsState, fh: number, mode: number, offset: number, length: number, ctx: OpContext,
-  setSize: (ino: number, size: number, fh: number, ctx: OpContext) => Promise<Attr>,
-): Promise<void> {
+export async function fallocate(s: VfsState, fh: number, mode: number, offset: number, length: number, ctx: OpContext): Promise<void> {
   const h = s.handles.get(fh);
   if (!h.access.writable) throw new FsError('EBADF', 'not open for writing');
   if (!(Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0 && Number.isSafeInteger(offset + length))) {
@@ -67,5 +64,6 @@ export async function fallocate(
   if (end <= size) return;
   const { freeBytes } = await s.meta.statfs();
   if (end - size > freeBytes) throw new FsError('ENOSPC', `fallocate of ${end - size} bytes past the end: the cluster has ${freeBytes} free`);
-  if (mode === 0) await setSize(file.ino, end, fh, ctx);
+  // Grown as ftruncate through this descriptor grows it (a hole).
+  if (mode === 0) await setattr(s, file.ino, { size: end }, fh, ctx);
 }

@@ -10,6 +10,7 @@
  * the file at every close (flush) by that owner, an flock at the last close of its open file.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import { fst } from '../types.js';
@@ -34,27 +35,14 @@ const WIRE_TYPE = { read: fst.LockType.LOCK_READ, write: fst.LockType.LOCK_WRITE
 const FIRST_RETRY_MS = 20;
 const MAX_RETRY_MS = 500;
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 const keyOf = (ino: number, owner: string, kind: LockKind): string => `${ino}:${kind}:${owner}`;
 
 export class FileLocks {
   readonly session: string;
   /** Locks this mount may hold (ino, kind, owner): what closes release and renewal keeps alive. */
   private readonly held = new Set<string>();
-  /** Closes per (ino, kind, owner), so that a waiting request sees its owner go. */
-  private readonly closes = new Map<string, number>();
+  /** Requests waiting for a lock, by (ino, kind, owner): a close by the owner ends them. */
+  private readonly waiting = new Map<string, Set<AbortController>>();
   private renewer: NodeJS.Timeout | undefined;
   private leaseMs = 5000;
 
@@ -69,18 +57,30 @@ export class FileLocks {
     interrupted?: AbortSignal,
   ): Promise<void> {
     const key = keyOf(ino, owner, kind);
-    const closesAtStart = this.closes.get(key) ?? 0;
-    for (let delay = FIRST_RETRY_MS; ; delay = Math.min(MAX_RETRY_MS, delay * 2)) {
-      if (interrupted?.aborted) throw new FsError('EINTR', 'interrupted while waiting for a lock');
-      const res = await this.call(fst.LockOp.LOCK_SET, ino, owner, kind, type, range, pid);
-      if (res.granted) {
-        if (type !== 'unlock') this.hold(key);
-        else if (kind === 'flock') this.held.delete(key);
-        return;
+    let ownerGone: AbortController | undefined;
+    try {
+      for (let delay = FIRST_RETRY_MS; ; delay = Math.min(MAX_RETRY_MS, delay * 2)) {
+        const res = await this.call(fst.LockOp.LOCK_SET, ino, owner, kind, type, range, pid);
+        if (res.granted) {
+          if (type !== 'unlock') this.hold(key);
+          else if (kind === 'flock') this.held.delete(key);
+          return;
+        }
+        if (!wait) throw new FsError('EAGAIN', `inode ${ino} is locked by pid ${res.conflictPid} of some mount`);
+        if (!ownerGone) {
+          ownerGone = new AbortController();
+          let ws = this.waiting.get(key);
+          if (!ws) this.waiting.set(key, (ws = new Set()));
+          ws.add(ownerGone);
+        }
+        const stop = interrupted ? AbortSignal.any([interrupted, ownerGone.signal]) : ownerGone.signal;
+        await sleep(delay, undefined, { signal: stop }).catch(() => undefined);
+        if (interrupted?.aborted) throw new FsError('EINTR', 'interrupted while waiting for a lock');
+        if (ownerGone.signal.aborted) throw new FsError('EINTR', 'the lock owner closed the file while waiting');
       }
-      if (!wait) throw new FsError('EAGAIN', `inode ${ino} is locked by pid ${res.conflictPid} of some mount`);
-      await pause(delay, interrupted);
-      if ((this.closes.get(key) ?? 0) !== closesAtStart) throw new FsError('EINTR', 'the lock owner closed the file while waiting');
+    } finally {
+      const ws = ownerGone && this.waiting.get(key);
+      if (ws?.delete(ownerGone!) && ws.size === 0) this.waiting.delete(key);
     }
   }
 
@@ -94,14 +94,24 @@ export class FileLocks {
     };
   }
 
-  /** A close by `owner`: its locks of `kind` on `ino` go (nothing is asked when it took none). */
+  /**
+   * A close by `owner`: its locks of `kind` on `ino` go, and its waits for one end. Never rejects:
+   * close(2) does not fail for a lock. A release the master did not take is logged; the lock then
+   * goes with this mount's session once it holds no other lock (renewal stops) or the mount ends.
+   */
   async closed(ino: number, owner: string, kind: LockKind): Promise<void> {
+    // The common close, on a mount where no process locks anything: nothing to look up.
+    if (this.held.size === 0 && this.waiting.size === 0) return;
     const key = keyOf(ino, owner, kind);
-    this.closes.set(key, (this.closes.get(key) ?? 0) + 1);
-    if (this.closes.size > 10_000) this.closes.clear();
+    for (const w of this.waiting.get(key) ?? []) w.abort();
     if (!this.held.delete(key)) return;
-    await this.call(fst.LockOp.LOCK_RELEASE_OWNER, ino, owner, kind, 'unlock', { start: 0, length: 0 }, 0);
-    this.stopRenewingIfIdle();
+    try {
+      await this.call(fst.LockOp.LOCK_RELEASE_OWNER, ino, owner, kind, 'unlock', { start: 0, length: 0 }, 0);
+    } catch (err) {
+      this.log.warn('releasing a lock at close failed', { ino, kind, err });
+    } finally {
+      this.stopRenewingIfIdle();
+    }
   }
 
   close(): void {

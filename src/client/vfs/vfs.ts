@@ -174,7 +174,7 @@ export class Vfs {
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
   /** fallocate(2): modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE (vfs/fallocate.ts). */
   fallocate(fh: number, mode: number, offset: number, length: number, ctx: OpContext): Promise<void> {
-    return fallocate(this.s, fh, mode, offset, length, ctx, (ino, size, h, c) => attrOps.setattr(this.s, ino, { size }, h, c));
+    return fallocate(this.s, fh, mode, offset, length, ctx);
   }
   /** close(2) of one descriptor (may be called several times for dup'ed descriptors). */
   flush(fh: number): Promise<void> { return fileOps.flush(this.s, fh); }

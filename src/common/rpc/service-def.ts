@@ -35,7 +35,7 @@ export interface MethodDescriptor<ReqI, Req extends ReqI, ResI, Res extends ResI
 }
 
 /** In Node, protobufjs writes into a Buffer: finish() already returns one, no copy needed. */
-function toBuffer(bytes: Uint8Array): Buffer {
+export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -5,15 +5,14 @@
  * Protobuf decoders take fields in any order, so the receiver decodes it as any WriteRangeRequest.
  */
 import { fst } from '../../proto-gen/fst.js';
+import { toBuffer } from './service-def.js';
 
 /** Field 3 (`data`), wire type 2 (length-delimited). */
 const DATA_KEY = (3 << 3) | 2;
 
-const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-
 export function encodeWriteRangeParts(req: fst.IWriteRangeRequest): Buffer[] {
   const data = req.data ?? undefined;
   const writer = fst.WriteRangeRequest.encode({ ...req, data: undefined });
-  if (!data || data.length === 0) return [asBuffer(writer.finish())];
-  return [asBuffer(writer.uint32(DATA_KEY).uint32(data.length).finish()), asBuffer(data)];
+  if (!data || data.length === 0) return [toBuffer(writer.finish())];
+  return [toBuffer(writer.uint32(DATA_KEY).uint32(data.length).finish()), toBuffer(data)];
 }

@@ -19,14 +19,13 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { type OpenFlag, type Op } from './ops.js';
 import { payload } from './rng.js';
+// Other users run some ops (setpriv, real credentials: FUSE sees only uid, gid and pid).
+import { OTHER_ARGV, USER_ARGV } from '../../helpers/posix-users.js';
 
 export type Outcome =
   | { ok: true; value: unknown; detail?: { data?: Buffer; ino?: number } }
   | { ok: false; code: string };
 
-/** Who runs the ops of other users (setpriv, real credentials: FUSE sees only uid, gid and pid). */
-export const USER = ['setpriv', '--reuid=1234', '--regid=5678', '--groups=5678,6000'];
-export const OTHER = ['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups'];
 
 /** What another user does (argv: op path arg; a write's bytes on stdin); prints "ok" or the errno name. */
 const USER_OP = `
@@ -248,10 +247,10 @@ async function run(root: Root, op: Op): Promise<Outcome> {
     case 'chmod': return unit(chmod(root.abs(op.path), op.mode));
     case 'chgrp':
       return op.user
-        ? runProgram([...USER, process.execPath, helper('user-op.cjs'), 'chgrp', root.abs(op.path), String(op.gid)])
+        ? runProgram([...USER_ARGV, process.execPath, helper('user-op.cjs'), 'chgrp', root.abs(op.path), String(op.gid)])
         : unit(chown(root.abs(op.path), -1, op.gid));
     case 'uwrite':
-      return runProgram([...OTHER, process.execPath, helper('user-op.cjs'), 'write', root.abs(op.path)], payload(op.data, op.len));
+      return runProgram([...OTHER_ARGV, process.execPath, helper('user-op.cjs'), 'write', root.abs(op.path)], payload(op.data, op.len));
     case 'fallocate':
       return runProgram(['python3', helper('fallocate.py'), root.abs(op.path), String(op.mode), String(op.offset), String(op.len)]);
     case 'stat': return statOutcome(await (op.follow ? stat : lstat)(root.abs(op.path)));
