@@ -17,6 +17,7 @@ import { lifecycleHealth, type HealthReport } from '../common/metrics/health.js'
 import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
 import { resolveCredentials } from '../common/security/credentials-file.js';
 import { MasterLink } from './heartbeat.js';
+import { IoTotals } from './io-totals.js';
 import { authorizeChunkserverCall } from './rpc/authorize.js';
 import { ChunkAccess, TokenKeyHolder } from './rpc/chunk-access.js';
 import { loadOrCreateUuid } from './identity.js';
@@ -75,15 +76,19 @@ export class Chunkserver implements AsyncDisposable {
       const uuid = await loadOrCreateUuid(config.dataDirs[0] ?? '.');
       let address = '';
       const inFlight = new InFlight();
-      const io = metrics && chunkserverMetrics(metrics.registry, {
-        chunks: () => opened.index.count, usedBytes: () => opened.index.usedBytes, disks: () => opened.disks.totals(),
-        load: () => inFlight.count, registered: () => link.linkState === 'connected',
-      });
+      // Kept with or without metrics: every heartbeat reports them.
+      const io = new IoTotals();
+      if (metrics) {
+        chunkserverMetrics(metrics.registry, {
+          chunks: () => opened.index.count, usedBytes: () => opened.index.usedBytes, disks: () => opened.disks.totals(),
+          load: () => inFlight.count, registered: () => link.linkState === 'connected', io,
+        });
+      }
       addService(server, ChunkserverMethods, createHandlers({ store, pool, log, self: () => address, io, access: credentials && new ChunkAccess(tokenKey), writeIdleMs: config.writeIdleMs }, inFlight), log, metrics?.rpcServer, credentials && authorizeChunkserverCall);
       const port = await bindRpcServer(server, formatHostPort(config.listen));
       address = advertisedAddress(config, port);
       const link = new MasterLink({
-        master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, log, credentials, tokenKey,
+        master: config.master, uuid, address, rack: config.rack, store, load: () => inFlight.count, io, log, credentials, tokenKey,
       });
       if (metrics && options.metricsListen !== undefined) {
         const health = lifecycleHealth('chunkserver', () => lifecycle.state, () => linkHealth(link));

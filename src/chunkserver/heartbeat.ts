@@ -2,9 +2,9 @@
  * The link to the master: RegisterChunkserver, then one bidirectional Heartbeat stream. The stream
  * opens with the full chunk report in pages of at most 10,000 chunks (full_report on every page,
  * report_done on the last; one empty page when there are no chunks); after that, every
- * heartbeat_interval_ms, a beat carries capacity, usage, load and the chunks added, changed or
- * removed since the previous beat, and those quarantined as corrupt (also among the removed). The
- * master's answers name chunks to delete.
+ * heartbeat_interval_ms, a beat carries capacity, usage, load, the data RPCs' running totals
+ * (io-totals.ts) and the chunks added, changed or removed since the previous beat, and those
+ * quarantined as corrupt (also among the removed). The master's answers name chunks to delete.
  *
  * When the master is unreachable or the stream breaks, the link registers again with backoff (at
  * most ~2 s) forever, and reports everything again: deltas are only ever relative to a full report
@@ -16,6 +16,7 @@ import { rest } from '../common/lifecycle/rest.js';
 import type { Logger } from '../common/log/logger.js';
 import { RpcClient } from '../common/rpc/client.js';
 import type { Credentials } from '../common/security/credentials-file.js';
+import type { IoTotals } from './io-totals.js';
 import type { TokenKeyHolder } from './rpc/chunk-access.js';
 import { RegistryMethods } from '../common/rpc/services.js';
 import type { fst } from '../proto-gen/fst.js';
@@ -36,6 +37,8 @@ export interface MasterLinkOptions {
   store: ChunkStore;
   /** Requests in flight. */
   load: () => number;
+  /** Calls and bytes served since the process started: every beat carries them. */
+  io: IoTotals;
   log: Logger;
   /** This chunkserver's credential (undefined: plaintext). */
   credentials?: Credentials;
@@ -117,9 +120,12 @@ export class MasterLink {
   }
 
   private stats(serverId: number, registration: Uint8Array): fst.IHeartbeatRequest {
-    const { store } = this.o;
+    const { store, io } = this.o;
     const { capacityBytes, freeBytes } = store.disks.totals();
-    return { serverId, registration, capacityBytes, freeBytes, usedBytes: store.index.usedBytes, load: this.o.load(), chunkCount: store.index.count };
+    return {
+      serverId, registration, capacityBytes, freeBytes, usedBytes: store.index.usedBytes, load: this.o.load(), chunkCount: store.index.count,
+      reads: io.reads, writes: io.writes, bytesRead: io.bytesRead, bytesWritten: io.bytesWritten,
+    };
   }
 
   /** One registration and heartbeat stream; returns or throws when the stream ends. */

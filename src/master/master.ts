@@ -134,7 +134,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const locks = new LockTable();
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens, locks), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key), log, metrics?.rpcServer, authorizeService('registry', credentials));
-  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials }), log, metrics?.rpcServer, authorizeService('admin', credentials));
+  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials, callsAnswered: () => server.callsAnswered }), log, metrics?.rpcServer, authorizeService('admin', credentials));
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
   let metricsServer: MetricsServer | undefined;

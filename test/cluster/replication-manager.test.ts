@@ -80,7 +80,7 @@ describe('ReplicationManager', () => {
     for (let i = 1; i <= servers; i++) {
       const id = await registry.register({ uuid: `uuid-${i}`, address: `cs${i}:1`, rack: '', capacity: TiB, free: TiB });
       expect(id).toBe(i);
-      registry.beat(id, { capacity: TiB, used: 0, free: TiB, load: 0, chunkCount: 0 });
+      registry.beat(id, { capacity: TiB, used: 0, free: TiB, load: 0, chunkCount: 0, io: { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 } });
       registry.fullReportDone(id);
     }
     for (const id of dead) {

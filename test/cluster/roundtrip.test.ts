@@ -1,17 +1,32 @@
 /**
  * The core bar through the real CLIs and real processes: a 200 MiB random file (4 chunks)
  * round-trips byte for byte; every chunk has 2 replicas on 2 different chunkservers, seen both in
- * `fstadmin status --json` and on disk; metadata survives a master restart between write and read.
+ * `fstadmin status --json` and on disk; the status counts the data the chunkservers wrote and read
+ * (as their heartbeats report it, the daemons running without metrics) and the calls the master
+ * answered; metadata survives a master restart between write and read.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminStatus, runCli } from '../helpers/cli.js';
+import { adminStatus, runCli, type StatusJson } from '../helpers/cli.js';
 import { chunkIdsOnDisk, sha256File, writeRandomFile } from '../helpers/files.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
+
+/** The chunkservers' data RPC counters, summed over every server in a status answer. */
+function ioTotals(st: StatusJson): { reads: number; writes: number; bytesRead: number; bytesWritten: number } {
+  const t = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
+  for (const s of st.servers) {
+    t.reads += s.reads;
+    t.writes += s.writes;
+    t.bytesRead += s.bytesRead;
+    t.bytesWritten += s.bytesWritten;
+  }
+  return t;
+}
 
 describe('200 MiB round trip through fst put/get', () => {
   let cluster: ProcessCluster;
@@ -62,6 +77,40 @@ describe('200 MiB round trip through fst put/get', () => {
       const row = st.servers.find((s) => s.address === cs.process.address);
       expect(row?.chunks, cs.process.address).toBe(onDisk);
     }
+  });
+
+  it("counts the chunkservers' reads and writes and the master's calls in status --json", async () => {
+    // A baseline that covers all earlier traffic: every server has beaten since this test began.
+    const t0 = Date.now();
+    const before = await waitFor('a heartbeat of every server after the test began', async () => {
+      const st = await adminStatus(cluster.masterAddress);
+      return st.servers.length === 3 && st.servers.every((s) => s.lastHeartbeatMs > t0) ? st : undefined;
+    });
+    const size = 3 * MiB + 12_345;
+    const digest = await writeRandomFile(join(local, 'small.bin'), size);
+    expect((await fst('put', join(local, 'small.bin'), '/data/small.bin')).code).toBe(0);
+    const get = await fst('get', '/data/small.bin', join(local, 'small-back.bin'));
+    expect(get.code).toBe(0);
+    expect(await sha256File(join(local, 'small-back.bin'))).toBe(digest);
+
+    // Replication 2: every byte is written by the primary and by the next replica of its chain.
+    const was = ioTotals(before);
+    const after = await waitFor('the put and the get in the servers\' counters', async () => {
+      const st = await adminStatus(cluster.masterAddress);
+      const now = ioTotals(st);
+      const grown = now.writes - was.writes >= 2 && now.bytesWritten - was.bytesWritten >= 2 * size &&
+        now.reads - was.reads >= 1 && now.bytesRead - was.bytesRead >= size;
+      if (!grown) throw new Error(`before ${JSON.stringify(was)}, now ${JSON.stringify(now)}`);
+      return st;
+    });
+    // Nothing else moved data meanwhile: the growth is this file's, not another test's.
+    expect(ioTotals(after).bytesWritten - was.bytesWritten).toBeLessThan(3 * size);
+    expect(after.masterCalls).toBeGreaterThan(before.masterCalls);
+    expect(after.nowMs).toBeGreaterThan(before.nowMs);
+    // Each status call is one more call answered by the time of the next.
+    const again = await adminStatus(cluster.masterAddress);
+    expect(again.masterCalls).toBeGreaterThan(after.masterCalls);
+    expect(again.nowMs).toBeGreaterThanOrEqual(after.nowMs);
   });
 
   it('reads the same bytes after the master restarts (SIGTERM, then kill -9)', async () => {

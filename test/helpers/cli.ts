@@ -21,7 +21,10 @@ export function runCli(bin: 'fst' | 'fstadmin', args: string[], env: NodeJS.Proc
 }
 
 export interface StatusJson {
-  servers: { serverId: number; address: string; state: string; chunks: number; usedBytes: number; freeBytes: number; capacityBytes: number; lastHeartbeatMs: number; decommission: string }[];
+  servers: {
+    serverId: number; address: string; state: string; chunks: number; usedBytes: number; freeBytes: number; capacityBytes: number; lastHeartbeatMs: number; decommission: string;
+    reads: number; writes: number; bytesRead: number; bytesWritten: number;
+  }[];
   files: number;
   directories: number;
   chunks: number;
@@ -29,6 +32,8 @@ export interface StatusJson {
   replication: { queued: number; inFlight: number; copied: number; bytesCopied: number; failed: number; staleDeleted: number; lastPassMs: number; trimmed: number };
   rebalance: { state: string; moved: number; bytesMoved: number; bytesToMove: number; maxDeviation: number; queued: number; inFlight: number; failed: number };
   logicalBytes: number;
+  masterCalls: number;
+  nowMs: number;
 }
 
 export async function adminStatus(master: string): Promise<StatusJson> {

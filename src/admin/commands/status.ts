@@ -2,8 +2,8 @@
  * fstadmin status [--json]: the cluster as the master sees it (AdminService.GetClusterStatus).
  *
  * Human output: one row per chunkserver (address, state, used, free, capacity, chunks, age of the
- * last heartbeat), the totals over live servers, the namespace counts, the chunk health and
- * re-replication's progress.
+ * last heartbeat), the totals over live servers, the namespace counts, the chunk health,
+ * re-replication's progress and the rebalance job.
  *
  * --json prints the response as protobufjs's toObject gives it with {longs: Number, defaults: true}
  * (every field present, keys camelCase, 64-bit counts as numbers):
@@ -11,15 +11,28 @@
  *   {
  *     "servers": [{ "serverId": 1, "address": "10.0.0.5:9422", "state": "alive" | "dead",
  *                   "capacityBytes": 0, "usedBytes": 0, "freeBytes": 0, "chunks": 0,
- *                   "lastHeartbeatMs": 1732182000000, "load": 0 }],
+ *                   "lastHeartbeatMs": 1732182000000, "load": 0,
+ *                   "decommission": "" | "draining" | "drained", "rack": "",
+ *                   // the server's data RPCs since its process started, as of its last heartbeat
+ *                   "reads": 0, "writes": 0, "bytesRead": 0, "bytesWritten": 0 }],
  *     "capacityBytes": 0, "usedBytes": 0, "freeBytes": 0,      // sums over live servers
  *     "files": 0, "directories": 0, "chunks": 0,
  *     "health": { "healthy": 0, "underReplicated": 0, "missing": 0, "stale": 0, "staleReplicas": 0,
- *                 "corruptReported": 0 },
+ *                 "corruptReported": 0, "overReplicated": 0 },
  *     "defaultReplication": 2,
  *     "replication": { "queued": 0, "inFlight": 0, "copied": 0, "bytesCopied": 0, "failed": 0,
- *                      "staleDeleted": 0, "lastPassMs": 0 }      // counters since the master started
+ *                      "staleDeleted": 0, "lastPassMs": 0, "trimmed": 0 }, // counters since the master started
+ *     "rebalance": { "state": "idle", "threshold": 0, "rateBytes": 0, "moved": 0, "bytesMoved": 0,
+ *                    "bytesToMove": 0, "queued": 0, "inFlight": 0, "failed": 0, "startedMs": 0,
+ *                    "maxDeviation": 0 },
+ *     "logicalBytes": 0,                 // sum of regular files' sizes
+ *     "masterCalls": 0,                  // RPCs the master answered since it started
+ *     "nowMs": 1732182000000             // the master's clock when it answered
  *   }
+ *
+ * A rate (operations per second) takes two answers: (masterCalls2 - masterCalls1) * 1000 /
+ * (nowMs2 - nowMs1), and likewise for the servers' counters, which start again at 0 when a
+ * chunkserver restarts (a drop is a restart, not a negative rate).
  */
 import type { Command } from 'commander';
 import { AdminMethods } from '../../common/rpc/services.js';

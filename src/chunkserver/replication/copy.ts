@@ -5,11 +5,11 @@
  * so a sparse chunk stays sparse.
  */
 import { FsError } from '../../common/errors/errno.js';
-import type { ByteCounter } from '../../common/metrics/chunkserver-metrics.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import { ChunkserverMethods } from '../../common/rpc/services.js';
 import { BLOCK_SIZE, isZeroBlock } from '../store/checksum.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { IoTotals } from '../io-totals.js';
 import type { PendingCopy } from '../store/pending-copy.js';
 import { peerUint64 } from '../rpc/validate.js';
 
@@ -39,9 +39,9 @@ async function writeNonZero(copy: PendingCopy, offset: number, data: Uint8Array)
   }
 }
 
-/** Copies the chunk from `req.source`; `received` counts the bytes that arrive. Resolves with its length. */
+/** Copies the chunk from `req.source`; `io` counts the bytes that arrive. Resolves with its length. */
 export async function copyChunk(
-  store: ChunkStore, pool: RpcClientPool, req: CopyRequest, signal: AbortSignal, received?: ByteCounter,
+  store: ChunkStore, pool: RpcClientPool, req: CopyRequest, signal: AbortSignal, io: IoTotals,
 ): Promise<number> {
   const { chunkId, version, source } = req;
   const client = pool.get(source);
@@ -62,7 +62,7 @@ export async function copyChunk(
       }
       await writeNonZero(copy, offset, msg.data);
       pos += msg.data.length;
-      received?.inc(msg.data.length);
+      io.bytesCopiedIn += msg.data.length;
     }
     if (pos !== sums.length) throw new FsError('EIO', `source ${source} sent ${pos} of ${sums.length} bytes of chunk ${chunkId}`);
     await copy.setLength(sums.length);

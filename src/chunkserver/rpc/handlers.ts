@@ -4,13 +4,13 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
-import type { ChunkIoCounters } from '../../common/metrics/chunkserver-metrics.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { ChunkserverMethods } from '../../common/rpc/services.js';
 import { BLOCK_SIZE } from '../store/checksum.js';
 import { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { IoTotals } from '../io-totals.js';
 import { copyChunk } from '../replication/copy.js';
 import { listChunks } from './list-chunks.js';
 import { readChunk, readRange } from './read-chunk.js';
@@ -24,8 +24,8 @@ export interface HandlerDeps {
   log: Logger;
   pool: RpcClientPool;
   self: () => string;
-  /** Where data RPCs count their bytes; absent without metrics. */
-  io?: ChunkIoCounters;
+  /** Where data RPCs count their calls and bytes (heartbeat and metrics read them). */
+  io: IoTotals;
   /** Checks chunk access tokens; absent on a chunkserver without a credential (insecure). */
   access?: ChunkAccess;
   /** A WriteChunk stream silent this long fails. */
@@ -59,9 +59,9 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
 
     WriteRange: inFlight.track((req, ctx) => writeRange(req, ctx, writeDeps)),
 
-    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io?.read, deps.access)),
+    ReadChunk: inFlight.track((req, call, ctx) => readChunk(req, call, ctx, store, deps.log, deps.io, deps.access)),
 
-    ReadRange: inFlight.track((req, ctx) => readRange(req, ctx, store, deps.io?.read, deps.access)),
+    ReadRange: inFlight.track((req, ctx) => readRange(req, ctx, store, deps.io, deps.access)),
 
     ListChunks: inFlight.track((req, call, ctx) => listChunks(req, call, ctx, store, deps.log)),
 
@@ -70,7 +70,7 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
       const version = versionOf(req.version);
       const source = addressOf(req.source, 'source');
       if (source === deps.self()) throw new FsError('EINVAL', `chunk ${chunkId}: cannot copy from myself (${source})`);
-      return { length: await copyChunk(store, pool, { chunkId, version, source }, ctx.signal, deps.io?.copiedIn) };
+      return { length: await copyChunk(store, pool, { chunkId, version, source }, ctx.signal, deps.io) };
     }),
 
     DeleteChunk: inFlight.track(async (req) => {

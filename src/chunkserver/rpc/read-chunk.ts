@@ -7,10 +7,10 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { CallContext } from '../../common/rpc/server.js';
 import type { Logger } from '../../common/log/logger.js';
-import type { ByteCounter } from '../../common/metrics/chunkserver-metrics.js';
 import { DATA_MESSAGE_BYTES } from '../../common/ids.js';
 import type { fst } from '../../proto-gen/fst.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { IoTotals } from '../io-totals.js';
 import { failServerStream, waitDrain } from './stream-flow.js';
 import { FsError } from '../../common/errors/errno.js';
 import { chunkIdOf, rangeOf, versionOf } from './validate.js';
@@ -20,20 +20,20 @@ type ReadCall = ServerWritableStream<fst.ReadChunkRequest, fst.IReadChunkRespons
 
 /**
  * The handler: failures end the stream with their errno (see failServerStream), never a throw.
- * `sent` counts the bytes handed to the stream.
+ * `io` counts the bytes handed to the stream, and the stream once it has sent the whole range.
  */
 export async function readChunk(
-  req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger, sent?: ByteCounter, access?: ChunkAccess,
+  req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, log: Logger, io: IoTotals, access?: ChunkAccess,
 ): Promise<void> {
   try {
     access?.check(ctx, req.token, { chunkId: chunkIdOf(req.chunkId), version: versionOf(req.version), write: false });
-    await streamRange(req, call, ctx, store, sent);
+    await streamRange(req, call, ctx, store, io);
   } catch (e) {
     failServerStream(call, e, log, 'ReadChunk');
   }
 }
 
-async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, sent?: ByteCounter): Promise<void> {
+async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallContext, store: ChunkStore, io: IoTotals): Promise<void> {
   const chunkId = chunkIdOf(req.chunkId);
   const version = versionOf(req.version);
   const { offset, length } = rangeOf(req.offset, req.length);
@@ -52,14 +52,15 @@ async function streamRange(req: fst.ReadChunkRequest, call: ReadCall, ctx: CallC
     pos += data.length;
     pending = pos < end ? readPiece(pos) : undefined;
     if (ctx.signal.aborted) return;
-    sent?.inc(data.length);
+    io.bytesRead += data.length;
     if (!call.write({ offset: at, data })) await waitDrain(call, ctx.signal);
   }
+  io.reads++;
 }
 
 /** The handler of ReadRange: the same checks as ReadChunk, the bytes in one answer. */
 export async function readRange(
-  req: fst.ReadChunkRequest, ctx: CallContext, store: ChunkStore, sent?: ByteCounter, access?: ChunkAccess,
+  req: fst.ReadChunkRequest, ctx: CallContext, store: ChunkStore, io: IoTotals, access?: ChunkAccess,
 ): Promise<fst.IReadRangeResponse> {
   const chunkId = chunkIdOf(req.chunkId);
   const version = versionOf(req.version);
@@ -69,9 +70,11 @@ export async function readRange(
   // store.read checks the chunk and version itself, under the chunk's lock; an empty range reads nothing.
   if (length === 0) {
     store.index.expect(chunkId, version);
+    io.reads++;
     return { data: Buffer.alloc(0) };
   }
   const data = await store.read(chunkId, version, offset, length);
-  sent?.inc(data.length);
+  io.reads++;
+  io.bytesRead += data.length;
   return { data };
 }

@@ -21,13 +21,13 @@
  */
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { FsError } from '../../common/errors/errno.js';
-import type { ChunkIoCounters } from '../../common/metrics/chunkserver-metrics.js';
 import type { CallContext } from '../../common/rpc/server.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
 import type { fst } from '../../proto-gen/fst.js';
 import { ChainForward, FORWARD_WINDOW_BYTES, FORWARD_WINDOW_PIECES, type ChainHeader } from '../replication/chain-forward.js';
 import type { ChunkLocks } from '../store/chunk-locks.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { IoTotals } from '../io-totals.js';
 import type { ChunkAccess } from './chunk-access.js';
 import { messagesOf } from './stream-flow.js';
 import { addressOf, chunkIdOf, dataOf, versionOf } from './validate.js';
@@ -41,8 +41,8 @@ export interface WriteDeps {
   primaryOrder: ChunkLocks;
   /** A stream silent this long fails (it may hold its chunk's turn). */
   idleMs?: number;
-  /** Where written bytes are counted; absent without metrics. */
-  io?: ChunkIoCounters;
+  /** Where written streams and bytes are counted. */
+  io: IoTotals;
   /** Checks the master's write token; absent on an insecure chunkserver. */
   access?: ChunkAccess;
 }
@@ -99,7 +99,7 @@ async function applyStream(
   const downstream: Array<{ answer: Promise<unknown>; bytes: number }> = [];
   let downstreamBytes = 0;
   let bytesWritten = 0;
-  const written = header.forwarded ? deps.io?.writtenByChain : deps.io?.writtenByClients;
+  const { io } = deps;
   const apply = async (msg: fst.WriteChunkRequest): Promise<void> => {
     const { offset, data } = dataOf(msg.offset, msg.data);
     if (data.length === 0) return;
@@ -111,7 +111,8 @@ async function applyStream(
     }
     await store.write(chunkId, version, offset, data, leaseCheck);
     bytesWritten += data.length;
-    written?.inc(data.length);
+    if (header.forwarded) io.bytesWrittenByChain += data.length;
+    else io.bytesWrittenByClients += data.length;
     while (downstreamBytes > FORWARD_WINDOW_BYTES || downstream.length >= FORWARD_WINDOW_PIECES) {
       const oldest = downstream.shift()!;
       downstreamBytes -= oldest.bytes;
@@ -144,6 +145,7 @@ async function applyStream(
     if (local.status === 'rejected') throw local.reason;
     // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.
     if (bytesWritten > 0) leaseCheck?.();
+    io.writes++;
     return { bytesWritten, length: local.value };
   } catch (e) {
     forward?.abort();

@@ -45,9 +45,11 @@ export async function writeRange(req: fst.WriteRangeRequest, ctx: CallContext, d
   if (down.status === 'rejected') throw down.reason;
   if (local.status === 'rejected') throw local.reason;
   if (data.length > 0) {
-    (header.forwarded ? deps.io?.writtenByChain : deps.io?.writtenByClients)?.inc(data.length);
+    if (header.forwarded) deps.io.bytesWrittenByChain += data.length;
+    else deps.io.bytesWrittenByClients += data.length;
     // A primary whose lease ran out meanwhile may already have been replaced: no acknowledgement.
     leaseCheck?.();
   }
+  deps.io.writes++;
   return { bytesWritten: data.length, length: local.value[local.value.length - 1]! };
 }

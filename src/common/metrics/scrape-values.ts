@@ -48,6 +48,21 @@ export function scrapedCounter(registry: Registry, name: string, help: string, r
   });
 }
 
+/** A counter with one label, copied per label value from running totals at each scrape. */
+export function scrapedLabeledCounter<L extends string>(
+  registry: Registry, name: string, help: string, label: L, read: Read<Record<string, number>>,
+): void {
+  new Counter({
+    name, help, labelNames: [label], registers: [registry],
+    async collect() {
+      const values = await readSafely(read);
+      if (!values) return;
+      this.reset();
+      for (const [k, v] of Object.entries(values)) this.inc({ [label]: k } as Record<L, string>, Math.max(0, v));
+    },
+  });
+}
+
 async function readSafely<T>(read: Read<T>): Promise<T | undefined> {
   try {
     return await read();

@@ -2,8 +2,8 @@
  * FST's RPC server: gRPC services with FST's limits, and the wrapper that gives every handler the
  * same contract: handlers are async functions that throw FsError; the wrapper turns any failure
  * into a status with the errno trailer, logs what is not an FsError, and never lets a throw reach
- * the transport. Given RpcServerMetrics, it also counts and times every call, the one place all
- * RPCs pass.
+ * the transport. It counts every call answered (RpcServer.callsAnswered) and, given
+ * RpcServerMetrics, also counts and times them by method: the one place all RPCs pass.
  *
  * One port, two transports (listener below): unary calls come over FST's own framed transport
  * (wire-*.ts: a grpc-js unary call costs ten times the CPU of a plain TCP round trip on a small
@@ -129,6 +129,12 @@ export class RpcServer {
   private listener: NetServer | undefined;
   private readonly wireSockets = new Set<Socket>();
   private readonly tlsSockets = new Set<TLSSocket>();
+  /**
+   * Calls answered since the server started: every service, both transports, any outcome (a
+   * stream when it ends). A plain count kept with or without metrics, so that a status answer
+   * can carry it (the master's GetClusterStatus `master_calls`).
+   */
+  callsAnswered = 0;
 
   /**
    * `tls`: the daemon's own credential; undefined serves plaintext to anyone (`--insecure`).
@@ -309,8 +315,9 @@ function needPrincipal(ctx: CallContext): void {
 }
 
 /**
- * Registers a service whose handlers follow the async/throw-FsError contract; with `metrics`, every
- * call is counted by outcome and timed (see common/metrics/rpc-server-metrics.ts).
+ * Registers a service whose handlers follow the async/throw-FsError contract. Every call answered
+ * adds to `server.callsAnswered`; with `metrics`, every call is also counted by outcome and timed
+ * (see common/metrics/rpc-server-metrics.ts).
  */
 export function addService<T extends Record<string, AnyMethod>>(
   server: RpcServer,
@@ -345,10 +352,12 @@ export function addService<T extends Record<string, AnyMethod>>(
       const t0 = rec ? performance.now() : 0;
       return run().then(
         (res) => {
+          server.callsAnswered++;
           rec?.record(t0, OK);
           return res;
         },
         (e: unknown) => {
+          server.callsAnswered++;
           const s: CallFailure = failureStatus(e, log, m.path);
           rec?.record(t0, errnoOfServiceError({ code: s.code, metadata: s.metadata ?? errnoMetadata('EIO') }));
           throw s;
@@ -362,12 +371,14 @@ export function addService<T extends Record<string, AnyMethod>>(
       const out = rec && new StreamOutcome(rec, call);
       run().then(
         () => {
+          server.callsAnswered++;
           out?.ok();
           call.end();
         },
         // grpc-js sends a status for an 'error' event; destroy() would send none and leave the
         // caller waiting for its deadline.
         (e: unknown) => {
+          server.callsAnswered++;
           const s = failureStatus(e, log, m.path);
           out?.fail(s);
           call.emit('error', s);

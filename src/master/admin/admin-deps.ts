@@ -14,4 +14,6 @@ export interface AdminDeps {
   log: Logger;
   /** The cluster's credentials; undefined on a master run `--insecure`. */
   credentials: CredentialRegistry | undefined;
+  /** RPCs the master has answered since it started (its RpcServer's count). */
+  callsAnswered: () => number;
 }

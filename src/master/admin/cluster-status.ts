@@ -1,9 +1,10 @@
 /**
- * What `fstadmin status` shows: every chunkserver, totals, how many chunks are healthy,
- * under-replicated, missing or stale, and re-replication's progress. The health query scans the
- * chunk tables: it serves operators, never the data path. Health counts replicas on live servers
- * only (a server given time to come back before re-replication still shows its chunks as
- * under-replicated: they are, for now).
+ * What `fstadmin status` shows: every chunkserver (with its data RPC totals as of its last
+ * heartbeat), totals, how many chunks are healthy, under-replicated, missing or stale,
+ * re-replication's progress, and the calls the master answered with its clock at the answer, from
+ * which a poller computes rates. The health query scans the chunk tables: it serves operators,
+ * never the data path. Health counts replicas on live servers only (a server given time to come
+ * back before re-replication still shows its chunks as under-replicated: they are, for now).
  */
 import type { fst } from '../../proto-gen/fst.js';
 import type { ServerInfo } from '../servers/registry.js';
@@ -23,6 +24,10 @@ export function serverStatus(deps: AdminDeps, s: ServerInfo, replicas: number): 
     load: s.load,
     decommission: !s.draining ? '' : replicas === 0 ? 'drained' : 'draining',
     rack: s.rack,
+    reads: s.io.reads,
+    writes: s.io.writes,
+    bytesRead: s.io.bytesRead,
+    bytesWritten: s.io.bytesWritten,
   };
 }
 
@@ -88,5 +93,8 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
     replication: replication.progress(),
     rebalance: deps.chunks.rebalancer.progress(),
     logicalBytes: health?.logical ?? 0,
+    // Read together, after the queries above: the count is the one as of this clock reading.
+    masterCalls: deps.callsAnswered(),
+    nowMs: Date.now(),
   };
 }

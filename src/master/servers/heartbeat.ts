@@ -1,7 +1,8 @@
 /**
- * One chunkserver's heartbeat stream as the master handles it: numbers go to the registry, chunk
- * reports to SQLite, corrupt replicas to re-replication, and the answer tells the server which of
- * its chunks to delete. The server counts as connected while the stream is open.
+ * One chunkserver's heartbeat stream as the master handles it: numbers (space, load, the data RPCs'
+ * running totals) go to the registry, chunk reports to SQLite, corrupt replicas to re-replication,
+ * and the answer tells the server which of its chunks to delete. The server counts as connected
+ * while the stream is open.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { fst } from '../../proto-gen/fst.js';
@@ -44,7 +45,10 @@ export async function serveHeartbeat(
       } else if (hb.serverId !== serverId) {
         throw new FsError('EINVAL', `heartbeat stream of server ${serverId} carried id ${hb.serverId}`);
       }
-      registry.beat(serverId, { capacity: hb.capacityBytes, used: hb.usedBytes, free: hb.freeBytes, load: hb.load, chunkCount: hb.chunkCount });
+      registry.beat(serverId, {
+        capacity: hb.capacityBytes, used: hb.usedBytes, free: hb.freeBytes, load: hb.load, chunkCount: hb.chunkCount,
+        io: { reads: hb.reads, writes: hb.writes, bytesRead: hb.bytesRead, bytesWritten: hb.bytesWritten },
+      });
       const reported = hb.chunks.map((c) => ({ chunkId: Number(c.chunkId ?? 0), version: Number(c.version ?? 0) }));
       const { orphans, unissued: kept, beyond } = await applyChunkReport(db, serverId, reported, gen);
       if (beyond.length > 0) {

@@ -1,10 +1,28 @@
 /**
  * The chunkservers the master knows: persisted identity (uuid -> id, address) in SQLite, live state
- * (capacity, load, last heartbeat) in memory. A server is alive while its heartbeat stream is open
- * and it beat within `deadAfterMs`; anything else is dead, and its replicas are not handed out.
+ * (capacity, load, data RPC totals, last heartbeat) in memory. A server is alive while its
+ * heartbeat stream is open and it beat within `deadAfterMs`; anything else is dead, and its
+ * replicas are not handed out.
  */
 import type { MasterDb } from '../db/database.js';
 import type { Logger } from '../../common/log/logger.js';
+
+/**
+ * A chunkserver's data RPCs since its process started, as its last heartbeat said: running totals
+ * kept by the server itself (they start again at 0 when it restarts), 0 before a first beat.
+ */
+export interface ServerIo {
+  /** ReadChunk streams and ReadRange calls served. */
+  readonly reads: number;
+  /** WriteChunk streams and WriteRange calls served, client and forwarded. */
+  readonly writes: number;
+  /** Chunk data bytes sent by those reads. */
+  readonly bytesRead: number;
+  /** Chunk data bytes written by those writes. */
+  readonly bytesWritten: number;
+}
+
+const NO_IO: ServerIo = Object.freeze({ reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 });
 
 export interface ServerInfo {
   id: number;
@@ -16,6 +34,7 @@ export interface ServerInfo {
   free: number;
   load: number;
   chunkCount: number;
+  io: ServerIo;
   lastHeartbeatMs: number;
   /** The heartbeat stream is open (a closed stream means a stopped or crashed server). */
   connected: boolean;
@@ -39,7 +58,7 @@ export class ServerRegistry {
       'SELECT id, uuid, address, rack, capacity, used, free, last_heartbeat_ms, decommission FROM chunkservers',
     );
     for (const r of rows) {
-      this.servers.set(r.id, { id: r.id, uuid: r.uuid, address: r.address, rack: r.rack, capacity: r.capacity, used: r.used, free: r.free, load: 0, chunkCount: 0, lastHeartbeatMs: r.last_heartbeat_ms, connected: false, draining: r.decommission === 1 });
+      this.servers.set(r.id, { id: r.id, uuid: r.uuid, address: r.address, rack: r.rack, capacity: r.capacity, used: r.used, free: r.free, load: 0, chunkCount: 0, io: NO_IO, lastHeartbeatMs: r.last_heartbeat_ms, connected: false, draining: r.decommission === 1 });
     }
     this.timer = setInterval(() => this.logDeaths(), Math.max(250, Math.min(this.deadAfterMs / 2, 5_000)));
     this.timer.unref();
@@ -83,7 +102,7 @@ export class ServerRegistry {
     const prev = this.servers.get(id);
     this.servers.set(id, {
       id, uuid: req.uuid, address: req.address, rack: req.rack, capacity: req.capacity, used: prev?.used ?? 0, free: req.free,
-      load: 0, chunkCount: prev?.chunkCount ?? 0, lastHeartbeatMs: Date.now(), connected: prev?.connected ?? false,
+      load: 0, chunkCount: prev?.chunkCount ?? 0, io: prev?.io ?? NO_IO, lastHeartbeatMs: Date.now(), connected: prev?.connected ?? false,
       draining: prev?.draining ?? false,
     });
     this.log.info('chunkserver registered', { serverId: id, address: req.address });
@@ -152,7 +171,7 @@ export class ServerRegistry {
   }
 
   /** Applies a heartbeat's numbers; persists them at most every few seconds (status after restart). */
-  beat(id: number, hb: { capacity: number; used: number; free: number; load: number; chunkCount: number }): void {
+  beat(id: number, hb: { capacity: number; used: number; free: number; load: number; chunkCount: number; io: ServerIo }): void {
     const s = this.servers.get(id);
     if (!s) return;
     const persist = Date.now() - s.lastHeartbeatMs > 5_000 || s.capacity !== hb.capacity;
