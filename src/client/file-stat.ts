@@ -26,6 +26,8 @@ export interface FileStat {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  /** Whether it has extended attributes (getxattr of one without any needs no call). */
+  hasXattrs: boolean;
 }
 
 const T = fst.FileType;
@@ -61,6 +63,7 @@ export function toFileStat(a: Attr): FileStat {
     atime: a.atime,
     mtime: a.mtime,
     ctime: a.ctime,
+    hasXattrs: a.hasXattrs,
   };
 }
 

@@ -22,7 +22,7 @@ import { toFileStat, type FileStat } from './file-stat.js';
 import { MetaClient, type Identity, type StatfsResult, type XattrMode } from './meta-client.js';
 import { PathResolver, normalizePath } from './path-resolver.js';
 import type { ReadOptions } from './read/file-reader.js';
-import { listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
+import { entryInfo, listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
 import { fst, type Caller } from './types.js';
 import type { WritebackOptions } from './writeback/file-writer.js';
 import { replaceChainVia, UnsyncedChunks } from './writeback/unsynced-chunks.js';
@@ -153,6 +153,16 @@ export class FstClient {
       const dir = await this.resolver.resolve(path, true);
       if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', 'not a directory');
       return listDir(this.meta, dir.ino, opts.withAttrs ?? false);
+    });
+  }
+
+  /** One page of a directory, names in byte order after `after`, at most `limit` (0: the master's page size). */
+  readdirPage(path: string, page: { after?: string; limit?: number; withAttrs?: boolean } = {}): Promise<{ entries: DirEntryInfo[]; more: boolean }> {
+    return at('readdir', path, async () => {
+      const dir = await this.resolver.resolve(path, true);
+      if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', 'not a directory');
+      const res = await this.meta.readdir(dir.ino, page);
+      return { entries: res.entries.map(entryInfo), more: res.more };
     });
   }
 

@@ -34,12 +34,14 @@ export async function listDirEntries(meta: MetaClient, ino: number, withAttrs: b
   }
 }
 
+export function entryInfo(e: DirEntry): DirEntryInfo {
+  const info: DirEntryInfo = { name: e.name, ino: e.ino, kind: kindOf(e.type) };
+  if (e.attr) info.stat = toFileStat(e.attr);
+  return info;
+}
+
 export async function listDir(meta: MetaClient, ino: number, withAttrs: boolean): Promise<DirEntryInfo[]> {
-  return (await listDirEntries(meta, ino, withAttrs)).map((e) => {
-    const info: DirEntryInfo = { name: e.name, ino: e.ino, kind: kindOf(e.type) };
-    if (e.attr) info.stat = toFileStat(e.attr);
-    return info;
-  });
+  return (await listDirEntries(meta, ino, withAttrs)).map(entryInfo);
 }
 
 /** Creates the missing directories of `path`; returns the last one. */

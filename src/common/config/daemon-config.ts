@@ -13,13 +13,15 @@ import { closestName } from './suggest.js';
 import { MASTER_CONFIG_KEYS } from '../../master/config-keys.js';
 import { CHUNKSERVER_CONFIG_KEYS } from '../../chunkserver/config-keys.js';
 import { MOUNT_CONFIG_KEYS } from '../../client/fuse/config-keys.js';
+import { GATEWAY_CONFIG_KEYS } from '../../gateway/config-keys.js';
 
-export type DaemonKind = 'master' | 'chunkserver' | 'mount';
+export type DaemonKind = 'master' | 'chunkserver' | 'mount' | 'gateway';
 
 export const DAEMON_SCHEMAS: Record<DaemonKind, ConfigSchema> = {
   master: MASTER_CONFIG_KEYS,
   chunkserver: CHUNKSERVER_CONFIG_KEYS,
   mount: MOUNT_CONFIG_KEYS,
+  gateway: GATEWAY_CONFIG_KEYS,
 };
 
 /** Environment variable naming the config file when --config is not given. */

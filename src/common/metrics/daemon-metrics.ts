@@ -7,7 +7,7 @@ import { Gauge, Registry } from 'prom-client';
 import { processRegistry } from './process-metrics.js';
 import { RpcServerMetrics } from './rpc-server-metrics.js';
 
-export type DaemonName = 'fst-master' | 'fst-chunkserver' | 'fst-mount';
+export type DaemonName = 'fst-master' | 'fst-chunkserver' | 'fst-mount' | 'fst-gateway';
 
 export class DaemonMetrics {
   readonly registry = new Registry();

@@ -9,7 +9,7 @@ import {
   canonicalHeaders, canonicalQuery, canonicalRequest, canonicalUri, decodeComponent, headerValues,
   parseRawQuery, rawCanonicalQuery, type RawQueryPair,
 } from './sigv4-canonical.js';
-import { requestStringToSign, sameSignature, signHex, signingKey } from './sigv4-crypto.js';
+import { EMPTY_SHA256, requestStringToSign, sameSignature, signHex, signingKey } from './sigv4-crypto.js';
 import {
   formatAmzDate, parseAmzDate, parseAuthorizationHeader, parsePresignQuery, type SigV4Claim,
 } from './sigv4-parse.js';
@@ -135,10 +135,9 @@ function checkPayloadHash(value: string): string {
 function headerAttempt(headers: IncomingHttpHeaders, authorization: string, now: Date): Attempt {
   const claim = parseAuthorizationHeader(authorization);
   const declared = single(headers, 'x-amz-content-sha256');
-  if (declared === undefined) {
-    throw new S3Error('MissingSecurityHeader', 'Missing required header for this request: x-amz-content-sha256');
-  }
-  const payloadHash = checkPayloadHash(declared);
+  // S3 requires the header. curl --aws-sigv4 (before 8.x) sends none and signs the empty payload's
+  // hash even for uploads: accepted, with the body as unsigned as an UNSIGNED-PAYLOAD one.
+  const payloadHash = declared === undefined ? EMPTY_SHA256 : checkPayloadHash(declared);
   const amzDate = requestAmzDate(headers);
   if (claim.credential.date !== amzDate.slice(0, 8)) {
     throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; Invalid credential date "${claim.credential.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
@@ -213,7 +212,8 @@ function check(
       const stringToSign = requestStringToSign(amzDate, scope, canonical);
       const expected = signHex(key, stringToSign);
       if (sameSignature(expected, provided)) {
-        return { accessKeyId, payloadHash, signingKey: key, signature: expected, scope, amzDate, presigned };
+        const unsignedBody = !presigned && single(req.headers, 'x-amz-content-sha256') === undefined;
+        return { accessKeyId, payloadHash: unsignedBody ? 'UNSIGNED-PAYLOAD' : payloadHash, signingKey: key, signature: expected, scope, amzDate, presigned };
       }
       first ??= { canonical, stringToSign };
     }
