@@ -42,8 +42,13 @@ export async function handleApi(d: DashboardApi, req: IncomingMessage, res: Serv
       return sendJson(res, 200, { signedOut: true }, { 'set-cookie': d.cookies.clear() });
     case 'whoami': {
       want('GET');
-      const p = await d.auth.http(req);
-      return sendJson(res, 200, { accessKey: p.key?.id ?? null, anonymous: p.key === undefined, readOnly: p.readOnly });
+      // "Not signed in" is an answer here, not a failure (a 401 would be a console error in the page).
+      const p = await d.auth.http(req).catch((e: unknown) => {
+        if (e instanceof HttpError && e.status === 401) return undefined;
+        throw e;
+      });
+      if (!p) return sendJson(res, 200, { signedIn: false, accessKey: null, anonymous: false, readOnly: true });
+      return sendJson(res, 200, { signedIn: true, accessKey: p.key?.id ?? null, anonymous: p.key === undefined, readOnly: p.readOnly });
     }
     case 'status': {
       want('GET');

@@ -119,7 +119,13 @@ export function createGatewayServer(r: GatewayRoutes, tls: ServerTls | undefined
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     const target = splitTarget(req.url ?? '/');
     let api = 's3';
-    res.on('finish', () => r.metrics.record(api, req.method ?? '?', res.statusCode, started));
+    const socket = req.socket;
+    const [readBefore, writtenBefore] = [socket.bytesRead, socket.bytesWritten];
+    res.on('close', () => {
+      r.metrics.record(api, req.method ?? '?', res.statusCode, started);
+      r.metrics.bytesIn.inc(Math.max(0, socket.bytesRead - readBefore));
+      r.metrics.bytesOut.inc(Math.max(0, socket.bytesWritten - writtenBefore));
+    });
     res.on('error', (err) => r.log.debug('response failed', { err }));
     req.on('error', (err) => r.log.debug('request stream failed', { err }));
     void (async () => {

@@ -4,11 +4,12 @@ import { ApiError, request } from './api.js';
 
 /**
  * The caller as the gateway sees it: `{ accessKey, anonymous, readOnly }`, or null when the
- * gateway wants a sign-in first (401).
+ * gateway wants a sign-in first (it answers `signedIn: false`; older gateways answered 401).
  */
 export async function whoami() {
   try {
-    return await request('GET', '/api/whoami', { reportUnauthorized: false });
+    const who = await request('GET', '/api/whoami', { reportUnauthorized: false });
+    return who.signedIn === false ? null : who;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return null;
     throw error;

@@ -1,6 +1,6 @@
 /**
- * fst-gateway's metrics: requests by API (rest, s3, ui, api) and outcome, their durations, and
- * the bytes of bodies received and sent.
+ * fst-gateway's metrics: requests by API (rest, s3, ui, api, ops) and outcome, their durations,
+ * and the bytes received and sent (counted from the connection's own totals when each answer ends).
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 
@@ -18,8 +18,8 @@ export class GatewayMetrics {
       name: 'fst_gateway_request_seconds', help: 'Time from a request\'s arrival to the end of its answer, by API.', labelNames: ['api'], registers: [registry],
       buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100],
     });
-    this.bytesIn = new Counter({ name: 'fst_gateway_received_bytes_total', help: 'Bytes of request bodies written to the cluster.', registers: [registry] });
-    this.bytesOut = new Counter({ name: 'fst_gateway_sent_bytes_total', help: 'Bytes of file data sent in answers.', registers: [registry] });
+    this.bytesIn = new Counter({ name: 'fst_gateway_received_bytes_total', help: 'Bytes received from HTTP clients (requests with their headers).', registers: [registry] });
+    this.bytesOut = new Counter({ name: 'fst_gateway_sent_bytes_total', help: 'Bytes sent to HTTP clients (answers with their headers).', registers: [registry] });
   }
 
   record(api: string, method: string, status: number, startedMs: number): void {
