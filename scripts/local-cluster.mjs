@@ -4,7 +4,8 @@
 // reused on the next start, and the cluster mounted with fst-mount at $FST_MOUNT (default /mnt/fst
 // as root, else .fst-local/mnt). Ctrl-C unmounts (flushing) and stops everything.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from '../dist/common/lifecycle/daemon-node-flags.js';
@@ -51,7 +52,7 @@ function run(name, bin, args) {
 function shutdown(code) {
   if (stopping) return;
   stopping = true;
-  // The mount first (it flushes its buffers to the chunkservers), then the daemons.
+  // The mount first (it flushes its buffers to the chunkservers), then the daemons (the gateway too).
   const mount = children.find((c) => c.fstName === 'mount');
   const rest = () => { for (const c of [...children].reverse()) if (c !== mount) c.kill('SIGTERM'); };
   if (mount && mount.exitCode === null) {
@@ -86,6 +87,16 @@ for (let i = 0; i < 3; i++) {
 }
 await new Promise((r) => setTimeout(r, 1500));
 run('mount', 'fst-mount.js', ['--master', master, mountpoint, '--foreground', '--credentials', credentials, ...metrics(masterPort + 9)]);
+// The HTTP gateway (REST, S3, dashboard) on the master's port + 60, with an access key made at the
+// first start (mode 0600): nothing is served anonymously, even on loopback (the key acts as root).
+const gatewayKeys = join(state, 'gateway-keys.toml');
+if (!existsSync(gatewayKeys)) {
+  const id = `FST${randomBytes(8).toString('hex').toUpperCase()}`;
+  writeFileSync(gatewayKeys, `# Access keys of the local gateway (docs/GATEWAY.md).\n[[keys]]\nid = "${id}"\nsecret = "${randomBytes(24).toString('base64url')}"\n`, { mode: 0o600 });
+}
+const gatewayKey = /id = "(.*)"\nsecret = "(.*)"/.exec(readFileSync(gatewayKeys, 'utf8'));
+const gateway = `127.0.0.1:${masterPort + 60}`;
+run('gateway', 'fst-gateway.js', ['--master', master, '--listen', gateway, '--credentials', credentials, '--keys', gatewayKeys]);
 await new Promise((r) => setTimeout(r, 1500));
 process.stderr.write(`
 FST is running: master ${master}, 3 chunkservers, replication 2, state in ${state}
@@ -96,5 +107,8 @@ Mounted at ${mountpoint}. Try, in another shell:
   npx fstadmin status && npx fst ls -l /
   npx fstadmin credentials create alice --path /alice --out alice.credentials     (a confined credential)
   curl -s 127.0.0.1:${masterPort + 100}/metrics | grep fst_master_chunks     (and /health)
+The HTTP gateway: http://${gateway}/ui/ (the dashboard), REST under /files/, S3 at http://${gateway}
+  access key ${gatewayKey?.[1]}, secret ${gatewayKey?.[2]} (in ${gatewayKeys})
+  curl -u ${gatewayKey?.[1]}:${gatewayKey?.[2]} -T README.md http://${gateway}/files/docs/README.md
 Ctrl-C unmounts and stops the cluster.
 `);
