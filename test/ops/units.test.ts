@@ -1,21 +1,24 @@
 /**
  * The systemd units as `fstadmin install-units` installs them: rendered with this installation's
  * paths, accepted by `systemd-analyze verify` without a warning about them, shipped configs valid for
- * their daemon, operator's configs kept on a re-run. Runs install-units in-process with --root on a
+ * their daemon and giving wait-ready its /health, the gateway's keys file private, operator's
+ * configs kept on a re-run. Runs install-units in-process with --root on a
  * temporary directory, so it needs neither root nor a booted systemd.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fstadminInProcess } from '../helpers/admin-in-process.js';
 import type { CliResult } from '../helpers/cli.js';
 import { unitName } from '../../src/admin/commands/install-units.js';
+import { healthEndpoint } from '../../src/admin/commands/wait-ready.js';
 import { renderUnit, systemdWord } from '../../src/admin/units/render-unit.js';
 import { readConfigFile } from '../../src/common/config/config-file.js';
 import { DAEMON_BINS, DAEMON_NODE_FLAGS } from '../../src/common/lifecycle/daemon-node-flags.js';
 import { DAEMON_SCHEMAS, resolveConfig, type DaemonKind } from '../../src/common/config/daemon-config.js';
+import { parseAccessKeys } from '../../src/gateway/auth/access-keys.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const SHIPPED = join(REPO_ROOT, 'systemd');
@@ -50,8 +53,8 @@ describe('fstadmin install-units --root', () => {
   it('writes the units, the sysusers file and the example configs, and says what comes next', async () => {
     expect(install.stderr).toBe('');
     expect(install.code).toBe(0);
-    expect((await readdir(unitDir())).sort()).toEqual(['fst-chunkserver@.service', 'fst-master.service', 'fst-mount@.service']);
-    expect((await readdir(join(root, 'etc/fst'))).sort()).toEqual(['chunkserver-disk1.toml', 'master.toml', 'mount.toml']);
+    expect((await readdir(unitDir())).sort()).toEqual(['fst-chunkserver@.service', 'fst-gateway.service', 'fst-master.service', 'fst-mount@.service']);
+    expect((await readdir(join(root, 'etc/fst'))).sort()).toEqual(['chunkserver-disk1.toml', 'gateway-keys.toml', 'gateway.toml', 'master.toml', 'mount.toml']);
     expect(await readFile(join(root, 'etc/sysusers.d/fst.conf'), 'utf8')).toBe(await readFile(join(SHIPPED, 'fst.sysusers.conf'), 'utf8'));
     expect(install.stdout).toMatch(/written +\S+\/etc\/systemd\/system\/fst-master\.service/);
     expect(install.stdout).toContain('user fst: not created (--root)');
@@ -59,12 +62,23 @@ describe('fstadmin install-units --root', () => {
     expect(install.stdout).toContain('systemctl enable --now fst-master');
     expect(install.stdout).toContain('systemctl enable --now fst-chunkserver@disk1');
     expect(install.stdout).toContain('systemctl enable --now fst-mount@mnt-fst');
+    expect(install.stdout).toContain('systemctl enable --now fst-gateway');
+  });
+
+  it("writes the gateway's keys file mode 0600, and says who must own it", async () => {
+    const keys = join(root, 'etc/fst/gateway-keys.toml');
+    expect((await stat(keys)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, 'etc/fst/gateway.toml'))).mode & 0o777).toBe(0o644);
+    expect(install.stdout).toContain(`${keys}: not given to user fst (--root): chown fst:fst it`);
   });
 
   it("renders the commands with this node and this package's bin/*.js", async () => {
     const master = await readFile(join(unitDir(), 'fst-master.service'), 'utf8');
     expect(master).toContain(`ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${join(REPO_ROOT, 'bin/fst-master.js')} --config /etc/fst/master.toml`);
     expect(master).toContain(`ExecStartPost=${process.execPath} ${join(REPO_ROOT, 'bin/fstadmin.js')} wait-ready --daemon master`);
+    const gateway = await readFile(join(unitDir(), 'fst-gateway.service'), 'utf8');
+    expect(gateway).toContain(`ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${join(REPO_ROOT, 'bin/fst-gateway.js')} --config /etc/fst/gateway.toml`);
+    expect(gateway).toContain(`ExecStartPost=${process.execPath} ${join(REPO_ROOT, 'bin/fstadmin.js')} wait-ready --daemon gateway --config /etc/fst/gateway.toml`);
     for (const name of await readdir(unitDir())) {
       expect(await readFile(join(unitDir(), name), 'utf8')).not.toMatch(/^Exec\w*=.*\/usr\/local\/bin/m);
     }
@@ -78,6 +92,7 @@ describe('fstadmin install-units --root', () => {
       'fst-master.service': 'fst-master.service',
       'fst-chunkserver@.service': 'fst-chunkserver@disk1.service',
       'fst-mount@.service': 'fst-mount@mnt-fst.service',
+      'fst-gateway.service': 'fst-gateway.service',
     };
     for (const [template, instance] of Object.entries(files)) {
       await copyFile(join(unitDir(), template), join(instances, instance));
@@ -124,19 +139,34 @@ describe('fstadmin install-units --root', () => {
   });
 
   it('ships units that verify too, but for the /usr/local/bin commands missing on this machine', async () => {
-    for (const name of ['fst-master.service', 'fst-chunkserver@.service', 'fst-mount@.service']) {
+    for (const name of ['fst-master.service', 'fst-chunkserver@.service', 'fst-mount@.service', 'fst-gateway.service']) {
       const r = await verify(join(SHIPPED, name));
-      const unexpected = r.ourLines.filter((l) => !/Command \/usr\/local\/bin\/(fst-master|fst-chunkserver|fst-mount|fstadmin) is not executable: No such file or directory/.test(l));
+      const unexpected = r.ourLines.filter((l) => !/Command \/usr\/local\/bin\/(fst-master|fst-chunkserver|fst-mount|fst-gateway|fstadmin) is not executable: No such file or directory/.test(l));
       expect(unexpected, `${name}:\n${r.stderr}`).toEqual([]);
     }
   });
 
-  it('ships example configs that their daemon accepts', () => {
-    const examples: [string, DaemonKind][] = [['master.toml', 'master'], ['chunkserver.toml', 'chunkserver'], ['mount.toml', 'mount']];
+  it('ships example configs that their daemon accepts, where wait-ready finds /health on loopback', () => {
+    const examples: [string, DaemonKind][] = [['master.toml', 'master'], ['chunkserver.toml', 'chunkserver'], ['mount.toml', 'mount'], ['gateway.toml', 'gateway']];
     for (const [file, kind] of examples) {
       const config = resolveConfig(DAEMON_SCHEMAS[kind], { file: readConfigFile(join(SHIPPED, file)) });
-      expect(config['metrics-listen'], file).toMatch(/^127\.0\.0\.1:95\d\d$/);
+      // The gateway serves /health on its one port; the others on metrics-listen.
+      expect(config[kind === 'gateway' ? 'listen' : 'metrics-listen'], file).toMatch(/^127\.0\.0\.1:9[45]\d\d$/);
+      expect(healthEndpoint(kind, join(SHIPPED, file), {}).url, file).toMatch(/^http:\/\/127\.0\.0\.1:9[45]\d\d\/health$/);
     }
+    // Anonymous access stays off however many keys the keys file holds (auto would open it when empty).
+    expect(readConfigFile(join(SHIPPED, 'gateway.toml')).values.anonymous).toBe('none');
+  });
+
+  it('ships a keys example that holds no key, and whose commented keys parse once given secrets', async () => {
+    const text = await readFile(join(SHIPPED, 'gateway-keys.toml'), 'utf8');
+    expect(parseAccessKeys(text, 'gateway-keys.toml').size).toBe(0);
+    const example = text.split('\n').filter((l) => /^# (\[\[keys\]\]|[a-z-]+ = )/.test(l)).map((l) => l.slice(2)).join('\n');
+    // The placeholders are refused, so an example uncommented as it stands cannot start a gateway.
+    expect(() => parseAccessKeys(example, 'example')).toThrow(/secret must be a string of at least 16 characters/);
+    const keys = parseAccessKeys(example.replaceAll('"CHANGE-ME"', '"0123456789abcdef0123"'), 'example');
+    expect([...keys.values()].map((k) => [k.id, k.credentials, k.uid, k.readOnly]))
+      .toEqual([['alice', '/etc/fst/alice.credentials', 1000, false], ['backup-reader', undefined, 0, true]]);
   });
 
   it('keeps configs and leaves unchanged units alone on a second run; --prefix uses DIR/bin', async () => {
@@ -163,9 +193,10 @@ describe('fstadmin install-units --root', () => {
   });
 
   it('names the units given to --enable in full', () => {
-    expect(['master', 'fst-master.service', 'chunkserver@disk1', 'fst-chunkserver@disk1.service', 'mount@mnt-fst'].map(unitName))
-      .toEqual(['fst-master.service', 'fst-master.service', 'fst-chunkserver@disk1.service', 'fst-chunkserver@disk1.service', 'fst-mount@mnt-fst.service']);
-    for (const bad of ['chunkserver', 'chunkserver@', 'mount@/mnt/fst', 'fst-mount']) expect(() => unitName(bad)).toThrow(/unknown unit/);
+    expect(['master', 'fst-master.service', 'chunkserver@disk1', 'fst-chunkserver@disk1.service', 'mount@mnt-fst', 'gateway', 'fst-gateway.service'].map(unitName))
+      .toEqual(['fst-master.service', 'fst-master.service', 'fst-chunkserver@disk1.service', 'fst-chunkserver@disk1.service', 'fst-mount@mnt-fst.service',
+        'fst-gateway.service', 'fst-gateway.service']);
+    for (const bad of ['chunkserver', 'chunkserver@', 'mount@/mnt/fst', 'fst-mount', 'gateway@a']) expect(() => unitName(bad)).toThrow(/unknown unit/);
   });
 
   it('fails with one line and exit 1 when it cannot write, and exit 2 for an unknown unit', async () => {

@@ -1,8 +1,9 @@
 /**
  * fstadmin wait-ready, the units' ExecStartPost= readiness check: it waits while /health answers
- * 503, returns once it answers 200, finds /health from a daemon's config, and fails with one line
- * and exit 1 on timeout (also for a path that never becomes a FUSE mount) or as soon as the daemon
- * it waits for has exited.
+ * 503, returns once it answers 200, finds /health from a daemon's config (the gateway's on its
+ * `listen`, over HTTPS with its own certificate when tls-cert is set), and fails with one line and
+ * exit 1 on timeout (also for a path that never becomes a FUSE mount) or as soon as the daemon it
+ * waits for has exited.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -10,14 +11,19 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isFuse, mountAt, parseMountinfo } from '../../src/admin/units/mountinfo.js';
+import { createCa, issueCertificate } from '../../src/common/security/cluster-ca.js';
 import { fstadminInProcess } from '../helpers/admin-in-process.js';
+import { ensureBuilt } from '../helpers/build.js';
 import type { CliResult } from '../helpers/cli.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { startProcessCluster } from '../helpers/process-cluster.js';
 
 const fstadmin = (...args: string[]): Promise<CliResult> => fstadminInProcess(args);
 const fstadminWithEnv = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> => fstadminInProcess(args, env);
+
+beforeAll(() => ensureBuilt('gateway/main.js', ['src']), 300_000);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -95,6 +101,43 @@ describe('fstadmin wait-ready', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`fst-master (http://127.0.0.1:${port}/health) ready`);
+  });
+
+  it('--daemon gateway waits for a real fst-gateway on its listen address, over HTTP and over HTTPS with its own certificate', async () => {
+    const dir = await tempDir();
+    const cluster = await startProcessCluster({ chunkservers: 1, replication: 1 });
+    cleanups.push(() => cluster.stop());
+    // A certificate no system trusts, for a name that is not the loopback address polled.
+    const tls = await issueCertificate(await createCa('test'), 'gateway.example.net', 'client');
+    await writeFile(join(dir, 'gateway.crt'), tls.certPem);
+    await writeFile(join(dir, 'gateway.key'), tls.keyPem, { mode: 0o600 });
+    for (const scheme of ['http', 'https']) {
+      const config = join(dir, `gateway-${scheme}.toml`);
+      const port = await freePort();
+      const https = scheme === 'https' ? `tls-cert = "${join(dir, 'gateway.crt')}"\ntls-key = "${join(dir, 'gateway.key')}"\n` : '';
+      await writeFile(config, `master = "${cluster.masterAddress}"\ncredentials = "${cluster.credentials}"\nlisten = "0.0.0.0:${port}"\nanonymous = "none"\n${https}`);
+      const gateway = await DaemonProcess.start('fst-gateway', 'fst-gateway.js', ['--config', config]);
+      cleanups.push(async () => void await gateway.stop());
+      const r = await fstadminWithEnv({ MAINPID: String(gateway.pid) }, 'wait-ready', '--daemon', 'gateway', '--config', config, '--timeout', '30');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`fst-gateway (${scheme}://127.0.0.1:${port}/health) ready`);
+      if (scheme === 'https') {
+        // Only wait-ready --daemon accepts the gateway's own certificate: --url verifies it.
+        const u = await fstadmin('wait-ready', '--url', `https://127.0.0.1:${port}/health`, '--timeout', '1');
+        expect(u.code).toBe(1);
+        expect(u.stderr).toMatch(/not ready within 1 s \(last check: [A-Z_]+\)/);
+      }
+    }
+  });
+
+  it('--daemon gateway times out with the reason when nothing listens on its listen address', async () => {
+    const config = join(await tempDir(), 'gateway.toml');
+    const port = await freePort();
+    await writeFile(config, `master = "127.0.0.1:9420"\nlisten = "127.0.0.1:${port}"\n`);
+    const r = await fstadmin('wait-ready', '--daemon', 'gateway', '--config', config, '--timeout', '1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^fstadmin: fst-gateway \\(http://127\\.0\\.0\\.1:${port}/health\\) not ready within 1 s \\(last check: connection refused\\): .*\\(ETIMEDOUT\\)\\n$`));
   });
 
   it('--daemon fails at once when the config has no metrics-listen', async () => {

@@ -36,8 +36,8 @@ describe('docs/CONFIG.md', () => {
   });
 
   it('shows example files that each daemon accepts', () => {
-    const examples = [...doc.matchAll(/```toml\n# \/etc\/fst\/(master|chunkserver|mount)[^\n]*\n([\s\S]*?)```/g)];
-    expect(examples.map((m) => m[1])).toEqual(['master', 'chunkserver', 'mount']);
+    const examples = [...doc.matchAll(/```toml\n# \/etc\/fst\/(master|chunkserver|mount|gateway)[^\n]*\n([\s\S]*?)```/g)];
+    expect(examples.map((m) => m[1])).toEqual(['master', 'chunkserver', 'mount', 'gateway']);
     for (const [, name, text] of examples) {
       const kind = name as DaemonKind;
       expect(() => resolveConfig(DAEMON_SCHEMAS[kind], { env: {}, file: parseConfigText(text!, `${kind} example`) })).not.toThrow();
@@ -46,7 +46,7 @@ describe('docs/CONFIG.md', () => {
 });
 
 describe('the example files in systemd/', () => {
-  const files: [DaemonKind, string][] = [['master', 'master.toml'], ['chunkserver', 'chunkserver.toml'], ['mount', 'mount.toml']];
+  const files: [DaemonKind, string][] = [['master', 'master.toml'], ['chunkserver', 'chunkserver.toml'], ['mount', 'mount.toml'], ['gateway', 'gateway.toml']];
   for (const [kind, name] of files) {
     const path = join(root, 'systemd', name);
     it.skipIf(!existsSync(path))(`${name} is a valid ${kind} configuration`, () => {

@@ -2,9 +2,10 @@
  * fstadmin wait-ready: waits until a daemon serves, for systemd's ExecStartPost= (the units'
  * readiness, since Node cannot send sd_notify itself; see docs/DEPLOY.md).
  *
- *   fstadmin wait-ready --daemon master|chunkserver|mount [--config FILE] [--timeout SEC]
+ *   fstadmin wait-ready --daemon master|chunkserver|mount|gateway [--config FILE] [--timeout SEC]
  *       polls http://HOST:PORT/health, HOST:PORT being the daemon's metrics-listen as its config
- *       file and FST_* environment give it (a wildcard host is polled on loopback)
+ *       file and FST_* environment give it (a wildcard host is polled on loopback); the gateway
+ *       serves /health on its `listen` address itself, over https when tls-cert is set
  *   fstadmin wait-ready --url URL [--timeout SEC]          polls URL until it answers 200
  *   fstadmin wait-ready --mount PATH [--timeout SEC]       waits until PATH is a FUSE mount
  *
@@ -18,7 +19,7 @@ import { parseHostPort } from '../../common/config/address.js';
 import { resolveConfigValue, type DaemonKind } from '../../common/config/daemon-config.js';
 import { CliError, EXIT_FAILURE, usageError } from '../../cli/errors.js';
 import type { CliIo } from '../../cli/program.js';
-import { fuseMountProbe, httpProbe, waitUntilReady, type Probe } from '../units/readiness.js';
+import { fuseMountProbe, httpProbe, waitUntilReady, type HttpProbeOptions, type Probe } from '../units/readiness.js';
 
 interface WaitReadyOptions {
   daemon?: DaemonKind;
@@ -57,15 +58,34 @@ function loopbackFor(host: string): string {
   return host;
 }
 
-/** The /health URL of a daemon, from its metrics-listen setting. */
-export function healthUrl(kind: DaemonKind, configPath: string | undefined, env: NodeJS.ProcessEnv): string {
+/** Where a daemon's /health is, and how to poll it. */
+export interface HealthEndpoint {
+  url: string;
+  probe: HttpProbeOptions;
+}
+
+/**
+ * The gateway's /health: on its one port (`listen`, which has a default), https when tls-cert is
+ * set. Its certificate is accepted unverified: this is a readiness probe of a daemon on this very
+ * machine, polled on an address the certificate does not name, and it learns only a status code.
+ */
+function gatewayHealth(configPath: string | undefined, env: NodeJS.ProcessEnv): HealthEndpoint {
+  const listen = resolveConfigValue('gateway', 'listen', configPath, env)!; // it has a default
+  const https = resolveConfigValue('gateway', 'tls-cert', configPath, env) !== undefined;
+  const { host, port } = parseHostPort(listen, 'listen');
+  return { url: `${https ? 'https' : 'http'}://${loopbackFor(host)}:${port}/health`, probe: { acceptAnyCertificate: https } };
+}
+
+/** The /health endpoint of a daemon: its metrics-listen setting, or the gateway's listen. */
+export function healthEndpoint(kind: DaemonKind, configPath: string | undefined, env: NodeJS.ProcessEnv): HealthEndpoint {
+  if (kind === 'gateway') return gatewayHealth(configPath, env);
   const listen = resolveConfigValue(kind, 'metrics-listen', configPath, env);
   if (listen === undefined) {
     const where = configPath ?? env.FST_CONFIG ?? `fst-${kind}: no --config, FST_CONFIG or FST_METRICS_LISTEN`;
     throw new CliError(`${where}: no metrics-listen, so no /health to wait for (set metrics-listen = "127.0.0.1:PORT")`, 'EINVAL');
   }
   const { host, port } = parseHostPort(listen, 'metrics-listen');
-  return `http://${loopbackFor(host)}:${port}/health`;
+  return { url: `http://${loopbackFor(host)}:${port}/health`, probe: {} };
 }
 
 function probeFor(o: WaitReadyOptions, env: NodeJS.ProcessEnv): Probe {
@@ -77,7 +97,8 @@ function probeFor(o: WaitReadyOptions, env: NodeJS.ProcessEnv): Probe {
     if (!URL.canParse(o.url) || !/^https?:$/.test(new URL(o.url).protocol)) throw usageError(`wait-ready: invalid --url '${o.url}' (expected http://HOST:PORT/PATH)`);
     return httpProbe(o.url);
   }
-  return httpProbe(healthUrl(o.daemon!, o.config, env));
+  const health = healthEndpoint(o.daemon!, o.config, env);
+  return httpProbe(health.url, health.probe);
 }
 
 function formatSeconds(ms: number): string {
@@ -87,7 +108,8 @@ function formatSeconds(ms: number): string {
 export function registerWaitReady(program: Command, io: CliIo): void {
   program.command('wait-ready')
     .description('wait until a daemon serves (/health answers 200) or a path is an FST mount; for ExecStartPost=')
-    .addOption(new Option('--daemon <kind>', "poll this daemon's /health, found from its metrics-listen").choices(['master', 'chunkserver', 'mount']))
+    .addOption(new Option('--daemon <kind>', "poll this daemon's /health, found from its metrics-listen (the gateway's: its listen)")
+      .choices(['master', 'chunkserver', 'mount', 'gateway']))
     .option('--config <file>', "the daemon's config file (default: $FST_CONFIG)")
     .option('--url <url>', 'poll this URL until it answers 200')
     .option('--mount <path>', 'wait until PATH is a FUSE mount')

@@ -4,7 +4,7 @@
  * and are only created, never overwritten.
  */
 import { constants } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { about } from '../../cli/errors.js';
 import { renderUnit } from './render-unit.js';
@@ -18,6 +18,10 @@ interface InstalledFileSpec {
   /** Path on the target system, relative to its root. */
   target: string;
   kind: FileKind;
+  /** Permission bits of a new file. @default 0o644 */
+  mode?: number;
+  /** The daemon reading it runs as the fst user: install-units gives a new file to it (live system only). */
+  ownedByFst?: boolean;
 }
 
 /** The sysusers file's place on the target, for systemd-sysusers. */
@@ -28,11 +32,15 @@ export const INSTALLED_FILES: readonly InstalledFileSpec[] = [
   { source: 'fst-master.service', target: 'etc/systemd/system/fst-master.service', kind: 'unit' },
   { source: 'fst-chunkserver@.service', target: 'etc/systemd/system/fst-chunkserver@.service', kind: 'unit' },
   { source: 'fst-mount@.service', target: 'etc/systemd/system/fst-mount@.service', kind: 'unit' },
+  { source: 'fst-gateway.service', target: 'etc/systemd/system/fst-gateway.service', kind: 'unit' },
   { source: 'fst.sysusers.conf', target: SYSUSERS_TARGET, kind: 'sysusers' },
   { source: 'master.toml', target: 'etc/fst/master.toml', kind: 'config' },
   // The example is one chunkserver instance's config: fst-chunkserver@disk1 reads it as it stands.
   { source: 'chunkserver.toml', target: 'etc/fst/chunkserver-disk1.toml', kind: 'config' },
   { source: 'mount.toml', target: 'etc/fst/mount.toml', kind: 'config' },
+  { source: 'gateway.toml', target: 'etc/fst/gateway.toml', kind: 'config' },
+  // Access key secrets: readable by the gateway (user fst) alone.
+  { source: 'gateway-keys.toml', target: 'etc/fst/gateway-keys.toml', kind: 'config', mode: 0o600, ownedByFst: true },
 ];
 
 export type FileAction = 'written' | 'unchanged' | 'kept';
@@ -42,6 +50,8 @@ export interface InstalledFile {
   path: string;
   kind: FileKind;
   action: FileAction;
+  /** To be owned by the fst user (see InstalledFileSpec). */
+  ownedByFst: boolean;
 }
 
 export interface InstallFilesOptions {
@@ -75,19 +85,23 @@ async function installOne(spec: InstalledFileSpec, o: InstallFilesOptions): Prom
   const path = join(o.root, spec.target);
   const source = join(o.sourceDir, spec.source);
   const shipped = await about(source, () => readFile(source, 'utf8'));
+  const done = (action: FileAction): InstalledFile => ({ path, kind: spec.kind, action, ownedByFst: spec.ownedByFst === true });
   return about(path, async () => {
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     const existing = await readIfExists(path);
     if (spec.kind === 'config') {
-      if (existing !== undefined) return { path, kind: spec.kind, action: 'kept' };
-      // Exclusive create: a config appearing meanwhile is still not overwritten.
-      await writeFile(path, shipped, { mode: 0o644, flag: constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY });
-      return { path, kind: spec.kind, action: 'written' };
+      if (existing !== undefined) return done('kept');
+      // Exclusive create: a config appearing meanwhile is still not overwritten. The mode is
+      // chmod'ed too, as the umask may have taken bits off (never added any).
+      const mode = spec.mode ?? 0o644;
+      await writeFile(path, shipped, { mode, flag: constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY });
+      await chmod(path, mode);
+      return done('written');
     }
     const text = spec.kind === 'unit' ? renderUnit(shipped, source, o.command) : shipped;
-    if (existing === text) return { path, kind: spec.kind, action: 'unchanged' };
+    if (existing === text) return done('unchanged');
     await replaceFile(path, text);
-    return { path, kind: spec.kind, action: 'written' };
+    return done('written');
   });
 }
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { DAEMON_BINS, DAEMON_NODE_FLAGS } from '../../common/lifecycle/daemon-node-flags.js';
 
 /** The tools the shipped units run, by the name they have in /usr/local/bin. */
-export const UNIT_TOOLS = ['fst-master', 'fst-chunkserver', 'fst-mount', 'fstadmin'] as const;
+export const UNIT_TOOLS = ['fst-master', 'fst-chunkserver', 'fst-mount', 'fst-gateway', 'fstadmin'] as const;
 export type UnitTool = (typeof UNIT_TOOLS)[number];
 
 /** The directory whose package.json is FST's, above `from` (src/ or dist/ of this package). */

@@ -25,13 +25,25 @@ function describeHttpError(e: NodeJS.ErrnoException): string {
   return e.code ?? e.message;
 }
 
+export interface HttpProbeOptions {
+  /**
+   * Accept whatever certificate an https:// URL presents, unverified. Only for a daemon's own
+   * port on this machine (the gateway's /health): the probe sends nothing secret and reads only the
+   * status code, and the daemon's certificate is issued for its public name (or self-signed), not
+   * for the loopback address polled.
+   */
+  acceptAnyCertificate?: boolean;
+}
+
 /** Ready when a GET of `url` answers 200. Each request is fresh (no keep-alive socket lingers). */
-export function httpProbe(url: string): Probe {
-  const get = new URL(url).protocol === 'https:' ? httpsGet : httpGet;
+export function httpProbe(url: string, o: HttpProbeOptions = {}): Probe {
+  const https = new URL(url).protocol === 'https:';
+  const get = https ? httpsGet : httpGet;
+  const tls = https && o.acceptAnyCertificate ? { rejectUnauthorized: false } : {};
   return {
     target: url,
     check: (signal) => new Promise((resolve) => {
-      const req = get(url, { agent: false, signal }, (res) => {
+      const req = get(url, { agent: false, signal, ...tls }, (res) => {
         res.resume();
         resolve({ ready: res.statusCode === 200, detail: `HTTP ${res.statusCode ?? '?'}` });
       });

@@ -70,6 +70,12 @@ export async function createFstUser(sysusersFile: string): Promise<string> {
   return `user ${FST_USER}: created by ${useradd}`;
 }
 
+/** Gives `path` to the fst user and group (after createFstUser), for a file only its daemon may read. */
+export async function chownToFst(path: string): Promise<string> {
+  await runCommand(findExecutable('chown') ?? 'chown', [`${FST_USER}:${FST_USER}`, path]);
+  return `owner ${FST_USER}:${FST_USER}: ${path}`;
+}
+
 /** systemctl daemon-reload, then enable each unit (not started: configs may still need editing). */
 export async function reloadAndEnable(units: readonly string[]): Promise<string[]> {
   const systemctl = findExecutable('systemctl') ?? 'systemctl';

@@ -1,7 +1,7 @@
 /**
- * The Node.js flags FST's daemons (fst-master, fst-chunkserver, fst-mount) run with. V8 flags that
- * size the heap must be given when node starts (node refuses them in NODE_OPTIONS, and
- * v8.setFlagsFromString is too late), so every way a daemon starts passes them: the bin scripts'
+ * The Node.js flags FST's daemons (fst-master, fst-chunkserver, fst-mount, fst-gateway) run with.
+ * V8 flags that size the heap must be given when node starts (node refuses them in NODE_OPTIONS,
+ * and v8.setFlagsFromString is too late), so every way a daemon starts passes them: the bin scripts'
  * shebang (`env -S`: systemd units with npm's shims, a shell), the units install-units writes
  * (toolCommand), `npm start`, and the tests' daemon helper.
  *
@@ -16,4 +16,4 @@
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
 
 /** The bin scripts that are daemons (they start with DAEMON_NODE_FLAGS). */
-export const DAEMON_BINS: readonly string[] = ['fst-master', 'fst-chunkserver', 'fst-mount'];
+export const DAEMON_BINS: readonly string[] = ['fst-master', 'fst-chunkserver', 'fst-mount', 'fst-gateway'];
