@@ -3,11 +3,11 @@
  * variable (`FST_<NAME>`). docs/CONFIG.md is generated from this table.
  */
 import type { ConfigSchema } from '../common/config/config-schema.js';
-import { CREDENTIALS_KEY, LOG_LEVEL_KEY } from '../common/config/common-keys.js';
+import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
 
 export const GATEWAY_CONFIG_KEYS: ConfigSchema = [
   { name: 'master', type: 'host-port', required: true, description: 'master address' },
-  { name: 'listen', type: 'host-port', default: '127.0.0.1:9480', description: 'address of the HTTP server (REST under /files/, S3, the dashboard under /ui/, /health, /metrics)' },
+  { name: 'listen', type: 'host-port', default: '127.0.0.1:9480', description: 'address of the HTTP server (REST under /files/, S3, the dashboard under /ui/, /health)' },
   CREDENTIALS_KEY,
   {
     name: 'keys', type: 'path', placeholder: 'file', defaultText: 'none: every request is anonymous',
@@ -28,4 +28,5 @@ export const GATEWAY_CONFIG_KEYS: ConfigSchema = [
     description: 'how long requests wait for an unreachable master or chunkserver before failing (503/504)',
   },
   LOG_LEVEL_KEY,
+  METRICS_LISTEN_KEY,
 ];

@@ -35,7 +35,9 @@ export async function handleApi(d: DashboardApi, req: IncomingMessage, res: Serv
       }
       const key = typeof body.accessKey === 'string' && typeof body.secretKey === 'string' ? d.auth.signIn(body.accessKey, body.secretKey) : undefined;
       if (!key) throw new HttpError(401, 'unauthenticated', 'wrong access key or secret');
-      return sendJson(res, 200, { accessKey: key.id, anonymous: false, readOnly: key.readOnly }, { 'set-cookie': d.cookies.issue(key.id, d.secure) });
+      // Secure also behind a proxy that ends TLS and says so.
+      const secure = d.secure || req.headers['x-forwarded-proto'] === 'https';
+      return sendJson(res, 200, { accessKey: key.id, anonymous: false, readOnly: key.readOnly }, { 'set-cookie': d.cookies.issue(key.id, secure) });
     }
     case 'logout':
       want('POST');

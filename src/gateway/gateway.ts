@@ -13,6 +13,8 @@ import { ServiceLifecycle, type CloseReason } from '../common/lifecycle/service.
 import { createLogger, type Logger, type LogLevel } from '../common/log/logger.js';
 import { DaemonMetrics } from '../common/metrics/daemon-metrics.js';
 import { GatewayMetrics } from '../common/metrics/gateway-metrics.js';
+import { lifecycleHealth } from '../common/metrics/health.js';
+import { startMetricsServer, type MetricsServer } from '../common/metrics/metrics-server.js';
 import { resolveCredentials, type CredentialsSource } from '../common/security/credentials-file.js';
 import { readAccessKeys, type AccessKey } from './auth/access-keys.js';
 import { Authenticator, type AnonymousAccess } from './auth/authenticate.js';
@@ -40,6 +42,8 @@ export interface GatewayOptions {
   tls?: { certFile: string; keyFile: string };
   /** @default 60000 */
   masterTimeoutMs?: number;
+  /** host:port of a separate HTTP server for /metrics (Prometheus) and /health; undefined: none. */
+  metricsListen?: string;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -49,6 +53,8 @@ export interface Gateway {
   readonly address: string;
   /** http:// or https:// and the address. */
   readonly url: string;
+  /** host:port of /metrics and /health when `metricsListen` was given. */
+  readonly metricsAddress: string | undefined;
   stop(signal?: string): Promise<void>;
   closed(): Promise<CloseReason>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -80,12 +86,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   lifecycle.transition('starting');
   const credentials = await resolveCredentials(o.credentials);
   const keys = typeof o.keys === 'string' ? readAccessKeys(o.keys) : (o.keys ?? new Map<string, AccessKey>());
-  const anonymous: AnonymousAccess = !o.anonymous || o.anonymous === 'auto' ? (keys.size === 0 ? 'write' : 'none') : o.anonymous;
+  // auto: a named keys file (even an empty one) means keys are wanted; only none at all is open.
+  const anonymous: AnonymousAccess = !o.anonymous || o.anonymous === 'auto' ? (o.keys === undefined ? 'write' : 'none') : o.anonymous;
   const tls = loadTls(o.tls);
   const timeoutMs = o.masterTimeoutMs ?? 60_000;
   const pool = new ClientPool({ master: o.master, credentials, timeoutMs, log });
   // The gateway's own connection first: a wrong master or credential stops the start.
-  const own = await pool.get(undefined, o.anonymousCaller?.uid ?? 0, o.anonymousCaller?.gid ?? 0).catch(async (e: unknown) => {
+  await pool.get(undefined, o.anonymousCaller?.uid ?? 0, o.anonymousCaller?.gid ?? 0).catch(async (e: unknown) => {
     await pool.close();
     throw e;
   });
@@ -99,14 +106,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     auth, metrics, log, ui: new StaticFiles(),
     dashboard: { auth, cookies, status, secure: tls !== undefined },
     s3: (req, res, target, requestId) => s3.handle(req, res, target, requestId),
-    ops: async (req, res, path) => {
-      if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': daemonMetrics.contentType });
-        res.end(await daemonMetrics.render());
-        return;
-      }
+    // Only /health on the public port, and saying nothing about the cluster (metrics have their own).
+    health: (res) => {
       const up = lifecycle.state === 'running';
-      sendJson(res, up ? 200 : 503, { status: up ? 'ok' : 'unavailable', daemon: 'fst-gateway', state: lifecycle.state, master: o.master });
+      sendJson(res, up ? 200 : 503, { status: up ? 'ok' : 'unavailable', daemon: 'fst-gateway', state: lifecycle.state });
     },
   }, tls);
   let address: string;
@@ -118,7 +121,18 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     throw new FsError('EIO', `cannot listen on ${o.listen}: ${(e as Error).message}`, { cause: e });
   }
   server.on('error', (err) => log.error('HTTP server error', { err }));
-  const sweeper = setInterval(() => void own.staging.sweep(log).catch(() => undefined), 3600_000);
+  let metricsServer: MetricsServer | undefined;
+  if (o.metricsListen !== undefined) {
+    const health = lifecycleHealth('gateway', () => lifecycle.state, () => ({ ok: true, details: { master: o.master } }));
+    metricsServer = await startMetricsServer({ listen: o.metricsListen, metrics: daemonMetrics, health, log }).catch(async (e: unknown) => {
+      server.close();
+      status.close();
+      await pool.close();
+      throw e;
+    });
+  }
+  // Every connection's staging directory (a key's credential may see another tree).
+  const sweeper = setInterval(() => void pool.all().then((all) => Promise.all(all.map((a) => a.staging.sweep(log)))).catch(() => undefined), 3600_000);
   sweeper.unref();
   if (anonymous !== 'none') {
     const { host } = parseHostPort(address, 'address');
@@ -138,9 +152,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       setTimeout(() => server.closeAllConnections(), 30_000).unref();
     });
     status.close();
+    await metricsServer?.close();
     await pool.close();
     log.info('stopped');
   };
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
-  return { address, url, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
+  return { address, url, metricsAddress: metricsServer?.address, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop() };
 }

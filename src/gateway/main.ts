@@ -45,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
       master: c.string('master'), listen: c.string('listen'), credentials: c.optionalString('credentials'), keys: c.optionalString('keys'),
       anonymous: c.choice<AnonymousAccess | 'auto'>('anonymous', ['auto', 'none', 'read', 'write']), anonymousCaller: caller,
       tls: certFile && keyFile ? { certFile, keyFile } : undefined, masterTimeoutMs: c.number('master-timeout') * 1000, log,
+      metricsListen: c.optionalString('metrics-listen'),
     });
   } catch (e) {
     const err = toFsError(e);

@@ -2,7 +2,7 @@
  * The gateway's HTTP(S) server and its first routing step. A request that carries an AWS
  * signature is an S3 request whatever its path (so a bucket may be called `files`); any other goes
  * by path:
- *   /health, /metrics      the daemon's health and Prometheus metrics
+ *   /health                the daemon's health (its metrics are on --metrics-listen)
  *   /  /ui/...             the dashboard (/ redirects to /ui/)
  *   /api/...               the dashboard's API (sign-in, cluster status)
  *   /files/...             the plain REST API (rest/files-api.ts)
@@ -31,8 +31,8 @@ export interface GatewayRoutes {
   ui: StaticFiles;
   /** S3 requests (authenticated inside). */
   s3: (req: IncomingMessage, res: ServerResponse, target: { rawPath: string; rawQuery: string }, requestId: string) => Promise<void>;
-  /** /health and /metrics. */
-  ops: (req: IncomingMessage, res: ServerResponse, path: '/health' | '/metrics') => Promise<void>;
+  /** /health. */
+  health: (res: ServerResponse) => void;
   metrics: GatewayMetrics;
   log: Logger;
 }
@@ -51,7 +51,7 @@ function splitTarget(url: string): { rawPath: string; rawQuery: string } {
 
 function apiOf(rawPath: string, signed: boolean): string {
   if (signed) return 's3';
-  if (rawPath === '/health' || rawPath === '/metrics') return 'ops';
+  if (rawPath === '/health') return 'ops';
   if (rawPath === '/' || rawPath === '/ui' || rawPath.startsWith('/ui/')) return 'ui';
   if (rawPath.startsWith('/api/')) return 'api';
   if (rawPath === '/files' || rawPath.startsWith('/files/')) return 'rest';
@@ -64,7 +64,7 @@ async function route(r: GatewayRoutes, req: IncomingMessage, res: ServerResponse
     case 's3':
       return r.s3(req, res, target, requestId);
     case 'ops':
-      return r.ops(req, res, rawPath as '/health' | '/metrics');
+      return r.health(res);
     case 'ui':
       if (rawPath === '/' || rawPath === '/ui') {
         res.writeHead(302, { location: '/ui/' });

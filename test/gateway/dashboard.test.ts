@@ -109,12 +109,12 @@ describe('fst-gateway dashboard in a browser', () => {
     await page.setViewport({ width: 375, height: 740, isMobile: true, hasTouch: true });
     await page.click('#tab-overview');
     await page.waitForSelector('tr[data-server]');
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate('document.documentElement.scrollWidth');
     expect(width).toBeLessThanOrEqual(375);
     await page.screenshot({ path: join(shots, 'overview-phone.png'), fullPage: true });
     await page.click('#tab-files');
     await page.waitForSelector('tr[data-name="made-in-browser"]');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
     await page.screenshot({ path: join(shots, 'files-phone.png'), fullPage: true });
     expect(problems).toEqual([]);
   });

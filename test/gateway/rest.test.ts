@@ -56,6 +56,12 @@ describe('fst-gateway REST API', () => {
     const tail = await curl([...AUTH, '-H', 'Range: bytes=-10', url('/r/r.bin')], join(local, 'r2'));
     expect(tail.status).toBe(206);
     expect([...await readFile(join(local, 'r2'))]).toEqual([...data.subarray(990)]);
+    // If-Range: the range only while the file is the version named.
+    const etag = (await curl([...AUTH, '-I', url('/r/r.bin')])).headers.etag!;
+    expect((await curl([...AUTH, '-r', '0-9', '-H', `If-Range: ${etag}`, url('/r/r.bin')])).status).toBe(206);
+    const other = await curl([...AUTH, '-r', '0-9', '-H', 'If-Range: "another-version"', url('/r/r.bin')]);
+    expect(other.status).toBe(200);
+    expect(other.headers['content-length']).toBe('1000');
     const bad = await curl([...AUTH, '-r', '1000-2000', url('/r/r.bin')]);
     expect(bad.status).toBe(416);
     expect(bad.headers['content-range']).toBe('bytes */1000');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListBucketsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  ListBucketsCommand, ListObjectsV2Command, ListPartsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,8 @@ describe('fst-gateway S3 API', () => {
     expect(names).not.toContain('.fst-gateway');
     expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'alpha' })))).toBe('BucketAlreadyOwnedByYou');
     expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toBe('InvalidBucketName');
+    expect(await s3Error(s3.send(new PutBucketVersioningCommand({ Bucket: 'nover', VersioningConfiguration: { Status: 'Enabled' } })))).toBe('NotImplemented');
+    expect(await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'nover' })))).toBe('NotFound');
     expect(await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'missing' })))).toBe('NotFound');
     await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'x', Body: 'x' }));
     expect(await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'alpha' })))).toBe('BucketNotEmpty');
@@ -162,6 +164,19 @@ describe('fst-gateway S3 API', () => {
     })))).toBe('InvalidPart');
     expect(e1).toMatch(/^".+"$/);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'multi', Key: 'other', UploadId: second.UploadId }));
+    // Part 1 sent again, larger, after part 2 is in place: part 2's bytes must stay whole.
+    const third = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'redo' }));
+    const [a, b, a2] = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(6 * MiB)];
+    const up = (n: number, body: Buffer): Promise<string> =>
+      s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'redo', UploadId: third.UploadId, PartNumber: n, Body: body })).then((r) => r.ETag!);
+    await up(1, a);
+    const eb = await up(2, b);
+    const ea2 = await up(1, a2);
+    await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: 'multi', Key: 'redo', UploadId: third.UploadId, MultipartUpload: { Parts: [{ ETag: ea2, PartNumber: 1 }, { ETag: eb, PartNumber: 2 }] },
+    }));
+    const redo = await s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'redo' }));
+    expect(sha256(Buffer.from(await redo.Body!.transformToByteArray()))).toBe(sha256(Buffer.concat([a2, b])));
     expect(await s3Error(s3.send(new ListPartsCommand({ Bucket: 'multi', Key: 'other', UploadId: second.UploadId })))).toBe('NoSuchUpload');
     expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'other' })))).toBe('NoSuchKey');
   });

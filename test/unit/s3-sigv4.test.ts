@@ -185,11 +185,24 @@ describe('header authentication, signed by the AWS SDK signer', () => {
     expect(verifySigV4(req, (k) => (k === 'AK' ? 's3cr3t' : undefined), T0)?.amzDate).toBe('20261206T100000Z');
   });
 
-  it('requires x-amz-content-sha256, with a value AWS allows', async () => {
+  it('takes x-amz-content-sha256 only with a value AWS allows, and checks a signature made without it against the empty payload', async () => {
     const signed = received(await signHeaders(get('/b/k'), T0));
     const { 'x-amz-content-sha256': _dropped, ...without } = signed.headers;
-    rejects(() => verifySigV4({ ...signed, headers: without }, secrets, T0), 'MissingSecurityHeader');
+    // Signed with the header, sent without it: the canonical request differs.
+    rejects(() => verifySigV4({ ...signed, headers: without }, secrets, T0), 'SignatureDoesNotMatch');
     rejects(() => verifySigV4({ ...signed, headers: { ...signed.headers, 'x-amz-content-sha256': 'abc' } }, secrets, T0), 'InvalidArgument');
+    // What curl 7.88 --aws-sigv4 sent for `-T x.txt` (captured): no x-amz-content-sha256, the empty
+    // payload's hash signed; accepted, its body unsigned.
+    const curlPut: SignedRequest = {
+      method: 'PUT', rawPath: '/bucket/a%20b/x.txt', rawQuery: '',
+      headers: {
+        host: '127.0.0.1:18777', 'x-amz-date': '20261206T053059Z', 'content-length': '6',
+        authorization: 'AWS4-HMAC-SHA256 Credential=AK/20261206/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=45835b9ce0f3a8fec1760481208561e6edc266cfb45fa605c18dff99d6198814',
+      },
+    };
+    const ok = verifySigV4(curlPut, (id) => (id === 'AK' ? 'SECRET' : undefined), new Date('2026-12-06T05:31:00Z'));
+    expect(ok?.payloadHash).toBe('UNSIGNED-PAYLOAD');
+    rejects(() => verifySigV4(curlPut, (id) => (id === 'AK' ? 'OTHER' : undefined), new Date('2026-12-06T05:31:00Z')), 'SignatureDoesNotMatch');
   });
 
   it('reports a malformed Authorization header as AWS does', async () => {

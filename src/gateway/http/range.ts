@@ -11,6 +11,21 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * The Range to honour: none when If-Range names another version than the current one (an ETag
+ * that differs, or a date other than the file's mtime), so a resumed download never splices two
+ * versions (RFC 9110 §13.1.5).
+ */
+export function rangeHeader(headers: Record<string, string | string[] | undefined>, etag: string, mtimeMs: number): string | undefined {
+  const range = headers.range;
+  const ifRange = headers['if-range'];
+  if (typeof range !== 'string') return undefined;
+  if (typeof ifRange !== 'string') return range;
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag ? range : undefined;
+  const date = Date.parse(ifRange);
+  return !Number.isNaN(date) && Math.floor(mtimeMs / 1000) * 1000 === date ? range : undefined;
+}
+
 /** The range to serve of a file of `size` bytes; undefined means the whole file. */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (header === undefined) return undefined;

@@ -17,7 +17,7 @@ import { toFsError } from '../../common/errors/to-errno.js';
 import type { Principal } from '../auth/authenticate.js';
 import { evaluatePreconditions } from '../http/conditional.js';
 import { HttpError } from '../http/http-error.js';
-import { parseRange } from '../http/range.js';
+import { parseRange, rangeHeader } from '../http/range.js';
 import { requestBody } from '../http/request-body.js';
 import { decodePathSegments, fstPath } from '../http/request-path.js';
 import { sendJson } from '../http/respond.js';
@@ -80,7 +80,7 @@ async function getFile(r: FilesRequest, method: string): Promise<void> {
       return;
     }
     if (pre === 'failed') throw new HttpError(412, 'precondition-failed', 'a precondition of the request does not hold');
-    const range = r.query.has('download') ? undefined : parseRange(r.req.headers.range, stat.size);
+    const range = parseRange(rangeHeader(r.req.headers, etag, stat.mtimeMs), stat.size);
     const start = range?.start ?? 0;
     const end = range ? range.end + 1 : stat.size;
     const headers: Record<string, string | number> = { ...common, 'content-type': f.contentType, 'content-length': end - start };

@@ -1,8 +1,8 @@
 /**
  * `POST /files/<dir>/` with a multipart/form-data body (an HTML form's file input): every file
  * part is saved in the directory under its file name, each atomically as a PUT is. A part without a
- * file name (a plain form field) is ignored. Names with a `/`, NUL, or that are `.` or `..` are
- * refused (400) before anything is written.
+ * file name (a plain form field) is ignored. A name with a `/` or NUL, or that is `.` or `..`, is
+ * refused (400) before that file is written; files earlier in the form are kept (each was whole).
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, pipeline } from 'node:stream';

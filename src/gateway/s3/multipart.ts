@@ -1,7 +1,7 @@
 /**
  * S3 multipart uploads (upload-store.ts keeps them). Parts are written where they will end up
- * whenever that is known when they arrive: part 1 at 0, fixing the part size P, and part N at
- * (N-1) x P if it is no larger than P (every part but the last has the same size with every common
+ * whenever that is known when they arrive: the first part 1 at 0, fixing the part size P for good,
+ * and part N at (N-1) x P if it is no larger than P (part 1 again only with size P) (every part but the last has the same size with every common
  * client). Completing such an upload truncates `data` to the total and renames it into place: no
  * byte is copied again. A part that arrives before part 1, or is larger than P, goes to a file of
  * its own, and only such parts (or every part, when the sizes turn out uneven) are copied at
@@ -56,12 +56,14 @@ export async function uploadPart(r: S3Request, id: string): Promise<void> {
   const size = announcedLength(r);
   let at: number | null = null;
   if (size !== undefined) {
-    if (n === 1) {
+    // P is fixed by the first part 1 and never changes: a part 1 sent again with another size, or
+    // a gateway that learned P earlier, can then never put bytes over another part's.
+    const p = await store.partSize(id);
+    if (n === 1 && p === undefined) {
       await store.setPartSize(id, size);
       at = 0;
-    } else {
-      const p = await store.partSize(id);
-      if (p !== undefined && size <= p) at = (n - 1) * p;
+    } else if (p !== undefined && (n === 1 ? size === p : size <= p)) {
+      at = (n - 1) * p;
     }
   }
   const c = client(r);

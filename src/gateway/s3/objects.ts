@@ -13,7 +13,7 @@ import { filePieces } from '../../client/file-pieces.js';
 import type { FileStat } from '../../client/file-stat.js';
 import { evaluatePreconditions } from '../http/conditional.js';
 import { HttpError } from '../http/http-error.js';
-import { parseRange } from '../http/range.js';
+import { parseRange, rangeHeader } from '../http/range.js';
 import { requestBody } from '../http/request-body.js';
 import { encodeObjectMeta, etagOf, metaToRecord, objectMetaFor, OBJECT_XATTR, type ObjectMeta } from '../store/object-meta.js';
 import { putFile } from '../store/put-file.js';
@@ -93,7 +93,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (pre === 'failed') throw new S3Error('PreconditionFailed', 'a precondition of the request does not hold');
     let range;
     try {
-      range = parseRange(r.req.headers.range, stat.size);
+      range = parseRange(rangeHeader(r.req.headers, f.etag, stat.mtimeMs), stat.size);
     } catch (e) {
       if (e instanceof HttpError) throw new S3Error('InvalidRange', e.message);
       throw e;

@@ -53,6 +53,8 @@ export class S3Api {
       case 'HEAD':
         return headBucket(r, false);
       case 'PUT':
+        // PutBucketVersioning and the like name a subresource: not a CreateBucket.
+        if ([...r.query.keys()].length > 0) throw new S3Error('NotImplemented', `PUT on a bucket with ?${[...r.query.keys()][0]} is not supported by FST`);
         return createBucket(r);
       case 'DELETE':
         return deleteBucket(r);

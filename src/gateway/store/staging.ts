@@ -62,7 +62,9 @@ export class Staging {
         continue;
       }
       for (const e of entries) {
-        if (!e.stat || now - e.stat.mtimeMs < STALE_MS) continue;
+        // ctime too: a multipart upload records each part on its directory (an attribute), and
+        // writes parts in place, neither of which moves the directory's mtime.
+        if (!e.stat || now - Math.max(e.stat.mtimeMs, e.stat.ctimeMs) < STALE_MS) continue;
         await this.client.rm(`${dir}/${e.name}`, { recursive: true }).then(() => removed++, (err: unknown) => log.warn('removing a stale upload failed', { name: e.name, err }));
       }
     }
