@@ -77,6 +77,20 @@ describe('FstClient over the client core', () => {
     expect((await b.readFile('/rw')).toString()).toBe('three');
   });
 
+  it('keeps a file unlinked while open readable through its handle, and frees it at the last close', async () => {
+    await a.writeFile('/orphan', 'still here');
+    const h = await a.open('/orphan', { read: true, write: true });
+    const { ino } = await a.stat('/orphan');
+    await a.unlink('/orphan');
+    expect(await b.exists('/orphan')).toBe(false);
+    expect((await h.read(0, 100)).toString()).toBe('still here');
+    await h.write(0, Buffer.from('STILL'));
+    await h.fsync();
+    expect((await h.read(0, 100)).toString()).toBe('STILL here');
+    await h.close();
+    expect(await codeOf(a.meta.getAttr(ino))).toBe('ENOENT');
+  });
+
   it('answers nothing from cache with entryTtlMs 0: names, absent names, attributes, whole listings', async () => {
     await a.mkdir('/t');
     for (const n of ['f1', 'f2', 'f3', 'f4', 'f5']) await a.writeFile(`/t/${n}`, n);
