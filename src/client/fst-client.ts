@@ -14,59 +14,31 @@
  *   await h.write(0, data); await h.close();
  *   await fst.close();
  */
-import type { Credentials } from '../common/security/credentials-file.js';
 import { FsError } from '../common/errors/errno.js';
 import { toFsError } from '../common/errors/to-errno.js';
-import { silentLogger } from '../common/log/logger.js';
-import type { Logger } from '../common/log/logger.js';
 import type { ChunkClient } from './chunk-client.js';
-import { ClientCore } from './core.js';
+import { ClientCore, type ClientCoreOptions } from './core.js';
 import { FileHandle, accessMode, type OpenFlags } from './file-handle.js';
 import { toFileStat, type FileStat } from './file-stat.js';
 import { processCaller, type Identity, type MetaClient, type StatfsResult, type XattrMode } from './meta-client.js';
 import { openPath } from './open-path.js';
 import { PathResolver, normalizePath } from './path-resolver.js';
-import type { ReadOptions } from './read/file-reader.js';
 import { entryInfo, listDirEntries, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput, type TreeDeps } from './tree-ops.js';
-import { fst, type Caller } from './types.js';
+import { fst } from './types.js';
 import type { SetattrChanges } from './vfs/ops-attr.js';
 import type { OpContext } from './vfs/op-context.js';
 import type { Vfs } from './vfs/vfs.js';
-import type { WritebackOptions } from './writeback/file-writer.js';
 
 export type { DirEntryInfo, TimeInput } from './tree-ops.js';
 
-export interface FstClientOptions {
-  /** The master's host:port. */
-  master: string;
+export interface FstClientOptions extends Omit<ClientCoreOptions, 'entryTtlMs'> {
   /** How long connect() waits for the master to answer. @default 5000 */
   connectTimeoutMs?: number;
-  /** Deadline of each master call. @default 30000 */
-  rpcTimeoutMs?: number;
-  /** How long an unreachable daemon is retried before a call fails. @default 10000 */
-  retryForMs?: number;
-  /** Deadline of one chunk read (ReadRange, at most 1 MiB). @default 60000 */
-  readTimeoutMs?: number;
-  /** Deadline of one WriteRange call, replication included. @default 120000 */
-  writeTimeoutMs?: number;
-  /** The identity sent with every request. @default this process's uid, gid and groups */
-  caller?: Caller;
-  /** A session for directory delegations (absent: none). */
-  session?: string;
-  /** The credential presented to the master and chunkservers (TLS); absent: plaintext (`--insecure` clusters). */
-  credentials?: Credentials;
   /**
    * How long names and attributes are trusted without asking the master. 0: never, every path is
    * resolved at the master (read-after-write across clients and processes). @default 0
    */
   entryTtlMs?: number;
-  /** Bytes of the read cache shared by this client's open files. @default 268435456 (256 MiB) */
-  cacheBytes?: number;
-  writeback?: WritebackOptions;
-  /** Write-back memory of all this client's open files together; writes past it wait. @default 536870912 (512 MiB) */
-  writebackMemoryBytes?: number;
-  read?: ReadOptions;
-  logger?: Logger;
 }
 
 /** One page of FstClient.readdirPage. */
@@ -106,7 +78,7 @@ export class FstClient {
   private readonly tree: TreeDeps;
 
   constructor(private readonly options: FstClientOptions) {
-    this.core = new ClientCore({ ...options, entryTtlMs: options.entryTtlMs ?? 0, logger: options.logger ?? silentLogger });
+    this.core = new ClientCore({ ...options, entryTtlMs: options.entryTtlMs ?? 0 });
     const caller = options.caller ?? processCaller();
     this.ctx = { uid: caller.uid, gid: caller.gid, pid: process.pid, groups: caller.groups };
     this.resolver = new PathResolver(this.core.vfs, () => this.core.meta.rootIno);
