@@ -4,6 +4,9 @@
  * OpContext, returning typed results and throwing FsError. Built on interfaces only (MetaClient,
  * ChunkClient), so it is tested without a mount; `client/fuse/adapter.ts` only converts arguments,
  * answers and errnos. Answers the kernel may cache come with the seconds it may keep them (Timed).
+ * It is the client core of every front end (built by client/core.ts): the mount, and the path API
+ * (client/fst-client.ts: `fst`, the HTTP gateway), which resolves paths with its lookups and holds
+ * its descriptors.
  */
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
