@@ -31,7 +31,7 @@ import type { Vfs } from './vfs/vfs.js';
 
 export type { DirEntryInfo, TimeInput } from './tree-ops.js';
 
-export interface FstClientOptions extends Omit<ClientCoreOptions, 'entryTtlMs'> {
+export interface FstClientOptions extends Omit<ClientCoreOptions, 'entryTtlMs' | 'cacheBytes'> {
   /** How long connect() waits for the master to answer. @default 5000 */
   connectTimeoutMs?: number;
   /**
@@ -39,7 +39,17 @@ export interface FstClientOptions extends Omit<ClientCoreOptions, 'entryTtlMs'> 
    * resolved at the master (read-after-write across clients and processes). @default 0
    */
   entryTtlMs?: number;
+  /**
+   * Bytes of the read cache shared by this client's files. Smaller than the mount's (256 MiB): a
+   * path client more often streams a file once than reads it again, and a sequential read of a large
+   * file through a 256 MiB cache ran about 10% slower (its blocks live long enough to be collected
+   * as old objects). @default 67108864 (64 MiB)
+   */
+  cacheBytes?: number;
 }
+
+/** FstClientOptions.cacheBytes's default. */
+const CACHE_BYTES = 64 * 1024 * 1024;
 
 /** One page of FstClient.readdirPage. */
 export interface DirPage {
@@ -78,7 +88,7 @@ export class FstClient {
   private readonly tree: TreeDeps;
 
   constructor(private readonly options: FstClientOptions) {
-    this.core = new ClientCore({ ...options, entryTtlMs: options.entryTtlMs ?? 0 });
+    this.core = new ClientCore({ ...options, entryTtlMs: options.entryTtlMs ?? 0, cacheBytes: options.cacheBytes ?? CACHE_BYTES });
     const caller = options.caller ?? processCaller();
     this.ctx = { uid: caller.uid, gid: caller.gid, pid: process.pid, groups: caller.groups };
     this.resolver = new PathResolver(this.core.vfs, () => this.core.meta.rootIno);
