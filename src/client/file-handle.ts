@@ -1,19 +1,19 @@
 /**
- * FileHandle: an open regular file. Writes are buffered by a FileWriter (write-back) and reach the
- * chunkservers on a threshold, fsync and close; reads go through a FileReader (read-ahead) and see
- * the handle's own pending writes laid over them. A flush error is thrown by the next write, fsync
- * or close, and by every one after it.
+ * FileHandle: an open regular file of the path API, a thin wrapper over one descriptor (fh) of the
+ * client's Vfs. Writes go to the file's one writer in the Vfs (one per open inode, shared with every
+ * other handle of this client on the file, under the client's write-back memory budget) and reach
+ * the chunkservers on a threshold, fsync and close; reads go through the descriptor's FileReader
+ * (sequential read-ahead, the shared block cache) and see the file's pending writes laid over
+ * them. A flush error is thrown by the next write, fsync or close, and by every one after it.
  */
+import { constants } from 'node:fs';
 import { FsError } from '../common/errors/errno.js';
-import type { Logger } from '../common/log/logger.js';
-import type { ChunkClient } from './chunk-client.js';
 import { toFileStat, type FileStat } from './file-stat.js';
-import type { MetaClient } from './meta-client.js';
-import { FileReader, type ReadOptions } from './read/file-reader.js';
-import type { Attr } from './types.js';
-import { FileWriter, overlayPending, type WritebackOptions } from './writeback/file-writer.js';
-import { baseOf } from './writeback/inline-writer.js';
-import type { UnsyncedChunks } from './writeback/unsynced-chunks.js';
+import type { AccessMode } from './vfs/handles.js';
+import type { OpContext } from './vfs/op-context.js';
+import type { Vfs } from './vfs/vfs.js';
+
+export type { AccessMode } from './vfs/handles.js';
 
 export interface OpenFlags {
   /** Allow reads. @default true unless the handle is opened for writing */
@@ -30,64 +30,57 @@ export interface OpenFlags {
   append?: boolean;
 }
 
-/** What a handle may do, resolved from OpenFlags. */
-export interface AccessMode {
-  readable: boolean;
-  writable: boolean;
-  append: boolean;
-}
-
 export function accessMode(flags: OpenFlags): AccessMode {
   const writable = flags.write ?? (flags.append === true || flags.truncate === true);
   return { readable: flags.read ?? !writable, writable, append: flags.append === true };
 }
 
+/** open(2)'s flags for `flags` (O_ACCMODE from the access they resolve to). */
+export function posixFlags(flags: OpenFlags): number {
+  const a = accessMode(flags);
+  let n = a.readable && a.writable ? constants.O_RDWR : a.writable ? constants.O_WRONLY : constants.O_RDONLY;
+  if (a.append) n |= constants.O_APPEND;
+  if (flags.create) n |= constants.O_CREAT;
+  if (flags.create && flags.exclusive) n |= constants.O_EXCL;
+  if (flags.truncate && a.writable) n |= constants.O_TRUNC;
+  return n;
+}
+
 export interface HandleDeps {
-  meta: MetaClient;
-  chunks: ChunkClient;
-  log: Logger;
-  /** The client's record of chunks written without sync (fsync makes them durable). */
-  unsynced: UnsyncedChunks;
-  writeback?: WritebackOptions;
-  read?: ReadOptions;
+  vfs: Vfs;
+  /** Who calls (ftruncate checks it). */
+  ctx: OpContext;
   /** Called once when the handle closes (the client's table of open handles). */
   onClose?: (h: FileHandle) => void;
 }
-
 
 function checkRange(position: number, length: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new FsError('EINVAL', `invalid file position ${position}`);
   if (!Number.isSafeInteger(position + length) || length < 0) throw new FsError('EFBIG', `range [${position}, +${length}) is too large`);
 }
 
+function bufferOf(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export class FileHandle {
-  readonly ino: number;
   private closed = false;
-  /** Size as the master last reported it (open, commit, truncate, stat). */
-  private size: number;
-  private readonly writer: FileWriter | undefined;
-  private readonly reader: FileReader;
+  /** The size last seen, for currentSize once closed. */
+  private lastSize: number;
 
-  constructor(readonly path: string, attr: Attr, readonly access: AccessMode, private readonly deps: HandleDeps) {
-    this.ino = attr.ino;
-    this.size = attr.size;
-    this.reader = new FileReader(deps.meta, deps.chunks, attr.ino, deps.read);
-    if (access.writable) {
-      const { meta, chunks, unsynced } = deps;
-      // An empty file holds nothing to keep under new writes; anything else is read when written.
-      this.writer = new FileWriter({ meta, chunks, unsynced, log: deps.log.child({ ino: attr.ino }) }, attr.ino, deps.writeback ?? {},
-        (a) => this.committed(a), attr.size === 0 ? baseOf(attr, undefined) : undefined);
-    }
+  constructor(readonly path: string, readonly ino: number, private readonly fh: number, readonly access: AccessMode, private readonly deps: HandleDeps, size: number) {
+    this.lastSize = size;
   }
 
-  /** The file size as this handle sees it: the master's plus its own pending writes. */
+  /** The file size as this client sees it: the master's plus the pending writes of its handles. */
   get currentSize(): number {
-    return Math.max(this.size, this.writer?.pendingEnd ?? 0);
+    if (!this.closed) this.lastSize = this.deps.vfs.openState(this.fh).size;
+    return this.lastSize;
   }
 
-  /** Bytes buffered or being flushed. */
+  /** Bytes of the file buffered or being flushed (by any handle of this client on it). */
   get pendingBytes(): number {
-    return this.writer?.pendingBytes ?? 0;
+    return this.closed ? 0 : this.deps.vfs.openState(this.fh).pendingBytes;
   }
 
   /** pread(2): up to `length` bytes at `position`; shorter at end of file, empty past it. */
@@ -95,33 +88,30 @@ export class FileHandle {
     this.check('read');
     if (!this.access.readable) throw new FsError('EBADF', `${this.path}: not open for reading`);
     checkRange(position, length);
-    const pending = this.writer?.snapshot();
-    return overlayPending(pending, await this.reader.read(position, length), position, length);
+    // A copy of its own: the caller may keep or change it.
+    return this.deps.vfs.read(this.fh, position, length, false);
   }
 
   /** pwrite(2): buffers `data` at `position` (at the end with O_APPEND). The data is copied. */
   async write(position: number, data: Uint8Array): Promise<number> {
-    const writer = this.writable('write');
-    const at = this.access.append ? this.currentSize : position;
-    checkRange(at, data.length);
+    this.writable('write');
+    checkRange(this.access.append ? this.currentSize : position, data.length);
     if (data.length === 0) return 0;
-    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    await writer.write(at, buf);
-    return data.length;
+    return this.deps.vfs.write(this.fh, bufferOf(data), position);
   }
 
   /**
-   * Writes `data` at the end of the file as this handle knows it. Appends through one handle are
+   * Writes `data` at the end of the file as this client knows it. Appends through one client are
    * ordered; appends from other clients are not serialized with them (the protocol has no atomic
    * append).
    */
   append(data: Uint8Array): Promise<number> {
     try {
+      this.writable('append');
       const at = this.currentSize;
-      const writer = this.writable('append');
       checkRange(at, data.length);
-      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      return writer.write(at, buf).then(() => data.length);
+      if (data.length === 0) return Promise.resolve(0);
+      return this.deps.vfs.write(this.fh, bufferOf(data), at);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -129,42 +119,40 @@ export class FileHandle {
 
   /** ftruncate(2): flushes pending writes, then sets the size (shrinking drops data, growing leaves a hole). */
   async truncate(size: number): Promise<void> {
-    const writer = this.writable('truncate');
+    this.writable('truncate');
     checkRange(size, 0);
-    await writer.flush();
-    const attr = await this.deps.meta.setAttr(this.ino, { size });
-    // The master moved the chunks to new versions and cut them: nothing cached is valid any more.
-    writer.forgetAllocations();
-    writer.truncated(attr);
-    this.reader.invalidate();
-    this.size = attr.size;
+    const attr = await this.deps.vfs.setattr(this.ino, { size }, this.fh, this.deps.ctx);
+    this.lastSize = attr.size;
   }
 
-  /** fsync(2): returns once every write made so far is durable and committed. */
+  /** fsync(2): returns once every write to the file made so far through this client is durable and committed. */
   async fsync(): Promise<void> {
     this.check('fsync');
-    if (this.writer) await this.writer.flush(true);
-    // Read-only: what other handles of this client wrote to the file and did not sync.
-    else await this.deps.unsynced.sync(this.ino);
+    await this.deps.vfs.fsync(this.fh);
   }
 
-  /** fstat(2), with the size including this handle's pending writes. */
+  /** fstat(2), with the size including pending writes. */
   async stat(): Promise<FileStat> {
     this.check('stat');
-    const attr = await this.deps.meta.getAttr(this.ino);
-    this.size = attr.size;
-    return toFileStat({ ...attr, size: this.currentSize });
+    return toFileStat((await this.deps.vfs.getattr(this.ino, this.fh)).value);
   }
 
-  /** close(2): flushes, then releases the handle even when the flush fails (and throws its error). */
+  /**
+   * close(2): flushes the file's pending writes and commits them, then releases the descriptor even
+   * when the flush fails (and throws its error).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.lastSize = this.currentSize;
     this.closed = true;
     try {
-      await this.writer?.flush();
+      await this.deps.vfs.flush(this.fh);
     } finally {
-      this.reader.invalidate();
-      this.deps.onClose?.(this);
+      try {
+        await this.deps.vfs.release(this.fh);
+      } finally {
+        this.deps.onClose?.(this);
+      }
     }
   }
 
@@ -172,19 +160,12 @@ export class FileHandle {
     await this.close();
   }
 
-  private committed(attr: Attr): void {
-    this.size = attr.size;
-    // Blocks fetched before the data landed may hold the old bytes.
-    this.reader.invalidate();
-  }
-
   private check(op: string): void {
     if (this.closed) throw new FsError('EBADF', `${op} ${this.path}: the handle is closed`);
   }
 
-  private writable(op: string): FileWriter {
+  private writable(op: string): void {
     this.check(op);
-    if (!this.writer) throw new FsError('EBADF', `${op} ${this.path}: not open for writing`);
-    return this.writer;
+    if (!this.access.writable) throw new FsError('EBADF', `${op} ${this.path}: not open for writing`);
   }
 }

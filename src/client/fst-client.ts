@@ -1,8 +1,12 @@
 /**
- * FstClient: FST as a path-based API (the shape of JuiceFS's pkg/fs), for the CLIs, tests and
- * programs. Paths are absolute and resolved from the root on every call (path-resolver.ts); every
- * method throws FsError whose message names the operation and the path, and whose code is the
- * errno the master or a chunkserver gave.
+ * FstClient: FST as a path-based API (the shape of JuiceFS's pkg/fs over pkg/vfs), for `fst`,
+ * tests, programs and the HTTP gateway. A thin adapter over the client core (core.ts): paths are
+ * resolved by one PathResolver over the Vfs's lookups, and every operation is the Vfs's, so this
+ * client and a mount share one write path (one writer per open inode), one read path and one name
+ * cache. Names are trusted for `entryTtlMs`, 0 by default: every path resolution asks the master,
+ * so two clients (or gateway processes) see each other's changes at once; `open` always asks the
+ * master for the file's attributes (close-to-open). Every method throws FsError whose message names
+ * the operation and the path, and whose code is the errno the master or a chunkserver gave.
  *
  *   const fst = new FstClient({ master: 'host:9420' });
  *   await fst.connect();
@@ -10,101 +14,117 @@
  *   await h.write(0, data); await h.close();
  *   await fst.close();
  */
-import type { Credentials } from '../common/security/credentials-file.js';
 import { FsError } from '../common/errors/errno.js';
 import { toFsError } from '../common/errors/to-errno.js';
-import { parseHostPort } from '../common/config/address.js';
-import { silentLogger, type Logger } from '../common/log/logger.js';
-import { ChunkClient } from './chunk-client.js';
+import type { ChunkClient } from './chunk-client.js';
+import { ClientCore, type ClientCoreOptions } from './core.js';
 import { FileHandle, accessMode, type OpenFlags } from './file-handle.js';
-import { openAttr } from './open-attr.js';
 import { toFileStat, type FileStat } from './file-stat.js';
-import { MetaClient, type Identity, type StatfsResult, type XattrMode } from './meta-client.js';
+import { processCaller, type Identity, type MetaClient, type StatfsResult, type XattrMode } from './meta-client.js';
+import { openPath } from './open-path.js';
 import { PathResolver, normalizePath } from './path-resolver.js';
-import type { ReadOptions } from './read/file-reader.js';
-import { entryInfo, listDir, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput } from './tree-ops.js';
-import { fst, type Caller } from './types.js';
-import type { WritebackOptions } from './writeback/file-writer.js';
-import { replaceChainVia, UnsyncedChunks } from './writeback/unsynced-chunks.js';
+import { entryInfo, listDirEntries, mkdirp, removeTree, toTimeChange, type DirEntryInfo, type TimeInput, type TreeDeps } from './tree-ops.js';
+import { fst } from './types.js';
+import type { SetattrChanges } from './vfs/ops-attr.js';
+import type { OpContext } from './vfs/op-context.js';
+import type { Vfs } from './vfs/vfs.js';
 
-export interface FstClientOptions {
-  /** The master's host:port. */
-  master: string;
+export type { DirEntryInfo, TimeInput } from './tree-ops.js';
+
+export interface FstClientOptions extends Omit<ClientCoreOptions, 'entryTtlMs' | 'cacheBytes'> {
   /** How long connect() waits for the master to answer. @default 5000 */
   connectTimeoutMs?: number;
-  /** Deadline of each master call. @default 30000 */
-  rpcTimeoutMs?: number;
-  /** How long an unreachable daemon is retried before a call fails. @default 10000 */
-  retryForMs?: number;
-  /** Deadline of one chunk read (ReadRange, at most 1 MiB). @default 60000 */
-  readTimeoutMs?: number;
-  /** Deadline of one WriteRange call, replication included. @default 120000 */
-  writeTimeoutMs?: number;
-  /** The identity sent with every request. @default this process's uid, gid and groups */
-  caller?: Caller;
-  /** A session for directory delegations (the mount's; absent: none). */
-  session?: string;
-  /** The credential presented to the master and chunkservers (TLS); absent: plaintext (`--insecure` clusters). */
-  credentials?: Credentials;
-  writeback?: WritebackOptions;
-  read?: ReadOptions;
-  logger?: Logger;
+  /**
+   * How long names and attributes are trusted without asking the master. 0: never, every path is
+   * resolved at the master (read-after-write across clients and processes). @default 0
+   */
+  entryTtlMs?: number;
+  /**
+   * Bytes of the read cache shared by this client's files. Smaller than the mount's (256 MiB): a
+   * path client more often streams a file once than reads it again, and a sequential read of a large
+   * file through a 256 MiB cache ran about 10% slower (its blocks live long enough to be collected
+   * as old objects). @default 67108864 (64 MiB)
+   */
+  cacheBytes?: number;
 }
 
-/** Adds the operation and path to an error's message; the errno stays. */
+/** FstClientOptions.cacheBytes's default. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+
+/** One page of FstClient.readdirPage. */
+export interface DirPage {
+  /** In name order (UTF-8 byte order). */
+  entries: DirEntryInfo[];
+  /** More entries follow the last one (ask again with `after` set to its name). */
+  more: boolean;
+}
+
+/** How often a path operation that met an inode gone under it (ESTALE) resolves the path again. */
+const STALE_ATTEMPTS = 3;
+
+/**
+ * Runs a path operation, adding the operation and path to an error's message (the errno stays). An
+ * inode removed or replaced between the path's resolution and the call on it (ESTALE) makes it
+ * resolve the path again, as the kernel does.
+ */
 async function at<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const err = toFsError(e);
-    throw new FsError(err.code, `${op} '${path}': ${err.message}`, { cause: err });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = toFsError(e);
+      if (err.code === 'ESTALE' && attempt < STALE_ATTEMPTS) continue;
+      throw new FsError(err.code, `${op} '${path}': ${err.message}`, { cause: err });
+    }
   }
 }
 
 export class FstClient {
-  readonly meta: MetaClient;
-  readonly chunks: ChunkClient;
+  /** The client core: connections and the Vfs (shared construction with fst-mount). */
+  readonly core: ClientCore;
   readonly resolver: PathResolver;
-  /** What this client's credential allows (GetIdentity), once connected. */
-  identity: Identity | undefined;
-  private readonly unsynced: UnsyncedChunks;
+  private readonly ctx: OpContext;
   private readonly handles = new Set<FileHandle>();
-  private readonly log: Logger;
+  private readonly tree: TreeDeps;
 
   constructor(private readonly options: FstClientOptions) {
-    parseHostPort(options.master, 'master address');
-    this.log = options.logger ?? silentLogger;
-    this.meta = new MetaClient(options.master, {
-      timeoutMs: options.rpcTimeoutMs, retryForMs: options.retryForMs, caller: options.caller, session: options.session,
-      tls: options.credentials && { credentials: options.credentials, server: 'master' },
-    });
-    this.chunks = new ChunkClient({
-      tls: options.credentials && { credentials: options.credentials, server: 'chunkserver' },
-      retryForMs: options.retryForMs, readTimeoutMs: options.readTimeoutMs, writeTimeoutMs: options.writeTimeoutMs, logger: this.log,
-    });
-    this.resolver = new PathResolver(this.meta);
-    this.unsynced = new UnsyncedChunks(this.chunks, this.log, { replace: replaceChainVia(this.meta) });
+    this.core = new ClientCore({ ...options, entryTtlMs: options.entryTtlMs ?? 0, cacheBytes: options.cacheBytes ?? CACHE_BYTES });
+    const caller = options.caller ?? processCaller();
+    this.ctx = { uid: caller.uid, gid: caller.gid, pid: process.pid, groups: caller.groups };
+    this.resolver = new PathResolver(this.core.vfs, () => this.core.meta.rootIno);
+    const core = this.core;
+    this.tree = {
+      vfs: core.vfs, resolver: this.resolver, ctx: this.ctx,
+      get rootIno() { return core.meta.rootIno; },
+    };
+  }
+
+  get meta(): MetaClient {
+    return this.core.meta;
+  }
+
+  get chunks(): ChunkClient {
+    return this.core.chunks;
+  }
+
+  get vfs(): Vfs {
+    return this.core.vfs;
+  }
+
+  /** What this client's credential allows (GetIdentity), once connected. */
+  get identity(): Identity | undefined {
+    return this.core.identity;
   }
 
   /** Checks that the master answers within connectTimeoutMs; throws ETIMEDOUT otherwise. */
   async connect(): Promise<void> {
-    const ms = this.options.connectTimeoutMs ?? 5000;
-    try {
-      this.identity = await this.meta.getIdentity({ timeoutMs: ms, retryForMs: ms });
-      this.meta.rootIno = this.identity.rootIno;
-      await this.meta.getAttr(this.meta.rootIno, { timeoutMs: ms, retryForMs: ms });
-    } catch (e) {
-      const err = toFsError(e);
-      if (err.code !== 'EIO' && err.code !== 'ETIMEDOUT') throw err;
-      throw new FsError('ETIMEDOUT', `master ${this.options.master} did not answer within ${ms} ms`, { cause: err });
-    }
+    await this.core.connect(this.options.connectTimeoutMs ?? 5000);
   }
 
-  /** Closes every open handle (flushing it), then the connections. Throws the first flush error. */
+  /** Closes every open handle (flushing it), then the core. Throws the first flush error. */
   async close(): Promise<void> {
     const results = await Promise.allSettled([...this.handles].map((h) => h.close()));
-    this.meta.close();
-    this.chunks.close();
+    results.push(...(await Promise.allSettled([this.core.close()])));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -126,7 +146,7 @@ export class FstClient {
   /** Whether `path` names something (a dangling symlink counts). */
   async exists(path: string): Promise<boolean> {
     try {
-      await this.resolver.resolve(path, false);
+      await this.lstat(path);
       return true;
     } catch (e) {
       if (toFsError(e).code === 'ENOENT') return false;
@@ -138,39 +158,44 @@ export class FstClient {
   mkdir(path: string, mode = 0o755): Promise<FileStat> {
     return at('mkdir', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      return toFileStat((await this.meta.mkdir(dir.ino, name, mode)).attr);
+      return toFileStat(await this.vfs.mkdir(dir.ino, name, mode, this.ctx));
     });
   }
 
   /** mkdir -p: creates missing directories along `path`; existing directories are fine. */
   mkdirp(path: string, mode = 0o755): Promise<FileStat> {
-    return at('mkdir', path, async () => toFileStat(await mkdirp(this.meta, this.resolver, path, mode)));
+    return at('mkdir', path, async () => toFileStat(await mkdirp(this.tree, path, mode)));
   }
 
   /** Every entry of a directory (all pages), in name order, without "." and "..". */
   readdir(path: string, opts: { withAttrs?: boolean } = {}): Promise<DirEntryInfo[]> {
+    return at('readdir', path, async () => (await listDirEntries(this.vfs, await this.dirIno(path), opts.withAttrs ?? false)).map(entryInfo));
+  }
+
+  /**
+   * One page of a directory: the entries after the name `after` (from the first when absent), in
+   * name order (UTF-8 byte order), at most `limit` (the master's page, 1,000, when absent; at most
+   * 10,000), without "." and "..". Paged at the master by name, so entries made or removed between
+   * pages neither repeat nor shift the others.
+   */
+  readdirPage(path: string, page: { after?: string; limit?: number; withAttrs?: boolean } = {}): Promise<DirPage> {
     return at('readdir', path, async () => {
-      const dir = await this.resolver.resolve(path, true);
-      if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', 'not a directory');
-      return listDir(this.meta, dir.ino, opts.withAttrs ?? false);
+      const got = await this.vfs.readdirPage(await this.dirIno(path), page);
+      return { entries: got.entries.map(entryInfo), more: got.more };
     });
   }
 
-  /** One page of a directory, names in byte order after `after`, at most `limit` (0: the master's page size). */
-  readdirPage(path: string, page: { after?: string; limit?: number; withAttrs?: boolean } = {}): Promise<{ entries: DirEntryInfo[]; more: boolean }> {
-    return at('readdir', path, async () => {
-      const dir = await this.resolver.resolve(path, true);
-      if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', 'not a directory');
-      const res = await this.meta.readdir(dir.ino, page);
-      return { entries: res.entries.map(entryInfo), more: res.more };
-    });
+  private async dirIno(path: string): Promise<number> {
+    const dir = await this.resolver.resolve(path, true);
+    if (dir.type !== fst.FileType.DIRECTORY) throw new FsError('ENOTDIR', 'not a directory');
+    return dir.ino;
   }
 
   /** unlink(2). */
   unlink(path: string): Promise<void> {
     return at('unlink', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      await this.meta.unlink(dir.ino, name);
+      await this.vfs.unlink(dir.ino, name, this.ctx);
     });
   }
 
@@ -178,7 +203,7 @@ export class FstClient {
   rmdir(path: string): Promise<void> {
     return at('rmdir', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      await this.meta.rmdir(dir.ino, name);
+      await this.vfs.rmdir(dir.ino, name, this.ctx);
     });
   }
 
@@ -188,12 +213,12 @@ export class FstClient {
       const target = await this.resolver.resolve(path, false);
       if (target.type !== fst.FileType.DIRECTORY) {
         const { dir, name } = await this.resolver.resolveParent(path);
-        await this.meta.unlink(dir.ino, name);
+        await this.vfs.unlink(dir.ino, name, this.ctx);
         return;
       }
       if (!opts.recursive) throw new FsError('EISDIR', 'is a directory');
       if (target.ino === this.meta.rootIno) throw new FsError('EBUSY', 'will not remove the root directory');
-      await removeTree(this.meta, normalizePath(path), target.ino, this.resolver);
+      await removeTree(this.tree, normalizePath(path), target.ino);
     });
   }
 
@@ -202,7 +227,7 @@ export class FstClient {
     return at('rename', from, async () => {
       const src = await this.resolver.resolveParent(from);
       const dst = await this.resolver.resolveParent(to);
-      await this.meta.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, opts.noReplace ?? false);
+      await this.vfs.rename(src.dir.ino, src.name, dst.dir.ino, dst.name, opts.noReplace ? RENAME_NOREPLACE : 0, this.ctx);
     });
   }
 
@@ -211,7 +236,7 @@ export class FstClient {
     return at('link', newPath, async () => {
       const target = await this.resolver.resolve(existing, false);
       const { dir, name } = await this.resolver.resolveParent(newPath);
-      return toFileStat((await this.meta.link(target.ino, dir.ino, name)).attr);
+      return toFileStat(await this.vfs.link(target.ino, dir.ino, name, this.ctx));
     });
   }
 
@@ -219,7 +244,7 @@ export class FstClient {
   symlink(target: string, path: string): Promise<FileStat> {
     return at('symlink', path, async () => {
       const { dir, name } = await this.resolver.resolveParent(path);
-      return toFileStat((await this.meta.symlink(dir.ino, name, target)).attr);
+      return toFileStat(await this.vfs.symlink(dir.ino, name, target, this.ctx));
     });
   }
 
@@ -228,7 +253,7 @@ export class FstClient {
     return at('readlink', path, async () => {
       const link = await this.resolver.resolve(path, false);
       if (link.type !== fst.FileType.SYMLINK) throw new FsError('EINVAL', 'not a symlink');
-      return this.meta.readlink(link.ino);
+      return this.vfs.readlink(link.ino);
     });
   }
 
@@ -250,57 +275,54 @@ export class FstClient {
     return this.setAttr('utimes', path, toTimeChange(atime, mtime));
   }
 
-  /** truncate(2). Open handles of this client keep their own pending writes. */
+  /** truncate(2). Pending writes of this client's open handles on the file are sent first. */
   truncate(path: string, size: number): Promise<FileStat> {
     return this.setAttr('truncate', path, { size });
   }
 
-  private setAttr(op: string, path: string, changes: Parameters<MetaClient['setAttr']>[1]): Promise<FileStat> {
+  private setAttr(op: string, path: string, changes: SetattrChanges): Promise<FileStat> {
     return at(op, path, async () => {
       const target = await this.resolver.resolve(path, true);
-      return toFileStat(await this.meta.setAttr(target.ino, changes));
+      return toFileStat(await this.vfs.setattr(target.ino, changes, undefined, this.ctx));
     });
   }
 
   /** getxattr(2). */
   getxattr(path: string, name: string): Promise<Buffer> {
-    return at('getxattr', path, async () => this.meta.getXattr((await this.resolver.resolve(path)).ino, name));
+    return at('getxattr', path, async () => this.vfs.getxattr((await this.resolver.resolve(path)).ino, name));
   }
 
   /** setxattr(2); `mode` 'create' fails if it exists, 'replace' if it does not. */
   setxattr(path: string, name: string, value: Uint8Array | string, mode: XattrMode = 'any'): Promise<void> {
-    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    return at('setxattr', path, async () => this.meta.setXattr((await this.resolver.resolve(path)).ino, name, bytes, mode));
+    const bytes = typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return at('setxattr', path, async () => this.vfs.setxattr((await this.resolver.resolve(path)).ino, name, bytes, XATTR_FLAGS[mode], this.ctx));
   }
 
   /** listxattr(2). */
   listxattr(path: string): Promise<string[]> {
-    return at('listxattr', path, async () => this.meta.listXattr((await this.resolver.resolve(path)).ino));
+    return at('listxattr', path, async () => this.vfs.listxattr((await this.resolver.resolve(path)).ino));
   }
 
   /** removexattr(2). */
   removexattr(path: string, name: string): Promise<void> {
-    return at('removexattr', path, async () => this.meta.removeXattr((await this.resolver.resolve(path)).ino, name));
+    return at('removexattr', path, async () => this.vfs.removexattr((await this.resolver.resolve(path)).ino, name, this.ctx));
   }
 
   /** statfs(2). */
   statfs(): Promise<StatfsResult> {
-    return at('statfs', '/', () => this.meta.statfs());
+    return at('statfs', '/', () => this.vfs.statfs());
   }
 
-  /** open(2) of a regular file; `mode` is used when the file is created. */
+  /**
+   * open(2) of a regular file; `mode` is used when the file is created. The handle is a descriptor
+   * of the client's Vfs: handles of one file share its writer, so each sees the others' writes.
+   */
   open(path: string, flags: OpenFlags = {}, mode = 0o644): Promise<FileHandle> {
     return at('open', path, async () => {
-      const attr = await openAttr(this.meta, this.resolver, path, flags, mode);
-      const handle = new FileHandle(normalizePath(path), attr, accessMode(flags), {
-        meta: this.meta,
-        chunks: this.chunks,
-        log: this.log,
-        unsynced: this.unsynced,
-        writeback: this.options.writeback,
-        read: this.options.read,
-        onClose: (h) => this.handles.delete(h),
-      });
+      const { fh, ino } = await openPath(this.tree, path, flags, mode);
+      const handle = new FileHandle(normalizePath(path), ino, fh, accessMode(flags), {
+        vfs: this.vfs, ctx: this.ctx, onClose: (h) => this.handles.delete(h),
+      }, this.vfs.openState(fh).size);
       this.handles.add(handle);
       return handle;
     });
@@ -323,7 +345,10 @@ export class FstClient {
     }
   }
 
-  /** Creates or replaces the content of a file, durably. */
+  /**
+   * Creates or replaces the content of a file. When it returns, the data is on every replica and
+   * committed at the master (what close(2) promises: it survives the loss of any one chunkserver).
+   */
   async writeFile(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
     const h = await this.open(path, { create: true, truncate: true, write: true }, mode);
     try {
@@ -333,3 +358,8 @@ export class FstClient {
     }
   }
 }
+
+/** renameat2's RENAME_NOREPLACE. */
+const RENAME_NOREPLACE = 1;
+/** setxattr(2)'s XATTR_CREATE and XATTR_REPLACE. */
+const XATTR_FLAGS: Record<XattrMode, number> = { any: 0, create: 1, replace: 2 };

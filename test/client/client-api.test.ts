@@ -117,8 +117,14 @@ describe('FstClient on a real cluster', () => {
     await h.write(3 * MiB, Buffer.from('far'));
     expect([...(await h.read(3 * MiB - 2, 10))]).toEqual([0, 0, ...Buffer.from('far')]);
     expect((await h.stat()).size).toBe(3 * MiB + 3);
-    // The master has nothing yet: what the reads saw came from the handle's buffer.
-    expect((await fst.stat('/ryw')).size).toBe(0);
+    // The master has nothing yet: what the reads saw came from the file's buffer, which this
+    // client's path stat shows too (as a mount's does), and another client does not.
+    const ino = (await fst.stat('/ryw')).ino;
+    expect((await fst.meta.getAttr(ino)).size).toBe(0);
+    expect((await fst.stat('/ryw')).size).toBe(3 * MiB + 3);
+    const other = await cluster.client(options);
+    expect((await other.stat('/ryw')).size).toBe(0);
+    await other.close();
     await h.fsync();
     expect((await fst.stat('/ryw')).size).toBe(3 * MiB + 3);
     expect((await h.read(0, 5)).toString()).toBe('hello');

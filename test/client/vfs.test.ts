@@ -196,6 +196,38 @@ describe('Vfs', () => {
     }
   });
 
+  it('answers nothing from its caches with an entry TTL of 0 (FstClient): every name and attribute is asked for', async () => {
+    const { v, calls, close } = countedVfs(0);
+    try {
+      // A directory made here is known whole (empty), with a TTL: not with none.
+      const d = await v.mkdir(ROOT, 'ttl0', 0o755, ctx);
+      calls.length = 0;
+      await expect(v.lookup(d.ino, 'absent')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(calls).toEqual(['Lookup']);
+      const made = await v.create(d.ino, 'f0', 0o644, constants.O_RDWR | constants.O_CREAT, ctx);
+      await v.release(made.fh);
+      for (let i = 1; i < 6; i++) await v.mkdir(d.ino, `d${i}`, 0o755, ctx);
+      calls.length = 0;
+      // Names found by lookups of their own (which start a listing of the directory with a TTL),
+      // the attributes of a file made here, and getxattr of a file known to have no xattrs.
+      for (let i = 1; i < 6; i++) await v.lookup(d.ino, `d${i}`);
+      await v.getattr(made.attr.ino);
+      await expect(v.getxattr(made.attr.ino, 'user.x')).rejects.toMatchObject({ code: 'ENODATA' });
+      expect(calls).toEqual([...Array<string>(5).fill('Lookup'), 'GetAttr', 'GetAttr']);
+      // Listings read whole, by name or through a directory handle, answer no lookup either.
+      await v.readdirPage(d.ino, { withAttrs: true });
+      const fh = await v.opendir(d.ino);
+      expect((await v.readdir(fh, 0, 100)).end).toBe(true);
+      v.releasedir(fh);
+      calls.length = 0;
+      await expect(v.lookup(d.ino, 'absent')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await v.lookup(d.ino, 'f0')).value.ino).toBe(made.attr.ino);
+      expect(calls).toEqual(['Lookup', 'Lookup']);
+    } finally {
+      close();
+    }
+  });
+
   it('answers getxattr and listxattr of an inode without xattrs from its attributes', async () => {
     const { v, calls, close } = countedVfs();
     try {

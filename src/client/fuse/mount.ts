@@ -1,5 +1,6 @@
 /**
- * A mounted FST filesystem: connects to the master, builds the Vfs, mounts it through the native
+ * A mounted FST filesystem: builds the client core (core.ts: connections and the Vfs, as FstClient
+ * does), connects to the master, mounts the Vfs through the native
  * FUSE binding (libfuse3's low-level API), and on stop flushes every open file before unmounting.
  * Noticing an unmount done from outside (`umount`, `fusermount3 -u`: the kernel ends the
  * connection) it stops too. With `metricsListen` it serves /metrics and /health (200 while
@@ -16,10 +17,10 @@ import { lifecycleHealth } from '../../common/metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../../common/metrics/metrics-server.js';
 import { MountMetrics } from '../../common/metrics/mount-metrics.js';
 import { resolveCredentials, type CredentialsSource } from '../../common/security/credentials-file.js';
-import { FstClient } from '../fst-client.js';
+import { ClientCore } from '../core.js';
+import type { Identity } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
-import { Vfs } from '../vfs/vfs.js';
 import { fuseDispatch } from './adapter.js';
 import { capMask, fuseBinding, type Session } from './binding.js';
 import { fuseArgs, MAX_IO, MAX_READAHEAD, WANTED_CAPS } from './mount-options.js';
@@ -68,22 +69,22 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   lifecycle.transition('starting');
   const timeout = o.masterTimeoutMs ?? 60_000;
   const credentials = await resolveCredentials(o.credentials);
-  const client = new FstClient({
+  const entryTimeoutSec = o.entryTimeoutSec ?? 1;
+  const core = new ClientCore({
     master: o.master, session: (o.delegateDirs ?? true) ? randomUUID() : undefined, retryForMs: timeout, rpcTimeoutMs: Math.max(timeout, 30_000),
-    logger: log, connectTimeoutMs: 5_000, credentials,
+    logger: log, credentials, entryTtlMs: entryTimeoutSec * 1000, read: o.read, cacheBytes: o.cacheBytes,
+    // Buffered data goes out after a second without writes even if no one closes or syncs.
+    writeback: { idleFlushMs: 1000, ...o.writeback }, writebackMemoryBytes: o.writebackMemoryBytes,
   });
+  let identity: Identity;
   try {
-    await client.connect();
+    identity = await core.connect(5_000);
   } catch (e) {
-    await client.close().catch(() => undefined);
+    await core.close().catch(() => undefined);
     throw e;
   }
-  const identity = client.identity!;
   if (identity.readOnly) log.info('the credential is read-only: mounting read-only', { credential: identity.name });
-  const entryTimeoutSec = o.entryTimeoutSec ?? 1;
-  const vfs = new Vfs({ meta: client.meta, chunks: client.chunks, log, read: o.read, cacheBytes: o.cacheBytes,
-    // Buffered data goes out after a second without writes even if no one closes or syncs.
-    writeback: { idleFlushMs: 1000, ...o.writeback }, writebackMemoryBytes: o.writebackMemoryBytes, entryTtlMs: entryTimeoutSec * 1000 });
+  const vfs = core.vfs;
   const daemonMetrics = o.metricsListen === undefined ? undefined : new DaemonMetrics('fst-mount');
   const metrics = daemonMetrics && new MountMetrics(daemonMetrics.registry, {
     cache: () => vfs.cacheStats(), writebackBytes: () => vfs.writebackMemory(), openFiles: () => vfs.openHandles,
@@ -114,7 +115,7 @@ export async function startMount(o: MountOptions): Promise<Mount> {
     }
   } catch (e) {
     await metricsServer?.close();
-    await client.close().catch(() => undefined);
+    await core.close().catch(() => undefined);
     throw e;
   }
   const mounted = session;
@@ -125,11 +126,11 @@ export async function startMount(o: MountOptions): Promise<Mount> {
   const shutdown = async (): Promise<void> => {
     const errors = await vfs.flushAll();
     for (const err of errors) log.error('data could not be flushed before unmount', { err });
-    await vfs.close().catch((err: unknown) => log.warn('giving delegated directories back failed', { err }));
+    await core.stop().catch((err: unknown) => log.warn('giving delegated directories back failed', { err }));
     // Unmounts (lazily, if a process is still inside) and ends the connection.
     binding.close(mounted);
     await metricsServer?.close();
-    await client.close().catch(() => undefined);
+    await core.close().catch(() => undefined);
     log.info('unmounted', { mountpoint });
   };
   stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);

@@ -38,9 +38,10 @@ export class DirListings {
     this.dirs = new LRUCache<number, Listing>({ maxSize: maxNames, sizeCalculation: (l) => l.names.size + 1 });
   }
 
+  /** A listing trusted now: delegated here, or confirmed within the TTL (never with a TTL of 0). */
   private live(dir: number): Listing | undefined {
     const l = this.dirs.get(dir);
-    return l && (l.delegated || Date.now() - l.verifiedAt <= this.ttlMs) ? l : undefined;
+    return l && (l.delegated || (this.ttlMs > 0 && Date.now() - l.verifiedAt <= this.ttlMs)) ? l : undefined;
   }
 
   /** The master says `dir` is at change_seq `seq` now: a listing of that number is renewed, another dropped. */

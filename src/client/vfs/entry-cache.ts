@@ -16,6 +16,11 @@
  * An answer about a directory (a lookup, a listing) that was asked for before a change this mount
  * made to that directory, and arrives after it, may describe the directory before the change: it is
  * not cached (each change counts in `changeSeq`).
+ *
+ * A TTL of 0 (FstClient's default: several clients, or gateway processes, must read what another
+ * just wrote) trusts nothing: no name, attribute, absent xattr or listing is answered from here,
+ * and no scan lists a directory ahead. What a delegation vouches for (delegated-dirs.ts) still
+ * holds, as nobody else can change it.
  */
 import { LRUCache } from 'lru-cache';
 import { FsError } from '../../common/errors/errno.js';
@@ -74,7 +79,11 @@ export class EntryCache {
   private readonly parents = new Map<number, number>();
   private readonly maxParents: number;
 
+  /** Whether anything is trusted at all (a TTL above 0). */
+  private readonly trusting: boolean;
+
   constructor(private readonly meta: MetaClient, readonly ttlMs: number, maxEntries = 200_000) {
+    this.trusting = ttlMs > 0;
     const ttl = Math.max(1, ttlMs);
     this.found = new LRUCache<number, number>({ max: 10_000, ttl });
     this.recentlyChanged = new LRUCache<number, true>({ max: 10_000, ttl });
@@ -82,7 +91,7 @@ export class EntryCache {
     this.attrs = new LRUCache<number, Attr>({ max: maxEntries, ttl });
     this.lastAttrs = new LRUCache<number, Attr>({ max: maxEntries });
     this.maxParents = maxEntries;
-    this.listings = new DirListings(ttl);
+    this.listings = new DirListings(ttlMs);
     this.absentXattrs = new LRUCache<number, Set<string>>({ max: maxEntries, ttl });
   }
 
@@ -92,6 +101,7 @@ export class EntryCache {
 
   /** The attributes of `ino` if still trusted, with the TTL they have left. */
   cachedAttr(ino: number): Cached<Attr> | undefined {
+    if (!this.trusting) return undefined;
     const value = this.attrs.get(ino);
     if (!value) return undefined;
     return { value, ttlSec: Math.max(0, this.attrs.getRemainingTTL(ino)) / 1000 };
@@ -119,6 +129,7 @@ export class EntryCache {
 
   /** The inode `name` names in directory `parent` if still trusted. */
   cachedEntry(parent: number, name: string): number | undefined {
+    if (!this.trusting) return undefined;
     return this.entries.get(entryKey(parent, name));
   }
 
@@ -178,6 +189,7 @@ export class EntryCache {
   }
 
   private peekEntry(parent: number, name: string): Cached<Attr> | undefined {
+    if (!this.trusting) return undefined;
     const key = entryKey(parent, name);
     const ino = this.entries.get(key);
     if (ino === undefined) return undefined;
@@ -194,7 +206,7 @@ export class EntryCache {
   private countFound(dir: number): void {
     // A directory this mount is changing (rm -r, a build writing its output) is not listed: every
     // change would leave the listing behind, and the lookups are part of the changes.
-    if (this.recentlyChanged.has(dir)) return;
+    if (!this.trusting || this.recentlyChanged.has(dir)) return;
     const found = (this.found.get(dir) ?? 0) + 1;
     this.found.set(dir, found);
     if (found < SCAN_AFTER_FOUND || this.scans.has(dir) || this.exactReads.has(dir)) return;
@@ -420,6 +432,7 @@ export class EntryCache {
   }
 
   isXattrAbsent(ino: number, name: string): boolean {
+    if (!this.trusting) return false;
     const absent = this.absentXattrs.get(ino);
     return absent !== undefined && (absent.has(name) || absent.has(ALL));
   }

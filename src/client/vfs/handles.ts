@@ -4,9 +4,15 @@
  * descriptor; the writer is per file).
  */
 import { FsError } from '../../common/errors/errno.js';
-import type { AccessMode } from '../file-handle.js';
 import type { FileReader } from '../read/file-reader.js';
 import type { OpenFile } from './open-files.js';
+
+/** What a descriptor may do, from its open flags. */
+export interface AccessMode {
+  readable: boolean;
+  writable: boolean;
+  append: boolean;
+}
 
 export interface Handle {
   fh: number;

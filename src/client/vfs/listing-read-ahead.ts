@@ -72,9 +72,9 @@ export class ListingReadAhead {
     return this.entries.ttlMs / 2;
   }
 
-  /** Whether something asked for at `at` may still be used (within maxAgeMs). */
+  /** Whether something asked for at `at` may still be used (within maxAgeMs; never when that is 0). */
   private fresh(at: number, now = Date.now()): boolean {
-    return now - at <= this.maxAgeMs;
+    return this.maxAgeMs > 0 && now - at <= this.maxAgeMs;
   }
 
   /** A listing (a page of one) was read: ask ahead for the tree below its subdirectories. */

@@ -1,5 +1,6 @@
-/** opendir, readdir (and readdirplus), releasedir. */
+/** opendir, readdir (and readdirplus), releasedir; and the path API's listing by name (readdirPage). */
 import { FsError } from '../../common/errors/errno.js';
+import type { ReaddirPage } from '../meta-client.js';
 import { fst, type Attr } from '../types.js';
 import { readAhead, rewind } from './dir-handles.js';
 import { shown, staleIfGone } from './ops-attr.js';
@@ -58,6 +59,25 @@ export async function readdir(s: VfsState, fh: number, offset: number, max: numb
     attrs.push(e.attr ? shown(s, e.attr) : bareAttr(e.ino, e.type));
   }
   return { names, attrs, end: !d.more && i >= d.entries.length };
+}
+
+/**
+ * One page of directory `ino` by name: the entries after `after` in name order (UTF-8 byte order),
+ * at most `limit` (the master's page when 0 or absent, at most 10,000), without "." and "..". The
+ * path API's listing (FstClient.readdir, readdirPage): a cursor is a name, not an offset, so no
+ * handle is kept between pages. Every entry read warms the entry cache as a FUSE listing does
+ * (unless this client changed the directory meanwhile), a first page that is the whole directory
+ * makes it known whole, and attributes show open files' pending writes as getattr does.
+ */
+export async function readdirPage(s: VfsState, ino: number, page: { after?: string; limit?: number; withAttrs?: boolean }): Promise<ReaddirPage> {
+  const asked = s.entries.changes;
+  const got = await s.meta.readdir(ino, page).catch(staleIfGone);
+  if (s.entries.unchangedSince(ino, asked)) {
+    for (const e of got.entries) if (e.attr) s.entries.set(ino, e.name, e.attr);
+    if ((page.after ?? '') === '' && !got.more) s.entries.listings.listedEntries(ino, got.changeSeq, got.entries);
+  }
+  const entries = got.entries.map((e) => (e.attr ? { ...e, attr: shown(s, e.attr) } : e));
+  return { entries, more: got.more, changeSeq: got.changeSeq };
 }
 
 export function releasedir(s: VfsState, fh: number): void {

@@ -5,11 +5,10 @@
  */
 import { constants } from 'node:fs';
 import { FsError } from '../../common/errors/errno.js';
-import type { AccessMode } from '../file-handle.js';
 import { FileReader } from '../read/file-reader.js';
 import { overlayPending } from '../writeback/file-writer.js';
 import { fst, type Attr } from '../types.js';
-import type { Handle } from './handles.js';
+import type { AccessMode, Handle } from './handles.js';
 import { newer, sameData } from './open-files.js';
 import { staleIfGone } from './ops-attr.js';
 import { adding } from './ops-names.js';
@@ -89,7 +88,8 @@ export async function create(s: VfsState, parent: number, name: string, mode: nu
   return { attr: h.file.view(attr), fh: h.fh, keepCache: false };
 }
 
-export async function read(s: VfsState, fh: number, position: number, length: number): Promise<Buffer> {
+/** pread(2). With `view`, the answer may be a view of a cached block, which the caller must not modify. */
+export async function read(s: VfsState, fh: number, position: number, length: number, view = true): Promise<Buffer> {
   const h = s.handles.get(fh);
   if (!h.access.readable) throw new FsError('EBADF', 'not open for reading');
   if (h.readerGeneration !== h.file.generation) {
@@ -99,7 +99,13 @@ export async function read(s: VfsState, fh: number, position: number, length: nu
   const pending = h.file.hasWriter ? h.file.writer().snapshot() : undefined;
   // Without pending writes nothing is laid over the data, so a view of the cached block will do.
   const noPending = !pending || pending.end === 0;
-  return overlayPending(pending, await h.reader.read(position, length, noPending), position, length);
+  return overlayPending(pending, await h.reader.read(position, length, view && noPending), position, length);
+}
+
+/** What descriptor `fh` sees of its file now: the size with pending writes, and the bytes not yet committed. */
+export function openState(s: VfsState, fh: number): { ino: number; size: number; pendingBytes: number } {
+  const f = s.handles.get(fh).file;
+  return { ino: f.ino, size: f.size, pendingBytes: f.hasWriter ? f.writer().pendingBytes : 0 };
 }
 
 /** write(2): buffered. `data` is the process's own copy (the binding copied it out of FUSE). */

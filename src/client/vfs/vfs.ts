@@ -4,10 +4,13 @@
  * OpContext, returning typed results and throwing FsError. Built on interfaces only (MetaClient,
  * ChunkClient), so it is tested without a mount; `client/fuse/adapter.ts` only converts arguments,
  * answers and errnos. Answers the kernel may cache come with the seconds it may keep them (Timed).
+ * It is the client core of every front end (built by client/core.ts): the mount, and the path API
+ * (client/fst-client.ts: `fst`, the HTTP gateway), which resolves paths with its lookups and holds
+ * its descriptors.
  */
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkClient } from '../chunk-client.js';
-import type { MetaClient, StatfsResult } from '../meta-client.js';
+import type { MetaClient, ReaddirPage, StatfsResult } from '../meta-client.js';
 import type { ReadOptions } from '../read/file-reader.js';
 import type { Attr } from '../types.js';
 import type { WritebackOptions } from '../writeback/file-writer.js';
@@ -168,10 +171,12 @@ export class Vfs {
   create(parent: number, name: string, mode: number, flags: number, ctx: OpContext): Promise<{ attr: Attr } & fileOps.Opened> {
     return fileOps.create(this.s, parent, name, mode, flags, ctx);
   }
-  /** pread(2). */
-  read(fh: number, position: number, length: number): Promise<Buffer> { return fileOps.read(this.s, fh, position, length); }
+  /** pread(2); with `view` (the default) possibly a view of a cached block, which the caller must not modify. */
+  read(fh: number, position: number, length: number, view = true): Promise<Buffer> { return fileOps.read(this.s, fh, position, length, view); }
   /** pwrite(2). */
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
+  /** What descriptor `fh` sees of its file now: size with pending writes, bytes not yet committed. */
+  openState(fh: number): { ino: number; size: number; pendingBytes: number } { return fileOps.openState(this.s, fh); }
   /** fallocate(2): modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE (vfs/fallocate.ts). */
   fallocate(fh: number, mode: number, offset: number, length: number, ctx: OpContext): Promise<void> {
     return fallocate(this.s, fh, mode, offset, length, ctx);
@@ -198,6 +203,8 @@ export class Vfs {
   opendir(ino: number): Promise<number> { return dirOps.opendir(this.s, ino); }
   /** Up to `max` entries from `offset` (readdir and readdirplus). */
   readdir(fh: number, offset: number, max: number): Promise<dirOps.DirPiece> { return dirOps.readdir(this.s, fh, offset, max); }
+  /** One page of a directory by name, after `after` (the path API's listing; FUSE's goes by offset). */
+  readdirPage(ino: number, page: { after?: string; limit?: number; withAttrs?: boolean }): Promise<ReaddirPage> { return dirOps.readdirPage(this.s, ino, page); }
   /** closedir(3). */
   releasedir(fh: number): void { dirOps.releasedir(this.s, fh); }
   /** Whether `fh` is a listing of directory `ino` still being read (one left unfinished is dropped in time). */
