@@ -67,6 +67,7 @@ export class FileHandle {
   private closed = false;
   /** The size last seen, for currentSize once closed. */
   private lastSize: number;
+  private lastStat: FileStat | undefined;
 
   constructor(readonly path: string, readonly ino: number, private readonly fh: number, readonly access: AccessMode, private readonly deps: HandleDeps, size: number) {
     this.lastSize = size;
@@ -131,6 +132,16 @@ export class FileHandle {
     await this.deps.vfs.fsync(this.fh);
   }
 
+  /**
+   * The attributes as this client knows them, without a call: the master's at open, then those its
+   * commits answered, with pending writes laid over; after close, those of the last commit.
+   */
+  knownStat(): FileStat {
+    if (!this.closed) this.lastStat = toFileStat(this.deps.vfs.openState(this.fh).attr);
+    if (!this.lastStat) throw new FsError('EBADF', `${this.path}: closed without a commit`);
+    return this.lastStat;
+  }
+
   /** fstat(2), with the size including pending writes. */
   async stat(): Promise<FileStat> {
     this.check('stat');
@@ -147,6 +158,7 @@ export class FileHandle {
     this.closed = true;
     try {
       await this.deps.vfs.flush(this.fh);
+      this.lastStat = toFileStat(this.deps.vfs.openState(this.fh).attr);
     } finally {
       try {
         await this.deps.vfs.release(this.fh);

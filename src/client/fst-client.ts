@@ -83,7 +83,8 @@ export class FstClient {
   /** The client core: connections and the Vfs (shared construction with fst-mount). */
   readonly core: ClientCore;
   readonly resolver: PathResolver;
-  private readonly ctx: OpContext;
+  /** Who this client's calls act as, for front ends that call the core (`vfs`) by inode. */
+  readonly ctx: OpContext;
   private readonly handles = new Set<FileHandle>();
   private readonly tree: TreeDeps;
 

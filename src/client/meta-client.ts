@@ -75,6 +75,8 @@ export interface Unlinked extends ParentChange {
 /** rename: both directories after the change (the same attributes twice when they are one). */
 export interface Renamed extends ParentChange {
   newParentAttr: Attr | undefined;
+  /** The new name named something, which was replaced (false from masters that do not say). */
+  replaced: boolean;
 }
 
 /** link: the inode (new nlink and ctime) and the new name's directory after the change. */
@@ -371,7 +373,7 @@ export class MetaClient {
     const res = await this.call(MasterMethods.Rename, {
       parent, name, newParent, newName, noReplace, caller: this.who(opts), keepIno: opts.keepIno ?? 0,
     }, opts);
-    return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename') };
+    return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename'), replaced: res.replaced === true };
   }
 
   /** link(2): a new name for `ino`. */

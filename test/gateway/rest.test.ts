@@ -81,7 +81,9 @@ describe('fst-gateway REST API', () => {
     expect((await curl([...AUTH, '-H', 'If-Match: "other"', url('/c/c.txt')])).status).toBe(412);
     // A change makes the old ETag stale.
     await writeFile(src, 'changed\n');
-    await curl([...AUTH, '-T', src, url('/c/c.txt')]);
+    // Replacing answers 200 (creating answered 201).
+    expect(put.status).toBe(201);
+    expect((await curl([...AUTH, '-T', src, url('/c/c.txt')])).status).toBe(200);
     const again = await curl([...AUTH, '-H', `If-None-Match: ${head.headers.etag}`, url('/c/c.txt')]);
     expect(again.status).toBe(200);
     expect(again.body).toBe('changed\n');

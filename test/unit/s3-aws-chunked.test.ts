@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { AwsChunkedDecoder, type AwsChunkedOptions } from '../../src/gateway/s3/aws-chunked.js';
 import { S3Error, type S3ErrorCode } from '../../src/gateway/s3/s3-error.js';
 import { verifySigV4, type VerifiedSignature } from '../../src/gateway/s3/sigv4.js';
-import { chunkSig, deriveKey, trailerSig } from './s3-signing-helpers.js';
+import { chunkSig, deriveKey, trailerSig } from '../helpers/s3-signing.js';
 
 interface Outcome {
   data: Buffer;

@@ -14,7 +14,7 @@ import { bodyChecks } from '../../src/gateway/s3/body-check.js';
 import { S3Error } from '../../src/gateway/s3/s3-error.js';
 import { verifySigV4, type SignedRequest } from '../../src/gateway/s3/sigv4.js';
 import { parseCompleteMultipartUpload, parseDeleteObjects } from '../../src/gateway/s3/xml.js';
-import { AKID, awsEscape, SECRET, secrets } from './s3-signing-helpers.js';
+import { AKID, awsEscape, SECRET, secrets } from '../helpers/s3-signing.js';
 
 interface Captured {
   method: string;

@@ -8,7 +8,7 @@ import { canonicalUri } from '../../src/gateway/s3/sigv4-canonical.js';
 import { hasSigV4, verifySigV4, type SignedRequest } from '../../src/gateway/s3/sigv4.js';
 import {
   AKID, deriveKey, hmacOf, presign, received, s3Signer, secrets, sha256Of, signHeaders, wirePath, type SmithyRequest,
-} from './s3-signing-helpers.js';
+} from '../helpers/s3-signing.js';
 
 const T0 = new Date('2026-12-06T10:00:00Z');
 const minutes = (n: number): Date => new Date(T0.getTime() + n * 60_000);

@@ -103,9 +103,9 @@ export async function read(s: VfsState, fh: number, position: number, length: nu
 }
 
 /** What descriptor `fh` sees of its file now: the size with pending writes, and the bytes not yet committed. */
-export function openState(s: VfsState, fh: number): { ino: number; size: number; pendingBytes: number } {
+export function openState(s: VfsState, fh: number): { ino: number; size: number; pendingBytes: number; attr: Attr } {
   const f = s.handles.get(fh).file;
-  return { ino: f.ino, size: f.size, pendingBytes: f.hasWriter ? f.writer().pendingBytes : 0 };
+  return { ino: f.ino, size: f.size, pendingBytes: f.hasWriter ? f.writer().pendingBytes : 0, attr: f.view() };
 }
 
 /** write(2): buffered. `data` is the process's own copy (the binding copied it out of FUSE). */

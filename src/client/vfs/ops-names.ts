@@ -163,20 +163,27 @@ export function askSubdirs(s: VfsState, parent: number): void {
   }
 }
 
-/** rename(2) and renameat2 with RENAME_NOREPLACE (RENAME_EXCHANGE is not supported: EINVAL). */
-export async function rename(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
+/**
+ * rename(2) and renameat2 with RENAME_NOREPLACE (RENAME_EXCHANGE is not supported: EINVAL).
+ * Resolves with whether the new name named something that was replaced.
+ */
+export async function rename(s: VfsState, parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<boolean> {
   if ((flags & ~RENAME_NOREPLACE) !== 0) throw new FsError('EINVAL', `rename flags ${flags} are not supported`);
-  if (renameHere(s, parent, name, newParent, newName, flags, ctx)) return;
+  // In a delegated directory the listing is exact: it knows whether the name was taken.
+  const taken = s.entries.knownIno(newParent, newName) !== undefined;
+  if (renameHere(s, parent, name, newParent, newName, flags, ctx)) return taken;
   const moved = s.entries.knownIno(parent, name);
   let replaced = s.entries.knownIno(newParent, newName);
   let dirAttr: Attr | undefined;
   let newDirAttr: Attr | undefined;
+  let wasReplaced = false;
   try {
     const keepIno = (flags & RENAME_NOREPLACE) !== 0 ? 0 : await s.orphans.keepCandidate(newParent, newName);
     if (keepIno !== 0) replaced = keepIno;
     const res = await s.meta.rename(parent, name, newParent, newName, (flags & RENAME_NOREPLACE) !== 0, { caller: callerOf(ctx), keepIno });
     dirAttr = res.parentAttr;
     newDirAttr = res.newParentAttr;
+    wasReplaced = res.replaced;
     s.delegated?.want(parent);
     if (newParent !== parent) s.delegated?.want(newParent);
     // The master keeps it only if this was its last link; releasing one it freed is harmless.
@@ -187,4 +194,5 @@ export async function rename(s: VfsState, parent: number, name: string, newParen
     if (replaced !== undefined) s.entries.forgetAttr(replaced);
     s.entries.renamed(parent, name, newParent, newName, dirAttr, newDirAttr);
   }
+  return wasReplaced;
 }

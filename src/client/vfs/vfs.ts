@@ -160,8 +160,8 @@ export class Vfs {
   unlink(parent: number, name: string, ctx: OpContext): Promise<void> { return nameOps.unlink(this.s, parent, name, ctx); }
   /** rmdir(2). */
   rmdir(parent: number, name: string, ctx: OpContext): Promise<void> { return nameOps.rmdir(this.s, parent, name, ctx); }
-  /** rename(2), renameat2(RENAME_NOREPLACE): atomically replaces an existing target. */
-  rename(parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<void> {
+  /** rename(2), renameat2(RENAME_NOREPLACE): atomically replaces an existing target (resolves with whether it did). */
+  rename(parent: number, name: string, newParent: number, newName: string, flags: number, ctx: OpContext): Promise<boolean> {
     return nameOps.rename(this.s, parent, name, newParent, newName, flags, ctx);
   }
 
@@ -176,7 +176,7 @@ export class Vfs {
   /** pwrite(2). */
   write(fh: number, data: Buffer, position: number): Promise<number> { return fileOps.write(this.s, fh, data, position); }
   /** What descriptor `fh` sees of its file now: size with pending writes, bytes not yet committed. */
-  openState(fh: number): { ino: number; size: number; pendingBytes: number } { return fileOps.openState(this.s, fh); }
+  openState(fh: number): { ino: number; size: number; pendingBytes: number; attr: Attr } { return fileOps.openState(this.s, fh); }
   /** fallocate(2): modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE (vfs/fallocate.ts). */
   fallocate(fh: number, mode: number, offset: number, length: number, ctx: OpContext): Promise<void> {
     return fallocate(this.s, fh, mode, offset, length, ctx);

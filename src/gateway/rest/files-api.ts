@@ -99,14 +99,12 @@ async function getFile(r: FilesRequest, method: string): Promise<void> {
 
 async function put(r: FilesRequest): Promise<void> {
   if (r.slash || r.path === '/') throw new HttpError(400, 'bad-path', 'a file path must not end with "/" (POST ?mkdir makes directories)');
-  const { client, staging } = r.principal.access;
-  const existed = await client.lstat(r.path).then(() => true, () => false);
   const type = r.req.headers['content-type'];
-  const st = await putFile(client, staging, r.path, requestBody(r.req), {
+  const st = await putFile(r.principal.access, r.path, requestBody(r.req), {
     makeParents: true, meta: () => metaToRecord(r.path, type),
   });
   const etag = etagOf(st);
-  sendJson(r.res, existed ? 200 : 201, { path: r.path, size: st.size, etag }, { etag });
+  sendJson(r.res, st.existed ? 200 : 201, { path: r.path, size: st.size, etag }, { etag });
 }
 
 async function remove(r: FilesRequest): Promise<void> {

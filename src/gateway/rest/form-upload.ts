@@ -54,7 +54,7 @@ export async function formUpload(req: IncomingMessage, access: ClusterAccess, di
         }
         checkName(name);
         const target = dir === '/' ? `/${name}` : `${dir}/${name}`;
-        const st = await putFile(access.client, access.staging, target, body, {
+        const st = await putFile(access, target, body, {
           makeParents: true, meta: () => metaToRecord(target, info.mimeType === 'application/octet-stream' ? undefined : info.mimeType),
         });
         if ((stream as unknown as { truncated?: boolean }).truncated) throw new HttpError(413, 'too-large', `file '${name}' is over the size limit`);

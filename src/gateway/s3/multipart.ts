@@ -13,7 +13,7 @@ import { requestBody } from '../http/request-body.js';
 import { readSmallBody } from '../http/small-body.js';
 import type { ClusterAccess } from '../client-pool.js';
 import { encodeObjectMeta, etagOf, metaToRecord, objectMetaFor, OBJECT_XATTR } from '../store/object-meta.js';
-import { checkTarget, writeStaged } from '../store/put-file.js';
+import { commitStaged, writeStaged } from '../store/put-file.js';
 import { bodyChecks } from './body-check.js';
 import { S3Error } from './s3-error.js';
 import { checkBucket, client, mustWrite, objectPath, sendEmpty, sendXml, userMetaOf, type S3Request } from './s3-request.js';
@@ -110,7 +110,6 @@ export async function completeUpload(r: S3Request, id: string): Promise<void> {
   const c = client(r);
   const target = objectPath(r);
   await checkBucket(r);
-  await checkTarget(c, target, true);
   let offset = 0;
   const inPlace = parts.every((p) => {
     const ok = p.at === offset;
@@ -118,20 +117,19 @@ export async function completeUpload(r: S3Request, id: string): Promise<void> {
     return ok;
   });
   const total = offset;
-  let source: string;
+  const meta = rec.contentType || rec.userMeta ? { contentType: rec.contentType, userMeta: rec.userMeta } : undefined;
+  let st: FileStat;
   if (inPlace) {
-    await c.truncate(store.dataPath(id), total);
-    source = store.dataPath(id);
+    st = await c.truncate(store.dataPath(id), total);
+    if (meta) await c.setxattr(store.dataPath(id), OBJECT_XATTR, encodeObjectMeta(objectMetaFor(st, meta)));
+    // A failed rename (a directory in the way) leaves the upload whole, to be completed again.
+    await commitStaged(c, { dir: (await c.stat(store.dir(id))).ino, name: 'data' }, target, { makeParents: true, keepOnFailure: true });
   } else {
     // Uneven parts, or parts kept apart: the object is made by copying them in order.
-    const data = store.dataPath(id);
-    source = (await writeStaged(c, r.principal.access.staging, partBytes(r, store, id, parts, data), {})).temp;
+    const staged = await writeStaged(r.principal.access, partBytes(r, store, id, parts, store.dataPath(id)), { meta: () => meta });
+    st = staged.stat;
+    await commitStaged(c, staged, target, { makeParents: true });
   }
-  let st: FileStat = await c.stat(source);
-  const meta = rec.contentType || rec.userMeta ? { contentType: rec.contentType, userMeta: rec.userMeta } : undefined;
-  if (meta) await c.setxattr(source, OBJECT_XATTR, encodeObjectMeta(objectMetaFor(st, meta)));
-  await c.rename(source, target);
-  st = await c.stat(target);
   await store.remove(id).catch((err: unknown) => r.log.warn('removing a completed upload failed', { id, err }));
   sendXml(r, 200, 'CompleteMultipartUploadResult', { Location: `/${r.bucket}/${r.key}`, Bucket: r.bucket, Key: r.key, ETag: etagOf(st) });
 }

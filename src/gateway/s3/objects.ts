@@ -37,10 +37,10 @@ export function objectHeaders(st: FileStat, meta: ObjectMeta | undefined): Recor
 
 export async function putObject(r: S3Request): Promise<void> {
   mustWrite(r);
-  await checkBucket(r);
   const c = client(r);
   const path = objectPath(r);
   if (r.key.endsWith('/')) {
+    await checkBucket(r);
     // A directory marker: only an empty body makes sense for a directory.
     const body: Buffer[] = [];
     for await (const chunk of requestBody(r.req, bodyChecks(r.req.headers, r.principal.signature))) body.push(chunk);
@@ -53,10 +53,12 @@ export async function putObject(r: S3Request): Promise<void> {
   }
   const type = r.req.headers['content-type'];
   const userMeta = userMetaOf(r.req);
-  const st = await putFile(c, r.principal.access.staging, path, requestBody(r.req, bodyChecks(r.req.headers, r.principal.signature)), {
-    makeParents: true, meta: () => metaToRecord(path, type, userMeta),
+  // The bucket is checked only when the key's directory is missing (the one case a put makes any).
+  const st = await putFile(r.principal.access, path, requestBody(r.req, bodyChecks(r.req.headers, r.principal.signature)), {
+    makeParents: true, beforeMkdir: () => checkBucket(r), meta: () => metaToRecord(path, type, userMeta),
   }).catch((e: unknown) => {
     const code = toFsError(e).code;
+    if (code === 'ENOENT') return checkBucket(r).then(() => Promise.reject(e));
     if (code === 'EISDIR') throw new S3Error('InvalidRequest', `key '${r.key}' is a prefix (a directory) here and cannot also be an object`);
     if (code === 'ENOTDIR') throw new S3Error('InvalidRequest', `a prefix of key '${r.key}' is an object here, so the key cannot be stored`);
     throw e;
@@ -194,7 +196,7 @@ export async function copyObject(r: S3Request): Promise<void> {
       st = await c.stat(target);
       await c.setxattr(target, OBJECT_XATTR, encodeObjectMeta(objectMetaFor(st, meta ?? {})));
     } else {
-      st = await putFile(c, r.principal.access.staging, target, filePieces(f.handle), { makeParents: true, meta: () => meta });
+      st = await putFile(r.principal.access, target, filePieces(f.handle), { makeParents: true, beforeMkdir: () => checkBucket(r), meta: () => meta });
     }
     sendXml(r, 200, 'CopyObjectResult', { ETag: etagOf(st), LastModified: new Date(st.mtimeMs).toISOString() });
   } finally {

@@ -10,7 +10,6 @@ import type { FileHandle } from '../../client/file-handle.js';
 import { filePieces } from '../../client/file-pieces.js';
 import type { FileStat } from '../../client/file-stat.js';
 import type { FstClient } from '../../client/fst-client.js';
-import { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import { contentTypeOf } from '../http/content-type.js';
 import { decodeObjectMeta, etagOf, OBJECT_XATTR, type ObjectMeta } from './object-meta.js';
@@ -34,14 +33,14 @@ export async function readObjectMeta(client: FstClient, path: string, st: FileSt
   return decodeObjectMeta(raw, st);
 }
 
-/** Opens a regular file for reading; EISDIR for a directory, EINVAL for anything else. */
+/**
+ * Opens a regular file for reading; EISDIR for a directory, EINVAL for anything else. The open asks
+ * the master for the file's attributes (close-to-open), which are then known without another call.
+ */
 export async function openFile(client: FstClient, path: string): Promise<OpenedFile> {
-  const st = await client.stat(path);
-  if (st.kind === 'directory') throw new FsError('EISDIR', `'${path}' is a directory`);
-  if (st.kind !== 'file') throw new FsError('EINVAL', `'${path}' is not a regular file`);
   const handle = await client.open(path, { read: true });
   try {
-    const stat = await handle.stat();
+    const stat = handle.knownStat();
     const meta = await readObjectMeta(client, path, stat);
     return { handle, stat, meta, etag: etagOf(stat), contentType: meta?.contentType ?? contentTypeOf(posix.basename(path)) };
   } catch (e) {

@@ -5,7 +5,6 @@
  * since the callers of different access keys write there. Several gateways share them: names are
  * random. A gateway removes what it finds there older than a day (a gateway that died mid-upload).
  */
-import { randomUUID } from 'node:crypto';
 import type { FstClient } from '../../client/fst-client.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import type { Logger } from '../../common/log/logger.js';
@@ -29,6 +28,7 @@ async function mkdirShared(client: FstClient, path: string): Promise<void> {
 /** Makes the staging directories once per client (again after a failure). */
 export class Staging {
   private ready: Promise<void> | undefined;
+  private tmpIno: Promise<number> | undefined;
 
   constructor(private readonly client: FstClient) {}
 
@@ -44,10 +44,21 @@ export class Staging {
     return this.ready;
   }
 
-  /** A fresh name for a file being uploaded. */
-  async tempPath(): Promise<string> {
-    await this.ensure();
-    return `${TMP_DIR}/${randomUUID()}`;
+  /**
+   * The inode of `tmp/`, found once: uploads create and rename their files by inode, so the staging
+   * path costs no lookups per request. `forgetTmp` after ENOENT/ESTALE (someone removed it).
+   */
+  tmpDir(): Promise<number> {
+    this.tmpIno ??= this.ensure().then(async () => (await this.client.stat(TMP_DIR)).ino).catch((e: unknown) => {
+      this.tmpIno = undefined;
+      throw e;
+    });
+    return this.tmpIno;
+  }
+
+  forgetTmp(): void {
+    this.tmpIno = undefined;
+    this.ready = undefined;
   }
 
   /** Removes uploads left more than a day ago (by gateways that died); errors are only logged. */

@@ -31,6 +31,8 @@ export interface RenameArgs {
 export interface RenameResult {
   parentAttr: fst.IAttr;
   newParentAttr: fst.IAttr;
+  /** Something was at the new name and was replaced. */
+  replaced: boolean;
 }
 
 /** Deeper than any sane tree; reaching it means a corrupt `parent` chain, not a real path. */
@@ -76,7 +78,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
   checkExpected(stamp, moved);
   const target = await findChild(tx, dstDir.ino, a.newName);
   // POSIX: two names of the same inode: rename does nothing and succeeds.
-  if (target?.ino === moved.ino) return { parentAttr: rowToAttr(srcDir), newParentAttr: rowToAttr(dstDir) };
+  if (target?.ino === moved.ino) return { parentAttr: rowToAttr(srcDir), newParentAttr: rowToAttr(dstDir), replaced: false };
   if (target && a.noReplace) throw new FsError('EEXIST', `${JSON.stringify(a.newName)} exists in directory ${dstDir.ino}`);
 
   checkAccess(srcDir, cred, MAY_WRITE | MAY_EXEC);
@@ -120,9 +122,9 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
   if (!crossDir) {
     await touchDir(tx, srcDir.ino, now, srcDelta + dstDelta);
     const dirAttr = await getattr(tx, srcDir.ino);
-    return { parentAttr: dirAttr, newParentAttr: dirAttr };
+    return { parentAttr: dirAttr, newParentAttr: dirAttr, replaced: target !== undefined };
   }
   await touchDir(tx, srcDir.ino, now, srcDelta);
   await touchDir(tx, dstDir.ino, now, dstDelta);
-  return { parentAttr: await getattr(tx, srcDir.ino), newParentAttr: await getattr(tx, dstDir.ino) };
+  return { parentAttr: await getattr(tx, srcDir.ino), newParentAttr: await getattr(tx, dstDir.ino), replaced: target !== undefined };
 }
