@@ -15,6 +15,7 @@ import { registerFsck } from './commands/fsck.js';
 import { registerGc } from './commands/gc.js';
 import { registerGoal } from './commands/goal.js';
 import { registerInstallUnits } from './commands/install-units.js';
+import { registerMetadata } from './commands/metadata.js';
 import { registerRebalance } from './commands/rebalance.js';
 import { registerSpace } from './commands/space.js';
 import { registerStatus } from './commands/status.js';
@@ -22,7 +23,7 @@ import { registerWaitReady } from './commands/wait-ready.js';
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const program = createProgram('fstadmin', 'FST cluster administration', io);
-  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady, registerCredentials]) {
+  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady, registerCredentials, registerMetadata]) {
     register(program, io);
   }
   return runProgram(program, argv, io);

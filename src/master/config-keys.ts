@@ -32,6 +32,19 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
     name: 'insecure', type: 'bool', default: false,
     description: 'serve plaintext without credentials, to anyone who can reach the port: only for a closed test network (logs a warning at every start)',
   },
+  {
+    name: 'backup-dir', type: 'path', placeholder: 'dir', defaultText: '<data>/backups',
+    description: 'where metadata backups go (put it on another disk or machine: a backup beside the database dies with it)',
+  },
+  {
+    name: 'backup-interval', type: 'non-negative-number', default: 60, placeholder: 'minutes',
+    description: 'minutes between automatic metadata backups (database snapshot and cluster identity); 0: none',
+  },
+  { name: 'backup-keep', type: 'positive-int', default: 24, placeholder: 'n', description: 'metadata backups kept in backup-dir (the oldest are removed)' },
+  {
+    name: 'restore', type: 'path', placeholder: 'file', defaultText: 'none',
+    description: 'start from this metadata backup (fstadmin metadata backup); data must hold no database yet',
+  },
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,
 ];

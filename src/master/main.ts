@@ -35,6 +35,10 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     inlineMaxBytes: c.number('inline-max'),
     metricsListen: c.optionalString('metrics-listen'),
     insecure: c.boolean('insecure'),
+    restoreFrom: c.optionalString('restore'),
+    backupDir: c.optionalString('backup-dir'),
+    backupIntervalMs: c.number('backup-interval') * 60_000,
+    backupKeep: c.number('backup-keep'),
   };
 }
 

@@ -17,6 +17,9 @@ import { AdminMethods, MasterMethods, RegistryMethods } from '../common/rpc/serv
 import { ChunkManager } from './chunks/chunk-manager.js';
 import { MasterDb } from './db/database.js';
 import { adminServiceHandlers } from './rpc/admin-service.js';
+import { MetadataBackups } from './backup/metadata-backups.js';
+import { restoreBackup } from './backup/restore.js';
+import { RestoreState } from './backup/restore-state.js';
 import { masterServiceHandlers } from './rpc/master-service.js';
 import { LockTable } from './locks/lock-table.js';
 import { Delegations } from './sessions/delegations.js';
@@ -71,6 +74,14 @@ export interface MasterOptions {
    * only). Otherwise every port speaks TLS and every call is checked (docs/SECURITY.md). @default false
    */
   insecure?: boolean;
+  /** A backup file (`fstadmin metadata backup`) to start from; `dataDir` must hold no database. */
+  restoreFrom?: string;
+  /** Where metadata backups go. @default <dataDir>/backups */
+  backupDir?: string;
+  /** Between automatic metadata backups; 0: none. @default 3600000 (an hour) */
+  backupIntervalMs?: number;
+  /** Metadata backups kept in backupDir. @default 24 */
+  backupKeep?: number;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -93,7 +104,12 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   lifecycle.transition('starting');
   const replication = opts.replication ?? 2;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1_000;
+  if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
   const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync });
+  const restore = await RestoreState.load(opts.dataDir);
+  if (restore.active) log.warn('metadata restored from a backup and not reconciled yet: run fstadmin fsck --repair (until then, chunk versions it never issued are adopted)', { ...restore.info });
+  const backups = new MetadataBackups({ db, dataDir: opts.dataDir, dir: opts.backupDir, intervalMs: opts.backupIntervalMs ?? 3_600_000, keep: opts.backupKeep ?? 24, log });
+  await backups.load().catch((err: unknown) => log.warn('reading the backup directory failed', { dir: backups.dir, err }));
   const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
   await registry.load();
   const security = opts.insecure ? undefined : await loadOrCreateClusterTls(opts.dataDir, db, log);
@@ -133,8 +149,8 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const delegations = new Delegations(undefined, undefined, !db.created);
   const locks = new LockTable();
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens, locks), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
-  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key), log, metrics?.rpcServer, authorizeService('registry', credentials));
-  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials, callsAnswered: () => server.callsAnswered }), log, metrics?.rpcServer, authorizeService('admin', credentials));
+  addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key, () => restore.active), log, metrics?.rpcServer, authorizeService('registry', credentials));
+  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials, callsAnswered: () => server.callsAnswered, backups, restore }), log, metrics?.rpcServer, authorizeService('admin', credentials));
   const listen = opts.listen ?? '127.0.0.1:9420';
   let port: number;
   let metricsServer: MetricsServer | undefined;
@@ -154,6 +170,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   }
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   chunks.start();
+  backups.start();
   // Orphans whose client stopped renewing them (it died with the files open) are freed.
   const orphanSweep = setInterval(() => {
     ns.expireOrphans().then((n) => n > 0 && log.info('freed orphans whose client is gone', { count: n }), (err: unknown) => log.warn('orphan sweep failed', { err }));
@@ -164,6 +181,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
 
   const shutdown = async (): Promise<void> => {
     clearInterval(orphanSweep);
+    backups.stop();
     // Answers the mounts' waiting AwaitRecall calls, so that draining does not wait for them.
     delegations.close();
     locks.close();

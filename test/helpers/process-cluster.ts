@@ -60,10 +60,11 @@ export class ProcessCluster {
     return join(this.root, 'master');
   }
 
-  async startMaster(listen: string): Promise<void> {
+  /** Starts the master on `listen` (with `extraArgs` beside the cluster's masterArgs, e.g. `--restore FILE`). */
+  async startMaster(listen: string, extraArgs: string[] = []): Promise<void> {
     this.master = await DaemonProcess.start('fst-master', 'fst-master.js', [
       '--data', this.masterDataDir, '--listen', listen, '--replication', String(this.opts.replication),
-      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs,
+      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs, ...extraArgs,
     ]);
     if (!this.insecure) registerCredentials(this.master.address, this.credentials);
   }

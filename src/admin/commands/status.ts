@@ -27,7 +27,11 @@
  *                    "maxDeviation": 0 },
  *     "logicalBytes": 0,                 // sum of regular files' sizes
  *     "masterCalls": 0,                  // RPCs the master answered since it started
- *     "nowMs": 1732182000000             // the master's clock when it answered
+ *     "nowMs": 1732182000000,            // the master's clock when it answered
+ *     "lastBackup": { "name": "fst-meta-....fstbackup", "createdMs": 0, "bytes": 0, "sha256": "" } | null,
+ *     "lastBackupError": "",             // why the last metadata backup failed, "" when it did not
+ *     "engine": "sqlite",                // the metadata engine
+ *     "restoredFrom": ""                 // the backup restored from, until fsck --repair reconciled it
  *   }
  *
  * A rate (operations per second) takes two answers: (masterCalls2 - masterCalls1) * 1000 /
@@ -111,7 +115,14 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
       `(${formatBytes(r.bytesCopied)}), ${r.failed} failed, ${r.staleDeleted} stale deleted, ${r.trimmed} surplus deleted`,
     `${describeRebalance(s.rebalance as Parameters<typeof describeRebalance>[0])}; ${String((s.rebalance as { queued: number }).queued)} queued, ` +
       `${String((s.rebalance as { inFlight: number }).inFlight)} in flight`,
+    `metadata:    ${String(s.engine || 'sqlite')}; ${describeBackup(s.lastBackup as { name: string; createdMs: number; bytes: number } | null, String(s.lastBackupError ?? ''))}`,
+    ...(s.restoredFrom ? [`restored:    from ${String(s.restoredFrom)}: run fstadmin fsck --repair to reconcile it with the chunkservers`] : []),
   ];
+}
+
+function describeBackup(b: { name: string; createdMs: number; bytes: number } | null, error: string): string {
+  const last = b ? `last backup ${new Date(b.createdMs).toISOString()} (${b.name}, ${formatBytes(b.bytes)})` : 'no backup made since the master started';
+  return error ? `${last}; the last one FAILED: ${error}` : last;
 }
 
 /** The cluster status as its JSON form (shared by status, df and rebalance). */

@@ -65,6 +65,8 @@ export const AdminMethods = {
   CreateCredential: method(A, 'CreateCredential', 'unary', fst.CreateCredentialRequest, fst.CreateCredentialResponse),
   ListCredentials: method(A, 'ListCredentials', 'unary', fst.ListCredentialsRequest, fst.ListCredentialsResponse),
   RevokeCredential: method(A, 'RevokeCredential', 'unary', fst.RevokeCredentialRequest, fst.RevokeCredentialResponse),
+  BackupMetadata: method(A, 'BackupMetadata', 'unary', fst.BackupMetadataRequest, fst.BackupMetadataResponse),
+  ReadBackup: method(A, 'ReadBackup', 'unary', fst.ReadBackupRequest, fst.ReadBackupResponse),
 };
 
 const C = 'fst.ChunkserverService';

@@ -1,6 +1,8 @@
 /** What the master's administration operations (AdminService) work with. */
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
+import type { MetadataBackups } from '../backup/metadata-backups.js';
+import type { RestoreState } from '../backup/restore-state.js';
 import type { MasterDb } from '../db/database.js';
 import type { CredentialRegistry } from '../security/credential-registry.js';
 import type { ServerRegistry } from '../servers/registry.js';
@@ -16,4 +18,8 @@ export interface AdminDeps {
   credentials: CredentialRegistry | undefined;
   /** RPCs the master has answered since it started (its RpcServer's count). */
   callsAnswered: () => number;
+  /** The metadata backups (master/backup/metadata-backups.ts). */
+  backups: MetadataBackups;
+  /** Whether the metadata was restored and not yet reconciled (master/backup/restore-state.ts). */
+  restore: RestoreState;
 }

@@ -96,5 +96,14 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
     // Read together, after the queries above: the count is the one as of this clock reading.
     masterCalls: deps.callsAnswered(),
     nowMs: Date.now(),
+    ...(deps.backups.last ? { lastBackup: backupInfo(deps.backups.last) } : {}),
+    lastBackupError: deps.backups.lastError ?? '',
+    engine: 'sqlite',
+    restoredFrom: deps.restore.info ? `${deps.restore.info.backup} (snapshot of ${new Date(deps.restore.info.created).toISOString()})` : '',
   };
+}
+
+/** A backup as AdminService answers it. */
+export function backupInfo(b: { name: string; created: number; bytes: number; sha256: string }): fst.IBackupInfo {
+  return { name: b.name, createdMs: b.created, bytes: b.bytes, sha256: b.sha256 };
 }

@@ -136,6 +136,8 @@ export async function fsck(deps: AdminDeps, req: fst.IFsckRequest, signal?: Abor
   const repaired = problems.filter((p) => p.repaired).length;
   const checkedServers = [...inv.views.values()].filter((v) => v.state === 'checked').length;
   const unreachable = [...new Set([...inv.unreachable, ...second.unreachable])];
+  // A restore is reconciled once a repair has seen every live server and the whole list.
+  if (repair && unreachable.length === 0 && !first.truncated) await deps.restore.finish(deps.log);
   deps.log.info('fsck done', {
     repair, chunks: first.checked, busy: first.busy, servers: checkedServers, unreachable: unreachable.length,
     problems: problems.length, suspected: first.findings.length, repaired, ms: Date.now() - started,

@@ -39,6 +39,8 @@ export class MasterDb {
     private readonly log: FileHandle | undefined,
     /** The database was made by this open (a namespace nobody used before). */
     readonly created: boolean,
+    /** The reader's connection, for snapshots (tests give MasterDb other readers). */
+    private readonly snapshotSource?: SqliteConnection,
   ) {}
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
@@ -54,12 +56,20 @@ export class MasterDb {
     // it): syncing this handle makes every commit so far durable, in the thread pool.
     const log = sync === 'FULL' ? undefined : await open(`${path}-wal`, 'r');
     const queue = new WriteQueue(writer, log && (() => log.datasync()));
-    return new MasterDb(writer, reader, queue, path, log, created);
+    return new MasterDb(writer, reader, queue, path, log, created, reader);
   }
 
   /** One atomic mutation through the single writer queue; `durable`: answered once on disk. */
   write<T>(body: (tx: Tx) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
     return this.queue.write(body, opts);
+  }
+
+  /** A consistent copy of the database at `dest`, from the reader (writes go on meanwhile); its schema version. */
+  async snapshot(dest: string): Promise<number> {
+    const row = await this.reader.get<{ user_version: number }>('PRAGMA user_version');
+    if (!this.snapshotSource) throw new Error('this database cannot take snapshots');
+    await this.snapshotSource.backup(dest);
+    return row?.user_version ?? 0;
   }
 
   async close(): Promise<void> {

@@ -121,6 +121,15 @@ export class SqliteConnection {
     }
   }
 
+  /**
+   * A consistent copy of the database at `dest` (SQLite's online backup), taken while others go on
+   * writing: after a first step, the rest is copied in one step, inside one read snapshot, so
+   * commits meanwhile cannot make it start over.
+   */
+  backup(dest: string): Promise<void> {
+    return this.db.backup(dest, { progress: ({ remainingPages }) => Math.max(1, remainingPages) }).then(() => undefined);
+  }
+
   close(): Promise<void> {
     this.statements.clear();
     this.rawStatements.clear();

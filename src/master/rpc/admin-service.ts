@@ -2,7 +2,7 @@
 import type { ServiceHandlers } from '../../common/rpc/server.js';
 import type { AdminMethods } from '../../common/rpc/services.js';
 import type { AdminDeps } from '../admin/admin-deps.js';
-import { clusterStatus } from '../admin/cluster-status.js';
+import { backupInfo, clusterStatus } from '../admin/cluster-status.js';
 import { collectGarbage } from '../admin/collect-garbage.js';
 import { createCredential, listCredentials, revokeCredential } from '../admin/credentials.js';
 import { decommission, forgetChunkserver } from '../admin/decommission.js';
@@ -26,5 +26,7 @@ export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof Ad
     CreateCredential: (req) => createCredential(deps, req),
     ListCredentials: () => listCredentials(deps),
     RevokeCredential: (req) => revokeCredential(deps, req),
+    BackupMetadata: async () => ({ backup: backupInfo(await deps.backups.make()) }),
+    ReadBackup: async (req) => ({ data: await deps.backups.read(req.name, req.offset, Math.min(req.length, 1024 * 1024)) }),
   };
 }

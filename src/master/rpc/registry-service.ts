@@ -13,6 +13,8 @@ export function registryServiceHandlers(
   db: MasterDb, registry: ServerRegistry, heartbeatIntervalMs: number, log: Logger, corrupt: CorruptSink,
   /** The key chunk access tokens are signed with, for chunkservers to check them; undefined: insecure. */
   tokenKey?: Buffer,
+  /** Restored from a backup and not reconciled yet (backup/restore-state.ts). */
+  adoptNewer: () => boolean = () => false,
 ): ServiceHandlers<typeof RegistryMethods> {
   /**
    * The secret of each server id's last registration in this master's life: a heartbeat stream
@@ -35,6 +37,6 @@ export function registryServiceHandlers(
       if (!expected || secret.length !== expected.length || !timingSafeEqual(expected, secret)) {
         throw new FsError('EACCES', `heartbeat for chunkserver ${id} without its registration: register first`);
       }
-    }),
+    }, adoptNewer),
   };
 }

@@ -20,7 +20,9 @@
  * - A newer version up to the chunk's `version_ceiling` (recorded before every move is sent) means
  *   the master died between bumping replicas and recording it: adopt it. A version beyond the
  *   ceiling was never issued (a confused or hostile chunkserver): set aside, never adopted, since
- *   adopting it would make every real replica stale; reported (`beyond`) for the log.
+ *   adopting it would make every real replica stale; reported (`beyond`) for the log. Except
+ *   after a restore from a backup (`adoptNewer`, backup/restore-state.ts): the master that issued
+ *   it ran after the backup, and its newest version is the file's data.
  */
 import type { MasterDb } from '../db/database.js';
 import type { Tx } from '../db/sqlite.js';
@@ -40,7 +42,7 @@ export interface ReportOutcome {
   beyond: number[];
 }
 
-async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, next: { value: number }, out: ReportOutcome): Promise<void> {
+async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, next: { value: number }, out: ReportOutcome, adoptNewer: boolean): Promise<void> {
   const row = await tx.get<{ version: number; version_ceiling: number }>('SELECT version, version_ceiling FROM chunks WHERE chunk_id = ?', [c.chunkId]);
   if (!row) {
     const known = await tx.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [c.chunkId]);
@@ -57,8 +59,11 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
     return;
   }
   if (c.version > Math.max(row.version, row.version_ceiling)) {
-    out.beyond.push(c.chunkId);
-    return;
+    if (!adoptNewer) {
+      out.beyond.push(c.chunkId);
+      return;
+    }
+    await tx.run('UPDATE chunks SET version_ceiling = ? WHERE chunk_id = ?', [c.version, c.chunkId]);
   }
   if (c.version > row.version) await tx.run('UPDATE chunks SET version = ? WHERE chunk_id = ?', [c.version, c.chunkId]);
   await tx.run(
@@ -69,14 +74,14 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
 }
 
 /** Applies a page of reported chunks; returns the unknown ones, split by what to do with them. */
-export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number): Promise<ReportOutcome> {
+export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number, adoptNewer = false): Promise<ReportOutcome> {
   if (chunks.length === 0) return Promise.resolve({ orphans: [], unissued: [], beyond: [] });
   return db.write(async (tx) => {
     const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
     // No counter row cannot happen in a consistent database; then nothing counts as issued.
     const next = { value: counter?.value ?? 0 };
     const out: ReportOutcome = { orphans: [], unissued: [], beyond: [] };
-    for (const c of chunks) await applyOne(tx, serverId, c, gen, next, out);
+    for (const c of chunks) await applyOne(tx, serverId, c, gen, next, out, adoptNewer);
     return out;
   });
 }

@@ -25,6 +25,8 @@ export async function serveHeartbeat(
   corrupt: CorruptSink,
   /** Throws unless `registration` is server `id`'s last registration secret (registry-service.ts). */
   mayBeatFor: (id: number, registration: Buffer) => void = () => undefined,
+  /** Adopt versions this metadata never issued (restored from a backup, not yet reconciled). */
+  adoptNewer: () => boolean = () => false,
 ): Promise<void> {
   let serverId = 0;
   // A generation per full report, unique across master restarts.
@@ -50,7 +52,7 @@ export async function serveHeartbeat(
         io: { reads: hb.reads, writes: hb.writes, bytesRead: hb.bytesRead, bytesWritten: hb.bytesWritten },
       });
       const reported = hb.chunks.map((c) => ({ chunkId: Number(c.chunkId ?? 0), version: Number(c.version ?? 0) }));
-      const { orphans, unissued: kept, beyond } = await applyChunkReport(db, serverId, reported, gen);
+      const { orphans, unissued: kept, beyond } = await applyChunkReport(db, serverId, reported, gen, adoptNewer());
       if (beyond.length > 0) {
         log.warn('chunks reported at a version this master never issued: set aside, not adopted', { serverId, count: beyond.length, chunkIds: beyond.slice(0, 20) });
       }

@@ -1,0 +1,87 @@
+/**
+ * fstadmin metadata backup FILE [--json]: the master makes a metadata backup (its database's online
+ * snapshot and the cluster's identity: docs/OPERATIONS.md "Metadata backups") while the cluster
+ * serves, and it is copied here in pieces of 1 MiB to FILE, checked against the digest the master
+ * computed, then renamed into place (FILE is never left half written).
+ *
+ * fstadmin metadata verify FILE: checks a backup file here (every entry's digest and the whole
+ * file's) and says what it holds; exit status 1 when it is not usable.
+ */
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { AdminMethods } from '../../common/rpc/services.js';
+import { toFsError } from '../../common/errors/to-errno.js';
+import { checkBackupFile } from '../../common/backup/backup-format.js';
+import { CliError, EXIT_FAILURE } from '../../cli/errors.js';
+import type { CliIo } from '../../cli/program.js';
+import { adminCall, printJson } from '../admin-rpc.js';
+
+const PIECE = 1024 * 1024;
+const BACKUP_TIMEOUT_MS = 60 * 60_000;
+
+async function backup(program: Command, io: CliIo, file: string, json: boolean): Promise<void> {
+  const made = (await adminCall(program, io, AdminMethods.BackupMetadata, {}, BACKUP_TIMEOUT_MS)).backup;
+  if (!made) throw new CliError('the master made no backup', 'EIO');
+  const size = Number(made.bytes);
+  const temp = `${file}.partial`;
+  const out = await open(temp, 'w', 0o600).catch((e: unknown) => {
+    throw new CliError(`${file}: ${(e as Error).message}`, toFsError(e).code);
+  });
+  const digest = createHash('sha256');
+  let ok = false;
+  try {
+    for (let offset = 0; offset < size;) {
+      const { data } = await adminCall(program, io, AdminMethods.ReadBackup, { name: made.name, offset, length: PIECE });
+      if (data.length === 0) throw new CliError(`backup ${made.name} ended at ${offset} of ${size} bytes`, 'EIO');
+      await out.write(data);
+      digest.update(data);
+      offset += data.length;
+    }
+    await out.sync();
+    ok = true;
+  } finally {
+    await out.close();
+    if (!ok) await rm(temp, { force: true });
+  }
+  // The file's own last line carries the digest of what precedes it: check the copy whole.
+  try {
+    const checked = await checkBackupFile(temp);
+    if (checked.sha256 !== made.sha256) throw new Error('its digest differs from the master\'s');
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw new CliError(`the copy of backup ${made.name} is damaged: ${(e as Error).message}`, 'EIO');
+  }
+  await rename(temp, file);
+  const summary = { file, name: made.name, createdMs: Number(made.createdMs), bytes: size, sha256: made.sha256 };
+  if (json) return printJson(io, summary);
+  io.stdout.write(`metadata backup of ${new Date(summary.createdMs).toISOString()} written to ${file} (${size} bytes, sha256 ${made.sha256})\n`);
+}
+
+async function verify(io: CliIo, file: string, json: boolean): Promise<void> {
+  let checked;
+  try {
+    checked = await checkBackupFile(file);
+  } catch (e) {
+    const err = toFsError(e);
+    throw new CliError(err.message, err.code, EXIT_FAILURE);
+  }
+  const { manifest } = checked;
+  if (json) return printJson(io, { file, ok: true, created: new Date(manifest.created).toISOString(), schemaVersion: manifest.schemaVersion, files: manifest.files, sha256: checked.sha256 });
+  io.stdout.write(`${file}: usable backup of ${new Date(manifest.created).toISOString()} (schema v${manifest.schemaVersion}): ` +
+    `${manifest.files.map((f) => `${f.name} ${f.size} bytes`).join(', ')}\n`);
+}
+
+export function registerMetadata(program: Command, io: CliIo): void {
+  const metadata = program.command('metadata').description('metadata backups of the master');
+  metadata.command('backup')
+    .description('make a metadata backup now (while the cluster serves) and copy it to FILE')
+    .argument('<file>', 'where to write it')
+    .option('--json', 'print what was written as JSON')
+    .action((file: string, opts: { json?: boolean }) => backup(program, io, file, opts.json ?? false));
+  metadata.command('verify')
+    .description('check a metadata backup file')
+    .argument('<file>', 'the backup file')
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts: { json?: boolean }) => verify(io, file, opts.json ?? false));
+}

@@ -1,0 +1,142 @@
+/**
+ * Metadata backups with real processes: a backup made while writers run, the master's data
+ * directory then destroyed, a new master started from the backup (`--restore`) with the cluster's
+ * identity intact (the chunkservers' credentials still work), `fsck --repair` reconciling it with
+ * the chunkservers. Every file closed before the backup reads back by sha256 (one truncated and
+ * written after it, with its newest data: the chunk versions the restored metadata never issued
+ * are adopted until fsck --repair reconciles it); the files made after it are reported (orphans)
+ * and collected. Also: automatic backups and how many
+ * are kept, the status line, a damaged backup refused, a restore never overwriting a database.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FstClient } from '../../src/client/fst-client.js';
+import { toFsError } from '../../src/common/errors/to-errno.js';
+import { Cleanup } from '../helpers/cleanup.js';
+import { adminStatus, runCli } from '../helpers/cli.js';
+import { loadCredentialsFor } from '../helpers/credentials.js';
+import { DaemonProcess } from '../helpers/daemon-process.js';
+import { sha256 } from '../helpers/files.js';
+import { waitFor } from '../helpers/probes.js';
+import { startProcessCluster } from '../helpers/process-cluster.js';
+
+const MiB = 1024 * 1024;
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+interface FsckJson { problems: { kind: string; repaired: boolean; chunkId: number }[]; repaired: number }
+
+describe('metadata backup and restore', () => {
+  it('restores a backup taken under writes; fsck --repair reconciles; files closed before it read back', async () => {
+    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--backup-interval', '0.02', '--backup-keep', '2'] }));
+    const master = cluster.masterAddress;
+    const backupFile = join(cluster.root, 'meta.fstbackup');
+    let client = new FstClient({ master, credentials: await loadCredentialsFor(master) });
+    await client.connect();
+    cleanup.add(() => client.close().catch(() => undefined));
+
+    // Files closed before the backup: empty, inline-sized, one chunk, two chunks.
+    const before = new Map<string, string>();
+    for (const [path, size] of [['/a/empty', 0], ['/a/small.txt', 10], ['/a/mid.bin', 100 * 1024], ['/a/b/five.bin', 5 * MiB], ['/big/seventy.bin', 70 * MiB]] as const) {
+      const data = randomBytes(size);
+      await client.mkdirp(path.slice(0, path.lastIndexOf('/')) || '/');
+      await client.writeFile(path, data);
+      before.set(path, sha256(data));
+    }
+
+    // Writers go on while the backup is taken.
+    await client.mkdirp('/w');
+    let writing = true;
+    let n = 0;
+    const closedAt = new Map<string, { sha: string; at: number; started: number }>();
+    const writer = (async () => {
+      while (writing) {
+        const data = randomBytes(256 * 1024 + (n % 7) * 1000);
+        const path = `/w/f${n++}`;
+        const started = Date.now();
+        await client.writeFile(path, data);
+        closedAt.set(path, { sha: sha256(data), at: Date.now(), started });
+      }
+    })();
+    await waitFor('a few files written under way', () => closedAt.size >= 5);
+    const backupStarted = Date.now();
+    const made = await runCli('fstadmin', ['--master', master, 'metadata', 'backup', backupFile, '--json']);
+    const backupEnded = Date.now();
+    expect(made.code, made.stderr).toBe(0);
+    const backup = JSON.parse(made.stdout) as { createdMs: number; bytes: number; sha256: string };
+    for (const [path, f] of closedAt) if (f.at < backupStarted) before.set(path, f.sha);
+    const countAtBackup = closedAt.size;
+    await waitFor('files written after the backup', () => closedAt.size >= countAtBackup + 5);
+    writing = false;
+    await writer;
+    // A file changed after the backup in a way that moves its chunk's version (a truncate does):
+    // the restored metadata never issued that version, and adopts it until fsck --repair.
+    const five = Buffer.from(await client.readFile('/a/b/five.bin'));
+    await client.truncate('/a/b/five.bin', 4 * MiB);
+    const tail = randomBytes(MiB);
+    const h = await client.open('/a/b/five.bin', { write: true });
+    await h.write(4 * MiB, tail);
+    await h.close();
+    tail.copy(five, 4 * MiB);
+    before.set('/a/b/five.bin', sha256(five));
+    // Files begun after the backup call returned: made after its snapshot, for sure.
+    const after = [...closedAt].filter(([p, f]) => !before.has(p) && f.started > backupEnded).map(([p]) => p);
+
+    // The file checks itself; a damaged copy is refused.
+    expect((await runCli('fstadmin', ['metadata', 'verify', backupFile])).code).toBe(0);
+    const damaged = join(cluster.root, 'damaged.fstbackup');
+    const bytes = await readFile(backupFile);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await writeFile(damaged, bytes);
+    const refused = await runCli('fstadmin', ['metadata', 'verify', damaged]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/damaged|digest/);
+
+    // The status names the last backup; automatic ones keep to backup-keep.
+    const status = await adminStatus(master) as unknown as { engine: string; lastBackup: { createdMs: number } | null };
+    expect(status.engine).toBe('sqlite');
+    expect(status.lastBackup?.createdMs).toBeGreaterThanOrEqual(backup.createdMs);
+    await waitFor('automatic backups, at most 2 kept', async () => {
+      const names = (await readdir(join(cluster.masterDataDir, 'backups'))).filter((f) => f.endsWith('.fstbackup'));
+      return names.length === 2;
+    });
+
+    // The master's machine is lost: its whole data directory goes.
+    await client.close();
+    await cluster.master.kill();
+    await rm(cluster.masterDataDir, { recursive: true, force: true });
+    await cluster.startMaster(master, ['--restore', backupFile]);
+    await cluster.waitForChunkservers(3);
+    const restored = await adminStatus(master) as unknown as { restoredFrom: string };
+    expect(restored.restoredFrom).toContain(backupFile);
+
+    // A restore never overwrites a database.
+    const again = await DaemonProcess.start('fst-master-twice', 'fst-master.js', ['--data', cluster.masterDataDir, '--listen', '127.0.0.1:0', '--restore', backupFile]).then(
+      async (d) => {
+        await d.stop();
+        return 'started';
+      }, (e: unknown) => String(e));
+    expect(again).toMatch(/already holds a metadata database/);
+
+    // fsck --repair finds the chunks of files made after the backup (orphans) and collects them.
+    const fsck = await waitFor('fsck --repair to leave the cluster clean', async () => {
+      const r = await runCli('fstadmin', ['--master', master, 'fsck', '--repair', '--json']);
+      return JSON.parse(r.stdout) as FsckJson;
+    });
+    expect(fsck.problems.filter((p) => p.kind === 'orphan').length).toBeGreaterThan(0);
+    expect(fsck.problems.every((p) => p.repaired)).toBe(true);
+    await waitFor('a second fsck to find nothing', async () => (await runCli('fstadmin', ['--master', master, 'fsck'])).code === 0);
+    expect((await adminStatus(master) as unknown as { restoredFrom: string }).restoredFrom).toBe('');
+
+    client = new FstClient({ master, credentials: await loadCredentialsFor(master) });
+    await client.connect();
+    for (const [path, sha] of before) expect(sha256(await client.readFile(path)), path).toBe(sha);
+    expect(after.length).toBeGreaterThan(0);
+    for (const path of after) expect(await client.stat(path).then(() => 'present', (e: unknown) => toFsError(e).code), path).toBe('ENOENT');
+    // And the restored cluster takes writes.
+    await client.writeFile('/after-restore.txt', 'new');
+    expect((await client.readFile('/after-restore.txt')).toString()).toBe('new');
+  });
+});
