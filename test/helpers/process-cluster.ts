@@ -15,6 +15,8 @@ export interface ProcessClusterOptions {
   replication?: number;
   /** Extra master flags. */
   masterArgs?: string[];
+  /** Extra environment of the master process. */
+  masterEnv?: NodeJS.ProcessEnv;
   /** Extra fst-chunkserver flags per chunkserver index (e.g. `--reserve`). */
   chunkserverArgs?: (index: number) => string[];
   /**
@@ -37,7 +39,7 @@ export class ProcessCluster {
 
   static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const opts: Required<ProcessClusterOptions> = {
-      chunkservers: 3, replication: 2, masterArgs: [], chunkserverArgs: () => [], chunkserverDataDir: () => undefined, ...options,
+      chunkservers: 3, replication: 2, masterArgs: [], masterEnv: {}, chunkserverArgs: () => [], chunkserverDataDir: () => undefined, ...options,
     };
     const root = await mkdtemp(join(tmpdir(), 'fst-test-'));
     const c = new ProcessCluster(root, opts);
@@ -65,7 +67,7 @@ export class ProcessCluster {
     this.master = await DaemonProcess.start('fst-master', 'fst-master.js', [
       '--data', this.masterDataDir, '--listen', listen, '--replication', String(this.opts.replication),
       '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs, ...extraArgs,
-    ]);
+    ], this.opts.masterEnv);
     if (!this.insecure) registerCredentials(this.master.address, this.credentials);
   }
 

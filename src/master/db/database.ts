@@ -8,7 +8,7 @@
  * commit), surviving power loss at a few milliseconds per mutation. Either way, a mutation written
  * `durable` (what a client's fsync waits for) is answered only once the log holding it is fsynced.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_V6_FROM_V5, SCHEMA_V7_FROM_V6, SCHEMA_V8_FROM_V7, SCHEMA_V9_FROM_V8, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection, type Reader, type Tx } from './sqlite.js';
@@ -55,7 +55,10 @@ export class MasterDb {
     // The write-ahead log stays while connections are open (a checkpoint rewinds it, never removes
     // it): syncing this handle makes every commit so far durable, in the thread pool.
     const log = sync === 'FULL' ? undefined : await open(`${path}-wal`, 'r');
-    const queue = new WriteQueue(writer, log && (() => log.datasync()));
+    const crashLog = process.env[CRASH_TEST_ENV];
+    if (crashLog) await writer.exec('PRAGMA wal_autocheckpoint=0;');
+    const syncLog = log && (crashLog ? syncNoting(log, crashLog) : () => log.datasync());
+    const queue = new WriteQueue(writer, syncLog);
     return new MasterDb(writer, reader, queue, path, log, created, reader);
   }
 
@@ -79,6 +82,22 @@ export class MasterDb {
     await this.log?.close();
     await this.writer.close();
   }
+}
+
+/**
+ * For crash tests only (test/ops/metadata-durability.test.ts): with this variable naming a file,
+ * the master never checkpoints (so its database file stays as it was opened) and appends the
+ * write-ahead log's length to that file after each sync of it: the log up to that length is what
+ * had surely reached the disk, which the test restores to simulate a power cut of the machine.
+ */
+export const CRASH_TEST_ENV = 'FST_CRASH_TEST_SYNC_LOG';
+
+function syncNoting(log: FileHandle, notes: string): () => Promise<void> {
+  return async () => {
+    const { size } = await log.stat();
+    await log.datasync();
+    await appendFile(notes, `${size}\n`);
+  };
 }
 
 /** Brings the schema up to date; true when it made a new database. */
