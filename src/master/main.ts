@@ -36,6 +36,7 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     metricsListen: c.optionalString('metrics-listen'),
     insecure: c.boolean('insecure'),
     restoreFrom: c.optionalString('restore'),
+    loadFrom: c.optionalString('load'),
     backupDir: c.optionalString('backup-dir'),
     backupIntervalMs: c.number('backup-interval') * 60_000,
     backupKeep: c.number('backup-keep'),

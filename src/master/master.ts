@@ -19,6 +19,7 @@ import { MasterDb } from './db/database.js';
 import { adminServiceHandlers } from './rpc/admin-service.js';
 import { MetadataBackups } from './backup/metadata-backups.js';
 import { restoreBackup } from './backup/restore.js';
+import { loadDumpInto } from './backup/load.js';
 import { RestoreState } from './backup/restore-state.js';
 import { masterServiceHandlers } from './rpc/master-service.js';
 import { LockTable } from './locks/lock-table.js';
@@ -76,6 +77,8 @@ export interface MasterOptions {
   insecure?: boolean;
   /** A backup file (`fstadmin metadata backup`) to start from; `dataDir` must hold no database. */
   restoreFrom?: string;
+  /** A namespace dump (`fstadmin metadata dump`) to start from; `dataDir` must hold no database. */
+  loadFrom?: string;
   /** Where metadata backups go. @default <dataDir>/backups */
   backupDir?: string;
   /** Between automatic metadata backups; 0: none. @default 3600000 (an hour) */
@@ -105,6 +108,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const replication = opts.replication ?? 2;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1_000;
   if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
+  if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
   const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync });
   const restore = await RestoreState.load(opts.dataDir);
   if (restore.active) log.warn('metadata restored from a backup and not reconciled yet: run fstadmin fsck --repair (until then, chunk versions it never issued are adopted)', { ...restore.info });

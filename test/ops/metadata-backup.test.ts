@@ -9,7 +9,7 @@
  * are kept, the status line, a damaged backup refused, a restore never overwriting a database.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
@@ -138,5 +138,50 @@ describe('metadata backup and restore', () => {
     // And the restored cluster takes writes.
     await client.writeFile('/after-restore.txt', 'new');
     expect((await client.readFile('/after-restore.txt')).toString()).toBe('new');
+  });
+
+  it('moves a namespace through a dump into a new data directory', async () => {
+    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2 }));
+    const master = cluster.masterAddress;
+    let client = new FstClient({ master, credentials: await loadCredentialsFor(master) });
+    await client.connect();
+    cleanup.add(() => client.close().catch(() => undefined));
+    const files = new Map<string, string>();
+    for (const [path, size] of [['/d/inline.txt', 100], ['/d/e/two-chunks.bin', 66 * MiB], ['/d/empty', 0]] as const) {
+      const data = randomBytes(size);
+      await client.mkdirp(path.slice(0, path.lastIndexOf('/')));
+      await client.writeFile(path, data);
+      files.set(path, sha256(data));
+    }
+    await client.symlink('e/two-chunks.bin', '/d/link');
+    await client.setxattr('/d/inline.txt', 'user.color', 'blue');
+    const dumpFile = join(cluster.root, 'namespace.jsonl');
+    const dumped = await runCli('fstadmin', ['--master', master, 'metadata', 'dump', dumpFile, '--json']);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect((await readFile(dumpFile, 'utf8')).split('\n')[0]).toContain('"format":"fst-metadata-dump"');
+
+    // A new data directory from the dump, with the old identity beside it.
+    await client.close();
+    await cluster.master.stop();
+    const old = `${cluster.masterDataDir}.old`;
+    await rename(cluster.masterDataDir, old);
+    const loaded = await runCli('fstadmin', ['metadata', 'load', dumpFile, '--data', cluster.masterDataDir]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    const again = await runCli('fstadmin', ['metadata', 'load', dumpFile, '--data', cluster.masterDataDir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a metadata database/);
+    await cp(join(old, 'tls'), join(cluster.masterDataDir, 'tls'), { recursive: true });
+    await cp(join(old, 'admin.credentials'), join(cluster.masterDataDir, 'admin.credentials'));
+    await cluster.startMaster(master);
+    await cluster.waitForChunkservers(3);
+    client = new FstClient({ master, credentials: await loadCredentialsFor(master) });
+    await client.connect();
+    for (const [path, sha] of files) expect(sha256(await client.readFile(path)), path).toBe(sha);
+    expect(await client.readlink('/d/link')).toBe('e/two-chunks.bin');
+    expect((await client.getxattr('/d/inline.txt', 'user.color')).toString()).toBe('blue');
+    // And it goes on: new files get new chunk ids (the counters came along).
+    await client.writeFile('/d/new.bin', randomBytes(MiB));
+    expect((await client.stat('/d/new.bin')).size).toBe(MiB);
+    expect(await runCli('fstadmin', ['--master', master, 'fsck']).then((r) => r.code)).toBe(0);
   });
 });

@@ -4,6 +4,10 @@
  * serves, and it is copied here in pieces of 1 MiB to FILE, checked against the digest the master
  * computed, then renamed into place (FILE is never left half written).
  *
+ * fstadmin metadata dump FILE: the namespace as JSON lines (master/db/dump.ts), from a snapshot the
+ * master takes while it serves; `metadata load FILE --data DIR` puts one into the empty data
+ * directory of a master that is not running (moving a namespace between engines and versions).
+ *
  * fstadmin metadata verify FILE: checks a backup file here (every entry's digest and the whole
  * file's) and says what it holds; exit status 1 when it is not usable.
  */
@@ -11,6 +15,8 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AdminMethods } from '../../common/rpc/services.js';
+import type { fst } from '../../proto-gen/fst.js';
+import { loadDumpInto } from '../../master/backup/load.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import { checkBackupFile } from '../../common/backup/backup-format.js';
 import { CliError, EXIT_FAILURE } from '../../cli/errors.js';
@@ -20,9 +26,8 @@ import { adminCall, printJson } from '../admin-rpc.js';
 const PIECE = 1024 * 1024;
 const BACKUP_TIMEOUT_MS = 60 * 60_000;
 
-async function backup(program: Command, io: CliIo, file: string, json: boolean): Promise<void> {
-  const made = (await adminCall(program, io, AdminMethods.BackupMetadata, {}, BACKUP_TIMEOUT_MS)).backup;
-  if (!made) throw new CliError('the master made no backup', 'EIO');
+/** Copies backup or dump `made` from the master to `file` (via `file`.partial); throws if its digest differs. */
+async function download(program: Command, io: CliIo, made: fst.IBackupInfo, file: string, check: (temp: string) => Promise<void>): Promise<void> {
   const size = Number(made.bytes);
   const temp = `${file}.partial`;
   const out = await open(temp, 'w', 0o600).catch((e: unknown) => {
@@ -44,18 +49,45 @@ async function backup(program: Command, io: CliIo, file: string, json: boolean):
     await out.close();
     if (!ok) await rm(temp, { force: true });
   }
-  // The file's own last line carries the digest of what precedes it: check the copy whole.
   try {
-    const checked = await checkBackupFile(temp);
-    if (checked.sha256 !== made.sha256) throw new Error('its digest differs from the master\'s');
+    if (digest.digest('hex') !== made.sha256) throw new Error('its digest differs from the master\'s');
+    await check(temp);
   } catch (e) {
     await rm(temp, { force: true });
-    throw new CliError(`the copy of backup ${made.name} is damaged: ${(e as Error).message}`, 'EIO');
+    throw new CliError(`the copy of ${made.name} is damaged: ${(e as Error).message}`, 'EIO');
   }
   await rename(temp, file);
+}
+
+async function backup(program: Command, io: CliIo, file: string, json: boolean): Promise<void> {
+  const made = (await adminCall(program, io, AdminMethods.BackupMetadata, {}, BACKUP_TIMEOUT_MS)).backup;
+  if (!made) throw new CliError('the master made no backup', 'EIO');
+  // The file's own last line carries the digest of what precedes it: the copy is checked whole.
+  await download(program, io, made, file, async (temp) => void await checkBackupFile(temp));
+  const size = Number(made.bytes);
   const summary = { file, name: made.name, createdMs: Number(made.createdMs), bytes: size, sha256: made.sha256 };
   if (json) return printJson(io, summary);
   io.stdout.write(`metadata backup of ${new Date(summary.createdMs).toISOString()} written to ${file} (${size} bytes, sha256 ${made.sha256})\n`);
+}
+
+async function dump(program: Command, io: CliIo, file: string, json: boolean): Promise<void> {
+  const made = (await adminCall(program, io, AdminMethods.DumpMetadata, {}, BACKUP_TIMEOUT_MS)).backup;
+  if (!made) throw new CliError('the master made no dump', 'EIO');
+  await download(program, io, made, file, () => Promise.resolve());
+  const summary = { file, name: made.name, createdMs: Number(made.createdMs), bytes: Number(made.bytes), sha256: made.sha256 };
+  if (json) return printJson(io, summary);
+  io.stdout.write(`namespace dump of ${new Date(summary.createdMs).toISOString()} written to ${file} (${summary.bytes} bytes, sha256 ${made.sha256})\n`);
+}
+
+async function load(io: CliIo, file: string, dataDir: string): Promise<void> {
+  let rows: number;
+  try {
+    rows = await loadDumpInto(dataDir, file);
+  } catch (e) {
+    const err = toFsError(e);
+    throw new CliError(err.message, err.code, EXIT_FAILURE);
+  }
+  io.stdout.write(`${file}: ${rows} rows loaded into ${dataDir}; copy the old data directory's tls/ and admin.credentials beside it, then start fst-master on it\n`);
 }
 
 async function verify(io: CliIo, file: string, json: boolean): Promise<void> {
@@ -79,6 +111,16 @@ export function registerMetadata(program: Command, io: CliIo): void {
     .argument('<file>', 'where to write it')
     .option('--json', 'print what was written as JSON')
     .action((file: string, opts: { json?: boolean }) => backup(program, io, file, opts.json ?? false));
+  metadata.command('dump')
+    .description('write the namespace as JSON lines to FILE (from a snapshot, while the cluster serves)')
+    .argument('<file>', 'where to write it')
+    .option('--json', 'print what was written as JSON')
+    .action((file: string, opts: { json?: boolean }) => dump(program, io, file, opts.json ?? false));
+  metadata.command('load')
+    .description('load a namespace dump into the empty data directory of a master that is not running')
+    .argument('<file>', 'the dump file')
+    .requiredOption('--data <dir>', "the new master's data directory")
+    .action((file: string, opts: { data: string }) => load(io, file, opts.data));
   metadata.command('verify')
     .description('check a metadata backup file')
     .argument('<file>', 'the backup file')

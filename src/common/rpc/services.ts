@@ -67,6 +67,7 @@ export const AdminMethods = {
   RevokeCredential: method(A, 'RevokeCredential', 'unary', fst.RevokeCredentialRequest, fst.RevokeCredentialResponse),
   BackupMetadata: method(A, 'BackupMetadata', 'unary', fst.BackupMetadataRequest, fst.BackupMetadataResponse),
   ReadBackup: method(A, 'ReadBackup', 'unary', fst.ReadBackupRequest, fst.ReadBackupResponse),
+  DumpMetadata: method(A, 'DumpMetadata', 'unary', fst.DumpMetadataRequest, fst.BackupMetadataResponse),
 };
 
 const C = 'fst.ChunkserverService';

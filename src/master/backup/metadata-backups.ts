@@ -5,8 +5,8 @@
  * while writes go on) plus the cluster's identity files, written under a temporary name, fsynced
  * and renamed. One backup runs at a time; a request meanwhile waits for it and gets its own.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsError } from '../../common/errors/errno.js';
@@ -14,6 +14,7 @@ import type { Logger } from '../../common/log/logger.js';
 import type { MasterDb } from '../db/database.js';
 import { writeBackupFile } from '../../common/backup/backup-format.js';
 import { DB_FILE } from './restore.js';
+import { dumpDatabase } from '../db/dump.js';
 
 export interface BackupInfo {
   name: string;
@@ -35,9 +36,18 @@ export interface MetadataBackupsOptions {
 }
 
 const NAME = /^fst-meta-\d{8}T\d{9}Z-[0-9a-f]{6}\.fstbackup$/;
+const DUMP_NAME = /^fst-dump-\d{8}T\d{9}Z-[0-9a-f]{6}\.jsonl$/;
+/** Dumps kept in the backup directory (each is copied away by fstadmin right after it is made). */
+const DUMPS_KEPT = 2;
 /** Identity files of a data directory, beside the database (master/security/cluster-tls.ts). */
 const IDENTITY_DIRS = ['tls'];
 const IDENTITY_FILES = ['admin.credentials'];
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) h.update(chunk);
+  return h.digest('hex');
+}
 
 function stampOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '').replace(/(\d{8}T\d{6})(\d{3})Z/, '$1$2Z');
@@ -60,17 +70,10 @@ export class MetadataBackups {
     if (!newest) return;
     const path = join(this.dir, newest);
     const st = await stat(path);
-    const h = await open(path, 'r');
-    try {
-      const tail = Buffer.alloc(73);
-      await h.read(tail, 0, tail.length, Math.max(0, st.size - tail.length));
-      const m = /^\nSHA256 ([0-9a-f]{64})\n$/.exec(tail.toString('latin1'));
-      const stamp = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(newest);
-      const created = stamp ? Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!, +stamp[7]!) : st.mtimeMs;
-      this.last = { name: newest, created, bytes: st.size, sha256: m?.[1] ?? '' };
-    } finally {
-      await h.close();
-    }
+    const stamp = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(newest);
+    const created = stamp ? Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!, +stamp[7]!) : st.mtimeMs;
+    // Its digest is not read at start (a backup may be gigabytes): unknown until the next one.
+    this.last = { name: newest, created, bytes: st.size, sha256: '' };
   }
 
   /** Starts the automatic backups (none with interval 0). */
@@ -102,7 +105,8 @@ export class MetadataBackups {
     try {
       const schemaVersion = await this.o.db.snapshot(snapshot);
       const files = [{ name: DB_FILE, mode: 0o600, path: snapshot }, ...(await this.identityFiles())];
-      const sha256 = await writeBackupFile(temp, created, schemaVersion, files);
+      await writeBackupFile(temp, created, schemaVersion, files);
+      const sha256 = await fileSha256(temp);
       await rename(temp, join(this.dir, name));
       const dirHandle = await open(this.dir, 'r');
       await dirHandle.sync().finally(() => dirHandle.close());
@@ -153,9 +157,35 @@ export class MetadataBackups {
     }
   }
 
-  /** Up to `length` bytes at `offset` of backup `name` (AdminService.ReadBackup). */
+  /** A JSON-lines dump of the namespace (db/dump.ts) from a snapshot, in `dir`, for ReadBackup. */
+  dump(): Promise<BackupInfo> {
+    const next = this.running.then(() => this.dumpNow(), () => this.dumpNow());
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async dumpNow(): Promise<BackupInfo> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const created = Date.now();
+    const name = `fst-dump-${stampOf(created)}-${randomBytes(3).toString('hex')}.jsonl`;
+    const snapshot = join(this.dir, `.${name}.sqlite3`);
+    try {
+      await this.o.db.snapshot(snapshot);
+      await dumpDatabase(snapshot, join(this.dir, name), created);
+    } finally {
+      await rm(snapshot, { force: true });
+    }
+    const path = join(this.dir, name);
+    const dumps = (await readdir(this.dir)).filter((n) => DUMP_NAME.test(n)).sort();
+    for (const n of dumps.slice(0, Math.max(0, dumps.length - DUMPS_KEPT))) await rm(join(this.dir, n), { force: true });
+    const info = { name, created, bytes: (await stat(path)).size, sha256: await fileSha256(path) };
+    this.o.log.info('metadata dump made', { ...info, dir: this.dir });
+    return info;
+  }
+
+  /** Up to `length` bytes at `offset` of backup or dump `name` (AdminService.ReadBackup). */
   async read(name: string, offset: number, length: number): Promise<Buffer> {
-    if (!NAME.test(name)) throw new FsError('EINVAL', `'${name}' is not a backup name`);
+    if (!NAME.test(name) && !DUMP_NAME.test(name)) throw new FsError('EINVAL', `'${name}' is not a backup name`);
     const path = join(this.dir, name);
     if (!existsSync(path)) throw new FsError('ENOENT', `no backup '${name}' (removed by backup-keep?)`);
     const h = await open(path, 'r');

@@ -27,6 +27,7 @@ export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof Ad
     ListCredentials: () => listCredentials(deps),
     RevokeCredential: (req) => revokeCredential(deps, req),
     BackupMetadata: async () => ({ backup: backupInfo(await deps.backups.make()) }),
+    DumpMetadata: async () => ({ backup: backupInfo(await deps.backups.dump()) }),
     ReadBackup: async (req) => ({ data: await deps.backups.read(req.name, req.offset, Math.min(req.length, 1024 * 1024)) }),
   };
 }
