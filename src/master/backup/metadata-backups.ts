@@ -91,7 +91,12 @@ export class MetadataBackups {
 
   /** Makes one backup now (after any running one); then keeps only the newest `keep`. */
   make(): Promise<BackupInfo> {
-    const next = this.running.then(() => this.makeNow(), () => this.makeNow());
+    return this.serially(() => this.makeNow());
+  }
+
+  /** Runs `fn` after the backup or dump under way, if any: one snapshot at a time. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.running.then(fn, fn);
     this.running = next.catch(() => undefined);
     return next;
   }
@@ -159,9 +164,7 @@ export class MetadataBackups {
 
   /** A JSON-lines dump of the namespace (db/dump.ts) from a snapshot, in `dir`, for ReadBackup. */
   dump(): Promise<BackupInfo> {
-    const next = this.running.then(() => this.dumpNow(), () => this.dumpNow());
-    this.running = next.catch(() => undefined);
-    return next;
+    return this.serially(() => this.dumpNow());
   }
 
   private async dumpNow(): Promise<BackupInfo> {
