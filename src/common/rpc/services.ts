@@ -65,6 +65,7 @@ export const AdminMethods = {
   CreateCredential: method(A, 'CreateCredential', 'unary', fst.CreateCredentialRequest, fst.CreateCredentialResponse),
   ListCredentials: method(A, 'ListCredentials', 'unary', fst.ListCredentialsRequest, fst.ListCredentialsResponse),
   RevokeCredential: method(A, 'RevokeCredential', 'unary', fst.RevokeCredentialRequest, fst.RevokeCredentialResponse),
+  RebuildMetadata: method(A, 'RebuildMetadata', 'unary', fst.RebuildMetadataRequest, fst.RebuildMetadataResponse),
 };
 
 const C = 'fst.ChunkserverService';

@@ -9,6 +9,7 @@ import { decommission, forgetChunkserver } from '../admin/decommission.js';
 import { diskUsage } from '../admin/disk-usage.js';
 import { fsck } from '../admin/fsck.js';
 import { getGoal, setGoal } from '../admin/goals.js';
+import { rebuildMetadata } from '../admin/rebuild.js';
 
 export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof AdminMethods> {
   const rebalancer = deps.chunks.rebalancer;
@@ -26,5 +27,6 @@ export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof Ad
     CreateCredential: (req) => createCredential(deps, req),
     ListCredentials: () => listCredentials(deps),
     RevokeCredential: (req) => revokeCredential(deps, req),
+    RebuildMetadata: (req, ctx) => rebuildMetadata(deps, req, ctx.signal),
   };
 }
