@@ -3,6 +3,7 @@
  * itself here.
  *
  *   fstadmin [--master HOST:PORT] status|df|du|goal|rebalance|decommission|forget|fsck|gc [--json]
+ *   fstadmin metadata rebuild                 (files back from the chunkservers after a metadata loss)
  *   fstadmin install-units | wait-ready      (on the servers themselves)
  *
  * Same conventions as fst (src/cli/main.ts): master from --master or FST_MASTER, one-line errors,
@@ -16,6 +17,7 @@ import { registerGc } from './commands/gc.js';
 import { registerGoal } from './commands/goal.js';
 import { registerInstallUnits } from './commands/install-units.js';
 import { registerMetadata } from './commands/metadata.js';
+import { registerMetadataRebuild } from './commands/metadata-rebuild.js';
 import { registerRebalance } from './commands/rebalance.js';
 import { registerSpace } from './commands/space.js';
 import { registerStatus } from './commands/status.js';
@@ -23,7 +25,7 @@ import { registerWaitReady } from './commands/wait-ready.js';
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const program = createProgram('fstadmin', 'FST cluster administration', io);
-  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady, registerCredentials, registerMetadata]) {
+  for (const register of [registerStatus, registerSpace, registerGoal, registerRebalance, registerDecommission, registerFsck, registerGc, registerInstallUnits, registerWaitReady, registerCredentials, registerMetadata, registerMetadataRebuild]) {
     register(program, io);
   }
   return runProgram(program, argv, io);

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ERRNO_NAMES, FsError } from '../../src/common/errors/errno.js';
-import { errnoMetadata, errnoOfServiceError, statusForErrno } from '../../src/common/errors/rpc-status.js';
+import { LimitError, PreconditionError, errnoMetadata, errnoOfServiceError, fsErrorToStatus, statusForErrno } from '../../src/common/errors/rpc-status.js';
 import { toErrno } from '../../src/common/errors/to-errno.js';
 
 describe('errno <-> gRPC status', () => {
@@ -12,6 +12,13 @@ describe('errno <-> gRPC status', () => {
     expect(statusForErrno('ENOTEMPTY')).toBe(status.FAILED_PRECONDITION);
     expect(statusForErrno('ENOSPC')).toBe(status.RESOURCE_EXHAUSTED);
     expect(statusForErrno('ENAMETOOLONG')).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('answers refusals of state and limits with their own status, keeping EAGAIN in the trailer', () => {
+    const pre = fsErrorToStatus(new PreconditionError('a chunkserver is down'));
+    expect([pre.code, pre.metadata?.get('fst-errno')[0]]).toEqual([status.FAILED_PRECONDITION, 'EAGAIN']);
+    expect(fsErrorToStatus(new LimitError('too many')).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(fsErrorToStatus(new FsError('EAGAIN', 'later')).code).toBe(status.UNAVAILABLE);
   });
 
   it('prefers the trailer over the status code, for every errno name', () => {

@@ -105,7 +105,7 @@ async function verify(io: CliIo, file: string, json: boolean): Promise<void> {
 }
 
 export function registerMetadata(program: Command, io: CliIo): void {
-  const metadata = program.command('metadata').description('metadata backups of the master');
+  const metadata = program.command('metadata').description("the master's metadata: backups, dumps, rebuild from the chunkservers");
   metadata.command('backup')
     .description('make a metadata backup now (while the cluster serves) and copy it to FILE')
     .argument('<file>', 'where to write it')

@@ -1,8 +1,9 @@
 /**
- * CopyChunk (re-replication): pull a whole chunk from a peer with GetChunkChecksums (its version
- * and length) and ReadChunk, write it to temporary files, check that the copy's block checksums
- * equal the source's, then install it over any older local copy. Blocks of zeros are not written,
- * so a sparse chunk stays sparse.
+ * CopyChunk (re-replication): pull a whole chunk from a peer with GetChunkChecksums (its version,
+ * length and owner record) and ReadChunk, write it to temporary files, check that the copy's block
+ * checksums equal the source's, then install it over any older local copy. Blocks of zeros are not
+ * written, so a sparse chunk stays sparse. The copy records the source's owner record (or, from a
+ * source that has none, the one of the copy it replaces here).
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { RpcClientPool } from '../../common/rpc/client.js';
@@ -11,7 +12,7 @@ import { BLOCK_SIZE, isZeroBlock } from '../store/checksum.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { IoTotals } from '../io-totals.js';
 import type { PendingCopy } from '../store/pending-copy.js';
-import { peerUint64 } from '../rpc/validate.js';
+import { ownerOf, peerUint64 } from '../rpc/validate.js';
 
 export interface CopyRequest {
   chunkId: number;
@@ -51,7 +52,8 @@ export async function copyChunk(
   if (sums.version !== version) {
     throw new FsError('ESTALE', `source ${source} holds chunk ${chunkId} at version ${sums.version}, not ${version}`);
   }
-  const copy = await store.beginCopy(chunkId, version);
+  const owner = ownerOf(res.owner, true) ?? await store.owner(chunkId).catch(() => undefined);
+  const copy = await store.beginCopy(chunkId, version, owner);
   try {
     let pos = 0;
     const stream = client.serverStream(ChunkserverMethods.ReadChunk, { chunkId, version, offset: 0, length: sums.length }, opts);

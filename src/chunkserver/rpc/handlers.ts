@@ -14,7 +14,7 @@ import type { IoTotals } from '../io-totals.js';
 import { copyChunk } from '../replication/copy.js';
 import { listChunks } from './list-chunks.js';
 import { readChunk, readRange } from './read-chunk.js';
-import { addressOf, chunkIdOf, leaseMsOf, rangeOf, versionOf } from './validate.js';
+import { addressOf, chunkIdOf, leaseMsOf, ownerOf, rangeOf, versionOf } from './validate.js';
 import { writeChunk } from './write-chunk.js';
 import { writeRange } from './write-range.js';
 import type { ChunkAccess } from './chunk-access.js';
@@ -79,8 +79,11 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
     }),
 
     GetChunkChecksums: inFlight.track(async (req) => {
-      const { version, length, crcs } = await store.checksums(chunkIdOf(req.chunkId));
-      return { version, length, blockSize: BLOCK_SIZE, crc32c: Array.from(crcs) };
+      const chunkId = chunkIdOf(req.chunkId);
+      const { version, length, crcs } = await store.checksums(chunkId);
+      // The owner is written once at creation and never changed: read apart from the checksums.
+      const owner = await store.owner(chunkId).catch(() => undefined);
+      return { version, length, blockSize: BLOCK_SIZE, crc32c: Array.from(crcs), owner };
     }),
 
     SetChunkVersion: inFlight.track(async (req, ctx) => {
@@ -91,7 +94,7 @@ export function createHandlers(deps: HandlerDeps, inFlight: InFlight): ServiceHa
       const newVersion = versionOf(req.newVersion, 'new_version');
       const truncateTo = req.truncate ? rangeOf(0, req.truncateLength, 'truncate_length').length : undefined;
       const change = { truncateTo, leaseMs: leaseMsOf(req.leaseMs) };
-      if (req.create) return { length: await store.create(chunkId, newVersion, change) };
+      if (req.create) return { length: await store.create(chunkId, newVersion, change, ownerOf(req.owner)) };
       const version = versionOf(req.version);
       return { length: await store.setVersion(chunkId, version, newVersion, change) };
     }),

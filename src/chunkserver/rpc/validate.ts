@@ -11,6 +11,7 @@
 import { FsError } from '../../common/errors/errno.js';
 import { parseHostPort } from '../../common/config/address.js';
 import { CHUNK_SIZE, DATA_MESSAGE_BYTES } from '../../common/ids.js';
+import type { ChunkOwner } from '../store/owner-record.js';
 
 interface LongLike {
   low: number;
@@ -78,4 +79,20 @@ export function addressOf(v: unknown, field: string): string {
   if (typeof v !== 'string' || v === '') throw new FsError('EINVAL', `missing ${field}`);
   parseHostPort(v, field);
   return v;
+}
+
+/**
+ * A ChunkOwner message (absent: undefined). `peer`: sent back by a peer (a copy's source), whose
+ * invalid owner is dropped rather than failing the copy; from a caller it is EINVAL.
+ */
+export function ownerOf(raw: { ino?: unknown; index?: unknown; path?: unknown } | null | undefined, peer = false): ChunkOwner | undefined {
+  if (!raw) return undefined;
+  const ino = uint64(raw.ino ?? 0);
+  const index = uint64(raw.index ?? 0);
+  const path = raw.path ?? '';
+  if (Number.isNaN(ino) || ino === 0 || Number.isNaN(index) || typeof path !== 'string') {
+    if (peer) return undefined;
+    throw new FsError('EINVAL', `invalid owner (ino ${String(raw.ino)}, index ${String(raw.index)})`);
+  }
+  return { ino, index, path };
 }

@@ -28,7 +28,8 @@ import { toFsError } from '../../common/errors/to-errno.js';
 import { BLOCK_SIZE, MAX_BLOCKS, ZERO_BLOCK_CRC, blockCrc, blocksFor, checksumError } from './checksum.js';
 import { ChunkCorruptError } from './corrupt.js';
 import { ensureDir, fsyncDir, readAll, writeAll, type ChunkPaths } from './layout.js';
-import { newMeta, readMeta, writeMeta, type ChunkMeta } from './meta-file.js';
+import { newMeta, readMeta, writeMeta, writeNewMeta, type ChunkMeta } from './meta-file.js';
+import type { ChunkOwner } from './owner-record.js';
 
 /** Bytes written to a chunk between background writebacks (startWriteback). */
 const WRITEBACK_BYTES = 16 * 1024 * 1024;
@@ -63,14 +64,17 @@ export class ChunkFile {
     private readonly meta: ChunkMeta,
   ) {}
 
-  /** Creates an empty chunk (replacing any files at `paths`); durable at its first sync(). */
-  static async create(paths: ChunkPaths, chunkId: number, version: number): Promise<ChunkFile> {
+  /**
+   * Creates an empty chunk (replacing any files at `paths`), with the file it belongs to recorded
+   * in its meta file when `owner` is given; durable at its first sync().
+   */
+  static async create(paths: ChunkPaths, chunkId: number, version: number, owner?: ChunkOwner): Promise<ChunkFile> {
     await ensureDir(paths.subdir);
     const meta = newMeta(chunkId, version);
     const metaFh = await open(paths.meta, 'w+');
     let data: FileHandle | undefined;
     try {
-      await writeMeta(metaFh, meta);
+      await writeNewMeta(metaFh, meta, owner);
       data = await open(paths.data, 'w+');
       const file = new ChunkFile(paths, data, metaFh, meta);
       file.creationPending = true;

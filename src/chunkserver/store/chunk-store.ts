@@ -5,7 +5,7 @@
  * quarantined here before the operation fails with EIO. Primary leases (leases.ts) are kept beside
  * the index: they end whenever the chunk's version changes or the chunk goes away.
  */
-import { rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import { ChunkFile } from './chunk-file.js';
@@ -16,7 +16,8 @@ import { DataDisks } from './disk-space.js';
 import { missingFile } from './files-present.js';
 import { chunkPaths, fsyncDir, removeChunkFiles, type ChunkPaths } from './layout.js';
 import { Leases } from './leases.js';
-import { META_FILE_BYTES } from './meta-file.js';
+import { META_FILE_MAX_BYTES, readOwner } from './meta-file.js';
+import type { ChunkOwner } from './owner-record.js';
 import { OpenChunks } from './open-chunks.js';
 import { PendingCopy } from './pending-copy.js';
 import { scanDisks } from './scan.js';
@@ -109,10 +110,11 @@ export class ChunkStore {
   }
 
   /**
-   * Creates an empty chunk at `version` (then optionally sized); idempotent at the same version.
-   * With leaseMs, holds the lease at `version` afterwards (counted from the call).
+   * Creates an empty chunk at `version` (then optionally sized), recording `owner` (the file it
+   * belongs to) in its meta file; idempotent at the same version (an existing chunk keeps its own
+   * owner record). With leaseMs, holds the lease at `version` afterwards (counted from the call).
    */
-  create(chunkId: number, version: number, change: VersionChange = {}): Promise<number> {
+  create(chunkId: number, version: number, change: VersionChange = {}, owner?: ChunkOwner): Promise<number> {
     const since = this.leases.now();
     return this.locks.run(chunkId, async () => {
       const existing = this.chunks.get(chunkId);
@@ -122,8 +124,8 @@ export class ChunkStore {
         length = existing.length;
       } else {
         const disk = this.disks.pick();
-        await disk.reserve(META_FILE_BYTES);
-        const f = await ChunkFile.create(chunkPaths(disk.path, chunkId), chunkId, version);
+        await disk.reserve(META_FILE_MAX_BYTES);
+        const f = await ChunkFile.create(chunkPaths(disk.path, chunkId), chunkId, version, owner);
         this.files.add(chunkId, f);
         const entry = { disk: disk.index, version, length: 0 };
         this.setEntry(chunkId, entry);
@@ -264,18 +266,41 @@ export class ChunkStore {
   }
 
   /**
+   * The chunk's owner record (which file it belongs to), read from its meta file: undefined when
+   * it has none or the chunk is not held. A damaged record counts as none (logged); a failed read
+   * is thrown. Under the chunk's lock, so that an install's rename is never half seen.
+   */
+  owner(chunkId: number): Promise<ChunkOwner | undefined> {
+    return this.locks.run(chunkId, async () => {
+      const entry = this.chunks.get(chunkId);
+      if (!entry) return undefined;
+      const path = this.paths(chunkId, entry).meta;
+      const fh = await open(path, 'r');
+      try {
+        const owner = await readOwner(fh);
+        if (typeof owner !== 'string') return owner;
+        this.log.warn('chunk owner record unreadable: counted as none', { chunkId, path, why: owner });
+        return undefined;
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  /**
    * Starts a copy of a chunk arriving from elsewhere: written to `.tmp` files beside the final
    * ones (on the disk of the copy it replaces, so that installing it is a rename), then installed.
+   * `owner`: the source's owner record, recorded on the copy.
    */
-  async beginCopy(chunkId: number, version: number): Promise<PendingCopy> {
+  async beginCopy(chunkId: number, version: number, owner?: ChunkOwner): Promise<PendingCopy> {
     if (this.copying.has(chunkId)) throw new FsError('EBUSY', `chunk ${chunkId} is already being copied`);
     this.copying.add(chunkId);
     const release = (): boolean => this.copying.delete(chunkId);
     try {
       const existing = this.chunks.get(chunkId);
       const disk = existing ? this.disks.get(existing.disk) : this.disks.pick();
-      await disk.reserve(META_FILE_BYTES);
-      const file = await ChunkFile.create(chunkPaths(disk.path, chunkId, true), chunkId, version);
+      await disk.reserve(META_FILE_MAX_BYTES);
+      const file = await ChunkFile.create(chunkPaths(disk.path, chunkId, true), chunkId, version, owner);
       return new PendingCopy(disk, file, release);
     } catch (e) {
       release();

@@ -6,12 +6,17 @@
  * CRC32C. An update writes the slot the previous update did not, so a write torn by a crash leaves
  * the other slot intact; a reader takes the valid slot with the highest sequence number. This makes
  * every meta update atomic without a rename and a directory fsync per write.
+ *
+ * After the two slots may follow the chunk's owner record (owner-record.ts: which file it belongs
+ * to), written with the first slot when the chunk is created and never again. Slot format 1 is
+ * unchanged by it: old meta files (no owner) read as before, and older servers ignore the record.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { crc32c } from '@node-rs/crc32';
 import { BLOCK_SIZE, MAX_BLOCKS, ZERO_BLOCK_CRC } from './checksum.js';
 import { ChunkCorruptError } from './corrupt.js';
 import { readAll, writeAll } from './layout.js';
+import { decodeOwner, encodeOwner, MAX_OWNER_RECORD_BYTES, type ChunkOwner } from './owner-record.js';
 
 const MAGIC = 0x4d545346; // "FSTM" little-endian
 const FORMAT_VERSION = 1;
@@ -19,8 +24,10 @@ const HEADER_BYTES = 64;
 const CRC_OFFSET = 60; // the slot's own CRC32C, over the header before it and the block table
 const SLOT_BYTES = HEADER_BYTES + 4 * MAX_BLOCKS;
 
-/** Size of a meta file: two slots. */
+/** Size of a meta file's two slots (an owner record, if any, follows them). */
 export const META_FILE_BYTES = 2 * SLOT_BYTES;
+/** Most bytes a meta file takes: its slots and the largest owner record. */
+export const META_FILE_MAX_BYTES = META_FILE_BYTES + MAX_OWNER_RECORD_BYTES;
 
 /** What a meta file records about its chunk. */
 export interface ChunkMeta {
@@ -96,4 +103,26 @@ export async function writeMeta(fh: FileHandle, m: ChunkMeta): Promise<void> {
   const next = { ...m, seq: m.seq + 1 };
   await writeAll(fh, encodeSlot(next), (next.seq % 2) * SLOT_BYTES);
   m.seq = next.seq;
+}
+
+/**
+ * The first record of a new chunk's meta file, with its owner record when it has one, in one write:
+ * the first update goes to slot 1, which the owner record follows directly.
+ */
+export async function writeNewMeta(fh: FileHandle, m: ChunkMeta, owner: ChunkOwner | undefined): Promise<void> {
+  if (m.seq !== 0) throw new Error(`chunk ${m.chunkId}: a new meta record has sequence 0, not ${m.seq}`);
+  const next = { ...m, seq: 1 };
+  const slot = encodeSlot(next);
+  await writeAll(fh, owner ? Buffer.concat([slot, encodeOwner(owner)]) : slot, SLOT_BYTES);
+  m.seq = next.seq;
+}
+
+/**
+ * The owner record after the slots: undefined when the file has none, a string saying why when it
+ * is damaged (it then counts as none). A failed read is thrown as is.
+ */
+export async function readOwner(fh: FileHandle): Promise<ChunkOwner | string | undefined> {
+  const buf = Buffer.alloc(MAX_OWNER_RECORD_BYTES);
+  const n = await readAll(fh, buf, META_FILE_BYTES);
+  return decodeOwner(buf.subarray(0, n));
 }

@@ -76,8 +76,19 @@ export class LimitError extends FsError {
   }
 }
 
+/**
+ * An operation refused because the cluster is not in the state it needs (an operator's command
+ * while some chunkserver is down): FAILED_PRECONDITION on the wire, EAGAIN to the caller (try
+ * again once the state is right), never retried by RpcClient.
+ */
+export class PreconditionError extends FsError {
+  constructor(message: string) {
+    super('EAGAIN', message);
+  }
+}
+
 export function fsErrorToStatus(e: FsError): Partial<StatusObject> & { code: status; details: string } {
-  const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED : statusForErrno(e.code);
+  const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED : e instanceof PreconditionError ? status.FAILED_PRECONDITION : statusForErrno(e.code);
   return { code, details: e.message, metadata: errnoMetadata(e.code) };
 }
 

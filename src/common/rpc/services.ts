@@ -68,6 +68,7 @@ export const AdminMethods = {
   BackupMetadata: method(A, 'BackupMetadata', 'unary', fst.BackupMetadataRequest, fst.BackupMetadataResponse),
   ReadBackup: method(A, 'ReadBackup', 'unary', fst.ReadBackupRequest, fst.ReadBackupResponse),
   DumpMetadata: method(A, 'DumpMetadata', 'unary', fst.DumpMetadataRequest, fst.BackupMetadataResponse),
+  RebuildMetadata: method(A, 'RebuildMetadata', 'unary', fst.RebuildMetadataRequest, fst.RebuildMetadataResponse),
 };
 
 const C = 'fst.ChunkserverService';

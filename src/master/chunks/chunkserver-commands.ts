@@ -12,6 +12,14 @@ const COPY_TIMEOUT_MS = 10 * 60_000;
 /** A server with millions of chunks, each looked at on disk, lists them in minutes. */
 const LIST_TIMEOUT_MS = 10 * 60_000;
 
+/** The file a chunk belongs to, as its meta file records it (proto ChunkOwner). */
+export interface ChunkOwner {
+  ino: number;
+  index: number;
+  /** The file's path when the chunk was created ("" when none). */
+  path: string;
+}
+
 /** One chunk as a server holds it (ListChunks). */
 export interface HeldChunk {
   chunkId: number;
@@ -19,6 +27,8 @@ export interface HeldChunk {
   length: number;
   /** The server found its data or meta file gone: the copy cannot be served. */
   filesMissing: boolean;
+  /** With withOwners: its owner record, undefined when it has none. */
+  owner?: ChunkOwner;
 }
 
 export interface ListChunksCommand {
@@ -28,6 +38,8 @@ export interface ListChunksCommand {
   quarantineMissing?: boolean;
   /** Only these chunks (absent: every chunk held). */
   chunkIds?: number[];
+  /** Also each chunk's owner record (metadata rebuild). */
+  withOwners?: boolean;
 }
 
 export interface SetVersionCommand {
@@ -39,6 +51,8 @@ export interface SetVersionCommand {
   truncateLength?: number;
   /** Make this server the primary at newVersion for this long (0 or absent: no lease). */
   leaseMs?: number;
+  /** With create: the file the chunk belongs to, recorded in its meta file. */
+  owner?: ChunkOwner;
 }
 
 export class ChunkserverCommands {
@@ -59,6 +73,7 @@ export class ChunkserverCommands {
       truncate: req.truncateLength !== undefined,
       truncateLength: req.truncateLength ?? 0,
       leaseMs: req.leaseMs ?? 0,
+      owner: req.owner,
     });
   }
 
@@ -80,10 +95,15 @@ export class ChunkserverCommands {
       verifyFiles: req.verifyFiles ?? false,
       quarantineMissing: req.quarantineMissing ?? false,
       chunkIds: req.chunkIds ?? [],
+      withOwners: req.withOwners ?? false,
     }, { timeoutMs: LIST_TIMEOUT_MS, signal });
     for await (const page of pages) {
       for (const c of page.chunks) {
-        held.push({ chunkId: Number(c.chunkId), version: Number(c.version), length: Number(c.length), filesMissing: c.filesMissing === true });
+        const o = c.owner;
+        held.push({
+          chunkId: Number(c.chunkId), version: Number(c.version), length: Number(c.length), filesMissing: c.filesMissing === true,
+          owner: o && Number(o.ino) > 0 ? { ino: Number(o.ino), index: Number(o.index ?? 0), path: o.path ?? '' } : undefined,
+        });
       }
     }
     return held;

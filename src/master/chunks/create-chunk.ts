@@ -3,6 +3,8 @@
  * delete it as an orphan), with the lease its primary is about to get, then created on every
  * chosen chunkserver at version 1 in parallel, the primary with the lease. A server that fails is
  * replaced by another, so that the first write already reaches the goal's number of replicas.
+ * Each replica records the chunk's owner (inode, index, and one path of the file now) in its meta
+ * file, what `fstadmin metadata rebuild` regroups chunks by if this metadata is ever lost.
  */
 import type { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
@@ -12,6 +14,7 @@ import { bumpCounter } from './chunk-rows.js';
 import { grantLease, leaseExpiry, recordLease } from './leases.js';
 import { moveVersion, recordMove, REFUSED } from './move-version.js';
 import { chooseServers } from './placement.js';
+import { pathOf } from '../tree/paths.js';
 
 /** Rounds of choosing replacements for servers that failed to create the chunk. */
 const MAX_ROUNDS = 3;
@@ -37,6 +40,9 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
     await recordLease(tx, id, primaryCandidate, 1, leaseExpiry(deps));
     return id;
   });
+  // Read after the chunk row (a rename meanwhile is as good as one after): the path is only ever
+  // the file's last known one.
+  const owner = { ino, index: idx, path: (await pathOf(deps.db.reader, ino)) ?? '' };
 
   let primary: number | undefined;
   const created: number[] = [];
@@ -52,7 +58,7 @@ export async function createChunk(deps: ChunkDeps, ino: number, idx: number, goa
     const leaseTo = primary === undefined && round === 0 ? candidates[0] : undefined;
     for (const id of candidates) tried.add(id);
     const results = await Promise.allSettled(candidates.map((id) => deps.commands.setVersion(deps.servers.get(id)!.address, {
-      chunkId, version: 0, newVersion: 1, create: true, leaseMs: id === leaseTo ? deps.leaseMs : undefined,
+      chunkId, version: 0, newVersion: 1, create: true, leaseMs: id === leaseTo ? deps.leaseMs : undefined, owner,
     })));
     results.forEach((r, i) => {
       const id = candidates[i]!;

@@ -93,8 +93,8 @@ export async function loadChunks(db: Reader, ids: readonly number[], now: number
   return out;
 }
 
-/** The ids among `ids` that have a row in `table` (deleted_chunks, foreign_chunks: keyed by chunk_id). */
-export async function chunkIdsIn(db: Reader, table: 'deleted_chunks' | 'foreign_chunks', ids: readonly number[]): Promise<Set<number>> {
+/** The ids among `ids` that have a row in `table` (chunks, deleted_chunks, foreign_chunks: each has chunk_id unique). */
+export async function chunkIdsIn(db: Reader, table: 'chunks' | 'deleted_chunks' | 'foreign_chunks', ids: readonly number[]): Promise<Set<number>> {
   const out = new Set<number>();
   for (const part of slices(ids)) {
     const rows = await db.all<{ chunk_id: number }>(`SELECT chunk_id FROM ${table} WHERE chunk_id IN (${marks(part.length)})`, part);

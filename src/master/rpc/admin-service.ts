@@ -9,6 +9,7 @@ import { decommission, forgetChunkserver } from '../admin/decommission.js';
 import { diskUsage } from '../admin/disk-usage.js';
 import { fsck } from '../admin/fsck.js';
 import { getGoal, setGoal } from '../admin/goals.js';
+import { rebuildMetadata } from '../admin/rebuild.js';
 
 export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof AdminMethods> {
   const rebalancer = deps.chunks.rebalancer;
@@ -29,5 +30,6 @@ export function adminServiceHandlers(deps: AdminDeps): ServiceHandlers<typeof Ad
     BackupMetadata: async () => ({ backup: backupInfo(await deps.backups.make()) }),
     DumpMetadata: async () => ({ backup: backupInfo(await deps.backups.dump()) }),
     ReadBackup: async (req) => ({ data: await deps.backups.read(req.name, req.offset, Math.min(req.length, 1024 * 1024)) }),
+    RebuildMetadata: (req, ctx) => rebuildMetadata(deps, req, ctx.signal),
   };
 }

@@ -6,7 +6,9 @@
  *
  * - A chunk the master does not know is an orphan. Only orphans this master knows it deleted are
  *   deleted at once: ids below the `next_chunk_id` counter were issued by this metadata, so their
- *   file is gone (or their creation failed). An id at or above the counter was never issued by this
+ *   file is gone (or their creation failed), unless a metadata rebuild adopted them
+ *   (chunks/issued-ids.ts; those of deleted files still waiting for garbage collection are deleted
+ *   too). An id at or above the counter was never issued by this
  *   metadata: the metadata may have been restored from an older backup, and that copy may be the
  *   only one of a file written since. Such chunks are recorded in `foreign_chunks`, kept, and
  *   reported (`unissued`, logged by the caller) for an operator: `fstadmin fsck` lists them as
@@ -26,6 +28,7 @@
  */
 import type { MasterDb } from '../db/database.js';
 import type { Tx } from '../db/sqlite.js';
+import { issuedHere, readIdCounters, type IdCounters } from '../chunks/issued-ids.js';
 
 export interface ReportedChunk {
   chunkId: number;
@@ -34,19 +37,25 @@ export interface ReportedChunk {
 
 /** What a page of reported chunks leaves to the caller. */
 export interface ReportOutcome {
-  /** Unknown chunks this metadata issued (ids below next_chunk_id): the server should delete them. */
+  /** Unknown chunks this metadata issued (see issued-ids.ts): the server should delete them. */
   orphans: number[];
-  /** Unknown chunks this metadata never issued (ids at or above next_chunk_id): kept, for fsck. */
+  /** Unknown chunks this metadata never issued: kept, for fsck and metadata rebuild. */
   unissued: number[];
   /** Chunks reported at a version the master never issued: set aside. */
   beyond: number[];
 }
 
-async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, next: { value: number }, out: ReportOutcome, adoptNewer: boolean): Promise<void> {
+/** An unknown chunk this metadata issued, or one a rebuild adopted whose file was deleted since. */
+async function isOrphan(tx: Tx, chunkId: number, ids: IdCounters): Promise<boolean> {
+  if (issuedHere(chunkId, ids)) return true;
+  return chunkId < ids.next && !!(await tx.get('SELECT 1 AS x FROM deleted_chunks WHERE chunk_id = ?', [chunkId]));
+}
+
+async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number, ids: IdCounters, out: ReportOutcome, adoptNewer: boolean): Promise<void> {
   const row = await tx.get<{ version: number; version_ceiling: number }>('SELECT version, version_ceiling FROM chunks WHERE chunk_id = ?', [c.chunkId]);
   if (!row) {
     const known = await tx.get('SELECT 1 AS x FROM foreign_chunks WHERE chunk_id = ?', [c.chunkId]);
-    if (!known && c.chunkId < next.value) {
+    if (!known && await isOrphan(tx, c.chunkId, ids)) {
       out.orphans.push(c.chunkId);
       return;
     }
@@ -77,11 +86,9 @@ async function applyOne(tx: Tx, serverId: number, c: ReportedChunk, gen: number,
 export function applyChunkReport(db: MasterDb, serverId: number, chunks: ReportedChunk[], gen: number, adoptNewer = false): Promise<ReportOutcome> {
   if (chunks.length === 0) return Promise.resolve({ orphans: [], unissued: [], beyond: [] });
   return db.write(async (tx) => {
-    const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'");
-    // No counter row cannot happen in a consistent database; then nothing counts as issued.
-    const next = { value: counter?.value ?? 0 };
+    const ids = await readIdCounters(tx);
     const out: ReportOutcome = { orphans: [], unissued: [], beyond: [] };
-    for (const c of chunks) await applyOne(tx, serverId, c, gen, next, out, adoptNewer);
+    for (const c of chunks) await applyOne(tx, serverId, c, gen, ids, out, adoptNewer);
     return out;
   });
 }

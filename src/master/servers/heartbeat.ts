@@ -43,7 +43,7 @@ export async function serveHeartbeat(
         if (!registry.get(hb.serverId)) throw new FsError('ENOENT', `unknown chunkserver id ${hb.serverId}: register first`);
         mayBeatFor(hb.serverId, Buffer.from(hb.registration));
         serverId = hb.serverId;
-        registry.reportStarted(serverId);
+        registry.reportStarted(serverId, gen);
       } else if (hb.serverId !== serverId) {
         throw new FsError('EINVAL', `heartbeat stream of server ${serverId} carried id ${hb.serverId}`);
       }
@@ -59,7 +59,7 @@ export async function serveHeartbeat(
       unissuedCount += kept.length;
       if (unissued.length < 20) unissued.push(...kept.slice(0, 20 - unissued.length));
       if (unissuedCount > 0 && (!hb.fullReport || hb.reportDone)) {
-        log.warn('chunkserver holds chunks this metadata never issued (restored from an older backup?): kept; fstadmin fsck lists them, fsck --repair deletes them',
+        log.warn('chunkserver holds chunks this metadata never issued (restored from an older backup, or lost and rebuilt?): kept; fstadmin metadata rebuild recovers their files, fsck lists them, fsck --repair deletes them',
           { serverId, count: unissuedCount, chunkIds: unissued });
         unissued = [];
         unissuedCount = 0;

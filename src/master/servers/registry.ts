@@ -167,6 +167,7 @@ export class ServerRegistry {
     await this.db.write((tx) => tx.run('DELETE FROM chunkservers WHERE id = ?', [id]));
     this.servers.delete(id);
     this.seen.delete(id);
+    this.generations.delete(id);
     this.reportedDead.delete(id);
   }
 
@@ -187,10 +188,25 @@ export class ServerRegistry {
 
   /** Servers whose full report on their current heartbeat stream has been applied. */
   private readonly reported = new Set<number>();
+  /** Each server's report generation on its current heartbeat stream (replicas.seen_gen). */
+  private readonly generations = new Map<number, number>();
 
-  /** A new heartbeat stream begins: until its full report ends, the server's rows are the past's. */
-  reportStarted(id: number): void {
+  /**
+   * A new heartbeat stream begins, its full report stamping replica rows with `gen`: until that
+   * report ends, the server's rows are the past's.
+   */
+  reportStarted(id: number, gen = 0): void {
     this.reported.delete(id);
+    this.generations.set(id, gen);
+  }
+
+  /**
+   * The generation a replica row of this server must carry to survive the sweep at the end of the
+   * full report under way (0 when no stream was seen): what code that records replicas the server
+   * already holds, outside its reports, stamps them with.
+   */
+  reportGeneration(id: number): number {
+    return this.generations.get(id) ?? 0;
   }
 
   /** A server's full chunk report has been applied: its stale copies and the chunks it lacks are known. */
