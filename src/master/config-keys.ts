@@ -9,7 +9,11 @@ import { LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.
 export const SYNC_MODES = ['normal', 'full'] as const;
 
 export const MASTER_CONFIG_KEYS: ConfigSchema = [
-  { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database' },
+  { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database (with --meta: for the cluster identity only)' },
+  {
+    name: 'meta', type: 'string', placeholder: 'url', defaultText: 'none (SQLite in data)',
+    description: 'keep the namespace in this PostgreSQL database (postgres://user@host:port/db, created at the first start) instead of SQLite in data',
+  },
   { name: 'listen', type: 'host-port', default: '127.0.0.1:9420', description: 'address to serve gRPC on' },
   { name: 'replication', type: 'positive-int', default: 2, placeholder: 'n', description: 'default replication goal of new files' },
   { name: 'heartbeat-interval-ms', type: 'positive-int', default: 1000, placeholder: 'ms', description: 'how often chunkservers beat' },
