@@ -9,7 +9,11 @@ import { LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.
 export const SYNC_MODES = ['normal', 'full'] as const;
 
 export const MASTER_CONFIG_KEYS: ConfigSchema = [
-  { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database' },
+  { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database (with --meta: for the cluster identity only)' },
+  {
+    name: 'meta', type: 'string', placeholder: 'url', defaultText: 'none (SQLite in data)',
+    description: 'keep the namespace in this PostgreSQL database instead of SQLite in data (postgres://user@host:port/db: an existing database, empty at the first start, which makes the tables)',
+  },
   { name: 'listen', type: 'host-port', default: '127.0.0.1:9420', description: 'address to serve gRPC on' },
   { name: 'replication', type: 'positive-int', default: 2, placeholder: 'n', description: 'default replication goal of new files' },
   { name: 'heartbeat-interval-ms', type: 'positive-int', default: 1000, placeholder: 'ms', description: 'how often chunkservers beat' },
@@ -26,7 +30,7 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
   },
   {
     name: 'sync', type: 'choice', choices: SYNC_MODES, default: 'normal', placeholder: 'mode',
-    description: "metadata durability: 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss",
+    description: "metadata durability (SQLite; PostgreSQL commits are durable): 'normal' survives master crashes, 'full' fsyncs every commit and survives power loss",
   },
   {
     name: 'insecure', type: 'bool', default: false,

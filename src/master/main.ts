@@ -21,6 +21,7 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigValues {
 function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
   return {
     dataDir: c.string('data'),
+    meta: c.optionalString('meta'),
     listen: c.string('listen'),
     replication: c.number('replication'),
     heartbeatIntervalMs: c.number('heartbeat-interval-ms'),

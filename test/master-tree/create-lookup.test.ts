@@ -1,12 +1,12 @@
 /** mknod, mkdir, symlink, lookup, getattr, readlink: creation rules, names, counters, restart. */
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
-import { ROOT, expectErrno, ns, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, expectErrno, ns, useNamespace } from './helpers.js';
 
 const { REGULAR, DIRECTORY, SYMLINK, FIFO, CHAR_DEVICE, SOCKET } = fst.FileType;
 
-describe('Namespace: create and look up', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: create and look up (%s)', (engine) => {
+  const fx = useNamespace(engine);
   /** Lets non-root callers create in the root directory. */
   const openRoot = () => fx.ns.setattr(ROOT, { fields: fst.SetAttrField.SET_ATTR_MODE, mode: 0o777 });
 

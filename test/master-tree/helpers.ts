@@ -1,18 +1,38 @@
 /**
- * Test fixture for the namespace: a real MasterDb on a real SQLite file in a temp dir, removed in
- * afterEach whatever happened, plus small helpers (errno assertions, timespec maths, chunk rows).
+ * Test fixture for the namespace: a real MasterDb on each metadata engine — a real SQLite file in
+ * a temp dir, or a fresh database of a PostgreSQL cluster started once per test file
+ * (test/helpers/postgres.ts) — removed in afterEach/afterAll whatever happened, plus small helpers
+ * (errno assertions, timespec maths, chunk rows).
+ *
+ * The conformance suite: test files run their describes once per engine of ENGINES
+ * (`describe.each(ENGINES)`); FST_TEST_ENGINES=sqlite (a comma list) narrows it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import type { fst } from '../../src/proto-gen/fst.js';
 import type { ErrnoName } from '../../src/common/errors/errno.js';
 import { MasterDb } from '../../src/master/db/database.js';
 import { Namespace } from '../../src/master/tree/namespace.js';
+import { PgCluster } from '../helpers/postgres.js';
+
+export type Engine = 'sqlite' | 'postgres';
+export const ENGINES: Engine[] = (process.env.FST_TEST_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim()).filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
+
+/** The test file's PostgreSQL cluster, started by its first PostgreSQL test, stopped after the file. */
+let cluster: Promise<PgCluster> | undefined;
+afterAll(async () => {
+  const c = cluster;
+  cluster = undefined;
+  await (await c?.catch(() => undefined))?.stop();
+});
 
 export interface Fixture {
+  engine: Engine;
   dataDir: string;
+  /** PostgreSQL: the test's database. */
+  meta?: string;
   db: MasterDb;
   ns: Namespace;
   /** Closes the database and opens it again from the same files (restart). */
@@ -20,18 +40,19 @@ export interface Fixture {
 }
 
 /** Registers beforeEach/afterEach hooks; the returned object is filled before each test. */
-export function useNamespace(): Fixture {
-  const fx = {} as Fixture;
+export function useNamespace(engine: Engine = 'sqlite'): Fixture {
+  const fx = { engine } as Fixture;
   let open: MasterDb | undefined;
   beforeEach(async () => {
     fx.dataDir = await mkdtemp(join(tmpdir(), 'fst-tree-'));
-    open = await MasterDb.open({ dataDir: fx.dataDir, defaultReplication: 3 });
+    if (engine === 'postgres') fx.meta = await (await (cluster ??= PgCluster.start())).createDatabase();
+    open = await MasterDb.open({ dataDir: fx.dataDir, defaultReplication: 3, meta: fx.meta });
     fx.db = open;
     fx.ns = new Namespace(open);
     fx.reopen = async () => {
       await open?.close();
       open = undefined;
-      open = await MasterDb.open({ dataDir: fx.dataDir, defaultReplication: 3 });
+      open = await MasterDb.open({ dataDir: fx.dataDir, defaultReplication: 3, meta: fx.meta });
       fx.db = open;
       fx.ns = new Namespace(open);
     };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
 import { MasterDb } from '../../src/master/db/database.js';
 import { Namespace, type NamespaceDb } from '../../src/master/tree/namespace.js';
-import { ROOT, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, useNamespace } from './helpers.js';
 
 const { REGULAR } = fst.FileType;
 const F = fst.SetAttrField;
@@ -27,8 +27,8 @@ function counting(db: MasterDb): { db: NamespaceDb; queries: () => number } {
   return { db: { reader, write: (body) => db.write(body) }, queries: () => n };
 }
 
-describe('Namespace: listings answered again until a commit', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: listings answered again until a commit (%s)', (engine) => {
+  const fx = useNamespace(engine);
 
   it('lists again without a query, and shows every commit since, in the directory or in a child', async () => {
     const { db, queries } = counting(fx.db);
@@ -54,7 +54,9 @@ describe('Namespace: listings answered again until a commit', () => {
     expect((await ns.readdir(d, '', 0, true)).entries.map((e) => e.name)).toEqual(['f', 'g']);
   });
 
-  it('sees a commit made by another connection to the database', async () => {
+  // SQLite's data_version moves at any connection's commit; on PostgreSQL it counts this master's
+  // commits (the only writer until several masters share one database, with a lease).
+  it.skipIf(engine !== 'sqlite')('sees a commit made by another connection to the database', async () => {
     const ns = new Namespace(fx.db);
     const d = (await ns.mkdir(ROOT, 'd', 0o755)).attr.ino ?? 0;
     expect((await ns.readdir(d, '', 0, true)).entries).toEqual([]);

@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
 import { ORPHAN_LEASE_MS } from '../../src/master/tree/orphans.js';
-import { ROOT, addChunks, chunkIdxs, deletedChunks, expectErrno, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, addChunks, chunkIdxs, deletedChunks, expectErrno, useNamespace } from './helpers.js';
 
 const { REGULAR } = fst.FileType;
 
-describe('Namespace: orphans (files removed while open)', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: orphans (files removed while open) (%s)', (engine) => {
+  const fx = useNamespace(engine);
   const file = async (name: string) => (await fx.ns.mknod(ROOT, name, REGULAR, 0o644, 0)).attr.ino ?? 0;
 
   it('keeps an unlinked inode its client has open, with its chunks, until released', async () => {

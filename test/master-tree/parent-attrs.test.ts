@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
-import { ROOT, expectErrno, ns, sleep, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, expectErrno, ns, sleep, useNamespace } from './helpers.js';
 
 const { REGULAR } = fst.FileType;
 
-describe('Namespace: parent attributes in mutation answers', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: parent attributes in mutation answers (%s)', (engine) => {
+  const fx = useNamespace(engine);
   const dir = async (parent: number, name: string) => (await fx.ns.mkdir(parent, name, 0o755)).attr.ino ?? 0;
   const file = async (parent: number, name: string) => (await fx.ns.mknod(parent, name, REGULAR, 0o644, 0)).attr.ino ?? 0;
   /** Answers and a fresh getattr must agree on every field; returns the fresh attributes. */

@@ -1,13 +1,13 @@
 /** Permission checks for non-root callers: EACCES for mode bits, EPERM for ownership rules. */
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
-import { ROOT, alice, bob, expectErrno, rootCaller, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, alice, bob, expectErrno, rootCaller, useNamespace } from './helpers.js';
 
 const F = fst.SetAttrField;
 const { REGULAR } = fst.FileType;
 
-describe('Namespace: permissions', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: permissions (%s)', (engine) => {
+  const fx = useNamespace(engine);
   /** A directory in the root with the given owner, group and mode (set by root). */
   const dirAs = async (name: string, uid: number, gid: number, mode: number) => {
     const d = (await fx.ns.mkdir(ROOT, name, 0o755)).attr;

@@ -1,12 +1,12 @@
 /** unlink, rmdir, rename, link: nlink and time rules, freeing inodes and chunks, errnos. */
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
-import { ROOT, addChunks, chunkIdxs, deletedChunks, expectErrno, ns, sleep, useNamespace } from './helpers.js';
+import { ENGINES, ROOT, addChunks, chunkIdxs, deletedChunks, expectErrno, ns, sleep, useNamespace } from './helpers.js';
 
 const { REGULAR, DIRECTORY } = fst.FileType;
 
-describe('Namespace: remove, rename, link', () => {
-  const fx = useNamespace();
+describe.each(ENGINES)('Namespace: remove, rename, link (%s)', (engine) => {
+  const fx = useNamespace(engine);
   const file = async (parent: number, name: string) => (await fx.ns.mknod(parent, name, REGULAR, 0o644, 0)).attr.ino ?? 0;
   const dir = async (parent: number, name: string) => (await fx.ns.mkdir(parent, name, 0o755)).attr.ino ?? 0;
 

@@ -53,11 +53,11 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
   const alive = registry.alive().map((s) => s.id).join(',') || '0';
   const health = brief ? undefined : await db.reader.get<{ healthy: number; under: number; missing: number; stale: number; stale_replicas: number; over: number; logical: number }>(
     `SELECT
-       COALESCE(SUM(good >= goal), 0) AS healthy,
-       COALESCE(SUM(good > goal), 0) AS over,
-       COALESCE(SUM(live > 0 AND good < goal), 0) AS under,
-       COALESCE(SUM(live = 0 AND stale = 0), 0) AS missing,
-       COALESCE(SUM(live = 0 AND stale > 0), 0) AS stale,
+       COALESCE(SUM(CASE WHEN good >= goal THEN 1 ELSE 0 END), 0) AS healthy,
+       COALESCE(SUM(CASE WHEN good > goal THEN 1 ELSE 0 END), 0) AS over,
+       COALESCE(SUM(CASE WHEN live > 0 AND good < goal THEN 1 ELSE 0 END), 0) AS under,
+       COALESCE(SUM(CASE WHEN live = 0 AND stale = 0 THEN 1 ELSE 0 END), 0) AS missing,
+       COALESCE(SUM(CASE WHEN live = 0 AND stale > 0 THEN 1 ELSE 0 END), 0) AS stale,
        COALESCE(SUM(stale), 0) AS stale_replicas,
        (SELECT COALESCE(SUM(size), 0) FROM inodes WHERE type = 1) AS logical
      FROM (
@@ -67,8 +67,8 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
          COUNT(CASE WHEN r.version < c.version THEN 1 END) AS stale
        FROM chunks c JOIN inodes i ON i.ino = c.ino
        LEFT JOIN replicas r ON r.chunk_id = c.chunk_id
-       GROUP BY c.chunk_id
-     )`,
+       GROUP BY c.chunk_id, i.replication
+     ) AS per_chunk`,
   );
   const counters = new Map((await db.reader.all<{ name: string; value: number }>('SELECT name, value FROM counters')).map((r) => [r.name, r.value]));
   const sum = (f: (s: (typeof live)[number]) => number): number => live.reduce((a, s) => a + f(s), 0);

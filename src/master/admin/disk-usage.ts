@@ -12,9 +12,9 @@ export async function diskUsage(deps: AdminDeps, req: fst.IDiskUsageRequest): Pr
   const q = deps.db.reader;
   const root = await resolvePath(q, req.path ?? '');
   const alive = deps.registry.alive().map((s) => s.id).join(',') || '0';
-  const tree = `WITH RECURSIVE tree(ino) AS (SELECT ? UNION SELECT d.ino FROM dentries d JOIN tree t ON d.parent = t.ino)`;
+  const tree = `WITH RECURSIVE tree(ino) AS (SELECT CAST(? AS INTEGER) UNION SELECT d.ino FROM dentries d JOIN tree t ON d.parent = t.ino)`;
   const counts = await q.get<{ files: number; dirs: number; bytes: number }>(
-    `${tree} SELECT COALESCE(SUM(i.type = 1), 0) AS files, COALESCE(SUM(i.type = 2), 0) AS dirs,
+    `${tree} SELECT COALESCE(SUM(CASE WHEN i.type = 1 THEN 1 ELSE 0 END), 0) AS files, COALESCE(SUM(CASE WHEN i.type = 2 THEN 1 ELSE 0 END), 0) AS dirs,
        COALESCE(SUM(CASE WHEN i.type = 1 THEN i.size ELSE 0 END), 0) AS bytes
      FROM tree t JOIN inodes i ON i.ino = t.ino`,
     [root.ino],
@@ -24,7 +24,7 @@ export async function diskUsage(deps: AdminDeps, req: fst.IDiskUsageRequest): Pr
        SELECT MAX(0, MIN(${CHUNK_SIZE}, i.size - c.idx * ${CHUNK_SIZE})) AS len,
          (SELECT COUNT(*) FROM replicas r WHERE r.chunk_id = c.chunk_id AND r.version = c.version AND r.server_id IN (${alive})) AS copies
        FROM tree t JOIN inodes i ON i.ino = t.ino AND i.type = 1 JOIN chunks c ON c.ino = i.ino
-     )`,
+     ) AS per_chunk`,
     [root.ino],
   );
   return {

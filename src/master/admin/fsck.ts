@@ -20,7 +20,7 @@
  * At most 10,000 problems are kept (`truncated` says there were more).
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { pathOf } from '../tree/paths.js';
 import type { AdminDeps } from './admin-deps.js';
 import { compareChunk, findingKey, judge, type Finding, type RowsOf } from './fsck-compare.js';

@@ -5,7 +5,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { resolvePath } from '../tree/paths.js';
 import type { AdminDeps } from './admin-deps.js';
 
@@ -14,11 +14,11 @@ export const MAX_GOAL = 16;
 const DIRECTORY = 2;
 
 /** The inodes of the tree under `ino` (itself included), each once (hard links too). */
-const TREE = `WITH RECURSIVE tree(ino) AS (SELECT ? UNION SELECT d.ino FROM dentries d JOIN tree t ON d.parent = t.ino)`;
+const TREE = `WITH RECURSIVE tree(ino) AS (SELECT CAST(? AS INTEGER) UNION SELECT d.ino FROM dentries d JOIN tree t ON d.parent = t.ino)`;
 
 async function goalSummary(q: Reader, ino: number): Promise<fst.IGoalCount[]> {
   const rows = await q.all<{ goal: number; files: number; dirs: number }>(
-    `${TREE} SELECT i.replication AS goal, SUM(i.type != ${DIRECTORY}) AS files, SUM(i.type = ${DIRECTORY}) AS dirs
+    `${TREE} SELECT i.replication AS goal, SUM(CASE WHEN i.type != ${DIRECTORY} THEN 1 ELSE 0 END) AS files, SUM(CASE WHEN i.type = ${DIRECTORY} THEN 1 ELSE 0 END) AS dirs
      FROM tree t JOIN inodes i ON i.ino = t.ino GROUP BY i.replication ORDER BY i.replication`,
     [ino],
   );

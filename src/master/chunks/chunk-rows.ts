@@ -1,5 +1,5 @@
 /** Queries on the chunks and replicas tables shared by the chunk modules. */
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 
 export interface ChunkRow {
   [k: string]: number;

@@ -11,7 +11,7 @@
  * chunkserver holds no leases). Otherwise a new primary waits for the old lease to run out.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { refusesConnections } from '../servers/probe.js';
 import type { ChunkDeps } from './chunk-deps.js';
 

@@ -10,7 +10,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import { answeredErrno } from '../../common/errors/rpc-status.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import type { ChunkDeps } from './chunk-deps.js';
 import { serversWithVersion } from './chunk-rows.js';
 

@@ -5,7 +5,7 @@
  * leases (primary key). Deleted files' chunks live in deleted_chunks, which gc.ts handles.
  */
 import type { MasterDb } from '../db/database.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import type { ChunkState } from './replication-plan.js';
 
 interface JoinedRow {

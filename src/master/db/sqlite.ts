@@ -11,24 +11,28 @@
  * per SQL text and kept (the master runs a fixed set).
  */
 import Database, { type Statement } from 'better-sqlite3';
+import type { Row, SqlConnection, SqlParams, SqlValue } from './engine.js';
 
-export type SqlValue = number | string | Buffer | null;
-export type SqlParams = SqlValue[];
-export type Row = Record<string, SqlValue>;
+export type { Reader, Row, SqlParams, SqlValue, Tx } from './engine.js';
 
 /** Prepared statements kept per connection (the master's own SQL is a few hundred texts at most). */
 const MAX_CACHED_STATEMENTS = 1000;
 
-export class SqliteConnection {
+export class SqliteConnection implements SqlConnection {
   private readonly statements = new Map<string, Statement>();
   /** The same SQL prepared to answer arrays of values (no object per row: much cheaper for wide rows). */
   private readonly rawStatements = new Map<string, Statement>();
 
-  private constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {}
 
   static open(path: string, mode: 'write' | 'read'): Promise<SqliteConnection> {
+    return SqliteConnection.openAs(SqliteConnection, path, mode);
+  }
+
+  /** Opens a connection of a subclass (the engine's writer). */
+  static openAs<C extends SqliteConnection>(cls: new (db: Database.Database) => C, path: string, mode: 'write' | 'read'): Promise<C> {
     try {
-      return Promise.resolve(new SqliteConnection(new Database(path, { readonly: mode === 'read', fileMustExist: mode === 'read' })));
+      return Promise.resolve(new cls(new Database(path, { readonly: mode === 'read', fileMustExist: mode === 'read' })));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -137,8 +141,3 @@ export class SqliteConnection {
     return Promise.resolve();
   }
 }
-
-/** The statements a transaction body may run (the writer connection, inside the queue). */
-export type Tx = Pick<SqliteConnection, 'run' | 'get' | 'all' | 'getRaw' | 'allRaw'>;
-/** The statements a read may run (the reader connection). */
-export type Reader = Pick<SqliteConnection, 'get' | 'all' | 'getRaw' | 'allRaw'>;

@@ -7,7 +7,7 @@
  * also on disk: the queue then syncs the write-ahead log (`syncLog`) after the COMMIT, one sync for
  * every durable mutation of the group, while the next group already runs.
  */
-import type { SqliteConnection, Tx } from './sqlite.js';
+import type { EngineWriter, Tx } from './engine.js';
 
 interface Pending {
   body: (tx: Tx) => Promise<unknown>;
@@ -16,13 +16,7 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const BUSY_RETRIES = 50;
 const MAX_GROUP = 256;
-
-function isBusy(e: unknown): boolean {
-  const code = (e as { code?: string } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-}
 
 export class WriteQueue {
   private readonly queue: Pending[] = [];
@@ -30,9 +24,11 @@ export class WriteQueue {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly conn: SqliteConnection,
+    private readonly conn: EngineWriter,
     /** Makes every commit so far durable (fsync of the log); absent when every commit already is. */
     private readonly syncLog?: () => Promise<void>,
+    /** Told after each COMMIT (the engine's data version). */
+    private readonly onCommit: () => void = () => undefined,
   ) {}
 
   /**
@@ -55,47 +51,35 @@ export class WriteQueue {
     await Promise.all([...this.syncs]);
   }
 
-  private async begin(): Promise<void> {
-    for (let i = 0; ; i++) {
-      try {
-        await this.conn.run('BEGIN IMMEDIATE');
-        return;
-      } catch (e) {
-        if (!isBusy(e) || i >= BUSY_RETRIES) throw e;
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-      }
-    }
-  }
-
   /** One mutation alone in its transaction: no savepoint, a failure rolls back the transaction. */
   private async runAlone(p: Pending, outcomes: { ok: boolean; value: unknown }[]): Promise<void> {
     let value: unknown;
     try {
       value = await p.body(this.conn);
     } catch (e) {
-      await this.conn.run('ROLLBACK');
+      await this.conn.rollback();
       outcomes.push({ ok: false, value: e });
       return;
     }
-    await this.conn.run('COMMIT');
+    await this.conn.commit();
     outcomes.push({ ok: true, value });
   }
 
   /** Several mutations in one transaction, each in its own savepoint. */
   private async runGroup(group: Pending[], outcomes: { ok: boolean; value: unknown }[]): Promise<void> {
     for (const p of group) {
-      await this.conn.run('SAVEPOINT m');
+      await this.conn.savepoint();
       try {
         const value = await p.body(this.conn);
-        await this.conn.run('RELEASE m');
+        await this.conn.release();
         outcomes.push({ ok: true, value });
       } catch (e) {
-        await this.conn.run('ROLLBACK TO m');
-        await this.conn.run('RELEASE m');
+        await this.conn.rollbackToSavepoint();
+        await this.conn.release();
         outcomes.push({ ok: false, value: e });
       }
     }
-    await this.conn.run('COMMIT');
+    await this.conn.commit();
   }
 
   private async drain(): Promise<void> {
@@ -104,15 +88,16 @@ export class WriteQueue {
       const group = this.queue.splice(0, MAX_GROUP);
       const outcomes: { ok: boolean; value: unknown }[] = [];
       try {
-        await this.begin();
+        await this.conn.begin();
         if (group.length === 1) await this.runAlone(group[0]!, outcomes);
         else await this.runGroup(group, outcomes);
       } catch (e) {
         // BEGIN or COMMIT failed: nothing in this group is durable.
-        await this.conn.run('ROLLBACK').catch(() => undefined);
+        await this.conn.rollback().catch(() => undefined);
         for (const p of group) p.reject(e);
         continue;
       }
+      this.onCommit();
       const settle = (syncError: unknown): void => group.forEach((p, i) => {
         const o = outcomes[i];
         if (!o?.ok) p.reject(o?.value);

@@ -12,7 +12,7 @@
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { resolvePath } from '../tree/paths.js';
 
 /** Every inode a MasterService request names (parents, targets, directories to list or hold). */

@@ -27,7 +27,7 @@
  *   it ran after the backup, and its newest version is the file's data.
  */
 import type { MasterDb } from '../db/database.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { issuedHere, readIdCounters, type IdCounters } from '../chunks/issued-ids.js';
 
 export interface ReportedChunk {

@@ -5,7 +5,7 @@
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { CHUNK_SIZE } from '../../common/ids.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { getInode, nowTimespec, rowToAttr, type InodeRow } from './inode-row.js';
 import type { Cred } from './checks.js';
 import { checkSetattr, resultingMode, type SetAttrInput } from '../../common/setattr-checks.js';

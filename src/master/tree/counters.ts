@@ -3,7 +3,7 @@
  * statfs never needs COUNT(*) over 10 million rows, and the inode number allocator.
  */
 import { FsError } from '../../common/errors/errno.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 
 export type CountedKind = 'files' | 'directories' | 'chunks';
 

@@ -4,7 +4,7 @@
  * writing a new inode plus its entry with ownership, setgid and replication inherited.
  */
 import { fst } from '../../proto-gen/fst.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import type { InodeRow } from './inode-row.js';
 import { MAY_EXEC, MAY_WRITE, S_ISGID, checkAccess, checkName, creationMode, type Cred } from './checks.js';
 import { addCounter, allocIno, reservedIno } from './counters.js';

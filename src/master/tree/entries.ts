@@ -3,7 +3,7 @@
  * through the (parent, name) primary key, so a directory of a million entries costs a b-tree
  * descent, never a scan.
  */
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { FsError } from '../../common/errors/errno.js';
 import { INODE_COLUMNS, getInode, inodeFromValues, type InodeRow } from './inode-row.js';
 import { requireDirectory } from './checks.js';

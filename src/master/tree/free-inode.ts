@@ -5,7 +5,7 @@
  * transaction however large the file.
  */
 import { fst } from '../../proto-gen/fst.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { addCounter } from './counters.js';
 import { dropInline } from './inline-data.js';
 import type { InodeRow } from './inode-row.js';

@@ -13,7 +13,7 @@
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { INLINE_LIMIT } from '../../common/ids.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { getInode, nowTimespec, rowToAttr } from './inode-row.js';
 
 export { INLINE_LIMIT } from '../../common/ids.js';

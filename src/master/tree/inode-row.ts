@@ -3,7 +3,7 @@
  * that reads inodes (tree operations, chunk operations, admin).
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader, SqlValue, Tx } from '../db/sqlite.js';
+import type { Reader, SqlValue, Tx } from '../db/engine.js';
 import { FsError } from '../../common/errors/errno.js';
 
 export interface InodeRow {

@@ -3,7 +3,7 @@
  * directory's mtime/ctime and link count, adding or dropping a link. Each is one UPDATE by
  * primary key.
  */
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { freeInode } from './free-inode.js';
 import { recordOrphan } from './orphans.js';
 import { INODE_COLUMNS, type InodeRow } from './inode-row.js';

@@ -1,7 +1,7 @@
 /** link(2), symlink(2) and readlink(2). */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { getInode, nowTimespec, rowToAttr } from './inode-row.js';
 import { getattr } from './attr.js';
 import { PATH_MAX } from '../../common/ids.js';

@@ -3,7 +3,7 @@
  * connection: a committed snapshot, never blocked by the writer.
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { getInode, rowToAttr, type InodeRow } from './inode-row.js';
 import { MAY_EXEC, checkAccess, checkName, type Cred } from './checks.js';
 import { getChild, getDir } from './entries.js';

@@ -1,7 +1,7 @@
 /** mknod(2) (also open with O_CREAT) and mkdir(2). */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { nowTimespec, rowToAttr } from './inode-row.js';
 import { getattr } from './attr.js';
 import { S_ISGID, S_ISUID, isDots, rejectDots, type Cred } from './checks.js';

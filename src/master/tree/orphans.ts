@@ -4,7 +4,7 @@
  * client that asked (UnlinkRequest.keep_ino) renews its lease, and frees it when that client
  * releases it or stops renewing (it died). Other clients find it by inode number only.
  */
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { freeInode } from './free-inode.js';
 import { getInode } from './inode-row.js';
 

@@ -5,7 +5,7 @@
  */
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { getChild } from './entries.js';
 import { getInode, type InodeRow } from './inode-row.js';
 

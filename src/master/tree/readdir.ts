@@ -4,7 +4,7 @@
  * page is, and stays correct while entries come and go between pages.
  */
 import type { fst } from '../../proto-gen/fst.js';
-import type { Reader } from '../db/sqlite.js';
+import type { Reader } from '../db/engine.js';
 import { inodeFromValues, rowToAttr } from './inode-row.js';
 import { JOINED_INODE_COLUMNS, getDir } from './entries.js';
 

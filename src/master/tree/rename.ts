@@ -6,7 +6,7 @@
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
-import type { Tx } from '../db/sqlite.js';
+import type { Tx } from '../db/engine.js';
 import { rowToAttr, type InodeRow } from './inode-row.js';
 import { getattr } from './attr.js';
 import {

@@ -1,7 +1,7 @@
 /** getxattr(2), setxattr(2), listxattr(2), removexattr(2): rows of `xattrs`, by (ino, name). */
 import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
-import type { Reader, Tx } from '../db/sqlite.js';
+import type { Reader, Tx } from '../db/engine.js';
 import { getInode, nowTimespec } from './inode-row.js';
 import type { Cred } from './checks.js';
 import { touchCtime } from './inode-writes.js';
@@ -56,6 +56,6 @@ export async function removexattr(tx: Tx, ino: number, name: string, cred: Cred 
   checkXattrWrite(row, name, cred);
   const { changes } = await tx.run('DELETE FROM xattrs WHERE ino = ? AND name = ?', [ino, name]);
   if (changes === 0) throw new FsError('ENODATA', `no xattr ${JSON.stringify(name)} on inode ${ino}`);
-  await tx.run('UPDATE inodes SET has_xattrs = EXISTS (SELECT 1 FROM xattrs WHERE ino = ?) WHERE ino = ?', [ino, ino]);
+  await tx.run('UPDATE inodes SET has_xattrs = CASE WHEN EXISTS (SELECT 1 FROM xattrs WHERE ino = ?) THEN 1 ELSE 0 END WHERE ino = ?', [ino, ino]);
   await touchCtime(tx, ino, nowTimespec());
 }
