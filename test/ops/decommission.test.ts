@@ -35,8 +35,10 @@ describe('fstadmin decommission', () => {
       await writer.writeFile(`/f${i}`, data);
       want.set(`/f${i}`, sha256(data));
     }
-    const victim = cluster.chunkservers[0]!;
-    const before = await chunkIdsOnDisk(victim.dataDir);
+    // The server holding the most chunks (placement weighs load, so any one server may hold few):
+    // 48 replicas over 4 servers put at least 12 there.
+    const held = await Promise.all(cluster.chunkservers.map(async (c) => ({ c, ids: await chunkIdsOnDisk(c.dataDir) })));
+    const { c: victim, ids: before } = held.reduce((a, b) => (b.ids.length > a.ids.length ? b : a));
     expect(before.length).toBeGreaterThan(4);
 
     // The read workload: a client of its own (no shared cache: every read goes to the servers).
