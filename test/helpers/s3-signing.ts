@@ -6,6 +6,8 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { expect } from 'vitest';
+import { S3Error, type S3ErrorCode } from '../../src/gateway/s3/s3-error.js';
 import type { SignedRequest } from '../../src/gateway/s3/sigv4.js';
 
 /** The hash constructor @smithy/signature-v4 wants, over node:crypto (what @smithy/hash-node does). */
@@ -110,4 +112,19 @@ export function chunkSig(key: Buffer, amzDate: string, scope: string, previous: 
 
 export function trailerSig(key: Buffer, amzDate: string, scope: string, previous: string, trailerLines: string): string {
   return hmacOf(key, `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${previous}\n${sha256Of(trailerLines)}`).toString('hex');
+}
+
+/** Runs `fn`, which must throw an S3Error with `code` (and a message matching `message`); returns it. */
+export function s3Rejects(fn: () => unknown, code: S3ErrorCode, message?: RegExp): S3Error {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(S3Error);
+  const err = caught as S3Error;
+  expect(err.code).toBe(code);
+  if (message) expect(err.message).toMatch(message);
+  return err;
 }

@@ -3,30 +3,16 @@
  * documented examples, and against every way a signature or its framing can be wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { S3Error, type S3ErrorCode } from '../../src/gateway/s3/s3-error.js';
 import { canonicalUri } from '../../src/gateway/s3/sigv4-canonical.js';
 import { hasSigV4, verifySigV4, type SignedRequest } from '../../src/gateway/s3/sigv4.js';
 import {
   AKID, deriveKey, hmacOf, presign, received, s3Signer, secrets, sha256Of, signHeaders, wirePath, type SmithyRequest,
+  s3Rejects as rejects,
 } from '../helpers/s3-signing.js';
 
 const T0 = new Date('2026-12-06T10:00:00Z');
 const minutes = (n: number): Date => new Date(T0.getTime() + n * 60_000);
 const EMPTY = sha256Of('');
-
-function rejects(fn: () => unknown, code: S3ErrorCode, message?: RegExp): S3Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(S3Error);
-  const err = caught as S3Error;
-  expect(err.code).toBe(code);
-  if (message) expect(err.message).toMatch(message);
-  return err;
-}
 
 const get = (path: string, query: Record<string, string> = {}, headers: Record<string, string> = {}): SmithyRequest => ({
   method: 'GET',

@@ -3,22 +3,14 @@
  * entity bombs included.
  */
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/gateway/s3/s3-error.js';
+import { s3Rejects } from '../helpers/s3-signing.js';
 import { parseCompleteMultipartUpload, parseDeleteObjects, xmlResponse } from '../../src/gateway/s3/xml.js';
 
 const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
 
 function malformed(fn: () => unknown): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(S3Error);
-  expect((caught as S3Error).code).toBe('MalformedXML');
-  expect((caught as S3Error).status).toBe(400);
+  expect(s3Rejects(fn, 'MalformedXML').status).toBe(400);
 }
 
 const deleteDoc = (objects: string, extra = ''): string => `${HEAD}<Delete ${NS}>${extra}${objects}</Delete>`;

@@ -6,6 +6,7 @@
  */
 import { NAME_MAX } from '../../common/ids.js';
 import { HttpError } from './http-error.js';
+import { percentDecode } from './percent-decode.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -13,7 +14,7 @@ function decodeSegment(raw: string): string {
   let bytes: Buffer;
   try {
     // Decoded to bytes first, then checked as UTF-8: decodeURIComponent would hide which failed.
-    bytes = percentDecode(raw);
+    bytes = percentDecode(raw, true);
   } catch {
     throw new HttpError(400, 'bad-path', `malformed percent-encoding in '${raw.slice(0, 64)}'`);
   }
@@ -27,27 +28,6 @@ function decodeSegment(raw: string): string {
   if (name === '.' || name === '..') throw new HttpError(400, 'bad-path', `path segment '${name}' is not allowed`);
   if (bytes.length > NAME_MAX) throw new HttpError(400, 'ENAMETOOLONG', `path segment '${name.slice(0, 32)}...' is longer than ${NAME_MAX} bytes`);
   return name;
-}
-
-/** The bytes a percent-encoded string stands for (its other characters as UTF-8). */
-export function percentDecode(s: string): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new Error(`bad escape at ${i}`);
-      out.push(parseInt(hex, 16));
-      i += 2;
-    } else if (c < 0x80) {
-      out.push(c);
-    } else {
-      const cp = s.codePointAt(i)!;
-      if (cp > 0xffff) i++;
-      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out.push(b);
-    }
-  }
-  return Buffer.from(out);
 }
 
 /** The names of a raw URL path (no query): "/a/b%20c/" -> ["a", "b c"]. */

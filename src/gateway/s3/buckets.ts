@@ -5,6 +5,7 @@
  */
 import { toFsError } from '../../common/errors/to-errno.js';
 import { readSmallBody } from '../http/small-body.js';
+import { bodyChecks } from './body-check.js';
 import { S3Error } from './s3-error.js';
 import { checkBucket, client, mustWrite, sendEmpty, sendXml, type S3Request } from './s3-request.js';
 import { checkNewBucketName } from './s3-target.js';
@@ -29,7 +30,7 @@ export async function createBucket(r: S3Request): Promise<void> {
   mustWrite(r);
   checkNewBucketName(r.bucket);
   // A CreateBucketConfiguration (the region) may come along; FST has one region.
-  await readSmallBody(r.req, 64 * 1024);
+  await readSmallBody(r.req, 64 * 1024, bodyChecks(r.req.headers, r.principal.signature));
   try {
     await client(r).mkdir(`/${r.bucket}`, 0o755);
   } catch (e) {

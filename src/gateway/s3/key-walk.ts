@@ -84,6 +84,9 @@ async function* walkDir(client: FstClient, path: string, keyBase: string, namePr
 }
 
 async function isEmpty(client: FstClient, path: string): Promise<boolean> {
-  const page = await client.readdirPage(path, { limit: 1 }).catch(() => undefined);
+  const page = await client.readdirPage(path, { limit: 1 }).catch((e: unknown) => {
+    if (toFsError(e).code === 'ENOENT') return undefined; // removed meanwhile: no marker
+    throw e;
+  });
   return page !== undefined && page.entries.length === 0;
 }

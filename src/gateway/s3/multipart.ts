@@ -95,7 +95,7 @@ export async function completeUpload(r: S3Request, id: string): Promise<void> {
   mustWrite(r);
   const store = storeOf(r);
   const rec = await store.get(id, r.bucket, r.key);
-  const asked = parseCompleteMultipartUpload((await readSmallBody(r.req, 4 * 1024 * 1024)).toString('utf8'));
+  const asked = parseCompleteMultipartUpload((await readSmallBody(r.req, 4 * 1024 * 1024, bodyChecks(r.req.headers, r.principal.signature))).toString('utf8'));
   if (asked.length === 0) throw new S3Error('MalformedXML', 'the upload names no parts');
   const have = new Map((await store.parts(id)).map((p) => [p.number, p]));
   const parts: PartRecord[] = [];

@@ -58,7 +58,6 @@ export async function putObject(r: S3Request): Promise<void> {
     makeParents: true, beforeMkdir: () => checkBucket(r), meta: () => metaToRecord(path, type, userMeta),
   }).catch((e: unknown) => {
     const code = toFsError(e).code;
-    if (code === 'ENOENT') return checkBucket(r).then(() => Promise.reject(e));
     if (code === 'EISDIR') throw new S3Error('InvalidRequest', `key '${r.key}' is a prefix (a directory) here and cannot also be an object`);
     if (code === 'ENOTDIR') throw new S3Error('InvalidRequest', `a prefix of key '${r.key}' is an object here, so the key cannot be stored`);
     throw e;
@@ -126,8 +125,11 @@ export async function pruneEmptyDirs(r: S3Request, dir: string): Promise<void> {
   for (let d = dir; d !== bucket && d.startsWith(`${bucket}/`); d = posix.dirname(d)) {
     try {
       await client(r).rmdir(d);
-    } catch {
-      return; // not empty (or changed meanwhile): leave it
+    } catch (e) {
+      // Not empty (or changed meanwhile): leave it. The object is deleted either way.
+      const code = toFsError(e).code;
+      if (code !== 'ENOTEMPTY' && code !== 'ENOENT' && code !== 'EEXIST') r.log.warn('removing an emptied prefix failed', { dir: d, err: e });
+      return;
     }
   }
 }

@@ -5,7 +5,7 @@
  * directory marker). Keys are at most 1,024 bytes, as S3's.
  */
 import { NAME_MAX } from '../../common/ids.js';
-import { percentDecode } from '../http/request-path.js';
+import { percentDecode } from '../http/percent-decode.js';
 import { S3Error } from './s3-error.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -13,7 +13,7 @@ const MAX_KEY_BYTES = 1024;
 
 function decode(raw: string): string {
   try {
-    return utf8.decode(percentDecode(raw));
+    return utf8.decode(percentDecode(raw, true));
   } catch {
     throw new S3Error('InvalidArgument', 'the URL is not valid percent-encoded UTF-8');
   }

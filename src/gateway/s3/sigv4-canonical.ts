@@ -4,6 +4,7 @@
  * that is not valid UTF-8 (or has a stray '%') still has exactly one canonical form and never throws.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { percentDecode } from '../http/percent-decode.js';
 
 /** One `key=value` piece of a query string as received, still percent-encoded. */
 export interface RawQueryPair {
@@ -20,26 +21,6 @@ export function parseRawQuery(rawQuery: string): RawQueryPair[] {
     pairs.push(eq < 0 ? { key: piece, value: '' } : { key: piece.slice(0, eq), value: piece.slice(eq + 1) });
   }
   return pairs;
-}
-
-const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-
-/** The bytes `text` stands for: each %XX becomes its byte, anything else its UTF-8 bytes; '+' is kept. */
-export function percentDecode(text: string): Buffer {
-  const src = Buffer.from(text, 'utf8');
-  if (!src.includes(0x25)) return src;
-  const out = Buffer.allocUnsafe(src.length);
-  let n = 0;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === 0x25 && i + 2 < src.length && isHex(src[i + 1]!) && isHex(src[i + 2]!)) {
-      out[n++] = parseInt(String.fromCharCode(src[i + 1]!, src[i + 2]!), 16);
-      i += 2;
-    } else {
-      out[n++] = c;
-    }
-  }
-  return out.subarray(0, n);
 }
 
 /** A decoded query component as a string, for reading parameter values such as X-Amz-Credential. */

@@ -87,7 +87,10 @@ export class UploadStore {
   async partSize(id: string): Promise<number | undefined> {
     const known = this.partSizes.get(id);
     if (known !== undefined) return known;
-    const raw = await this.client.getxattr(this.dir(id), PARTSIZE_XATTR).catch(() => undefined);
+    const raw = await this.client.getxattr(this.dir(id), PARTSIZE_XATTR).catch((e: unknown) => {
+      if (toFsError(e).code === 'ENODATA') return undefined; // no part 1 yet
+      throw e;
+    });
     const size = raw === undefined ? undefined : Number(raw.toString('utf8'));
     if (size !== undefined && Number.isSafeInteger(size)) this.partSizes.set(id, size);
     return size;
@@ -107,7 +110,10 @@ export class UploadStore {
   }
 
   async forgetPart(id: string, n: number): Promise<void> {
-    await this.client.removexattr(this.dir(id), `${PART_XATTR}${n}`).catch(() => undefined);
+    // Must not fail quietly: a record left behind would vouch for bytes about to be overwritten.
+    await this.client.removexattr(this.dir(id), `${PART_XATTR}${n}`).catch((e: unknown) => {
+      if (toFsError(e).code !== 'ENODATA') throw e;
+    });
   }
 
   async parts(id: string): Promise<PartRecord[]> {
@@ -130,7 +136,11 @@ export class UploadStore {
       if (toFsError(e).code === 'ENOENT') return [];
       throw e;
     }
-    const all = await Promise.all(entries.map(async (e) => ({ id: e.name, rec: await this.get(e.name).catch(() => undefined) })));
+    // An upload completed or aborted meanwhile is no longer listed; any other failure is the caller's.
+    const all = await Promise.all(entries.map(async (e) => ({ id: e.name, rec: await this.get(e.name).catch((err: unknown) => {
+      if (err instanceof S3Error && err.code === 'NoSuchUpload') return undefined;
+      throw err;
+    }) })));
     return all.filter((u): u is { id: string; rec: UploadRecord } => u.rec !== undefined);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { AdminMethods } from '../../common/rpc/services.js';
 import { RpcClient } from '../../common/rpc/client.js';
+import { FsError } from '../../common/errors/errno.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import type { Credentials } from '../../common/security/credentials-file.js';
 import type { fst } from '../../proto-gen/fst.js';
@@ -47,7 +48,7 @@ export class ClusterStatusPoller {
     } catch (e) {
       const err = toFsError(e);
       const why = err.code === 'EACCES' || err.code === 'EPERM' ? "the gateway's credential may not read the cluster status (it needs an admin credential)" : `the master did not answer: ${err.message}`;
-      throw Object.assign(new Error(why), { code: err.code });
+      throw new FsError(err.code, why, { cause: err });
     }
     if (full && res.health) this.health = { value: res.health, time: now };
     this.previous = this.last;

@@ -22,10 +22,10 @@ export interface OpenedFile {
   contentType: string;
 }
 
-/** What the gateway recorded of a file (object-meta.ts), if it still matches it. */
-export async function readObjectMeta(client: FstClient, path: string, st: FileStat): Promise<ObjectMeta | undefined> {
+/** What the gateway recorded of a file (object-meta.ts), if it still matches it; by inode: no path walk. */
+export async function readObjectMeta(client: FstClient, st: FileStat): Promise<ObjectMeta | undefined> {
   if (!st.hasXattrs) return undefined;
-  const raw = await client.getxattr(path, OBJECT_XATTR).catch((e: unknown) => {
+  const raw = await client.vfs.getxattr(st.ino, OBJECT_XATTR).catch((e: unknown) => {
     const code = toFsError(e).code;
     if (code === 'ENODATA' || code === 'ENOTSUP') return undefined;
     throw e;
@@ -41,7 +41,7 @@ export async function openFile(client: FstClient, path: string): Promise<OpenedF
   const handle = await client.open(path, { read: true });
   try {
     const stat = handle.knownStat();
-    const meta = await readObjectMeta(client, path, stat);
+    const meta = await readObjectMeta(client, stat);
     return { handle, stat, meta, etag: etagOf(stat), contentType: meta?.contentType ?? contentTypeOf(posix.basename(path)) };
   } catch (e) {
     await handle.close().catch(() => undefined);
