@@ -39,6 +39,13 @@ export function callError(code: status, details: string, metadata = new Metadata
 /** Error codes of a TLS handshake refused (by either side): an alert, or a certificate check. */
 const TLS_REFUSAL = /^ERR_SSL_|^ERR_TLS_|CERT|UNABLE_TO_VERIFY|ERR_FST_SERVER_ROLE/;
 
+/**
+ * Error codes of a connection lost, not refused: a daemon killed between accepting the TCP
+ * connection and finishing the handshake resets it. Retried like any connection lost, else a
+ * master restart would answer EACCES to the call that happened to reconnect at that moment.
+ */
+const CONNECTION_LOST = /^(ECONNRESET|EPIPE|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENETDOWN)$/;
+
 /** Call ids wrap at 2^32; an id still in flight is skipped. */
 const MAX_ID = 0xffff_ffff;
 
@@ -57,15 +64,22 @@ class Connection {
     let tcp = tlsPeer === undefined;
     let secured = tlsPeer === undefined;
     let tlsError: Error | undefined;
+    let lostError: Error | undefined;
     socket.once('connect', () => (tcp = true));
     socket.once('secureConnect', () => (secured = true));
     socket.on('error', (e: Error) => {
+      const code = String((e as NodeJS.ErrnoException).code);
       // With TLS 1.3 the server checks our certificate after our side of the handshake ended: its
       // refusal arrives as an alert once connected.
-      if ((tcp && !secured) || (tlsPeer !== undefined && TLS_REFUSAL.test(String((e as NodeJS.ErrnoException).code)))) tlsError ??= e;
+      if (tlsPeer !== undefined && TLS_REFUSAL.test(code)) tlsError ??= e;
+      else if (tcp && !secured) {
+        if (CONNECTION_LOST.test(code)) lostError ??= e;
+        else tlsError ??= e;
+      }
     });
     socket.once('close', () => {
-      if (tlsError || (tcp && !secured)) {
+      if (!tlsError && lostError) this.fail(status.UNAVAILABLE, `connection lost during the TLS handshake: ${lostError.message}`);
+      else if (tlsError || (tcp && !secured)) {
         const why = tlsError ? tlsError.message : 'the server closed the connection during the handshake (it does not accept this credential)';
         this.fail(status.UNAUTHENTICATED, `TLS with ${tlsPeer ?? '?'} failed: ${why}`);
       } else this.fail(status.UNAVAILABLE, 'connection closed');
