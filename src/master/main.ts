@@ -11,6 +11,8 @@ import { MASTER_CONFIG_KEYS, SYNC_MODES } from './config-keys.js';
 import { startMaster, type MasterOptions } from './master.js';
 
 const NAME = 'fst-master';
+/** Exit code of a master that lost its lease (sysexits EX_TEMPFAIL): systemd's Restart=on-failure restarts it. */
+const EXIT_FENCED = 75;
 
 function readConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigValues {
   const program = daemonCommand(NAME, 'FST metadata daemon: the directory tree, the chunk map and the chunkserver registry', MASTER_CONFIG_KEYS)
@@ -23,6 +25,8 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     dataDir: c.string('data'),
     meta: c.optionalString('meta'),
     listen: c.string('listen'),
+    advertise: c.optionalString('advertise'),
+    masterLeaseMs: c.number('master-lease-ms'),
     replication: c.number('replication'),
     heartbeatIntervalMs: c.number('heartbeat-interval-ms'),
     deadAfterMs: c.number('dead-after-ms'),
@@ -54,7 +58,8 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(NAME, config.choice('log-level', LOG_LEVELS));
   let master;
   try {
-    master = await startMaster({ ...masterOptions(config), log });
+    // A master that lost its lease exits (EX_TEMPFAIL); its service manager starts it again, as a standby.
+    master = await startMaster({ ...masterOptions(config), log, onFenced: () => process.exit(EXIT_FENCED) });
   } catch (e) {
     process.stderr.write(`${NAME}: cannot start: ${(e as Error).message}\n`);
     process.exit(1);

@@ -104,7 +104,23 @@ class PgWriter extends PgConnection implements EngineWriter {
     return this.client.query(sql);
   }
 
-  async begin(): Promise<void> { await this.simple('BEGIN'); }
+  /**
+   * Several masters (master/ha/): a statement run right after BEGIN, in the same round trip, that
+   * must find one row (the lease still this master's, locked against a takeover until the
+   * transaction ends); otherwise the transaction is refused with `refused()`.
+   */
+  guard: { sql: () => string; refused: () => Error } | undefined;
+
+  async begin(): Promise<void> {
+    if (!this.guard) {
+      await this.simple('BEGIN');
+      return;
+    }
+    const results = (await this.client.query(`BEGIN; ${this.guard.sql()}`)) as unknown as pg.QueryResult[];
+    if (results[1]?.rowCount === 1) return;
+    await this.simple('ROLLBACK').catch(() => undefined);
+    throw this.guard.refused();
+  }
   async commit(): Promise<void> {
     // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.
     const r = await this.simple('COMMIT');
@@ -170,6 +186,10 @@ export class PostgresEngine implements MetaEngine {
 
   committed(): void {
     this.commits++;
+  }
+
+  guardWrites(guard: { sql: () => string; refused: () => Error }): void {
+    this.writer.guard = guard;
   }
 
   async schemaVersion(): Promise<number> {

@@ -1,0 +1,109 @@
+/**
+ * Several fst-master processes on one PostgreSQL database (one active, the others standing by)
+ * and N chunkservers given the list of masters, for the tests of "several masters, one active".
+ * Masters run `--insecure` on 127.0.0.1 with random ports (or inside a NetLab host: `masterPrefix`),
+ * each with its own data directory. `stop()` stops every process by PID and removes the temp dirs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminStatus, type StatusJson } from './cli.js';
+import { DaemonProcess } from './daemon-process.js';
+import { waitFor, WAIT_MS } from './probes.js';
+
+export interface HaClusterOptions {
+  /** postgres:// URL of an empty database. */
+  meta: string;
+  masters?: number;
+  chunkservers?: number;
+  replication?: number;
+  /** The active master's lease (--master-lease-ms). @default 5000 */
+  masterLeaseMs?: number;
+  /** Listen address of master `i` (default 127.0.0.1:0). */
+  masterListen?: (i: number) => string;
+  /** A command that execs master `i` (e.g. `ip netns exec NS`). */
+  masterPrefix?: (i: number) => string[];
+  /** The --meta URL master `i` uses (default `meta`). */
+  masterMeta?: (i: number) => string;
+}
+
+/** What `fstadmin status --json` says of the masters (see AdminService GetClusterStatus). */
+export type MasterRow = { address: string; role: string; leaseAgeMs: number; epoch: number };
+export type HaStatusJson = StatusJson & { masters?: MasterRow[]; engine?: string };
+
+export class HaCluster {
+  readonly masters: DaemonProcess[] = [];
+  readonly chunkservers: DaemonProcess[] = [];
+  private constructor(readonly root: string, readonly o: Required<HaClusterOptions>) {}
+
+  static async start(options: HaClusterOptions): Promise<HaCluster> {
+    const o: Required<HaClusterOptions> = {
+      masters: 2, chunkservers: 3, replication: 2, masterLeaseMs: 5_000, masterListen: () => '127.0.0.1:0', masterPrefix: () => [],
+      masterMeta: () => options.meta, ...options,
+    };
+    const c = new HaCluster(await mkdtemp(join(tmpdir(), 'fst-ha-')), o);
+    try {
+      for (let i = 0; i < o.masters; i++) c.masters.push(await c.spawnMaster(i, o.masterListen(i), i === 0 ? 'listening' : 'standby'));
+      for (let i = 0; i < o.chunkservers; i++) {
+        c.chunkservers.push(await DaemonProcess.start(`fst-chunkserver-${i}`, 'fst-chunkserver.js', [
+          '--master', c.masterList, '--data', join(c.root, `cs${i}`), '--listen', '127.0.0.1:0',
+        ]));
+      }
+      await c.waitForChunkservers(o.chunkservers);
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  private spawnMaster(i: number, listen: string, ready: 'listening' | 'standby'): Promise<DaemonProcess> {
+    return DaemonProcess.start(`fst-master-${i}`, 'fst-master.js', [
+      '--data', join(this.root, `m${i}`), '--meta', this.o.masterMeta(i), '--listen', listen, '--insecure',
+      '--replication', String(this.o.replication), '--master-lease-ms', String(this.o.masterLeaseMs),
+      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000',
+    ], {}, ready, this.o.masterPrefix(i));
+  }
+
+  /** Every master's address, comma-separated, as clients are given it. */
+  get masterList(): string {
+    return this.masters.map((m) => m.address).join(',');
+  }
+
+  /** Starts master `i` again on its old address (it comes back as a standby when another is active). */
+  async restartMaster(i: number, ready: 'listening' | 'standby' = 'standby'): Promise<void> {
+    this.masters[i] = await this.spawnMaster(i, this.masters[i]!.address, ready);
+  }
+
+  /** `fstadmin status --json` through the list of masters. */
+  status(): Promise<HaStatusJson> {
+    return adminStatus(this.masterList) as Promise<HaStatusJson>;
+  }
+
+  /** Waits until the status names `address` the active master; answers that status. */
+  async waitForActive(address: string, timeoutMs = WAIT_MS): Promise<HaStatusJson> {
+    return waitFor(`${address} active`, async () => {
+      const s = await this.status();
+      const active = s.masters?.find((m) => m.role === 'active');
+      if (active?.address !== address) throw new Error(`active: ${active?.address ?? 'none'}`);
+      return s;
+    }, timeoutMs, 100);
+  }
+
+  async waitForChunkservers(n: number, timeoutMs = WAIT_MS): Promise<void> {
+    await waitFor(`${n} live chunkservers`, async () => {
+      const alive = (await this.status()).servers.filter((s) => s.state === 'alive').length;
+      if (alive < n) throw new Error(`${alive} alive`);
+      return true;
+    }, timeoutMs, 200);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.chunkservers, ...this.masters].map((p) => p.stop().catch(() => undefined)));
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
