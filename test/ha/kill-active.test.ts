@@ -25,11 +25,24 @@ const BIG_MIB = 500;
 const TREE_PARTS = ['src', 'node_modules/@grpc', 'node_modules/@typescript-eslint', 'node_modules/protobufjs'];
 
 /** Runs `cmd` in bash; resolves with its exit code and stderr (the application's view of errors). */
-function run(cmd: string): { done: Promise<{ code: number | null; stderr: string }> } {
+function run(cmd: string): { done: Promise<{ code: number | null; stderr: string }>; finished: () => boolean } {
   const child = spawn('bash', ['-c', `set -o pipefail; ${cmd}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let finished = false;
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { done: new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr }))) };
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => {
+    finished = true;
+    resolve({ code, stderr });
+  }));
+  return { done, finished: () => finished };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 describe('several masters: the active one killed under a copy and a large write', () => {
@@ -58,22 +71,19 @@ describe('several masters: the active one killed under a copy and a large write'
     const files = Number((await sh(`find ${tree} -type f | wc -l`)).trim());
     expect(files).toBeGreaterThan(2000);
 
-    const copy = run(`cp -r ${tree} ${mount.path('tree')}`);
     const write = run(`head -c ${BIG_MIB * MiB} /dev/urandom | tee >(sha256sum | cut -d' ' -f1 > ${scratch}/big.sha) > ${mount.path('big')}`);
+    await waitFor('50 MiB written', () => sizeOf(mount!.path('big')) >= 50 * MiB, 120_000, 100);
+    const copy = run(`cp -r ${tree} ${mount.path('tree')}`);
     // Kill once both are well under way.
-    await waitFor('100 MiB written', () => {
-      try {
-        return statSync(mount!.path('big')).size >= 100 * MiB;
-      } catch {
-        return false;
-      }
-    }, 120_000, 200);
+    await waitFor('300 files copied', async () => Number((await sh(`find ${mount!.path('tree')} -type f 2>/dev/null | wc -l`)).trim()) >= 300, 120_000, 100);
+    expect(copy.finished() || write.finished(), 'both still running at the kill').toBe(false);
     const killedAt = Date.now();
     await cluster.masters[0]!.kill();
     const after = await cluster.waitForActive(second!, 10_000);
     const tookOverMs = Date.now() - killedAt;
     expect(after.masters!.find((m) => m.role === 'active')!.epoch).toBeGreaterThan(epochBefore);
 
+    expect(copy.finished() && write.finished(), 'still running at the takeover').toBe(false);
     const [copied, written] = await Promise.all([copy.done, write.done]);
     expect(copied, 'cp -r').toEqual({ code: 0, stderr: '' });
     expect(written, 'the 500 MiB write').toEqual({ code: 0, stderr: '' });
