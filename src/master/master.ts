@@ -40,6 +40,9 @@ import { bindAfterStandby, guardWrites } from './ha/active-master.js';
  */
 const MASTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
+/** How long a master that lost its lease may drain before `onFenced` (it serves nothing meanwhile). */
+const FENCED_DRAIN_MS = 3_000;
+
 export interface MasterOptions {
   /** Directory holding the SQLite database. */
   dataDir: string;
@@ -252,7 +255,9 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   // drain what is left; no metadata transaction can commit any more (guardWrites).
   ha?.lease.onLost((why) => {
     server.forceShutdown();
-    void stop('lease lost').finally(() => opts.onFenced?.(why));
+    // A master cut off from the database may never finish draining (its statements hang): bounded.
+    const drained = stop('lease lost').catch(() => undefined);
+    void Promise.race([drained, new Promise((r) => setTimeout(r, FENCED_DRAIN_MS))]).then(() => opts.onFenced?.(why));
   });
   return {
     address, metricsAddress: metricsServer?.address, db, adminCredentials: security?.adminCredentialsPath, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),

@@ -25,6 +25,8 @@ export interface HaClusterOptions {
   masterPrefix?: (i: number) => string[];
   /** The --meta URL master `i` uses (default `meta`). */
   masterMeta?: (i: number) => string;
+  /** Where chunkservers listen (masters in a NetLab host reach them at the lab's root address). @default 127.0.0.1:0 */
+  chunkserverListen?: string;
 }
 
 /** What `fstadmin status --json` says of the masters (see AdminService GetClusterStatus). */
@@ -39,14 +41,14 @@ export class HaCluster {
   static async start(options: HaClusterOptions): Promise<HaCluster> {
     const o: Required<HaClusterOptions> = {
       masters: 2, chunkservers: 3, replication: 2, masterLeaseMs: 5_000, masterListen: () => '127.0.0.1:0', masterPrefix: () => [],
-      masterMeta: () => options.meta, ...options,
+      masterMeta: () => options.meta, chunkserverListen: '127.0.0.1:0', ...options,
     };
     const c = new HaCluster(await mkdtemp(join(tmpdir(), 'fst-ha-')), o);
     try {
       for (let i = 0; i < o.masters; i++) c.masters.push(await c.spawnMaster(i, o.masterListen(i), i === 0 ? 'listening' : 'standby'));
       for (let i = 0; i < o.chunkservers; i++) {
         c.chunkservers.push(await DaemonProcess.start(`fst-chunkserver-${i}`, 'fst-chunkserver.js', [
-          '--master', c.masterList, '--data', join(c.root, `cs${i}`), '--listen', '127.0.0.1:0',
+          '--master', c.masterList, '--data', join(c.root, `cs${i}`), '--listen', o.chunkserverListen,
         ]));
       }
       await c.waitForChunkservers(o.chunkservers);

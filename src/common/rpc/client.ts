@@ -19,7 +19,7 @@ import {
 import { FsError } from '../errors/errno.js';
 import type { Credentials } from '../security/credentials-file.js';
 import { TLS_SERVER_NAME, serverIdentityCheck, secureContextOf, type ServerKind } from '../security/tls-options.js';
-import { isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
+import { answeredErrno, isServiceError, serviceErrorToFsError } from '../errors/rpc-status.js';
 import { MAX_MESSAGE_BYTES, STREAM_WINDOW_BYTES } from './server.js';
 import type { MethodDescriptor } from './service-def.js';
 import { WireChannel } from './wire-client.js';
@@ -62,6 +62,8 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 class Endpoint {
   private grpcClient: Client | undefined;
   readonly wire: WireChannel;
+  /** Date.now() until which this address is passed over: nothing answered there (see RpcClient.moveOn). */
+  unreachableUntil = 0;
 
   /** `watched`: one of several (masters): a connection gone silent is given up quickly (see ConnectionWatch). */
   constructor(readonly address: string, private readonly tls: RpcClientOptions['tls'], private readonly watched: boolean) {
@@ -86,6 +88,8 @@ class Endpoint {
  * within the lease time (5 s) and a moment.
  */
 const LIST_WATCH = { probeAfterMs: 2_000, deadAfterMs: 7_000 };
+/** How long an address where nothing answered is passed over while another may be asked. */
+const UNREACHABLE_MS = 3_000;
 const LIST_KEEPALIVE = { 'grpc.keepalive_time_ms': 2_000, 'grpc.keepalive_timeout_ms': 3_000 };
 
 function grpcClientFor(address: string, tls: RpcClientOptions['tls'], watched: boolean): Client {
@@ -140,11 +144,25 @@ export class RpcClient {
   }
 
   /**
-   * `failed` answered UNAVAILABLE: the next calls go to the next address of the list. Only when
-   * it is still the current one, so that calls failing together move the client on once.
+   * A call at `failed` ended UNAVAILABLE: the next calls go to the next address of the list, passing
+   * over those where nothing answered lately (a standby answers: it is worth asking again until it
+   * takes over, while a dead or cut-off master's address costs a connect timeout each time). Only
+   * when `failed` is still the current one, so that calls failing together move the client on once.
+   * `e` undefined: a stream's failure, taken as unreachable.
    */
-  private moveOn(failed: Endpoint): void {
-    if (this.endpoints.length > 1 && this.endpoint() === failed) this.current = (this.current + 1) % this.endpoints.length;
+  private moveOn(failed: Endpoint, e?: ServiceError): void {
+    const n = this.endpoints.length;
+    if (n <= 1) return;
+    const now = Date.now();
+    if (!e || answeredErrno(e) === undefined) failed.unreachableUntil = now + UNREACHABLE_MS;
+    if (this.endpoint() !== failed) return;
+    for (let step = 1; step <= n; step++) {
+      const i = (this.current + step) % n;
+      if (step === n || this.endpoints[i]!.unreachableUntil <= now) {
+        this.current = i;
+        return;
+      }
+    }
   }
 
   private callOptions(opts: RpcCallOptions, defaultTimeout: number | undefined): CallOptions {
@@ -166,7 +184,7 @@ export class RpcClient {
 
   /** The call's error as an FsError; UNAVAILABLE from `at` moves the client on (see moveOn). */
   private toError(e: ServiceError, m: { path: string }, at: Endpoint): FsError {
-    if (e.code === status.UNAVAILABLE) this.moveOn(at);
+    if (e.code === status.UNAVAILABLE) this.moveOn(at, e);
     return serviceErrorToFsError(e, `${m.path} at ${at.address}`);
   }
 
@@ -186,7 +204,7 @@ export class RpcClient {
         return m.deserializeResponse(await at.wire.call(m.path, payload, timeoutMs, opts.signal));
       } catch (e) {
         if (!isServiceError(e)) throw e;
-        if (e.code === status.UNAVAILABLE) this.moveOn(at);
+        if (e.code === status.UNAVAILABLE) this.moveOn(at, e);
         // With a list, each address is tried once before the backoff grows.
         const backoff = Math.min(2_000, 50 * 2 ** Math.floor(attempt / n)) * (0.5 + Math.random());
         if (e.code === status.UNAVAILABLE && !opts.signal?.aborted && Date.now() + backoff < retryUntil) {

@@ -50,7 +50,8 @@ const CONNECTION_LOST = /^(ECONNRESET|EPIPE|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|
  * A connection's liveness check (clients of a list of masters): once calls have waited this long
  * with nothing heard from the server, a probe is sent (a call of a method no server has: any
  * answer, UNIMPLEMENTED included, proves the connection alive); nothing heard for `deadAfterMs`
- * fails every call UNAVAILABLE, so that it is retried at the next address. Without it, a server
+ * fails every call UNAVAILABLE, so that it is retried at the next address. A connection not made
+ * within `probeAfterMs` fails the same way. Without it, a server
  * cut off by the network (no reset, no FIN) holds calls until their deadlines.
  */
 export interface ConnectionWatch {
@@ -160,6 +161,12 @@ class Connection {
   /** See ConnectionWatch; true when the connection was given up. */
   private checkLiveness(watch: ConnectionWatch, now: number): boolean {
     const silent = now - this.heardAt;
+    // Not even connected (the host is cut off: SYNs go unanswered): no need to wait for a probe.
+    if (this.socket.connecting && silent >= watch.probeAfterMs) {
+      this.socket.destroy();
+      this.fail(status.UNAVAILABLE, `could not connect within ${silent} ms`);
+      return true;
+    }
     if (silent >= watch.deadAfterMs) {
       this.socket.destroy();
       this.fail(status.UNAVAILABLE, `nothing heard from the server for ${silent} ms: connection presumed lost`);

@@ -105,8 +105,8 @@ class PgWriter extends PgConnection implements EngineWriter {
   }
 
   /**
-   * Several masters (master/ha/): a statement run right after BEGIN, in the same round trip, that
-   * must find one row (the lease still this master's, locked against a takeover until the
+   * Several masters (master/ha/): statements run right after BEGIN, in the same round trip, the
+   * last of which must find one row (the lease still this master's, locked against a takeover until the
    * transaction ends); otherwise the transaction is refused with `refused()`.
    */
   guard: { sql: () => string; refused: () => Error } | undefined;
@@ -117,7 +117,7 @@ class PgWriter extends PgConnection implements EngineWriter {
       return;
     }
     const results = (await this.client.query(`BEGIN; ${this.guard.sql()}`)) as unknown as pg.QueryResult[];
-    if (results[1]?.rowCount === 1) return;
+    if (results[results.length - 1]?.rowCount === 1) return;
     await this.simple('ROLLBACK').catch(() => undefined);
     throw this.guard.refused();
   }

@@ -68,14 +68,17 @@ export const FORGET_AFTER_MS = 60_000;
 export const FORGET_STALE = "DELETE FROM fst_masters WHERE seen_at < now() - $1 * interval '1 millisecond'";
 
 /**
- * The statement a holder's metadata transaction runs right after BEGIN: it finds the row only
- * while the lease still names this holder and epoch, and locks it against a takeover until the
- * transaction ends. `holder` is a UUID and `epoch` an integer (inlined: the statement is sent with
- * BEGIN in one round trip, as a simple query without parameters).
+ * The statements a holder's metadata transaction runs right after BEGIN: the last finds the row
+ * only while the lease still names this holder and epoch, and locks it against a takeover until
+ * the transaction ends. The transaction also ends by itself when its master leaves it idle for
+ * `idleMs` (a master cut off mid-transaction): else its lock would hold a takeover back until the
+ * database noticed the dead connection, which may take hours. `holder` is a UUID and `epoch` an
+ * integer, inlined: they go with BEGIN in one round trip, as a simple query without parameters.
  */
-export function holderCheckSql(holder: string, epoch: number): string {
-  if (!/^[0-9a-f-]{36}$/.test(holder) || !Number.isSafeInteger(epoch)) throw new Error('invalid lease holder or epoch');
-  return `SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE`;
+export function holderCheckSql(holder: string, epoch: number, idleMs: number): string {
+  if (!/^[0-9a-f-]{36}$/.test(holder) || !Number.isSafeInteger(epoch) || !Number.isSafeInteger(idleMs)) throw new Error('invalid lease holder, epoch or timeout');
+  return `SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ` +
+    `SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE`;
 }
 
 /** Every running master, the active one first (for status). */

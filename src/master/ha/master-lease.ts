@@ -54,7 +54,10 @@ export class MasterLease {
   static async open(o: MasterLeaseOptions): Promise<MasterLease> {
     const ttl = o.ttlMs ?? 5_000;
     // A statement that hangs (the database cut off) must not hold the renewal loop past the lease.
-    const client = new pg.Client({ connectionString: o.url, application_name: 'fst-master-lease', query_timeout: ttl, connectionTimeoutMillis: ttl, keepAlive: true });
+    // A takeover waits for the row lock of the old holder's transaction: not forever (lock_timeout).
+    const client = new pg.Client({
+      connectionString: o.url, application_name: 'fst-master-lease', query_timeout: ttl, connectionTimeoutMillis: ttl, keepAlive: true, lock_timeout: ttl,
+    });
     client.on('error', () => undefined); // a lost connection fails the next statement
     await client.connect();
     try {
@@ -78,7 +81,7 @@ export class MasterLease {
 
   /** The statement every metadata transaction of this holder runs after BEGIN (see lease-table.ts). */
   holderCheck(): string {
-    return holderCheckSql(this.holder, this.epochHeld);
+    return holderCheckSql(this.holder, this.epochHeld, this.ttlMs);
   }
 
   /** Runs `fn` once when the lease is lost (not renewed in time, or taken). */
