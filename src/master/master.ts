@@ -32,6 +32,7 @@ import { loadOrCreateClusterTls } from './security/cluster-tls.js';
 import { readCounters } from './tree/counters.js';
 import { Namespace } from './tree/namespace.js';
 import { awaitActive } from './ha/await-active.js';
+import { claimSqliteDataDir } from './db/sqlite-owner.js';
 import { bindAfterStandby, guardWrites } from './ha/active-master.js';
 
 /**
@@ -128,8 +129,15 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   if (opts.meta !== undefined && (opts.restoreFrom !== undefined || opts.loadFrom !== undefined)) {
     throw new Error('--restore and --load fill a SQLite database in --data: with --meta (PostgreSQL), restore with pg_restore instead');
   }
-  if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
-  if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
+  // SQLite: one master per data directory (several masters need PostgreSQL: master/ha/).
+  const releaseDataDir = opts.meta === undefined ? await claimSqliteDataDir(opts.dataDir) : undefined;
+  try {
+    if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
+    if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
+  } catch (e) {
+    await releaseDataDir?.();
+    throw e;
+  }
   // Several masters on one PostgreSQL database: wait as a standby until this one holds the lease.
   const ha = opts.meta === undefined ? undefined : await awaitActive({
     url: opts.meta, listen: opts.listen ?? '127.0.0.1:9420', advertise: opts.advertise, dataDir: opts.dataDir, insecure: opts.insecure ?? false,
@@ -140,6 +148,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta });
   } catch (e) {
     await ha?.lease.close();
+    await releaseDataDir?.();
     throw e;
   }
   if (ha) guardWrites(db, ha.lease);
@@ -211,6 +220,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     registry.stop();
     await db.close();
     await ha?.lease.close();
+    await releaseDataDir?.();
     throw e;
   }
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
@@ -248,6 +258,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     await db.close();
     // Last: a standby takes over only once this master has committed its last change.
     await ha?.lease.close();
+    await releaseDataDir?.();
     log.info('stopped');
   };
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);

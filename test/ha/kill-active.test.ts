@@ -32,8 +32,8 @@ describe('several masters: the active one killed under a copy and a large write'
     cluster = await HaCluster.start({ meta: await pg.get().createDatabase() });
     const [first, second] = cluster.masters.map((m) => m.address);
     const before = await cluster.waitForActive(first!);
-    const epochBefore = before.masters!.find((m) => m.role === 'active')!.epoch;
-    expect(before.masters!.map((m) => m.role)).toEqual(['active', 'standby']);
+    const epochBefore = before.masters.find((m) => m.role === 'active')!.epoch;
+    expect(before.masters.map((m) => m.role)).toEqual(['active', 'standby']);
     expect(before.engine).toBe('postgres');
 
     mount = await FuseMount.start(cluster.masterList);
@@ -43,7 +43,7 @@ describe('several masters: the active one killed under a copy and a large write'
 
     await cluster.masters[0]!.kill();
     const after = await cluster.waitForActive(second!, 10_000);
-    expect(after.masters!.find((m) => m.role === 'active')!.epoch).toBeGreaterThan(epochBefore);
+    expect(after.masters.find((m) => m.role === 'active')!.epoch).toBeGreaterThan(epochBefore);
     expect(work.anyRunning, 'the workload still running at the takeover').toBe(true);
 
     await work.finish();

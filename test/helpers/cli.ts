@@ -34,6 +34,8 @@ export interface StatusJson {
   logicalBytes: number;
   masterCalls: number;
   nowMs: number;
+  engine: string;
+  masters: { address: string; role: string; leaseAgeMs: number; epoch: number }[];
 }
 
 export async function adminStatus(master: string): Promise<StatusJson> {

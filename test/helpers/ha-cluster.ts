@@ -29,9 +29,7 @@ export interface HaClusterOptions {
   chunkserverListen?: string;
 }
 
-/** What `fstadmin status --json` says of the masters (see AdminService GetClusterStatus). */
-export type MasterRow = { address: string; role: string; leaseAgeMs: number; epoch: number };
-export type HaStatusJson = StatusJson & { masters?: MasterRow[]; engine?: string };
+export type HaStatusJson = StatusJson;
 
 export class HaCluster {
   readonly masters: DaemonProcess[] = [];
