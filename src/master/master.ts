@@ -141,7 +141,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   // Several masters on one PostgreSQL database: wait as a standby until this one holds the lease.
   const ha = opts.meta === undefined ? undefined : await awaitActive({
     url: opts.meta, listen: opts.listen ?? '127.0.0.1:9420', advertise: opts.advertise, dataDir: opts.dataDir, insecure: opts.insecure ?? false,
-    ttlMs: opts.masterLeaseMs, log, signal: opts.startSignal ?? new AbortController().signal,
+    ttlMs: opts.masterLeaseMs, log, signal: opts.startSignal ?? new AbortController().signal, metricsListen: opts.metricsListen,
   });
   let db: MasterDb;
   try {

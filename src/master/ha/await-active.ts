@@ -10,6 +10,8 @@ import { access } from 'node:fs/promises';
 import { parseHostPort } from '../../common/config/address.js';
 import type { Logger } from '../../common/log/logger.js';
 import { readCredentials, type Credentials } from '../../common/security/credentials-file.js';
+import { DaemonMetrics } from '../../common/metrics/daemon-metrics.js';
+import { startMetricsServer } from '../../common/metrics/metrics-server.js';
 import { MasterLease } from './master-lease.js';
 import { serveStandby } from './standby-server.js';
 
@@ -25,6 +27,8 @@ export interface AwaitActiveOptions {
   log: Logger;
   /** Aborted: stop waiting (the process is stopping). */
   signal: AbortSignal;
+  /** The master's --metrics-listen: a standby answers /health there (ready as a standby) and no metrics. */
+  metricsListen?: string;
 }
 
 /** The address of `listen` with `port` (a wildcard host stays as given: pass --advertise). */
@@ -52,11 +56,20 @@ export async function awaitActive(o: AwaitActiveOptions): Promise<{ lease: Maste
     const { server, port } = await serveStandby(o.listen, tls, () => lease.activeAddress, o.log);
     const listen = withPort(o.listen, port);
     lease.address = o.advertise ?? listen;
+    // Readiness (fstadmin wait-ready in the unit) of a standby: it serves as one.
+    const health = o.metricsListen === undefined ? undefined : await startMetricsServer({
+      listen: o.metricsListen, metrics: new DaemonMetrics('fst-master'), log: o.log,
+      health: () => ({ ok: true, details: { role: 'standby', active: lease.activeAddress ?? '' } }),
+    }).catch((e: unknown) => {
+      server.forceShutdown();
+      throw e;
+    });
     try {
       o.log.info('standby', { address: lease.address, active: lease.activeAddress });
-      await lease.acquire(o.signal, () => Promise.resolve());
+      await lease.acquire(o.signal);
     } finally {
       server.forceShutdown();
+      await health?.close();
     }
     return { lease, listen };
   } catch (e) {

@@ -111,19 +111,14 @@ export class MasterLease {
     return true;
   }
 
-  /** Polls until the lease is taken (or `signal` aborts); `waiting` is called once if it must wait. */
-  async acquire(signal: AbortSignal, waiting: () => Promise<void>): Promise<void> {
+  /** Polls every tenth of the lease until it is taken; rejects once `signal` aborts. */
+  async acquire(signal: AbortSignal): Promise<void> {
     const pollMs = Math.max(100, Math.floor(this.ttlMs / 10));
-    let announced = false;
     while (!signal.aborted) {
       try {
         if (await this.tryAcquire()) return;
       } catch (err) {
         this.o.log.warn('asking for the master lease failed; asking again', { err });
-      }
-      if (!announced) {
-        announced = true;
-        await waiting();
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
