@@ -129,15 +129,11 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   if (opts.meta !== undefined && (opts.restoreFrom !== undefined || opts.loadFrom !== undefined)) {
     throw new Error('--restore and --load fill a SQLite database in --data: with --meta (PostgreSQL), restore with pg_restore instead');
   }
-  // SQLite: one master per data directory (several masters need PostgreSQL: master/ha/).
+  if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
+  if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
+  // SQLite: one master per data directory (several masters need PostgreSQL: master/ha/). After a
+  // restore or load, which refuse a directory holding a database (a running master's included).
   const releaseDataDir = opts.meta === undefined ? await claimSqliteDataDir(opts.dataDir) : undefined;
-  try {
-    if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
-    if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
-  } catch (e) {
-    await releaseDataDir?.();
-    throw e;
-  }
   // Several masters on one PostgreSQL database: wait as a standby until this one holds the lease.
   const ha = opts.meta === undefined ? undefined : await awaitActive({
     url: opts.meta, listen: opts.listen ?? '127.0.0.1:9420', advertise: opts.advertise, dataDir: opts.dataDir, insecure: opts.insecure ?? false,

@@ -31,6 +31,9 @@ export interface AwaitActiveOptions {
   metricsListen?: string;
 }
 
+/** Listen hosts that name no machine (every interface). */
+const WILDCARD = /^(0\.0\.0\.0|\[::\]|::)$/;
+
 /** The address of `listen` with `port` (a wildcard host stays as given: pass --advertise). */
 function withPort(listen: string, port: number): string {
   return `${parseHostPort(listen, 'listen address').host}:${port}`;
@@ -56,6 +59,10 @@ export async function awaitActive(o: AwaitActiveOptions): Promise<{ lease: Maste
     const { server, port } = await serveStandby(o.listen, tls, () => lease.activeAddress, o.log);
     const listen = withPort(o.listen, port);
     lease.address = o.advertise ?? listen;
+    // The lease names this very address (this master restarted after it died, say, as systemd
+    // does): bound here, it is this process's to take at once, not after the old lease runs out.
+    // Not with port 0, whose port is new, nor a wildcard without --advertise, which names no host.
+    const ownAddress = o.advertise !== undefined || (parseHostPort(o.listen, 'listen address').port !== 0 && !WILDCARD.test(parseHostPort(o.listen).host));
     // Readiness (fstadmin wait-ready in the unit) of a standby: it serves as one.
     const health = o.metricsListen === undefined ? undefined : await startMetricsServer({
       listen: o.metricsListen, metrics: new DaemonMetrics('fst-master'), log: o.log,
@@ -66,7 +73,7 @@ export async function awaitActive(o: AwaitActiveOptions): Promise<{ lease: Maste
     });
     try {
       o.log.info('standby', { address: lease.address, active: lease.activeAddress });
-      await lease.acquire(o.signal);
+      await lease.acquire(o.signal, ownAddress);
     } finally {
       server.forceShutdown();
       await health?.close();

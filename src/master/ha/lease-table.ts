@@ -47,6 +47,15 @@ export const TAKE_OVER = `UPDATE fst_master_lease
   SET holder = $1, address = $2, epoch = epoch + 1, acquired_at = now(), renewed_at = now(), expires_at = now() + $3 * interval '1 millisecond'
   WHERE id = 1 AND expires_at <= now() RETURNING epoch`;
 
+/**
+ * Takes the lease from a holder at this master's own address $2 (this process has just bound that
+ * address, so the holder, a previous process of this master that died, serves there no more;
+ * any transaction it still has open is waited for, and then refused by the epoch).
+ */
+export const TAKE_OVER_OWN = `UPDATE fst_master_lease
+  SET holder = $1, address = $2, epoch = epoch + 1, acquired_at = now(), renewed_at = now(), expires_at = now() + $3 * interval '1 millisecond'
+  WHERE id = 1 AND address = $2 AND holder <> $1 RETURNING epoch`;
+
 /** Extends the lease of holder $1 at epoch $2; no row: it is not ours any more. */
 export const RENEW = `UPDATE fst_master_lease SET renewed_at = now(), expires_at = now() + $3 * interval '1 millisecond', address = $4
   WHERE id = 1 AND holder = $1 AND epoch = $2`;
@@ -63,8 +72,13 @@ export const SEEN = `INSERT INTO fst_masters (holder, address, started_at, seen_
 
 export const FORGET = 'DELETE FROM fst_masters WHERE holder = $1';
 
-/** Masters not seen for this long are dropped from fst_masters (they died without a clean stop). */
-export const FORGET_AFTER_MS = 60_000;
+/** Earlier processes of this master ($2: its address, which this process has bound) are gone. */
+export const FORGET_PREDECESSORS = 'DELETE FROM fst_masters WHERE address = $2 AND holder <> $1';
+
+/**
+ * Masters not seen for $1 ms (twice the lease: every master writes its row at least every lease)
+ * died without a clean stop: dropped from fst_masters, and not shown meanwhile.
+ */
 export const FORGET_STALE = "DELETE FROM fst_masters WHERE seen_at < now() - $1 * interval '1 millisecond'";
 
 /**
@@ -81,8 +95,8 @@ export function holderCheckSql(holder: string, epoch: number, idleMs: number): s
     `SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE`;
 }
 
-/** Every running master, the active one first (for status). */
+/** Every running master (seen within $1 ms), the active one first (for status). */
 export const MASTERS = `SELECT m.address, (m.holder = l.holder AND l.expires_at > now()) AS active, l.epoch,
     (EXTRACT(EPOCH FROM now() - CASE WHEN m.holder = l.holder THEN l.renewed_at ELSE m.seen_at END) * 1000)::bigint AS age_ms
-  FROM fst_masters m CROSS JOIN fst_master_lease l WHERE l.id = 1
+  FROM fst_masters m CROSS JOIN fst_master_lease l WHERE l.id = 1 AND m.seen_at > now() - $1 * interval '1 millisecond'
   ORDER BY (m.holder = l.holder AND l.expires_at > now()) DESC, m.started_at`;

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../common/log/logger.js';
-import { FORGET, FORGET_AFTER_MS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, ensureLeaseTables, holderCheckSql } from './lease-table.js';
+import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderCheckSql } from './lease-table.js';
 
 export interface MasterLeaseOptions {
   /** postgres:// URL of the metadata database. */
@@ -90,13 +90,16 @@ export class MasterLease {
   }
 
   /**
-   * Tries once to take the lease; true when taken. A standby calls it every `pollMs`; it also
-   * records this master in fst_masters.
+   * Tries once to take the lease; true when taken. A standby calls it every poll; it also records
+   * this master in fst_masters. `ownAddress`: also take it from a holder at this master's address
+   * (see TAKE_OVER_OWN: the caller has bound that address, so that holder is gone).
    */
-  async tryAcquire(): Promise<boolean> {
+  async tryAcquire(ownAddress = false): Promise<boolean> {
+    if (ownAddress) await this.client.query(FORGET_PREDECESSORS, [this.holder, this.address]);
     await this.client.query(SEEN, [this.holder, this.address]);
     const sent = performance.now();
-    const r = await this.client.query<{ epoch: string }>(TAKE_OVER, [this.holder, this.address, this.ttlMs]);
+    let r = await this.client.query<{ epoch: string }>(TAKE_OVER, [this.holder, this.address, this.ttlMs]);
+    if (!r.rows[0] && ownAddress) r = await this.client.query<{ epoch: string }>(TAKE_OVER_OWN, [this.holder, this.address, this.ttlMs]);
     const row = r.rows[0];
     if (!row) {
       const h = (await this.client.query<{ address: string; running: boolean }>(HOLDER)).rows[0];
@@ -111,12 +114,12 @@ export class MasterLease {
     return true;
   }
 
-  /** Polls every tenth of the lease until it is taken; rejects once `signal` aborts. */
-  async acquire(signal: AbortSignal): Promise<void> {
+  /** Polls every tenth of the lease until it is taken (see tryAcquire); rejects once `signal` aborts. */
+  async acquire(signal: AbortSignal, ownAddress: boolean): Promise<void> {
     const pollMs = Math.max(100, Math.floor(this.ttlMs / 10));
     while (!signal.aborted) {
       try {
-        if (await this.tryAcquire()) return;
+        if (await this.tryAcquire(ownAddress)) return;
       } catch (err) {
         this.o.log.warn('asking for the master lease failed; asking again', { err });
       }
@@ -134,7 +137,7 @@ export class MasterLease {
         if (r.rowCount !== 1) return this.lose('the lease was taken by another master');
         this.validUntil = Math.max(this.validUntil, sent + this.ttlMs * (1 - MARGIN_FRACTION));
         await this.client.query(SEEN, [this.holder, this.address]);
-        await this.client.query(FORGET_STALE, [FORGET_AFTER_MS]);
+        await this.client.query(FORGET_STALE, [2 * this.ttlMs]);
       } catch (err) {
         this.o.log.warn('renewing the master lease failed', { err });
       }
@@ -164,7 +167,7 @@ export class MasterLease {
 
   /** The masters sharing the database, as `fstadmin status` shows them (the active one first). */
   async masters(): Promise<{ address: string; role: 'active' | 'standby'; leaseAgeMs: number; epoch: number }[]> {
-    const r = await this.client.query<{ address: string; active: boolean; epoch: string; age_ms: string }>(MASTERS);
+    const r = await this.client.query<{ address: string; active: boolean; epoch: string; age_ms: string }>(MASTERS, [2 * this.ttlMs]);
     return r.rows.map((m) => ({ address: m.address, role: m.active ? 'active' : 'standby', leaseAgeMs: Number(m.age_ms), epoch: m.active ? Number(m.epoch) : 0 }));
   }
 
