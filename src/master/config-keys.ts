@@ -47,11 +47,11 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
   { name: 'backup-keep', type: 'positive-int', default: 24, placeholder: 'n', description: 'metadata backups kept in backup-dir (the oldest are removed)' },
   {
     name: 'load', type: 'path', placeholder: 'file', defaultText: 'none',
-    description: 'start from this namespace dump (fstadmin metadata dump); data must hold no database yet (copy tls/ beside it)',
+    description: 'start from this namespace dump (fstadmin metadata dump); data (or meta) must hold no namespace yet (copy tls/ beside it)',
   },
   {
     name: 'restore', type: 'path', placeholder: 'file', defaultText: 'none',
-    description: 'start from this metadata backup (fstadmin metadata backup); data must hold no database yet',
+    description: 'start from this metadata backup (fstadmin metadata backup) of either engine; data must hold no database yet (with meta: that database no namespace)',
   },
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,

@@ -13,14 +13,16 @@
  * - durability: COMMIT returns once PostgreSQL's WAL is flushed (synchronous_commit=on, its
  *   default), so a `durable` write needs nothing more (no `syncLog`);
  * - `dataVersion` is a counter this master moves after each of its commits (it is the only writer);
- * - snapshots (metadata backups, dumps) are not taken: that is pg_dump's job;
+ * - a snapshot (metadata backups) is a dump in the engine-neutral format (postgres-dump.ts), taken
+ *   in one REPEATABLE READ transaction while writes go on, not a database file;
  * - int8 and numeric values come back as JavaScript numbers (ids, sizes and sums stay below 2^53).
  */
 import pg from 'pg';
-import { FsError } from '../../common/errors/errno.js';
 import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWriter, type MetaEngine, type Row, type SqlConnection, type SqlParams, type SqlValue } from './engine.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
+import { dumpPostgres } from './postgres-dump.js';
+import { PG_TYPES } from './postgres-types.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
   /** postgres://user[:password]@host[:port]/database (or ?host=/socket/dir). */
@@ -33,13 +35,6 @@ export interface PostgresEngineOptions extends EngineOpenOptions {
 const SCHEMA_LOCK = 0x4653_5401;
 const READERS = 4;
 
-/** int8 (20) and numeric (1700) as numbers; everything else as node-pg does. */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
 
 interface Translated { name: string; text: string }
 /** Every SQL text seen, translated once, with the name its prepared statement has on each connection. */
@@ -147,20 +142,21 @@ export class PostgresEngine implements MetaEngine {
     pool: pg.Pool,
     readonly location: string,
     readonly created: boolean,
+    private readonly url: string,
   ) {
     this.reader = new PgReader(pool, () => this.commits);
   }
 
   static async open(opts: PostgresEngineOptions): Promise<PostgresEngine> {
-    const client = new pg.Client({ connectionString: opts.url, types: TYPES, application_name: 'fst-master' });
+    const client = new pg.Client({ connectionString: opts.url, types: PG_TYPES, application_name: 'fst-master' });
     await client.connect();
     let pool: pg.Pool | undefined;
     try {
       client.on('error', () => undefined); // a lost connection fails the next statement, which reports it
       const created = await ensureSchema(client, opts.defaultReplication);
-      pool = new pg.Pool({ connectionString: opts.url, types: TYPES, max: opts.readers ?? READERS, application_name: 'fst-master-reader' });
+      pool = new pg.Pool({ connectionString: opts.url, types: PG_TYPES, max: opts.readers ?? READERS, application_name: 'fst-master-reader' });
       pool.on('error', () => undefined); // an idle reader that lost its server is dropped by the pool
-      return new PostgresEngine(new PgWriter(client), pool, redactUrl(opts.url), created);
+      return new PostgresEngine(new PgWriter(client), pool, redactUrl(opts.url), created, opts.url);
     } catch (e) {
       await client.end().catch(() => undefined);
       await pool?.end().catch(() => undefined);
@@ -176,8 +172,9 @@ export class PostgresEngine implements MetaEngine {
     return (await this.reader.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
   }
 
-  snapshot(): Promise<void> {
-    return Promise.reject(new FsError('ENOTSUP', 'metadata snapshots are not taken of PostgreSQL metadata: back it up with pg_dump'));
+  /** A dump (postgres-dump.ts) at `dest`: PostgreSQL's metadata has no file to copy. */
+  async snapshot(dest: string): Promise<void> {
+    await dumpPostgres(this.url, dest, Date.now());
   }
 
   async close(): Promise<void> {
