@@ -114,7 +114,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   }
   if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
   if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
-  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta });
+  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta, log });
   if (db.engine.kind !== 'sqlite' && (opts.backupIntervalMs ?? 3_600_000) > 0) {
     log.info('no automatic metadata backups of PostgreSQL metadata: back it up with pg_dump', { meta: db.location });
   }
