@@ -50,6 +50,7 @@ export class WriterSession {
   async connection(): Promise<pg.Client> {
     if (this.closed) throw new MetaUnavailableError('the metadata database is closed');
     if (this.client && !this.lost) return this.client;
+    if (this.client) this.noteLost('the server ended the connection');
     this.drop();
     if (Date.now() < this.retryAt) throw new MetaUnavailableError(this.lastFailure);
     try {
@@ -149,12 +150,16 @@ export class WriterSession {
   private failure(e: unknown, client: pg.Client): unknown {
     if (!connectionLost(e, this.lost || this.client !== client)) return e;
     if (this.client === client) {
-      this.lostAt ??= Date.now();
-      this.lastFailure = messageOf(e);
-      this.log?.warn('PostgreSQL metadata: writer connection lost', { err: messageOf(e) });
+      this.noteLost(messageOf(e));
       this.drop();
     }
     return new MetaUnavailableError(`the metadata transaction lost its PostgreSQL connection: ${messageOf(e)}`, { cause: e });
+  }
+
+  private noteLost(why: string): void {
+    this.lostAt ??= Date.now();
+    this.lastFailure = why;
+    this.log?.warn('PostgreSQL metadata: writer connection lost', { err: why });
   }
 
   private drop(): void {
