@@ -3,9 +3,10 @@
  * pg_auto_failover formation (a primary and its synchronous standby, test/helpers/pg-failover.ts)
  * through the multi-host URL with target_session_attrs=read-write. The primary's node is killed
  * (kill -9 of pg_autoctl and PostgreSQL) while a mount writes small files, each fsynced; once the
- * monitor has promoted the standby the same master, never restarted, goes on; while there is no
- * primary, operations fail with EIO only (and are retried); every file whose fsync succeeded reads
- * back byte-identical through a fresh mount.
+ * monitor has promoted the standby the same master, never restarted, goes on. The killed node is
+ * started again, rejoins as the standby, and the failover is repeated the other way. While there is
+ * no primary, operations fail with EIO only (and are retried); every file whose fsync succeeded
+ * reads back byte-identical through a fresh mount.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,29 +16,30 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
-import { PgFailoverCluster } from '../helpers/pg-failover.js';
+import { PgFailoverCluster, type NodeName } from '../helpers/pg-failover.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 
-const FILES = 200;
 /** The primary is killed once this many files are fsynced. */
 const KILL_AT = 60;
+/** Files fsynced after each promotion before the test goes on. */
+const AFTER = 50;
 
 /**
  * The workload (a separate node process, sync fs calls as a plain program makes them): each file,
  * random 1-8 KiB, is written to a local reference copy, then to the mount (open, write, fsync,
  * close); its name goes to stdout only after fsync succeeded. A failed attempt is one JSON line on
  * stderr and is retried (up to 20 times, 500 ms apart); a file that never succeeds ends the
- * workload with exit code 1.
+ * workload with exit code 1. It ends (code 0) before the next file once a file named stop exists.
  */
 const WORKLOAD = String.raw`
 const fs = require('node:fs');
 const { join } = require('node:path');
 const { randomBytes, randomInt } = require('node:crypto');
-const [dir, refDir, count] = [process.argv[2], process.argv[3], Number(process.argv[4])];
+const [dir, refDir, stopFile] = [process.argv[2], process.argv[3], process.argv[4]];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; !fs.existsSync(stopFile); i++) {
     const name = 'f' + String(i).padStart(4, '0');
     const data = randomBytes(1024 + randomInt(7 * 1024 + 1));
     fs.writeFileSync(join(refDir, name), data);
@@ -79,7 +81,7 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  it('goes on after the standby is promoted, and keeps every fsynced file', async () => {
+  it('goes on after the standby is promoted, both ways, and keeps every fsynced file', async () => {
     const pgaf = cleanup.stops(await PgFailoverCluster.start());
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--meta', pgaf.url] }));
     const masterPid = cluster.master.pid;
@@ -90,7 +92,7 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
     await mkdir(mount.path('w'));
     await mkdir(join(ref, 'files'));
 
-    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), String(FILES)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), join(ref, 'stop')], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.add(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
@@ -104,36 +106,50 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
       }
     });
     const recorded: { name: string; at: number }[] = [];
-    let killedAt = 0;
-    let failover: Promise<number> | undefined;
-    createInterface({ input: child.stdout }).on('line', (name) => {
-      recorded.push({ name, at: Date.now() });
-      if (recorded.length === KILL_AT) {
-        killedAt = Date.now();
-        pgaf.kill('n1');
-        // The standby takes writes once the monitor has promoted it.
-        failover = waitFor('n2 promoted to primary', () => pgaf.takesWrites('n2'), 120_000, 100).then(() => Date.now());
-      }
-    });
+    createInterface({ input: child.stdout }).on('line', (name) => recorded.push({ name, at: Date.now() }));
+    const summary = (): string => `failures: ${JSON.stringify(failures.slice(0, 20))}`;
+    /** Waits for the workload to get as far as `done` says (failing early, with why, if it ended). */
+    const progress = (what: string, done: () => boolean): Promise<unknown> =>
+      waitFor(what, () => {
+        if (child.exitCode !== null) throw new Error(`the workload ended early (${child.exitCode}); ${summary()}`);
+        return done();
+      }, 120_000);
 
+    const failovers: { from: NodeName; to: NodeName; killedAt: number; promotedAt: number; pause: number }[] = [];
+    const failOver = async (from: NodeName, to: NodeName): Promise<void> => {
+      const before = recorded.length;
+      const killedAt = Date.now();
+      pgaf.kill(from);
+      await waitFor(`${to} promoted to primary`, () => pgaf.takesWrites(to), 120_000, 100);
+      const promotedAt = Date.now();
+      await progress(`${AFTER} files fsynced after ${to} was promoted`, () => recorded.filter((r) => r.at > promotedAt).length >= AFTER);
+      const pauses = recorded.slice(before).map((r, i) => r.at - recorded[before - 1 + i]!.at);
+      failovers.push({ from, to, killedAt, promotedAt, pause: Math.max(...pauses) });
+    };
+
+    await progress(`${KILL_AT} files`, () => recorded.length >= KILL_AT);
+    await failOver('n1', 'n2');
+    // The old primary comes back: pg_autoctl rewinds it and it follows n2.
+    pgaf.restart('n1');
+    await pgaf.waitForStates('n1 back as the standby of n2', (s) => s.some((n) => n.name === 'n1' && n.reported === 'secondary') && s.some((n) => n.name === 'n2' && n.reported === 'primary'));
+    await failOver('n2', 'n1');
+    await writeFile(join(ref, 'stop'), '');
     const code = await exited;
-    const promotedAt = await failover;
-    const summary = `failures: ${JSON.stringify(failures.slice(0, 20))}`;
-    expect(code, summary).toBe(0);
-    expect(promotedAt, 'the primary was killed during the workload and n2 promoted').toBeDefined();
-    expect(cluster.master.running, 'fst-master outlived the failover').toBe(true);
+
+    expect(code, summary()).toBe(0);
+    expect(failovers.map((f) => `${f.from}->${f.to}`)).toEqual(['n1->n2', 'n2->n1']);
+    expect(cluster.master.running, 'fst-master outlived both failovers').toBe(true);
     expect(cluster.master.pid).toBe(masterPid);
-    expect(new Set(recorded.map((r) => r.name)).size).toBe(FILES);
-    // The workload went on once the standby was promoted: files were fsynced after that.
-    const after = recorded.filter((r) => r.at > promotedAt!).length;
-    expect(after, 'files fsynced after the promotion').toBeGreaterThanOrEqual(50);
+    expect(new Set(recorded.map((r) => r.name)).size).toBe(recorded.length);
     // While there was no primary, operations failed with EIO only (then were retried).
-    expect(failures.filter((f) => f.code !== 'EIO'), summary).toEqual([]);
-    // The same master lost its writer connection with n1 and made a new one to n2 by itself.
-    const reconnected = cluster.master.tail.find((l) => l.includes('writer reconnected'));
-    expect(reconnected, cluster.master.tail.slice(-20).join('\n')).toBeDefined();
-    const pauses = recorded.slice(KILL_AT).map((r, i) => r.at - recorded[KILL_AT - 1 + i]!.at);
-    console.log(`failover: n2 took writes ${promotedAt! - killedAt} ms after n1 was killed; the workload's longest pause between two fsynced files ${Math.max(...pauses)} ms; ${failures.length} failed attempts; master: ${reconnected}`);
+    expect(failures.filter((f) => f.code !== 'EIO'), summary()).toEqual([]);
+    // The same master lost its writer connection and made a new one to the new primary, each time.
+    const reconnects = cluster.master.tail.filter((l) => l.includes('writer reconnected'));
+    expect(reconnects.length, cluster.master.tail.slice(-20).join('\n')).toBeGreaterThanOrEqual(2);
+    for (const f of failovers) {
+      console.log(`failover ${f.from}->${f.to}: ${f.to} took writes ${f.promotedAt - f.killedAt} ms after ${f.from} was killed; the workload's longest pause ${f.pause} ms`);
+    }
+    console.log(`${recorded.length} files, ${failures.length} failed attempts; master: ${reconnects.join(' ')}`);
 
     // Every recorded file, read through a mount that never saw it written (no cache of it).
     const fresh = cleanup.stops(await FuseMount.start(cluster.masterAddress));
@@ -142,8 +158,8 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
       const got = await readFile(fresh.path(`w/${name}`));
       expect(got.equals(want), `${name}: ${got.length} bytes read, ${want.length} written`).toBe(true);
     }
-    // The metadata is on the new primary: every file has its dentry there.
-    const rows = await pgaf.sql('n2', "SELECT COUNT(*)::int AS n FROM dentries WHERE name LIKE 'f%'");
-    expect(rows.rows[0]?.n).toBe(FILES);
+    // The metadata is on the primary now, n1 again: every fsynced file has its dentry there.
+    const rows = await pgaf.sql('n1', "SELECT COUNT(*)::int AS n FROM dentries WHERE name LIKE 'f%'");
+    expect(rows.rows[0]?.n).toBe(recorded.length);
   });
 });

@@ -132,6 +132,12 @@ export class PgFailoverCluster {
     }
   }
 
+  /** Starts a killed node again on its data directory: pg_autoctl rewinds it and it rejoins as a standby. */
+  restart(node: NodeName): void {
+    if (this.groups.has(node)) throw new Error(`${node} is running`);
+    this.spawnGroup(node, ['run', '--pgdata', join(this.dir, node)]);
+  }
+
   /** Every log, for a failure message. */
   async logs(): Promise<string> {
     const parts: string[] = [];
