@@ -5,7 +5,9 @@
  * with EAGAIN (UNAVAILABLE on the wire: clients retry) and succeed again when one does; and a
  * COMMIT whose answer is lost is decided by asking PostgreSQL what became of the transaction:
  * acknowledged when it committed (the server died while waiting for a synchronous standby), failed
- * with EAGAIN when it did not (the server died before the commit record).
+ * with EAGAIN when it did not (the server died before the commit record). A server that stops
+ * answering without closing the connection (SIGSTOP: what a network cut looks like) has the
+ * connection dropped after the answer timeout.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,17 +35,23 @@ async function admin(url: string, text: string, params: unknown[] = []): Promise
 const dbName = (url: string): string => new URL(url).pathname.slice(1);
 
 /** A MasterDb on a fresh database, opened through `hosts` (with the database's own host last). */
-async function openDb(cluster: PgCluster, cleanup: Cleanup, hosts: string[] = []): Promise<{ db: MasterDb; url: string }> {
+async function openDb(cluster: PgCluster, cleanup: Cleanup, hosts: string[] = [], answerTimeoutMs?: number): Promise<{ db: MasterDb; url: string }> {
   const url = await cluster.createDatabase();
   cleanup.add(() => cluster.dropDatabase(url));
   const multi = `postgres://fst@${[...hosts, `127.0.0.1:${cluster.port}`].join(',')}/${dbName(url)}?target_session_attrs=read-write`;
-  const db = MasterDb.on(await PostgresEngine.open({ url: multi, defaultReplication: 2 }));
+  const db = MasterDb.on(await PostgresEngine.open({ url: multi, defaultReplication: 2, answerTimeoutMs }));
   cleanup.add(() => db.close());
   return { db, url };
 }
 
 const bumpFiles = (db: MasterDb): Promise<unknown> => db.write((tx) => tx.run("UPDATE counters SET value = value + 1 WHERE name = 'files'"), { durable: true });
 const files = async (db: MasterDb): Promise<number> => (await db.reader.get<{ value: number }>("SELECT value FROM counters WHERE name = 'files'"))!.value;
+
+/** The PIDs of the master's writer backends on `url`'s database. */
+async function writerBackends(cluster: PgCluster, url: string, where = ''): Promise<number[]> {
+  const r = await admin(cluster.url(), `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'fst-master' ${where}`, [dbName(url)]);
+  return r.rows.map((row: { pid: number }) => row.pid);
+}
 
 /** Ends the master's backends (writer and readers) on `url`'s database, as a dying server would. */
 async function terminateMaster(cluster: PgCluster, url: string, where = ''): Promise<number> {
@@ -113,6 +121,48 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     await admin(url, 'DROP TRIGGER slow ON counters');
     expect(await waitFor('a read', async () => files(db))).toBe(0);
     await waitFor('a write after the lost one', () => bumpFiles(db).then(() => true));
+    expect(await files(db)).toBe(1);
+  });
+
+  it('drops a connection whose server stopped answering, and goes on on a new one', async () => {
+    const cluster = postgres.get();
+    const { db, url } = await openDb(cluster, cleanup, [], 2000);
+    await bumpFiles(db);
+    const [pid] = await writerBackends(cluster, url);
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGSTOP'); // the backend keeps its socket open and answers nothing
+    cleanup.add(() => {
+      process.kill(pid!, 'SIGCONT');
+      return admin(cluster.url(), 'SELECT pg_terminate_backend($1)', [pid]);
+    });
+    let done = false;
+    void bumpFiles(db).then(() => (done = true));
+    await waitFor('the write, on a new connection', () => done);
+    // The stopped backend never learns its client left; the write went through another one.
+    expect((await writerBackends(cluster, url)).some((p) => p !== pid)).toBe(true);
+    expect(await files(db)).toBe(2);
+  });
+
+  it('waits for the outcome of a COMMIT it gave up on while the server still holds it', async () => {
+    const cluster = postgres.get();
+    const { db, url } = await openDb(cluster, cleanup, [], 2000);
+    await admin(cluster.url(), "ALTER SYSTEM SET synchronous_standby_names = 'nobody_standby'");
+    cleanup.add(async () => {
+      await admin(cluster.url(), 'ALTER SYSTEM RESET synchronous_standby_names');
+      await admin(cluster.url(), 'SELECT pg_reload_conf()');
+    });
+    await admin(cluster.url(), 'SELECT pg_reload_conf()');
+    let done = false;
+    const write = bumpFiles(db).then(() => (done = true));
+    void write.catch(() => undefined);
+    // The COMMIT waits for the standby past the answer timeout: its connection is dropped, and the
+    // session asks about the transaction, which stays in progress while the old backend waits.
+    const held = await waitFor('a COMMIT held for the standby', async () => (await writerBackends(cluster, url, "AND wait_event = 'SyncRep'"))[0]);
+    await waitFor('a new writer connection asking about it', async () => (await writerBackends(cluster, url)).some((p) => p !== held));
+    expect(done, 'not acknowledged while its outcome is unknown').toBe(false);
+    await admin(cluster.url(), 'ALTER SYSTEM RESET synchronous_standby_names');
+    await admin(cluster.url(), 'SELECT pg_reload_conf()');
+    await write; // the held COMMIT went through: acknowledged
     expect(await files(db)).toBe(1);
   });
 });

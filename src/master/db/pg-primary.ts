@@ -28,9 +28,13 @@ export class PrimaryLocator {
     return this.targets.urls[this.preferred]!;
   }
 
-  /** The settings of a client of the server last found usable (the reader pool's clients). */
-  clientConfig(applicationName: string): pg.ClientConfig {
-    return { ...this.config, connectionString: this.current, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true };
+  /**
+   * The settings of a client of the server last found usable (the reader pool's clients). A read
+   * unanswered for `queryTimeoutMs` fails, and the pool drops its connection: a server cut off by
+   * the network sends no reset.
+   */
+  clientConfig(applicationName: string, queryTimeoutMs: number): pg.ClientConfig {
+    return { ...this.config, connectionString: this.current, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, query_timeout: queryTimeoutMs };
   }
 
   /** Whether `client`'s server takes writes (when the URL asks for read-write; any server otherwise). */

@@ -14,11 +14,12 @@ const APPLICATION_NAME = 'fst-master-reader';
 export class PrimaryReaders {
   private readonly pool: pg.Pool;
 
-  constructor(private readonly locator: PrimaryLocator, max: number) {
+  /** `answerTimeoutMs`: a read unanswered this long fails and its connection is dropped. */
+  constructor(private readonly locator: PrimaryLocator, max: number, answerTimeoutMs: number) {
     // Each new client reads the locator's choice at creation, so a failover moves the pool along.
     const PrimaryClient = class extends pg.Client {
       constructor() {
-        super(locator.clientConfig(APPLICATION_NAME));
+        super(locator.clientConfig(APPLICATION_NAME, answerTimeoutMs));
       }
     };
     this.pool = new pg.Pool({

@@ -24,6 +24,13 @@ import type { PrimaryLocator } from './pg-primary.js';
 const OUTCOME_WAIT_MS = 120_000;
 /** The pause between connection attempts grows to this while no server takes writes. */
 const MAX_BACKOFF_MS = 2_000;
+/**
+ * A statement unanswered this long has its connection dropped: a server cut off by the network
+ * sends no reset, and TCP alone would wait a quarter of an hour. Longer than any wait a healthy
+ * primary imposes (a COMMIT held for a synchronous standby until pg_auto_failover gives up on it,
+ * about 30 s), and safe whatever it interrupts: a dropped COMMIT's outcome is asked, not guessed.
+ */
+export const ANSWER_TIMEOUT_MS = 60_000;
 /** SQLSTATE of pg_xact_status for an id the server never assigned ("transaction ID is in the future"). */
 const INVALID_PARAMETER_VALUE = '22023';
 
@@ -44,7 +51,11 @@ export class WriterSession {
   private lostAt: number | undefined;
   private closed = false;
 
-  constructor(private readonly locator: PrimaryLocator, private readonly log?: Logger) {}
+  constructor(
+    private readonly locator: PrimaryLocator,
+    private readonly log?: Logger,
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
+  ) {}
 
   /** A live connection, made when there is none (at open, and at BEGIN after a loss). */
   async connection(): Promise<pg.Client> {
@@ -67,7 +78,7 @@ export class WriterSession {
   async query(config: string | pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult> {
     const client = this.live();
     try {
-      return await client.query(config as pg.QueryConfig);
+      return await this.answered(client, client.query(config as pg.QueryConfig));
     } catch (e) {
       throw this.failure(e, client);
     }
@@ -78,7 +89,7 @@ export class WriterSession {
       const client = await this.connection();
       try {
         // One round trip: the transaction and its id (for a COMMIT whose answer is lost).
-        const results = (await client.query('BEGIN; SELECT pg_current_xact_id()::text AS xid')) as unknown as pg.QueryResult<{ xid: string }>[];
+        const results = (await this.answered(client, client.query('BEGIN; SELECT pg_current_xact_id()::text AS xid'))) as unknown as pg.QueryResult<{ xid: string }>[];
         this.xid = results[1]?.rows[0]?.xid;
         return;
       } catch (e) {
@@ -95,7 +106,7 @@ export class WriterSession {
     this.xid = undefined;
     let r: pg.QueryResult;
     try {
-      r = await client.query('COMMIT');
+      r = await this.answered(client, client.query('COMMIT'));
     } catch (e) {
       const f = this.failure(e, client);
       if (!(f instanceof MetaUnavailableError)) throw f; // PostgreSQL refused the COMMIT: nothing committed
@@ -112,7 +123,7 @@ export class WriterSession {
     // A server rolls back the open transaction of a connection it lost: nothing left to do.
     if (!client || this.lost) return;
     try {
-      await client.query('ROLLBACK');
+      await this.answered(client, client.query('ROLLBACK'));
     } catch (e) {
       const f = this.failure(e, client);
       if (!(f instanceof MetaUnavailableError)) throw f;
@@ -156,6 +167,24 @@ export class WriterSession {
     return new MetaUnavailableError(`the metadata transaction lost its PostgreSQL connection: ${messageOf(e)}`, { cause: e });
   }
 
+  /**
+   * `pending`, a statement on `client`; if no answer comes within the watchdog's time, the
+   * connection is marked lost and its socket destroyed, which fails the statement (and so a
+   * COMMIT goes to have its outcome asked).
+   */
+  private async answered<T>(client: pg.Client, pending: Promise<T>): Promise<T> {
+    const watchdog = setTimeout(() => {
+      if (this.client === client) this.lost = true;
+      this.log?.warn('PostgreSQL metadata: no answer, dropping the writer connection', { afterMs: this.answerTimeoutMs });
+      client.connection.stream.destroy();
+    }, this.answerTimeoutMs);
+    try {
+      return await pending;
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
   private noteLost(why: string): void {
     this.lostAt ??= Date.now();
     this.lastFailure = why;
@@ -177,7 +206,7 @@ export class WriterSession {
       let client: pg.Client | undefined;
       try {
         client = this.client && !this.lost ? this.client : this.adopt(await this.locator.connect('fst-master'));
-        const r = await client.query<{ s: string | null }>('SELECT pg_xact_status($1::xid8) AS s', [xid]);
+        const r = await this.answered(client, client.query<{ s: string | null }>('SELECT pg_xact_status($1::xid8) AS s', [xid]));
         const status = r.rows[0]?.s;
         this.log?.warn('PostgreSQL metadata: outcome of a COMMIT whose answer was lost', { xid, status });
         if (status === 'committed') return true;

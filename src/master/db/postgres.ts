@@ -26,7 +26,7 @@ import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWrit
 import { parsePgTargets } from './pg-hosts.js';
 import { PrimaryLocator } from './pg-primary.js';
 import { PrimaryReaders } from './pg-readers.js';
-import { WriterSession } from './pg-writer-session.js';
+import { ANSWER_TIMEOUT_MS, WriterSession } from './pg-writer-session.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
 
@@ -37,6 +37,11 @@ export interface PostgresEngineOptions extends EngineOpenOptions {
   readers?: number;
   /** Where lost connections and reconnections are told. */
   log?: Logger;
+  /**
+   * A statement unanswered this long has its connection dropped (a server cut off by the network
+   * sends no reset). @default 60000
+   */
+  answerTimeoutMs?: number;
 }
 
 /** Key of the advisory lock held while the schema is made (and, later, by the active master). */
@@ -157,10 +162,11 @@ export class PostgresEngine implements MetaEngine {
 
   static async open(opts: PostgresEngineOptions): Promise<PostgresEngine> {
     const locator = new PrimaryLocator(parsePgTargets(opts.url), { types: TYPES }, opts.log);
-    const session = new WriterSession(locator, opts.log);
+    const answerTimeoutMs = opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+    const session = new WriterSession(locator, opts.log, answerTimeoutMs);
     try {
       const created = await ensureSchema(await session.connection(), opts.defaultReplication);
-      const readers = new PrimaryReaders(locator, opts.readers ?? READERS);
+      const readers = new PrimaryReaders(locator, opts.readers ?? READERS, answerTimeoutMs);
       return new PostgresEngine(new PgWriter(session), readers, redactUrl(opts.url), created);
     } catch (e) {
       await session.close().catch(() => undefined);
