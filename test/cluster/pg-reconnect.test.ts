@@ -2,21 +2,22 @@
  * The PostgreSQL engine's writer and readers when their server goes away, on a real PostgreSQL:
  * hosts that do not answer or do not take writes are skipped; a connection the server ended is
  * replaced at the next transaction; while no server takes writes, writes and reads fail at once
- * with EAGAIN (UNAVAILABLE on the wire: clients retry) and succeed again when one does; and a
+ * as unavailable (MetaUnavailableError: UNAVAILABLE on the wire, which clients retry; EIO once
+ * they give up) and succeed again when one does; and a
  * COMMIT whose answer is lost is decided by asking PostgreSQL what became of the transaction:
  * acknowledged when it committed (the server died while waiting for a synchronous standby), failed
- * with EAGAIN when it did not (the server died before the commit record). A server that stops
+ * as unavailable when it did not (the server died before the commit record). A server that stops
  * answering without closing the connection (SIGSTOP: what a network cut looks like) has the
  * connection dropped after the answer timeout.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FsError } from '../../src/common/errors/errno.js';
 import { MasterDb } from '../../src/master/db/database.js';
+import { MetaUnavailableError } from '../../src/master/db/pg-errors.js';
 import { PostgresEngine } from '../../src/master/db/postgres.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { usePostgres, type PgCluster } from '../helpers/postgres.js';
-import { closedPort, codeOf, waitFor } from '../helpers/probes.js';
+import { closedPort, waitFor } from '../helpers/probes.js';
 
 const postgres = usePostgres();
 
@@ -29,6 +30,16 @@ async function admin(url: string, text: string, params: unknown[] = []): Promise
   } finally {
     await c.end();
   }
+}
+
+/** How `p` fails: 'MetaUnavailableError <errno>' for the retryable failure, else what it is. */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MetaUnavailableError ? `MetaUnavailableError ${e.code}` : String(e);
+  }
+  return 'no error';
 }
 
 /** The database name of a single-host URL. */
@@ -72,7 +83,7 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     await waitFor('a read after the reader connections were ended', async () => (await files(db)) >= 2);
   });
 
-  it('fails with EAGAIN at once while no server takes writes, and goes on when one does', async () => {
+  it('fails as unavailable at once while no server takes writes, and goes on when one does', async () => {
     const cluster = postgres.get();
     const { db, url } = await openDb(cluster, cleanup);
     await bumpFiles(db);
@@ -80,8 +91,8 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     cleanup.add(() => admin(cluster.url(), `ALTER DATABASE ${dbName(url)} RESET default_transaction_read_only`));
     await terminateMaster(cluster, url);
     const t0 = Date.now();
-    expect(await codeOf(bumpFiles(db)), 'a write while the only server is read-only').toBe('EAGAIN');
-    expect(await codeOf(files(db)), 'a read from a read-only server (maybe a lagging standby)').toBe('EAGAIN');
+    expect(await failure(bumpFiles(db)), 'a write while the only server is read-only').toBe('MetaUnavailableError EIO');
+    expect(await failure(files(db)), 'a read from a read-only server (maybe a lagging standby)').toBe('MetaUnavailableError EIO');
     expect(Date.now() - t0, 'failed at once, not after a long wait').toBeLessThan(30_000);
     await admin(cluster.url(), `ALTER DATABASE ${dbName(url)} RESET default_transaction_read_only`);
     await waitFor('a write once the server takes writes again', () => bumpFiles(db).then(() => true));
@@ -107,7 +118,7 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     expect(await waitFor('a read back', async () => files(db))).toBe(1);
   });
 
-  it('fails with EAGAIN a mutation whose COMMIT answer was lost before it committed', async () => {
+  it('fails as unavailable a mutation whose COMMIT answer was lost before it committed', async () => {
     const cluster = postgres.get();
     const { db, url } = await openDb(cluster, cleanup);
     // A deferred trigger runs inside COMMIT, before the commit record: end the backend there.
@@ -116,8 +127,7 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     const write = bumpFiles(db);
     void write.catch(() => undefined);
     await waitFor('the COMMIT running its deferred trigger', async () => (await terminateMaster(cluster, url, "AND query = 'COMMIT' AND wait_event = 'PgSleep'")) > 0);
-    const err = await write.then(() => undefined, (e: unknown) => e);
-    expect(err instanceof FsError ? err.code : String(err)).toBe('EAGAIN');
+    expect(await failure(write)).toBe('MetaUnavailableError EIO');
     await admin(url, 'DROP TRIGGER slow ON counters');
     expect(await waitFor('a read', async () => files(db))).toBe(0);
     await waitFor('a write after the lost one', () => bumpFiles(db).then(() => true));

@@ -30,16 +30,18 @@ const AFTER = 50;
  * random 1-8 KiB, is written to a local reference copy, then to the mount (open, write, fsync,
  * close); its name goes to stdout only after fsync succeeded. A failed attempt is one JSON line on
  * stderr and is retried (up to 20 times, 500 ms apart); a file that never succeeds ends the
- * workload with exit code 1. It ends (code 0) before the next file once a file named stop exists.
+ * workload with exit code 1. It ends (code 0) before the next file once a file named stop exists,
+ * and waits while one named pause does.
  */
 const WORKLOAD = String.raw`
 const fs = require('node:fs');
 const { join } = require('node:path');
 const { randomBytes, randomInt } = require('node:crypto');
-const [dir, refDir, stopFile] = [process.argv[2], process.argv[3], process.argv[4]];
+const [dir, refDir, stopFile, pauseFile] = [process.argv[2], process.argv[3], process.argv[4], process.argv[5]];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
   for (let i = 0; !fs.existsSync(stopFile); i++) {
+    while (fs.existsSync(pauseFile)) await sleep(100);
     const name = 'f' + String(i).padStart(4, '0');
     const data = randomBytes(1024 + randomInt(7 * 1024 + 1));
     fs.writeFileSync(join(refDir, name), data);
@@ -85,14 +87,17 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
     const pgaf = cleanup.stops(await PgFailoverCluster.start());
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--meta', pgaf.url] }));
     const masterPid = cluster.master.pid;
-    const mount = cleanup.stops(await FuseMount.start(cluster.masterAddress));
+    // A short master-timeout (the mount's retry window for UNAVAILABLE, 60 s by default, which
+    // would hide a failover of seconds) lets the outage reach the application as EIO, which the
+    // workload retries: the path an outage longer than the window takes.
+    const mount = cleanup.stops(await FuseMount.start(cluster.masterAddress, ['--master-timeout', '2']));
     const ref = await mkdtemp(join(tmpdir(), 'fst-ref-'));
     cleanup.add(() => rm(ref, { recursive: true, force: true }));
     await writeFile(join(ref, 'workload.cjs'), WORKLOAD);
     await mkdir(mount.path('w'));
     await mkdir(join(ref, 'files'));
 
-    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), join(ref, 'stop')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), join(ref, 'stop'), join(ref, 'pause')], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.add(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
@@ -129,9 +134,14 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
 
     await progress(`${KILL_AT} files`, () => recorded.length >= KILL_AT);
     await failOver('n1', 'n2');
-    // The old primary comes back: pg_autoctl rewinds it and it follows n2.
+    // The old primary comes back: pg_autoctl rewinds it and it follows n2. The workload waits
+    // meanwhile (the time this takes varies, and every file written is read back at the end).
+    await writeFile(join(ref, 'pause'), '');
     pgaf.restart('n1');
-    await pgaf.waitForStates('n1 back as the standby of n2', (s) => s.some((n) => n.name === 'n1' && n.reported === 'secondary') && s.some((n) => n.name === 'n2' && n.reported === 'primary'));
+    await pgaf.waitForStandby('n1', 'n2');
+    await rm(join(ref, 'pause'));
+    const resumed = recorded.length;
+    await progress('the workload going again', () => recorded.length >= resumed + 10);
     await failOver('n2', 'n1');
     await writeFile(join(ref, 'stop'), '');
     const code = await exited;
@@ -141,7 +151,8 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
     expect(cluster.master.running, 'fst-master outlived both failovers').toBe(true);
     expect(cluster.master.pid).toBe(masterPid);
     expect(new Set(recorded.map((r) => r.name)).size).toBe(recorded.length);
-    // While there was no primary, operations failed with EIO only (then were retried).
+    // While there was no primary, operations failed, with EIO only, and were retried.
+    expect(failures.length, 'the outages reached the workload').toBeGreaterThan(0);
     expect(failures.filter((f) => f.code !== 'EIO'), summary()).toEqual([]);
     // The same master lost its writer connection and made a new one to the new primary, each time.
     const reconnects = cluster.master.tail.filter((l) => l.includes('writer reconnected'));

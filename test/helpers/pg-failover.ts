@@ -66,16 +66,7 @@ export class PgFailoverCluster {
       await c.startNode('n1');
       await c.waitForStates('n1 single', (s) => s.some((n) => n.name === 'n1' && n.reported === 'single'));
       await c.startNode('n2');
-      // pg_basebackup waits for a spread checkpoint (minutes): ask the primary for one at once.
-      await waitFor('n2 a synchronous standby of n1', async () => {
-        const states = await c.states();
-        const ok = states.some((n) => n.name === 'n1' && n.reported === 'primary') && states.some((n) => n.name === 'n2' && n.reported === 'secondary');
-        if (!ok) {
-          await c.sql('n1', 'CHECKPOINT').catch(() => undefined);
-          throw new Error(JSON.stringify(states));
-        }
-        return true;
-      }, START_MS, 500);
+      await c.waitForStandby('n2', 'n1');
       for (const n of ['n1', 'n2'] as const) await c.sql(n, 'ALTER SYSTEM SET fsync = off').then(() => c.sql(n, 'SELECT pg_reload_conf()'));
       return c;
     } catch (e) {
@@ -136,6 +127,23 @@ export class PgFailoverCluster {
   restart(node: NodeName): void {
     if (this.groups.has(node)) throw new Error(`${node} is running`);
     this.spawnGroup(node, ['run', '--pgdata', join(this.dir, node)]);
+  }
+
+  /**
+   * Waits until `standby` is the synchronous standby of `primary`. A base backup (a new node, or
+   * an old primary pg_rewind could not bring back) waits for a spread checkpoint, minutes by
+   * default: the primary is asked for one at once meanwhile.
+   */
+  async waitForStandby(standby: NodeName, primary: NodeName): Promise<void> {
+    await waitFor(`${standby} the synchronous standby of ${primary}`, async () => {
+      const states = await this.states();
+      const ok = states.some((n) => n.name === primary && n.reported === 'primary') && states.some((n) => n.name === standby && n.reported === 'secondary');
+      if (!ok) {
+        await this.sql(primary, 'CHECKPOINT').catch(() => undefined);
+        throw new Error(JSON.stringify(states));
+      }
+      return true;
+    }, START_MS, 500);
   }
 
   /** Every log, for a failure message. */

@@ -1,19 +1,16 @@
 /**
  * How the PostgreSQL engine tells a lost database from a failed statement. A lost connection (the
  * server stopped, crashed, was demoted to a standby, or the network broke) is not the caller's
- * fault and passes once a primary answers again: it is reported as MetaUnavailableError, EAGAIN,
- * which goes on the wire as UNAVAILABLE and which clients retry. A statement PostgreSQL refused
- * for what it says (a constraint, a syntax error) keeps its own error.
+ * fault and passes once a primary answers again: it is reported as MetaUnavailableError, an
+ * UnavailableError (UNAVAILABLE on the wire, which clients retry; EIO once they give up). It is
+ * raised only when the mutation certainly did not commit. A statement PostgreSQL refused for what
+ * it says (a constraint, a syntax error) keeps its own error.
  */
 import pg from 'pg';
-import { FsError } from '../../common/errors/errno.js';
+import { UnavailableError } from '../../common/errors/rpc-status.js';
 
 /** No PostgreSQL server that takes writes answers (or one stopped answering mid-transaction). */
-export class MetaUnavailableError extends FsError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EAGAIN', message, options);
-  }
-}
+export class MetaUnavailableError extends UnavailableError {}
 
 /**
  * SQLSTATEs that mean "this connection is of no more use": class 08 (connection exception),

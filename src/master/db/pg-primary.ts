@@ -46,7 +46,7 @@ export class PrimaryLocator {
 
   /**
    * A client connected to the first host that takes writes, starting with the last one that did;
-   * MetaUnavailableError (EAGAIN) naming what each host answered when none does.
+   * MetaUnavailableError (UNAVAILABLE: retried) naming what each host answered when none does.
    */
   async connect(applicationName: string): Promise<pg.Client> {
     const n = this.targets.urls.length;

@@ -2,7 +2,7 @@
  * The master's reader connections on PostgreSQL: a node-pg pool whose new connections go to the
  * server the locator last found taking writes (reads must see every commit the master made, which
  * a standby may not have applied yet), and are refused when that server turned out read-only. A
- * reader that lost its server (a failover) fails with MetaUnavailableError, EAGAIN, which clients
+ * reader that lost its server (a failover) fails with MetaUnavailableError, UNAVAILABLE, which clients
  * retry; the pool drops the dead connection, and the locator looks for the new primary meanwhile.
  */
 import pg from 'pg';

@@ -2,7 +2,7 @@
  * The writer queue's connection to PostgreSQL, which outlives a failover. The connection is made
  * (again) when a transaction begins, to whichever host takes writes (pg-primary.ts), never in the
  * middle of one: a statement that finds its connection lost fails with MetaUnavailableError
- * (EAGAIN: clients retry), and the transaction it belonged to is gone, since PostgreSQL commits
+ * (UNAVAILABLE: clients retry), and the transaction it belonged to is gone, since PostgreSQL commits
  * nothing without COMMIT.
  *
  * A COMMIT whose answer is lost is the one case that cannot be decided from here: the server may
@@ -10,7 +10,7 @@
  * id at BEGIN (in the same round trip), and after a lost COMMIT the session reconnects and asks
  * the primary, old or new, what became of that id (pg_xact_status): committed, and the
  * transaction's mutations are acknowledged as if COMMIT had answered; aborted or unknown to that
- * server ("in the future": its WAL never reached it), and they fail with EAGAIN, certainly not
+ * server ("in the future": its WAL never reached it), and they fail with UNAVAILABLE, certainly not
  * applied, so a client may retry them. Until it knows, the session keeps asking, and the writer
  * queue waits behind it: nothing later is ordered before a transaction that may have committed.
  */
@@ -110,7 +110,9 @@ export class WriterSession {
     } catch (e) {
       const f = this.failure(e, client);
       if (!(f instanceof MetaUnavailableError)) throw f; // PostgreSQL refused the COMMIT: nothing committed
-      if (xid !== undefined && (await this.committed(xid))) return;
+      // Without its id (never seen: BEGIN answers it) the outcome cannot be asked: unknown, EIO.
+      if (xid === undefined) throw new FsError('EIO', `the metadata transaction's COMMIT went unanswered and its outcome cannot be known (${messageOf(e)})`, { cause: e });
+      if (await this.committed(xid)) return;
       throw new MetaUnavailableError(`the metadata transaction did not commit: its PostgreSQL connection was lost (${messageOf(e)})`, { cause: e });
     }
     // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.

@@ -10,7 +10,7 @@
  * snapshot per statement, as SQLite's reader outside a transaction). The URL may list several
  * hosts with target_session_attrs=read-write (pg-hosts.ts): both sides then follow a failover to
  * the new primary by themselves (pg-writer-session.ts, pg-readers.ts), and a lost server is
- * EAGAIN to the caller, never a crash.
+ * UNAVAILABLE to the caller (retried), never a crash.
  *
  * What differs from SQLite:
  * - durability: COMMIT returns once PostgreSQL's WAL is flushed (synchronous_commit=on, its
