@@ -1,10 +1,10 @@
 /**
  * The PostgreSQL engine's writer and readers when their server goes away, on a real PostgreSQL:
  * hosts that do not answer or do not take writes are skipped; a connection the server ended is
- * replaced at the next transaction; while no server takes writes, writes and reads fail at once
- * as unavailable (MetaUnavailableError: UNAVAILABLE on the wire, which clients retry; EIO once
- * they give up) and succeed again when one does; and a
- * COMMIT whose answer is lost is decided by asking PostgreSQL what became of the transaction:
+ * replaced at the next transaction; while no server takes writes, writes and reads fail as
+ * unavailable (MetaUnavailableError: UNAVAILABLE on the wire, which clients retry; EIO once they
+ * give up) and succeed again when one does; and a COMMIT whose answer is lost is decided by
+ * asking PostgreSQL what became of the transaction:
  * acknowledged when it committed (the server died while waiting for a synchronous standby), failed
  * as unavailable when it did not (the server died before the commit record). A server that stops
  * answering without closing the connection (SIGSTOP: what a network cut looks like) has the
@@ -83,17 +83,15 @@ describe('PostgreSQL engine: lost connections and failover', () => {
     await waitFor('a read after the reader connections were ended', async () => (await files(db)) >= 2);
   });
 
-  it('fails as unavailable at once while no server takes writes, and goes on when one does', async () => {
+  it('fails as unavailable while no server takes writes, and goes on when one does', async () => {
     const cluster = postgres.get();
     const { db, url } = await openDb(cluster, cleanup);
     await bumpFiles(db);
     await admin(cluster.url(), `ALTER DATABASE ${dbName(url)} SET default_transaction_read_only = on`);
     cleanup.add(() => admin(cluster.url(), `ALTER DATABASE ${dbName(url)} RESET default_transaction_read_only`));
     await terminateMaster(cluster, url);
-    const t0 = Date.now();
     expect(await failure(bumpFiles(db)), 'a write while the only server is read-only').toBe('MetaUnavailableError EIO');
     expect(await failure(files(db)), 'a read from a read-only server (maybe a lagging standby)').toBe('MetaUnavailableError EIO');
-    expect(Date.now() - t0, 'failed at once, not after a long wait').toBeLessThan(30_000);
     await admin(cluster.url(), `ALTER DATABASE ${dbName(url)} RESET default_transaction_read_only`);
     await waitFor('a write once the server takes writes again', () => bumpFiles(db).then(() => true));
     expect(await waitFor('a read back', async () => files(db))).toBe(2);
