@@ -38,7 +38,8 @@ describe('parsePgTargets', () => {
   it('refuses what the master cannot use with EINVAL', () => {
     expect(codeOf(() => parsePgTargets('mysql://h/db'))).toBe('EINVAL');
     expect(codeOf(() => parsePgTargets('postgres://h1,h2/db?target_session_attrs=read-only'))).toBe('EINVAL');
-    expect(codeOf(() => parsePgTargets('postgres://h1,,h2/db'))).toBe('EINVAL');
+    expect(codeOf(() => parsePgTargets('postgres://h1,,h2/db?target_session_attrs=read-write'))).toBe('EINVAL');
+    expect(codeOf(() => parsePgTargets('postgres://h1,h2/db')), 'several hosts, any of them').toBe('EINVAL');
   });
 
   it('hides the password of a multi-host URL in logs', () => {

@@ -37,6 +37,8 @@ export function parsePgTargets(url: string): PgTargets {
   const search = params.size > 0 ? `?${params.toString()}` : '';
   const hosts = hostList.split(',');
   if (hosts.length > 1 && hosts.some((h) => h === '')) throw new FsError('EINVAL', `an empty host in the metadata URL's host list "${hostList}"`);
+  // With any server good enough, a standby listed first would take the master's writes and refuse them all.
+  if (hosts.length > 1 && attrs === 'any') throw new FsError('EINVAL', 'a metadata URL with several hosts needs ?target_session_attrs=read-write (the master must find the one that takes writes)');
   return {
     urls: hosts.map((h) => `${scheme}${userInfo}${h}${path}${search}`),
     hosts: hosts.map((h) => h || '(socket)'),
