@@ -112,7 +112,7 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const target = { dataDir: opts.dataDir, meta: opts.meta };
   if (opts.restoreFrom !== undefined) await restoreBackup(target, opts.restoreFrom, log);
   if (opts.loadFrom !== undefined) await loadDumpInto(target, opts.loadFrom, log);
-  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta });
+  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta, log });
   const restore = await RestoreState.load(opts.dataDir);
   if (restore.active) log.warn('metadata restored from a backup and not reconciled yet: run fstadmin fsck --repair (until then, chunk versions it never issued are adopted)', { ...restore.info });
   const backups = new MetadataBackups({ db, dataDir: opts.dataDir, dir: opts.backupDir, intervalMs: opts.backupIntervalMs ?? 3_600_000, keep: opts.backupKeep ?? 24, log });

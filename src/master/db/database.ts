@@ -11,6 +11,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { dumpDatabase } from './dump.js';
+import type { Logger } from '../../common/log/logger.js';
 import type { EngineReader, MetaEngine, Tx } from './engine.js';
 import { SqliteEngine } from './sqlite-engine.js';
 import { WriteQueue } from './txn.js';
@@ -29,6 +30,8 @@ export interface MasterDbOptions {
   sync?: 'normal' | 'full';
   /** A postgres:// URL: the metadata lives in that PostgreSQL database instead of `dataDir`. */
   meta?: string;
+  /** Where the engine tells what the master's log should show (PostgreSQL: lost connections, reconnections). */
+  log?: Logger;
 }
 
 export class MasterDb {
@@ -40,7 +43,7 @@ export class MasterDb {
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
     const engine = opts.meta
-      ? await (await import('./postgres.js')).PostgresEngine.open({ url: opts.meta, defaultReplication: opts.defaultReplication })
+      ? await (await import('./postgres.js')).PostgresEngine.open({ url: opts.meta, defaultReplication: opts.defaultReplication, log: opts.log })
       : await SqliteEngine.open(opts);
     return MasterDb.on(engine);
   }

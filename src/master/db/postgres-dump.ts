@@ -8,9 +8,11 @@
  * through a cursor (a namespace of millions of files is never held in memory). A load runs in one
  * transaction: all or nothing.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { FsError } from '../../common/errors/errno.js';
 import { quoteName, readDump, writeDump, type DumpTable } from './dump-format.js';
+import { parsePgTargets } from './pg-hosts.js';
+import { PrimaryLocator } from './pg-primary.js';
 import { PG_TYPES } from './postgres-types.js';
 
 /** Rows fetched per round trip from a table's cursor. */
@@ -54,11 +56,9 @@ async function* tablesOf(client: pg.Client): AsyncIterable<DumpTable> {
   }
 }
 
-async function connect(url: string, role: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, types: PG_TYPES, application_name: `fst-master-${role}` });
-  client.on('error', () => undefined); // a lost connection fails the statement under way, which reports it
-  await client.connect();
-  return client;
+/** A connection of its own to the server that takes writes among `url`'s hosts (pg-primary.ts). */
+function connect(url: string, role: string): Promise<pg.Client> {
+  return new PrimaryLocator(parsePgTargets(url), { types: PG_TYPES }).connect(`fst-master-${role}`);
 }
 
 /** Writes a dump of the metadata in database `url` to `dest` (a new file); its schema version and rows. */
