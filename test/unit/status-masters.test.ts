@@ -13,7 +13,7 @@ describe('fstadmin status: masters', () => {
       engine: 'postgres',
       masters: [{ address: '10.0.0.1:9420', role: 'active', leaseAgeMs: 412, epoch: 3 }, { address: '10.0.0.2:9420', role: 'standby', leaseAgeMs: 230 }],
     });
-    expect(out).toContain('metadata:    postgres; backups by pg_dump (the master makes none)');
+    expect(out).toContain('metadata:    postgres; no backup made since the master started');
     expect(out).toContain('masters:     10.0.0.1:9420 active (epoch 3, lease renewed 0.4 s ago)');
     expect(out).toContain('             10.0.0.2:9420 standby (seen 0.2 s ago)');
   });

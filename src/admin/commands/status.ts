@@ -118,7 +118,7 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
       `(${formatBytes(r.bytesCopied)}), ${r.failed} failed, ${r.staleDeleted} stale deleted, ${r.trimmed} surplus deleted`,
     `${describeRebalance(s.rebalance as Parameters<typeof describeRebalance>[0])}; ${String((s.rebalance as { queued: number }).queued)} queued, ` +
       `${String((s.rebalance as { inFlight: number }).inFlight)} in flight`,
-    `metadata:    ${String(s.engine || 'sqlite')}; ${s.engine === 'postgres' && !s.lastBackup ? 'backups by pg_dump (the master makes none)' : describeBackup(s.lastBackup as { name: string; createdMs: number; bytes: number } | null, String(s.lastBackupError ?? ''))}`,
+    `metadata:    ${String(s.engine || 'sqlite')}; ${describeBackup(s.lastBackup as { name: string; createdMs: number; bytes: number } | null, String(s.lastBackupError ?? ''))}`,
     ...describeMasters((s.masters as MasterRow[] | undefined) ?? []),
     ...(s.restoredFrom ? [`restored:    from ${String(s.restoredFrom)}: run fstadmin fsck --repair to reconcile it with the chunkservers`] : []),
   ];

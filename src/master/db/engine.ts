@@ -73,7 +73,7 @@ export interface MetaEngine {
    * runs `guard.sql()` right after BEGIN and is refused with `guard.refused()` unless it finds a row.
    */
   guardWrites?(guard: { sql: () => string; refused: () => Error }): void;
-  /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file). */
+  /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file; PostgreSQL: a dump, dump-format.ts). */
   snapshot(dest: string): Promise<void>;
   close(): Promise<void>;
 }
