@@ -8,11 +8,10 @@ import type { ConfigValues } from '../common/config/config-values.js';
 import { installSignalHandlers } from '../common/lifecycle/service.js';
 import { createLogger, LOG_LEVELS } from '../common/log/logger.js';
 import { MASTER_CONFIG_KEYS, SYNC_MODES } from './config-keys.js';
-import { startMaster, type MasterOptions } from './master.js';
+import type { MasterOptions } from './master.js';
+import { runMaster } from './ha/master-runner.js';
 
 const NAME = 'fst-master';
-/** Exit code of a master that lost its lease (sysexits EX_TEMPFAIL): systemd's Restart=on-failure restarts it. */
-const EXIT_FENCED = 75;
 
 function readConfig(argv: string[], env: NodeJS.ProcessEnv): ConfigValues {
   const program = daemonCommand(NAME, 'FST metadata daemon: the directory tree, the chunk map and the chunkserver registry', MASTER_CONFIG_KEYS)
@@ -58,8 +57,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(NAME, config.choice('log-level', LOG_LEVELS));
   let master;
   try {
-    // A master that lost its lease exits (EX_TEMPFAIL); its service manager starts it again, as a standby.
-    master = await startMaster({ ...masterOptions(config), log, onFenced: () => process.exit(EXIT_FENCED) });
+    master = await runMaster(masterOptions(config), log);
   } catch (e) {
     process.stderr.write(`${NAME}: cannot start: ${(e as Error).message}\n`);
     process.exit(1);

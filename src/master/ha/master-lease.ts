@@ -12,8 +12,8 @@
  * own deadline, can never commit after a takeover.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Logger } from '../../common/log/logger.js';
+import { LeaseConnection } from './lease-connection.js';
 import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderCheckSql } from './lease-table.js';
 
 export interface MasterLeaseOptions {
@@ -46,24 +46,17 @@ export class MasterLease {
   /** The active master's address as last read by this standby (undefined: none running). */
   activeAddress: string | undefined;
 
-  private constructor(private readonly client: pg.Client, private readonly o: MasterLeaseOptions) {
+  private constructor(private readonly client: LeaseConnection, private readonly o: MasterLeaseOptions) {
     this.ttlMs = o.ttlMs ?? 5_000;
     this.address = o.address;
   }
 
   static async open(o: MasterLeaseOptions): Promise<MasterLease> {
-    const ttl = o.ttlMs ?? 5_000;
-    // A statement that hangs (the database cut off) must not hold the renewal loop past the lease.
-    // A takeover waits for the row lock of the old holder's transaction: not forever (lock_timeout).
-    const client = new pg.Client({
-      connectionString: o.url, application_name: 'fst-master-lease', query_timeout: ttl, connectionTimeoutMillis: ttl, keepAlive: true, lock_timeout: ttl,
-    });
-    client.on('error', () => undefined); // a lost connection fails the next statement
-    await client.connect();
+    const client = new LeaseConnection(o.url, o.ttlMs ?? 5_000, o.log);
     try {
-      await ensureLeaseTables(client);
+      await ensureLeaseTables(await client.connection());
     } catch (e) {
-      await client.end().catch(() => undefined);
+      await client.close();
       throw e;
     }
     return new MasterLease(client, o);
@@ -179,6 +172,6 @@ export class MasterLease {
     clearInterval(this.fenceTimer);
     if (this.epochHeld > 0 && !this.lost) await this.client.query(RELEASE, [this.holder, this.epochHeld]).catch(() => undefined);
     await this.client.query(FORGET, [this.holder]).catch(() => undefined);
-    await this.client.end().catch(() => undefined);
+    await this.client.close();
   }
 }
