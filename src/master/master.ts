@@ -102,7 +102,7 @@ export interface MasterOptions {
   advertise?: string;
   /** Aborted while waiting as a standby: startMaster rejects. */
   startSignal?: AbortSignal;
-  /** Called once the master stopped because it lost its lease (fst-master exits; see master/ha/). */
+  /** Called once the master stopped because it lost its lease (fst-master then starts it again: ha/master-runner.ts). */
   onFenced?: (why: string) => void;
   logLevel?: LogLevel;
   log?: Logger;

@@ -36,7 +36,6 @@ export interface HaClusterOptions {
   tls?: boolean;
 }
 
-export type HaStatusJson = StatusJson;
 
 export class HaCluster {
   readonly masters: DaemonProcess[] = [];
@@ -99,12 +98,12 @@ export class HaCluster {
   }
 
   /** `fstadmin status --json` through the list of masters. */
-  status(): Promise<HaStatusJson> {
-    return adminStatus(this.masterList) as Promise<HaStatusJson>;
+  status(): Promise<StatusJson> {
+    return adminStatus(this.masterList) as Promise<StatusJson>;
   }
 
   /** Waits until the status names `address` the active master; answers that status. */
-  async waitForActive(address: string, timeoutMs = WAIT_MS): Promise<HaStatusJson> {
+  async waitForActive(address: string, timeoutMs = WAIT_MS): Promise<StatusJson> {
     return waitFor(`${address} active`, async () => {
       const s = await this.status();
       const active = s.masters?.find((m) => m.role === 'active');

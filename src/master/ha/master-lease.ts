@@ -40,6 +40,7 @@ export class MasterLease {
   private fenceTimer: NodeJS.Timeout | undefined;
   private lostHandlers: ((why: string) => void)[] = [];
   private lost = false;
+  private lostWhy = '';
   private closed = false;
   /** Where clients reach this master (set once its port is bound). */
   address: string;
@@ -77,9 +78,10 @@ export class MasterLease {
     return holderCheckSql(this.holder, this.epochHeld, this.ttlMs);
   }
 
-  /** Runs `fn` once when the lease is lost (not renewed in time, or taken). */
+  /** Runs `fn` once when the lease is lost (not renewed in time, or taken); at once if it already was. */
   onLost(fn: (why: string) => void): void {
-    this.lostHandlers.push(fn);
+    if (this.lost) queueMicrotask(() => fn(this.lostWhy));
+    else this.lostHandlers.push(fn);
   }
 
   /**
@@ -152,6 +154,7 @@ export class MasterLease {
   lose(why: string): void {
     if (this.lost) return;
     this.lost = true;
+    this.lostWhy = why;
     clearTimeout(this.renewTimer);
     clearInterval(this.fenceTimer);
     this.o.log.error('lost the master lease: this master stops serving', { why, epoch: this.epochHeld });
