@@ -72,8 +72,8 @@ export class CopyAndWrite {
   /** Waits for both jobs and checks their outcome and the data. */
   async finish(): Promise<void> {
     const [copied, written] = await Promise.all([this.copy.done, this.write.done]);
-    expect(copied, 'cp -r').toEqual({ code: 0, stderr: '' });
-    expect(written, `the ${this.bigMiB} MiB write`).toEqual({ code: 0, stderr: '' });
+    expect(copied, `cp -r: ${copied.stderr.slice(0, 2000)}`).toEqual({ code: 0, stderr: '' });
+    expect(written, `the ${this.bigMiB} MiB write: ${written.stderr.slice(0, 2000)}`).toEqual({ code: 0, stderr: '' });
     await sh(`diff -r ${this.tree} ${join(this.mountDir, 'tree')}`, undefined, 300_000);
     const want = (await sh(`cat ${this.scratch}/big.sha`)).trim();
     const got = (await sh(`sha256sum ${join(this.mountDir, 'big')} | cut -d' ' -f1`, undefined, 300_000)).trim();
