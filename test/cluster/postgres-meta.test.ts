@@ -61,6 +61,7 @@ describe('fst-master on PostgreSQL metadata', () => {
     const st = await adminStatus(cluster!.masterAddress);
     expect(st.chunks).toBe(4); // 200 KB and 3 MiB: one each; 64 MiB + 12 KB: two (1000 B inline, 0 B none)
     expect(st.health).toMatchObject({ healthy: 4, underReplicated: 0, missing: 0 });
+    expect(st.engine).toBe('postgres');
   });
 
   it('keeps the namespace across a master restart', async () => {

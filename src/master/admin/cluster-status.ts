@@ -98,7 +98,7 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
     nowMs: Date.now(),
     ...(deps.backups.last ? { lastBackup: backupInfo(deps.backups.last) } : {}),
     lastBackupError: deps.backups.lastError ?? '',
-    engine: 'sqlite',
+    engine: db.engine.kind,
     restoredFrom: deps.restore.info ? `${deps.restore.info.backup} (snapshot of ${new Date(deps.restore.info.created).toISOString()})` : '',
   };
 }
