@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 # Debian packages: build tools for the native modules (sqlite3, fst-mount's FUSE binding), libfuse3
 # (headers to build the binding, fuse3 for fusermount3 and /etc/fuse.conf), and the programs the
 # tests and benchmarks drive (bindfs, sqlite3, git, curl, chromium for the gateway's dashboard test,
-# postgresql-15 for the PostgreSQL metadata engine's tests). MooseFS, a target of the mount benchmark, is
+# postgresql-15 for the PostgreSQL metadata engine's tests, pg_auto_failover for its failover test). MooseFS, a target of the mount benchmark, is
 # deliberately not installed here: bench/mount/moosefs.ts checks for it, says how to install it,
 # and the benchmark skips that target when it is missing.
 need_apt=()
-for pkg in make g++ python3 pkg-config libfuse3-dev fuse3 bindfs sqlite3 git curl chromium postgresql-15; do
+for pkg in make g++ python3 pkg-config libfuse3-dev fuse3 bindfs sqlite3 git curl chromium postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

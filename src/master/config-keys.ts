@@ -12,7 +12,7 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
   { name: 'data', type: 'path', required: true, placeholder: 'dir', description: 'directory for the metadata database (with --meta: for the cluster identity only)' },
   {
     name: 'meta', type: 'string', placeholder: 'url', defaultText: 'none (SQLite in data)',
-    description: 'keep the namespace in this PostgreSQL database instead of SQLite in data (postgres://user@host:port/db: an existing database, empty at the first start, which makes the tables)',
+    description: 'keep the namespace in this PostgreSQL database instead of SQLite in data (postgres://user@host:port/db: an existing database, empty at the first start, which makes the tables; several hosts, host1:port1,host2:port2, with ?target_session_attrs=read-write follow a failover)',
   },
   { name: 'listen', type: 'host-port', default: '127.0.0.1:9420', description: 'address to serve gRPC on' },
   { name: 'replication', type: 'positive-int', default: 2, placeholder: 'n', description: 'default replication goal of new files' },
@@ -47,11 +47,11 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
   { name: 'backup-keep', type: 'positive-int', default: 24, placeholder: 'n', description: 'metadata backups kept in backup-dir (the oldest are removed)' },
   {
     name: 'load', type: 'path', placeholder: 'file', defaultText: 'none',
-    description: 'start from this namespace dump (fstadmin metadata dump); data must hold no database yet (copy tls/ beside it)',
+    description: 'start from this namespace dump (fstadmin metadata dump); data (or meta) must hold no namespace yet (copy tls/ beside it)',
   },
   {
     name: 'restore', type: 'path', placeholder: 'file', defaultText: 'none',
-    description: 'start from this metadata backup (fstadmin metadata backup); data must hold no database yet',
+    description: 'start from this metadata backup (fstadmin metadata backup) of either engine; data must hold no database yet (with meta: that database no namespace)',
   },
   LOG_LEVEL_KEY,
   METRICS_LISTEN_KEY,

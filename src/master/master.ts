@@ -109,18 +109,13 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   lifecycle.transition('starting');
   const replication = opts.replication ?? 2;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1_000;
-  if (opts.meta !== undefined && (opts.restoreFrom !== undefined || opts.loadFrom !== undefined)) {
-    throw new Error('--restore and --load fill a SQLite database in --data: with --meta (PostgreSQL), restore with pg_restore instead');
-  }
-  if (opts.restoreFrom !== undefined) await restoreBackup(opts.dataDir, opts.restoreFrom, log);
-  if (opts.loadFrom !== undefined) await loadDumpInto(opts.dataDir, opts.loadFrom, log);
-  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta });
-  if (db.engine.kind !== 'sqlite' && (opts.backupIntervalMs ?? 3_600_000) > 0) {
-    log.info('no automatic metadata backups of PostgreSQL metadata: back it up with pg_dump', { meta: db.location });
-  }
+  const target = { dataDir: opts.dataDir, meta: opts.meta };
+  if (opts.restoreFrom !== undefined) await restoreBackup(target, opts.restoreFrom, log);
+  if (opts.loadFrom !== undefined) await loadDumpInto(target, opts.loadFrom, log);
+  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta, log });
   const restore = await RestoreState.load(opts.dataDir);
   if (restore.active) log.warn('metadata restored from a backup and not reconciled yet: run fstadmin fsck --repair (until then, chunk versions it never issued are adopted)', { ...restore.info });
-  const backups = new MetadataBackups({ db, dataDir: opts.dataDir, dir: opts.backupDir, intervalMs: db.engine.kind === 'sqlite' ? opts.backupIntervalMs ?? 3_600_000 : 0, keep: opts.backupKeep ?? 24, log });
+  const backups = new MetadataBackups({ db, dataDir: opts.dataDir, dir: opts.backupDir, intervalMs: opts.backupIntervalMs ?? 3_600_000, keep: opts.backupKeep ?? 24, log });
   await backups.load().catch((err: unknown) => log.warn('reading the backup directory failed', { dir: backups.dir, err }));
   const registry = new ServerRegistry(db, opts.deadAfterMs ?? 10_000, log);
   await registry.load();

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { toFsError } from '../../src/common/errors/to-errno.js';
+import { backupUnderWrites } from '../helpers/background-writer.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { adminStatus, runCli } from '../helpers/cli.js';
 import { loadCredentialsFor } from '../helpers/credentials.js';
@@ -51,30 +52,9 @@ describe.skipIf(ON_POSTGRES)('metadata backup and restore (SQLite files: not run
     }
 
     // Writers go on while the backup is taken.
-    await client.mkdirp('/w');
-    let writing = true;
-    let n = 0;
-    const closedAt = new Map<string, { sha: string; at: number; started: number }>();
-    const writer = (async () => {
-      while (writing) {
-        const data = randomBytes(256 * 1024 + (n % 7) * 1000);
-        const path = `/w/f${n++}`;
-        const started = Date.now();
-        await client.writeFile(path, data);
-        closedAt.set(path, { sha: sha256(data), at: Date.now(), started });
-      }
-    })();
-    await waitFor('a few files written under way', () => closedAt.size >= 5);
-    const backupStarted = Date.now();
-    const made = await runCli('fstadmin', ['--master', master, 'metadata', 'backup', backupFile, '--json']);
-    const backupEnded = Date.now();
-    expect(made.code, made.stderr).toBe(0);
-    const backup = JSON.parse(made.stdout) as { createdMs: number; bytes: number; sha256: string };
-    for (const [path, f] of closedAt) if (f.at < backupStarted) before.set(path, f.sha);
-    const countAtBackup = closedAt.size;
-    await waitFor('files written after the backup', () => closedAt.size >= countAtBackup + 5);
-    writing = false;
-    await writer;
+    const taken = await backupUnderWrites(client, master, backupFile, (n) => 256 * 1024 + (n % 7) * 1000);
+    const { backup, closed: closedAt } = taken;
+    for (const [path, sha] of taken.before) before.set(path, sha);
     // A file changed after the backup in a way that moves its chunk's version (a truncate does):
     // the restored metadata never issued that version, and adopts it until fsck --repair.
     const five = Buffer.from(await client.readFile('/a/b/five.bin'));
@@ -86,7 +66,7 @@ describe.skipIf(ON_POSTGRES)('metadata backup and restore (SQLite files: not run
     tail.copy(five, 4 * MiB);
     before.set('/a/b/five.bin', sha256(five));
     // Files begun after the backup call returned: made after its snapshot, for sure.
-    const after = [...closedAt].filter(([p, f]) => !before.has(p) && f.started > backupEnded).map(([p]) => p);
+    const after = taken.after;
 
     // The file checks itself; a damaged copy is refused.
     expect((await runCli('fstadmin', ['metadata', 'verify', backupFile])).code).toBe(0);

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ERRNO_NAMES, FsError } from '../../src/common/errors/errno.js';
-import { LimitError, PreconditionError, errnoMetadata, errnoOfServiceError, fsErrorToStatus, statusForErrno } from '../../src/common/errors/rpc-status.js';
+import { LimitError, PreconditionError, UnavailableError, errnoMetadata, errnoOfServiceError, fsErrorToStatus, statusForErrno } from '../../src/common/errors/rpc-status.js';
 import { toErrno } from '../../src/common/errors/to-errno.js';
 
 describe('errno <-> gRPC status', () => {
@@ -19,6 +19,11 @@ describe('errno <-> gRPC status', () => {
     expect([pre.code, pre.metadata?.get('fst-errno')[0]]).toEqual([status.FAILED_PRECONDITION, 'EAGAIN']);
     expect(fsErrorToStatus(new LimitError('too many')).code).toBe(status.RESOURCE_EXHAUSTED);
     expect(fsErrorToStatus(new FsError('EAGAIN', 'later')).code).toBe(status.UNAVAILABLE);
+  });
+
+  it('answers a daemon that cannot serve for now with UNAVAILABLE (retried), and EIO in the trailer', () => {
+    const s = fsErrorToStatus(new UnavailableError('the metadata database is failing over'));
+    expect([s.code, s.metadata?.get('fst-errno')[0]]).toEqual([status.UNAVAILABLE, 'EIO']);
   });
 
   it('prefers the trailer over the status code, for every errno name', () => {

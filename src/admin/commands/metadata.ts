@@ -17,6 +17,7 @@ import type { Command } from 'commander';
 import { AdminMethods } from '../../common/rpc/services.js';
 import type { fst } from '../../proto-gen/fst.js';
 import { loadDumpInto } from '../../master/backup/load.js';
+import { redactUrl } from '../../master/db/postgres.js';
 import { toFsError } from '../../common/errors/to-errno.js';
 import { checkBackupFile } from '../../common/backup/backup-format.js';
 import { CliError, EXIT_FAILURE } from '../../cli/errors.js';
@@ -79,15 +80,15 @@ async function dump(program: Command, io: CliIo, file: string, json: boolean): P
   io.stdout.write(`namespace dump of ${new Date(summary.createdMs).toISOString()} written to ${file} (${summary.bytes} bytes, sha256 ${made.sha256})\n`);
 }
 
-async function load(io: CliIo, file: string, dataDir: string): Promise<void> {
+async function load(io: CliIo, file: string, dataDir: string, meta: string | undefined): Promise<void> {
   let rows: number;
   try {
-    rows = await loadDumpInto(dataDir, file);
+    rows = await loadDumpInto({ dataDir, meta }, file);
   } catch (e) {
     const err = toFsError(e);
     throw new CliError(err.message, err.code, EXIT_FAILURE);
   }
-  io.stdout.write(`${file}: ${rows} rows loaded into ${dataDir}; copy the old data directory's tls/ and admin.credentials beside it, then start fst-master on it\n`);
+  io.stdout.write(`${file}: ${rows} rows loaded into ${meta === undefined ? dataDir : redactUrl(meta)}; copy the old data directory's tls/ and admin.credentials beside it, then start fst-master on it\n`);
 }
 
 async function verify(io: CliIo, file: string, json: boolean): Promise<void> {
@@ -117,10 +118,11 @@ export function registerMetadata(program: Command, io: CliIo): void {
     .option('--json', 'print what was written as JSON')
     .action((file: string, opts: { json?: boolean }) => dump(program, io, file, opts.json ?? false));
   metadata.command('load')
-    .description('load a namespace dump into the empty data directory of a master that is not running')
+    .description('load a namespace dump into the empty metadata of a master that is not running (a data directory, or a PostgreSQL database)')
     .argument('<file>', 'the dump file')
     .requiredOption('--data <dir>', "the new master's data directory")
-    .action((file: string, opts: { data: string }) => load(io, file, opts.data));
+    .option('--meta <url>', "the new master's PostgreSQL database (postgres://...), empty; without it, SQLite in --data")
+    .action((file: string, opts: { data: string; meta?: string }) => load(io, file, opts.data, opts.meta));
   metadata.command('verify')
     .description('check a metadata backup file')
     .argument('<file>', 'the backup file')

@@ -87,8 +87,23 @@ export class PreconditionError extends FsError {
   }
 }
 
+/**
+ * A daemon that cannot serve the call now but may in a moment, and certainly did not act on it (a
+ * master whose metadata database is failing over): UNAVAILABLE on the wire, which RpcClient
+ * retries like a daemon it cannot reach; EIO, as for an unreachable daemon, once its retries run
+ * out (what an application expects of storage in trouble, where EAGAIN from open or fsync is not).
+ */
+export class UnavailableError extends FsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EIO', message, options);
+  }
+}
+
 export function fsErrorToStatus(e: FsError): Partial<StatusObject> & { code: status; details: string } {
-  const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED : e instanceof PreconditionError ? status.FAILED_PRECONDITION : statusForErrno(e.code);
+  const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED
+    : e instanceof PreconditionError ? status.FAILED_PRECONDITION
+    : e instanceof UnavailableError ? status.UNAVAILABLE
+    : statusForErrno(e.code);
   return { code, details: e.message, metadata: errnoMetadata(e.code) };
 }
 

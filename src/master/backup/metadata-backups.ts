@@ -1,8 +1,8 @@
 /**
  * The master's metadata backups (backup-format.ts): on demand (`fstadmin metadata backup`, through
  * AdminService.BackupMetadata and ReadBackup) and every `backup-interval`, into `backup-dir`,
- * keeping the newest `backup-keep`. Each is the database's online snapshot (taken from the reader
- * while writes go on) plus the cluster's identity files, written under a temporary name, fsynced
+ * keeping the newest `backup-keep`. Each is the metadata's online snapshot (taken while writes go
+ * on: SQLite's database file, or a dump of PostgreSQL's) plus the cluster's identity files, written under a temporary name, fsynced
  * and renamed. One backup runs at a time; a request meanwhile waits for it and gets its own.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,8 +13,6 @@ import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { MasterDb } from '../db/database.js';
 import { writeBackupFile } from '../../common/backup/backup-format.js';
-import { DB_FILE } from './restore.js';
-import { dumpDatabase } from '../db/dump.js';
 
 export interface BackupInfo {
   name: string;
@@ -105,11 +103,12 @@ export class MetadataBackups {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const created = Date.now();
     const name = `fst-meta-${stampOf(created)}-${randomBytes(3).toString('hex')}.fstbackup`;
-    const snapshot = join(this.dir, `.${name}.sqlite3`);
+    const entry = this.o.db.snapshotEntry;
+    const snapshot = join(this.dir, `.${name}.${entry}`);
     const temp = join(this.dir, `.${name}.tmp`);
     try {
       const schemaVersion = await this.o.db.snapshot(snapshot);
-      const files = [{ name: DB_FILE, mode: 0o600, path: snapshot }, ...(await this.identityFiles())];
+      const files = [{ name: entry, mode: 0o600, path: snapshot }, ...(await this.identityFiles())];
       await writeBackupFile(temp, created, schemaVersion, files);
       const sha256 = await fileSha256(temp);
       await rename(temp, join(this.dir, name));
@@ -171,14 +170,13 @@ export class MetadataBackups {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const created = Date.now();
     const name = `fst-dump-${stampOf(created)}-${randomBytes(3).toString('hex')}.jsonl`;
-    const snapshot = join(this.dir, `.${name}.sqlite3`);
-    try {
-      await this.o.db.snapshot(snapshot);
-      await dumpDatabase(snapshot, join(this.dir, name), created);
-    } finally {
-      await rm(snapshot, { force: true });
-    }
     const path = join(this.dir, name);
+    try {
+      await this.o.db.dump(path, created);
+    } catch (e) {
+      await rm(path, { force: true });
+      throw e;
+    }
     const dumps = (await readdir(this.dir)).filter((n) => DUMP_NAME.test(n)).sort();
     for (const n of dumps.slice(0, Math.max(0, dumps.length - DUMPS_KEPT))) await rm(join(this.dir, n), { force: true });
     const info = { name, created, bytes: (await stat(path)).size, sha256: await fileSha256(path) };

@@ -9,10 +9,16 @@
  * PostgreSQL's COMMIT returns only once its WAL is flushed (synchronous_commit=on, the default),
  * so there nothing more is needed.
  */
-import { FsError } from '../../common/errors/errno.js';
+import { rm } from 'node:fs/promises';
+import { dumpDatabase } from './dump.js';
+import type { Logger } from '../../common/log/logger.js';
 import type { EngineReader, MetaEngine, Tx } from './engine.js';
 import { SqliteEngine } from './sqlite-engine.js';
 import { WriteQueue } from './txn.js';
+
+/** The metadata's name in a backup file (backup-format.ts) of a master on SQLite, and on PostgreSQL. */
+export const DB_FILE = 'meta.sqlite3';
+export const DUMP_FILE = 'meta.jsonl';
 
 export { CRASH_TEST_ENV } from './sqlite-engine.js';
 
@@ -24,6 +30,8 @@ export interface MasterDbOptions {
   sync?: 'normal' | 'full';
   /** A postgres:// URL: the metadata lives in that PostgreSQL database instead of `dataDir`. */
   meta?: string;
+  /** Where the engine tells what the master's log should show (PostgreSQL: lost connections, reconnections). */
+  log?: Logger;
 }
 
 export class MasterDb {
@@ -35,7 +43,7 @@ export class MasterDb {
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
     const engine = opts.meta
-      ? await (await import('./postgres.js')).PostgresEngine.open({ url: opts.meta, defaultReplication: opts.defaultReplication })
+      ? await (await import('./postgres.js')).PostgresEngine.open({ url: opts.meta, defaultReplication: opts.defaultReplication, log: opts.log })
       : await SqliteEngine.open(opts);
     return MasterDb.on(engine);
   }
@@ -60,14 +68,37 @@ export class MasterDb {
     return this.queue.write(body, opts);
   }
 
-  /** A consistent copy of the database at `dest`, from the reader (writes go on meanwhile); its schema version. */
+  /**
+   * What a metadata backup holds the metadata as: the SQLite database file, or PostgreSQL's dump
+   * (a backup restores into either engine: backup/restore.ts).
+   */
+  get snapshotEntry(): typeof DB_FILE | typeof DUMP_FILE {
+    return this.engine.kind === 'sqlite' ? DB_FILE : DUMP_FILE;
+  }
+
+  /**
+   * A consistent copy of the metadata at `dest` as `snapshotEntry` says, taken while writes go on;
+   * its schema version.
+   */
   async snapshot(dest: string): Promise<number> {
-    if (this.engine.kind !== 'sqlite') {
-      throw new FsError('ENOTSUP', `metadata snapshots (backups, dumps) are taken of SQLite metadata only; back up PostgreSQL metadata with pg_dump`);
-    }
     const version = await this.engine.schemaVersion();
     await this.engine.snapshot(dest);
     return version;
+  }
+
+  /** A JSON-lines dump of the metadata (dump-format.ts) at `dest`, taken while writes go on. */
+  async dump(dest: string, created: number): Promise<void> {
+    if (this.snapshotEntry === DUMP_FILE) {
+      await this.engine.snapshot(dest);
+      return;
+    }
+    const snapshot = `${dest}.sqlite3`;
+    try {
+      await this.engine.snapshot(snapshot);
+      await dumpDatabase(snapshot, dest, created);
+    } finally {
+      await rm(snapshot, { force: true });
+    }
   }
 
   async close(): Promise<void> {

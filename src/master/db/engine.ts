@@ -68,7 +68,7 @@ export interface MetaEngine {
   committed(): void;
   /** The schema version of the metadata (SQLite: PRAGMA user_version). */
   schemaVersion(): Promise<number>;
-  /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file). */
+  /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file; PostgreSQL: a dump, dump-format.ts). */
   snapshot(dest: string): Promise<void>;
   close(): Promise<void>;
 }

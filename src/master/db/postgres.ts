@@ -7,39 +7,49 @@
  *
  * Connections: one dedicated client for the writer queue's transactions (the master is the only
  * writer), and a small pool for reads; a read sees committed data only (READ COMMITTED, a new
- * snapshot per statement, as SQLite's reader outside a transaction).
+ * snapshot per statement, as SQLite's reader outside a transaction). The URL may list several
+ * hosts with target_session_attrs=read-write (pg-hosts.ts): both sides then follow a failover to
+ * the new primary by themselves (pg-writer-session.ts, pg-readers.ts), and a lost server is
+ * UNAVAILABLE to the caller (retried), never a crash.
  *
  * What differs from SQLite:
  * - durability: COMMIT returns once PostgreSQL's WAL is flushed (synchronous_commit=on, its
  *   default), so a `durable` write needs nothing more (no `syncLog`);
  * - `dataVersion` is a counter this master moves after each of its commits (it is the only writer);
- * - snapshots (metadata backups, dumps) are not taken: that is pg_dump's job;
+ * - a snapshot (metadata backups) is a dump in the engine-neutral format (postgres-dump.ts), taken
+ *   in one REPEATABLE READ transaction while writes go on, not a database file;
  * - int8 and numeric values come back as JavaScript numbers (ids, sizes and sums stay below 2^53).
  */
-import pg from 'pg';
-import { FsError } from '../../common/errors/errno.js';
+import type pg from 'pg';
+import type { Logger } from '../../common/log/logger.js';
 import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWriter, type MetaEngine, type Row, type SqlConnection, type SqlParams, type SqlValue } from './engine.js';
+import { parsePgTargets } from './pg-hosts.js';
+import { PrimaryLocator } from './pg-primary.js';
+import { PrimaryReaders } from './pg-readers.js';
+import { ANSWER_TIMEOUT_MS, WriterSession } from './pg-writer-session.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
+import { dumpPostgres } from './postgres-dump.js';
+import { PG_TYPES } from './postgres-types.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
-  /** postgres://user[:password]@host[:port]/database (or ?host=/socket/dir). */
+  /** postgres://user[:password]@host[:port][,host[:port]...]/database[?target_session_attrs=read-write] (or ?host=/socket/dir). */
   url: string;
   /** Reader connections. @default 4 */
   readers?: number;
+  /** Where lost connections and reconnections are told. */
+  log?: Logger;
+  /**
+   * A statement unanswered this long has its connection dropped (a server cut off by the network
+   * sends no reset). @default 60000
+   */
+  answerTimeoutMs?: number;
 }
 
 /** Key of the advisory lock held while the schema is made (and, later, by the active master). */
 const SCHEMA_LOCK = 0x4653_5401;
 const READERS = 4;
 
-/** int8 (20) and numeric (1700) as numbers; everything else as node-pg does. */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
 
 interface Translated { name: string; text: string }
 /** Every SQL text seen, translated once, with the name its prepared statement has on each connection. */
@@ -59,8 +69,10 @@ function translate(sql: string): Translated {
   return t;
 }
 
-/** Anything with node-pg's query (a Client or the Pool). */
-type Queryable = Pick<pg.Pool, 'query'>;
+/** Anything with node-pg's query (the writer session or the readers' pool). */
+interface Queryable {
+  query(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult>;
+}
 
 /** The master's statements on a node-pg client or pool. */
 class PgConnection implements SqlConnection {
@@ -96,29 +108,25 @@ class PgConnection implements SqlConnection {
 }
 
 class PgWriter extends PgConnection implements EngineWriter {
-  constructor(private readonly client: pg.Client) {
-    super(client);
+  constructor(private readonly session: WriterSession) {
+    super(session);
   }
 
   private async simple(sql: string): Promise<pg.QueryResult> {
-    return this.client.query(sql);
+    return this.session.query(sql);
   }
 
-  async begin(): Promise<void> { await this.simple('BEGIN'); }
-  async commit(): Promise<void> {
-    // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.
-    const r = await this.simple('COMMIT');
-    if (r.command === 'ROLLBACK') throw new Error('the metadata transaction was aborted by an earlier error and rolled back');
-  }
-  async rollback(): Promise<void> { await this.simple('ROLLBACK'); }
+  begin(): Promise<void> { return this.session.begin(); }
+  commit(): Promise<void> { return this.session.commit(); }
+  rollback(): Promise<void> { return this.session.rollback(); }
   async savepoint(): Promise<void> { await this.simple('SAVEPOINT m'); }
   async release(): Promise<void> { await this.simple('RELEASE SAVEPOINT m'); }
   async rollbackToSavepoint(): Promise<void> { await this.simple('ROLLBACK TO SAVEPOINT m'); }
-  end(): Promise<void> { return this.client.end(); }
+  end(): Promise<void> { return this.session.close(); }
 }
 
 class PgReader extends PgConnection implements EngineReader {
-  constructor(private readonly pool: pg.Pool, private readonly version: () => number) {
+  constructor(private readonly pool: PrimaryReaders, private readonly version: () => number) {
     super(pool);
   }
   dataVersion(): number { return this.version(); }
@@ -127,13 +135,9 @@ class PgReader extends PgConnection implements EngineReader {
 
 /** The URL without its password, for logs. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
+  // Not new URL(): a list of hosts (h1:p1,h2:p2) is no WHATWG URL.
+  const m = /^([a-z]+:\/\/[^:@/?#]*):[^@/?#]*@/i.exec(url);
+  return m ? `${m[1]}:***@${url.slice(m[0].length)}` : url;
 }
 
 export class PostgresEngine implements MetaEngine {
@@ -144,26 +148,24 @@ export class PostgresEngine implements MetaEngine {
 
   private constructor(
     readonly writer: PgWriter,
-    pool: pg.Pool,
+    pool: PrimaryReaders,
     readonly location: string,
     readonly created: boolean,
+    private readonly url: string,
   ) {
     this.reader = new PgReader(pool, () => this.commits);
   }
 
   static async open(opts: PostgresEngineOptions): Promise<PostgresEngine> {
-    const client = new pg.Client({ connectionString: opts.url, types: TYPES, application_name: 'fst-master' });
-    await client.connect();
-    let pool: pg.Pool | undefined;
+    const locator = new PrimaryLocator(parsePgTargets(opts.url), { types: PG_TYPES }, opts.log);
+    const answerTimeoutMs = opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+    const session = new WriterSession(locator, opts.log, answerTimeoutMs);
     try {
-      client.on('error', () => undefined); // a lost connection fails the next statement, which reports it
-      const created = await ensureSchema(client, opts.defaultReplication);
-      pool = new pg.Pool({ connectionString: opts.url, types: TYPES, max: opts.readers ?? READERS, application_name: 'fst-master-reader' });
-      pool.on('error', () => undefined); // an idle reader that lost its server is dropped by the pool
-      return new PostgresEngine(new PgWriter(client), pool, redactUrl(opts.url), created);
+      const created = await ensureSchema(await session.connection(), opts.defaultReplication);
+      const readers = new PrimaryReaders(locator, opts.readers ?? READERS, answerTimeoutMs);
+      return new PostgresEngine(new PgWriter(session), readers, redactUrl(opts.url), created, opts.url);
     } catch (e) {
-      await client.end().catch(() => undefined);
-      await pool?.end().catch(() => undefined);
+      await session.close().catch(() => undefined);
       throw e;
     }
   }
@@ -176,8 +178,9 @@ export class PostgresEngine implements MetaEngine {
     return (await this.reader.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
   }
 
-  snapshot(): Promise<void> {
-    return Promise.reject(new FsError('ENOTSUP', 'metadata snapshots are not taken of PostgreSQL metadata: back it up with pg_dump'));
+  /** A dump (postgres-dump.ts) at `dest`: PostgreSQL's metadata has no file to copy. */
+  async snapshot(dest: string): Promise<void> {
+    await dumpPostgres(this.url, dest, Date.now());
   }
 
   async close(): Promise<void> {
