@@ -29,6 +29,11 @@ export interface ProcessClusterOptions {
    * default `<root>/cs<index>`. Directories outside the cluster root are not removed by `stop()`.
    */
   chunkserverDataDir?: (index: number) => string | undefined;
+  /**
+   * The master's metadata engine: 'run' (default) follows FST_TEST_META; 'sqlite' keeps SQLite
+   * whatever it says (a test that chooses its engines itself). A `--meta` in masterArgs wins.
+   */
+  engine?: 'run' | 'sqlite';
 }
 
 export interface ChunkserverHandle {
@@ -46,12 +51,12 @@ export class ProcessCluster {
 
   static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const opts: Required<ProcessClusterOptions> = {
-      chunkservers: 3, replication: 2, masterArgs: [], masterEnv: {}, chunkserverArgs: () => [], chunkserverDataDir: () => undefined, ...options,
+      chunkservers: 3, replication: 2, masterArgs: [], masterEnv: {}, chunkserverArgs: () => [], chunkserverDataDir: () => undefined, engine: 'run', ...options,
     };
     const root = await mkdtemp(join(tmpdir(), 'fst-test-'));
     const c = new ProcessCluster(root, opts);
     try {
-      if (ON_POSTGRES && !opts.masterArgs.includes('--meta')) c.meta = await createMetaDatabase();
+      if (ON_POSTGRES && opts.engine === 'run' && !opts.masterArgs.includes('--meta')) c.meta = await createMetaDatabase();
       await c.startMaster('127.0.0.1:0');
       for (let i = 0; i < opts.chunkservers; i++) await c.addChunkserver();
       await c.waitForChunkservers(opts.chunkservers);

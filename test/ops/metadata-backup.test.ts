@@ -31,8 +31,9 @@ afterEach(() => cleanup.run());
 
 interface FsckJson { problems: { kind: string; repaired: boolean; chunkId: number }[]; repaired: number }
 
-// SQLite only: backups, dumps (both from a snapshot of the database file) and --restore/load
-// (into a SQLite file) are the SQLite engine's; PostgreSQL metadata is backed up with pg_dump.
+// SQLite only: its steps are a SQLite master's (backups holding meta.sqlite3, --restore and
+// `metadata load --data` into a data directory); a master on PostgreSQL backs up, restores and
+// loads through its database, tested both ways by metadata-backup-engines.test.ts.
 describe.skipIf(ON_POSTGRES)('metadata backup and restore (SQLite files: not run on PostgreSQL)', () => {
   it('restores a backup taken under writes; fsck --repair reconciles; files closed before it read back', async () => {
     const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 3, replication: 2, masterArgs: ['--backup-interval', '0.02', '--backup-keep', '2'] }));
