@@ -33,6 +33,8 @@ export interface StatusJson {
   rebalance: { state: string; moved: number; bytesMoved: number; bytesToMove: number; maxDeviation: number; queued: number; inFlight: number; failed: number };
   logicalBytes: number;
   masterCalls: number;
+  /** The metadata engine: sqlite or postgres. */
+  engine: string;
   nowMs: number;
   engine: string;
   masters: { address: string; role: string; leaseAgeMs: number; epoch: number }[];
