@@ -10,6 +10,7 @@ import { MasterMethods } from '../common/rpc/services.js';
 import type { MethodDescriptor } from '../common/rpc/service-def.js';
 import { INLINE_LIMIT, ROOT_INO } from '../common/ids.js';
 import { decodeReaddirManyPages, decodeReaddirPage } from './listing-decoder.js';
+import { madeByThisCall, type CreateAsked } from './retried-create.js';
 import {
   fst, toAttr, toChunkLocation, toParentAttr, wireNumber,
   type Attr, type Caller, type ChunkLocation, type DirEntry, type Timespec,
@@ -340,17 +341,43 @@ export class MetaClient {
 
   /** mknod(2) / open(O_CREAT): a regular file by default. */
   async mknod(parent: number, name: string, mode: number, o: MknodOptions = {}, opts: MetaCallOptions = {}): Promise<Created & { created: boolean }> {
-    const res = await this.call(MasterMethods.Mknod, {
-      parent, name, mode: mode & 0o7777, type: o.type ?? fst.FileType.REGULAR, rdev: o.rdev ?? 0,
-      exclusive: o.exclusive ?? false, caller: this.who(opts),
-    }, opts);
-    return { attr: toAttr(res.attr, 'Mknod'), created: res.created, parentAttr: toParentAttr(res.parentAttr, 'Mknod') };
+    const type = o.type ?? fst.FileType.REGULAR;
+    const caller = this.who(opts);
+    return this.creating(parent, name, { type, mode, uid: caller.uid }, opts, async (callOpts) => {
+      const res = await this.call(MasterMethods.Mknod, {
+        parent, name, mode: mode & 0o7777, type, rdev: o.rdev ?? 0, exclusive: o.exclusive ?? false, caller,
+      }, callOpts);
+      return { attr: toAttr(res.attr, 'Mknod'), created: res.created, parentAttr: toParentAttr(res.parentAttr, 'Mknod') };
+    });
   }
 
   /** mkdir(2). */
   async mkdir(parent: number, name: string, mode: number, opts: MetaCallOptions = {}): Promise<Created> {
-    const res = await this.call(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller: this.who(opts) }, opts);
-    return { attr: toAttr(res.attr, 'Mkdir'), parentAttr: toParentAttr(res.parentAttr, 'Mkdir') };
+    const caller = this.who(opts);
+    return this.creating(parent, name, { type: fst.FileType.DIRECTORY, mode, uid: caller.uid }, opts, async (callOpts) => {
+      const res = await this.call(MasterMethods.Mkdir, { parent, name, mode: mode & 0o7777, caller }, callOpts);
+      return { attr: toAttr(res.attr, 'Mkdir'), parentAttr: toParentAttr(res.parentAttr, 'Mkdir') };
+    });
+  }
+
+  /**
+   * Runs a create; when it answers EEXIST after a retry whose first attempt may have been applied,
+   * the entry is looked up and taken as this call's own if it is (retried-create.ts). The parent's
+   * attributes are then unknown.
+   */
+  private async creating<T extends Created & { created?: boolean }>(
+    parent: number, name: string, asked: Omit<CreateAsked, 'sentAtMs'>, opts: MetaCallOptions, run: (o: MetaCallOptions) => Promise<T>,
+  ): Promise<T> {
+    const delivery = { maybeApplied: false };
+    const sentAtMs = Date.now();
+    try {
+      return await run({ ...opts, delivery });
+    } catch (e) {
+      if (!delivery.maybeApplied || !(e instanceof FsError) || e.code !== 'EEXIST') throw e;
+      const found = await this.lookup(parent, name, opts).catch(() => undefined);
+      if (!found || !madeByThisCall(found, { ...asked, sentAtMs })) throw e;
+      return { attr: found, created: true, parentAttr: undefined } as T;
+    }
   }
 
   /**
@@ -384,8 +411,12 @@ export class MetaClient {
 
   /** symlink(2). */
   async symlink(parent: number, name: string, target: string, opts: MetaCallOptions = {}): Promise<Created> {
-    const res = await this.call(MasterMethods.Symlink, { parent, name, target, caller: this.who(opts) }, opts);
-    return { attr: toAttr(res.attr, 'Symlink'), parentAttr: toParentAttr(res.parentAttr, 'Symlink') };
+    const caller = this.who(opts);
+    const asked = { type: fst.FileType.SYMLINK, mode: 0o777, uid: caller.uid, size: Buffer.byteLength(target) };
+    return this.creating(parent, name, asked, opts, async (callOpts) => {
+      const res = await this.call(MasterMethods.Symlink, { parent, name, target, caller }, callOpts);
+      return { attr: toAttr(res.attr, 'Symlink'), parentAttr: toParentAttr(res.parentAttr, 'Symlink') };
+    });
   }
 
   /** readlink(2). */

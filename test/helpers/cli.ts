@@ -36,7 +36,6 @@ export interface StatusJson {
   /** The metadata engine: sqlite or postgres. */
   engine: string;
   nowMs: number;
-  engine: string;
   masters: { address: string; role: string; leaseAgeMs: number; epoch: number }[];
 }
 

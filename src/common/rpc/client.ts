@@ -31,6 +31,12 @@ export interface RpcCallOptions {
   signal?: AbortSignal;
   /** How long UNAVAILABLE may be retried, in ms (0: no retry). */
   retryForMs?: number;
+  /**
+   * Set to true when an attempt failed in a way that leaves unknown whether the server acted on it
+   * (the connection lost after the request went out, a master killed or cut off) and the call was
+   * retried: a retried create answering EEXIST may then have met its own first attempt.
+   */
+  delivery?: { maybeApplied: boolean };
 }
 
 export interface RpcClientOptions {
@@ -208,6 +214,7 @@ export class RpcClient {
         // With a list, each address is tried once before the backoff grows.
         const backoff = Math.min(2_000, 50 * 2 ** Math.floor(attempt / n)) * (0.5 + Math.random());
         if (e.code === status.UNAVAILABLE && !opts.signal?.aborted && Date.now() + backoff < retryUntil) {
+          if (opts.delivery && answeredErrno(e) === undefined) opts.delivery.maybeApplied = true;
           await sleep(backoff, opts.signal);
           continue;
         }
