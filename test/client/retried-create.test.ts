@@ -101,4 +101,29 @@ describe('a create retried after its answer was lost', () => {
     const plain = await meta.mknod(ROOT_INO, 'file', 0o640, { exclusive: true }, { caller }).then(() => 'created', (e: unknown) => toFsError(e).code);
     expect(plain).toBe('EEXIST');
   });
+
+  it('applies a mount\'s batch of changes sent again after its answer was lost once, and only the changes it numbered', async () => {
+    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 1, replication: 1, masterArgs: ['--insecure'] }));
+    const proxy = await answerDropper(cluster.masterAddress);
+    cleanup.add(() => proxy.close());
+    const caller = { uid: 0, gid: 0, groups: [] };
+    const meta = new MetaClient(proxy.address, { retryForMs: 10_000, timeoutMs: 10_000, session: 'retry-test', caller });
+    cleanup.add(() => meta.close());
+    const dir = await meta.mkdir(ROOT_INO, 'delegated', 0o755, { caller });
+    const grant = await meta.delegate([dir.attr.ino], [], 4);
+    expect(grant.granted.length).toBe(1);
+    const now = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+    const changes = [
+      { mkdir: { parent: dir.attr.ino, name: 'sub', mode: 0o755, caller }, ino: grant.firstIno, time: now },
+      { symlink: { parent: dir.attr.ino, name: 'ln', target: 'sub', caller }, ino: grant.firstIno + 1, time: now },
+    ];
+    proxy.arm('ApplyChanges');
+    const applied = await meta.applyChanges(changes);
+    expect(proxy.dropped()).toBe(1);
+    expect(applied.failures).toEqual([]);
+    expect((await meta.lookup(dir.attr.ino, 'sub')).ino).toBe(grant.firstIno);
+    // A change naming an entry that holds another inode still fails.
+    const other = await meta.applyChanges([{ mkdir: { parent: dir.attr.ino, name: 'sub', mode: 0o755, caller }, ino: grant.firstIno + 2, time: now }]);
+    expect(other.failures.map((f) => f.error.code)).toEqual(['EEXIST']);
+  });
 });

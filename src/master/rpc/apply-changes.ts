@@ -30,14 +30,32 @@ function stampOf(c: fst.IChange): Stamp {
   return stamp;
 }
 
+/**
+ * Runs a queued mkdir or symlink; EEXIST from a name that already holds the very inode the mount
+ * numbered it with means this change was applied before (a batch whose answer was lost when the
+ * master died or was cut off, sent again): that is success. Inode numbers the mount gives are its
+ * own (reserved for its session), so nobody else's entry can match.
+ */
+async function createOnce(ns: Namespace, parent: number, name: string, stamp: Stamp, create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (e) {
+    if (!(e instanceof FsError) || e.code !== 'EEXIST' || stamp.ino === undefined) throw e;
+    const there = await ns.lookup(parent, name).catch(() => undefined);
+    if (Number(there?.ino ?? 0) !== stamp.ino) throw e;
+  }
+}
+
 async function applyOne(ns: Namespace, c: fst.IChange): Promise<void> {
   const stamp = stampOf(c);
   if (c.mkdir) {
     const r = c.mkdir;
-    await ns.mkdir(inoArg(r.parent, 'parent'), nameArg(r.name), r.mode ?? 0, callerArg(r.caller), stamp);
+    const [parent, name] = [inoArg(r.parent, 'parent'), nameArg(r.name)];
+    await createOnce(ns, parent, name, stamp, () => ns.mkdir(parent, name, r.mode ?? 0, callerArg(r.caller), stamp));
   } else if (c.symlink) {
     const r = c.symlink;
-    await ns.symlink(inoArg(r.parent, 'parent'), nameArg(r.name), nameArg(r.target, 'target'), callerArg(r.caller), stamp);
+    const [parent, name] = [inoArg(r.parent, 'parent'), nameArg(r.name)];
+    await createOnce(ns, parent, name, stamp, () => ns.symlink(parent, name, nameArg(r.target, 'target'), callerArg(r.caller), stamp));
   } else if (c.unlink) {
     const r = c.unlink;
     await ns.unlink(inoArg(r.parent, 'parent'), nameArg(r.name), callerArg(r.caller), 0, stamp);
