@@ -13,7 +13,9 @@
  *
  * Run: npx vitest run --config bench/vitest.config.ts bench/meta-engines.bench-run.ts
  *      (FST_BENCH_ROUNDS=3, FST_BENCH_META_FILES=4000, FST_BENCH_FILES=2000, FST_BENCH_INFLIGHT=64;
- *      FST_BENCH_CPU_PROF=DIR: CPU profiles of both masters, summed up at the end)
+ *      FST_BENCH_CPU_PROF=DIR: CPU profiles of the masters, summed up at the end;
+ *      FST_BENCH_AB_ROOT=DIR: two more clusters run the daemons of another built checkout, e.g. the
+ *      previous commit's, named sqlite@base and postgres@base: an A/B of a change in the same run)
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -39,6 +41,7 @@ const META_FILES = knob('FST_BENCH_META_FILES', 4000);
 const MOUNT_FILES = knob('FST_BENCH_FILES', 2000);
 const IN_FLIGHT = knob('FST_BENCH_INFLIGHT', 64);
 const CPU_PROF = process.env.FST_BENCH_CPU_PROF;
+const AB_ROOT = process.env.FST_BENCH_AB_ROOT;
 
 const say = (line: string): void => void process.stdout.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const median = (xs: number[]): number => {
@@ -57,8 +60,9 @@ const ROWS: [Workload, string][] = [
   ['mountCreate', '4 KiB file creates (mount)'],
 ];
 
+type Engine = 'sqlite' | 'postgres';
 interface Target {
-  name: 'sqlite' | 'postgres';
+  name: Engine | `${Engine}@base`;
   cluster: ProcessCluster;
   mount: FuseMount;
   clients: MetaClient[];
@@ -74,18 +78,28 @@ describe('metadata engines: PostgreSQL against SQLite', () => {
   beforeAll(async () => {
     await ensureBuilt('master/main.js', ['src']);
     pg = await PgCluster.start({ durable: true });
-    const url = await pg.createDatabase();
     let masterEnv: NodeJS.ProcessEnv = {};
     if (CPU_PROF) {
       await mkdir(CPU_PROF, { recursive: true });
       const preload = join(import.meta.dirname, 'cpu-profile.mjs');
       masterEnv = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${preload}`.trim(), FST_CPU_PROF_DIR: CPU_PROF };
     }
-    for (const name of ['sqlite', 'postgres'] as const) {
-      const cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterEnv, masterArgs: name === 'postgres' ? ['--meta', url] : [] });
-      const t: Target = { name, cluster, mount: undefined as unknown as FuseMount, clients: [], results: { create: [], createOneAtATime: [], getattr: [], lookup: [], rename: [], mountCreate: [] }, windows: [] };
-      targets.push(t);
-      t.mount = await FuseMount.start(cluster.masterAddress);
+    const names: Target['name'][] = AB_ROOT ? ['sqlite@base', 'postgres@base', 'sqlite', 'postgres'] : ['sqlite', 'postgres'];
+    for (const name of names) {
+      const masterArgs = name.startsWith('postgres') ? ['--meta', await pg.createDatabase()] : [];
+      // The daemons of the other checkout (test/helpers/daemon-process.ts reads FST_BIN_ROOT at each start).
+      const binRoot = process.env.FST_BIN_ROOT;
+      if (name.endsWith('@base')) process.env.FST_BIN_ROOT = AB_ROOT;
+      const t: Target = { name, cluster: undefined as unknown as ProcessCluster, mount: undefined as unknown as FuseMount, clients: [], results: { create: [], createOneAtATime: [], getattr: [], lookup: [], rename: [], mountCreate: [] }, windows: [] };
+      try {
+        t.cluster = await startProcessCluster({ chunkservers: 3, replication: 2, masterEnv, masterArgs });
+        targets.push(t);
+        t.mount = await FuseMount.start(t.cluster.masterAddress);
+      } finally {
+        if (binRoot === undefined) delete process.env.FST_BIN_ROOT;
+        else process.env.FST_BIN_ROOT = binRoot;
+      }
+      const cluster = t.cluster;
       for (let i = 0; i < 2; i++) t.clients.push(new MetaClient(cluster.masterAddress, { tls: await masterTls(cluster.masterAddress) }));
       say(`${name}: master pid ${cluster.master.pid} on ${cluster.masterAddress}`);
     }
@@ -137,12 +151,17 @@ describe('metadata engines: PostgreSQL against SQLite', () => {
         say(`round ${round} ${t.name}: mount creates ${t.results.mountCreate.at(-1)!.toFixed(0)}/s`);
       }
     }
-    const [sqlite, postgres] = [targets.find((t) => t.name === 'sqlite')!, targets.find((t) => t.name === 'postgres')!];
-    const rows: ComparisonRow[] = ROWS.map(([k, workload]) => ({
-      workload, unit: 'ops/s', lowerIsBetter: false, caches: '-', values: { sqlite: median(sqlite.results[k]), postgres: median(postgres.results[k]) },
+    const rowsOf = (names: Target['name'][]): ComparisonRow[] => ROWS.map(([k, workload]) => ({
+      workload, unit: 'ops/s', lowerIsBetter: false, caches: '-',
+      values: Object.fromEntries(names.map((n) => [n, median(targets.find((t) => t.name === n)!.results[k])])),
     }));
-    printComparison(`metadata engines, median of ${ROUNDS} rounds (${META_FILES} metadata files, ${MOUNT_FILES} mount files per round)`, ['sqlite', 'postgres'], 'sqlite', rows, [
+    const what = `median of ${ROUNDS} rounds (${META_FILES} metadata files, ${MOUNT_FILES} mount files per round)`;
+    printComparison(`metadata engines, ${what}`, ['sqlite', 'postgres'], 'sqlite', rowsOf(['sqlite', 'postgres']), [
       `rounds: ${targets.map((t) => `${t.name} ${JSON.stringify(Object.fromEntries(Object.entries(t.results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`).join('; ')}`,
     ]);
+    if (AB_ROOT) {
+      printComparison(`the base checkout (${AB_ROOT}), ${what}`, ['sqlite@base', 'postgres@base'], 'sqlite@base', rowsOf(['sqlite@base', 'postgres@base']));
+      for (const e of ['sqlite', 'postgres'] as const) printComparison(`A/B on ${e}: this checkout against the base`, [`${e}@base`, e], `${e}@base`, rowsOf([`${e}@base`, e]));
+    }
   });
 });

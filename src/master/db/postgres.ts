@@ -21,6 +21,7 @@ import { FsError } from '../../common/errors/errno.js';
 import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWriter, type MetaEngine, type Row, type SqlConnection, type SqlParams, type SqlValue } from './engine.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
+import { DeferredStatements } from './pg-deferred.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
   /** postgres://user[:password]@host[:port]/database (or ?host=/socket/dir). */
@@ -66,7 +67,7 @@ type Queryable = Pick<pg.Pool, 'query'>;
 class PgConnection implements SqlConnection {
   constructor(protected readonly q: Queryable) {}
 
-  private async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+  protected async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
     const t = translate(sql);
     if (t.text === '') return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
     const config: pg.QueryConfig = { name: t.name, text: t.text, values: params };
@@ -95,7 +96,14 @@ class PgConnection implements SqlConnection {
   }
 }
 
+/**
+ * The writer queue's connection, in node-pg's pipeline mode: statements a body does not wait for
+ * (runLater, BEGIN, savepoints) are sent at once behind the ones before, and the body's next read
+ * waits for all of them in one round trip. A failure among them fails COMMIT (pg-deferred.ts).
+ */
 class PgWriter extends PgConnection implements EngineWriter {
+  private readonly deferred = new DeferredStatements();
+
   constructor(private readonly client: pg.Client) {
     super(client);
   }
@@ -104,17 +112,44 @@ class PgWriter extends PgConnection implements EngineWriter {
     return this.client.query(sql);
   }
 
-  async begin(): Promise<void> { await this.simple('BEGIN'); }
+  /** An awaited statement: when a deferred one before it failed, that failure (the cause) is thrown. */
+  protected override async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+    try {
+      return await super.query(sql, params, array);
+    } catch (e) {
+      throw (await this.deferred.settled())?.error ?? e;
+    }
+  }
+
+  runLater(sql: string, params: SqlParams = []): void {
+    this.deferred.add(super.query(sql, params, false));
+  }
+
+  begin(): Promise<void> {
+    this.deferred.reset();
+    return this.sendLater('BEGIN');
+  }
   async commit(): Promise<void> {
+    // A deferred statement that failed aborted the transaction: roll back, and say why.
+    const failed = await this.deferred.settled();
+    if (failed) throw failed.error;
     // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.
     const r = await this.simple('COMMIT');
     if (r.command === 'ROLLBACK') throw new Error('the metadata transaction was aborted by an earlier error and rolled back');
   }
-  async rollback(): Promise<void> { await this.simple('ROLLBACK'); }
-  async savepoint(): Promise<void> { await this.simple('SAVEPOINT m'); }
-  async release(): Promise<void> { await this.simple('RELEASE SAVEPOINT m'); }
-  async rollbackToSavepoint(): Promise<void> { await this.simple('ROLLBACK TO SAVEPOINT m'); }
+  async rollback(): Promise<void> {
+    await this.simple('ROLLBACK');
+    this.deferred.reset();
+  }
+  savepoint(): Promise<void> { return this.sendLater('SAVEPOINT m'); }
+  release(): Promise<void> { return this.sendLater('RELEASE SAVEPOINT m'); }
+  rollbackToSavepoint(): Promise<void> { return this.sendLater('ROLLBACK TO SAVEPOINT m'); }
   end(): Promise<void> { return this.client.end(); }
+
+  private sendLater(sql: string): Promise<void> {
+    this.deferred.add(this.simple(sql));
+    return Promise.resolve();
+  }
 }
 
 class PgReader extends PgConnection implements EngineReader {
@@ -152,7 +187,8 @@ export class PostgresEngine implements MetaEngine {
   }
 
   static async open(opts: PostgresEngineOptions): Promise<PostgresEngine> {
-    const client = new pg.Client({ connectionString: opts.url, types: TYPES, application_name: 'fst-master' });
+    // Pipeline mode: the writer sends statements without waiting for the ones before (PgWriter).
+    const client = new pg.Client({ connectionString: opts.url, types: TYPES, application_name: 'fst-master', pipeline: true });
     await client.connect();
     let pool: pg.Pool | undefined;
     try {

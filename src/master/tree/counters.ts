@@ -15,7 +15,7 @@ export interface FsCounts {
 
 export async function addCounter(tx: Tx, name: CountedKind, delta: number): Promise<void> {
   if (delta === 0) return;
-  await tx.run('UPDATE counters SET value = value + ? WHERE name = ?', [delta, name]);
+  tx.runLater('UPDATE counters SET value = value + ? WHERE name = ?', [delta, name]);
 }
 
 export async function readCounters(q: Reader): Promise<FsCounts> {
@@ -36,10 +36,14 @@ export async function readCounters(q: Reader): Promise<FsCounts> {
  * down the rowid b-tree) guards against inodes inserted by other code.
  */
 export async function allocIno(tx: Tx): Promise<number> {
-  const counter = await tx.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_ino'");
-  const max = await tx.get<{ m: number | null }>('SELECT MAX(ino) AS m FROM inodes');
-  const ino = Math.max(counter?.value ?? 0, (max?.m ?? 0) + 1);
-  await tx.run("INSERT INTO counters (name, value) VALUES ('next_ino', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [
+  // One statement (on PostgreSQL every statement waited for is a round trip); a second only in a
+  // database whose counter was never seeded.
+  const r = await tx.get<{ v: number; m: number | null }>(
+    "SELECT value AS v, (SELECT MAX(ino) FROM inodes) AS m FROM counters WHERE name = 'next_ino'",
+  );
+  const max = r ? r.m : (await tx.get<{ m: number | null }>('SELECT MAX(ino) AS m FROM inodes'))?.m;
+  const ino = Math.max(r?.v ?? 0, (max ?? 0) + 1);
+  tx.runLater("INSERT INTO counters (name, value) VALUES ('next_ino', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [
     ino + 1,
   ]);
   return ino;
