@@ -22,6 +22,7 @@ import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWrit
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
 import { DeferredStatements } from './pg-deferred.js';
+import { WriteBatch } from './pg-write-batch.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
   /** postgres://user[:password]@host[:port]/database (or ?host=/socket/dir). */
@@ -103,17 +104,23 @@ class PgConnection implements SqlConnection {
  */
 class PgWriter extends PgConnection implements EngineWriter {
   private readonly deferred = new DeferredStatements();
+  private readonly batch: WriteBatch;
+  /** Savepoints of this transaction so far: each mutation's has a name of its own (see commit). */
+  private savepoints = 0;
 
   constructor(private readonly client: pg.Client) {
     super(client);
+    this.batch = new WriteBatch(client.connection.stream);
   }
 
   private async simple(sql: string): Promise<pg.QueryResult> {
+    this.batch.hold();
     return this.client.query(sql);
   }
 
   /** An awaited statement: when a deferred one before it failed, that failure (the cause) is thrown. */
   protected override async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+    this.batch.hold();
     try {
       return await super.query(sql, params, array);
     } catch (e) {
@@ -122,28 +129,36 @@ class PgWriter extends PgConnection implements EngineWriter {
   }
 
   runLater(sql: string, params: SqlParams = []): void {
+    this.batch.hold();
     this.deferred.add(super.query(sql, params, false));
   }
 
   begin(): Promise<void> {
     this.deferred.reset();
+    this.savepoints = 0;
     return this.sendLater('BEGIN');
   }
+  /**
+   * COMMIT goes out right behind the last mutation's deferred writes. A write that failed aborted
+   * the transaction, and COMMIT of an aborted transaction answers ROLLBACK (made a failure here,
+   * with the write's error as the reason). The only way out of the aborted state is the failing
+   * mutation's own ROLLBACK TO SAVEPOINT, when its body threw after the write (that mutation is
+   * then rejected): savepoint names are never reused within a transaction, so no later mutation
+   * can roll back to a savepoint from before the failure and commit past it.
+   */
   async commit(): Promise<void> {
-    // A deferred statement that failed aborted the transaction: roll back, and say why.
-    const failed = await this.deferred.settled();
-    if (failed) throw failed.error;
-    // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.
     const r = await this.simple('COMMIT');
-    if (r.command === 'ROLLBACK') throw new Error('the metadata transaction was aborted by an earlier error and rolled back');
+    if (r.command === 'ROLLBACK') {
+      throw (await this.deferred.settled())?.error ?? new Error('the metadata transaction was aborted by an earlier error and rolled back');
+    }
   }
   async rollback(): Promise<void> {
     await this.simple('ROLLBACK');
     this.deferred.reset();
   }
-  savepoint(): Promise<void> { return this.sendLater('SAVEPOINT m'); }
-  release(): Promise<void> { return this.sendLater('RELEASE SAVEPOINT m'); }
-  rollbackToSavepoint(): Promise<void> { return this.sendLater('ROLLBACK TO SAVEPOINT m'); }
+  savepoint(): Promise<void> { return this.sendLater(`SAVEPOINT m${++this.savepoints}`); }
+  release(): Promise<void> { return this.sendLater(`RELEASE SAVEPOINT m${this.savepoints}`); }
+  rollbackToSavepoint(): Promise<void> { return this.sendLater(`ROLLBACK TO SAVEPOINT m${this.savepoints}`); }
   end(): Promise<void> { return this.client.end(); }
 
   private sendLater(sql: string): Promise<void> {
