@@ -12,10 +12,12 @@
  * - small-file creates through the mount: 4 KiB files written whole, one after the other.
  *
  * Run: npx vitest run --config bench/vitest.config.ts bench/meta-engines.bench-run.ts
- *      (FST_BENCH_ROUNDS=3, FST_BENCH_META_FILES=4000, FST_BENCH_FILES=2000, FST_BENCH_INFLIGHT=64;
+ *      (FST_BENCH_ROUNDS=3, FST_BENCH_META_SECONDS=3 per metadata workload, FST_BENCH_META_FILES=50000 at most
+ *      created per round, FST_BENCH_FILES=2000, FST_BENCH_INFLIGHT=64;
  *      FST_BENCH_CPU_PROF=DIR: CPU profiles of the masters, summed up at the end;
  *      FST_BENCH_AB_ROOT=DIR: two more clusters run the daemons of another built checkout, e.g. the
- *      previous commit's, named sqlite@base and postgres@base: an A/B of a change in the same run)
+ *      previous commit's, named sqlite@base and postgres@base: an A/B of a change in the same run;
+ *      FST_BENCH_PG_DURABLE=0: PostgreSQL with fsync off, to see what its flush per commit costs)
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -37,11 +39,14 @@ function knob(name: string, byDefault: number): number {
   return v;
 }
 const ROUNDS = knob('FST_BENCH_ROUNDS', 3);
-const META_FILES = knob('FST_BENCH_META_FILES', 4000);
+const META_SECONDS = knob('FST_BENCH_META_SECONDS', 3);
+const META_FILES = knob('FST_BENCH_META_FILES', 50_000);
 const MOUNT_FILES = knob('FST_BENCH_FILES', 2000);
 const IN_FLIGHT = knob('FST_BENCH_INFLIGHT', 64);
 const CPU_PROF = process.env.FST_BENCH_CPU_PROF;
 const AB_ROOT = process.env.FST_BENCH_AB_ROOT;
+/** 0: PostgreSQL with fsync off (what the commits' flushes cost, as SQLite's default --sync normal does not flush each). */
+const PG_DURABLE = process.env.FST_BENCH_PG_DURABLE !== '0';
 
 const say = (line: string): void => void process.stdout.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const median = (xs: number[]): number => {
@@ -77,7 +82,7 @@ describe('metadata engines: PostgreSQL against SQLite', () => {
 
   beforeAll(async () => {
     await ensureBuilt('master/main.js', ['src']);
-    pg = await PgCluster.start({ durable: true });
+    pg = await PgCluster.start({ durable: PG_DURABLE });
     let masterEnv: NodeJS.ProcessEnv = {};
     if (CPU_PROF) {
       await mkdir(CPU_PROF, { recursive: true });
@@ -141,7 +146,7 @@ describe('metadata engines: PostgreSQL against SQLite', () => {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
         const w0 = monotonicUs();
-        const rates = await runMetaWorkloads(t.clients, `r${round}`, { files: META_FILES, dirs: 4, inFlight: IN_FLIGHT, sequentialFiles: 500 });
+        const rates = await runMetaWorkloads(t.clients, `r${round}`, { seconds: META_SECONDS, files: META_FILES, dirs: 4, inFlight: IN_FLIGHT, sequentialFiles: 500 });
         t.windows.push([w0, monotonicUs()]);
         for (const [k, v] of Object.entries(rates) as [keyof MetaRates, number][]) t.results[k].push(v);
         say(`round ${round} ${t.name}: ${Object.entries(rates).map(([k, v]) => `${k} ${v.toFixed(0)}/s`).join(', ')}; load ${loadavg()[0]!.toFixed(1)}`);
@@ -155,7 +160,7 @@ describe('metadata engines: PostgreSQL against SQLite', () => {
       workload, unit: 'ops/s', lowerIsBetter: false, caches: '-',
       values: Object.fromEntries(names.map((n) => [n, median(targets.find((t) => t.name === n)!.results[k])])),
     }));
-    const what = `median of ${ROUNDS} rounds (${META_FILES} metadata files, ${MOUNT_FILES} mount files per round)`;
+    const what = `${PG_DURABLE ? '' : 'PostgreSQL fsync=off, '}median of ${ROUNDS} rounds (metadata workloads ${META_SECONDS} s each, ${MOUNT_FILES} mount files per round)`;
     printComparison(`metadata engines, ${what}`, ['sqlite', 'postgres'], 'sqlite', rowsOf(['sqlite', 'postgres']), [
       `rounds: ${targets.map((t) => `${t.name} ${JSON.stringify(Object.fromEntries(Object.entries(t.results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`).join('; ')}`,
     ]);

@@ -6,8 +6,9 @@
  * prepared statements.
  *
  * Connections: one dedicated client for the writer queue's transactions (the master is the only
- * writer), and a small pool for reads; a read sees committed data only (READ COMMITTED, a new
- * snapshot per statement, as SQLite's reader outside a transaction).
+ * writer), and a few for reads (pg-read-pipelines.ts); both in node-pg's pipeline mode, so that
+ * statements are sent without waiting for the answers before. A read sees committed data only
+ * (READ COMMITTED, a new snapshot per statement, as SQLite's reader outside a transaction).
  *
  * What differs from SQLite:
  * - durability: COMMIT returns once PostgreSQL's WAL is flushed (synchronous_commit=on, its
@@ -23,6 +24,7 @@ import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
 import { DeferredStatements } from './pg-deferred.js';
 import { WriteBatch } from './pg-write-batch.js';
+import { PipelinedReaders } from './pg-read-pipelines.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
   /** postgres://user[:password]@host[:port]/database (or ?host=/socket/dir). */
@@ -61,8 +63,10 @@ function translate(sql: string): Translated {
   return t;
 }
 
-/** Anything with node-pg's query (a Client or the Pool). */
-type Queryable = Pick<pg.Pool, 'query'>;
+/** Anything with node-pg's query (a Client, the pipelined readers). */
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
 
 /** The master's statements on a node-pg client or pool. */
 class PgConnection implements SqlConnection {
@@ -72,7 +76,8 @@ class PgConnection implements SqlConnection {
     const t = translate(sql);
     if (t.text === '') return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
     const config: pg.QueryConfig = { name: t.name, text: t.text, values: params };
-    return array ? this.q.query({ ...config, rowMode: 'array' }) : this.q.query(config);
+    const arrays: pg.QueryArrayConfig = { ...config, rowMode: 'array' };
+    return this.q.query(array ? arrays : config);
   }
 
   async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
@@ -168,7 +173,7 @@ class PgWriter extends PgConnection implements EngineWriter {
 }
 
 class PgReader extends PgConnection implements EngineReader {
-  constructor(private readonly pool: pg.Pool, private readonly version: () => number) {
+  constructor(private readonly pool: PipelinedReaders, private readonly version: () => number) {
     super(pool);
   }
   dataVersion(): number { return this.version(); }
@@ -194,7 +199,7 @@ export class PostgresEngine implements MetaEngine {
 
   private constructor(
     readonly writer: PgWriter,
-    pool: pg.Pool,
+    pool: PipelinedReaders,
     readonly location: string,
     readonly created: boolean,
   ) {
@@ -205,12 +210,11 @@ export class PostgresEngine implements MetaEngine {
     // Pipeline mode: the writer sends statements without waiting for the ones before (PgWriter).
     const client = new pg.Client({ connectionString: opts.url, types: TYPES, application_name: 'fst-master', pipeline: true });
     await client.connect();
-    let pool: pg.Pool | undefined;
+    let pool: PipelinedReaders | undefined;
     try {
       client.on('error', () => undefined); // a lost connection fails the next statement, which reports it
       const created = await ensureSchema(client, opts.defaultReplication);
-      pool = new pg.Pool({ connectionString: opts.url, types: TYPES, max: opts.readers ?? READERS, application_name: 'fst-master-reader' });
-      pool.on('error', () => undefined); // an idle reader that lost its server is dropped by the pool
+      pool = new PipelinedReaders({ connectionString: opts.url, types: TYPES, application_name: 'fst-master-reader' }, opts.readers ?? READERS);
       return new PostgresEngine(new PgWriter(client), pool, redactUrl(opts.url), created);
     } catch (e) {
       await client.end().catch(() => undefined);
