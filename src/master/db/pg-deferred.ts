@@ -2,8 +2,9 @@
  * The statements the PostgreSQL writer sent without waiting for them (EngineWriter.runLater,
  * savepoints): node-pg in pipeline mode writes each behind the one before, so a mutation's writes
  * share one round trip. Their answers come back in the order they were sent; this keeps the last
- * one's promise and the first failure, which the writer throws at COMMIT (the transaction then
- * rolls back: nothing after a failed statement is acknowledged).
+ * one's promise and the first failure, which the writer gives as the reason when COMMIT answers
+ * ROLLBACK (a failed statement aborted the transaction: nothing after it is acknowledged), or when
+ * a statement the body waited for failed behind it.
  */
 export class DeferredStatements {
   private tail: Promise<void> = Promise.resolve();
