@@ -6,7 +6,7 @@ import type { ConfigSchema } from '../common/config/config-schema.js';
 import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
 
 export const CHUNKSERVER_CONFIG_KEYS: ConfigSchema = [
-  { name: 'master', type: 'host-port', required: true, description: 'master address' },
+  { name: 'master', type: 'host-port-list', required: true, description: 'master address, or the addresses of several masters separated by commas (the active one is followed)' },
   {
     name: 'data', type: 'path-list', required: true, placeholder: 'dir',
     description: 'data directories, one per disk (repeat the flag; a list in the file; comma separated in the environment); created when missing',

@@ -142,7 +142,7 @@ export class MasterLink {
     const interval = reg.heartbeatIntervalMs || DEFAULT_INTERVAL_MS;
     const call = this.client.bidi(RegistryMethods.Heartbeat, { signal });
     const ended = new Promise<never>((_, reject) => {
-      call.on('error', (e: unknown) => reject(this.client.streamError(e, RegistryMethods.Heartbeat)));
+      call.on('error', (e: unknown) => reject(this.client.streamError(e, RegistryMethods.Heartbeat, call)));
       call.on('end', () => reject(new Error('master closed the heartbeat stream')));
     });
     ended.catch(() => undefined);

@@ -6,7 +6,7 @@
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { FsError } from '../common/errors/errno.js';
-import { formatHostPort, parseHostPort, type HostPort } from '../common/config/address.js';
+import { formatHostPort, parseHostPort, parseHostPortList, type HostPort } from '../common/config/address.js';
 import type { LogLevel, Logger } from '../common/log/logger.js';
 import type { CredentialsSource } from '../common/security/credentials-file.js';
 
@@ -94,7 +94,7 @@ function count(v: number | undefined, fallback: number, what: string): number {
 export function compileOptions(o: ChunkserverOptions): ChunkserverConfig {
   const master = o.master ?? process.env.FST_MASTER;
   if (!master) throw new FsError('EINVAL', 'no master address: pass --master HOST:PORT or set FST_MASTER');
-  parseHostPort(master, 'master address');
+  parseHostPortList(master, 'master address');
   if (o.dataDirs.length === 0) throw new FsError('EINVAL', 'no data directory: pass --data DIR at least once');
   const dataDirs = o.dataDirs.map((d) => resolve(d));
   if (new Set(dataDirs).size !== dataDirs.length) throw new FsError('EINVAL', 'a data directory is given twice');

@@ -5,7 +5,7 @@
  * line and an exit status.
  */
 import { Command, CommanderError } from 'commander';
-import { parseHostPort } from '../common/config/address.js';
+import { parseHostPortList } from '../common/config/address.js';
 import { FstClient } from '../client/fst-client.js';
 import { FsError } from '../common/errors/errno.js';
 import { answeredErrno, isServiceError } from '../common/errors/rpc-status.js';
@@ -45,11 +45,11 @@ export function createProgram(name: string, description: string, io: CliIo): Com
 /** The master address from --master or FST_MASTER; a usage error when neither is given or it is malformed. */
 export function masterAddress(program: Command, io: CliIo): string {
   const given = (program.opts<{ master?: string }>().master ?? io.env.FST_MASTER ?? '').trim();
-  if (!given) throw usageError('no master address (use --master HOST:PORT or set FST_MASTER)');
+  if (!given) throw usageError('no master address (use --master HOST:PORT[,HOST:PORT...] or set FST_MASTER)');
   try {
-    parseHostPort(given, 'master address');
+    parseHostPortList(given, 'master address');
   } catch {
-    throw usageError(`invalid master address '${given}' (expected HOST:PORT)`);
+    throw usageError(`invalid master address '${given}' (expected HOST:PORT, or several separated by commas)`);
   }
   return given;
 }

@@ -15,7 +15,7 @@
 import type { Credentials } from '../common/security/credentials-file.js';
 import { FsError } from '../common/errors/errno.js';
 import { toFsError } from '../common/errors/to-errno.js';
-import { parseHostPort } from '../common/config/address.js';
+import { parseHostPortList } from '../common/config/address.js';
 import { silentLogger, type Logger } from '../common/log/logger.js';
 import { ChunkClient } from './chunk-client.js';
 import { MetaClient, type Identity } from './meta-client.js';
@@ -61,7 +61,7 @@ export class ClientCore {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly o: ClientCoreOptions) {
-    parseHostPort(o.master, 'master address');
+    parseHostPortList(o.master, 'master address');
     const log = o.logger ?? silentLogger;
     this.meta = new MetaClient(o.master, {
       timeoutMs: o.rpcTimeoutMs, retryForMs: o.retryForMs, caller: o.caller, session: o.session,

@@ -6,7 +6,7 @@ import type { ConfigSchema } from '../common/config/config-schema.js';
 import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../common/config/common-keys.js';
 
 export const GATEWAY_CONFIG_KEYS: ConfigSchema = [
-  { name: 'master', type: 'host-port', required: true, description: 'master address' },
+  { name: 'master', type: 'host-port-list', required: true, description: 'master address, or the addresses of several masters separated by commas (the active one is followed)' },
   { name: 'listen', type: 'host-port', default: '127.0.0.1:9480', description: 'address of the HTTP server (REST under /files/, S3, the dashboard under /ui/, /health)' },
   CREDENTIALS_KEY,
   {

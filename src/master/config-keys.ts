@@ -15,6 +15,14 @@ export const MASTER_CONFIG_KEYS: ConfigSchema = [
     description: 'keep the namespace in this PostgreSQL database instead of SQLite in data (postgres://user@host:port/db: an existing database, empty at the first start, which makes the tables; several hosts, host1:port1,host2:port2, with ?target_session_attrs=read-write follow a failover)',
   },
   { name: 'listen', type: 'host-port', default: '127.0.0.1:9420', description: 'address to serve gRPC on' },
+  {
+    name: 'advertise', type: 'host-port', defaultText: 'the listen address',
+    description: 'address other daemons reach this master at, as shown to them by fstadmin status and standby masters (several masters on PostgreSQL)',
+  },
+  {
+    name: 'master-lease-ms', type: 'positive-int', default: 5000, placeholder: 'ms',
+    description: 'with --meta (PostgreSQL): how long the active master holds its lease without renewing it (every fifth of it); a standby takes over once it has run out',
+  },
   { name: 'replication', type: 'positive-int', default: 2, placeholder: 'n', description: 'default replication goal of new files' },
   { name: 'heartbeat-interval-ms', type: 'positive-int', default: 1000, placeholder: 'ms', description: 'how often chunkservers beat' },
   { name: 'dead-after-ms', type: 'positive-int', default: 10000, placeholder: 'ms', description: 'a chunkserver silent this long is dead' },

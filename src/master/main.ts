@@ -8,7 +8,8 @@ import type { ConfigValues } from '../common/config/config-values.js';
 import { installSignalHandlers } from '../common/lifecycle/service.js';
 import { createLogger, LOG_LEVELS } from '../common/log/logger.js';
 import { MASTER_CONFIG_KEYS, SYNC_MODES } from './config-keys.js';
-import { startMaster, type MasterOptions } from './master.js';
+import type { MasterOptions } from './master.js';
+import { runMaster } from './ha/master-runner.js';
 
 const NAME = 'fst-master';
 
@@ -23,6 +24,8 @@ function masterOptions(c: ConfigValues): Omit<MasterOptions, 'log'> {
     dataDir: c.string('data'),
     meta: c.optionalString('meta'),
     listen: c.string('listen'),
+    advertise: c.optionalString('advertise'),
+    masterLeaseMs: c.number('master-lease-ms'),
     replication: c.number('replication'),
     heartbeatIntervalMs: c.number('heartbeat-interval-ms'),
     deadAfterMs: c.number('dead-after-ms'),
@@ -54,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(NAME, config.choice('log-level', LOG_LEVELS));
   let master;
   try {
-    master = await startMaster({ ...masterOptions(config), log });
+    master = await runMaster(masterOptions(config), log);
   } catch (e) {
     process.stderr.write(`${NAME}: cannot start: ${(e as Error).message}\n`);
     process.exit(1);

@@ -31,12 +31,18 @@ import { SubtreeRoots } from './security/subtree.js';
 import { loadOrCreateClusterTls } from './security/cluster-tls.js';
 import { readCounters } from './tree/counters.js';
 import { Namespace } from './tree/namespace.js';
+import { awaitActive } from './ha/await-active.js';
+import { claimSqliteDataDir } from './db/sqlite-owner.js';
+import { bindAfterStandby, guardWrites } from './ha/active-master.js';
 
 /**
  * The largest request the master takes: its biggest are heartbeat pages (10,000 chunk reports),
  * batches of changes and orphan lists, all well under this.
  */
 const MASTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+/** How long a master that lost its lease may drain before `onFenced` (it serves nothing meanwhile). */
+const FENCED_DRAIN_MS = 3_000;
 
 export interface MasterOptions {
   /** Directory holding the SQLite database. */
@@ -87,6 +93,17 @@ export interface MasterOptions {
   backupIntervalMs?: number;
   /** Metadata backups kept in backupDir. @default 24 */
   backupKeep?: number;
+  /**
+   * With `meta` (several masters on one PostgreSQL database, one active): how long the active
+   * master's lease runs without renewal (renewed every fifth of it). @default 5000
+   */
+  masterLeaseMs?: number;
+  /** The address other daemons reach this master at (status, standbys' answers). @default the listen address */
+  advertise?: string;
+  /** Aborted while waiting as a standby: startMaster rejects. */
+  startSignal?: AbortSignal;
+  /** Called once the master stopped because it lost its lease (fst-master then starts it again: ha/master-runner.ts). */
+  onFenced?: (why: string) => void;
   logLevel?: LogLevel;
   log?: Logger;
 }
@@ -112,7 +129,23 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const target = { dataDir: opts.dataDir, meta: opts.meta };
   if (opts.restoreFrom !== undefined) await restoreBackup(target, opts.restoreFrom, log);
   if (opts.loadFrom !== undefined) await loadDumpInto(target, opts.loadFrom, log);
-  const db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta, log });
+  // SQLite: one master per data directory (several masters need PostgreSQL: master/ha/). After a
+  // restore or load, which refuse a directory holding a database (a running master's included).
+  const releaseDataDir = opts.meta === undefined ? await claimSqliteDataDir(opts.dataDir) : undefined;
+  // Several masters on one PostgreSQL database: wait as a standby until this one holds the lease.
+  const ha = opts.meta === undefined ? undefined : await awaitActive({
+    url: opts.meta, listen: opts.listen ?? '127.0.0.1:9420', advertise: opts.advertise, dataDir: opts.dataDir, insecure: opts.insecure ?? false,
+    ttlMs: opts.masterLeaseMs, log, signal: opts.startSignal ?? new AbortController().signal, metricsListen: opts.metricsListen,
+  });
+  let db: MasterDb;
+  try {
+    db = await MasterDb.open({ dataDir: opts.dataDir, defaultReplication: replication, sync: opts.sync, meta: opts.meta, log });
+  } catch (e) {
+    await ha?.lease.close();
+    await releaseDataDir?.();
+    throw e;
+  }
+  if (ha) guardWrites(db, ha.lease);
   const restore = await RestoreState.load(opts.dataDir);
   if (restore.active) log.warn('metadata restored from a backup and not reconciled yet: run fstadmin fsck --repair (until then, chunk versions it never issued are adopted)', { ...restore.info });
   const backups = new MetadataBackups({ db, dataDir: opts.dataDir, dir: opts.backupDir, intervalMs: opts.backupIntervalMs ?? 3_600_000, keep: opts.backupKeep ?? 24, log });
@@ -157,12 +190,16 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const locks = new LockTable();
   addService(server, MasterMethods, masterServiceHandlers(ns, chunks, totals, inlineMax, delegations, identity, security?.tokens, locks), log, metrics?.rpcServer, authorizeService('master', credentials, subtrees));
   addService(server, RegistryMethods, registryServiceHandlers(db, registry, heartbeatIntervalMs, log, chunks.replication, security?.tokens.key, () => restore.active), log, metrics?.rpcServer, authorizeService('registry', credentials));
-  addService(server, AdminMethods, adminServiceHandlers({ db, registry, chunks, defaultReplication: replication, log, credentials, callsAnswered: () => server.callsAnswered, backups, restore }), log, metrics?.rpcServer, authorizeService('admin', credentials));
-  const listen = opts.listen ?? '127.0.0.1:9420';
+  let boundAddress = '';
+  addService(server, AdminMethods, adminServiceHandlers({
+    db, registry, chunks, defaultReplication: replication, log, credentials, callsAnswered: () => server.callsAnswered, backups, restore,
+    masters: ha && (() => ha.lease.masters()), address: () => opts.advertise ?? boundAddress,
+  }), log, metrics?.rpcServer, authorizeService('admin', credentials));
+  const listen = ha?.listen ?? opts.listen ?? '127.0.0.1:9420';
   let port: number;
   let metricsServer: MetricsServer | undefined;
   try {
-    port = await bindRpcServer(server, listen);
+    port = ha ? await bindAfterStandby(server, listen) : await bindRpcServer(server, listen);
     if (metrics && opts.metricsListen !== undefined) {
       const health = lifecycleHealth('master', () => lifecycle.state, () => ({ ok: true, details: { chunkserversAlive: registry.alive().length } }));
       metricsServer = await startMetricsServer({ listen: opts.metricsListen, metrics, health, log });
@@ -173,9 +210,13 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     server.forceShutdown();
     registry.stop();
     await db.close();
+    await ha?.lease.close();
+    await releaseDataDir?.();
     throw e;
   }
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
+  boundAddress = address;
+  if (ha) ha.lease.address = opts.advertise ?? address;
   chunks.start();
   backups.start();
   // Orphans whose client stopped renewing them (it died with the files open) are freed.
@@ -206,9 +247,20 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
     registry.stop();
     await chunks.stop();
     await db.close();
+    // Last: a standby takes over only once this master has committed its last change.
+    await ha?.lease.close();
+    await releaseDataDir?.();
     log.info('stopped');
   };
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
+  // Fenced: stop serving at once (before the database could let another master take over), then
+  // drain what is left; no metadata transaction can commit any more (guardWrites).
+  ha?.lease.onLost((why) => {
+    server.forceShutdown();
+    // A master cut off from the database may never finish draining (its statements hang): bounded.
+    const drained = stop('lease lost').catch(() => undefined);
+    void Promise.race([drained, new Promise((r) => setTimeout(r, FENCED_DRAIN_MS))]).then(() => opts.onFenced?.(why));
+  });
   return {
     address, metricsAddress: metricsServer?.address, db, adminCredentials: security?.adminCredentialsPath, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),
   };

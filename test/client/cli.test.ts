@@ -100,13 +100,13 @@ describe('fst and fstadmin processes on a real cluster', () => {
   it('reports errors in one line with the right exit status', async () => {
     const dead = `127.0.0.1:${await closedPort()}`;
     const cases: Array<[string[], number, RegExp]> = [
-      [['ls', '/'], 2, /^fst: no master address \(use --master HOST:PORT or set FST_MASTER\): Invalid argument \(EINVAL\)\n$/],
+      [['ls', '/'], 2, /^fst: no master address \(use --master HOST:PORT\[,HOST:PORT\.\.\.\] or set FST_MASTER\): Invalid argument \(EINVAL\)\n$/],
       [[...m, '--bogus', 'ls'], 2, /^fst: unknown option '--bogus': Invalid argument \(EINVAL\)\n$/],
       [[...m, 'ls', '--bogus'], 2, /^fst: unknown option '--bogus': Invalid argument \(EINVAL\)\n$/],
       [[...m, 'put', 'onlyone'], 2, /^fst: missing required argument 'remote': Invalid argument \(EINVAL\)\n$/],
       [[...m, 'get', '/x/y/in.bin'], 2, /^fst: missing required argument 'local': Invalid argument \(EINVAL\)\n$/],
       [[...m, 'frobnicate'], 2, /^fst: unknown command 'frobnicate': Invalid argument \(EINVAL\)\n$/],
-      [['--master', 'nonsense', 'ls'], 2, /^fst: invalid master address 'nonsense' \(expected HOST:PORT\): Invalid argument \(EINVAL\)\n$/],
+      [['--master', 'nonsense', 'ls'], 2, /^fst: invalid master address 'nonsense' \(expected HOST:PORT, or several separated by commas\): Invalid argument \(EINVAL\)\n$/],
       [[...m, 'cat', '/nope'], 1, /^fst: \/nope: No such file or directory \(ENOENT\)\n$/],
       [[...m, 'get', '/nope', join(dir, 'never')], 1, /^fst: \/nope: No such file or directory \(ENOENT\)\n$/],
       [[...m, 'put', join(dir, 'missing'), '/m'], 1, /^fst: .*missing: No such file or directory \(ENOENT\)\n$/],

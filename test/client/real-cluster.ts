@@ -1,5 +1,6 @@
 /**
- * A real FST cluster for client tests: one master in this process (SQLite file in a temp dir) and
+ * A real FST cluster for client tests: one master in this process (SQLite file in a temp dir, or
+ * with FST_TEST_META=postgres a fresh PostgreSQL database: test/helpers/meta-engine.ts) and
  * N chunkservers on 127.0.0.1 with random ports, in this process or, when a test must freeze or
  * kill one, as `bin/fst-chunkserver.js` processes (started first, so they get the lowest server
  * ids). `startRealCluster` returns once the master sees every chunkserver alive. `stop()` (or
@@ -24,6 +25,7 @@ import { startMaster, type Master } from '../../src/master/master.js';
 import type { fst } from '../../src/proto-gen/fst.js';
 import { forgetCredentials, registerCredentials } from '../helpers/credentials.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
+import { createMetaDatabase, dropMetaDatabase, ON_POSTGRES } from '../helpers/meta-engine.js';
 import { waitFor, WAIT_MS } from '../helpers/probes.js';
 
 export interface RealClusterOptions {
@@ -54,6 +56,8 @@ export class RealCluster implements AsyncDisposable {
   private readonly clients = new Set<FstClient>();
   /** The master's admin credential (what every client and chunkserver here presents). */
   credentials: Credentials | undefined;
+  /** The master's PostgreSQL database (FST_TEST_META=postgres); undefined on SQLite. */
+  meta: string | undefined;
   private stopped: Promise<void> | undefined;
 
   private constructor(readonly root: string) {}
@@ -61,8 +65,9 @@ export class RealCluster implements AsyncDisposable {
   static async start(o: RealClusterOptions = {}): Promise<RealCluster> {
     const c = new RealCluster(await mkdtemp(join(tmpdir(), 'fst-client-test-')));
     try {
+      if (ON_POSTGRES) c.meta = await createMetaDatabase();
       c.master = await startMaster({
-        dataDir: join(c.root, 'master'), listen: '127.0.0.1:0', replication: o.replication ?? 2,
+        dataDir: join(c.root, 'master'), meta: c.meta, listen: '127.0.0.1:0', replication: o.replication ?? 2,
         heartbeatIntervalMs: 300, deadAfterMs: o.deadAfterMs ?? 10_000, gcIntervalMs: 1_000, log: silentLogger,
       });
       c.credentials = await readCredentials(c.master.adminCredentials!);
@@ -169,6 +174,7 @@ export class RealCluster implements AsyncDisposable {
       await Promise.allSettled(this.chunkservers.map((s) => s.daemon?.stop()));
       await this.master?.stop().catch(() => undefined);
       if (this.master) forgetCredentials(this.master.address);
+      if (this.meta !== undefined) await dropMetaDatabase(this.meta).catch((e: unknown) => console.error('dropping the test database failed', e));
       await rm(this.root, { recursive: true, force: true });
     })();
     return this.stopped;

@@ -39,7 +39,7 @@ describe('chunk reports', () => {
     await waitFor('deleted file collected', async () => (await chunkIdsOnDisk(dataDir)).length === 0);
     // Chunks created behind the master's back: id 1 was issued (its file is gone), `foreign` never
     // was: the id after the next one the master will issue.
-    const db = await openDb(cluster.masterDataDir);
+    const db = await openDb(cluster);
     const foreign = (await db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'"))!.value + 1;
     await db.close();
     const cs = new RpcClient(cluster.chunkservers[0]!.process.address, { tls: await chunkserverTlsAsMaster(cluster.masterAddress) });

@@ -28,7 +28,7 @@ describe('small files inline in the metadata', () => {
   /** The chunks the master records for `path`, and whether it keeps inline bytes for it. */
   async function storage(path: string): Promise<{ chunks: number; inline: number | undefined }> {
     const ino = (await client.stat(path)).ino;
-    const db = await openDb(cluster.masterDataDir);
+    const db = await openDb(cluster);
     try {
       const chunks = (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM chunks WHERE ino = ?', [ino]))?.n ?? 0;
       const row = await db.get<{ n: number }>('SELECT length(data) AS n FROM inline_data WHERE ino = ?', [ino]);

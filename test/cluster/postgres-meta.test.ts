@@ -1,8 +1,9 @@
 /**
  * A real fst-master on PostgreSQL (`--meta postgres://...`) with 3 chunkservers: files of several
  * sizes (empty, inline, one chunk, across a chunk boundary) written and read back by sha256
- * through FstClient, a rename, a listing, the cluster status, and a master restart: the
- * namespace comes back from PostgreSQL, the identity (tls/) from --data.
+ * through FstClient, a rename, a listing, the cluster status (engine postgres), replicas listed
+ * to readers in the same order as on SQLite whatever order PostgreSQL keeps the rows in, and a
+ * master restart: the namespace comes back from PostgreSQL, the identity (tls/) from --data.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { adminStatus } from '../helpers/cli.js';
 import { loadCredentialsFor } from '../helpers/credentials.js';
 import { sha256 } from '../helpers/files.js';
 import { PgCluster } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const MiB = 1024 * 1024;
@@ -61,6 +63,44 @@ describe('fst-master on PostgreSQL metadata', () => {
     const st = await adminStatus(cluster!.masterAddress);
     expect(st.chunks).toBe(4); // 200 KB and 3 MiB: one each; 64 MiB + 12 KB: two (1000 B inline, 0 B none)
     expect(st.health).toMatchObject({ healthy: 4, underReplicated: 0, missing: 0 });
+    expect(st.engine).toBe('postgres');
+  });
+
+  it('lists the replicas of a chunk by server id among equal loads, whatever order PostgreSQL keeps the rows in', async () => {
+    const db = new pgClient.Client({ connectionString: meta });
+    await db.connect();
+    let c: FstClient | undefined;
+    try {
+      const ino = (await db.query<{ ino: string }>("SELECT ino FROM dentries WHERE name = $1", [`f${3 * MiB}`])).rows.map((r) => Number(r.ino))[0]!;
+      const holders = (await db.query<{ server_id: string }>('SELECT r.server_id FROM replicas r JOIN chunks c ON c.chunk_id = r.chunk_id WHERE c.ino = $1 ORDER BY r.server_id', [ino]))
+        .rows.map((r) => Number(r.server_id));
+      expect(holders).toHaveLength(2);
+      // A row rewritten unchanged goes after the others in PostgreSQL's table: the lowest id's
+      // replica rows now come last in a scan (SQLite keeps them in primary-key order). The master's
+      // plans are made to scan tables (no index gives rows in key order, as the planner may choose
+      // once the tables grow): its connections after a restart take the database's settings.
+      await db.query('UPDATE replicas SET version = version WHERE server_id = $1', [holders[0]]);
+      const database = new URL(meta).pathname.slice(1);
+      await db.query(`ALTER DATABASE ${database} SET enable_indexscan = off`);
+      await db.query(`ALTER DATABASE ${database} SET enable_bitmapscan = off`);
+      await db.query(`ALTER DATABASE ${database} SET enable_indexonlyscan = off`);
+      await cluster!.restartMaster();
+      await cluster!.waitForChunkservers(3);
+      c = await client();
+      const located = c;
+      // Loads move while data flows (then the less loaded server comes first): wait for them to settle.
+      await waitFor('the replicas listed by server id', async () => {
+        const { chunks } = await located.meta.locateChunks(ino, 0, 1);
+        const listed = chunks[0]?.replicas.map((r) => r.serverId) ?? [];
+        if (listed.join() !== holders.join()) throw new Error(`listed ${listed.join()}`);
+        return true;
+      }, 30_000, 250);
+    } finally {
+      await c?.close();
+      // The next start of the master plans as usual.
+      await db.query(`ALTER DATABASE ${new URL(meta).pathname.slice(1)} RESET ALL`).catch(() => undefined);
+      await db.end();
+    }
   });
 
   it('keeps the namespace across a master restart', async () => {

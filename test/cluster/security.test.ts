@@ -319,7 +319,7 @@ describe('security: TLS, credentials and chunk tokens', () => {
     const rogue = new RpcClient(cluster.masterAddress, { retryForMs: 0, tls: { credentials: cs, server: 'master' } });
     try {
       const mine = await rogue.unary(RegistryMethods.RegisterChunkserver, reg);
-      const db = await openDb(cluster.masterDataDir);
+      const db = await openDb(cluster);
       const nextBefore = (await db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'next_chunk_id'"))!.value;
       const victim = (await db.get<{ id: number }>('SELECT MIN(id) AS id FROM chunkservers WHERE id != ?', [Number(mine.serverId)]))!.id;
       // A beat for another server's id, with this registration: refused, the victim's replicas kept.

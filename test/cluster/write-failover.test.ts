@@ -64,7 +64,7 @@ describe('leases and write failover', () => {
     expect(b.loc.replicas[0]!.address).toBe(a.loc.replicas[0]!.address);
     // The master records how long the primary may believe it holds the lease (the grant's deadline
     // plus the lease): wait that out.
-    const db = await openDb(cluster!.masterDataDir);
+    const db = await openDb(cluster!);
     const lease = await db.get<{ expires_ms: number }>('SELECT expires_ms FROM leases WHERE chunk_id = ?', [a.loc.chunkId]);
     await db.close();
     expect(lease).toBeDefined();
@@ -80,7 +80,7 @@ describe('leases and write failover', () => {
     const first = await c.meta.allocateChunk(ino, 0);
     await cluster!.restartMaster('kill');
     await cluster!.waitForChunkservers(3);
-    const db = await openDb(cluster!.masterDataDir);
+    const db = await openDb(cluster!);
     const lease = await db.get<{ server_id: number; version: number; expires_ms: number }>('SELECT server_id, version, expires_ms FROM leases WHERE chunk_id = ?', [first.loc.chunkId]);
     await db.close();
     expect(lease?.version).toBe(first.loc.version);
@@ -107,7 +107,7 @@ describe('leases and write failover', () => {
     const chunkId = first.loc.chunkId;
     const serverId = first.loc.replicas[0]!.serverId;
     const woken = new RpcClient(primary.process.address, { tls: await chunkserverTlsAsMaster(cluster!.masterAddress) });
-    const rows = await openDb(cluster!.masterDataDir);
+    const rows = await openDb(cluster!);
     try {
       const held = await waitFor('the master to know what the woken primary holds', async () => {
         const onServer = await woken.unary(ChunkserverMethods.GetChunkChecksums, { chunkId }).then(

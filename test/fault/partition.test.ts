@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { adminStatus } from '../helpers/cli.js';
+import { newMetaArgs } from '../helpers/meta-engine.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
 import { chunkIdsOnDisk } from '../helpers/files.js';
 import { NetLab } from '../helpers/netns.js';
@@ -68,7 +69,7 @@ describe('a partitioned primary', () => {
     const master = await DaemonProcess.start('fst-master', 'fst-master.js', [
       '--data', join(root, 'master'), '--listen', `${lab.rootAddress}:0`, '--replication', '2',
       '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--lease-ms', String(LEASE_MS),
-      '--replication-interval-ms', '500', '--gc-interval-ms', '1000',
+      '--replication-interval-ms', '500', '--gc-interval-ms', '1000', ...(await newMetaArgs()),
     ]);
     daemons.push(master);
     const credentials = adminCredentialsPath(join(root, 'master'));

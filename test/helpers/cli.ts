@@ -33,7 +33,10 @@ export interface StatusJson {
   rebalance: { state: string; moved: number; bytesMoved: number; bytesToMove: number; maxDeviation: number; queued: number; inFlight: number; failed: number };
   logicalBytes: number;
   masterCalls: number;
+  /** The metadata engine: sqlite or postgres. */
+  engine: string;
   nowMs: number;
+  masters: { address: string; role: string; leaseAgeMs: number; epoch: number }[];
 }
 
 export async function adminStatus(master: string): Promise<StatusJson> {

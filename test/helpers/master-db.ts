@@ -1,12 +1,75 @@
 /**
- * Read access to a running (or stopped) master's SQLite database from a test, through a read-only
- * connection of its own: WAL lets it read while the master writes.
+ * Read access to a running (or stopped) master's metadata from a test, through a connection of
+ * its own, on the cluster's engine: its SQLite file read-only (WAL lets it read while the master
+ * writes), or its PostgreSQL database (`cluster.meta`). Tests write SQLite's dialect, as the
+ * master does; on PostgreSQL it is translated as the master's is (sql-translate.ts), with 64-bit
+ * integers and sums read back as numbers, as the engine reads them.
  */
 import { join } from 'node:path';
+import pg from 'pg';
+import type { Reader, Row, SqlParams, SqlValue } from '../../src/master/db/engine.js';
 import { SqliteConnection } from '../../src/master/db/sqlite.js';
+import { toPostgres } from '../../src/master/db/sql-translate.js';
 
-export async function openDb(masterDataDir: string): Promise<SqliteConnection> {
-  const db = await SqliteConnection.open(join(masterDataDir, 'meta.sqlite3'), 'read');
+/** A test's reader of the master's metadata. */
+export interface MetaReader extends Reader {
+  close(): Promise<void>;
+}
+
+/** What a reader needs of a cluster (a ProcessCluster). */
+export interface MetaLocation {
+  masterDataDir: string;
+  /** The cluster's PostgreSQL database; undefined: SQLite in masterDataDir. */
+  meta: string | undefined;
+}
+
+export async function openDb(cluster: MetaLocation): Promise<MetaReader> {
+  if (cluster.meta !== undefined) return PgReader.open(cluster.meta);
+  const db = await SqliteConnection.open(join(cluster.masterDataDir, 'meta.sqlite3'), 'read');
   await db.exec('PRAGMA busy_timeout=5000;');
   return db;
+}
+
+/** int8 (20) and numeric (1700: SUM of BIGINT) as numbers, as the engine reads them. */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+class PgReader implements MetaReader {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async open(url: string): Promise<PgReader> {
+    const client = new pg.Client({ connectionString: url, types: TYPES, application_name: 'fst-test-reader' });
+    await client.connect();
+    client.on('error', () => undefined); // a lost connection fails the next query, which reports it
+    return new PgReader(client);
+  }
+
+  private async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+    const text = toPostgres(sql);
+    return array ? this.client.query({ text, values: params, rowMode: 'array' }) : this.client.query({ text, values: params });
+  }
+
+  async get<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return (await this.query(sql, params, false)).rows[0] as T | undefined;
+  }
+
+  async all<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return (await this.query(sql, params, false)).rows as T[];
+  }
+
+  async getRaw(sql: string, params: SqlParams = []): Promise<SqlValue[] | undefined> {
+    return (await this.query(sql, params, true)).rows[0] as SqlValue[] | undefined;
+  }
+
+  async allRaw(sql: string, params: SqlParams = []): Promise<SqlValue[][]> {
+    return (await this.query(sql, params, true)).rows as SqlValue[][];
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
 }

@@ -2,12 +2,17 @@
  * A real FST cluster of separate processes for tests: one fst-master and N fst-chunkservers on
  * 127.0.0.1 with random ports and temp dirs. `await using c = await startProcessCluster(...)` stops
  * every process and removes the temp dirs even when the test fails.
+ *
+ * The master's metadata engine is the run's (test/helpers/meta-engine.ts): with
+ * FST_TEST_META=postgres the cluster gets a fresh PostgreSQL database, which every start of its
+ * master (restarts included) is given with `--meta`, and which `stop()` drops.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminCredentialsPath, forgetCredentials, registerCredentials } from './credentials.js';
 import { DaemonProcess } from './daemon-process.js';
+import { createMetaDatabase, dropMetaDatabase, ON_POSTGRES } from './meta-engine.js';
 import { waitFor, WAIT_MS } from './probes.js';
 
 export interface ProcessClusterOptions {
@@ -24,6 +29,11 @@ export interface ProcessClusterOptions {
    * default `<root>/cs<index>`. Directories outside the cluster root are not removed by `stop()`.
    */
   chunkserverDataDir?: (index: number) => string | undefined;
+  /**
+   * The master's metadata engine: 'run' (default) follows FST_TEST_META; 'sqlite' keeps SQLite
+   * whatever it says (a test that chooses its engines itself). A `--meta` in masterArgs wins.
+   */
+  engine?: 'run' | 'sqlite';
 }
 
 export interface ChunkserverHandle {
@@ -35,15 +45,18 @@ export interface ChunkserverHandle {
 export class ProcessCluster {
   master!: DaemonProcess;
   readonly chunkservers: ChunkserverHandle[] = [];
+  /** The PostgreSQL database of the master's metadata (FST_TEST_META=postgres); undefined on SQLite. */
+  meta: string | undefined;
   private constructor(readonly root: string, readonly opts: Required<ProcessClusterOptions>) {}
 
   static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const opts: Required<ProcessClusterOptions> = {
-      chunkservers: 3, replication: 2, masterArgs: [], masterEnv: {}, chunkserverArgs: () => [], chunkserverDataDir: () => undefined, ...options,
+      chunkservers: 3, replication: 2, masterArgs: [], masterEnv: {}, chunkserverArgs: () => [], chunkserverDataDir: () => undefined, engine: 'run', ...options,
     };
     const root = await mkdtemp(join(tmpdir(), 'fst-test-'));
     const c = new ProcessCluster(root, opts);
     try {
+      if (ON_POSTGRES && opts.engine === 'run' && !opts.masterArgs.includes('--meta')) c.meta = await createMetaDatabase();
       await c.startMaster('127.0.0.1:0');
       for (let i = 0; i < opts.chunkservers; i++) await c.addChunkserver();
       await c.waitForChunkservers(opts.chunkservers);
@@ -66,9 +79,25 @@ export class ProcessCluster {
   async startMaster(listen: string, extraArgs: string[] = []): Promise<void> {
     this.master = await DaemonProcess.start('fst-master', 'fst-master.js', [
       '--data', this.masterDataDir, '--listen', listen, '--replication', String(this.opts.replication),
-      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.opts.masterArgs, ...extraArgs,
+      '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000', ...this.metaArgs, ...this.opts.masterArgs, ...extraArgs,
     ], this.opts.masterEnv);
     if (!this.insecure) registerCredentials(this.master.address, this.credentials);
+  }
+
+  /** `--meta URL` of the cluster's PostgreSQL database; none on SQLite. */
+  get metaArgs(): string[] {
+    return this.meta === undefined ? [] : ['--meta', this.meta];
+  }
+
+  /**
+   * PostgreSQL: the master's next start gets a new empty database and the old one is dropped (its
+   * metadata lost, as a lost data directory loses SQLite's). Call with the master stopped.
+   */
+  async loseMetaDatabase(): Promise<void> {
+    if (this.meta === undefined) return;
+    const old = this.meta;
+    this.meta = await createMetaDatabase();
+    await dropMetaDatabase(old);
   }
 
   /** Whether the master runs `--insecure` (plaintext, no credentials). */
@@ -128,6 +157,7 @@ export class ProcessCluster {
       await this.master.stop().catch(() => undefined);
       forgetCredentials(this.master.address);
     }
+    if (this.meta !== undefined) await dropMetaDatabase(this.meta).catch((e: unknown) => console.error('dropping the test database failed', e));
     await rm(this.root, { recursive: true, force: true });
   }
 

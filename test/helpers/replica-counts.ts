@@ -2,7 +2,7 @@
  * What the master's database says about replica counts, read through a connection of the test's
  * own (test/helpers/master-db.ts): per chunk, current-version replicas against the file's goal.
  */
-import type { SqliteConnection } from '../../src/master/db/sqlite.js';
+import type { MetaReader } from './master-db.js';
 
 export interface ChunkReplicas {
   chunkId: number;
@@ -12,7 +12,7 @@ export interface ChunkReplicas {
   servers: number[];
 }
 
-export async function chunkReplicas(db: SqliteConnection): Promise<ChunkReplicas[]> {
+export async function chunkReplicas(db: MetaReader): Promise<ChunkReplicas[]> {
   const rows = await db.all<{ chunk_id: number; goal: number; server_id: number | null }>(
     `SELECT c.chunk_id, i.replication AS goal, r.server_id FROM chunks c JOIN inodes i ON i.ino = c.ino
      LEFT JOIN replicas r ON r.chunk_id = c.chunk_id AND r.version = c.version ORDER BY c.chunk_id`,
@@ -30,6 +30,6 @@ export async function chunkReplicas(db: SqliteConnection): Promise<ChunkReplicas
 }
 
 /** Chunks below their goal (by rows) right now. */
-export async function belowGoal(db: SqliteConnection): Promise<ChunkReplicas[]> {
+export async function belowGoal(db: MetaReader): Promise<ChunkReplicas[]> {
   return (await chunkReplicas(db)).filter((c) => c.current < c.goal);
 }

@@ -13,6 +13,7 @@ import { ensureBuilt } from '../helpers/build.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { runCli } from '../helpers/cli.js';
 import { DaemonProcess, REPO_ROOT } from '../helpers/daemon-process.js';
+import { newMetaConfigLines } from '../helpers/meta-engine.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -81,6 +82,7 @@ describe('fst-master --config', () => {
       'replication = 3',
       `data = "${join(dir, 'meta')}"`,
       'log-level = "info"',
+      ...(await newMetaConfigLines()),
     ]);
     const fromFile = await startDaemon('fst-master', ['--config', config]);
     expect(fromFile.address).toMatch(/^127\.0\.0\.1:\d+$/);

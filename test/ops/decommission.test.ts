@@ -82,7 +82,7 @@ describe('fstadmin decommission', () => {
     expect(row).toMatchObject({ state: 'alive', decommission: 'drained', chunks: 0 });
     expect(status.health).toMatchObject({ underReplicated: 0, missing: 0 });
     expect(await chunkIdsOnDisk(victim.dataDir)).toEqual([]);
-    const db = await openDb(cluster.masterDataDir);
+    const db = await openDb(cluster);
     cleanup.add(() => db.close());
     for (const c of await chunkReplicas(db)) {
       expect(c.current, `chunk ${c.chunkId}`).toBe(2);

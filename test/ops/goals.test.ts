@@ -42,7 +42,7 @@ describe('fstadmin goal', () => {
       await client.writeFile(`/d/${name}`, data);
       want.set(`/d/${name}`, sha256(data));
     }
-    const db = await openDb(cluster.masterDataDir);
+    const db = await openDb(cluster);
     cleanup.add(() => db.close());
     const chunksOf = async (prefix: string) => {
       const inos = new Set<number>();

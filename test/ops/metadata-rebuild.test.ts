@@ -60,11 +60,15 @@ async function rebuild(c: ProcessCluster, ...args: string[]): Promise<{ code: nu
   return { code: r.code, stderr: r.stderr, res: r.code === 0 ? JSON.parse(r.stdout) as RebuildJson : undefined };
 }
 
-/** Stops the master, deletes its whole data directory and starts a fresh one on the same address. */
+/**
+ * Stops the master, deletes its whole data directory (and on PostgreSQL its database) and starts a
+ * fresh one on the same address.
+ */
 async function loseMetadata(c: ProcessCluster): Promise<void> {
   const address = c.masterAddress;
   await c.master.stop();
   await rm(c.masterDataDir, { recursive: true, force: true });
+  await c.loseMetaDatabase();
   await c.startMaster(address);
 }
 

@@ -42,7 +42,7 @@ describe('fstadmin rebalance', () => {
     }
     const fourth = await cluster.addChunkserver();
     await cluster.waitForChunkservers(4);
-    const db = await openDb(cluster.masterDataDir);
+    const db = await openDb(cluster);
     cleanup.add(() => db.close());
 
     // Watch the rows all along: a chunk below its goal at any moment fails the test.

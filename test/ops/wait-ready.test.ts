@@ -18,6 +18,7 @@ import { fstadminInProcess } from '../helpers/admin-in-process.js';
 import { ensureBuilt } from '../helpers/build.js';
 import type { CliResult } from '../helpers/cli.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { newMetaConfigLines } from '../helpers/meta-engine.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
 
 const fstadmin = (...args: string[]): Promise<CliResult> => fstadminInProcess(args);
@@ -94,7 +95,7 @@ describe('fstadmin wait-ready', () => {
     const config = join(dir, 'master.toml');
     // wait-ready reads the port from the config, so it must be a real one, not 0.
     const port = await freePort();
-    await writeFile(config, `data = "${join(dir, 'data')}"\nlisten = "127.0.0.1:0"\nmetrics-listen = "127.0.0.1:${port}"\n`);
+    await writeFile(config, `data = "${join(dir, 'data')}"\nlisten = "127.0.0.1:0"\nmetrics-listen = "127.0.0.1:${port}"\n${(await newMetaConfigLines()).map((l) => `${l}\n`).join('')}`);
     const master = await DaemonProcess.start('master', 'fst-master.js', ['--config', config]);
     cleanups.push(async () => void await master.stop());
     const r = await fstadminWithEnv({ MAINPID: String(master.pid) }, 'wait-ready', '--daemon', 'master', '--config', config, '--timeout', '30');

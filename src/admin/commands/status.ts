@@ -30,8 +30,11 @@
  *     "nowMs": 1732182000000,            // the master's clock when it answered
  *     "lastBackup": { "name": "fst-meta-....fstbackup", "createdMs": 0, "bytes": 0, "sha256": "" } | null,
  *     "lastBackupError": "",             // why the last metadata backup failed, "" when it did not
- *     "engine": "sqlite",                // the metadata engine
- *     "restoredFrom": ""                 // the backup restored from, until fsck --repair reconciled it
+ *     "engine": "sqlite" | "postgres",   // the metadata engine
+ *     "restoredFrom": "",                // the backup restored from, until fsck --repair reconciled it
+ *     // the masters sharing the metadata, the active first (one on SQLite); leaseAgeMs: the active's
+ *     // time since it renewed its lease, a standby's since it last polled; epoch: one more per takeover
+ *     "masters": [{ "address": "10.0.0.1:9420", "role": "active" | "standby", "leaseAgeMs": 0, "epoch": 1 }]
  *   }
  *
  * A rate (operations per second) takes two answers: (masterCalls2 - masterCalls1) * 1000 /
@@ -116,8 +119,24 @@ export function formatStatus(s: Record<string, unknown>, now = Date.now()): stri
     `${describeRebalance(s.rebalance as Parameters<typeof describeRebalance>[0])}; ${String((s.rebalance as { queued: number }).queued)} queued, ` +
       `${String((s.rebalance as { inFlight: number }).inFlight)} in flight`,
     `metadata:    ${String(s.engine || 'sqlite')}; ${describeBackup(s.lastBackup as { name: string; createdMs: number; bytes: number } | null, String(s.lastBackupError ?? ''))}`,
+    ...describeMasters((s.masters as MasterRow[] | undefined) ?? []),
     ...(s.restoredFrom ? [`restored:    from ${String(s.restoredFrom)}: run fstadmin fsck --repair to reconcile it with the chunkservers`] : []),
   ];
+}
+
+interface MasterRow {
+  address: string;
+  role: string;
+  leaseAgeMs: number;
+  epoch: number;
+}
+
+/** One line per master: the active one with its lease's epoch and age, the standbys with when last seen. */
+function describeMasters(masters: MasterRow[]): string[] {
+  if (masters.length === 0) return [];
+  const ago = (ms: number): string => `${(ms / 1000).toFixed(1)} s ago`;
+  return masters.map((m, i) => `${i === 0 ? 'masters:    ' : '            '} ${m.address} ${m.role}` +
+    (masters.length === 1 && m.epoch === 0 ? '' : m.role === 'active' ? ` (epoch ${m.epoch}, lease renewed ${ago(m.leaseAgeMs)})` : ` (seen ${ago(m.leaseAgeMs)})`));
 }
 
 function describeBackup(b: { name: string; createdMs: number; bytes: number } | null, error: string): string {

@@ -7,7 +7,7 @@ import type { ConfigSchema } from '../../common/config/config-schema.js';
 import { CREDENTIALS_KEY, LOG_LEVEL_KEY, METRICS_LISTEN_KEY } from '../../common/config/common-keys.js';
 
 export const MOUNT_CONFIG_KEYS: ConfigSchema = [
-  { name: 'master', type: 'host-port', required: true, description: 'master address (also the first argument, or -o master=HOST:PORT)' },
+  { name: 'master', type: 'host-port-list', required: true, description: 'master address, or several separated by commas (the active one is followed; also the first argument, or -o master=HOST:PORT)' },
   { name: 'mountpoint', type: 'path', default: '/mnt/fst', placeholder: 'dir', description: 'directory to mount on (also the last argument)' },
   { name: 'foreground', short: 'f', type: 'bool', default: false, description: 'stay in the foreground instead of detaching once mounted' },
   { name: 'allow-other', type: 'bool', default: false, description: 'let other users use the mount (needs user_allow_other in /etc/fuse.conf for non-root)' },

@@ -16,3 +16,22 @@ export function parseHostPort(value: string, what = 'address'): HostPort {
 export function formatHostPort(hp: HostPort): string {
   return `${hp.host}:${hp.port}`;
 }
+
+/**
+ * A list of master addresses, comma-separated (`a:9420,b:9420`): the masters sharing one
+ * PostgreSQL database, of which one is active (docs/ARCHITECTURE.md "Several masters"). A single
+ * address is a list of one.
+ */
+export function parseHostPortList(value: string, what = 'master address'): HostPort[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new FsError('EINVAL', `invalid ${what} list '${value}': expected HOST:PORT[,HOST:PORT...]`);
+  const list = parts.map((p) => parseHostPort(p, what));
+  if (new Set(parts).size !== parts.length) throw new FsError('EINVAL', `invalid ${what} list '${value}': an address is given twice`);
+  return list;
+}
+
+/** The addresses of a comma-separated list, each checked (see parseHostPortList). */
+export function splitAddressList(value: string, what = 'master address'): string[] {
+  parseHostPortList(value, what);
+  return value.split(',').map((p) => p.trim());
+}

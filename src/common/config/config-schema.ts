@@ -5,12 +5,13 @@
  * config file keys, validation and docs/CONFIG.md are all derived from that one table, so they
  * cannot disagree.
  */
-import { parseHostPort } from './address.js';
+import { parseHostPort, parseHostPortList } from './address.js';
 
 export type KeyType =
   | 'string'
   | 'path'
   | 'host-port'
+  | 'host-port-list'
   | 'positive-int'
   | 'non-negative-int'
   | 'non-negative-number'
@@ -50,6 +51,7 @@ export function typeDescription(key: ConfigKey): string {
     case 'string': return 'a string';
     case 'path': return 'a path';
     case 'host-port': return 'an address HOST:PORT';
+    case 'host-port-list': return 'an address HOST:PORT, or several separated by commas';
     case 'positive-int': return 'a positive integer';
     case 'non-negative-int': return 'a non-negative integer';
     case 'non-negative-number': return 'a non-negative number';
@@ -65,6 +67,7 @@ export function typeDescription(key: ConfigKey): string {
 export function typeLabel(key: ConfigKey): string {
   switch (key.type) {
     case 'host-port': return 'host:port';
+    case 'host-port-list': return 'host:port[,host:port...]';
     case 'positive-int': return 'positive int';
     case 'non-negative-int': return 'non-negative int';
     case 'non-negative-number': return 'non-negative number';
@@ -85,7 +88,7 @@ export function defaultDescription(key: ConfigKey): string {
 
 /** The flag's argument name in --help and messages, e.g. `ms` in `--lease-ms <ms>`. */
 export function placeholderOf(key: ConfigKey): string {
-  return key.placeholder ?? (key.type === 'host-port' ? 'host:port' : 'value');
+  return key.placeholder ?? (key.type === 'host-port' ? 'host:port' : key.type === 'host-port-list' ? 'host:port[,...]' : 'value');
 }
 
 export function isListKey(key: ConfigKey): boolean {
@@ -134,6 +137,14 @@ function scalar(key: ConfigKey, raw: unknown): ConfigValue | undefined {
       try {
         parseHostPort(raw);
         return raw.trim();
+      } catch {
+        return undefined;
+      }
+    case 'host-port-list':
+      if (typeof raw !== 'string') return undefined;
+      try {
+        parseHostPortList(raw);
+        return raw.split(',').map((p) => p.trim()).join(',');
       } catch {
         return undefined;
       }

@@ -42,7 +42,7 @@ import { OK } from '../metrics/op-recorder.js';
 import { StreamOutcome, type RpcServerMetrics } from '../metrics/rpc-server-metrics.js';
 import { toServiceDefinition, type AnyMethod, type MethodDescriptor } from './service-def.js';
 import { PREFACE } from './wire-frame.js';
-import { serveWireConnection, type CallContext, type CallFailure, type WireMethod } from './wire-server.js';
+import { serveWireConnection, type CallContext, type CallFailure, type WireConnection, type WireMethod } from './wire-server.js';
 
 export type { CallContext } from './wire-server.js';
 
@@ -127,7 +127,7 @@ export class RpcServer {
   /** Unary methods by path, for the framed transport. */
   readonly wire = new Map<string, WireMethod>();
   private listener: NetServer | undefined;
-  private readonly wireSockets = new Set<Socket>();
+  private readonly wireSockets = new Map<Socket, WireConnection>();
   private readonly tlsSockets = new Set<TLSSocket>();
   /**
    * Calls answered since the server started: every service, both transports, any outcome (a
@@ -159,9 +159,8 @@ export class RpcServer {
     const serve = (socket: Socket, principal: Principal | undefined, refusal = PLAINTEXT_REFUSAL): void => {
       sniff(socket, (wire, head) => {
         if (wire) {
-          this.wireSockets.add(socket);
           socket.once('close', () => this.wireSockets.delete(socket));
-          serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log, principal, principal ? undefined : refusal, this.maxReceiveBytes);
+          this.wireSockets.set(socket, serveWireConnection(socket, head.subarray(PREFACE.length), this.wire, this.log, principal, principal ? undefined : refusal, this.maxReceiveBytes));
         } else if (principal) {
           // HTTP/2 reads what was already buffered on the socket before its own reads.
           socket.unshift(head);
@@ -214,16 +213,26 @@ export class RpcServer {
   private closeListener(): void {
     this.listener?.close();
     this.listener = undefined;
-    for (const s of this.wireSockets) s.destroy();
+    for (const s of this.wireSockets.keys()) s.destroy();
     this.wireSockets.clear();
     for (const s of this.tlsSockets) s.destroy();
     this.tlsSockets.clear();
   }
 
-  /** Stops accepting; `done` once gRPC's calls have finished (unary calls in flight are dropped). */
+  /**
+   * Stops accepting; `done` once the calls in flight have finished: unary calls are answered
+   * before their connection closes (new ones on it are refused, UNAVAILABLE), gRPC's as grpc-js
+   * drains them.
+   */
   tryShutdown(done: () => void): void {
-    this.closeListener();
-    this.grpc.tryShutdown(() => done());
+    this.listener?.close();
+    this.listener = undefined;
+    // The sets stay: forceShutdown (a drain that takes too long) destroys what is left.
+    const wire = [...this.wireSockets];
+    for (const s of this.tlsSockets) if (!this.wireSockets.has(s)) s.destroy();
+    const unary = Promise.all(wire.map(([socket, c]) => c.drain().then(() => socket.destroy())));
+    const streams = new Promise<void>((resolve) => this.grpc.tryShutdown(() => resolve()));
+    void Promise.all([unary, streams]).then(() => done());
   }
 
   /** Drops every connection at once. */

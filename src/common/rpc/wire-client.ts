@@ -46,6 +46,22 @@ const TLS_REFUSAL = /^ERR_SSL_|^ERR_TLS_|CERT|UNABLE_TO_VERIFY|ERR_FST_SERVER_RO
  */
 const CONNECTION_LOST = /^(ECONNRESET|EPIPE|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENETDOWN)$/;
 
+/**
+ * A connection's liveness check (clients of a list of masters): once calls have waited this long
+ * with nothing heard from the server, a probe is sent (a call of a method no server has: any
+ * answer, UNIMPLEMENTED included, proves the connection alive); nothing heard for `deadAfterMs`
+ * fails every call UNAVAILABLE, so that it is retried at the next address. A connection not made
+ * within `probeAfterMs` fails the same way. Without it, a server
+ * cut off by the network (no reset, no FIN) holds calls until their deadlines.
+ */
+export interface ConnectionWatch {
+  probeAfterMs: number;
+  deadAfterMs: number;
+}
+
+const PROBE_METHOD = '/fst.Liveness/Probe';
+const EMPTY = Buffer.alloc(0);
+
 /** Call ids wrap at 2^32; an id still in flight is skipped. */
 const MAX_ID = 0xffff_ffff;
 
@@ -54,9 +70,12 @@ class Connection {
   private nextId = 1;
   private sweeper: NodeJS.Timeout | undefined;
   closed = false;
+  /** Date.now() of the last frame heard, or of the first call made after none was in flight. */
+  private heardAt = Date.now();
+  private probing = false;
 
   /** `socket` reads into `sink` (its `onread` option), which hands the frames to `receive`. */
-  constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void, tlsPeer?: string) {
+  constructor(readonly socket: Socket, private readonly onClose: (c: Connection) => void, tlsPeer?: string, private readonly watch?: ConnectionWatch) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     // A TLS connection that fails between TCP and the end of its handshake failed on trust (the
@@ -98,6 +117,7 @@ class Connection {
       this.fail(status.UNAVAILABLE, `malformed frame from the server: ${(e as Error).message}`);
       return;
     }
+    if (this.watch && frames.length > 0) this.heardAt = Date.now();
     for (const f of frames) {
       const p = this.pending.get(f.id);
       if (!p) continue; // cancelled or timed out meanwhile
@@ -134,7 +154,29 @@ class Connection {
       return;
     }
     const now = Date.now();
+    if (this.watch && this.checkLiveness(this.watch, now)) return;
     for (const [id, p] of this.pending) if (p.deadline <= now) this.giveUp(id, status.DEADLINE_EXCEEDED, 'deadline exceeded');
+  }
+
+  /** See ConnectionWatch; true when the connection was given up. */
+  private checkLiveness(watch: ConnectionWatch, now: number): boolean {
+    const silent = now - this.heardAt;
+    // Not even connected (the host is cut off: SYNs go unanswered): no need to wait for a probe.
+    if (this.socket.connecting && silent >= watch.probeAfterMs) {
+      this.socket.destroy();
+      this.fail(status.UNAVAILABLE, `could not connect within ${silent} ms`);
+      return true;
+    }
+    if (silent >= watch.deadAfterMs) {
+      this.socket.destroy();
+      this.fail(status.UNAVAILABLE, `nothing heard from the server for ${silent} ms: connection presumed lost`);
+      return true;
+    }
+    if (silent >= watch.probeAfterMs && !this.probing) {
+      this.probing = true;
+      this.call(PROBE_METHOD, EMPTY, watch.deadAfterMs, undefined).catch(() => undefined).finally(() => (this.probing = false));
+    }
+    return false;
   }
 
   private giveUp(id: number, code: status, details: string): void {
@@ -171,7 +213,10 @@ class Connection {
       const onAbort = signal && ((): void => this.giveUp(id, status.CANCELLED, 'call aborted'));
       if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
       const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-      if (this.pending.size === 0) this.socket.ref();
+      if (this.pending.size === 0) {
+        this.socket.ref();
+        this.heardAt = Date.now();
+      }
       if (!this.sweeper) {
         this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
         this.sweeper.unref();
@@ -194,8 +239,11 @@ export class WireChannel {
   private readonly port: number;
   private closed = false;
 
-  /** `tls`: this process's credential and the kind of server at `address`; undefined: plaintext. */
-  constructor(readonly address: string, private readonly tls?: { credentials: Credentials; server: ServerKind }) {
+  /**
+   * `tls`: this process's credential and the kind of server at `address`; undefined: plaintext.
+   * `watch`: give up a connection the server stopped answering on (see ConnectionWatch).
+   */
+  constructor(readonly address: string, private readonly tls?: { credentials: Credentials; server: ServerKind }, private readonly watch?: ConnectionWatch) {
     const hp = parseHostPort(address);
     this.host = hp.host.replace(/^\[(.*)\]$/, '$1');
     this.port = hp.port;
@@ -220,7 +268,7 @@ export class WireChannel {
       : connect({ host: this.host, port: this.port, onread });
     const c: Connection = new Connection(socket, (gone) => {
       if (this.conn === gone) this.conn = undefined;
-    }, tls ? `${tls.server} ${this.address}` : undefined);
+    }, tls ? `${tls.server} ${this.address}` : undefined, this.watch);
     this.conn = c;
     return c;
   }

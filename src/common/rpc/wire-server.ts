@@ -3,6 +3,11 @@
  * connection, many at a time, each through the same invoker as its gRPC twin (addService in
  * server.ts: metrics, the errno trailer, no throw ever reaching the connection). A malformed frame
  * closes the connection; a request that does not decode is answered INVALID_ARGUMENT.
+ *
+ * A stopping daemon drains each connection (`drain`): the calls in flight are answered, new ones
+ * refused with UNAVAILABLE (never run, so the caller retries them elsewhere). A call dropped
+ * with its connection instead might have taken effect unseen, and the caller's retry would then
+ * apply it twice (a mkdir answered EEXIST by the restarted master).
  */
 import type { Socket } from 'node:net';
 import { status, type Metadata } from '@grpc/grpc-js';
@@ -111,6 +116,14 @@ function sendFailure(socket: Socket, id: number, f: CallFailure): void {
   send(socket, FrameKind.FAILURE, id, failureBody({ code: f.code, errno: typeof errno === 'string' ? errno : '', message: f.details }));
 }
 
+/** A connection being served. */
+export interface WireConnection {
+  /** Refuses new calls (UNAVAILABLE); resolves once every call in flight was answered or the connection closed. */
+  drain(): Promise<void>;
+}
+
+const STOPPING: CallFailure = { code: status.UNAVAILABLE, details: 'the daemon is stopping: call again' };
+
 /** Serves the calls of `socket` (its preface already read; `rest` is what came after it). */
 export function serveWireConnection(
   socket: Socket, rest: Buffer, methods: ReadonlyMap<string, WireMethod>, log: Logger, principal: Principal | undefined,
@@ -118,11 +131,16 @@ export function serveWireConnection(
   refusal?: CallFailure,
   /** The largest request taken: a bigger frame closes the connection. */
   maxRequestBytes?: number,
-): void {
+): WireConnection {
   const reader = new FrameReader(maxRequestBytes === undefined ? undefined : maxRequestBytes + FRAME_OVERHEAD_BYTES);
   const inFlight = new Map<number, WireCall>();
   const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   socket.setNoDelay(true);
+  /** Set by drain: resolves it once no call is in flight. */
+  let drained: (() => void) | undefined;
+  const settle = (): void => {
+    if (drained && (inFlight.size === 0 || socket.destroyed)) drained();
+  };
 
   const start = (id: number, body: Buffer): void => {
     let method: string;
@@ -136,6 +154,10 @@ export function serveWireConnection(
     }
     if (refusal) {
       sendFailure(socket, id, refusal);
+      return;
+    }
+    if (drained) {
+      sendFailure(socket, id, STOPPING);
       return;
     }
     if (inFlight.size >= MAX_CALLS_IN_FLIGHT) {
@@ -179,6 +201,7 @@ export function serveWireConnection(
     ).finally(() => {
       ac.done();
       if (inFlight.get(id) === ac) inFlight.delete(id);
+      settle();
     });
   };
 
@@ -196,6 +219,7 @@ export function serveWireConnection(
       else if (f.kind === FrameKind.CANCEL) {
         inFlight.get(f.id)?.abort(new FsError('EINTR', 'call cancelled by the caller'));
         inFlight.delete(f.id);
+        settle();
       } else {
         log.warn('closing a connection that sent an unexpected frame', { peer, kind: f.kind });
         socket.destroy();
@@ -208,7 +232,14 @@ export function serveWireConnection(
   socket.once('close', () => {
     for (const ac of inFlight.values()) ac.abort(new FsError('EINTR', 'the caller went away'));
     inFlight.clear();
+    settle();
   });
   if (rest.length > 0) onData(rest);
   socket.resume();
+  return {
+    drain: () => new Promise<void>((resolve) => {
+      drained = resolve;
+      settle();
+    }),
+  };
 }

@@ -1,4 +1,5 @@
 /** What the master's administration operations (AdminService) work with. */
+import type { fst } from '../../proto-gen/fst.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { ChunkManager } from '../chunks/chunk-manager.js';
 import type { MetadataBackups } from '../backup/metadata-backups.js';
@@ -22,4 +23,8 @@ export interface AdminDeps {
   backups: MetadataBackups;
   /** Whether the metadata was restored and not yet reconciled (master/backup/restore-state.ts). */
   restore: RestoreState;
+  /** The masters sharing the metadata (several on PostgreSQL: master/ha/); undefined: this one alone. */
+  masters?: () => Promise<fst.IMasterStatus[]>;
+  /** This master's address (the one row of `masters` on SQLite). */
+  address?: () => string;
 }

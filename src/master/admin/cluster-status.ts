@@ -70,6 +70,7 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
        GROUP BY c.chunk_id, i.replication
      ) AS per_chunk`,
   );
+  const masters = deps.masters ? await deps.masters() : [{ address: deps.address?.() ?? '', role: 'active', leaseAgeMs: 0, epoch: 0 }];
   const counters = new Map((await db.reader.all<{ name: string; value: number }>('SELECT name, value FROM counters')).map((r) => [r.name, r.value]));
   const sum = (f: (s: (typeof live)[number]) => number): number => live.reduce((a, s) => a + f(s), 0);
   return {
@@ -99,6 +100,7 @@ export async function clusterStatus(deps: AdminDeps, brief = false): Promise<fst
     ...(deps.backups.last ? { lastBackup: backupInfo(deps.backups.last) } : {}),
     lastBackupError: deps.backups.lastError ?? '',
     engine: db.engine.kind,
+    masters,
     restoredFrom: deps.restore.info ? `${deps.restore.info.backup} (snapshot of ${new Date(deps.restore.info.created).toISOString()})` : '',
   };
 }

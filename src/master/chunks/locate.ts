@@ -25,10 +25,12 @@ export async function locateChunks(deps: ChunkDeps, ino: number, offset: number,
   if (end <= offset) return { size: inode.size, chunks: [] };
   const first = Math.floor(offset / CHUNK_SIZE);
   const last = Math.min(Math.floor((end - 1) / CHUNK_SIZE), first + MAX_CHUNKS_PER_ANSWER - 1);
+  // Replicas by server id: locationOf keeps that order among equal loads, the same on every
+  // engine (SQLite's rows come in primary-key order, PostgreSQL's in whatever order they lie).
   const rows = await deps.db.reader.all<{ idx: number; chunk_id: number; version: number; server_id: number | null }>(
     `SELECT c.idx, c.chunk_id, c.version, r.server_id FROM chunks c
      LEFT JOIN replicas r ON r.chunk_id = c.chunk_id AND r.version = c.version
-     WHERE c.ino = ? AND c.idx BETWEEN ? AND ? ORDER BY c.idx`,
+     WHERE c.ino = ? AND c.idx BETWEEN ? AND ? ORDER BY c.idx, r.server_id`,
     [ino, first, last],
   );
   const byIdx = new Map<number, { chunkId: number; version: number; servers: number[] }>();

@@ -80,6 +80,11 @@ export interface MetaEngine {
   committed(): void;
   /** The schema version of the metadata (SQLite: PRAGMA user_version). */
   schemaVersion(): Promise<number>;
+  /**
+   * Several masters on one database (PostgreSQL only, master/ha/): every transaction of the writer
+   * runs `guard.sql()` right after BEGIN and is refused with `guard.refused()` unless it finds a row.
+   */
+  guardWrites?(guard: { sql: () => string; refused: () => Error }): void;
   /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file; PostgreSQL: a dump, dump-format.ts). */
   snapshot(dest: string): Promise<void>;
   close(): Promise<void>;

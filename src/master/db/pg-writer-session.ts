@@ -42,6 +42,12 @@ const INVALID_PARAMETER_VALUE = '22023';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** What a guarded transaction runs after BEGIN, and the error it fails with when that finds no row. */
+export interface WriteGuard {
+  sql: () => string;
+  refused: () => Error;
+}
+
 export class WriterSession {
   private client: pg.Client | undefined;
   /** Batches the current client's writes; rebuilt with each connection. */
@@ -91,19 +97,32 @@ export class WriterSession {
     }
   }
 
+  /**
+   * Several masters (master/ha/): statements run after BEGIN in its round trip, the last of which
+   * must find one row (the lease still this master's, locked against a takeover until the
+   * transaction ends); otherwise the transaction is rolled back and refused with `refused()`.
+   */
+  guard: WriteGuard | undefined;
+
   async begin(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.connection();
+      let held = true;
       try {
         // One round trip: the transaction and its id (for a COMMIT whose answer is lost).
-        const results = (await this.answered(client, this.send(client, 'BEGIN; SELECT pg_current_xact_id()::text AS xid'))) as unknown as pg.QueryResult<{ xid: string }>[];
+        const guard = this.guard ? `; ${this.guard.sql()}` : '';
+        const results = (await this.answered(client, this.send(client, `BEGIN; SELECT pg_current_xact_id()::text AS xid${guard}`))) as unknown as pg.QueryResult<{ xid: string }>[];
         this.xid = results[1]?.rows[0]?.xid;
-        return;
+        held = !this.guard || results[results.length - 1]?.rowCount === 1;
       } catch (e) {
         const f = this.failure(e, client);
         // Nothing was done on a connection lost before BEGIN answered: begin once more on a new one.
         if (!(f instanceof MetaUnavailableError) || attempt > 0) throw f;
+        continue;
       }
+      if (held) return;
+      await this.rollback();
+      throw this.guard!.refused();
     }
   }
 

@@ -27,7 +27,7 @@ import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWrit
 import { parsePgTargets } from './pg-hosts.js';
 import { PrimaryLocator } from './pg-primary.js';
 import { PrimaryReaders } from './pg-readers.js';
-import { ANSWER_TIMEOUT_MS, WriterSession } from './pg-writer-session.js';
+import { ANSWER_TIMEOUT_MS, WriterSession, type WriteGuard } from './pg-writer-session.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
 import { dumpPostgres } from './postgres-dump.js';
@@ -148,6 +148,8 @@ class PgWriter extends PgConnection implements EngineWriter {
     this.savepoints = 0;
     return this.session.begin();
   }
+  /** Several masters (master/ha/): see WriterSession.guard (checked in BEGIN's round trip). */
+  guardWrites(guard: WriteGuard): void { this.session.guard = guard; }
   /**
    * COMMIT goes out right behind the last mutation's deferred writes. A write that failed aborted
    * the transaction, and COMMIT of an aborted transaction answers ROLLBACK (made a failure here,
@@ -227,6 +229,10 @@ export class PostgresEngine implements MetaEngine {
 
   committed(): void {
     this.commits++;
+  }
+
+  guardWrites(guard: { sql: () => string; refused: () => Error }): void {
+    this.writer.guardWrites(guard);
   }
 
   async schemaVersion(): Promise<number> {
