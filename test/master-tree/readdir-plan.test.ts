@@ -16,6 +16,7 @@ const F = fst.SetAttrField;
 function recording(db: MasterDb, seen: Set<string>): NamespaceDb {
   const wrap = (q: Tx): Tx => ({
     run: (sql: string, params?: SqlParams) => (seen.add(sql), q.run(sql, params)),
+    runLater: (sql: string, params?: SqlParams) => void (seen.add(sql), q.runLater(sql, params)),
     get: ((sql: string, params?: SqlParams) => (seen.add(sql), q.get(sql, params))) as Tx['get'],
     all: ((sql: string, params?: SqlParams) => (seen.add(sql), q.all(sql, params))) as Tx['all'],
     getRaw: (sql: string, params?: SqlParams) => (seen.add(sql), q.getRaw(sql, params)),

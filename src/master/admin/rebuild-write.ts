@@ -54,7 +54,7 @@ async function ensureDir(tx: Tx, parent: number, name: string, mode = 0o755): Pr
   const isDir = (r: InodeRow): boolean => r.type === fst.FileType.DIRECTORY;
   const { name: free, row } = await freeName(tx, parent, name, '.dir', isDir);
   if (row) return { ino: row.ino, name: free };
-  const made = await createInode(tx, await getDir(tx, parent), free, { type: fst.FileType.DIRECTORY, mode }, undefined, nowTimespec());
+  const { row: made } = await createInode(tx, await getDir(tx, parent), free, { type: fst.FileType.DIRECTORY, mode }, undefined, nowTimespec());
   return { ino: made.ino, name: free };
 }
 
@@ -103,7 +103,7 @@ export async function writeFile(tx: Tx, t: RebuildTarget, f: PlannedFile): Promi
   const { name } = await freeName(tx, dir, place[place.length - 1]!, suffix);
   const keep = f.oldIno >= t.reuseFrom && f.oldIno <= MAX_KEPT_INO && !(await tx.get('SELECT 1 AS x FROM inodes WHERE ino = ?', [f.oldIno]));
   const size = Math.max(...chunks.map((c) => c.idx * CHUNK_SIZE + c.length));
-  const row = await createInode(tx, await getDir(tx, dir), name, { type: fst.FileType.REGULAR, mode: 0o644, size }, undefined, nowTimespec(), keep ? f.oldIno : undefined);
+  const { row } = await createInode(tx, await getDir(tx, dir), name, { type: fst.FileType.REGULAR, mode: 0o644, size }, undefined, nowTimespec(), keep ? f.oldIno : undefined);
   for (const c of chunks) {
     await tx.run('INSERT INTO chunks (ino, idx, chunk_id, version, version_ceiling) VALUES (?, ?, ?, ?, ?)', [row.ino, c.idx, c.chunkId, c.version, c.version]);
     for (const copy of c.copies) {

@@ -13,6 +13,17 @@ import { UnavailableError } from '../../common/errors/rpc-status.js';
 export class MetaUnavailableError extends UnavailableError {}
 
 /**
+ * COMMIT answered ROLLBACK: a statement of the transaction failed (one sent without waiting for
+ * its answer, in pipeline mode), so nothing of it committed. The writer gives that statement's
+ * error as the reason when it has it.
+ */
+export class TransactionAbortedError extends Error {
+  constructor() {
+    super('the metadata transaction was aborted by an earlier error and rolled back');
+  }
+}
+
+/**
  * SQLSTATEs that mean "this connection is of no more use": class 08 (connection exception),
  * 57P01-57P03 (the server shuts down, crashed, or is starting up), 25006 (a read-only server:
  * this host is a standby now).

@@ -29,8 +29,8 @@ export class PrimaryLocator {
   }
 
   /**
-   * The settings of a client of the server last found usable (the reader pool's clients). A read
-   * unanswered for `queryTimeoutMs` fails, and the pool drops its connection: a server cut off by
+   * The settings of a client of the server last found usable (the readers' connections). A read
+   * unanswered for `queryTimeoutMs` fails and destroys its connection (pipeline mode): a server cut off by
    * the network sends no reset.
    */
   clientConfig(applicationName: string, queryTimeoutMs: number): pg.ClientConfig {
@@ -47,13 +47,14 @@ export class PrimaryLocator {
   /**
    * A client connected to the first host that takes writes, starting with the last one that did;
    * MetaUnavailableError (UNAVAILABLE: retried) naming what each host answered when none does.
+   * `pipeline`: the client sends statements without waiting for the answers before (the writer).
    */
-  async connect(applicationName: string): Promise<pg.Client> {
+  async connect(applicationName: string, pipeline = false): Promise<pg.Client> {
     const n = this.targets.urls.length;
     const why: string[] = [];
     for (let k = 0; k < n; k++) {
       const i = (this.preferred + k) % n;
-      const client = new pg.Client({ ...this.config, connectionString: this.targets.urls[i], application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+      const client = new pg.Client({ ...this.config, connectionString: this.targets.urls[i], application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, pipeline });
       client.on('error', () => undefined); // a connection lost later fails its next statement, which reports it
       try {
         await client.connect();
@@ -73,7 +74,7 @@ export class PrimaryLocator {
 
   /**
    * Looks for the usable host again, in the background (once at a time): a reader that found its
-   * host gone calls this so that the pool's next connections go to the new primary.
+   * host gone calls this so that the readers' next connections go to the new primary.
    */
   relocate(): void {
     this.relocating ??= this.connect('fst-master-locate')

@@ -13,12 +13,17 @@
  * server ("in the future": its WAL never reached it), and they fail with UNAVAILABLE, certainly not
  * applied, so a client may retry them. Until it knows, the session keeps asking, and the writer
  * queue waits behind it: nothing later is ordered before a transaction that may have committed.
+ *
+ * Each connection runs in node-pg's pipeline mode, and the statements given to it in one turn of
+ * the event loop go out in one write (a WriteBatch, made anew with each connection): the writer
+ * sends the writes whose answers nobody reads without waiting for them (postgres.ts, PgWriter).
  */
 import pg from 'pg';
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
-import { connectionLost, MetaUnavailableError } from './pg-errors.js';
+import { connectionLost, MetaUnavailableError, TransactionAbortedError } from './pg-errors.js';
 import type { PrimaryLocator } from './pg-primary.js';
+import { WriteBatch } from './pg-write-batch.js';
 
 /** How long a lost COMMIT's outcome is looked for before its mutations fail with EIO. */
 const OUTCOME_WAIT_MS = 120_000;
@@ -45,6 +50,8 @@ export interface WriteGuard {
 
 export class WriterSession {
   private client: pg.Client | undefined;
+  /** Batches the current client's writes; rebuilt with each connection. */
+  private batch: WriteBatch | undefined;
   /** The client emitted 'error' or 'end': its connection is gone. */
   private lost = false;
   /** The id of the open transaction (pg_current_xact_id), for a COMMIT whose answer is lost. */
@@ -71,7 +78,7 @@ export class WriterSession {
     this.drop();
     if (Date.now() < this.retryAt) throw new MetaUnavailableError(this.lastFailure);
     try {
-      return this.adopt(await this.locator.connect('fst-master'));
+      return this.adopt(await this.locator.connect('fst-master', true));
     } catch (e) {
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
       this.retryAt = Date.now() + this.backoffMs;
@@ -84,7 +91,7 @@ export class WriterSession {
   async query(config: string | pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult> {
     const client = this.live();
     try {
-      return await this.answered(client, client.query(config as pg.QueryConfig));
+      return await this.answered(client, this.send(client, config as pg.QueryConfig));
     } catch (e) {
       throw this.failure(e, client);
     }
@@ -104,7 +111,7 @@ export class WriterSession {
       try {
         // One round trip: the transaction and its id (for a COMMIT whose answer is lost).
         const guard = this.guard ? `; ${this.guard.sql()}` : '';
-        const results = (await this.answered(client, client.query(`BEGIN; SELECT pg_current_xact_id()::text AS xid${guard}`))) as unknown as pg.QueryResult<{ xid: string }>[];
+        const results = (await this.answered(client, this.send(client, `BEGIN; SELECT pg_current_xact_id()::text AS xid${guard}`))) as unknown as pg.QueryResult<{ xid: string }>[];
         this.xid = results[1]?.rows[0]?.xid;
         held = !this.guard || results[results.length - 1]?.rowCount === 1;
       } catch (e) {
@@ -125,7 +132,7 @@ export class WriterSession {
     this.xid = undefined;
     let r: pg.QueryResult;
     try {
-      r = await this.answered(client, client.query('COMMIT'));
+      r = await this.answered(client, this.send(client, 'COMMIT'));
     } catch (e) {
       const f = this.failure(e, client);
       if (!(f instanceof MetaUnavailableError)) throw f; // PostgreSQL refused the COMMIT: nothing committed
@@ -135,7 +142,7 @@ export class WriterSession {
       throw new MetaUnavailableError(`the metadata transaction did not commit: its PostgreSQL connection was lost (${messageOf(e)})`, { cause: e });
     }
     // COMMIT of a transaction an error aborted answers ROLLBACK instead of failing: make it fail.
-    if (r.command === 'ROLLBACK') throw new Error('the metadata transaction was aborted by an earlier error and rolled back');
+    if (r.command === 'ROLLBACK') throw new TransactionAbortedError();
   }
 
   async rollback(): Promise<void> {
@@ -144,7 +151,7 @@ export class WriterSession {
     // A server rolls back the open transaction of a connection it lost: nothing left to do.
     if (!client || this.lost) return;
     try {
-      await this.answered(client, client.query('ROLLBACK'));
+      await this.answered(client, this.send(client, 'ROLLBACK'));
     } catch (e) {
       const f = this.failure(e, client);
       if (!(f instanceof MetaUnavailableError)) throw f;
@@ -156,6 +163,12 @@ export class WriterSession {
     const client = this.client;
     this.client = undefined;
     await client?.end();
+  }
+
+  /** Sends a statement on `client`, in the one write of this turn's statements when it is the current one. */
+  private send(client: pg.Client, config: string | pg.QueryConfig): Promise<pg.QueryResult> {
+    if (client === this.client) this.batch?.hold();
+    return client.query(config as pg.QueryConfig);
   }
 
   private live(): pg.Client {
@@ -170,6 +183,7 @@ export class WriterSession {
     client.on('error', gone);
     client.on('end', gone);
     this.client = client;
+    this.batch = new WriteBatch(client.connection.stream);
     this.lost = false;
     this.backoffMs = 0;
     this.retryAt = 0;
@@ -215,6 +229,7 @@ export class WriterSession {
   private drop(): void {
     const client = this.client;
     this.client = undefined;
+    this.batch = undefined;
     this.lost = false;
     void client?.end().catch(() => undefined);
   }
@@ -226,7 +241,7 @@ export class WriterSession {
       if (this.closed) break;
       let client: pg.Client | undefined;
       try {
-        client = this.client && !this.lost ? this.client : this.adopt(await this.locator.connect('fst-master'));
+        client = this.client && !this.lost ? this.client : this.adopt(await this.locator.connect('fst-master', true));
         const r = await this.answered(client, client.query<{ s: string | null }>('SELECT pg_xact_status($1::xid8) AS s', [xid]));
         const status = r.rows[0]?.s;
         this.log?.warn('PostgreSQL metadata: outcome of a COMMIT whose answer was lost', { xid, status });

@@ -6,11 +6,12 @@
  * prepared statements.
  *
  * Connections: one dedicated client for the writer queue's transactions (the master is the only
- * writer), and a small pool for reads; a read sees committed data only (READ COMMITTED, a new
- * snapshot per statement, as SQLite's reader outside a transaction). The URL may list several
- * hosts with target_session_attrs=read-write (pg-hosts.ts): both sides then follow a failover to
- * the new primary by themselves (pg-writer-session.ts, pg-readers.ts), and a lost server is
- * UNAVAILABLE to the caller (retried), never a crash.
+ * writer), and a few for reads (pg-readers.ts); both in node-pg's pipeline mode, so that
+ * statements are sent without waiting for the answers before. A read sees committed data only
+ * (READ COMMITTED, a new snapshot per statement, as SQLite's reader outside a transaction). The
+ * URL may list several hosts with target_session_attrs=read-write (pg-hosts.ts): both sides then
+ * follow a failover to the new primary by themselves (pg-writer-session.ts, pg-readers.ts), and a
+ * lost server is UNAVAILABLE to the caller (retried), never a crash.
  *
  * What differs from SQLite:
  * - durability: COMMIT returns once PostgreSQL's WAL is flushed (synchronous_commit=on, its
@@ -31,6 +32,8 @@ import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
 import { schemaToPostgres, toPostgres } from './sql-translate.js';
 import { dumpPostgres } from './postgres-dump.js';
 import { PG_TYPES } from './postgres-types.js';
+import { DeferredStatements } from './pg-deferred.js';
+import { TransactionAbortedError } from './pg-errors.js';
 
 export interface PostgresEngineOptions extends EngineOpenOptions {
   /** postgres://user[:password]@host[:port][,host[:port]...]/database[?target_session_attrs=read-write] (or ?host=/socket/dir). */
@@ -69,7 +72,7 @@ function translate(sql: string): Translated {
   return t;
 }
 
-/** Anything with node-pg's query (the writer session or the readers' pool). */
+/** Anything with node-pg's query (the writer session, the pipelined readers). */
 interface Queryable {
   query(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult>;
 }
@@ -78,11 +81,12 @@ interface Queryable {
 class PgConnection implements SqlConnection {
   constructor(protected readonly q: Queryable) {}
 
-  private async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+  protected async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
     const t = translate(sql);
     if (t.text === '') return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
     const config: pg.QueryConfig = { name: t.name, text: t.text, values: params };
-    return array ? this.q.query({ ...config, rowMode: 'array' }) : this.q.query(config);
+    const arrays: pg.QueryArrayConfig = { ...config, rowMode: 'array' };
+    return this.q.query(array ? arrays : config);
   }
 
   async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
@@ -107,24 +111,75 @@ class PgConnection implements SqlConnection {
   }
 }
 
+/**
+ * The writer queue's connection, in node-pg's pipeline mode: statements a body does not wait for
+ * (runLater, savepoints) are sent at once behind the ones before, and the body's next read
+ * waits for all of them in one round trip. A failure among them fails COMMIT (pg-deferred.ts).
+ */
 class PgWriter extends PgConnection implements EngineWriter {
+  private readonly deferred = new DeferredStatements();
+  /** Savepoints of this transaction so far: each mutation's has a name of its own (see commit). */
+  private savepoints = 0;
+
   constructor(private readonly session: WriterSession) {
     super(session);
   }
 
-  private async simple(sql: string): Promise<pg.QueryResult> {
-    return this.session.query(sql);
+  /** An awaited statement: when a deferred one before it failed, that failure (the cause) is thrown. */
+  protected override async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
+    try {
+      return await super.query(sql, params, array);
+    } catch (e) {
+      throw (await this.deferred.settled())?.error ?? e;
+    }
   }
 
-  begin(): Promise<void> { return this.session.begin(); }
-  /** Several masters (master/ha/): see WriterSession.guard. */
+  runLater(sql: string, params: SqlParams = []): void {
+    this.deferred.add(super.query(sql, params, false));
+  }
+
+  /**
+   * BEGIN is awaited, not sent later: its round trip also brings the transaction's id, which a
+   * COMMIT whose answer is lost is decided by (pg-writer-session.ts), and it is where the session
+   * reconnects to whichever host takes writes.
+   */
+  begin(): Promise<void> {
+    this.deferred.reset();
+    this.savepoints = 0;
+    return this.session.begin();
+  }
+  /** Several masters (master/ha/): see WriterSession.guard (checked in BEGIN's round trip). */
   guardWrites(guard: WriteGuard): void { this.session.guard = guard; }
-  commit(): Promise<void> { return this.session.commit(); }
-  rollback(): Promise<void> { return this.session.rollback(); }
-  async savepoint(): Promise<void> { await this.simple('SAVEPOINT m'); }
-  async release(): Promise<void> { await this.simple('RELEASE SAVEPOINT m'); }
-  async rollbackToSavepoint(): Promise<void> { await this.simple('ROLLBACK TO SAVEPOINT m'); }
+  /**
+   * COMMIT goes out right behind the last mutation's deferred writes. A write that failed aborted
+   * the transaction, and COMMIT of an aborted transaction answers ROLLBACK (made a failure here,
+   * with the write's error as the reason). The only way out of the aborted state is the failing
+   * mutation's own ROLLBACK TO SAVEPOINT, when its body threw after the write (that mutation is
+   * then rejected): savepoint names are never reused within a transaction, so no later mutation
+   * can roll back to a savepoint from before the failure and commit past it. A COMMIT whose answer
+   * is lost is decided by the session (pg_xact_status), whatever the deferred writes answered.
+   */
+  async commit(): Promise<void> {
+    try {
+      await this.session.commit();
+    } catch (e) {
+      if (e instanceof TransactionAbortedError) throw (await this.deferred.settled())?.error ?? e;
+      throw e;
+    }
+  }
+  async rollback(): Promise<void> {
+    await this.session.rollback();
+    this.deferred.reset();
+  }
+  savepoint(): Promise<void> { return this.sendLater(`SAVEPOINT m${++this.savepoints}`); }
+  release(): Promise<void> { return this.sendLater(`RELEASE SAVEPOINT m${this.savepoints}`); }
+  rollbackToSavepoint(): Promise<void> { return this.sendLater(`ROLLBACK TO SAVEPOINT m${this.savepoints}`); }
   end(): Promise<void> { return this.session.close(); }
+
+  private sendLater(sql: string): Promise<void> {
+    this.deferred.add(this.session.query(sql));
+    return Promise.resolve();
+  }
 }
 
 class PgReader extends PgConnection implements EngineReader {

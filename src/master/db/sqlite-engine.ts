@@ -13,7 +13,7 @@
  */
 import { appendFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWriter, type MetaEngine } from './engine.js';
+import { initialRows, type EngineOpenOptions, type EngineReader, type EngineWriter, type MetaEngine, type SqlParams } from './engine.js';
 import { SCHEMA_V1, SCHEMA_V2_FROM_V1, SCHEMA_V3_FROM_V2, SCHEMA_V4_FROM_V3, SCHEMA_V5_FROM_V4, SCHEMA_V6_FROM_V5, SCHEMA_V7_FROM_V6, SCHEMA_V8_FROM_V7, SCHEMA_V9_FROM_V8, SCHEMA_VERSION } from './schema.js';
 import { SqliteConnection } from './sqlite.js';
 
@@ -60,6 +60,8 @@ class SqliteWriter extends SqliteConnection implements EngineWriter {
   }
   async commit(): Promise<void> { await this.run('COMMIT'); }
   async rollback(): Promise<void> { await this.run('ROLLBACK'); }
+  /** Runs at once (better-sqlite3 is synchronous): a failure throws here, into the body. */
+  runLater(sql: string, params: SqlParams = []): void { this.runSync(sql, params); }
   async savepoint(): Promise<void> { await this.run('SAVEPOINT m'); }
   async release(): Promise<void> { await this.run('RELEASE m'); }
   async rollbackToSavepoint(): Promise<void> { await this.run('ROLLBACK TO m'); }

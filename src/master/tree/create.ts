@@ -8,7 +8,7 @@ import type { Tx } from '../db/engine.js';
 import type { InodeRow } from './inode-row.js';
 import { MAY_EXEC, MAY_WRITE, S_ISGID, checkAccess, checkName, creationMode, type Cred } from './checks.js';
 import { addCounter, allocIno, reservedIno } from './counters.js';
-import { findChild, getDir, insertEntry } from './entries.js';
+import { getDirAndChild, insertEntry } from './entries.js';
 import { insertInode, touchDir, type Timespec } from './inode-writes.js';
 
 /**
@@ -33,9 +33,9 @@ export interface CreateTarget {
  */
 export async function prepareCreate(tx: Tx, parent: number, name: string, cred: Cred | undefined): Promise<CreateTarget> {
   checkName(name, 'create');
-  const dir = await getDir(tx, parent);
+  const { dir, child } = await getDirAndChild(tx, parent, name);
   checkAccess(dir, cred, MAY_EXEC);
-  return { dir, existing: await findChild(tx, dir.ino, name) };
+  return { dir, existing: child };
 }
 
 export function checkCreateAccess(dir: InodeRow, cred: Cred | undefined): void {
@@ -50,7 +50,10 @@ export interface NewInode {
   target?: string;
 }
 
-/** Inserts a new inode named `name` in `dir`; bumps the directory and the counters. */
+/**
+ * Inserts a new inode named `name` in `dir`; bumps the directory and the counters. Answers the new
+ * inode's row and the directory's as written.
+ */
 export async function createInode(
   tx: Tx,
   dir: InodeRow,
@@ -60,7 +63,9 @@ export async function createInode(
   now: Timespec,
   /** The number a mount gave it (reserved by Delegate); absent: the next free one. */
   presetIno?: number,
-): Promise<InodeRow> {
+  /** The next free number, read by the caller with peekIno alongside its checks (none allocated since). */
+  peekedIno?: Promise<number>,
+): Promise<{ row: InodeRow; dir: InodeRow }> {
   const isDir = spec.type === fst.FileType.DIRECTORY;
   // A setgid directory hands its group to new entries, and its setgid bit to new subdirectories.
   const inheritGid = (dir.mode & S_ISGID) !== 0;
@@ -68,7 +73,7 @@ export async function createInode(
   let mode = creationMode(spec.mode, isDir, gid, cred);
   if (isDir && inheritGid) mode |= S_ISGID;
   const row: InodeRow = {
-    ino: presetIno === undefined ? await allocIno(tx) : await reservedIno(tx, presetIno),
+    ino: presetIno === undefined ? await allocIno(tx, peekedIno) : await reservedIno(tx, presetIno),
     type: spec.type,
     mode,
     uid: cred?.uid ?? 0,
@@ -88,8 +93,8 @@ export async function createInode(
   await insertInode(tx, row);
   await insertEntry(tx, dir.ino, name, row.ino, row.type);
   // A subdirectory's ".." is one more link to its parent.
-  await touchDir(tx, dir.ino, now, isDir ? 1 : 0);
+  const touched = await touchDir(tx, dir, now, isDir ? 1 : 0);
   if (isDir) await addCounter(tx, 'directories', 1);
   else if (spec.type === fst.FileType.REGULAR) await addCounter(tx, 'files', 1);
-  return row;
+  return { row, dir: touched };
 }

@@ -19,6 +19,24 @@ export async function findChild(q: Reader, parent: number, name: string): Promis
   return v && inodeFromValues(v);
 }
 
+const INODE_COLUMN_COUNT = INODE_COLUMNS.split(', ').length;
+const PARENT_INODE_COLUMNS = INODE_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ');
+const DIR_AND_CHILD = `SELECT ${PARENT_INODE_COLUMNS}, ${JOINED_INODE_COLUMNS} FROM inodes p
+  LEFT JOIN dentries d ON d.parent = p.ino AND d.name = ? LEFT JOIN inodes i ON i.ino = d.ino WHERE p.ino = ?`;
+
+/**
+ * Directory `parent` (ENOENT when absent, ENOTDIR when it is something else, as getDir) and the
+ * inode named `name` in it, if any, in one statement: on PostgreSQL each statement waited for is a
+ * round trip, and a create or a lookup needs both.
+ */
+export async function getDirAndChild(q: Reader, parent: number, name: string): Promise<{ dir: InodeRow; child: InodeRow | undefined }> {
+  const v = await q.getRaw(DIR_AND_CHILD, [name, parent]);
+  if (!v) throw new FsError('ENOENT', `no inode ${parent}`);
+  const dir = inodeFromValues(v);
+  requireDirectory(dir);
+  return { dir, child: v[INODE_COLUMN_COUNT] === null ? undefined : inodeFromValues(v, INODE_COLUMN_COUNT) };
+}
+
 /** Like findChild, but a missing name is ENOENT. */
 export async function getChild(q: Reader, parent: number, name: string): Promise<InodeRow> {
   const row = await findChild(q, parent, name);
@@ -33,12 +51,13 @@ export async function getDir(q: Reader, ino: number): Promise<InodeRow> {
   return row;
 }
 
+/** Writes without waiting (runLater): the callers checked that the name is free, or present. */
 export async function insertEntry(tx: Tx, parent: number, name: string, ino: number, type: number): Promise<void> {
-  await tx.run('INSERT INTO dentries (parent, name, ino, type) VALUES (?, ?, ?, ?)', [parent, name, ino, type]);
+  tx.runLater('INSERT INTO dentries (parent, name, ino, type) VALUES (?, ?, ?, ?)', [parent, name, ino, type]);
 }
 
 export async function deleteEntry(tx: Tx, parent: number, name: string): Promise<void> {
-  await tx.run('DELETE FROM dentries WHERE parent = ? AND name = ?', [parent, name]);
+  tx.runLater('DELETE FROM dentries WHERE parent = ? AND name = ?', [parent, name]);
 }
 
 export async function isEmptyDir(q: Reader, ino: number): Promise<boolean> {

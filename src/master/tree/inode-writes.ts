@@ -1,7 +1,7 @@
 /**
  * The small writes to `inodes` that several operations share: inserting a row, moving a
  * directory's mtime/ctime and link count, adding or dropping a link. Each is one UPDATE by
- * primary key.
+ * primary key, after the caller's checks: sent with `runLater` (nothing waits for its answer).
  */
 import type { Tx } from '../db/engine.js';
 import { freeInode } from './free-inode.js';
@@ -17,12 +17,12 @@ const COLUMN_LIST = INODE_COLUMNS.split(', ');
 const INSERT_SQL = `INSERT INTO inodes (${INODE_COLUMNS}) VALUES (${COLUMN_LIST.map(() => '?').join(', ')})`;
 
 export async function insertInode(tx: Tx, row: InodeRow): Promise<void> {
-  await tx.run(INSERT_SQL, COLUMN_LIST.map((c) => row[c] ?? null));
+  tx.runLater(INSERT_SQL, COLUMN_LIST.map((c) => row[c] ?? null));
 }
 
 /** Writes every mutable column of `row` back (setattr builds the whole new row first). */
 export async function updateInode(tx: Tx, row: InodeRow): Promise<void> {
-  await tx.run(
+  tx.runLater(
     `UPDATE inodes SET mode = ?, uid = ?, gid = ?, nlink = ?, size = ?, atime_s = ?, atime_ns = ?,
        mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?`,
     [row.mode, row.uid, row.gid, row.nlink, row.size, row.atime_s, row.atime_ns, row.mtime_s, row.mtime_ns,
@@ -32,18 +32,24 @@ export async function updateInode(tx: Tx, row: InodeRow): Promise<void> {
 
 /**
  * A directory's entries changed: mtime and ctime to `now`, link count moved by `nlinkDelta`,
- * change_seq + 1. Called once per directory per changing call.
+ * change_seq + 1. Called once per directory per changing call, with the directory's row as the
+ * same transaction read it; answers the row as written, which the call answers as the directory's
+ * attributes (no read back: on PostgreSQL that would be one more round trip).
  */
-export async function touchDir(tx: Tx, ino: number, now: Timespec, nlinkDelta = 0): Promise<void> {
-  await tx.run(
+export async function touchDir(tx: Tx, dir: InodeRow, now: Timespec, nlinkDelta = 0): Promise<InodeRow> {
+  const ino = dir.ino;
+  tx.runLater(
     'UPDATE inodes SET nlink = nlink + ?, mtime_s = ?, mtime_ns = ?, ctime_s = ?, ctime_ns = ?, change_seq = change_seq + 1 WHERE ino = ?',
     [nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, ino],
   );
+  return {
+    ...dir, nlink: dir.nlink + nlinkDelta, mtime_s: now.sec, mtime_ns: now.nsec, ctime_s: now.sec, ctime_ns: now.nsec, change_seq: dir.change_seq + 1,
+  };
 }
 
 /** An inode's metadata changed without a content change: only ctime moves. */
 export async function touchCtime(tx: Tx, ino: number, now: Timespec, nlinkDelta = 0): Promise<void> {
-  await tx.run('UPDATE inodes SET nlink = nlink + ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?', [
+  tx.runLater('UPDATE inodes SET nlink = nlink + ?, ctime_s = ?, ctime_ns = ? WHERE ino = ?', [
     nlinkDelta, now.sec, now.nsec, ino,
   ]);
 }

@@ -3,7 +3,6 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { Reader, Tx } from '../db/engine.js';
 import { getInode, nowTimespec, rowToAttr } from './inode-row.js';
-import { getattr } from './attr.js';
 import { PATH_MAX } from '../../common/ids.js';
 import { rejectDots, type Cred } from './checks.js';
 import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
@@ -34,10 +33,10 @@ export async function link(tx: Tx, ino: number, newParent: number, newName: stri
   const now = nowTimespec();
   await insertEntry(tx, dir.ino, newName, src.ino, src.type);
   await touchCtime(tx, src.ino, now, 1);
-  await touchDir(tx, dir.ino, now);
+  const touched = await touchDir(tx, dir, now);
   return {
     attr: rowToAttr({ ...src, nlink: src.nlink + 1, ctime_s: now.sec, ctime_ns: now.nsec }),
-    newParentAttr: await getattr(tx, dir.ino),
+    newParentAttr: rowToAttr(touched),
   };
 }
 
@@ -52,8 +51,8 @@ export async function symlink(tx: Tx, parent: number, name: string, target: stri
   const { dir, existing } = await prepareCreate(tx, parent, name, cred);
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
-  const row = await createInode(tx, dir, name, { type: fst.FileType.SYMLINK, mode: 0o777, size, target }, cred, stampTime(stamp), stamp?.ino);
-  return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
+  const made = await createInode(tx, dir, name, { type: fst.FileType.SYMLINK, mode: 0o777, size, target }, cred, stampTime(stamp), stamp?.ino);
+  return { attr: rowToAttr(made.row), parentAttr: rowToAttr(made.dir) };
 }
 
 /** readlink: the target of a symlink; EINVAL for anything else. */

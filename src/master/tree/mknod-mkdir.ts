@@ -3,10 +3,10 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import type { Tx } from '../db/engine.js';
 import { nowTimespec, rowToAttr } from './inode-row.js';
-import { getattr } from './attr.js';
 import { S_ISGID, S_ISUID, isDots, rejectDots, type Cred } from './checks.js';
 import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
 import { stampTime, type Stamp } from './stamp.js';
+import { peekIno } from './counters.js';
 
 const MKNOD_TYPES: ReadonlySet<number> = new Set([
   fst.FileType.REGULAR, fst.FileType.FIFO, fst.FileType.CHAR_DEVICE, fst.FileType.BLOCK_DEVICE, fst.FileType.SOCKET,
@@ -33,6 +33,9 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
   if (!MKNOD_TYPES.has(a.type)) throw new FsError('EINVAL', `mknod cannot create file type ${a.type}`);
   // "." and ".." always name a directory: open(".", O_CREAT) is EISDIR, with O_EXCL EEXIST.
   if (isDots(a.name)) rejectDots(a.name, a.exclusive ? 'EEXIST' : 'EISDIR', 'mknod');
+  // The next inode number is read beside the directory and the name (PostgreSQL: one round trip).
+  const nextIno = peekIno(tx);
+  nextIno.catch(() => undefined); // not needed when the name exists or a check fails
   const { dir, existing } = await prepareCreate(tx, a.parent, a.name, cred);
   if (existing) {
     if (a.exclusive) throw new FsError('EEXIST', `${JSON.stringify(a.name)} exists in directory ${dir.ino}`);
@@ -42,8 +45,8 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
   }
   checkCreateAccess(dir, cred);
   const isDevice = a.type === fst.FileType.CHAR_DEVICE || a.type === fst.FileType.BLOCK_DEVICE;
-  const row = await createInode(tx, dir, a.name, { type: a.type, mode: a.mode, rdev: isDevice ? a.rdev : 0 }, cred, nowTimespec());
-  return { attr: rowToAttr(row), created: true, parentAttr: await getattr(tx, dir.ino) };
+  const made = await createInode(tx, dir, a.name, { type: a.type, mode: a.mode, rdev: isDevice ? a.rdev : 0 }, cred, nowTimespec(), undefined, nextIno);
+  return { attr: rowToAttr(made.row), created: true, parentAttr: rowToAttr(made.dir) };
 }
 
 /** mkdir: a new empty directory (nlink 2); the parent gains a link for the new "..". */
@@ -53,6 +56,6 @@ export async function mkdir(tx: Tx, parent: number, name: string, mode: number, 
   if (existing) throw new FsError('EEXIST', `${JSON.stringify(name)} exists in directory ${dir.ino}`);
   checkCreateAccess(dir, cred);
   // Linux ignores setuid and setgid in mkdir's mode; setgid comes only from the parent.
-  const row = await createInode(tx, dir, name, { type: fst.FileType.DIRECTORY, mode: mode & ~(S_ISGID | S_ISUID) }, cred, stampTime(stamp), stamp?.ino);
-  return { attr: rowToAttr(row), parentAttr: await getattr(tx, dir.ino) };
+  const made = await createInode(tx, dir, name, { type: fst.FileType.DIRECTORY, mode: mode & ~(S_ISGID | S_ISUID) }, cred, stampTime(stamp), stamp?.ino);
+  return { attr: rowToAttr(made.row), parentAttr: rowToAttr(made.dir) };
 }

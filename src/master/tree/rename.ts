@@ -8,11 +8,10 @@ import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { Tx } from '../db/engine.js';
 import { rowToAttr, type InodeRow } from './inode-row.js';
-import { getattr } from './attr.js';
 import {
   MAY_EXEC, MAY_WRITE, checkAccess, checkName, checkSticky, isDots, rejectDots, type Cred,
 } from './checks.js';
-import { deleteEntry, findChild, getChild, getDir, insertEntry, isEmptyDir, parentOf } from './entries.js';
+import { deleteEntry, getDirAndChild, insertEntry, isEmptyDir, parentOf } from './entries.js';
 import { freeInode } from './free-inode.js';
 import { dropLink, touchCtime, touchDir } from './inode-writes.js';
 import { checkExpected, stampTime, type Stamp } from './stamp.js';
@@ -70,13 +69,16 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
   rejectDots(a.name, 'EBUSY', 'rename');
   if (isDots(a.newName)) rejectDots(a.newName, a.noReplace ? 'EEXIST' : 'EBUSY', 'rename');
 
-  const srcDir = await getDir(tx, a.parent);
-  const dstDir = a.newParent === a.parent ? srcDir : await getDir(tx, a.newParent);
+  // Both directories with both names, asked at once (on PostgreSQL one round trip for the two).
+  const [src, dst] = await Promise.all([getDirAndChild(tx, a.parent, a.name), getDirAndChild(tx, a.newParent, a.newName)]);
+  const srcDir = src.dir;
+  const dstDir = dst.dir;
   checkAccess(srcDir, cred, MAY_EXEC);
   checkAccess(dstDir, cred, MAY_EXEC);
-  const moved = await getChild(tx, srcDir.ino, a.name);
+  const moved = src.child;
+  if (!moved) throw new FsError('ENOENT', `no entry ${JSON.stringify(a.name)} in directory ${srcDir.ino}`);
   checkExpected(stamp, moved);
-  const target = await findChild(tx, dstDir.ino, a.newName);
+  const target = dst.child;
   // POSIX: two names of the same inode: rename does nothing and succeeds.
   if (target?.ino === moved.ino) return { parentAttr: rowToAttr(srcDir), newParentAttr: rowToAttr(dstDir), replaced: false };
   if (target && a.noReplace) throw new FsError('EEXIST', `${JSON.stringify(a.newName)} exists in directory ${dstDir.ino}`);
@@ -116,15 +118,14 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
   await deleteEntry(tx, srcDir.ino, a.name);
   await insertEntry(tx, dstDir.ino, a.newName, moved.ino, moved.type);
   if (movedIsDir && crossDir) {
-    await tx.run('UPDATE inodes SET parent = ? WHERE ino = ?', [dstDir.ino, moved.ino]);
+    tx.runLater('UPDATE inodes SET parent = ? WHERE ino = ?', [dstDir.ino, moved.ino]);
   }
   await touchCtime(tx, moved.ino, now);
   if (!crossDir) {
-    await touchDir(tx, srcDir.ino, now, srcDelta + dstDelta);
-    const dirAttr = await getattr(tx, srcDir.ino);
+    const dirAttr = rowToAttr(await touchDir(tx, srcDir, now, srcDelta + dstDelta));
     return { parentAttr: dirAttr, newParentAttr: dirAttr, replaced: target !== undefined };
   }
-  await touchDir(tx, srcDir.ino, now, srcDelta);
-  await touchDir(tx, dstDir.ino, now, dstDelta);
-  return { parentAttr: await getattr(tx, srcDir.ino), newParentAttr: await getattr(tx, dstDir.ino), replaced: target !== undefined };
+  const srcAfter = await touchDir(tx, srcDir, now, srcDelta);
+  const dstAfter = await touchDir(tx, dstDir, now, dstDelta);
+  return { parentAttr: rowToAttr(srcAfter), newParentAttr: rowToAttr(dstAfter), replaced: target !== undefined };
 }

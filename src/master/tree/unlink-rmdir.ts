@@ -3,8 +3,7 @@ import { fst } from '../../proto-gen/fst.js';
 import { FsError } from '../../common/errors/errno.js';
 import { ROOT_INO } from '../../common/ids.js';
 import type { Tx } from '../db/engine.js';
-import type { InodeRow } from './inode-row.js';
-import { getattr } from './attr.js';
+import { rowToAttr, type InodeRow } from './inode-row.js';
 import { MAY_EXEC, MAY_WRITE, checkAccess, checkName, checkSticky, rejectDots, type Cred } from './checks.js';
 import { deleteEntry, getChild, getDir, isEmptyDir } from './entries.js';
 import { freeInode } from './free-inode.js';
@@ -47,9 +46,9 @@ export async function unlink(tx: Tx, parent: number, name: string, cred: Cred | 
   if (victim.type === fst.FileType.DIRECTORY) throw new FsError('EISDIR', `${JSON.stringify(name)} is a directory`);
   const now = stampTime(stamp);
   await deleteEntry(tx, dir.ino, name);
-  await touchDir(tx, dir.ino, now);
+  const touched = await touchDir(tx, dir, now);
   const nlink = await dropLink(tx, victim, now, keepIno);
-  return { nlink, parentAttr: await getattr(tx, dir.ino) };
+  return { nlink, parentAttr: rowToAttr(touched) };
 }
 
 /** rmdir: removes an empty directory; its parent loses the link its ".." held. */
@@ -65,7 +64,7 @@ export async function rmdir(tx: Tx, parent: number, name: string, cred: Cred | u
   if (victim.ino === ROOT_INO) throw new FsError('EBUSY', 'the root directory cannot be removed');
   if (!(await isEmptyDir(tx, victim.ino))) throw new FsError('ENOTEMPTY', `directory ${JSON.stringify(name)} is not empty`);
   await deleteEntry(tx, dir.ino, name);
-  await touchDir(tx, dir.ino, stampTime(stamp), -1);
+  const touched = await touchDir(tx, dir, stampTime(stamp), -1);
   await freeInode(tx, victim);
-  return { parentAttr: await getattr(tx, dir.ino) };
+  return { parentAttr: rowToAttr(touched) };
 }
