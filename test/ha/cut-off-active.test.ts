@@ -69,13 +69,13 @@ describe('several masters: the active one cut off by the network', () => {
     mount = await FuseMount.start(cluster.masterList);
     scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
     const work = await CopyAndWrite.start(mount.dir, scratch);
-    expect(work.running, 'both jobs running at the cut').toBe(true);
+    expect(work.running, `both jobs running at the cut (${work.describe()})`).toBe(true);
 
     const old = cluster.masters[0]!;
     await lab.cut(0);
     const after = await cluster.waitForActive(second!, 10_000);
     expect(after.masters.find((m) => m.role === 'active')!.epoch).toBeGreaterThan(epochBefore);
-    expect(work.anyRunning, 'the workload still running at the takeover').toBe(true);
+    expect(work.anyRunning, `the workload still running at the takeover (${work.describe()})`).toBe(true);
 
     // The cut-off master fenced itself (stopped serving) before the other took the lease.
     const fencedAt = loggedAt(old, 'lost the master lease: this master stops serving');

@@ -39,12 +39,12 @@ describe('several masters: the active one killed under a copy and a large write'
     mount = await FuseMount.start(cluster.masterList);
     scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
     const work = await CopyAndWrite.start(mount.dir, scratch);
-    expect(work.running, 'both jobs running at the kill').toBe(true);
+    expect(work.running, `both jobs running at the kill (${work.describe()})`).toBe(true);
 
     await cluster.masters[0]!.kill();
     const after = await cluster.waitForActive(second!, 10_000);
     expect(after.masters.find((m) => m.role === 'active')!.epoch).toBeGreaterThan(epochBefore);
-    expect(work.anyRunning, 'the workload still running at the takeover').toBe(true);
+    expect(work.anyRunning, `the workload still running at the takeover (${work.describe()})`).toBe(true);
 
     await work.finish();
   });
