@@ -84,6 +84,9 @@ export class HaCluster {
       '--data', join(this.root, `m${i}`), '--meta', this.o.masterMeta(i), '--listen', listen, ...(this.o.tls ? [] : ['--insecure']),
       '--replication', String(this.o.replication), '--master-lease-ms', String(this.o.masterLeaseMs),
       '--heartbeat-interval-ms', '500', '--dead-after-ms', '3000', '--gc-interval-ms', '1000',
+      // Chunk leases of 10 s instead of 60: a takeover waits out the old master's leases of the
+      // chunks being written (as a restart does), and the tests write across a takeover.
+      '--lease-ms', '10000',
     ], {}, ready, this.o.masterPrefix(i));
   }
 
