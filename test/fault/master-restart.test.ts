@@ -12,61 +12,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FuseMount } from '../helpers/fuse-mount.js';
+import { collectFailures, FSYNC_WORKLOAD } from '../helpers/fsync-workload.js';
 import { startProcessCluster, type ProcessCluster } from '../helpers/process-cluster.js';
 
 const FILES = 300;
 
-/**
- * The workload (a separate node process, sync fs calls as a plain program makes them): for each
- * file, random 1-8 KiB written first to a local reference copy, then to the mount: open, write,
- * fsync, close. The name goes to stdout only after fsync succeeded. A failed attempt is reported on
- * stderr as one JSON line and retried (up to 10 times, 500 ms apart); a file that never succeeds
- * ends the workload with exit code 1.
- */
-const WORKLOAD = String.raw`
-const fs = require('node:fs');
-const { join } = require('node:path');
-const { randomBytes, randomInt } = require('node:crypto');
-const [dir, refDir, count] = [process.argv[2], process.argv[3], Number(process.argv[4])];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-(async () => {
-  for (let i = 0; i < count; i++) {
-    const name = 'f' + String(i).padStart(4, '0');
-    const data = randomBytes(1024 + randomInt(7 * 1024 + 1));
-    fs.writeFileSync(join(refDir, name), data);
-    let ok = false;
-    for (let attempt = 1; attempt <= 10 && !ok; attempt++) {
-      let fd;
-      try {
-        fd = fs.openSync(join(dir, name), 'w');
-        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
-        fs.fsyncSync(fd);
-        ok = true;
-        process.stdout.write(name + '\n');
-      } catch (e) {
-        process.stderr.write(JSON.stringify({ name, attempt, op: 'write', code: e.code, message: e.message }) + '\n');
-      } finally {
-        if (fd !== undefined) {
-          try { fs.closeSync(fd); } catch (e) {
-            process.stderr.write(JSON.stringify({ name, attempt, op: 'close', code: e.code, message: e.message }) + '\n');
-          }
-        }
-      }
-      if (!ok) await sleep(500);
-    }
-    if (!ok) { process.stderr.write(JSON.stringify({ name, gaveUp: true }) + '\n'); process.exit(1); }
-  }
-})();
-`;
 
-interface Failure {
-  name: string;
-  attempt?: number;
-  op?: string;
-  code?: string;
-  message?: string;
-  gaveUp?: boolean;
-}
 
 describe('fault: master killed and restarted under a small-file workload', () => {
   let cluster: ProcessCluster | undefined;
@@ -92,23 +43,16 @@ describe('fault: master killed and restarted under a small-file workload', () =>
     const mount = await FuseMount.start(cluster.masterAddress);
     mounts.push(mount);
     ref = await mkdtemp(join(tmpdir(), 'fst-ref-'));
-    await writeFile(join(ref, 'workload.cjs'), WORKLOAD);
+    await writeFile(join(ref, 'workload.cjs'), FSYNC_WORKLOAD);
     await mkdir(mount.path('w'));
     await mkdir(join(ref, 'files'));
 
-    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), String(FILES)], {
+    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), String(FILES), join(ref, 'stop'), join(ref, 'pause'), '10'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     workloadPid = child.pid;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const failures: Failure[] = [];
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      try {
-        failures.push(JSON.parse(l) as Failure);
-      } catch {
-        failures.push({ name: '?', message: l });
-      }
-    });
+    const failures = collectFailures(child.stderr!);
     const recorded: string[] = [];
     let backAt = -1; // index in `recorded` when the master was back
     let restart: Promise<void> | undefined;

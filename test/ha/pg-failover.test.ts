@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
+import { collectFailures, FSYNC_WORKLOAD } from '../helpers/fsync-workload.js';
 import { PgFailoverCluster, type NodeName } from '../helpers/pg-failover.js';
 import { waitFor } from '../helpers/probes.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
@@ -25,59 +26,7 @@ const KILL_AT = 60;
 /** Files fsynced after each promotion before the test goes on. */
 const AFTER = 50;
 
-/**
- * The workload (a separate node process, sync fs calls as a plain program makes them): each file,
- * random 1-8 KiB, is written to a local reference copy, then to the mount (open, write, fsync,
- * close); its name goes to stdout only after fsync succeeded. A failed attempt is one JSON line on
- * stderr and is retried (up to 20 times, 500 ms apart); a file that never succeeds ends the
- * workload with exit code 1. It ends (code 0) before the next file once a file named stop exists,
- * and waits while one named pause does.
- */
-const WORKLOAD = String.raw`
-const fs = require('node:fs');
-const { join } = require('node:path');
-const { randomBytes, randomInt } = require('node:crypto');
-const [dir, refDir, stopFile, pauseFile] = [process.argv[2], process.argv[3], process.argv[4], process.argv[5]];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-(async () => {
-  for (let i = 0; !fs.existsSync(stopFile); i++) {
-    while (fs.existsSync(pauseFile)) await sleep(100);
-    const name = 'f' + String(i).padStart(4, '0');
-    const data = randomBytes(1024 + randomInt(7 * 1024 + 1));
-    fs.writeFileSync(join(refDir, name), data);
-    let ok = false;
-    for (let attempt = 1; attempt <= 20 && !ok; attempt++) {
-      let fd;
-      try {
-        fd = fs.openSync(join(dir, name), 'w');
-        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
-        fs.fsyncSync(fd);
-        ok = true;
-        process.stdout.write(name + '\n');
-      } catch (e) {
-        process.stderr.write(JSON.stringify({ name, attempt, op: 'write', code: e.code, message: e.message }) + '\n');
-      } finally {
-        if (fd !== undefined) {
-          try { fs.closeSync(fd); } catch (e) {
-            process.stderr.write(JSON.stringify({ name, attempt, op: 'close', code: e.code, message: e.message }) + '\n');
-          }
-        }
-      }
-      if (!ok) await sleep(500);
-    }
-    if (!ok) { process.stderr.write(JSON.stringify({ name, gaveUp: true }) + '\n'); process.exit(1); }
-  }
-})();
-`;
 
-interface Failure {
-  name: string;
-  attempt?: number;
-  op?: string;
-  code?: string;
-  message?: string;
-  gaveUp?: boolean;
-}
 
 describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload', () => {
   const cleanup = new Cleanup();
@@ -93,23 +42,16 @@ describe('ha: PostgreSQL failover (pg_auto_failover) under a small-file workload
     const mount = cleanup.stops(await FuseMount.start(cluster.masterAddress, ['--master-timeout', '2']));
     const ref = await mkdtemp(join(tmpdir(), 'fst-ref-'));
     cleanup.add(() => rm(ref, { recursive: true, force: true }));
-    await writeFile(join(ref, 'workload.cjs'), WORKLOAD);
+    await writeFile(join(ref, 'workload.cjs'), FSYNC_WORKLOAD);
     await mkdir(mount.path('w'));
     await mkdir(join(ref, 'files'));
 
-    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), join(ref, 'stop'), join(ref, 'pause')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ref, 'workload.cjs'), mount.path('w'), join(ref, 'files'), '0', join(ref, 'stop'), join(ref, 'pause'), '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.add(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const failures: Failure[] = [];
-    createInterface({ input: child.stderr }).on('line', (l) => {
-      try {
-        failures.push(JSON.parse(l) as Failure);
-      } catch {
-        failures.push({ name: '?', message: l });
-      }
-    });
+    const failures = collectFailures(child.stderr!);
     const recorded: { name: string; at: number }[] = [];
     createInterface({ input: child.stdout }).on('line', (name) => recorded.push({ name, at: Date.now() }));
     const summary = (): string => `failures: ${JSON.stringify(failures.slice(0, 20))}`;
