@@ -7,9 +7,10 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Reader, Row, SqlParams, SqlValue } from '../../src/master/db/engine.js';
+import type { Reader } from '../../src/master/db/engine.js';
+import { PgConnection } from '../../src/master/db/postgres.js';
+import { PG_TYPES } from '../../src/master/db/postgres-types.js';
 import { SqliteConnection } from '../../src/master/db/sqlite.js';
-import { toPostgres } from '../../src/master/db/sql-translate.js';
 
 /** A test's reader of the master's metadata. */
 export interface MetaReader extends Reader {
@@ -30,43 +31,17 @@ export async function openDb(cluster: MetaLocation): Promise<MetaReader> {
   return db;
 }
 
-/** int8 (20) and numeric (1700: SUM of BIGINT) as numbers, as the engine reads them. */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-class PgReader implements MetaReader {
-  private constructor(private readonly client: pg.Client) {}
+/** The engine's own statement runner (translation included) on a client of the test's. */
+class PgReader extends PgConnection implements MetaReader {
+  private constructor(private readonly client: pg.Client) {
+    super(client);
+  }
 
   static async open(url: string): Promise<PgReader> {
-    const client = new pg.Client({ connectionString: url, types: TYPES, application_name: 'fst-test-reader' });
+    const client = new pg.Client({ connectionString: url, types: PG_TYPES, application_name: 'fst-test-reader' });
     await client.connect();
     client.on('error', () => undefined); // a lost connection fails the next query, which reports it
     return new PgReader(client);
-  }
-
-  private async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
-    const text = toPostgres(sql);
-    return array ? this.client.query({ text, values: params, rowMode: 'array' }) : this.client.query({ text, values: params });
-  }
-
-  async get<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return (await this.query(sql, params, false)).rows[0] as T | undefined;
-  }
-
-  async all<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return (await this.query(sql, params, false)).rows as T[];
-  }
-
-  async getRaw(sql: string, params: SqlParams = []): Promise<SqlValue[] | undefined> {
-    return (await this.query(sql, params, true)).rows[0] as SqlValue[] | undefined;
-  }
-
-  async allRaw(sql: string, params: SqlParams = []): Promise<SqlValue[][]> {
-    return (await this.query(sql, params, true)).rows as SqlValue[][];
   }
 
   close(): Promise<void> {

@@ -77,8 +77,8 @@ interface Queryable {
   query(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult>;
 }
 
-/** The master's statements on a node-pg client or pool. */
-class PgConnection implements SqlConnection {
+/** The master's statements on a node-pg client or pool (also what the tests read the metadata with). */
+export class PgConnection implements SqlConnection {
   constructor(protected readonly q: Queryable) {}
 
   protected async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
