@@ -255,11 +255,21 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   const stop = (signal?: string): Promise<void> => lifecycle.stop(shutdown, signal);
   // Fenced: stop serving at once (before the database could let another master take over), then
   // drain what is left; no metadata transaction can commit any more (guardWrites).
-  ha?.lease.onLost((why) => {
+  let fenced = false;
+  const fence = (why: string, reason: string): void => {
+    if (fenced) return;
+    fenced = true;
     server.forceShutdown();
     // A master cut off from the database may never finish draining (its statements hang): bounded.
-    const drained = stop('lease lost').catch(() => undefined);
+    const drained = stop(reason).catch(() => undefined);
     void Promise.race([drained, new Promise((r) => setTimeout(r, FENCED_DRAIN_MS))]).then(() => opts.onFenced?.(why));
+  };
+  ha?.lease.onLost((why) => fence(why, 'lease lost'));
+  // PostgreSQL could not take a commit: it is behind the master's working copy, which must be
+  // loaded again (db/pg-working-copy.ts): the same stop and start as a lost lease.
+  db.engine.onFailed?.((e) => {
+    log.warn('the metadata database fell behind this master; starting again from it', { err: e.message });
+    fence(e.message, 'metadata database lost');
   });
   return {
     address, metricsAddress: metricsServer?.address, db, adminCredentials: security?.adminCredentialsPath, stop, closed: () => lifecycle.closed(), [Symbol.asyncDispose]: () => stop(),

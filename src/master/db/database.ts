@@ -43,14 +43,18 @@ export class MasterDb {
 
   static async open(opts: MasterDbOptions): Promise<MasterDb> {
     const engine = opts.meta
-      ? await (await import('./postgres.js')).PostgresEngine.open({ url: opts.meta, defaultReplication: opts.defaultReplication, log: opts.log })
+      ? await (await import('./pg-working-copy.js')).PgWorkingCopyEngine.open({ url: opts.meta, dataDir: opts.dataDir, defaultReplication: opts.defaultReplication, log: opts.log })
       : await SqliteEngine.open(opts);
     return MasterDb.on(engine);
   }
 
   /** A MasterDb on an engine already open (tests). */
   static on(engine: MetaEngine): MasterDb {
-    return new MasterDb(engine, engine.reader, new WriteQueue(engine.writer, engine.syncLog, () => engine.committed()));
+    const syncLog = engine.syncLog;
+    const afterCommit = engine.persist
+      ? (durable: boolean) => engine.persist!(durable)
+      : syncLog && ((durable: boolean) => (durable ? syncLog() : undefined));
+    return new MasterDb(engine, engine.reader, new WriteQueue(engine.writer, afterCommit, () => engine.committed(), engine.persist !== undefined));
   }
 
   /** The database was made by this open (a namespace nobody used before). */

@@ -63,6 +63,16 @@ export interface EngineWriter extends SqlConnection {
   rollbackToSavepoint(): Promise<void>;
 }
 
+/** What a master's transactions check its lease with (master/ha/active-master.ts). */
+export interface WriteGuard {
+  /** Statements after BEGIN whose last finds one row while the lease is this master's. */
+  sql: () => string;
+  /** The same, raising SQLSTATE LEASE_LOST (master/ha/lease-table.ts) instead of finding no row. */
+  requiredSql: () => string;
+  /** What a refused transaction fails with (and the lease is given up). */
+  refused: () => Error;
+}
+
 export interface MetaEngine {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the metadata lives, for logs (a file path or a URL without its password). */
@@ -76,6 +86,15 @@ export interface MetaEngine {
    * (SQLite with sync=full; PostgreSQL with its default synchronous_commit=on).
    */
   readonly syncLog?: () => Promise<void>;
+  /**
+   * Called by the writer queue right after each COMMIT; the group's mutations are acknowledged once
+   * it resolves (`durable`: the group holds one an fsync waits for). The PostgreSQL engine sends the
+   * commit's changes to the database there (pg-working-copy.ts). Absent: acknowledged at COMMIT
+   * (after `syncLog` for a durable group).
+   */
+  persist?(durable: boolean): Promise<void>;
+  /** Runs `listener` once if the engine can no longer serve (the master must start again). */
+  onFailed?(listener: (e: Error) => void): void;
   /** Called by the writer queue after each COMMIT (PostgreSQL: moves `dataVersion`). */
   committed(): void;
   /** The schema version of the metadata (SQLite: PRAGMA user_version). */
@@ -84,7 +103,7 @@ export interface MetaEngine {
    * Several masters on one database (PostgreSQL only, master/ha/): every transaction of the writer
    * runs `guard.sql()` right after BEGIN and is refused with `guard.refused()` unless it finds a row.
    */
-  guardWrites?(guard: { sql: () => string; refused: () => Error }): void;
+  guardWrites?(guard: WriteGuard): void;
   /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file; PostgreSQL: a dump, dump-format.ts). */
   snapshot(dest: string): Promise<void>;
   close(): Promise<void>;

@@ -21,6 +21,7 @@
 import pg from 'pg';
 import { FsError } from '../../common/errors/errno.js';
 import type { Logger } from '../../common/log/logger.js';
+import type { WriteGuard as EngineWriteGuard } from './engine.js';
 import { connectionLost, MetaUnavailableError, TransactionAbortedError } from './pg-errors.js';
 import type { PrimaryLocator } from './pg-primary.js';
 import { WriteBatch } from './pg-write-batch.js';
@@ -43,10 +44,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** What a guarded transaction runs after BEGIN, and the error it fails with when that finds no row. */
-export interface WriteGuard {
-  sql: () => string;
-  refused: () => Error;
-}
+export type WriteGuard = Pick<EngineWriteGuard, 'sql' | 'refused'>;
 
 export class WriterSession {
   private client: pg.Client | undefined;

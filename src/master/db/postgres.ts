@@ -214,24 +214,16 @@ export class PostgresEngine implements MetaEngine {
   }
 
   static async open(opts: PostgresEngineOptions): Promise<PostgresEngine> {
-    const locator = new PrimaryLocator(parsePgTargets(opts.url), { types: PG_TYPES }, opts.log);
-    const answerTimeoutMs = opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
-    const session = new WriterSession(locator, opts.log, answerTimeoutMs);
-    try {
-      const created = await ensureSchema(await session.connection(), opts.defaultReplication);
-      const readers = new PrimaryReaders(locator, opts.readers ?? READERS, answerTimeoutMs);
-      return new PostgresEngine(new PgWriter(session), readers, redactUrl(opts.url), created, opts.url);
-    } catch (e) {
-      await session.close().catch(() => undefined);
-      throw e;
-    }
+    const { session, locator, created } = await openPostgres(opts);
+    const readers = new PrimaryReaders(locator, opts.readers ?? READERS, opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
+    return new PostgresEngine(new PgWriter(session), readers, redactUrl(opts.url), created, opts.url);
   }
 
   committed(): void {
     this.commits++;
   }
 
-  guardWrites(guard: { sql: () => string; refused: () => Error }): void {
+  guardWrites(guard: WriteGuard): void {
     this.writer.guardWrites(guard);
   }
 
@@ -247,6 +239,18 @@ export class PostgresEngine implements MetaEngine {
   async close(): Promise<void> {
     await this.reader.close().catch(() => undefined);
     await this.writer.end();
+  }
+}
+
+/** The writer's session on the database at `opts.url`, with the schema made or checked; `created`: made now. */
+export async function openPostgres(opts: PostgresEngineOptions): Promise<{ session: WriterSession; locator: PrimaryLocator; created: boolean }> {
+  const locator = new PrimaryLocator(parsePgTargets(opts.url), { types: PG_TYPES }, opts.log);
+  const session = new WriterSession(locator, opts.log, opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
+  try {
+    return { session, locator, created: await ensureSchema(await session.connection(), opts.defaultReplication) };
+  } catch (e) {
+    await session.close().catch(() => undefined);
+    throw e;
   }
 }
 

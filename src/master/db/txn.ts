@@ -5,7 +5,9 @@
  * back alone) while they share one fsync (group commit). A mutation is acknowledged only after the
  * COMMIT that holds it succeeded; a durable one (what an fsync waits for) only once that commit is
  * also on disk: the queue then syncs the write-ahead log (`syncLog`) after the COMMIT, one sync for
- * every durable mutation of the group, while the next group already runs.
+ * every durable mutation of the group, while the next group already runs. An engine may also hold
+ * every group's acknowledgement until its commit is elsewhere (`afterCommit`: the PostgreSQL
+ * engine's write-behind), the next group running meanwhile all the same.
  */
 import type { EngineWriter, Tx } from './engine.js';
 
@@ -25,10 +27,16 @@ export class WriteQueue {
 
   constructor(
     private readonly conn: EngineWriter,
-    /** Makes every commit so far durable (fsync of the log); absent when every commit already is. */
-    private readonly syncLog?: () => Promise<void>,
+    /**
+     * Run after each COMMIT (`durable`: the group holds a durable mutation that succeeded); the
+     * group is acknowledged when what it answers resolves (SQLite: the fsync of its log, for a
+     * durable group; PostgreSQL: the commit in the database). Undefined: acknowledged at once.
+     */
+    private readonly afterCommit?: (durable: boolean) => Promise<void> | undefined,
     /** Told after each COMMIT (the engine's data version). */
     private readonly onCommit: () => void = () => undefined,
+    /** A failed afterCommit fails every mutation of the group, not only the durable ones (PostgreSQL). */
+    private readonly afterCommitHoldsAll = false,
   ) {}
 
   /**
@@ -42,10 +50,10 @@ export class WriteQueue {
     });
   }
 
-  /** Log syncs under way. */
+  /** afterCommit's waits under way. */
   private readonly syncs = new Set<Promise<void>>();
 
-  /** Resolves when no mutation is queued or running, nor any log sync (for shutdown). */
+  /** Resolves when no mutation is queued or running, nor any afterCommit wait (for shutdown). */
   async idle(): Promise<void> {
     if (this.running || this.queue.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await Promise.all([...this.syncs]);
@@ -98,15 +106,19 @@ export class WriteQueue {
         continue;
       }
       this.onCommit();
-      const settle = (syncError: unknown): void => group.forEach((p, i) => {
+      // A failed sync fails the durable mutations (SQLite: the others are committed all the same);
+      // a failed afterCommit of an engine that holds every acknowledgement (`all`) fails them all.
+      const settle = (syncError: unknown, all = false): void => group.forEach((p, i) => {
         const o = outcomes[i];
         if (!o?.ok) p.reject(o?.value);
-        else if (p.durable && syncError !== undefined) p.reject(syncError);
+        else if ((p.durable || all) && syncError !== undefined) p.reject(syncError);
         else p.resolve(o.value);
       });
-      if (this.syncLog && group.some((p, i) => p.durable && outcomes[i]?.ok)) {
-        // The next group may commit meanwhile; its durable mutations get a sync of their own.
-        const sync = this.syncLog().then(() => settle(undefined), (e: unknown) => settle(e ?? new Error('log sync failed')));
+      const durable = group.some((p, i) => p.durable && outcomes[i]?.ok);
+      const after = this.afterCommit?.(durable);
+      if (after) {
+        // The next group may commit meanwhile; it waits for an afterCommit of its own.
+        const sync = after.then(() => settle(undefined), (e: unknown) => settle(e ?? new Error('log sync failed'), this.afterCommitHoldsAll));
         this.syncs.add(sync);
         void sync.finally(() => this.syncs.delete(sync));
       } else {

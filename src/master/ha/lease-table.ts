@@ -35,12 +35,18 @@ export async function ensureLeaseTables(client: pg.Client): Promise<void> {
       address TEXT NOT NULL,
       started_at TIMESTAMPTZ NOT NULL,
       seen_at TIMESTAMPTZ NOT NULL)`);
+    // Raises (SQLSTATE LEASE_LOST) unless `ok`: a guard inside a transaction sent as one query.
+    await client.query(`CREATE OR REPLACE FUNCTION fst_require_lease(ok BOOLEAN) RETURNS VOID LANGUAGE plpgsql AS
+      $$BEGIN IF NOT ok THEN RAISE EXCEPTION 'the master lease is held by another master' USING ERRCODE = '${LEASE_LOST}'; END IF; END$$`);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
 }
+
+/** SQLSTATE of fst_require_lease's refusal (a class of its own, as PostgreSQL leaves to applications). */
+export const LEASE_LOST = 'F0L01';
 
 /** Takes the lease when it has expired; answers the new epoch, or undefined when another holds it. */
 export const TAKE_OVER = `UPDATE fst_master_lease
@@ -93,6 +99,17 @@ export function holderCheckSql(holder: string, epoch: number, idleMs: number): s
   if (!/^[0-9a-f-]{36}$/.test(holder) || !Number.isSafeInteger(epoch) || !Number.isSafeInteger(idleMs)) throw new Error('invalid lease holder, epoch or timeout');
   return `SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ` +
     `SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE`;
+}
+
+/**
+ * holderCheckSql for a transaction sent whole, BEGIN to COMMIT, in one query: the check raises
+ * (SQLSTATE LEASE_LOST) instead of answering no row, which aborts the transaction before its COMMIT.
+ * The lock it takes on the lease row holds a takeover back until that COMMIT.
+ */
+export function holderRequiredSql(holder: string, epoch: number): string {
+  // No idle timeout: a transaction sent whole is never left idle by its master.
+  const check = holderCheckSql(holder, epoch, 0).split('; ')[1];
+  return `SELECT fst_require_lease(EXISTS (${check}))`;
 }
 
 /** Every running master (seen within $1 ms), the active one first (for status). */

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/log/logger.js';
 import { LeaseConnection } from './lease-connection.js';
-import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderCheckSql } from './lease-table.js';
+import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderCheckSql, holderRequiredSql } from './lease-table.js';
 
 export interface MasterLeaseOptions {
   /** postgres:// URL of the metadata database. */
@@ -76,6 +76,11 @@ export class MasterLease {
   /** The statement every metadata transaction of this holder runs after BEGIN (see lease-table.ts). */
   holderCheck(): string {
     return holderCheckSql(this.holder, this.epochHeld, this.ttlMs);
+  }
+
+  /** The same check for a transaction sent in one query: it raises LEASE_LOST (lease-table.ts). */
+  holderRequired(): string {
+    return holderRequiredSql(this.holder, this.epochHeld);
   }
 
   /** Runs `fn` once when the lease is lost (not renewed in time, or taken); at once if it already was. */
