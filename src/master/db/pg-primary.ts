@@ -15,27 +15,12 @@ const CONNECT_TIMEOUT_MS = 5_000;
 export class PrimaryLocator {
   /** Index of the host that last took a connection. */
   private preferred = 0;
-  private relocating: Promise<void> | undefined;
 
   constructor(
     private readonly targets: PgTargets,
     private readonly config: Omit<pg.ClientConfig, 'connectionString'>,
     private readonly log?: Logger,
   ) {}
-
-  /** The single-host URL of the server last found usable (new reader connections go there). */
-  get current(): string {
-    return this.targets.urls[this.preferred]!;
-  }
-
-  /**
-   * The settings of a client of the server last found usable (the readers' connections). A read
-   * unanswered for `queryTimeoutMs` fails and destroys its connection (pipeline mode): a server cut off by
-   * the network sends no reset.
-   */
-  clientConfig(applicationName: string, queryTimeoutMs: number): pg.ClientConfig {
-    return { ...this.config, connectionString: this.current, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, query_timeout: queryTimeoutMs };
-  }
 
   /** Whether `client`'s server takes writes (when the URL asks for read-write; any server otherwise). */
   async usable(client: pg.ClientBase): Promise<boolean> {
@@ -70,18 +55,5 @@ export class PrimaryLocator {
       await client.end().catch(() => undefined);
     }
     throw new MetaUnavailableError(`no PostgreSQL server that takes writes (${why.join('; ')})`);
-  }
-
-  /**
-   * Looks for the usable host again, in the background (once at a time): a reader that found its
-   * host gone calls this so that the readers' next connections go to the new primary.
-   */
-  relocate(): void {
-    this.relocating ??= this.connect('fst-master-locate')
-      .then((c) => c.end())
-      .catch(() => undefined)
-      .finally(() => {
-        this.relocating = undefined;
-      });
   }
 }

@@ -84,26 +84,28 @@ export class PgWorkingCopyEngine implements MetaEngine {
   }
 
   static async open(opts: PgWorkingCopyOptions): Promise<PgWorkingCopyEngine> {
-    const { session, locator, created } = await openPostgres(opts);
+    const { client, locator, created } = await openPostgres(opts);
     const dir = join(opts.dataDir, 'pg-working-copy');
     let copy: SqliteEngine | undefined;
+    let behind: PgWriteBehind | undefined;
     try {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       copy = await SqliteEngine.open({ dataDir: dir, defaultReplication: opts.defaultReplication });
       await copy.writer.exec('PRAGMA synchronous = OFF;'); // PostgreSQL is what lasts
       const shapes = await tableShapes(copy.writer);
-      await loadCopy(await session.connection(), copy.writer, shapes);
+      await loadCopy(client, copy.writer, shapes);
       await markChanges(copy.writer, shapes);
-      await session.close();
-      const behind = await PgWriteBehind.open(locator, shapes, opts.log, opts.answerTimeoutMs);
+      behind = await PgWriteBehind.open(locator, shapes, opts.log, opts.answerTimeoutMs);
       const engine = new PgWorkingCopyEngine(copy, behind, shapes, redactUrl(opts.url), created, opts.url);
       await engine.moveCountersOn();
       return engine;
     } catch (e) {
+      await behind?.close().catch(() => undefined);
       await copy?.close().catch(() => undefined);
-      await session.close().catch(() => undefined);
       throw e;
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -27,7 +27,6 @@ import type { Logger } from '../../common/log/logger.js';
 import type { SqlValue, WriteGuard } from './engine.js';
 import { MetaUnavailableError } from './pg-errors.js';
 import type { PrimaryLocator } from './pg-primary.js';
-import { ANSWER_TIMEOUT_MS } from './pg-writer-session.js';
 import { mergeChanges, type RowChanges, type TableShape } from './row-changes.js';
 import { LEASE_LOST } from '../ha/lease-table.js';
 
@@ -81,6 +80,14 @@ function tableStatements(t: TableShape): { remove: (keys: string[]) => string; u
  * ones sent behind it fail too and nothing after a failure commits.
  */
 const IN_FLIGHT = 2;
+
+/**
+ * A transaction unanswered this long has its connection dropped: a server cut off by the network
+ * sends no reset, and TCP alone would wait a quarter of an hour. Longer than any wait a healthy
+ * primary imposes (a COMMIT held for a synchronous standby until pg_auto_failover gives up on it,
+ * about 30 s).
+ */
+export const ANSWER_TIMEOUT_MS = 60_000;
 
 export class PgWriteBehind {
   private readonly statements: Map<string, ReturnType<typeof tableStatements>>;
@@ -209,7 +216,13 @@ export class PgWriteBehind {
     if (this.lost) throw new MetaUnavailableError('the write-behind connection to PostgreSQL was lost');
     const parts = ['BEGIN'];
     if (this.guard) parts.push(this.guard.requiredSql());
-    if (w.durable) parts.push(`SET LOCAL synchronous_commit TO ${this.durableCommit}`);
+    if (w.durable) {
+      parts.push(`SET LOCAL synchronous_commit TO ${this.durableCommit}`);
+      // PostgreSQL flushes (and replicates) a COMMIT only when its transaction wrote something: a
+      // durable one with nothing of its own (an fsync) rewrites a row as it is, which makes
+      // everything committed before it as durable.
+      if (w.changes.size === 0) parts.push("UPDATE counters SET value = value WHERE name = 'files'");
+    }
     const upserts: string[] = [];
     for (const [table, rows] of w.changes) {
       const s = this.statements.get(table);
