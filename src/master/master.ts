@@ -41,6 +41,8 @@ import { bindAfterStandby, guardWrites } from './ha/active-master.js';
  */
 const MASTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
+/** How often orphans past their lease or grace are freed (a replaced file's space comes back within this and its grace). */
+const ORPHAN_SWEEP_MS = 5_000;
 /** How long a master that lost its lease may drain before `onFenced` (it serves nothing meanwhile). */
 const FENCED_DRAIN_MS = 3_000;
 
@@ -219,10 +221,11 @@ export async function startMaster(opts: MasterOptions): Promise<Master> {
   if (ha) ha.lease.address = opts.advertise ?? address;
   chunks.start();
   backups.start();
-  // Orphans whose client stopped renewing them (it died with the files open) are freed.
+  // Orphans whose client stopped renewing them (it died with the files open), and files a rename
+  // replaced once their grace is over (tree/orphans.ts), are freed.
   const orphanSweep = setInterval(() => {
-    ns.expireOrphans().then((n) => n > 0 && log.info('freed orphans whose client is gone', { count: n }), (err: unknown) => log.warn('orphan sweep failed', { err }));
-  }, 60_000);
+    ns.expireOrphans().then((n) => n > 0 && log.debug('freed orphans nobody keeps open', { count: n }), (err: unknown) => log.warn('orphan sweep failed', { err }));
+  }, ORPHAN_SWEEP_MS);
   orphanSweep.unref();
   lifecycle.transition('running');
   log.info('listening', { address, dataDir: opts.dataDir, meta: db.location, replication });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fst } from '../../src/proto-gen/fst.js';
 import { ENGINES, ROOT, addChunks, chunkIdxs, deletedChunks, expectErrno, ns, sleep, useNamespace } from './helpers.js';
+import { REPLACED_GRACE_MS } from '../../src/master/tree/orphans.js';
 
 const { REGULAR, DIRECTORY } = fst.FileType;
 
@@ -120,7 +121,7 @@ describe.each(ENGINES)('Namespace: remove, rename, link (%s)', (engine) => {
     expect((await fx.ns.lookup(b, 'n')).ino).toBe(m);
   });
 
-  it('rename replacing a file frees the old inode and its chunks into deleted_chunks', async () => {
+  it('rename replacing a file keeps the old inode for opens racing it, then frees it and its chunks into deleted_chunks', async () => {
     const src = await file(ROOT, 'src');
     const victim = await file(ROOT, 'victim');
     await addChunks(fx.db, src, [0]);
@@ -128,6 +129,11 @@ describe.each(ENGINES)('Namespace: remove, rename, link (%s)', (engine) => {
     await fx.ns.rename(ROOT, 'src', ROOT, 'victim');
     expect((await fx.ns.lookup(ROOT, 'victim')).ino).toBe(src);
     await expectErrno(fx.ns.lookup(ROOT, 'src'), 'ENOENT');
+    // An open that looked 'victim' up just before still finds the version it looked up.
+    expect(await fx.ns.getattr(victim)).toMatchObject({ ino: victim, nlink: 0 });
+    expect(await deletedChunks(fx.db)).toEqual([]);
+    expect(await fx.ns.expireOrphans(Date.now() + REPLACED_GRACE_MS - 500)).toBe(0);
+    expect(await fx.ns.expireOrphans(Date.now() + REPLACED_GRACE_MS + 1)).toBe(1);
     await expectErrno(fx.ns.getattr(victim), 'ENOENT');
     expect(await deletedChunks(fx.db)).toEqual(victimChunks);
     expect(await chunkIdxs(fx.db, src)).toEqual([0]);

@@ -5,7 +5,7 @@
  */
 import type { Tx } from '../db/engine.js';
 import { freeInode } from './free-inode.js';
-import { recordOrphan } from './orphans.js';
+import { ORPHAN_LEASE_MS, recordOrphan, REPLACED_GRACE_MS } from './orphans.js';
 import { INODE_COLUMNS, type InodeRow } from './inode-row.js';
 
 export interface Timespec {
@@ -57,17 +57,18 @@ export async function touchCtime(tx: Tx, ino: number, now: Timespec, nlinkDelta 
 /**
  * One name of a non-directory is gone: nlink - 1 and a ctime bump, or, at 0, the inode is freed —
  * unless `keepIno` is this inode (the caller has it open): then it stays as an orphan until the
- * caller releases it (orphans.ts). Returns the links left.
+ * caller releases it (orphans.ts); or `replaced` (a rename replaced it): kept for the opens racing
+ * that rename (REPLACED_GRACE_MS). Returns the links left.
  */
-export async function dropLink(tx: Tx, row: InodeRow, now: Timespec, keepIno = 0): Promise<number> {
+export async function dropLink(tx: Tx, row: InodeRow, now: Timespec, keepIno = 0, replaced = false): Promise<number> {
   const left = row.nlink - 1;
   if (left <= 0) {
-    if (keepIno !== row.ino) {
+    if (keepIno !== row.ino && !replaced) {
       await freeInode(tx, row);
       return 0;
     }
     await touchCtime(tx, row.ino, now, -1);
-    await recordOrphan(tx, row.ino);
+    await recordOrphan(tx, row.ino, keepIno === row.ino ? ORPHAN_LEASE_MS : REPLACED_GRACE_MS);
     return 0;
   }
   await touchCtime(tx, row.ino, now, -1);

@@ -112,7 +112,8 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
       dstDelta -= 1;
       await freeInode(tx, target);
     } else {
-      await dropLink(tx, target, now, a.keepIno ?? 0);
+      // Kept a moment if it was its last name: an open racing this rename still finds it (orphans.ts).
+      await dropLink(tx, target, now, a.keepIno ?? 0, true);
     }
   }
   await deleteEntry(tx, srcDir.ino, a.name);
