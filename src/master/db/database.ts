@@ -1,13 +1,13 @@
 /**
  * The master's metadata database, on an engine (engine.ts): SQLite in the data directory (the
- * default, sqlite-engine.ts) or PostgreSQL (`meta`: a postgres:// URL, postgres.ts). Exposes the
- * single writer queue (txn.ts) and the reader; the schema and the root directory are the engine's
- * business at open.
+ * default, sqlite-engine.ts) or PostgreSQL (`meta`: a postgres:// URL, pg-working-copy.ts). Exposes
+ * the single writer queue (txn.ts) and the reader; the schema and the root directory are the
+ * engine's business at open.
  *
- * A mutation written `durable` (what a client's fsync waits for) is answered only once its commit
- * is on disk: SQLite syncs its write-ahead log after the COMMIT (see sqlite-engine.ts);
- * PostgreSQL's COMMIT returns only once its WAL is flushed (synchronous_commit=on, the default),
- * so there nothing more is needed.
+ * A mutation is answered once its commit holds: SQLite's at COMMIT, and a `durable` one (what a
+ * client's fsync waits for) once SQLite's write-ahead log is synced after it (sqlite-engine.ts);
+ * PostgreSQL's once the rows it changed are committed in PostgreSQL, a durable one with the
+ * server's own synchronous_commit (pg-write-behind.ts).
  */
 import { rm } from 'node:fs/promises';
 import { dumpDatabase } from './dump.js';
@@ -30,7 +30,7 @@ export interface MasterDbOptions {
   sync?: 'normal' | 'full';
   /** A postgres:// URL: the metadata lives in that PostgreSQL database instead of `dataDir`. */
   meta?: string;
-  /** Where the engine tells what the master's log should show (PostgreSQL: lost connections, reconnections). */
+  /** Where the engine tells what the master's log should show (PostgreSQL: a write-behind that failed). */
   log?: Logger;
 }
 

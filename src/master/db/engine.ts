@@ -4,10 +4,11 @@
  * the connections, its schema, and the few things that are not SQL statements (the schema
  * version, a snapshot, when a commit is durable, a number that changes at every commit).
  *
- * Two engines: SQLite (sqlite.ts, the default: a file in the data directory) and PostgreSQL
- * (postgres.ts, `--meta postgres://...`), which translates the SQLite dialect in one place
- * (sql-translate.ts). Whatever the engine, every mutation goes through the master's single writer
- * queue (txn.ts) on the engine's writer connection; reads go to its reader(s).
+ * Two engines: SQLite (sqlite-engine.ts, the default: a file in the data directory) and PostgreSQL
+ * (pg-working-copy.ts, `--meta postgres://...`), which runs the same SQL on a local SQLite copy of
+ * the database and writes the rows each commit changed to PostgreSQL behind it. Whatever the
+ * engine, every mutation goes through the master's single writer queue (txn.ts) on the engine's
+ * writer connection; reads go to its reader.
  */
 export type SqlValue = number | string | Buffer | null;
 export type SqlParams = SqlValue[];
@@ -65,10 +66,8 @@ export interface EngineWriter extends SqlConnection {
 
 /** What a master's transactions check its lease with (master/ha/active-master.ts). */
 export interface WriteGuard {
-  /** Statements after BEGIN whose last finds one row while the lease is this master's. */
+  /** A statement each transaction runs first: it raises SQLSTATE LEASE_LOST (master/ha/lease-table.ts) unless the lease is this master's. */
   sql: () => string;
-  /** The same, raising SQLSTATE LEASE_LOST (master/ha/lease-table.ts) instead of finding no row. */
-  requiredSql: () => string;
   /** What a refused transaction fails with (and the lease is given up). */
   refused: () => Error;
 }
@@ -83,7 +82,7 @@ export interface MetaEngine {
   readonly created: boolean;
   /**
    * Makes every commit so far durable; absent when every commit already is once COMMIT returns
-   * (SQLite with sync=full; PostgreSQL with its default synchronous_commit=on).
+   * (SQLite with sync=full), or when `persist` sees to it (PostgreSQL).
    */
   readonly syncLog?: () => Promise<void>;
   /**
@@ -95,13 +94,13 @@ export interface MetaEngine {
   persist?(durable: boolean): Promise<void>;
   /** Runs `listener` once if the engine can no longer serve (the master must start again). */
   onFailed?(listener: (e: Error) => void): void;
-  /** Called by the writer queue after each COMMIT (PostgreSQL: moves `dataVersion`). */
+  /** Called by the writer queue after each COMMIT. */
   committed(): void;
   /** The schema version of the metadata (SQLite: PRAGMA user_version). */
   schemaVersion(): Promise<number>;
   /**
-   * Several masters on one database (PostgreSQL only, master/ha/): every transaction of the writer
-   * runs `guard.sql()` right after BEGIN and is refused with `guard.refused()` unless it finds a row.
+   * Several masters on one database (PostgreSQL only, master/ha/): every transaction written to the
+   * database runs `guard.sql()` first, and is refused with `guard.refused()` when that raises.
    */
   guardWrites?(guard: WriteGuard): void;
   /** A consistent copy at `dest` in the engine's backup format (SQLite: a database file; PostgreSQL: a dump, dump-format.ts). */

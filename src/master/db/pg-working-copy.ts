@@ -29,7 +29,7 @@ import { collectChanges, markChanges, tableShapes, type RowChanges, type TableSh
 import { SqliteEngine } from './sqlite-engine.js';
 import type { SqliteConnection } from './sqlite.js';
 import { openPostgres, redactUrl, type PostgresEngineOptions } from './postgres.js';
-import { dumpPostgres } from './postgres-dump.js';
+import { cursorRows, dumpPostgres } from './postgres-dump.js';
 
 /** How far the inode and chunk-id counters move on at each load (numbers stay far below 2^53). */
 export const COUNTER_GAP = 1 << 20;
@@ -152,21 +152,28 @@ export class PgWorkingCopyEngine implements MetaEngine {
   }
 }
 
-/** The copy made from PostgreSQL's rows (the copy's own first rows are dropped), in one transaction on each side. */
+/**
+ * The copy made from PostgreSQL's rows (the copy's own first rows are dropped), in one transaction
+ * on each side; each table read through a cursor, so a large namespace is never held in memory.
+ */
 async function loadCopy(pgClient: pg.Client, copy: SqliteConnection, shapes: TableShape[]): Promise<void> {
   await pgClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     await copy.exec('BEGIN');
     for (const t of shapes) {
       await copy.run(`DELETE FROM ${t.name}`);
-      const cols = t.columns.join(', ');
-      const r = await pgClient.query({ text: `SELECT ${cols} FROM ${t.name}`, rowMode: 'array' });
-      const rows = r.rows as SqlValue[][];
-      for (let i = 0; i < rows.length; i += LOAD_ROWS) {
-        const part = rows.slice(i, i + LOAD_ROWS);
-        const one = `(${t.columns.map(() => '?').join(', ')})`;
-        await copy.run(`INSERT INTO ${t.name} (${cols}) VALUES ${part.map(() => one).join(', ')}`, part.flat());
+      const one = `(${t.columns.map(() => '?').join(', ')})`;
+      const insert = (rows: SqlValue[][]): Promise<unknown> =>
+        copy.run(`INSERT INTO ${t.name} (${t.columns.join(', ')}) VALUES ${rows.map(() => one).join(', ')}`, rows.flat());
+      let part: SqlValue[][] = [];
+      for await (const row of cursorRows(pgClient, t.name, t.columns)) {
+        part.push(row as SqlValue[]);
+        if (part.length === LOAD_ROWS) {
+          await insert(part);
+          part = [];
+        }
       }
+      if (part.length > 0) await insert(part);
     }
     await copy.exec('COMMIT');
   } catch (e) {

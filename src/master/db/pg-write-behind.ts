@@ -14,7 +14,7 @@
  * contract with the default --sync normal. One holding a durable commit uses the server's own
  * setting (on by default, or a synchronous standby's), and so also flushes everything before it.
  *
- * Several masters (master/ha/): each transaction checks the master lease first (guard.requiredSql,
+ * Several masters (master/ha/): each transaction checks the master lease first (guard.sql,
  * which raises LEASE_LOST and so aborts it when another master took over).
  *
  * A transaction that fails, or whose answer is lost, leaves PostgreSQL behind the working copy
@@ -215,7 +215,7 @@ export class PgWriteBehind {
   private async send(w: Waiting): Promise<void> {
     if (this.lost) throw new MetaUnavailableError('the write-behind connection to PostgreSQL was lost');
     const parts = ['BEGIN'];
-    if (this.guard) parts.push(this.guard.requiredSql());
+    if (this.guard) parts.push(this.guard.sql());
     if (w.durable) {
       parts.push(`SET LOCAL synchronous_commit TO ${this.durableCommit}`);
       // PostgreSQL flushes (and replicates) a COMMIT only when its transaction wrote something: a

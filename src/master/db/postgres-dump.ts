@@ -36,7 +36,8 @@ async function columnsOf(client: pg.Client, table: string): Promise<string[]> {
   return r.rows.map((x) => x.c);
 }
 
-async function* cursorRows(client: pg.Client, table: string, columns: string[]): AsyncIterable<unknown[]> {
+/** A table's rows through a cursor, FETCH_ROWS a round trip (inside a transaction of `client`'s). */
+export async function* cursorRows(client: pg.Client, table: string, columns: string[]): AsyncIterable<unknown[]> {
   await client.query(`DECLARE dump_rows NO SCROLL CURSOR FOR SELECT ${columns.map(quoteName).join(', ')} FROM ${quoteName(table)}`);
   try {
     for (;;) {

@@ -12,8 +12,7 @@ import { MasterNotActiveError } from './standby-server.js';
 export function guardWrites(db: MasterDb, lease: MasterLease): void {
   if (!db.engine.guardWrites) throw new Error(`the ${db.engine.kind} engine cannot check a master lease: several masters need PostgreSQL`);
   db.engine.guardWrites({
-    sql: () => lease.holderCheck(),
-    requiredSql: () => lease.holderRequired(),
+    sql: () => lease.holderRequired(),
     refused: () => {
       lease.lose('a metadata transaction found the lease held by another master');
       return new MasterNotActiveError('this master lost its lease: another master is active');

@@ -88,28 +88,15 @@ export const FORGET_PREDECESSORS = 'DELETE FROM fst_masters WHERE address = $2 A
 export const FORGET_STALE = "DELETE FROM fst_masters WHERE seen_at < now() - $1 * interval '1 millisecond'";
 
 /**
- * The statements a holder's metadata transaction runs right after BEGIN: the last finds the row
- * only while the lease still names this holder and epoch, and locks it against a takeover until
- * the transaction ends. The transaction also ends by itself when its master leaves it idle for
- * `idleMs` (a master cut off mid-transaction): else its lock would hold a takeover back until the
- * database noticed the dead connection, which may take hours. `holder` is a UUID and `epoch` an
- * integer, inlined: they go with BEGIN in one round trip, as a simple query without parameters.
- */
-export function holderCheckSql(holder: string, epoch: number, idleMs: number): string {
-  if (!/^[0-9a-f-]{36}$/.test(holder) || !Number.isSafeInteger(epoch) || !Number.isSafeInteger(idleMs)) throw new Error('invalid lease holder, epoch or timeout');
-  return `SET LOCAL idle_in_transaction_session_timeout = ${idleMs}; ` +
-    `SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE`;
-}
-
-/**
- * holderCheckSql for a transaction sent whole, BEGIN to COMMIT, in one query: the check raises
- * (SQLSTATE LEASE_LOST) instead of answering no row, which aborts the transaction before its COMMIT.
- * The lock it takes on the lease row holds a takeover back until that COMMIT.
+ * What a holder's metadata transaction runs first (it is sent whole, BEGIN to COMMIT, in one query:
+ * db/pg-write-behind.ts): it finds the lease row only while the row still names this holder and
+ * epoch, and raises SQLSTATE LEASE_LOST otherwise, which aborts the transaction before its COMMIT;
+ * the lock it takes on the row holds a takeover back until that COMMIT. `holder` is a UUID and
+ * `epoch` an integer, inlined (a simple query has no parameters).
  */
 export function holderRequiredSql(holder: string, epoch: number): string {
-  // No idle timeout: a transaction sent whole is never left idle by its master.
-  const check = holderCheckSql(holder, epoch, 0).split('; ')[1];
-  return `SELECT fst_require_lease(EXISTS (${check}))`;
+  if (!/^[0-9a-f-]{36}$/.test(holder) || !Number.isSafeInteger(epoch)) throw new Error('invalid lease holder or epoch');
+  return `SELECT fst_require_lease(EXISTS (SELECT 1 FROM fst_master_lease WHERE id = 1 AND holder = '${holder}' AND epoch = ${epoch} FOR KEY SHARE))`;
 }
 
 /** Every running master (seen within $1 ms), the active one first (for status). */

@@ -8,13 +8,13 @@
  * the holder's reckoning ends first; at `ttlMs - marginMs` after the last renewal sent (a renewal
  * that failed, hung, or found the lease taken) the holder is fenced: `onLost` runs once and the
  * master stops serving. Independently, each metadata transaction checks and locks the lease row
- * (holderCheckSql), so that a master cut off from everyone but the database, or stalled past its
+ * (holderRequiredSql), so that a master cut off from everyone but the database, or stalled past its
  * own deadline, can never commit after a takeover.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/log/logger.js';
 import { LeaseConnection } from './lease-connection.js';
-import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderCheckSql, holderRequiredSql } from './lease-table.js';
+import { FORGET, FORGET_PREDECESSORS, FORGET_STALE, HOLDER, MASTERS, RELEASE, RENEW, SEEN, TAKE_OVER, TAKE_OVER_OWN, ensureLeaseTables, holderRequiredSql } from './lease-table.js';
 
 export interface MasterLeaseOptions {
   /** postgres:// URL of the metadata database. */
@@ -73,12 +73,7 @@ export class MasterLease {
     return !this.lost && this.epochHeld > 0 && performance.now() < this.validUntil;
   }
 
-  /** The statement every metadata transaction of this holder runs after BEGIN (see lease-table.ts). */
-  holderCheck(): string {
-    return holderCheckSql(this.holder, this.epochHeld, this.ttlMs);
-  }
-
-  /** The same check for a transaction sent in one query: it raises LEASE_LOST (lease-table.ts). */
+  /** What each metadata transaction runs first: it raises LEASE_LOST unless this master still holds the lease (lease-table.ts). */
   holderRequired(): string {
     return holderRequiredSql(this.holder, this.epochHeld);
   }
