@@ -4,7 +4,7 @@
  * live above it, so that the FUSE layer and the path API share one implementation of the protocol.
  * Every method throws FsError with the master's errno.
  */
-import { FsError, isErrnoName } from '../common/errors/errno.js';
+import { FsError, isErrnoName, type ErrnoName } from '../common/errors/errno.js';
 import { RpcClient, type RpcCallOptions, type RpcClientOptions } from '../common/rpc/client.js';
 import { MasterMethods } from '../common/rpc/services.js';
 import type { MethodDescriptor } from '../common/rpc/service-def.js';
@@ -368,45 +368,79 @@ export class MetaClient {
   private async creating<T extends Created & { created?: boolean }>(
     parent: number, name: string, asked: Omit<CreateAsked, 'sentAtMs'>, opts: MetaCallOptions, run: (o: MetaCallOptions) => Promise<T>,
   ): Promise<T> {
-    const delivery = { maybeApplied: false };
     const sentAtMs = Date.now();
+    return this.retriedAs(opts, 'EEXIST', run, async () => {
+      const found = await this.lookup(parent, name, opts);
+      return madeByThisCall(found, { ...asked, sentAtMs }) ? ({ attr: found, created: true, parentAttr: undefined } as T) : undefined;
+    });
+  }
+
+  /**
+   * Runs a mutation; when it fails with `code` after a retry whose first attempt may have been
+   * applied (the master killed or cut off, or its database lost, after the request went out:
+   * RpcCallOptions.delivery), `recover` decides whether that first attempt did what was asked and
+   * answers in its stead, or answers undefined (the failure stands). As NFSv3 clients do without a
+   * duplicate request cache: a removal retried after an applied first attempt finds the name gone.
+   */
+  private async retriedAs<T>(opts: MetaCallOptions, code: ErrnoName, run: (o: MetaCallOptions) => Promise<T>, recover: () => Promise<T | undefined>): Promise<T> {
+    const delivery = { maybeApplied: false };
     try {
       return await run({ ...opts, delivery });
     } catch (e) {
-      if (!delivery.maybeApplied || !(e instanceof FsError) || e.code !== 'EEXIST') throw e;
-      const found = await this.lookup(parent, name, opts).catch(() => undefined);
-      if (!found || !madeByThisCall(found, { ...asked, sentAtMs })) throw e;
-      return { attr: found, created: true, parentAttr: undefined } as T;
+      if (!delivery.maybeApplied || !(e instanceof FsError) || e.code !== code) throw e;
+      const answer = await recover().catch(() => undefined);
+      if (answer === undefined) throw e;
+      return answer;
     }
   }
 
   /**
    * unlink(2); answers the links left on the inode. `keepIno`: this client has that inode open, so
-   * if it loses its last link here the master keeps it as an orphan (see updateOrphans).
+   * if it loses its last link here the master keeps it as an orphan (see updateOrphans). Retried
+   * after an attempt that may have been applied, ENOENT is that attempt's success (the links left
+   * then unknown: 0, so that a kept inode is released at its last close).
    */
   async unlink(parent: number, name: string, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Unlinked> {
-    const res = await this.call(MasterMethods.Unlink, { parent, name, caller: this.who(opts), keepIno: opts.keepIno ?? 0 }, opts);
-    return { nlink: res.nlink, parentAttr: toParentAttr(res.parentAttr, 'Unlink') };
+    return this.retriedAs(opts, 'ENOENT', async (o) => {
+      const res = await this.call(MasterMethods.Unlink, { parent, name, caller: this.who(opts), keepIno: opts.keepIno ?? 0 }, o);
+      return { nlink: res.nlink, parentAttr: toParentAttr(res.parentAttr, 'Unlink') };
+    }, () => Promise.resolve({ nlink: 0, parentAttr: undefined }));
   }
 
-  /** rmdir(2). */
+  /** rmdir(2). Retried after an attempt that may have been applied, ENOENT is that attempt's success. */
   async rmdir(parent: number, name: string, opts: MetaCallOptions = {}): Promise<ParentChange> {
-    const res = await this.call(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, opts);
-    return { parentAttr: toParentAttr(res.parentAttr, 'Rmdir') };
+    return this.retriedAs(opts, 'ENOENT', async (o) => {
+      const res = await this.call(MasterMethods.Rmdir, { parent, name, caller: this.who(opts) }, o);
+      return { parentAttr: toParentAttr(res.parentAttr, 'Rmdir') };
+    }, () => Promise.resolve({ parentAttr: undefined }));
   }
 
-  /** rename(2); with noReplace, renameat2(RENAME_NOREPLACE); `keepIno` as for unlink, for a replaced target. */
+  /**
+   * rename(2); with noReplace, renameat2(RENAME_NOREPLACE); `keepIno` as for unlink, for a replaced
+   * target. Retried after an attempt that may have been applied, ENOENT (the old name gone) is that
+   * attempt's success when the new name is there.
+   */
   async rename(parent: number, name: string, newParent: number, newName: string, noReplace = false, opts: MetaCallOptions & { keepIno?: number } = {}): Promise<Renamed> {
-    const res = await this.call(MasterMethods.Rename, {
-      parent, name, newParent, newName, noReplace, caller: this.who(opts), keepIno: opts.keepIno ?? 0,
-    }, opts);
-    return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename'), replaced: res.replaced === true };
+    return this.retriedAs(opts, 'ENOENT', async (o) => {
+      const res = await this.call(MasterMethods.Rename, {
+        parent, name, newParent, newName, noReplace, caller: this.who(opts), keepIno: opts.keepIno ?? 0,
+      }, o);
+      return { parentAttr: toParentAttr(res.parentAttr, 'Rename'), newParentAttr: toParentAttr(res.newParentAttr, 'Rename'), replaced: res.replaced === true };
+    }, async () => {
+      await this.lookup(newParent, newName, opts);
+      return { parentAttr: undefined, newParentAttr: undefined, replaced: false };
+    });
   }
 
-  /** link(2): a new name for `ino`. */
+  /** link(2): a new name for `ino`. Retried after an attempt that may have been applied, EEXIST is its success when the name names `ino`. */
   async link(ino: number, newParent: number, newName: string, opts: MetaCallOptions = {}): Promise<Linked> {
-    const res = await this.call(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, opts);
-    return { attr: toAttr(res.attr, 'Link'), newParentAttr: toParentAttr(res.newParentAttr, 'Link') };
+    return this.retriedAs(opts, 'EEXIST', async (o) => {
+      const res = await this.call(MasterMethods.Link, { ino, newParent, newName, caller: this.who(opts) }, o);
+      return { attr: toAttr(res.attr, 'Link'), newParentAttr: toParentAttr(res.newParentAttr, 'Link') };
+    }, async () => {
+      const found = await this.lookup(newParent, newName, opts);
+      return found.ino === ino ? { attr: found, newParentAttr: undefined } : undefined;
+    });
   }
 
   /** symlink(2). */

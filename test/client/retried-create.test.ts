@@ -2,7 +2,9 @@
  * A create whose answer is lost (the master applied it, then the connection went: a master killed
  * or cut off just after its commit) is retried by the client and meets its own entry: EEXIST. The
  * client recognises the entry as its own and answers success, for files (O_EXCL), directories and
- * symlinks; an entry somebody else made stays EEXIST. A real master (plaintext, so the test can see
+ * symlinks; an entry somebody else made stays EEXIST. Likewise a retried unlink or rmdir that finds
+ * the name gone, a rename that finds the old name gone and the new one there, and a link whose new
+ * name names its inode. A real master (plaintext, so the test can see
  * the frames' method names) behind a TCP proxy that, once per armed method, lets the request
  * through and drops the connection instead of passing the answer back.
  */
@@ -64,15 +66,21 @@ async function answerDropper(target: string): Promise<{ address: string; arm(met
   };
 }
 
+/** A master, a MetaClient through the answer dropper, and one straight to the master. */
+async function throughDropper(): Promise<{ proxy: Awaited<ReturnType<typeof answerDropper>>; meta: MetaClient; direct: MetaClient }> {
+  const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 1, replication: 1, masterArgs: ['--insecure'] }));
+  const proxy = await answerDropper(cluster.masterAddress);
+  cleanup.add(() => proxy.close());
+  const meta = new MetaClient(proxy.address, { retryForMs: 10_000, timeoutMs: 10_000 });
+  cleanup.add(() => meta.close());
+  const direct = new MetaClient(cluster.masterAddress);
+  cleanup.add(() => direct.close());
+  return { proxy, meta, direct };
+}
+
 describe('a create retried after its answer was lost', () => {
   it('is recognised as this call\'s own entry, and only then', async () => {
-    const cluster = cleanup.stops(await startProcessCluster({ chunkservers: 1, replication: 1, masterArgs: ['--insecure'] }));
-    const proxy = await answerDropper(cluster.masterAddress);
-    cleanup.add(() => proxy.close());
-    const meta = new MetaClient(proxy.address, { retryForMs: 10_000, timeoutMs: 10_000 });
-    cleanup.add(() => meta.close());
-    const direct = new MetaClient(cluster.masterAddress);
-    cleanup.add(() => direct.close());
+    const { proxy, meta, direct } = await throughDropper();
     const caller = { uid: 0, gid: 0, groups: [] };
 
     proxy.arm('Mknod');
@@ -100,6 +108,48 @@ describe('a create retried after its answer was lost', () => {
     // And without a lost answer, EEXIST is EEXIST even for an entry that would match.
     const plain = await meta.mknod(ROOT_INO, 'file', 0o640, { exclusive: true }, { caller }).then(() => 'created', (e: unknown) => toFsError(e).code);
     expect(plain).toBe('EEXIST');
+  });
+
+  it('takes a removal, a rename or a link retried after its answer was lost for done when it finds it done, and only then', async () => {
+    const { proxy, meta, direct } = await throughDropper();
+    const caller = { uid: 0, gid: 0, groups: [] };
+    const code = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => toFsError(e).code);
+    const gone = (name: string): Promise<string> => code(direct.lookup(ROOT_INO, name));
+    const a = (await direct.mknod(ROOT_INO, 'a', 0o644, { exclusive: true }, { caller })).attr.ino;
+    await direct.mknod(ROOT_INO, 'b', 0o644, { exclusive: true }, { caller });
+    await direct.mkdir(ROOT_INO, 'd', 0o755, { caller });
+
+    proxy.arm('Unlink');
+    expect((await meta.unlink(ROOT_INO, 'b', { caller })).nlink).toBe(0);
+    expect(proxy.dropped()).toBe(1);
+    expect(await gone('b')).toBe('ENOENT');
+
+    proxy.arm('Rmdir');
+    await meta.rmdir(ROOT_INO, 'd', { caller });
+    expect(proxy.dropped()).toBe(2);
+    expect(await gone('d')).toBe('ENOENT');
+
+    proxy.arm('Rename');
+    await meta.rename(ROOT_INO, 'a', ROOT_INO, 'a2', false, { caller });
+    expect(proxy.dropped()).toBe(3);
+    expect((await direct.lookup(ROOT_INO, 'a2')).ino).toBe(a);
+    expect(await gone('a')).toBe('ENOENT');
+
+    proxy.arm('Link');
+    const linked = await meta.link(a, ROOT_INO, 'a3', { caller });
+    expect(proxy.dropped()).toBe(4);
+    expect(linked.attr).toMatchObject({ ino: a, nlink: 2 });
+
+    // A name that holds another inode is not this call's link; a rename whose new name is not
+    // there did not happen; and without a lost answer, ENOENT is ENOENT.
+    await direct.mknod(ROOT_INO, 'other', 0o644, { exclusive: true }, { caller });
+    proxy.arm('Link');
+    expect(await code(meta.link(a, ROOT_INO, 'other', { caller }))).toBe('EEXIST');
+    expect(proxy.dropped()).toBe(5);
+    proxy.arm('Rename');
+    expect(await code(meta.rename(ROOT_INO, 'never', ROOT_INO, 'nowhere', false, { caller }))).toBe('ENOENT');
+    expect(proxy.dropped()).toBe(6);
+    expect(await code(meta.unlink(ROOT_INO, 'never', { caller }))).toBe('ENOENT');
   });
 
   it('applies a mount\'s batch of changes sent again after its answer was lost once, and only the changes it numbered', async () => {
