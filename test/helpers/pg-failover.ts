@@ -8,11 +8,13 @@
  * itself. fsync is off: the tests kill processes, not the machine.
  *
  * `url` is the libpq multi-host URL (target_session_attrs=read-write) fst-master takes with --meta.
- * `stop()` kills every process group it started (by PID) and removes the dir; a process exit does
+ * `stop()` kills every process group it started (by PID), then every process still running in the
+ * temp dir (a PostgreSQL child puts itself in a session of its own, and the monitor's healthcheck
+ * worker does not exit when its postmaster is killed), and removes the dir; a process exit does
  * the same, whatever happened.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +165,7 @@ export class PgFailoverCluster {
     this.killAll();
     // The killed servers may still be exiting: remove what they leave.
     await waitFor('the pg_auto_failover processes to exit', () => [...this.pgids].every((pgid) => !groupAlive(pgid)), 30_000).catch(() => undefined);
+    await waitFor('the processes left in the temp dir to exit', () => killStrays(this.dir) === 0, 30_000).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -184,6 +187,7 @@ export class PgFailoverCluster {
     if (this.stopped) return;
     this.stopped = true;
     this.killAll();
+    killStrays(this.dir);
     execFileSync('rm', ['-rf', this.dir]);
   }
 
@@ -247,6 +251,33 @@ export class PgFailoverCluster {
       return s;
     }, timeoutMs, 200);
   }
+}
+
+/**
+ * SIGKILLs every process whose working directory is in `dir` (PostgreSQL's processes run in their
+ * data directory, which is in this formation's temp dir: they are this helper's); answers how many
+ * were still there.
+ */
+function killStrays(dir: string): number {
+  let found = 0;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
+    found++;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return found;
 }
 
 function groupAlive(pgid: number): boolean {
