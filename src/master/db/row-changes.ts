@@ -62,20 +62,34 @@ export async function markChanges(writer: SqliteConnection, shapes: TableShape[]
   await writer.exec(statements.join('\n'));
 }
 
+const collectSqls = new Map<string, string>();
+
+/** Per table, the marked keys with the rows they now name (NULLs where the row is gone), in one read. */
+function collectSql(t: TableShape): string {
+  let sql = collectSqls.get(t.name);
+  if (!sql) {
+    const on = t.key.map((c, i) => `t.${c} = m.k${i + 1}`).join(' AND ');
+    sql = `SELECT m.k1, m.k2, ${t.columns.map((c) => `t.${c}`).join(', ')} FROM (SELECT DISTINCT k1, k2 FROM ${MARKS} WHERE tbl = '${t.name}') m LEFT JOIN ${t.name} t ON ${on}`;
+    collectSqls.set(t.name, sql);
+  }
+  return sql;
+}
+
 /** The rows changed since the last collect, as they are now in the open transaction; the marks are cleared. */
 export async function collectChanges(writer: SqliteConnection, shapes: Map<string, TableShape>): Promise<RowChanges | undefined> {
-  const marks = await writer.allRaw(`SELECT DISTINCT tbl, k1, k2 FROM ${MARKS}`);
-  if (marks.length === 0) return undefined;
+  const tables = await writer.allRaw(`SELECT DISTINCT tbl FROM ${MARKS}`);
+  if (tables.length === 0) return undefined;
   const changes: RowChanges = new Map();
-  for (const [tbl, k1, k2] of marks) {
+  for (const [tbl] of tables) {
     const t = shapes.get(String(tbl));
     if (!t) continue;
-    const key = t.key.length === 1 ? [k1!] : [k1!, k2!];
-    const where = t.key.map((c) => `${c} = ?`).join(' AND ');
-    const row = await writer.getRaw(`SELECT ${t.columns.join(', ')} FROM ${t.name} WHERE ${where}`, key);
-    let table = changes.get(t.name);
-    if (!table) changes.set(t.name, (table = new Map()));
-    table.set(JSON.stringify(key), row ?? null);
+    const firstKey = 2 + t.columns.indexOf(t.key[0]!);
+    const table: TableChanges = new Map();
+    for (const r of await writer.allRaw(collectSql(t))) {
+      const key = t.key.length === 1 ? [r[0]!] : [r[0]!, r[1]!];
+      table.set(JSON.stringify(key), r[firstKey] === null ? null : r.slice(2));
+    }
+    changes.set(t.name, table);
   }
   await writer.run(`DELETE FROM ${MARKS}`);
   return changes;
