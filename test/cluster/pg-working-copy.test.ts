@@ -79,6 +79,27 @@ async function terminateWriter(cluster: PgCluster, url: string, where = ''): Pro
   return r.rowCount ?? 0;
 }
 
+/** The master's write-behind backends on `url`'s database waiting for a synchronous standby. */
+async function heldByStandby(cluster: PgCluster, url: string): Promise<number> {
+  const r = await admin(cluster.url(), "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'fst-master' AND wait_event = 'SyncRep'", [new URL(url).pathname.slice(1)]);
+  return r.rowCount ?? 0;
+}
+
+/**
+ * Runs `op` (ending in a durable mutation) until one run's COMMIT waits for the synchronous standby,
+ * and answers that run's promise, still pending (wrapped, so that awaiting the answer does not await it): a backend rereads its configuration between two queries, so
+ * the one it is reading when told may still commit with the old.
+ */
+async function untilHeldByStandby(cluster: PgCluster, url: string, op: () => Promise<unknown>): Promise<{ pending: Promise<unknown> }> {
+  return waitFor('a durable COMMIT waiting for the standby', async () => {
+    let ended = false;
+    const pending = op().finally(() => (ended = true));
+    void pending.catch(() => undefined);
+    const state = await waitFor('the durable mutation to end or to wait for the standby', async () => (ended ? 'ended' : (await heldByStandby(cluster, url)) > 0 ? 'held' : undefined), 30_000, 20);
+    return state === 'held' ? { pending } : undefined;
+  });
+}
+
 describe('PostgreSQL engine: the working copy and its write-behind', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
@@ -187,18 +208,12 @@ describe('PostgreSQL engine: the working copy and its write-behind', () => {
       await admin(cluster.url(), 'SELECT pg_reload_conf()');
     });
     await admin(cluster.url(), 'SELECT pg_reload_conf()');
-    // The backend may run the query it is reading when told with its old configuration: durable
-    // writes are sent until one waits for the standby, and that one's connection is ended.
     let ino = 0;
-    let written: Promise<unknown> = Promise.resolve();
-    await waitFor('a durable COMMIT waiting for the standby', async () => {
+    const { pending: written } = await untilHeldByStandby(cluster, url, async () => {
       ino = (await ns.mknod(ROOT, `held${Date.now()}`, fst.FileType.REGULAR, 0o644, 0)).attr.ino!; // not durable: no wait
-      let done = false;
-      written = ns.writeInline({ ino, data: Buffer.from('held data'), maxBytes: 4096 }, true).finally(() => (done = true));
-      void written.catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
-      return !done && (await terminateWriter(cluster, url, "AND wait_event = 'SyncRep'")) > 0;
+      return ns.writeInline({ ino, data: Buffer.from('held data'), maxBytes: 4096 }, true);
     });
+    expect(await terminateWriter(cluster, url, "AND wait_event = 'SyncRep'")).toBe(1);
     expect(await failure(written), 'its outcome unknown to the master: not acknowledged').toBe('MetaUnavailableError');
     expect(failures).toHaveLength(1);
     await admin(cluster.url(), 'ALTER SYSTEM RESET synchronous_standby_names');
@@ -209,7 +224,7 @@ describe('PostgreSQL engine: the working copy and its write-behind', () => {
 
   it('makes everything before it durable for a mutation that changes nothing (fsync)', async () => {
     const cluster = postgres.get();
-    const { ns } = await open();
+    const { ns, url } = await open();
     await ns.mkdir(ROOT, 'quick', 0o755);
     await admin(cluster.url(), "ALTER SYSTEM SET synchronous_standby_names = 'nobody_standby'");
     cleanup.add(async () => {
@@ -217,19 +232,13 @@ describe('PostgreSQL engine: the working copy and its write-behind', () => {
       await admin(cluster.url(), 'SELECT pg_reload_conf()');
     });
     await admin(cluster.url(), 'SELECT pg_reload_conf()');
-    // A backend rereads its configuration between two queries, so the one it is reading when told
-    // may run with the old: syncs are sent until one waits for the (never coming) standby.
-    let synced = false;
-    let sync: Promise<unknown> = Promise.resolve();
-    await waitFor('a sync waiting for the standby', async () => {
+    // An fsync with nothing of its own to write still waits for the (never coming) standby (were
+    // it answered at once, no run would be held and this would time out)...
+    const { pending: sync } = await untilHeldByStandby(cluster, url, async () => {
       await ns.mkdir(ROOT, `q${Date.now()}`, 0o755); // not durable: never waits
-      sync = ns.syncMetadata().then(() => (synced = true));
-      await new Promise((r) => setTimeout(r, 200));
-      if (synced) synced = false;
-      else return (await admin(cluster.url(), "SELECT 1 FROM pg_stat_activity WHERE application_name = 'fst-master' AND wait_event = 'SyncRep'")).rowCount === 1;
-      return false;
+      return ns.syncMetadata();
     });
-    expect(synced, 'an fsync with nothing of its own to write waits for the standby').toBe(false);
+    // ...and returns once the standby is no longer asked for.
     await admin(cluster.url(), 'ALTER SYSTEM RESET synchronous_standby_names');
     await admin(cluster.url(), 'SELECT pg_reload_conf()');
     await sync;

@@ -12,13 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { HaCluster } from '../helpers/ha-cluster.js';
 import { CopyAndWrite } from '../helpers/ha-workload.js';
 import { NetLab } from '../helpers/netns.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/probes.js';
-import { forwardTcp, type TcpForward } from '../helpers/tcp-forward.js';
+import { forwardTcp } from '../helpers/tcp-forward.js';
 import type { DaemonProcess } from '../helpers/daemon-process.js';
 
 const pg = usePostgres();
@@ -37,37 +38,29 @@ function loggedAt(d: DaemonProcess, msg: string): number {
 }
 
 describe('several masters: the active one cut off by the network', () => {
-  let lab: NetLab | undefined;
-  let forward: TcpForward | undefined;
-  let cluster: HaCluster | undefined;
-  let mount: FuseMount | undefined;
-  let scratch: string | undefined;
-  afterEach(async () => {
-    await mount?.stop();
-    await cluster?.stop();
-    await forward?.close();
-    await lab?.dispose();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-    mount = cluster = forward = lab = scratch = undefined;
-  });
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
 
   it('stops serving before the other master takes over; the workload finishes without an error', async () => {
-    lab = await NetLab.create(2);
+    const lab = await NetLab.create(2);
+    cleanup.add(() => lab.dispose());
     const db = new URL(await pg.get().createDatabase());
-    forward = await forwardTcp(lab.rootAddress, { host: '127.0.0.1', port: pg.get().port });
+    const forward = await forwardTcp(lab.rootAddress, { host: '127.0.0.1', port: pg.get().port });
+    cleanup.add(() => forward.close());
     const meta = `postgres://fst@${lab.rootAddress}:${forward.port}${db.pathname}`;
-    cluster = await HaCluster.start({
+    const cluster = cleanup.stops(await HaCluster.start({
       meta,
-      masterListen: (i) => `${lab!.host(i).address}:0`,
-      masterPrefix: (i) => ['ip', 'netns', 'exec', lab!.host(i).ns],
+      masterListen: (i) => `${lab.host(i).address}:0`,
+      masterPrefix: (i) => ['ip', 'netns', 'exec', lab.host(i).ns],
       chunkserverListen: `${lab.rootAddress}:0`,
-    });
+    }));
     const [first, second] = cluster.masters.map((m) => m.address);
     const before = await cluster.waitForActive(first!);
     const epochBefore = before.masters.find((m) => m.role === 'active')!.epoch;
 
-    mount = await FuseMount.start(cluster.masterList);
-    scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
+    const mount = cleanup.stops(await FuseMount.start(cluster.masterList));
+    const scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
+    cleanup.add(() => rm(scratch, { recursive: true, force: true }));
     const work = await CopyAndWrite.start(mount.dir, scratch);
     expect(work.running, `both jobs running at the cut (${work.describe()})`).toBe(true);
 
@@ -87,7 +80,7 @@ describe('several masters: the active one cut off by the network', () => {
     // Plugged back in, the same process comes back as a standby of the new active master.
     await lab.heal(0);
     await waitFor('the old master back as a standby', async () => {
-      const roles = (await cluster!.status()).masters.map((m) => `${m.address} ${m.role}`);
+      const roles = (await cluster.status()).masters.map((m) => `${m.address} ${m.role}`);
       return roles.includes(`${first!} standby`) && roles.includes(`${second!} active`);
     }, 60_000, 200);
     expect(old.running).toBe(true);

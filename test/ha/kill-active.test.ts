@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Cleanup } from '../helpers/cleanup.js';
 import { FuseMount } from '../helpers/fuse-mount.js';
 import { HaCluster } from '../helpers/ha-cluster.js';
 import { CopyAndWrite } from '../helpers/ha-workload.js';
@@ -18,26 +19,20 @@ import { usePostgres } from '../helpers/postgres.js';
 const pg = usePostgres();
 
 describe('several masters: the active one killed under a copy and a large write', () => {
-  let cluster: HaCluster | undefined;
-  let mount: FuseMount | undefined;
-  let scratch: string | undefined;
-  afterEach(async () => {
-    await mount?.stop();
-    await cluster?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-    mount = cluster = scratch = undefined;
-  });
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
 
   it('finishes cp -r and a 500 MiB write without an error; the other master is active within 10 s', async () => {
-    cluster = await HaCluster.start({ meta: await pg.get().createDatabase() });
+    const cluster = cleanup.stops(await HaCluster.start({ meta: await pg.get().createDatabase() }));
     const [first, second] = cluster.masters.map((m) => m.address);
     const before = await cluster.waitForActive(first!);
     const epochBefore = before.masters.find((m) => m.role === 'active')!.epoch;
     expect(before.masters.map((m) => m.role)).toEqual(['active', 'standby']);
     expect(before.engine).toBe('postgres');
 
-    mount = await FuseMount.start(cluster.masterList);
-    scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
+    const mount = cleanup.stops(await FuseMount.start(cluster.masterList));
+    const scratch = await mkdtemp(join(tmpdir(), 'fst-ha-src-'));
+    cleanup.add(() => rm(scratch, { recursive: true, force: true }));
     const work = await CopyAndWrite.start(mount.dir, scratch);
     expect(work.running, `both jobs running at the kill (${work.describe()})`).toBe(true);
 

@@ -4,7 +4,9 @@
  * it on unless the test gives `--credentials` (or FST_CREDENTIALS) itself. Tests that check what
  * happens without a credential run the command with `FST_CREDENTIALS: ''` in its environment.
  */
+import { cp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { IDENTITY_DIRS, IDENTITY_FILES } from '../../src/master/backup/metadata-backups.js';
 import { readCredentials, type Credentials } from '../../src/common/security/credentials-file.js';
 
 const byMaster = new Map<string, string>();
@@ -12,6 +14,16 @@ const byMaster = new Map<string, string>();
 /** The admin credential a master writes into its data directory at its first start. */
 export function adminCredentialsPath(masterDataDir: string): string {
   return join(masterDataDir, 'admin.credentials');
+}
+
+/**
+ * Copies a master's cluster identity (what its metadata backups carry beside the database: `tls/`
+ * and the admin credential) from data directory `from` into `to`, as an operator does for a
+ * standby master or for a data directory made from a dump.
+ */
+export async function copyIdentity(from: string, to: string): Promise<void> {
+  for (const d of IDENTITY_DIRS) await cp(join(from, d), join(to, d), { recursive: true });
+  for (const f of IDENTITY_FILES) await cp(join(from, f), join(to, f));
 }
 
 export function registerCredentials(master: string, path: string): void {

@@ -4,11 +4,11 @@
  * Masters run `--insecure` (or with TLS: `tls`) on 127.0.0.1 with random ports (or inside a NetLab host: `masterPrefix`),
  * each with its own data directory. `stop()` stops every process by PID and removes the temp dirs.
  */
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminStatus, type StatusJson } from './cli.js';
-import { adminCredentialsPath, forgetCredentials, registerCredentials } from './credentials.js';
+import { adminCredentialsPath, copyIdentity, forgetCredentials, registerCredentials } from './credentials.js';
 import { DaemonProcess } from './daemon-process.js';
 import { waitFor, WAIT_MS } from './probes.js';
 
@@ -75,8 +75,7 @@ export class HaCluster {
   /** Copies the first master's cluster identity into master `i`'s data directory, as an operator does. */
   private async copyIdentity(i: number): Promise<void> {
     await mkdir(join(this.root, `m${i}`), { recursive: true });
-    await cp(join(this.root, 'm0', 'tls'), join(this.root, `m${i}`, 'tls'), { recursive: true });
-    await cp(this.credentials, adminCredentialsPath(join(this.root, `m${i}`)));
+    await copyIdentity(join(this.root, 'm0'), join(this.root, `m${i}`));
   }
 
   private spawnMaster(i: number, listen: string, ready: 'listening' | 'standby'): Promise<DaemonProcess> {

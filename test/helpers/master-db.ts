@@ -7,9 +7,9 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Reader } from '../../src/master/db/engine.js';
-import { PgConnection } from '../../src/master/db/postgres.js';
+import type { Reader, Row, SqlParams, SqlValue } from '../../src/master/db/engine.js';
 import { PG_TYPES } from '../../src/master/db/postgres-types.js';
+import { toPostgres } from '../../src/master/db/sql-translate.js';
 import { SqliteConnection } from '../../src/master/db/sqlite.js';
 
 /** A test's reader of the master's metadata. */
@@ -31,17 +31,42 @@ export async function openDb(cluster: MetaLocation): Promise<MetaReader> {
   return db;
 }
 
-/** The engine's own statement runner (translation included) on a client of the test's. */
-class PgReader extends PgConnection implements MetaReader {
-  private constructor(private readonly client: pg.Client) {
-    super(client);
-  }
+/** Each SQL text translated once (sql-translate.ts), under the name its prepared statement gets. */
+const translations = new Map<string, { name: string; text: string }>();
+
+/** SQLite's dialect on a PostgreSQL client of the test's, as prepared statements. */
+class PgReader implements MetaReader {
+  private constructor(private readonly client: pg.Client) {}
 
   static async open(url: string): Promise<PgReader> {
     const client = new pg.Client({ connectionString: url, types: PG_TYPES, application_name: 'fst-test-reader' });
     await client.connect();
     client.on('error', () => undefined); // a lost connection fails the next query, which reports it
     return new PgReader(client);
+  }
+
+  private query(sql: string, params: SqlParams, rowMode?: 'array'): Promise<pg.QueryResult> {
+    let t = translations.get(sql);
+    if (!t) translations.set(sql, (t = { name: `fst-test-${translations.size}`, text: toPostgres(sql) }));
+    // PRAGMAs other than user_version translate to nothing.
+    if (t.text === '') return Promise.resolve({ rows: [], rowCount: 0, command: '', oid: 0, fields: [] });
+    return this.client.query({ name: t.name, text: t.text, values: params, ...(rowMode ? { rowMode } : {}) } as pg.QueryConfig);
+  }
+
+  async get<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async all<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async getRaw(sql: string, params: SqlParams = []): Promise<SqlValue[] | undefined> {
+    return (await this.query(sql, params, 'array')).rows[0] as SqlValue[] | undefined;
+  }
+
+  async allRaw(sql: string, params: SqlParams = []): Promise<SqlValue[][]> {
+    return (await this.query(sql, params, 'array')).rows as SqlValue[][];
   }
 
   close(): Promise<void> {

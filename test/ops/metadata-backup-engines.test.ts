@@ -8,7 +8,7 @@
  * into a SQLite data directory: the namespace makes the round trip.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
@@ -16,7 +16,7 @@ import { toFsError } from '../../src/common/errors/to-errno.js';
 import { backupUnderWrites } from '../helpers/background-writer.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { adminStatus, runCli } from '../helpers/cli.js';
-import { loadCredentialsFor } from '../helpers/credentials.js';
+import { copyIdentity, loadCredentialsFor } from '../helpers/credentials.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
 import { sha256 } from '../helpers/files.js';
 import { waitFor } from '../helpers/probes.js';
@@ -154,8 +154,7 @@ describe('metadata backups on PostgreSQL, and across engines', () => {
     const intoUsed = await runCli('fstadmin', ['metadata', 'load', dumpFile, '--data', join(cluster.root, 'unused'), '--meta', url]);
     expect(intoUsed.code).toBe(1);
     expect(intoUsed.stderr).toMatch(/already holds a namespace/);
-    await cp(join(old, 'tls'), join(cluster.masterDataDir, 'tls'), { recursive: true });
-    await cp(join(old, 'admin.credentials'), join(cluster.masterDataDir, 'admin.credentials'));
+    await copyIdentity(old, cluster.masterDataDir);
     await cluster.startMaster(master);
     await cluster.waitForChunkservers(3);
     expect((await adminStatus(master) as unknown as { engine: string }).engine).toBe('sqlite');

@@ -10,7 +10,7 @@
  * a restore never overwriting a database.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
@@ -18,7 +18,7 @@ import { toFsError } from '../../src/common/errors/to-errno.js';
 import { backupUnderWrites } from '../helpers/background-writer.js';
 import { Cleanup } from '../helpers/cleanup.js';
 import { adminStatus, runCli } from '../helpers/cli.js';
-import { loadCredentialsFor } from '../helpers/credentials.js';
+import { copyIdentity, loadCredentialsFor } from '../helpers/credentials.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
 import { ON_POSTGRES } from '../helpers/meta-engine.js';
 import { sha256 } from '../helpers/files.js';
@@ -162,8 +162,7 @@ describe.skipIf(ON_POSTGRES)('metadata backup and restore (SQLite files: not run
     const again = await runCli('fstadmin', ['metadata', 'load', dumpFile, '--data', cluster.masterDataDir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a metadata database/);
-    await cp(join(old, 'tls'), join(cluster.masterDataDir, 'tls'), { recursive: true });
-    await cp(join(old, 'admin.credentials'), join(cluster.masterDataDir, 'admin.credentials'));
+    await copyIdentity(old, cluster.masterDataDir);
     await cluster.startMaster(master);
     await cluster.waitForChunkservers(3);
     client = new FstClient({ master, credentials: await loadCredentialsFor(master) });

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FstClient } from '../../src/client/fst-client.js';
 import { toFsError } from '../../src/common/errors/to-errno.js';
 import { Cleanup } from '../helpers/cleanup.js';
-import { loadCredentialsFor } from '../helpers/credentials.js';
+import { copyIdentity, loadCredentialsFor } from '../helpers/credentials.js';
 import { ON_POSTGRES } from '../helpers/meta-engine.js';
 import { sha256 } from '../helpers/files.js';
 import { startProcessCluster } from '../helpers/process-cluster.js';
@@ -32,8 +32,7 @@ async function diskState(dataDir: string, syncLog: string, into: string): Promis
   const out = await open(join(into, 'meta.sqlite3-wal'), 'w');
   await out.write(wal.subarray(0, length));
   await out.close();
-  await cp(join(dataDir, 'tls'), join(into, 'tls'), { recursive: true });
-  await copyFile(join(dataDir, 'admin.credentials'), join(into, 'admin.credentials'));
+  await copyIdentity(dataDir, into);
   return length;
 }
 

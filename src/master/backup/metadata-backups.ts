@@ -38,8 +38,8 @@ const DUMP_NAME = /^fst-dump-\d{8}T\d{9}Z-[0-9a-f]{6}\.jsonl$/;
 /** Dumps kept in the backup directory (each is copied away by fstadmin right after it is made). */
 const DUMPS_KEPT = 2;
 /** Identity files of a data directory, beside the database (master/security/cluster-tls.ts). */
-const IDENTITY_DIRS = ['tls'];
-const IDENTITY_FILES = ['admin.credentials'];
+export const IDENTITY_DIRS = ['tls'];
+export const IDENTITY_FILES = ['admin.credentials'];
 
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');

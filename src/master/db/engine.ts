@@ -45,20 +45,15 @@ export interface EngineReader extends Reader {
 export interface EngineWriter extends SqlConnection {
   /**
    * A statement whose answer the body does not need (an INSERT, an UPDATE by key after the body's
-   * checks). The engine may send it without waiting for it: PostgreSQL pipelines it behind the
-   * statements before it, so a mutation's writes cost one round trip together instead of one each.
-   * SQLite runs it at once and throws at once. A failure that is not thrown here fails the
-   * transaction holding it at COMMIT, with that failure: nothing after it is acknowledged.
+   * checks), run at once without a promise (SQLite is synchronous: no microtask per write); a
+   * failure throws here, into the body.
    */
   runLater(sql: string, params?: SqlParams): void;
   /** Opens the queue's transaction (SQLite: BEGIN IMMEDIATE, retried while another process holds the lock). */
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
-  /**
-   * Savepoints around each mutation of a group. They may resolve before the server answered
-   * (PostgreSQL pipelines them); a failure then fails the group's COMMIT.
-   */
+  /** Savepoints around each mutation of a group. */
   savepoint(): Promise<void>;
   release(): Promise<void>;
   rollbackToSavepoint(): Promise<void>;

@@ -25,6 +25,7 @@
 import type pg from 'pg';
 import type { Logger } from '../../common/log/logger.js';
 import type { SqlValue, WriteGuard } from './engine.js';
+import { FsError } from '../../common/errors/errno.js';
 import { MetaUnavailableError } from './pg-errors.js';
 import type { PrimaryLocator } from './pg-primary.js';
 import { mergeChanges, type RowChanges, type TableShape } from './row-changes.js';
@@ -97,8 +98,8 @@ export class PgWriteBehind {
   private readonly inFlight: Waiting[] = [];
   private idleWaiters: (() => void)[] = [];
   /** Set once a transaction failed: PostgreSQL is behind the working copy for good. */
-  failed: MetaUnavailableError | undefined;
-  private readonly failedListeners: ((e: MetaUnavailableError) => void)[] = [];
+  failed: FsError | undefined;
+  private readonly failedListeners: ((e: FsError) => void)[] = [];
   /** The lease check of several masters (master/ha/). */
   guard: WriteGuard | undefined;
   private lost = false;
@@ -160,7 +161,7 @@ export class PgWriteBehind {
   }
 
   /** Called once, when a transaction fails (the working copy can no longer be trusted). */
-  onFailed(listener: (e: MetaUnavailableError) => void): void {
+  onFailed(listener: (e: FsError) => void): void {
     this.failedListeners.push(listener);
   }
 
@@ -200,7 +201,9 @@ export class PgWriteBehind {
   private fail(e: unknown): void {
     if (this.failed) return;
     const why = e instanceof Error ? e.message : String(e);
-    const failure = e instanceof MetaUnavailableError ? e : new MetaUnavailableError(`the metadata could not be written to PostgreSQL: ${why}`, { cause: e });
+    // An errno from where it arose stays (the lease guard's EAGAIN: another master is active); a
+    // database error is the database being unavailable to this master.
+    const failure = e instanceof FsError ? e : new MetaUnavailableError(`the metadata could not be written to PostgreSQL: ${why}`, { cause: e });
     this.failed = failure;
     this.log?.warn('PostgreSQL metadata: a write-behind transaction failed', { err: why });
     for (const w of this.inFlight.splice(0)) w.reject(failure);

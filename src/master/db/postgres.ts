@@ -2,8 +2,7 @@
  * PostgreSQL as the home of the metadata (`fst-master --meta postgres://user@host:port/db`): the
  * same tables, columns and indexes as the SQLite schema (translated by sql-translate.ts), made at
  * once at the current schema version in an empty database, with the version in the one-row table
- * `fst_schema`; the connection that makes or checks it; and the master's SQL run on PostgreSQL,
- * translated (PgConnection: the tests read the metadata with it, in SQLite's dialect).
+ * `fst_schema`; and the connection that makes or checks it.
  *
  * The master itself works on a copy of these tables and writes its changes behind it
  * (pg-working-copy.ts). The URL may list several hosts with target_session_attrs=read-write
@@ -12,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../../common/log/logger.js';
-import { initialRows, type EngineOpenOptions, type Row, type SqlConnection, type SqlParams, type SqlValue } from './engine.js';
+import { initialRows, type EngineOpenOptions } from './engine.js';
 import { parsePgTargets } from './pg-hosts.js';
 import { PrimaryLocator } from './pg-primary.js';
 import { SCHEMA_V1, SCHEMA_VERSION } from './schema.js';
@@ -33,63 +32,6 @@ export interface PostgresEngineOptions extends EngineOpenOptions {
 
 /** Key of the advisory lock held while the schema is made. */
 const SCHEMA_LOCK = 0x4653_5401;
-
-interface Translated { name: string; text: string }
-/** Every SQL text seen, translated once, with the name its prepared statement has on each connection. */
-const translations = new Map<string, Translated>();
-/** The master's SQL is a few hundred texts; lists of ids (IN (?, ?, ...)) make a few more. */
-const MAX_TRANSLATIONS = 5000;
-let statements = 0;
-
-function translate(sql: string): Translated {
-  let t = translations.get(sql);
-  if (!t) {
-    // Names are never reused: a connection keeps what it prepared under a name.
-    t = { name: `fst${++statements}`, text: toPostgres(sql) };
-    if (translations.size >= MAX_TRANSLATIONS) translations.clear();
-    translations.set(sql, t);
-  }
-  return t;
-}
-
-/** Anything with node-pg's query (a client or a pool). */
-interface Queryable {
-  query(config: pg.QueryConfig | pg.QueryArrayConfig): Promise<pg.QueryResult>;
-}
-
-/** The master's statements (SQLite's dialect) on a node-pg client or pool, as prepared statements. */
-export class PgConnection implements SqlConnection {
-  constructor(protected readonly q: Queryable) {}
-
-  protected async query(sql: string, params: SqlParams, array: boolean): Promise<pg.QueryResult> {
-    const t = translate(sql);
-    if (t.text === '') return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-    const config: pg.QueryConfig = { name: t.name, text: t.text, values: params };
-    const arrays: pg.QueryArrayConfig = { ...config, rowMode: 'array' };
-    return this.q.query(array ? arrays : config);
-  }
-
-  async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
-    const r = await this.query(sql, params, false);
-    return { changes: r.rowCount ?? 0, lastID: 0 };
-  }
-
-  async get<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return (await this.query(sql, params, false)).rows[0] as T | undefined;
-  }
-
-  async all<T extends Row = Row>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return (await this.query(sql, params, false)).rows as T[];
-  }
-
-  async getRaw(sql: string, params: SqlParams = []): Promise<SqlValue[] | undefined> {
-    return (await this.query(sql, params, true)).rows[0] as SqlValue[] | undefined;
-  }
-
-  async allRaw(sql: string, params: SqlParams = []): Promise<SqlValue[][]> {
-    return (await this.query(sql, params, true)).rows as SqlValue[][];
-  }
-}
 
 /** The URL without its password, for logs. */
 export function redactUrl(url: string): string {

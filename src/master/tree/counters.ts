@@ -35,26 +35,17 @@ export async function readCounters(q: Reader): Promise<FsCounts> {
  * high-water mark lives in counters as `next_ino`; it is seeded lazily, and MAX(ino) (one step
  * down the rowid b-tree) guards against inodes inserted by other code.
  */
-export async function allocIno(tx: Tx, peeked?: Promise<number>): Promise<number> {
-  const ino = await (peeked ?? peekIno(tx));
+export async function allocIno(tx: Tx): Promise<number> {
+  const r = await tx.get<{ v: number; m: number | null }>(
+    "SELECT value AS v, (SELECT MAX(ino) FROM inodes) AS m FROM counters WHERE name = 'next_ino'",
+  );
+  // No counter row (never seeded): MAX(ino) alone.
+  const max = r ? r.m : (await tx.get<{ m: number | null }>('SELECT MAX(ino) AS m FROM inodes'))?.m;
+  const ino = Math.max(r?.v ?? 0, (max ?? 0) + 1);
   tx.runLater("INSERT INTO counters (name, value) VALUES ('next_ino', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [
     ino + 1,
   ]);
   return ino;
-}
-
-/**
- * The number allocIno would hand out now, read only: a caller may ask for it alongside its other
- * reads (on PostgreSQL they then share a round trip) and give it to allocIno, which claims it, as
- * long as nothing allocates in between. One statement; a second only in a database whose counter
- * was never seeded.
- */
-export async function peekIno(tx: Tx): Promise<number> {
-  const r = await tx.get<{ v: number; m: number | null }>(
-    "SELECT value AS v, (SELECT MAX(ino) FROM inodes) AS m FROM counters WHERE name = 'next_ino'",
-  );
-  const max = r ? r.m : (await tx.get<{ m: number | null }>('SELECT MAX(ino) AS m FROM inodes'))?.m;
-  return Math.max(r?.v ?? 0, (max ?? 0) + 1);
 }
 
 /**

@@ -63,8 +63,6 @@ export async function createInode(
   now: Timespec,
   /** The number a mount gave it (reserved by Delegate); absent: the next free one. */
   presetIno?: number,
-  /** The next free number, read by the caller with peekIno alongside its checks (none allocated since). */
-  peekedIno?: Promise<number>,
 ): Promise<{ row: InodeRow; dir: InodeRow }> {
   const isDir = spec.type === fst.FileType.DIRECTORY;
   // A setgid directory hands its group to new entries, and its setgid bit to new subdirectories.
@@ -73,7 +71,7 @@ export async function createInode(
   let mode = creationMode(spec.mode, isDir, gid, cred);
   if (isDir && inheritGid) mode |= S_ISGID;
   const row: InodeRow = {
-    ino: presetIno === undefined ? await allocIno(tx, peekedIno) : await reservedIno(tx, presetIno),
+    ino: presetIno === undefined ? await allocIno(tx) : await reservedIno(tx, presetIno),
     type: spec.type,
     mode,
     uid: cred?.uid ?? 0,

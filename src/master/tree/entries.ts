@@ -26,8 +26,7 @@ const DIR_AND_CHILD = `SELECT ${PARENT_INODE_COLUMNS}, ${JOINED_INODE_COLUMNS} F
 
 /**
  * Directory `parent` (ENOENT when absent, ENOTDIR when it is something else, as getDir) and the
- * inode named `name` in it, if any, in one statement: on PostgreSQL each statement waited for is a
- * round trip, and a create or a lookup needs both.
+ * inode named `name` in it, if any, in one statement (a create and a lookup need both).
  */
 export async function getDirAndChild(q: Reader, parent: number, name: string): Promise<{ dir: InodeRow; child: InodeRow | undefined }> {
   const v = await q.getRaw(DIR_AND_CHILD, [name, parent]);
@@ -51,7 +50,7 @@ export async function getDir(q: Reader, ino: number): Promise<InodeRow> {
   return row;
 }
 
-/** Writes without waiting (runLater): the callers checked that the name is free, or present. */
+/** Writes with runLater (nothing reads their answers): the callers checked that the name is free, or present. */
 export async function insertEntry(tx: Tx, parent: number, name: string, ino: number, type: number): Promise<void> {
   tx.runLater('INSERT INTO dentries (parent, name, ino, type) VALUES (?, ?, ?, ?)', [parent, name, ino, type]);
 }

@@ -1,7 +1,7 @@
 /**
  * The small writes to `inodes` that several operations share: inserting a row, moving a
  * directory's mtime/ctime and link count, adding or dropping a link. Each is one UPDATE by
- * primary key, after the caller's checks: sent with `runLater` (nothing waits for its answer).
+ * primary key, after the caller's checks: run with `runLater` (nothing reads its answer).
  */
 import type { Tx } from '../db/engine.js';
 import { freeInode } from './free-inode.js';
@@ -34,7 +34,7 @@ export async function updateInode(tx: Tx, row: InodeRow): Promise<void> {
  * A directory's entries changed: mtime and ctime to `now`, link count moved by `nlinkDelta`,
  * change_seq + 1. Called once per directory per changing call, with the directory's row as the
  * same transaction read it; answers the row as written, which the call answers as the directory's
- * attributes (no read back: on PostgreSQL that would be one more round trip).
+ * attributes (no read back).
  */
 export async function touchDir(tx: Tx, dir: InodeRow, now: Timespec, nlinkDelta = 0): Promise<InodeRow> {
   const ino = dir.ino;

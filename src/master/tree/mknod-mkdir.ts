@@ -6,7 +6,6 @@ import { nowTimespec, rowToAttr } from './inode-row.js';
 import { S_ISGID, S_ISUID, isDots, rejectDots, type Cred } from './checks.js';
 import { checkCreateAccess, createInode, prepareCreate, type CreateResult } from './create.js';
 import { stampTime, type Stamp } from './stamp.js';
-import { peekIno } from './counters.js';
 
 const MKNOD_TYPES: ReadonlySet<number> = new Set([
   fst.FileType.REGULAR, fst.FileType.FIFO, fst.FileType.CHAR_DEVICE, fst.FileType.BLOCK_DEVICE, fst.FileType.SOCKET,
@@ -33,9 +32,6 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
   if (!MKNOD_TYPES.has(a.type)) throw new FsError('EINVAL', `mknod cannot create file type ${a.type}`);
   // "." and ".." always name a directory: open(".", O_CREAT) is EISDIR, with O_EXCL EEXIST.
   if (isDots(a.name)) rejectDots(a.name, a.exclusive ? 'EEXIST' : 'EISDIR', 'mknod');
-  // The next inode number is read beside the directory and the name (PostgreSQL: one round trip).
-  const nextIno = peekIno(tx);
-  nextIno.catch(() => undefined); // not needed when the name exists or a check fails
   const { dir, existing } = await prepareCreate(tx, a.parent, a.name, cred);
   if (existing) {
     if (a.exclusive) throw new FsError('EEXIST', `${JSON.stringify(a.name)} exists in directory ${dir.ino}`);
@@ -45,7 +41,7 @@ export async function mknod(tx: Tx, a: MknodArgs, cred: Cred | undefined): Promi
   }
   checkCreateAccess(dir, cred);
   const isDevice = a.type === fst.FileType.CHAR_DEVICE || a.type === fst.FileType.BLOCK_DEVICE;
-  const made = await createInode(tx, dir, a.name, { type: a.type, mode: a.mode, rdev: isDevice ? a.rdev : 0 }, cred, nowTimespec(), undefined, nextIno);
+  const made = await createInode(tx, dir, a.name, { type: a.type, mode: a.mode, rdev: isDevice ? a.rdev : 0 }, cred, nowTimespec());
   return { attr: rowToAttr(made.row), created: true, parentAttr: rowToAttr(made.dir) };
 }
 

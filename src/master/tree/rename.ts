@@ -69,7 +69,7 @@ export async function rename(tx: Tx, a: RenameArgs, cred: Cred | undefined, stam
   rejectDots(a.name, 'EBUSY', 'rename');
   if (isDots(a.newName)) rejectDots(a.newName, a.noReplace ? 'EEXIST' : 'EBUSY', 'rename');
 
-  // Both directories with both names, asked at once (on PostgreSQL one round trip for the two).
+  // Both directories with both names.
   const [src, dst] = await Promise.all([getDirAndChild(tx, a.parent, a.name), getDirAndChild(tx, a.newParent, a.newName)]);
   const srcDir = src.dir;
   const dstDir = dst.dir;
