@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ERRNO_NAMES, FsError } from '../../src/common/errors/errno.js';
-import { LimitError, PreconditionError, UnavailableError, errnoMetadata, errnoOfServiceError, fsErrorToStatus, statusForErrno } from '../../src/common/errors/rpc-status.js';
+import { LimitError, PreconditionError, UnavailableError, answeredErrno, errnoMetadata, errnoOfServiceError, fsErrorToStatus, statusForErrno } from '../../src/common/errors/rpc-status.js';
 import { toErrno } from '../../src/common/errors/to-errno.js';
 
 describe('errno <-> gRPC status', () => {
@@ -24,6 +24,16 @@ describe('errno <-> gRPC status', () => {
   it('answers a daemon that cannot serve for now with UNAVAILABLE (retried), and EIO in the trailer', () => {
     const s = fsErrorToStatus(new UnavailableError('the metadata database is failing over'));
     expect([s.code, s.metadata?.get('fst-errno')[0]]).toEqual([status.UNAVAILABLE, 'EIO']);
+    expect(answeredErrno(Object.assign(new Error('x'), { code: s.code, details: s.details, metadata: s.metadata }))).toBe('EIO');
+  });
+
+  it('answers a call that may have been applied (its commit answer lost) without an errno, as a connection lost after the request', () => {
+    const s = fsErrorToStatus(new UnavailableError('the outcome is unknown', { maybeApplied: true }));
+    expect(s.code).toBe(status.UNAVAILABLE);
+    expect(s.metadata.get('fst-errno')).toEqual([]);
+    const asReceived = Object.assign(new Error('x'), { code: s.code, details: s.details, metadata: s.metadata });
+    expect(answeredErrno(asReceived)).toBeUndefined();
+    expect(errnoOfServiceError(asReceived)).toBe('EIO');
   });
 
   it('prefers the trailer over the status code, for every errno name', () => {

@@ -88,23 +88,30 @@ export class PreconditionError extends FsError {
 }
 
 /**
- * A daemon that cannot serve the call now but may in a moment, and certainly did not act on it (a
- * master whose metadata database is failing over): UNAVAILABLE on the wire, which RpcClient
- * retries like a daemon it cannot reach; EIO, as for an unreachable daemon, once its retries run
- * out (what an application expects of storage in trouble, where EAGAIN from open or fsync is not).
+ * A daemon that cannot serve the call now but may in a moment (a master whose metadata database is
+ * failing over): UNAVAILABLE on the wire, which RpcClient retries like a daemon it cannot reach;
+ * EIO, as for an unreachable daemon, once its retries run out (what an application expects of
+ * storage in trouble, where EAGAIN from open or fsync is not). By default the daemon certainly did
+ * not act on the call. `maybeApplied`: it may have (a commit whose answer the master itself lost):
+ * the answer then carries no errno trailer, so the client takes it as it takes a connection lost
+ * after the request went out (RpcCallOptions.delivery), and a retry that meets the call's own
+ * effect is recognised as such.
  */
 export class UnavailableError extends FsError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly maybeApplied: boolean;
+  constructor(message: string, options?: { cause?: unknown; maybeApplied?: boolean }) {
     super('EIO', message, options);
+    this.maybeApplied = options?.maybeApplied === true;
   }
 }
 
-export function fsErrorToStatus(e: FsError): Partial<StatusObject> & { code: status; details: string } {
+export function fsErrorToStatus(e: FsError): Partial<StatusObject> & { code: status; details: string; metadata: Metadata } {
   const code = e instanceof LimitError ? status.RESOURCE_EXHAUSTED
     : e instanceof PreconditionError ? status.FAILED_PRECONDITION
     : e instanceof UnavailableError ? status.UNAVAILABLE
     : statusForErrno(e.code);
-  return { code, details: e.message, metadata: errnoMetadata(e.code) };
+  const unknownOutcome = e instanceof UnavailableError && e.maybeApplied;
+  return { code, details: e.message, metadata: unknownOutcome ? new Metadata() : errnoMetadata(e.code) };
 }
 
 /** The errno of a failed call: the trailer when present, else the status code's meaning. */

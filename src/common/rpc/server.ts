@@ -276,7 +276,7 @@ function failureStatus(e: unknown, log: Logger, method: string): { code: status;
   }
   const fsErr = e instanceof FsError ? e : toFsError(e, (u) => log.error('unexpected error in handler', { method, err: u }));
   const s = fsErrorToStatus(fsErr);
-  return { code: s.code, details: s.details, metadata: errnoMetadata(fsErr.code) };
+  return { code: s.code, details: s.details, metadata: s.metadata };
 }
 
 /** One reason for every cancelled gRPC call: grpc-js reports 'cancelled' after many calls end. */

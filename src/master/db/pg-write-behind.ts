@@ -22,7 +22,7 @@
  * waiting is refused with it, and the engine's owner starts again from what PostgreSQL has
  * (pg-working-copy.ts). The connection is this module's own and is never made again.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from '../../common/log/logger.js';
 import type { SqlValue, WriteGuard } from './engine.js';
 import { FsError } from '../../common/errors/errno.js';
@@ -204,9 +204,13 @@ export class PgWriteBehind {
     // An errno from where it arose stays (the lease guard's EAGAIN: another master is active); a
     // database error is the database being unavailable to this master.
     const failure = e instanceof FsError ? e : new MetaUnavailableError(`the metadata could not be written to PostgreSQL: ${why}`, { cause: e });
+    // Transactions sent whose connection went before their answer came may have committed; one
+    // PostgreSQL answered with an error, or refused by the guard, did not, nor any behind it.
+    const answered = e instanceof FsError || e instanceof pg.DatabaseError;
+    const unknown = answered ? failure : new MetaUnavailableError(`the metadata transaction's outcome is unknown: ${why}`, { cause: e, maybeApplied: true });
     this.failed = failure;
     this.log?.warn('PostgreSQL metadata: a write-behind transaction failed', { err: why });
-    for (const w of this.inFlight.splice(0)) w.reject(failure);
+    for (const w of this.inFlight.splice(0)) w.reject(unknown);
     this.next?.reject(failure);
     this.next = undefined;
     this.settleIdle();
